@@ -1,0 +1,47 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Numeric targets are built for this machine's CPU in release builds (AVX-512 + FMA on
+/// the project's machines); debug builds stay portable.
+let numericFlags: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "mlsh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mlsh", targets: ["mlsh"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibEdit", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CLapack",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+
+        .target(name: "MLShLanguage"),
+        .target(name: "MLShEngine", swiftSettings: numericFlags),
+        .target(name: "MLShModels", dependencies: ["MLShEngine", "CLapack"],
+                swiftSettings: numericFlags),
+        .target(name: "MLShRuntime",
+                dependencies: ["MLShLanguage", "MLShEngine", "MLShModels"]),
+        .target(name: "MLShREPL",
+                dependencies: ["MLShLanguage", "MLShRuntime", "CLibEdit"]),
+        .executableTarget(name: "mlsh", dependencies: [
+            "MLShREPL", "MLShRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["MLShLanguage", "MLShRuntime"],
+                path: "Tests/TestSupport"),
+        .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "TestSupport"]),
+        .testTarget(name: "MLShEngineTests", dependencies: ["MLShEngine"]),
+        .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
+        .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "TestSupport"],
+                    resources: [.copy("scripts")]),
+    ],
+    swiftLanguageModes: [.v6]
+)
