@@ -1,1 +1,68 @@
-print("mlsh")
+import ArgumentParser
+import Foundation
+import MLShLanguage
+import MLShREPL
+import MLShRuntime
+
+/// `mlsh`: the prompt, `-e CODE`, and the subcommands.
+struct MLSh: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlsh",
+        abstract: "A shell for the whole machine-learning lifecycle.",
+        version: Runtime.version,
+        subcommands: [RunCommand.self])
+
+    @Option(name: .customShort("e"), help: "Evaluate CODE, print its values, and exit.")
+    var code: String?
+
+    func run() throws {
+        if let code { throw ExitCode(ScriptRunner.runCode(code)) }
+        throw ExitCode(Prompt.start())
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a .mls script; exit 1 on an error or a failed assert.")
+
+    @ArgumentParser.Argument(help: "The script to run.")
+    var file: String
+
+    @Option(name: .customLong("param"), help: "A value for param(NAME, default) in the script, as NAME=VALUE (repeatable).")
+    var params: [String] = []
+
+    @Flag(help: "Do not display the values of top-level expressions.")
+    var quiet = false
+
+    func validate() throws {
+        for p in params where !p.contains("=") {
+            throw ValidationError("--param takes NAME=VALUE, got '\(p)'")
+        }
+    }
+
+    func run() throws {
+        var values: [String: Value] = [:]
+        for p in params {
+            let parts = p.split(separator: "=", maxSplits: 1)
+            values[String(parts[0])] = Runtime.parseParam(parts.count > 1 ? String(parts[1]) : "")
+        }
+        throw ExitCode(ScriptRunner.runFile(file, params: values, quiet: quiet))
+    }
+}
+
+/// Parses the command line; usage errors exit 2, as LANGUAGE.md §10 says.
+do {
+    var command = try MLSh.parseAsRoot()
+    try command.run()
+} catch let code as ExitCode {
+    exit(code.rawValue)
+} catch {
+    let code = MLSh.exitCode(for: error)
+    if code == .success {
+        print(MLSh.fullMessage(for: error))
+        exit(0)
+    }
+    FileHandle.standardError.write((MLSh.fullMessage(for: error) + "\n").data(using: .utf8) ?? Data())
+    if code == .validationFailure { FileHandle.standardError.write("Usage: see 'mlsh --help'\n".data(using: .utf8) ?? Data()) }
+    exit(code == .validationFailure ? 2 : code.rawValue)
+}

@@ -1,0 +1,177 @@
+/// A library of builtins, registered into an interpreter in one place (the runtime's
+/// registration list), like Lua's `linit.c`.
+public protocol Library {
+    /// Adds the library's builtins (and operator hooks) to the interpreter.
+    func register(into interpreter: Interpreter)
+}
+
+/// A function implemented in Swift.
+public final class Builtin: @unchecked Sendable {
+    /// The name it is called by.
+    public let name: String
+    /// Parameters, each `name` or `name=default-text`; a trailing `...` means more
+    /// positional arguments are collected, and `**` that any named argument is accepted.
+    public let params: [String]
+    /// One-line summary for `:help`.
+    public let summary: String
+    /// A short example for `:help`.
+    public let example: String
+    /// The group `:help` lists it under.
+    public let category: String
+    let names: [String]
+    let required: Int
+    let variadic: Bool
+    let openNamed: Bool
+    let body: (Arguments, Interpreter) throws(MLShError) -> Value
+
+    /// Declares a builtin. Parameters without `=` are required and come first.
+    public init(_ name: String, _ params: [String], category: String, summary: String, example: String,
+                _ body: @escaping (Arguments, Interpreter) throws(MLShError) -> Value) {
+        self.name = name; self.params = params; self.summary = summary; self.example = example
+        self.category = category; self.body = body
+        var names: [String] = [], required = 0, variadic = false, open = false
+        for p in params {
+            if p == "..." { variadic = true; continue }
+            if p == "**" { open = true; continue }
+            if let eq = p.firstIndex(of: "=") { names.append(String(p[..<eq])) }
+            else { names.append(p); required += 1 }
+        }
+        self.names = names; self.required = required; self.variadic = variadic; self.openNamed = open
+    }
+
+    /// `name(a, b=1, ...)` as shown in help and completion.
+    public var signature: String { "\(name)(\(params.joined(separator: ", ")))" }
+
+    /// Binds call arguments to parameters, or explains what is wrong.
+    func bind(_ positional: [Value], _ named: [(String, Value)]) throws(MLShError) -> Arguments {
+        var slots = [Value?](repeating: nil, count: names.count)
+        var extra: [Value] = []
+        for (i, v) in positional.enumerated() {
+            if i < names.count { slots[i] = v }
+            else if variadic { extra.append(v) }
+            else {
+                throw MLShError.type("\(name) takes at most \(names.count) argument\(names.count == 1 ? "" : "s") (got \(positional.count)); usage: \(signature)")
+            }
+        }
+        var open: [(String, Value)] = []
+        for (k, v) in named {
+            if let i = names.firstIndex(of: k) {
+                guard slots[i] == nil else {
+                    throw MLShError.type("argument '\(k)' of \(name) given twice")
+                }
+                slots[i] = v
+            } else if openNamed {
+                guard !open.contains(where: { $0.0 == k }) else {
+                    throw MLShError.type("argument '\(k)' of \(name) given twice")
+                }
+                open.append((k, v))
+            } else {
+                let accepted = names.isEmpty ? "none" : names.joined(separator: ", ")
+                var m = "unknown argument '\(k)' for \(name) (accepted: \(accepted))"
+                if let s = closestName(k, names) { m += "; did you mean '\(s)'?" }
+                throw MLShError.type(m)
+            }
+        }
+        for i in 0..<required where slots[i] == nil {
+            throw MLShError.type("\(name) needs argument '\(names[i])'; usage: \(signature)")
+        }
+        return Arguments(function: name, names: names, slots: slots, extra: extra, named: open)
+    }
+}
+
+/// The arguments of one builtin call, bound to parameter names.
+public struct Arguments {
+    /// The builtin's name, for messages.
+    public let function: String
+    let names: [String]
+    let slots: [Value?]
+    /// Positional arguments beyond the declared parameters (with `...`).
+    public let extra: [Value]
+    /// Named arguments beyond the declared parameters (with `**`), in order.
+    public let named: [(String, Value)]
+
+    /// The value given for a parameter, or nil.
+    public subscript(_ name: String) -> Value? {
+        guard let i = names.firstIndex(of: name) else { return nil }
+        if case .none? = slots[i] { return nil }
+        return slots[i]
+    }
+
+    /// The declared-parameter values followed by the extra positional ones, dropping absent ones.
+    public var allPositional: [Value] { slots.compactMap { $0 } + extra }
+
+    func typeError(_ name: String, _ expected: String, _ got: Value) -> MLShError {
+        MLShError.type("\(function): '\(name)' must be \(expected), got \(got.typeName) \(got.inline())")
+    }
+
+    /// A required value.
+    public func value(_ name: String) throws(MLShError) -> Value {
+        guard let v = self[name] else { throw MLShError.type("\(function) needs argument '\(name)'") }
+        return v
+    }
+    /// A number (int or float) as Double, or the default.
+    public func double(_ name: String, _ def: Double? = nil) throws(MLShError) -> Double {
+        guard let v = self[name] else {
+            if let def { return def }
+            throw MLShError.type("\(function) needs argument '\(name)'")
+        }
+        guard let d = v.number else { throw typeError(name, "a number", v) }
+        return d
+    }
+    /// An int, or the default. Floats with an integral value are accepted (`1e6`).
+    public func int(_ name: String, _ def: Int? = nil) throws(MLShError) -> Int {
+        guard let v = self[name] else {
+            if let def { return def }
+            throw MLShError.type("\(function) needs argument '\(name)'")
+        }
+        switch v {
+        case .int(let i): return Int(i)
+        case .float(let d) where d == d.rounded() && d.magnitude < 9e18: return Int(d)
+        default: throw typeError(name, "an integer", v)
+        }
+    }
+    /// A string, or the default.
+    public func string(_ name: String, _ def: String? = nil) throws(MLShError) -> String {
+        guard let v = self[name] else {
+            if let def { return def }
+            throw MLShError.type("\(function) needs argument '\(name)'")
+        }
+        guard case .string(let s) = v else { throw typeError(name, "a string", v) }
+        return s
+    }
+    /// A bool, or the default.
+    public func bool(_ name: String, _ def: Bool? = nil) throws(MLShError) -> Bool {
+        guard let v = self[name] else {
+            if let def { return def }
+            throw MLShError.type("\(function) needs argument '\(name)'")
+        }
+        guard case .bool(let b) = v else { throw typeError(name, "true or false", v) }
+        return b
+    }
+}
+
+/// The closest candidate by edit distance, when close enough to be a likely typo.
+public func closestName(_ name: String, _ candidates: [String]) -> String? {
+    var best: (String, Int)?
+    let a = Array(name.lowercased())
+    for c in candidates where c != name {
+        let d = levenshtein(a, Array(c.lowercased()))
+        if d < (best?.1 ?? Int.max) { best = (c, d) }
+    }
+    guard let (c, d) = best else { return nil }
+    return d <= max(1, min(3, (name.count + 2) / 3)) ? c : nil
+}
+
+func levenshtein(_ a: [Character], _ b: [Character]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        cur[0] = i
+        for j in 1...b.count {
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&prev, &cur)
+    }
+    return prev[b.count]
+}

@@ -1,0 +1,58 @@
+/// An error with its kind, message and (once known) the source span it concerns.
+///
+/// Errors raised below the evaluator have no span; the evaluator attaches the span of
+/// the node it was evaluating (`located(at:)`), the first attachment wins.
+public struct MLShError: Error, Sendable, CustomStringConvertible {
+    /// The kind of error, printed first: `error`, `syntax error`, `type error`, ...
+    public var kind: String
+    /// What went wrong, saying what was expected where it helps.
+    public var message: String
+    /// Where it happened, when known.
+    public var span: Span?
+    /// True when a parse failed only because the input ended early (the prompt then
+    /// continues the line instead of reporting).
+    public var incomplete: Bool
+    /// The exit code `mlsh run` uses for this error.
+    public var exitCode: Int32
+
+    /// Makes an error without position.
+    public init(_ kind: String = "error", _ message: String, span: Span? = nil,
+                incomplete: Bool = false, exitCode: Int32 = 1) {
+        self.kind = kind; self.message = message; self.span = span
+        self.incomplete = incomplete; self.exitCode = exitCode
+    }
+
+    /// A type error.
+    public static func type(_ message: String) -> MLShError { MLShError("type error", message) }
+    /// A value error (right type, wrong value).
+    public static func value(_ message: String) -> MLShError { MLShError("value error", message) }
+
+    /// This error with `span` attached unless it already has one.
+    public func located(at span: Span) -> MLShError {
+        if self.span != nil { return self }
+        var e = self; e.span = span; return e
+    }
+
+    public var description: String { render() }
+
+    /// The diagnostic as printed: kind and message, `--> file:line:col`, the source
+    /// line and a caret under the culprit.
+    public func render() -> String {
+        var out = "\(kind): \(message)"
+        guard let span else { return out }
+        let file = span.file
+        let (line, col) = file.location(of: span.start)
+        out += "\n  --> \(file.name):\(line):\(col)"
+        let text = file.lineText(line)
+        let gutter = String(line)
+        let pad = String(repeating: " ", count: gutter.count + 1)
+        // Caret width: the span's characters on this line, at least one.
+        let (endLine, endCol) = file.location(of: span.end)
+        let lineLen = text.count
+        let width = endLine == line ? max(1, endCol - col) : max(1, lineLen - col + 1)
+        let shown = String(text.prefix(400))
+        out += "\n\(pad)|\n \(gutter) | \(shown)\n\(pad)| "
+        out += String(repeating: " ", count: max(0, col - 1)) + String(repeating: "^", count: min(width, 400))
+        return out
+    }
+}

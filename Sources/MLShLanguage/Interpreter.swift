@@ -1,0 +1,284 @@
+import Foundation
+import Synchronization
+
+/// A named top-level variable. Compiled code holds cells directly, so reading a global
+/// costs no lookup.
+final class Cell: @unchecked Sendable {
+    let name: String
+    var value: Value?
+    /// Declared by the user (`let`, `fn`), as opposed to a builtin.
+    var declared = false
+    init(_ name: String) { self.name = name }
+}
+
+/// Local variables of one function call (or one top-level statement).
+final class Frame: @unchecked Sendable {
+    var slots: ContiguousArray<Value>
+    let parent: Frame?
+    init(size: Int, parent: Frame?) {
+        slots = ContiguousArray(repeating: .none, count: size)
+        self.parent = parent
+    }
+}
+
+/// A user function or a builtin.
+public final class Function: @unchecked Sendable {
+    /// The name, when declared with `fn name(...)` or a builtin.
+    public let name: String?
+    /// Parameter names.
+    public let paramNames: [String]
+    let closure: Closure?
+    let builtin: Builtin?
+
+    init(closure: Closure) {
+        self.name = closure.name; self.paramNames = closure.params.map(\.name)
+        self.closure = closure; self.builtin = nil
+    }
+    init(builtin: Builtin) {
+        self.name = builtin.name; self.paramNames = builtin.names
+        self.closure = nil; self.builtin = builtin
+    }
+
+    /// `<fn(x)>`, `<fn name(x)>` or `<builtin name(x, y=1)>`.
+    public var signatureText: String {
+        if let builtin { return "<builtin \(builtin.signature)>" }
+        return "<fn\(name.map { " " + $0 } ?? "")(\(paramNames.joined(separator: ", ")))>"
+    }
+}
+
+/// A compiled user function with its defining frame.
+final class Closure: @unchecked Sendable {
+    struct P { let name: String; let slot: Int; let defaultValue: Code? }
+    let name: String?
+    let params: [P]
+    let frameSize: Int
+    let body: Code
+    let captured: Frame?
+    init(name: String?, params: [P], frameSize: Int, body: @escaping Code, captured: Frame?) {
+        self.name = name; self.params = params; self.frameSize = frameSize
+        self.body = body; self.captured = captured
+    }
+}
+
+/// Non-error exits from evaluation travel as typed throws, with errors.
+enum Signal: Error {
+    case error(MLShError)
+    case breakLoop
+    case continueLoop
+    case returnValue(Value)
+}
+
+typealias Code = (Frame) throws(Signal) -> Value
+
+/// Set from a signal handler (Ctrl-C) to stop the running evaluation.
+public enum Interrupt {
+    static let flag = Atomic<Bool>(false)
+    /// Requests that the running evaluation stop at its next loop step or call.
+    public static func request() { flag.store(true, ordering: .relaxed) }
+    /// Clears a pending request.
+    public static func clear() { flag.store(false, ordering: .relaxed) }
+    /// Whether an interrupt was requested and not yet cleared.
+    public static var pending: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Evaluates mls source: holds the globals, the registered builtins and the hooks that
+/// let domain libraries give meaning to operators on their values.
+public final class Interpreter: @unchecked Sendable {
+    /// Nested calls deeper than this are an error (evaluation runs on a large stack).
+    public static let maxCallDepth = 2_000
+
+    var globals: [String: Cell] = [:]
+    /// Builtins by name, for `:help` and completion.
+    public private(set) var builtins: [String: Builtin] = [:]
+    /// Where `print` and displays go.
+    public var output: (String) -> Void = { s in
+        FileHandle.standardOutput.write((s + "\n").data(using: .utf8) ?? Data())
+    }
+    /// Shows a top-level value (the prompt and `run` print it; notebooks capture it).
+    public var display: ((Value) -> Void)?
+    /// Values of `--param k=v` for `param(name, default)`.
+    public var params: [String: Value] = [:]
+    /// At the prompt `let` may rebind a top-level name; in scripts it is an error.
+    public var allowRebinding = false
+    /// Binary operators on domain values (`>>` on transforms, arithmetic on columns).
+    public var objectOperator: ((BinaryOp, Value, Value) throws(MLShError) -> Value?)?
+    /// Unary operators (`neg`, `not`) on domain values.
+    public var objectUnary: ((String, Value) throws(MLShError) -> Value?)?
+    /// Builtins applied to domain values (`mean(t.price)`, `sqrt(t.x)`): name and arguments.
+    public var objectFunction: ((String, [Value]) throws(MLShError) -> Value?)?
+    /// Element-wise builtins that build column expressions when given one (`sqrt($x)`).
+    public var elementwise: Set<String> = []
+    /// The script being run (its path), for lineage; nil at the prompt.
+    public private(set) var scriptPath: String?
+    var imported: Set<String> = []
+    var callDepth = 0
+
+    /// An interpreter with the core library and the given domain libraries.
+    public init(libraries: [Library] = []) {
+        CoreLibrary().register(into: self)
+        for lib in libraries { lib.register(into: self) }
+    }
+
+    /// Adds (or replaces) a builtin.
+    public func register(_ b: Builtin) {
+        builtins[b.name] = b
+        let cell = globals[b.name] ?? Cell(b.name)
+        cell.value = .function(Function(builtin: b))
+        globals[b.name] = cell
+    }
+
+    /// Binds a top-level name (as `let` at the prompt would).
+    public func define(_ name: String, _ value: Value) {
+        let cell = globals[name] ?? Cell(name)
+        cell.value = value; cell.declared = true
+        globals[name] = cell
+    }
+
+    /// The value of a top-level name.
+    public func lookup(_ name: String) -> Value? { globals[name]?.value }
+
+    /// User-declared top-level names and their values, in name order.
+    public var variables: [(String, Value)] {
+        globals.values.filter { $0.declared }.compactMap { c in c.value.map { (c.name, $0) } }
+            .sorted { $0.0 < $1.0 }
+    }
+
+    /// Every name in scope at top level (variables and builtins).
+    public var names: [String] { globals.values.filter { $0.value != nil }.map(\.name).sorted() }
+
+    func cell(_ name: String) -> Cell {
+        if let c = globals[name] { return c }
+        let c = Cell(name)
+        globals[name] = c
+        return c
+    }
+
+    /// Parses, compiles and runs a whole source; displays top-level values through
+    /// `display`. Syntax errors are all reported before anything runs (first thrown,
+    /// the rest in `otherErrors`).
+    public func run(_ file: SourceFile, scriptPath: String? = nil) throws(MLShError) {
+        let (stmts, errors) = parse(file)
+        if let first = errors.first {
+            var e = first
+            if errors.count > 1 {
+                e.message += errors.dropFirst().map { "\n\n" + $0.render() }.joined()
+            }
+            throw e
+        }
+        if let scriptPath, self.scriptPath == nil { self.scriptPath = scriptPath }
+        try execute(stmts)
+    }
+
+    /// Runs parsed top-level statements.
+    public func execute(_ stmts: [Node]) throws(MLShError) {
+        var compiled: [(Code, Int, Bool)] = []
+        for s in stmts {
+            let c = Compiler(interp: self)
+            let code = try c.compileTopLevel(s)
+            var shows = false
+            if case .exprStmt(_, let quiet) = s.kind { shows = !quiet }
+            compiled.append((code, c.frameSize, shows))
+        }
+        for (code, size, shows) in compiled {
+            let frame = Frame(size: size, parent: nil)
+            let v: Value
+            do throws(Signal) { v = try code(frame) } catch { throw Interpreter.unwrap(error) }
+            if shows, case .none = v {} else if shows { showValue(v) }
+        }
+    }
+
+    func showValue(_ v: Value) {
+        if let display { display(v) } else { output(v.display()) }
+    }
+
+    static func unwrap(_ s: Signal) -> MLShError {
+        switch s {
+        case .error(let e): return e
+        case .breakLoop: return MLShError("syntax error", "'break' outside a loop")
+        case .continueLoop: return MLShError("syntax error", "'continue' outside a loop")
+        case .returnValue: return MLShError("syntax error", "'return' outside a function")
+        }
+    }
+
+    /// Calls a function value with arguments.
+    public func call(_ f: Value, _ args: [Value], named: [(String, Value)] = []) throws(MLShError) -> Value {
+        do throws(Signal) { return try invoke(f, args, named) } catch { throw Interpreter.unwrap(error) }
+    }
+
+    func invoke(_ f: Value, _ args: [Value], _ named: [(String, Value)]) throws(Signal) -> Value {
+        guard case .function(let fn) = f else {
+            throw .error(MLShError.type("\(f.typeName) is not a function"))
+        }
+        if Interrupt.pending { throw .error(MLShError("interrupted", "interrupted")) }
+        if let b = fn.builtin {
+            do throws(MLShError) { return try b.body(try b.bind(args, named), self) } catch { throw .error(error) }
+        }
+        guard let c = fn.closure else { return .none }
+        callDepth += 1
+        defer { callDepth -= 1 }
+        if callDepth > Interpreter.maxCallDepth {
+            throw .error(MLShError("recursion error", "too many nested calls (more than \(Interpreter.maxCallDepth))"))
+        }
+        let frame = Frame(size: c.frameSize, parent: c.captured)
+        let fname = c.name ?? "function"
+        if args.count > c.params.count {
+            throw .error(MLShError.type("\(fname) takes \(c.params.count) argument\(c.params.count == 1 ? "" : "s"), got \(args.count)"))
+        }
+        var given = [Bool](repeating: false, count: c.params.count)
+        for (i, a) in args.enumerated() { frame.slots[c.params[i].slot] = a; given[i] = true }
+        for (k, v) in named {
+            guard let i = c.params.firstIndex(where: { $0.name == k }) else {
+                var m = "unknown argument '\(k)' for \(fname) (accepted: \(c.params.map(\.name).joined(separator: ", ")))"
+                if let s = closestName(k, c.params.map(\.name)) { m += "; did you mean '\(s)'?" }
+                throw .error(MLShError.type(m))
+            }
+            if given[i] { throw .error(MLShError.type("argument '\(k)' of \(fname) given twice")) }
+            frame.slots[c.params[i].slot] = v; given[i] = true
+        }
+        for (i, p) in c.params.enumerated() where !given[i] {
+            guard let d = p.defaultValue else {
+                throw .error(MLShError.type("\(fname) needs argument '\(p.name)'"))
+            }
+            frame.slots[p.slot] = try d(frame)
+        }
+        do throws(Signal) { return try c.body(frame) } catch {
+            if case .returnValue(let v) = error { return v }
+            throw error
+        }
+    }
+
+    /// Runs another script's top level once (`import`), relative to `base`.
+    func importFile(_ path: String, from base: SourceFile) throws(MLShError) {
+        var full = path
+        if !path.hasPrefix("/") {
+            let dir = (base.name.hasPrefix("<") ? FileManager.default.currentDirectoryPath
+                       : (base.name as NSString).deletingLastPathComponent)
+            full = dir.isEmpty ? path : dir + "/" + path
+        }
+        full = (full as NSString).standardizingPath
+        if imported.contains(full) { return }
+        guard let data = FileManager.default.contents(atPath: full) else {
+            throw MLShError("import error", "cannot read '\(path)' (looked for \(full))")
+        }
+        imported.insert(full)
+        try run(SourceFile(name: full, bytes: Array(data)))
+    }
+
+    /// Runs `body` on a thread with a large stack, so deep (but bounded) recursion in
+    /// the parser and evaluator never overflows; returns its result.
+    public static func onLargeStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        let t = Thread {
+            box.value = body()
+            done.signal()
+        }
+        t.stackSize = 1 << 29
+        t.start()
+        done.wait()
+        guard let v = box.value else { return body() }
+        return v
+    }
+}
+
+final class ResultBox<T>: @unchecked Sendable { var value: T? }

@@ -1,0 +1,273 @@
+/// A value of the language. All values are immutable.
+public enum Value: @unchecked Sendable {
+    case none
+    case bool(Bool)
+    case int(Int64)
+    case float(Double)
+    case string(String)
+    case list([Value])
+    case record(Record)
+    case function(Function)
+    /// A column expression (`$a * 2`): compiled by a table verb, not evaluated at once.
+    case expr(ColumnExpr)
+    /// A value owned by a domain library (table, model, run, ...).
+    case object(any DomainObject)
+
+    /// The type name shown by `type(x)` and in messages.
+    public var typeName: String {
+        switch self {
+        case .none: "none"
+        case .bool: "bool"
+        case .int: "int"
+        case .float: "float"
+        case .string: "string"
+        case .list: "list"
+        case .record: "record"
+        case .function: "function"
+        case .expr: "expr"
+        case .object(let o): o.typeName
+        }
+    }
+
+    /// The number as a Double, for ints and floats.
+    public var number: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .float(let d): d
+        default: nil
+        }
+    }
+}
+
+/// An ordered record of named values.
+public struct Record: Sendable {
+    /// Keys in order; unique.
+    public private(set) var keys: [String]
+    /// Values, parallel to `keys`.
+    public private(set) var values: [Value]
+
+    /// An empty record.
+    public init() { keys = []; values = [] }
+    /// A record from ordered pairs; a repeated key keeps its first place and last value.
+    public init(_ pairs: [(String, Value)]) {
+        keys = []; values = []
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    /// The value of a key, or nil.
+    public subscript(key: String) -> Value? {
+        get { keys.firstIndex(of: key).map { values[$0] } }
+        set {
+            if let i = keys.firstIndex(of: key) {
+                if let newValue { values[i] = newValue } else { keys.remove(at: i); values.remove(at: i) }
+            } else if let newValue { keys.append(key); values.append(newValue) }
+        }
+    }
+
+    /// Key-value pairs in order.
+    public var pairs: [(String, Value)] { Array(zip(keys, values)) }
+}
+
+/// A column expression tree, built by arithmetic and functions on `$` references.
+/// Operators and functions are named as the engine's kernel ops (`add`, `sqrt`, `mean`, ...).
+public indirect enum ColumnExpr: Sendable, Hashable {
+    case column(String)
+    case int(Int64)
+    case float(Double)
+    case bool(Bool)
+    case string(String)
+    case call(String, [ColumnExpr])
+
+    /// Lifts a scalar value into a constant, or nil when it has no column form.
+    public init?(_ v: Value) {
+        switch v {
+        case .int(let i): self = .int(i)
+        case .float(let d): self = .float(d)
+        case .bool(let b): self = .bool(b)
+        case .string(let s): self = .string(s)
+        case .expr(let e): self = e
+        default: return nil
+        }
+    }
+
+    /// Every column the expression references, in first-use order.
+    public var columns: [String] {
+        var out: [String] = []
+        func walk(_ e: ColumnExpr) {
+            switch e {
+            case .column(let c): if !out.contains(c) { out.append(c) }
+            case .call(_, let args): args.forEach(walk)
+            default: break
+            }
+        }
+        walk(self)
+        return out
+    }
+
+    static let infix: [String: (String, Int)] = [
+        "or": ("or", 3), "and": ("and", 4),
+        "eq": ("==", 6), "ne": ("!=", 6), "lt": ("<", 6), "le": ("<=", 6), "gt": (">", 6), "ge": (">=", 6),
+        "add": ("+", 7), "sub": ("-", 7), "mul": ("*", 8), "div": ("/", 8), "mod": ("%", 8), "pow": ("^", 10),
+    ]
+
+    /// The expression as source text, with the parentheses precedence needs.
+    public var text: String { render(0) }
+
+    func render(_ outer: Int) -> String {
+        switch self {
+        case .column(let c):
+            let plain = c.first.map { $0 == "_" || $0.isLetter } ?? false
+                && c.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+            return plain ? "$" + c : "$`" + c + "`"
+        case .int(let i): return String(i)
+        case .float(let d): return formatFloat(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .string(let s): return quoteString(s)
+        case .call(let name, let args):
+            if let (sym, prec) = ColumnExpr.infix[name], args.count == 2 {
+                let rightPrec = name == "pow" ? prec : prec + 1
+                let leftPrec = name == "pow" ? prec + 1 : prec
+                let s = args[0].render(leftPrec) + " " + sym + " " + args[1].render(rightPrec)
+                return prec < outer ? "(" + s + ")" : s
+            }
+            if name == "neg", args.count == 1 {
+                let s = "-" + args[0].render(10)
+                return 9 < outer ? "(" + s + ")" : s
+            }
+            if name == "not", args.count == 1 {
+                let s = "not " + args[0].render(6)
+                return 5 < outer ? "(" + s + ")" : s
+            }
+            if name == "col", args.count == 1, case .string(let c) = args[0] { return ColumnExpr.column(c).render(outer) }
+            return name + "(" + args.map { $0.render(0) }.joined(separator: ", ") + ")"
+        }
+    }
+}
+
+/// A value owned by a domain library. The language only displays it, reads its
+/// members, indexes it and compares it; everything else is the library's.
+public protocol DomainObject: AnyObject, Sendable {
+    /// The type name (`table`, `model`, ...).
+    var typeName: String { get }
+    /// The display at the prompt (may span lines).
+    func render() -> String
+    /// A one-line form, used inside lists and records.
+    var summary: String { get }
+    /// `x.name`; nil when there is no such member.
+    func member(_ name: String) throws(MLShError) -> Value?
+    /// Member names, for completion and "did you mean".
+    var memberNames: [String] { get }
+    /// `x[key]`; nil when indexing is not supported.
+    func element(_ key: Value) throws(MLShError) -> Value?
+    /// `len(x)`, when it has a length.
+    var length: Int? { get }
+    /// Structural equality with another domain value.
+    func isEqual(to other: any DomainObject) -> Bool
+    /// The items `for` loops over, when it is iterable.
+    func iterate() -> [Value]?
+}
+
+extension DomainObject {
+    public var summary: String { "<\(typeName)>" }
+    public func member(_ name: String) throws(MLShError) -> Value? { nil }
+    public var memberNames: [String] { [] }
+    public func element(_ key: Value) throws(MLShError) -> Value? { nil }
+    public var length: Int? { nil }
+    public func isEqual(to other: any DomainObject) -> Bool { self === other }
+    public func iterate() -> [Value]? { nil }
+}
+
+/// A domain value usable with `with EXPR { ... }` (a run).
+public protocol ContextObject: DomainObject {
+    /// Called before the block runs.
+    func enter() throws(MLShError)
+    /// Called after the block, with its error if it failed.
+    func exit(error: MLShError?) throws(MLShError)
+}
+
+/// The shortest text that reads back to the same Double (`0.1`, `3.0`, `1e-07`).
+public func formatFloat(_ d: Double) -> String {
+    if d.isNaN { return "nan" }
+    if d.isInfinite { return d < 0 ? "-inf" : "inf" }
+    return d.description
+}
+
+/// A string as a literal: quoted, with escapes.
+public func quoteString(_ s: String) -> String {
+    var out = "\""
+    for ch in s.unicodeScalars {
+        switch ch {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        case "{": out += "\\{"
+        case "}": out += "\\}"
+        default:
+            if ch.value < 32 || ch.value == 127 { out += "\\u{\(String(ch.value, radix: 16))}" }
+            else { out.unicodeScalars.append(ch) }
+        }
+    }
+    return out + "\""
+}
+
+func isPlainName(_ s: String) -> Bool {
+    guard let f = s.unicodeScalars.first, f == "_" || (f.isASCII && f.properties.isAlphabetic) else { return false }
+    return s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+        && Keyword(rawValue: s) == nil
+}
+
+extension Value {
+    /// The value as the prompt shows it.
+    public func display() -> String {
+        switch self {
+        case .object(let o): return o.render()
+        default: return inline()
+        }
+    }
+
+    /// The one-line form used inside lists and records.
+    public func inline() -> String {
+        switch self {
+        case .none: return "none"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .float(let d): return formatFloat(d)
+        case .string(let s): return quoteString(s)
+        case .list(let xs): return "[" + xs.map { $0.inline() }.joined(separator: ", ") + "]"
+        case .record(let r):
+            return "{" + r.pairs.map { (isPlainName($0.0) ? $0.0 : quoteString($0.0)) + ": " + $0.1.inline() }
+                .joined(separator: ", ") + "}"
+        case .function(let f): return f.signatureText
+        case .expr(let e): return e.text
+        case .object(let o): return o.summary
+        }
+    }
+
+    /// The text `print` writes: strings raw, everything else as displayed.
+    public func printed() -> String {
+        if case .string(let s) = self { return s }
+        return display()
+    }
+}
+
+/// Structural equality of two values; ints and floats compare by number.
+public func valuesEqual(_ a: Value, _ b: Value) -> Bool {
+    switch (a, b) {
+    case (.none, .none): return true
+    case (.bool(let x), .bool(let y)): return x == y
+    case (.int(let x), .int(let y)): return x == y
+    case (.float(let x), .float(let y)): return x == y
+    case (.int(let x), .float(let y)): return Double(x) == y && y.magnitude < 9.3e18 && Int64(y) == x
+    case (.float(let x), .int(let y)): return valuesEqual(.int(y), .float(x))
+    case (.string(let x), .string(let y)): return x == y
+    case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy { valuesEqual($0, $1) }
+    case (.record(let x), .record(let y)):
+        return x.keys == y.keys && zip(x.values, y.values).allSatisfy { valuesEqual($0, $1) }
+    case (.function(let x), .function(let y)): return x === y
+    case (.expr(let x), .expr(let y)): return x == y
+    case (.object(let x), .object(let y)): return x.isEqual(to: y)
+    default: return false
+    }
+}

@@ -1,0 +1,27 @@
+import MLShLanguage
+
+/// The glue between the language and the domain targets: the one place where every
+/// library registers into the evaluator (like Lua's `linit.c`).
+public enum Runtime {
+    /// The mlsh version, recorded in run lineage and printed by `--version`.
+    public static let version = "0.1.0"
+
+    /// The domain libraries, in registration order.
+    static func libraries() -> [Library] { [] }
+
+    /// A fresh interpreter with every library registered.
+    public static func makeInterpreter(params: [String: Value] = [:]) -> Interpreter {
+        let interp = Interpreter(libraries: libraries())
+        interp.params = params
+        return interp
+    }
+
+    /// Parses a `--param` value: a number, a bool, else a string.
+    public static func parseParam(_ text: String) -> Value {
+        if let i = Int64(text) { return .int(i) }
+        if let d = Double(text) { return .float(d) }
+        if text == "true" { return .bool(true) }
+        if text == "false" { return .bool(false) }
+        return .string(text)
+    }
+}
