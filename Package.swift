@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShEngine"]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
         .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "TestSupport"],
-                    resources: [.copy("scripts")]),
+                    exclude: ["scripts"]),
     ],
     swiftLanguageModes: [.v6]
 )

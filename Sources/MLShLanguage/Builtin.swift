@@ -106,7 +106,7 @@ public struct Arguments {
 
     /// A required value.
     public func value(_ name: String) throws(MLShError) -> Value {
-        guard let v = self[name] else { throw MLShError.type("\(function) needs argument '\(name)'") }
+        guard let i = names.firstIndex(of: name), let v = slots[i] else { throw MLShError.type("\(function) needs argument '\(name)'") }
         return v
     }
     /// A number (int or float) as Double, or the default.

@@ -56,7 +56,7 @@ final class Compiler {
         return .global(interp.cell(name))
     }
 
-    func unknownName(_ name: String, _ span: Span) -> MLShError {
+    static func unknownName(_ name: String, _ span: Span, _ interp: Interpreter, _ scope: Scope) -> MLShError {
         var m = "unknown name '\(name)'"
         var candidates = interp.names
         var s: Scope? = scope
@@ -76,9 +76,10 @@ final class Compiler {
                 return fr.slots[slot]
             }
         case .global(let cell):
-            return { [unowned self] _ throws(Signal) in
+            let interp = self.interp, scope = self.scope
+            return { _ throws(Signal) in
                 if let v = cell.value { return v }
-                throw .error(self.unknownName(name, span))
+                throw .error(Compiler.unknownName(name, span, interp, scope))
             }
         }
     }

@@ -12,6 +12,9 @@ struct CoreLibrary: Library {
         }
         for b in moreMath { interp.register(b); interp.elementwise.insert(b.name) }
         for b in reductions { interp.register(b) }
+        interp.defineConstant("pi", .float(Double.pi))
+        interp.defineConstant("inf", .float(.infinity))
+        interp.defineConstant("nan", .float(.nan))
     }
 
     // MARK: general
@@ -285,7 +288,7 @@ struct CoreLibrary: Library {
             }
         },
         Builtin("round", ["x", "digits=0"], category: "math",
-                summary: "Round half to even at `digits` decimals (ints stay ints).", example: "round(2.675, 2)") { a, interp throws(MLShError) in
+                summary: "Round half to even at `digits` decimals, as numpy does (ints stay ints).", example: "round(2.675, 2)") { a, interp throws(MLShError) in
             let x = try a.value("x")
             let digits = try a.int("digits", 0)
             if let r = try CoreLibrary.lift("round", [x, .int(Int64(digits))], interp) { return r }

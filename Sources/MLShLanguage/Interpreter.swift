@@ -134,6 +134,13 @@ public final class Interpreter: @unchecked Sendable {
         globals[name] = cell
     }
 
+    /// Binds a constant (`pi`): shadowable, not listed by `:vars`.
+    public func defineConstant(_ name: String, _ value: Value) {
+        let cell = globals[name] ?? Cell(name)
+        cell.value = value
+        globals[name] = cell
+    }
+
     /// The value of a top-level name.
     public func lookup(_ name: String) -> Value? { globals[name]?.value }
 

@@ -92,6 +92,17 @@ struct Parser {
         throw error("expected '\(s.rawValue)' \(context), found \(describe(kind))")
     }
 
+    /// Consumes the closer of a bracket; at end of input, points at the opener instead.
+    @discardableResult
+    mutating func close(_ s: Symbol, opener: Token, _ what: String) throws(MLShError) -> Token {
+        if check(s) { return advance() }
+        if kind == .eof {
+            throw MLShError("syntax error", "'\(opener.span.file.text(opener.span))' is never closed: expected '\(s.rawValue)' to close \(what)",
+                            span: opener.span, incomplete: true)
+        }
+        throw error("expected '\(s.rawValue)' to close \(what), found \(describe(kind))")
+    }
+
     mutating func identifier(_ context: String) throws(MLShError) -> (String, Span) {
         if case .identifier(let n) = kind { let t = advance(); return (n, t.span) }
         throw error("expected a name \(context), found \(describe(kind))")
@@ -295,7 +306,7 @@ struct Parser {
             if check(.rbrace) || kind == .eof { break }
             stmts.append(try parseStatement())
         }
-        let close = try expect(.rbrace, "to close the block opened at line \(file.location(of: open.span.start).line)")
+        let close = try close(.rbrace, opener: open, "the block")
         return node(.block(stmts), open.span.to(close.span))
     }
 
@@ -353,9 +364,9 @@ struct Parser {
         var e = base
         while true {
             if check(.lparen) {
-                _ = advance()
+                let open = advance()
                 let args = try parseArguments()
-                let close = try expect(.rparen, "after arguments")
+                let close = try close(.rparen, opener: open, "the arguments")
                 e = node(.call(e, args), e.span.to(close.span))
             } else if check(.lbracket) {
                 _ = advance(); skipNewlines()
@@ -407,13 +418,13 @@ struct Parser {
         case .column(let c): _ = advance(); return node(.columnRef(c), t.span)
         case .identifier(let n): _ = advance(); return node(.name(n), t.span)
         case .symbol(.lparen):
-            _ = advance(); skipNewlines()
+            let open = advance(); skipNewlines()
             let e = try parseExpression()
             skipNewlines()
-            try expect(.rparen, "to close '('")
+            try close(.rparen, opener: open, "'('")
             return e
         case .symbol(.lbracket):
-            _ = advance()
+            let open = advance()
             var items: [Node] = []
             skipNewlines()
             while !check(.rbracket) && kind != .eof {
@@ -422,7 +433,7 @@ struct Parser {
                 if !match(.comma) { break }
                 skipNewlines()
             }
-            let close = try expect(.rbracket, "to close the list")
+            let close = try close(.rbracket, opener: open, "the list")
             return node(.list(items), t.span.to(close.span))
         case .symbol(.lbrace): return try parseRecord()
         case .keyword(.fn):
@@ -462,7 +473,7 @@ struct Parser {
             if !match(.comma) { break }
             skipNewlines()
         }
-        let close = try expect(.rbrace, "to close the record")
+        let close = try close(.rbrace, opener: open, "the record")
         return node(.record(fields), open.span.to(close.span))
     }
 

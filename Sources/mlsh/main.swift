@@ -63,6 +63,5 @@ do {
         exit(0)
     }
     FileHandle.standardError.write((MLSh.fullMessage(for: error) + "\n").data(using: .utf8) ?? Data())
-    if code == .validationFailure { FileHandle.standardError.write("Usage: see 'mlsh --help'\n".data(using: .utf8) ?? Data()) }
     exit(code == .validationFailure ? 2 : code.rawValue)
 }

@@ -1,0 +1,53 @@
+import Foundation
+import MLShLanguage
+import MLShRuntime
+
+/// A golden script: an `.mls` file whose `# expect: TEXT` comments list its whole
+/// output in order, and whose optional `# error: TEXT` comment names the first line of
+/// the diagnostic it must stop with, on the line the comment stands on.
+public struct GoldenScript: Sendable, CustomStringConvertible {
+    /// The script's path.
+    public let path: String
+    public var description: String { (path as NSString).lastPathComponent }
+
+    /// Every `.mls` file below a folder, sorted.
+    public static func all(in folder: String) -> [GoldenScript] {
+        let fm = FileManager.default
+        guard let e = fm.enumerator(atPath: folder) else { return [] }
+        return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".mls") }.sorted()
+            .map { GoldenScript(path: folder + "/" + $0) }
+    }
+
+    /// What the script expects: output lines, and the error (line number, first line).
+    public func expectations() throws -> (output: [String], error: (line: Int, text: String)?) {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var out: [String] = []
+        var err: (Int, String)?
+        for (i, line) in text.components(separatedBy: "\n").enumerated() {
+            if let r = line.range(of: "# expect: ") { out.append(String(line[r.upperBound...])) }
+            else if line.hasSuffix("# expect:") { out.append("") }
+            if let r = line.range(of: "# error: ") { err = (i + 1, String(line[r.upperBound...])) }
+        }
+        return (out, err)
+    }
+
+    /// Runs the script in a fresh session; returns its output lines and its error.
+    public func run(params: [String: Value] = [:]) -> (output: [String], error: MLShError?) {
+        let box = OutputBox()
+        let path = self.path
+        let err: MLShError? = Interpreter.onLargeStack {
+            let interp = Runtime.makeInterpreter(params: params)
+            interp.output = { box.lines.append(contentsOf: $0.components(separatedBy: "\n")) }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                return MLShError("error", "cannot read \(path)")
+            }
+            do throws(MLShError) {
+                try interp.run(SourceFile(name: path, bytes: Array(data)), scriptPath: path)
+                return nil
+            } catch { return error }
+        }
+        return (box.lines, err)
+    }
+}
+
+final class OutputBox: @unchecked Sendable { var lines: [String] = [] }
