@@ -159,19 +159,23 @@ public func closestName(_ name: String, _ candidates: [String]) -> String? {
         if d < (best?.1 ?? Int.max) { best = (c, d) }
     }
     guard let (c, d) = best else { return nil }
-    return d <= max(1, min(3, (name.count + 2) / 3)) ? c : nil
+    return d < name.count && d <= max(1, min(3, (name.count + 2) / 3)) ? c : nil
 }
 
+/// Edit distance counting an adjacent transposition (`stpe` → `step`) as one edit.
 func levenshtein(_ a: [Character], _ b: [Character]) -> Int {
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
+    var prev2 = [Int](repeating: 0, count: b.count + 1)
     var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
     for i in 1...a.count {
         cur[0] = i
         for j in 1...b.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            var v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { v = min(v, prev2[j - 2] + 1) }
+            cur[j] = v
         }
-        swap(&prev, &cur)
+        (prev2, prev, cur) = (prev, cur, prev2)
     }
     return prev[b.count]
 }

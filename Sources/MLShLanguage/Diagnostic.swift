@@ -48,11 +48,22 @@ public struct MLShError: Error, Sendable, CustomStringConvertible {
         let pad = String(repeating: " ", count: gutter.count + 1)
         // Caret width: the span's characters on this line, at least one.
         let (endLine, endCol) = file.location(of: span.end)
-        let lineLen = text.count
-        let width = endLine == line ? max(1, endCol - col) : max(1, lineLen - col + 1)
-        let shown = String(text.prefix(400))
+        let chars = Array(text)
+        var width = endLine == line ? max(1, endCol - col) : max(1, chars.count - col + 1)
+        // Long lines show a window around the culprit.
+        var from = 0, caretAt = col - 1
+        var prefix = "", suffix = ""
+        let window = 100
+        if chars.count > window {
+            from = max(0, min(col - 1 - 30, chars.count - window))
+            caretAt = col - 1 - from
+            if from > 0 { prefix = "…"; caretAt += 1 }
+            if from + window < chars.count { suffix = "…" }
+            width = min(width, window - (col - 1 - from))
+        }
+        let shown = prefix + String(chars[min(from, chars.count)..<min(from + window, chars.count)]) + suffix
         out += "\n\(pad)|\n \(gutter) | \(shown)\n\(pad)| "
-        out += String(repeating: " ", count: max(0, col - 1)) + String(repeating: "^", count: min(width, 400))
+        out += String(repeating: " ", count: max(0, caretAt)) + String(repeating: "^", count: max(1, width))
         return out
     }
 }

@@ -117,12 +117,43 @@ struct Lexer {
 
     private mutating func lexSymbol() throws(MLShError) {
         let s = pos
-        let two = pos + 1 < end ? String(decoding: bytes[pos..<pos + 2], as: UTF8.self) : ""
-        if let sym = Symbol(rawValue: two), two.count == 2 {
-            pos += 2; add(.symbol(sym), s); return
+        let c = bytes[pos], n = peek(1)
+        var two: Symbol?
+        switch (c, n) {
+        case (61, 62): two = .arrow      // =>
+        case (124, 62): two = .pipe      // |>
+        case (62, 62): two = .compose    // >>
+        case (61, 61): two = .eq         // ==
+        case (33, 61): two = .ne         // !=
+        case (60, 61): two = .le         // <=
+        case (62, 61): two = .ge         // >=
+        default: break
         }
-        let one = String(decoding: bytes[pos..<pos + 1], as: UTF8.self)
-        if let sym = Symbol(rawValue: one) { pos += 1; add(.symbol(sym), s); return }
+        if let two { pos += 2; add(.symbol(two), s); return }
+        let one: Symbol?
+        switch c {
+        case 40: one = .lparen
+        case 41: one = .rparen
+        case 91: one = .lbracket
+        case 93: one = .rbracket
+        case 123: one = .lbrace
+        case 125: one = .rbrace
+        case 44: one = .comma
+        case 59: one = .semicolon
+        case 58: one = .colon
+        case 46: one = .dot
+        case 60: one = .lt
+        case 62: one = .gt
+        case 43: one = .plus
+        case 45: one = .minus
+        case 42: one = .star
+        case 47: one = .slash
+        case 37: one = .percent
+        case 94: one = .caret
+        case 61: one = .assign
+        default: one = nil
+        }
+        if let one { pos += 1; add(.symbol(one), s); return }
         // Report the whole (possibly multi-byte) character.
         var e = pos + 1
         while e < end && bytes[e] & 0xC0 == 0x80 { e += 1 }

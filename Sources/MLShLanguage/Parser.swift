@@ -3,6 +3,9 @@
 struct Parser {
     /// Nesting deeper than this is an error, not a stack overflow.
     static let maxDepth = 200
+    /// Operators chained at one level (`a + a + ...`, `x.f.g...`) beyond this are an
+    /// error: each one nests the tree a level deeper.
+    static let maxChain = 10_000
 
     let file: SourceFile
     var tokens: [Token]
@@ -316,7 +319,12 @@ struct Parser {
     mutating func parseExpression(_ minPrec: Int = 1) throws(MLShError) -> Node {
         try enter(); defer { depth -= 1 }
         var left = try parsePrefix()
+        var chain = 0
         while let info = Parser.infixInfo(kind), info.prec >= minPrec {
+            chain += 1
+            if chain > Parser.maxChain {
+                throw error("expression too long: more than \(Parser.maxChain) operators in a row (split it with let)")
+            }
             let opTok = advance()
             skipNewlines()
             let right = try parseExpression(info.assoc == .right ? info.prec : info.prec + 1)
@@ -362,7 +370,12 @@ struct Parser {
     /// postfix -> primary { '(' args ')' | '[' expr ']' | '.' NAME }
     mutating func parsePostfix(_ base: Node) throws(MLShError) -> Node {
         var e = base
+        var chain = 0
         while true {
+            chain += 1
+            if chain > Parser.maxChain {
+                throw error("expression too long: more than \(Parser.maxChain) calls, indexes or fields in a row")
+            }
             if check(.lparen) {
                 let open = advance()
                 let args = try parseArguments()
