@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The `mlsh` executable: exit codes, -e, run with --param, --quiet, help and version.
+@Suite struct CommandLineTests {
+    func script(_ text: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("s.mls").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func evalPrintsValues() throws {
+        let r = try runProgram(mlshBinary, ["-e", "let x = 41\nx + 1\n\"done\""])
+        #expect(r.code == 0)
+        #expect(r.out == "42\n\"done\"\n")
+    }
+
+    @Test func runExitCodes() throws {
+        let ok = try runProgram(mlshBinary, ["run", try script("print(1)")])
+        #expect(ok.code == 0 && ok.out == "1\n")
+        let failing = try runProgram(mlshBinary, ["run", try script("print(1)\nprint(nope)\nprint(3)")])
+        #expect(failing.code == 1)
+        #expect(failing.out == "1\n")
+        #expect(failing.err.hasPrefix("name error: unknown name 'nope'"))
+        #expect(failing.err.contains("s.mls:2:7"))
+        let assertion = try runProgram(mlshBinary, ["run", try script("assert 1 > 2, \"no\"")])
+        #expect(assertion.code == 1 && assertion.err.hasPrefix("assertion failed: no"))
+        let missing = try runProgram(mlshBinary, ["run", "/nonexistent/x.mls"])
+        #expect(missing.code == 1 && missing.err.contains("cannot read"))
+    }
+
+    @Test func usageErrorsExit2() throws {
+        #expect(try runProgram(mlshBinary, ["--bogus"]).code == 2)
+        #expect(try runProgram(mlshBinary, ["run"]).code == 2)
+        #expect(try runProgram(mlshBinary, ["run", "x.mls", "--param", "novalue"]).code == 2)
+    }
+
+    @Test func paramsAndQuiet() throws {
+        let path = try script("let a = param(\"alpha\", 0.1)\nlet n = param(\"name\", \"x\")\n[a, n, param(\"flag\", false)]\nprint(\"a={a}\")")
+        let r = try runProgram(mlshBinary, ["run", path, "--param", "alpha=0.5", "--param", "name=ridge", "--param", "flag=true"])
+        #expect(r.code == 0)
+        #expect(r.out == "[0.5, \"ridge\", true]\na=0.5\n")
+        let q = try runProgram(mlshBinary, ["run", path, "--quiet"])
+        #expect(q.out == "a=0.1\n")
+    }
+
+    @Test func helpAndVersion() throws {
+        let v = try runProgram(mlshBinary, ["--version"])
+        #expect(v.code == 0 && v.out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        let h = try runProgram(mlshBinary, ["--help"])
+        #expect(h.code == 0 && h.out.contains("run"))
+        let rh = try runProgram(mlshBinary, ["run", "--help"])
+        #expect(rh.code == 0 && rh.out.contains("--param"))
+    }
+
+    @Test func promptWithoutTerminalReadsPlainLines() throws {
+        let r = try runProgram(mlshBinary, [], stdin: "let x = 1\nx + 1\nlet y = [1,\n2]\ny\nbad +\n1\nnope\n:vars\n")
+        #expect(r.out == "2\n[1, 2]\nx: int = 1\ny: list = [1, 2]\n")
+        #expect(r.err.contains("unknown name 'bad'"))
+        #expect(r.err.contains("unknown name 'nope'"))
+        #expect(r.code == 1)
+    }
+}

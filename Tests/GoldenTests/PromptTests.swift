@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Drives the real prompt in a tmux terminal: typing, Tab, Up, Ctrl-C, Ctrl-D, reading
+/// the screen as a person would see it.
+@Suite(.serialized) struct PromptTests {
+    final class Session {
+        let name = "mlsh-test-\(UUID().uuidString.prefix(8))"
+        let home: String
+        let tmux: String
+
+        init() throws {
+            tmux = ["/usr/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/tmux"
+            home = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: home + "/data", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: home + "/data/houses.csv", contents: Data("a\n".utf8))
+            let cmd = "cd \(home) && HOME=\(home) TERM=xterm \(mlshBinary)"
+            let r = try runProgram(tmux, ["new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd])
+            #expect(r.code == 0, "tmux: \(r.err)")
+            try waitFor("mlsh>")
+        }
+
+        func keys(_ k: String...) throws { _ = try runProgram(tmux, ["send-keys", "-t", name] + k) }
+        func type(_ text: String) throws { _ = try runProgram(tmux, ["send-keys", "-t", name, "-l", text]) }
+
+        func screen() throws -> String { try runProgram(tmux, ["capture-pane", "-p", "-t", name]).out }
+
+        /// Waits until the screen contains `text` (up to 10 s).
+        func waitFor(_ text: String, count: Int = 1) throws {
+            for _ in 0..<200 {
+                let s = try screen()
+                if s.components(separatedBy: text).count - 1 >= count { return }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            Issue.record("screen never showed \(text):\n\(try screen())")
+        }
+
+        var alive: Bool { (try? runProgram(tmux, ["has-session", "-t", name]).code) == 0 }
+
+        func close() { _ = try? runProgram(tmux, ["kill-session", "-t", name]) }
+    }
+
+    @Test func typeEvaluateCompleteRecallInterruptQuit() throws {
+        let s = try Session()
+        defer { s.close() }
+        // Evaluate and see the value.
+        try s.type("let answer = 41 + 1"); try s.keys("Enter")
+        try s.type("answer * 2"); try s.keys("Enter")
+        try s.waitFor("84")
+        // Continuation prompt for an unfinished line.
+        try s.type("let xs = [1,"); try s.keys("Enter")
+        try s.waitFor("...>")
+        try s.type("2]"); try s.keys("Enter")
+        try s.type("len(xs)"); try s.keys("Enter")
+        try s.waitFor("2\n")
+        // Tab completes a name in scope and a builtin.
+        try s.type("answ"); try s.keys("Tab")
+        try s.waitFor("mlsh> answer")
+        try s.type(" + 1"); try s.keys("Enter")
+        try s.waitFor("43")
+        try s.type("prin"); try s.keys("Tab")
+        try s.waitFor("mlsh> print")
+        try s.keys("C-u")
+        // Tab completes a record field after '.', and a path inside a string.
+        try s.type("let rec = {alpha: 1, beta: 2}"); try s.keys("Enter")
+        try s.type("rec.al"); try s.keys("Tab")
+        try s.waitFor("mlsh> rec.alpha")
+        try s.keys("Enter")
+        try s.type("\"data/hou"); try s.keys("Tab")
+        try s.waitFor("\"data/houses.csv")
+        try s.keys("C-u")
+        // Up recalls the previous entry.
+        try s.keys("Up")
+        try s.waitFor("mlsh> rec.alpha")
+        try s.keys("C-u")
+        // An error leaves the session as it was.
+        try s.type("answer + nope"); try s.keys("Enter")
+        try s.waitFor("unknown name 'nope'")
+        try s.type("answer"); try s.keys("Enter")
+        try s.waitFor("42", count: 2)
+        // Ctrl-C interrupts a long evaluation and returns to the prompt.
+        try s.type("while true { 1 }"); try s.keys("Enter")
+        Thread.sleep(forTimeInterval: 0.5)
+        try s.keys("C-c")
+        try s.waitFor("interrupted")
+        try s.type("answer + 100"); try s.keys("Enter")
+        try s.waitFor("142")
+        // :help names a builtin's signature and example.
+        try s.type(":help range"); try s.keys("Enter")
+        try s.waitFor("range(start, stop=none, step=1)")
+        // Ctrl-D leaves; the history file was written.
+        try s.keys("C-d")
+        for _ in 0..<100 where s.alive { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!s.alive)
+        let history = try String(contentsOfFile: s.home + "/.mlsh_history", encoding: .utf8)
+        #expect(history.contains("answer * 2"))
+    }
+}
