@@ -94,3 +94,29 @@ public indirect enum NodeKind: Sendable {
     /// An expression statement; `quiet` when it ended with `;` (not displayed).
     case exprStmt(Node, quiet: Bool)
 }
+
+extension Node {
+    /// The expression nodes directly inside this one, in source order.
+    public var children: [Node] {
+        switch kind {
+        case .intLit, .floatLit, .boolLit, .noneLit, .stringLit, .columnRef, .name,
+             .breakStmt, .continueStmt, .importStmt:
+            return []
+        case .template(let parts):
+            return parts.compactMap { if case .code(let n) = $0 { return n }; return nil }
+        case .list(let xs), .block(let xs): return xs
+        case .record(let kv): return kv.map(\.value)
+        case .unary(_, let n), .field(let n, _), .letBind(_, let n), .assign(_, let n),
+             .exprStmt(let n, _):
+            return [n]
+        case .binary(_, let a, let b), .index(let a, let b): return [a, b]
+        case .call(let f, let args): return [f] + args.map(\.value)
+        case .function(_, let params, let body): return params.compactMap(\.defaultValue) + [body]
+        case .ifElse(let c, let t, let e): return [c, t] + (e.map { [$0] } ?? [])
+        case .forLoop(_, let s, let body): return [s, body]
+        case .whileLoop(let c, let body), .with(let c, let body): return [c, body]
+        case .returnStmt(let n): return n.map { [$0] } ?? []
+        case .assertStmt(let c, let m): return [c] + (m.map { [$0] } ?? [])
+        }
+    }
+}

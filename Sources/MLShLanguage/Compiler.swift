@@ -243,7 +243,7 @@ final class Compiler {
             let condSpan = cond.span
             return { f throws(Signal) in
                 while true {
-                    if Interrupt.pending { throw .error(MLShError("interrupted", "interrupted", span: span)) }
+                    if Interrupt.pending { throw .error(MLShError("interrupted", "evaluation stopped by Ctrl-C", span: span)) }
                     let v = try c(f)
                     let go: Bool
                     do throws(MLShError) { go = try Ops.truth(v, "the while condition") } catch { throw .error(error.located(at: condSpan)) }
@@ -391,10 +391,26 @@ final class Compiler {
             var nm: [(String, Value)] = []
             for (k, c) in named { nm.append((k, try c(f))) }
             do throws(Signal) { return try interp.invoke(callee, pos, nm) } catch {
-                if case .error(let e) = error { throw .error(e.located(at: span)) }
+                if case .error(let e) = error {
+                    if e.span == nil, let c = e.culprit, let at = Compiler.columnReference(c, in: args) {
+                        throw .error(e.located(at: at))
+                    }
+                    throw .error(e.located(at: span))
+                }
                 throw error
             }
         }
+    }
+
+    /// The span of the first `$name` reference among call arguments (searched depth-first).
+    static func columnReference(_ name: String, in args: [Argument]) -> Span? {
+        func find(_ n: Node) -> Span? {
+            if case .columnRef(let c) = n.kind, c == name { return n.span }
+            for child in n.children { if let s = find(child) { return s } }
+            return nil
+        }
+        for a in args { if let s = find(a.value) { return s } }
+        return nil
     }
 
     func compileFunction(name: String?, params: [Param], body: Node) throws(MLShError) -> Code {
@@ -455,7 +471,7 @@ final class Compiler {
         return { f throws(Signal) in
             let sv = try s(f)
             func step(_ v: Value) throws(Signal) -> Bool {
-                if Interrupt.pending { throw .error(MLShError("interrupted", "interrupted", span: span)) }
+                if Interrupt.pending { throw .error(MLShError("interrupted", "evaluation stopped by Ctrl-C", span: span)) }
                 if let slot = directSlot { f.slots[slot] = v } else { try bind?(f, v) }
                 do throws(Signal) { _ = try b(f) } catch {
                     if case .breakLoop = error { return false }

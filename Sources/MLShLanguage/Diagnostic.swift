@@ -14,6 +14,9 @@ public struct MLShError: Error, Sendable, CustomStringConvertible {
     public var incomplete: Bool
     /// The exit code `mlsh run` uses for this error.
     public var exitCode: Int32
+    /// A column name the error is about; the call that raised it points the caret at
+    /// the `$name` reference among its arguments, when there is one.
+    public var culprit: String?
 
     /// Makes an error without position.
     public init(_ kind: String = "error", _ message: String, span: Span? = nil,
@@ -45,7 +48,7 @@ public struct MLShError: Error, Sendable, CustomStringConvertible {
         out += "\n  --> \(file.name):\(line):\(col)"
         let text = file.lineText(line)
         let gutter = String(line)
-        let pad = String(repeating: " ", count: gutter.count + 1)
+        let pad = String(repeating: " ", count: gutter.count + 2)
         // Caret width: the span's characters on this line, at least one.
         let (endLine, endCol) = file.location(of: span.end)
         let chars = Array(text)

@@ -216,7 +216,7 @@ public final class Interpreter: @unchecked Sendable {
         guard case .function(let fn) = f else {
             throw .error(MLShError.type("\(f.typeName) is not a function"))
         }
-        if Interrupt.pending { throw .error(MLShError("interrupted", "interrupted")) }
+        if Interrupt.pending { throw .error(MLShError("interrupted", "evaluation stopped by Ctrl-C")) }
         if let b = fn.builtin {
             do throws(MLShError) { return try b.body(try b.bind(args, named), self) } catch { throw .error(error) }
         }
@@ -274,18 +274,37 @@ public final class Interpreter: @unchecked Sendable {
     /// Runs `body` on a thread with a large stack, so deep (but bounded) recursion in
     /// the parser and evaluator never overflows; returns its result.
     public static func onLargeStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
-        let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        let t = Thread {
-            box.value = body()
-            done.signal()
+        let job = LargeStackJob<T>(body)
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        pthread_attr_setstacksize(&attr, 1 << 29)
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(job).toOpaque()
+        let rc = pthread_create(&thread, &attr, { raw in
+            guard let raw else { return nil }
+            Unmanaged<LargeStackTask>.fromOpaque(raw).takeRetainedValue().runJob()
+            return nil
+        }, context)
+        guard rc == 0 else {
+            Unmanaged<LargeStackJob<T>>.fromOpaque(context).release()
+            return body()
         }
-        t.stackSize = 1 << 29
-        t.start()
-        done.wait()
-        guard let v = box.value else { return body() }
-        return v
+        pthread_join(thread, nil)
+        return job.result ?? body()
     }
 }
 
-final class ResultBox<T>: @unchecked Sendable { var value: T? }
+/// The work `onLargeStack` hands to its thread, and the result it leaves behind
+/// (read only after the thread is joined).
+class LargeStackTask: @unchecked Sendable {
+    func runJob() {}
+}
+
+final class LargeStackJob<T>: LargeStackTask, @unchecked Sendable {
+    let body: () -> T
+    var result: T?
+    init(_ body: @escaping () -> T) { self.body = body }
+    override func runJob() { result = body() }
+}
+

@@ -12,7 +12,14 @@ public struct Completer {
     /// Candidates for `word`, the text before the cursor from the last word break,
     /// given the whole line before it.
     public func complete(word: String, linePrefix: String) -> [String] {
-        if insideString(linePrefix) { return paths(word) }
+        if insideString(linePrefix) {
+            // The line editor splits words at '/', so the folders typed so far are the
+            // string's text before this word; complete in that folder, replacing the word.
+            let typed = linePrefix.split(separator: "\"", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+            let folder = typed.lastIndex(of: "/").map { String(typed[...$0]) } ?? ""
+            let full = paths(folder + word)
+            return full.map { String($0.dropFirst(folder.count)) }
+        }
         if word.hasPrefix("$") {
             let stem = String(word.dropFirst())
             return columnNames().filter { $0.hasPrefix(stem) }.map { "$" + $0 }

@@ -21,11 +21,16 @@ public final class Prompt: @unchecked Sendable {
     /// Runs the prompt until end of input; returns the exit code.
     public static func start() -> Int32 {
         let interactive = isatty(0) == 1 && isatty(1) == 1
-        signal(SIGINT) { _ in Interrupt.request() }
+        catchInterrupts()
         return Interpreter.onLargeStack {
             let p = Prompt(interactive: interactive)
             return p.loop()
         }
+    }
+
+    /// Ctrl-C requests that the running evaluation stop (the session stays).
+    static func catchInterrupts() {
+        signal(SIGINT) { _ in Interrupt.request() }
     }
 
     var historyPath: String {
@@ -60,6 +65,9 @@ public final class Prompt: @unchecked Sendable {
             pending = ""
             if let e = errors.first { report(e); continue }
             Interrupt.clear()
+            // libedit swaps signal handlers while it reads a line; take Ctrl-C back
+            // for the evaluation.
+            Prompt.catchInterrupts()
             do throws(MLShError) { try interpreter.execute(stmts) } catch { report(error) }
             Interrupt.clear()
         }

@@ -15,12 +15,10 @@ import TestSupport
         #expect(output == expected, "output of \(script)")
         if let expectedError {
             let e = try #require(error, "\(script) should stop with: \(expectedError.text)")
-            let first = e.render().components(separatedBy: "\n")[0]
-            #expect(first == expectedError.text)
-            let line = e.span.map { $0.file.location(of: $0.start).line }
-            #expect(line == expectedError.line, "error line in \(script)")
+            #expect(e.firstLine == expectedError.text)
+            #expect(e.line == expectedError.line, "error line in \(script)")
         } else {
-            #expect(error == nil, "\(script) failed: \(error?.render() ?? "")")
+            #expect(error == nil, "\(script) failed: \(error?.rendered ?? "")")
         }
     }
 

@@ -3,8 +3,15 @@ import Testing
 
 /// Hostile input is an error with a position — never a crash, a hang or a stack overflow.
 @Suite struct BadInputTests {
+    /// What a failed run left: read on the evaluator's thread (an `MLShError` returned
+    /// across `onLargeStack` was seen corrupted in debug test builds).
+    struct Failure: Sendable {
+        let kind: String, message: String, span: Span?, incomplete: Bool
+        init(_ e: MLShError) { kind = e.kind; message = e.message; span = e.span; incomplete = e.incomplete }
+    }
+
     /// Runs source on the evaluator's large stack; returns the error, if any.
-    func run(_ bytes: [UInt8]) -> MLShError? {
+    func run(_ bytes: [UInt8]) -> Failure? {
         Interpreter.onLargeStack {
             let interp = Interpreter()
             interp.output = { _ in }
@@ -12,10 +19,10 @@ import Testing
             do throws(MLShError) {
                 try interp.run(SourceFile(name: "bad.mls", bytes: bytes))
                 return nil
-            } catch { return error }
+            } catch { return Failure(error) }
         }
     }
-    func run(_ text: String) -> MLShError? { run(Array(text.utf8)) }
+    func run(_ text: String) -> Failure? { run(Array(text.utf8)) }
 
     @Test func deepNestingIsAnError() throws {
         let e = try #require(run(String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000)))

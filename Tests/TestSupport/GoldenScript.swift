@@ -32,21 +32,36 @@ public struct GoldenScript: Sendable, CustomStringConvertible {
     }
 
     /// Runs the script in a fresh session; returns its output lines and its error.
-    public func run(params: [String: Value] = [:]) -> (output: [String], error: MLShError?) {
+    public func run(params: [String: Value] = [:]) -> (output: [String], error: ScriptFailure?) {
         let box = OutputBox()
         let path = self.path
-        let err: MLShError? = Interpreter.onLargeStack {
+        let err: ScriptFailure? = Interpreter.onLargeStack {
             let interp = Runtime.makeInterpreter(params: params)
             interp.output = { box.lines.append(contentsOf: $0.components(separatedBy: "\n")) }
             guard let data = FileManager.default.contents(atPath: path) else {
-                return MLShError("error", "cannot read \(path)")
+                return ScriptFailure(MLShError("error", "cannot read \(path)"))
             }
             do throws(MLShError) {
                 try interp.run(SourceFile(name: path, bytes: Array(data)), scriptPath: path)
                 return nil
-            } catch { return error }
+            } catch { return ScriptFailure(error) }
         }
         return (box.lines, err)
+    }
+}
+
+/// A script's error, rendered on the thread that raised it.
+public struct ScriptFailure: Sendable {
+    /// The whole diagnostic as printed.
+    public let rendered: String
+    /// Its first line (`error: ...`).
+    public var firstLine: String { rendered.components(separatedBy: "\n")[0] }
+    /// The 1-based line it points at, when it has a position.
+    public let line: Int?
+
+    init(_ e: MLShError) {
+        rendered = e.render()
+        line = e.span.map { $0.file.location(of: $0.start).line }
     }
 }
 

@@ -1,22 +1,42 @@
 import Foundation
 
 /// Runs a program to completion and returns its exit code, stdout and stderr.
+///
+/// Spawns with `posix_spawn` and waits with `waitpid`, its output going through temp
+/// files: Foundation's `Process` was seen never to report the exit of a program
+/// (tmux) that leaves a daemon behind.
 public func runProgram(_ path: String, _ args: [String], stdin: String? = nil,
-                       environment: [String: String]? = nil, directory: String? = nil) throws -> (code: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    if let environment { p.environment = environment }
-    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    p.standardOutput = out; p.standardError = err; p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(stdin.data(using: .utf8) ?? Data()) }
-    try input.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+                       environment: [String: String]? = nil) throws -> (code: Int32, out: String, err: String) {
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: tmp) }
+    let inPath = tmp.appendingPathComponent("in").path
+    let outPath = tmp.appendingPathComponent("out").path
+    let errPath = tmp.appendingPathComponent("err").path
+    FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+    var env = environment ?? ProcessInfo.processInfo.environment
+    if environment == nil { env["SWIFT_BACKTRACE"] = env["SWIFT_BACKTRACE"] ?? "enable=no" }
+    let argv = ([path] + args).map { strdup($0) } + [nil]
+    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    var pid = pid_t()
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+    guard rc == 0 else { throw CocoaError(.executableLoad, userInfo: [NSFilePathErrorKey: path]) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exited = (status & 0x7f) == 0
+    let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    return (code, out, err)
 }
 
 /// The repository's root folder (found from this file's path).
