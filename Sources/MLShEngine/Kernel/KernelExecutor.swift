@@ -1,0 +1,252 @@
+import Foundation
+
+/// One instruction of a block program: operands are slot numbers (-1 when unused).
+struct KInstr: Sendable, Equatable {
+    var op: KOp
+    var dst: Int32
+    var a: Int32 = -1, b: Int32 = -1, c: Int32 = -1
+    /// Immediate (round's digits).
+    var imm: Int64 = 0
+    /// Index into the bound auxiliary tables (string tables, group values), or -1.
+    var aux: Int32 = -1
+    /// The source expression this instruction computes, for error messages.
+    var note: String = ""
+}
+
+/// A table an aux-using op reads at run time (string look-ups, per-group values).
+struct KAuxTable {
+    var base: UnsafeRawPointer?
+    var count: Int
+}
+
+/// Where a slot's block lives while executing.
+enum KExecSlot {
+    /// Worker-private block register `k`.
+    case register(Int)
+    /// A block-sized buffer shared by all workers (constants, broadcast scalars).
+    case fixed(UnsafeMutableRawPointer)
+    /// A full-length array (input column, output, group ids): base + row · elementSize.
+    case strided(UnsafeMutableRawPointer?, Int)
+}
+
+/// Shares raw pointers with the worker closure; workers write disjoint row ranges.
+struct KUnsafeShare<T>: @unchecked Sendable { let value: T }
+
+/// The block executor: one hot loop over fixed-size blocks, one `switch` per op per block.
+enum KernelExecutor {
+    /// Rows per block. 4096 rows keep a block register at 32 KiB, so the few registers of
+    /// a typical program stay in Zen 4's 1 MiB L2 (and the hottest in L1); measured on
+    /// the benchmark expressions, 1024–2048 rows lose 5–15 % to per-block dispatch and
+    /// 16384 loses 10–20 % to L2 misses. (See `scripts/bench.d/engine`.)
+    static let blockSize = 4096
+
+    /// Row count below which one worker is used (thread hand-off costs more than it saves).
+    static let parallelThreshold = 1 << 16
+
+    /// The row ranges the workers take: block-aligned halves on two cores.
+    static func partition(rows: Int) -> [Range<Int>] {
+        let workers = rows >= parallelThreshold ? min(2, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+        if workers == 1 { return [0..<rows] }
+        let mid = ((rows / 2 + blockSize - 1) / blockSize) * blockSize
+        return [0..<mid, mid..<rows]
+    }
+
+    /// Runs `instrs` over `rows` rows. `perBlock(worker, start, count, slots)` is called
+    /// after each block (reduction sinks). Returns the note of an instruction that overflowed.
+    static func execute(instrs: [KInstr], slots: [KExecSlot], registers: Int, rows: Int,
+                        aux: [KAuxTable],
+                        perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)? = nil) -> String? {
+        let ranges = partition(rows: rows)
+        var failures = [String?](repeating: nil, count: ranges.count)
+        let share = KUnsafeShare(value: (instrs, slots, aux, perBlock))
+        failures.withUnsafeMutableBufferPointer { fb in
+            let out = KUnsafeShare(value: fb.baseAddress!)
+            let work: @Sendable (Int) -> Void = { w in
+                let (instrs, slots, aux, perBlock) = share.value
+                out.value[w] = runWorker(instrs: instrs, slots: slots, registers: registers,
+                                         range: ranges[w], worker: w, aux: aux, perBlock: perBlock)
+            }
+            if ranges.count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: ranges.count, execute: work) }
+        }
+        return failures.compactMap { $0 }.first
+    }
+
+    private static func runWorker(instrs: [KInstr], slots: [KExecSlot], registers: Int, range: Range<Int>,
+                                  worker: Int, aux: [KAuxTable],
+                                  perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)?) -> String? {
+        let regBytes = blockSize * 8
+        let regMemory = UnsafeMutableRawPointer.allocate(byteCount: max(1, registers) * regBytes, alignment: 64)
+        defer { regMemory.deallocate() }
+        let table = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: max(1, slots.count))
+        defer { table.deallocate() }
+        // Strided slots are re-pointed per block; the others are fixed for the whole run.
+        var strided: [(Int, UnsafeMutableRawPointer, Int)] = []
+        for (s, slot) in slots.enumerated() {
+            switch slot {
+            case .register(let k): table[s] = regMemory + k * regBytes
+            case .fixed(let p): table[s] = p
+            case .strided(let base, let size):
+                table[s] = regMemory   // placeholder until the first block
+                if let base { strided.append((s, base, size)) }
+            }
+        }
+        return instrs.withUnsafeBufferPointer { ins -> String? in
+            aux.withUnsafeBufferPointer { auxp -> String? in
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let n = min(blockSize, range.upperBound - start)
+                    for (s, base, size) in strided { table[s] = base + start * size }
+                    for k in 0..<ins.count where apply(ins[k], table, n, auxp) {
+                        return ins[k].note
+                    }
+                    perBlock?(worker, start, n, table)
+                    start += n
+                }
+                return nil
+            }
+        }
+    }
+
+    /// Executes one instruction over `n` rows. Returns true on int overflow.
+    static func apply(_ ins: KInstr, _ t: UnsafeMutablePointer<UnsafeMutableRawPointer>, _ n: Int,
+                      _ aux: UnsafeBufferPointer<KAuxTable>) -> Bool {
+        @inline(__always) func f(_ s: Int32) -> UnsafeMutablePointer<Double> { t[Int(s)].assumingMemoryBound(to: Double.self) }
+        @inline(__always) func i(_ s: Int32) -> UnsafeMutablePointer<Int64> { t[Int(s)].assumingMemoryBound(to: Int64.self) }
+        @inline(__always) func b(_ s: Int32) -> UnsafeMutablePointer<UInt8> { t[Int(s)].assumingMemoryBound(to: UInt8.self) }
+        @inline(__always) func c(_ s: Int32) -> UnsafeMutablePointer<Int32> { t[Int(s)].assumingMemoryBound(to: Int32.self) }
+        typealias V = SIMD8<Double>
+        let d = ins.dst, x = ins.a, y = ins.b, z = ins.c
+        switch ins.op {
+        case .addF: KLoop.map2(n, f(d), f(x), f(y)) { $0 + $1 }
+        case .subF: KLoop.map2(n, f(d), f(x), f(y)) { $0 - $1 }
+        case .mulF: KLoop.map2(n, f(d), f(x), f(y)) { $0 * $1 }
+        case .divF: KLoop.map2(n, f(d), f(x), f(y)) { $0 / $1 }
+        case .modF: let o = f(d), p = f(x), q = f(y); for k in 0..<n { o[k] = KLoop.modF(p[k], q[k]) }
+        case .powF: let o = f(d), p = f(x), q = f(y); for k in 0..<n { o[k] = Foundation.pow(p[k], q[k]) }
+        case .min2F: KLoop.map2(n, f(d), f(x), f(y), KLoop.min2)
+        case .max2F: KLoop.map2(n, f(d), f(x), f(y), KLoop.max2)
+        case .fmaF: KLoop.map3(n, f(d), f(x), f(y), f(z)) { $2.addingProduct($0, $1) }
+        case .negF: KLoop.map1(n, f(d), f(x)) { -$0 }
+        case .absF: KLoop.map1(n, f(d), f(x)) { KernelMath.double(KernelMath.bits($0) & SIMD8(repeating: 0x7fff_ffff_ffff_ffff)) }
+        case .sqrtF: KLoop.map1(n, f(d), f(x)) { $0.squareRoot() }
+        case .expF: KLoop.map1(n, f(d), f(x), KernelMath.exp)
+        case .logF: KLoop.map1(n, f(d), f(x), KernelMath.log)
+        case .log1pF: KLoop.map1(n, f(d), f(x), KernelMath.log1p)
+        case .log2F: let o = f(d), p = f(x); for k in 0..<n { o[k] = Foundation.log2(p[k]) }
+        case .log10F: let o = f(d), p = f(x); for k in 0..<n { o[k] = Foundation.log10(p[k]) }
+        case .sinF: let o = f(d), p = f(x); for k in 0..<n { o[k] = Foundation.sin(p[k]) }
+        case .cosF: let o = f(d), p = f(x); for k in 0..<n { o[k] = Foundation.cos(p[k]) }
+        case .tanF: let o = f(d), p = f(x); for k in 0..<n { o[k] = Foundation.tan(p[k]) }
+        case .floorF: KLoop.map1(n, f(d), f(x)) { $0.rounded(.down) }
+        case .ceilF: KLoop.map1(n, f(d), f(x)) { $0.rounded(.up) }
+        case .roundF: let o = f(d), p = f(x), g = ins.imm; for k in 0..<n { o[k] = KLoop.round(p[k], digits: g) }
+        case .signF: KLoop.map1(n, f(d), f(x), KLoop.sign)
+
+        case .addI:
+            let o = i(d), p = i(x), q = i(y); var ov = false
+            for k in 0..<n { let (r, v) = p[k].addingReportingOverflow(q[k]); o[k] = r; ov = ov || v }
+            return ov
+        case .subI:
+            let o = i(d), p = i(x), q = i(y); var ov = false
+            for k in 0..<n { let (r, v) = p[k].subtractingReportingOverflow(q[k]); o[k] = r; ov = ov || v }
+            return ov
+        case .mulI:
+            let o = i(d), p = i(x), q = i(y); var ov = false
+            for k in 0..<n { let (r, v) = p[k].multipliedReportingOverflow(by: q[k]); o[k] = r; ov = ov || v }
+            return ov
+        case .modI: let o = i(d), p = i(x), q = i(y); for k in 0..<n { o[k] = KLoop.modI(p[k], q[k]) }
+        case .powI:
+            let o = i(d), p = i(x), q = i(y); var ov = false
+            for k in 0..<n { let (r, v) = KLoop.powI(p[k], q[k]); o[k] = r; ov = ov || v }
+            return ov
+        case .min2I: let o = i(d), p = i(x), q = i(y); for k in 0..<n { o[k] = Swift.min(p[k], q[k]) }
+        case .max2I: let o = i(d), p = i(x), q = i(y); for k in 0..<n { o[k] = Swift.max(p[k], q[k]) }
+        case .negI:
+            let o = i(d), p = i(x); var ov = false
+            for k in 0..<n { let (r, v) = Int64(0).subtractingReportingOverflow(p[k]); o[k] = r; ov = ov || v }
+            return ov
+        case .absI:
+            let o = i(d), p = i(x); var ov = false
+            for k in 0..<n { let v = p[k]; ov = ov || v == .min; o[k] = v < 0 ? 0 &- v : v }
+            return ov
+        case .signI: let o = i(d), p = i(x); for k in 0..<n { o[k] = p[k].signum() }
+
+        case .eqF: let o = b(d), p = f(x), q = f(y); for k in 0..<n { o[k] = p[k] == q[k] ? 1 : 0 }
+        case .neF: let o = b(d), p = f(x), q = f(y); for k in 0..<n { o[k] = p[k] != q[k] ? 1 : 0 }
+        case .ltF: let o = b(d), p = f(x), q = f(y); for k in 0..<n { o[k] = p[k] < q[k] ? 1 : 0 }
+        case .leF: let o = b(d), p = f(x), q = f(y); for k in 0..<n { o[k] = p[k] <= q[k] ? 1 : 0 }
+        case .gtF: let o = b(d), p = f(x), q = f(y); for k in 0..<n { o[k] = p[k] > q[k] ? 1 : 0 }
+        case .geF: let o = b(d), p = f(x), q = f(y); for k in 0..<n { o[k] = p[k] >= q[k] ? 1 : 0 }
+        case .eqI: let o = b(d), p = i(x), q = i(y); for k in 0..<n { o[k] = p[k] == q[k] ? 1 : 0 }
+        case .neI: let o = b(d), p = i(x), q = i(y); for k in 0..<n { o[k] = p[k] != q[k] ? 1 : 0 }
+        case .ltI: let o = b(d), p = i(x), q = i(y); for k in 0..<n { o[k] = p[k] < q[k] ? 1 : 0 }
+        case .leI: let o = b(d), p = i(x), q = i(y); for k in 0..<n { o[k] = p[k] <= q[k] ? 1 : 0 }
+        case .gtI: let o = b(d), p = i(x), q = i(y); for k in 0..<n { o[k] = p[k] > q[k] ? 1 : 0 }
+        case .geI: let o = b(d), p = i(x), q = i(y); for k in 0..<n { o[k] = p[k] >= q[k] ? 1 : 0 }
+
+        case .notB: let o = b(d), p = b(x); for k in 0..<n { o[k] = p[k] ^ 1 }
+        case .andB: let o = b(d), p = b(x), q = b(y); for k in 0..<n { o[k] = p[k] & q[k] }
+        case .orB: let o = b(d), p = b(x), q = b(y); for k in 0..<n { o[k] = p[k] | q[k] }
+
+        case .selF: let o = f(d), m = b(x), p = f(y), q = f(z); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : q[k] }
+        case .selI: let o = i(d), m = b(x), p = i(y), q = i(z); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : q[k] }
+        case .selB: let o = b(d), m = b(x), p = b(y), q = b(z); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : q[k] }
+
+        case .castFI: let o = f(d), p = i(x); for k in 0..<n { o[k] = Double(p[k]) }
+        case .castFB: let o = f(d), p = b(x); for k in 0..<n { o[k] = Double(p[k]) }
+        case .castIB: let o = i(d), p = b(x); for k in 0..<n { o[k] = Int64(p[k]) }
+        case .castIF:
+            let o = i(d), p = f(x)
+            for k in 0..<n { let v = p[k]; o[k] = kernelIsInt64Representable(v) ? Int64(v) : 0 }
+        case .validIF: let o = b(d), p = f(x); for k in 0..<n { o[k] = kernelIsInt64Representable(p[k]) ? 1 : 0 }
+        case .castBF: let o = b(d), p = f(x); for k in 0..<n { o[k] = p[k] != 0 ? 1 : 0 }
+        case .castBI: let o = b(d), p = i(x); for k in 0..<n { o[k] = p[k] != 0 ? 1 : 0 }
+
+        case .isnanF: let o = b(d), p = f(x); for k in 0..<n { o[k] = p[k] != p[k] ? 1 : 0 }
+        case .isnanC: let o = b(d), p = c(x); for k in 0..<n { o[k] = p[k] < 0 ? 1 : 0 }
+        case .nanMaskF: let o = f(d), p = f(x), m = b(y); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : .nan }
+        case .zeroMaskI: let o = i(d), p = i(x), m = b(y); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : 0 }
+        case .fillnanF: let o = f(d), p = f(x), q = f(y); for k in 0..<n { o[k] = p[k].isNaN ? q[k] : p[k] }
+        case .nonzeroI: let o = b(d), p = i(x); for k in 0..<n { o[k] = p[k] != 0 ? 1 : 0 }
+
+        case .lutBC:
+            // Entry 0 is the missing code's value; codes outside the dictionary read as missing.
+            let o = b(d), p = c(x), tab = aux[Int(ins.aux)], lut = tab.base?.assumingMemoryBound(to: UInt8.self)
+            guard let lut else { for k in 0..<n { o[k] = 0 }; return false }
+            let m = UInt32(tab.count)
+            for k in 0..<n { let e = UInt32(bitPattern: p[k] &+ 1); o[k] = lut[Int(e < m ? e : 0)] }
+        case .lutIC:
+            let o = i(d), p = c(x), tab = aux[Int(ins.aux)], lut = tab.base?.assumingMemoryBound(to: Int64.self)
+            guard let lut else { for k in 0..<n { o[k] = -1 }; return false }
+            let m = UInt32(tab.count)
+            for k in 0..<n { let e = UInt32(bitPattern: p[k] &+ 1); o[k] = lut[Int(e < m ? e : 0)] }
+        case .lutFC:
+            let o = f(d), p = c(x), tab = aux[Int(ins.aux)], lut = tab.base?.assumingMemoryBound(to: Double.self)
+            guard let lut else { for k in 0..<n { o[k] = .nan }; return false }
+            let m = UInt32(tab.count)
+            for k in 0..<n { let e = UInt32(bitPattern: p[k] &+ 1); o[k] = lut[Int(e < m ? e : 0)] }
+
+        // Group ids are checked against the group count when the program is bound.
+        case .gatherF:
+            let o = f(d), g = c(x), v = aux[Int(ins.aux)].base?.assumingMemoryBound(to: Double.self)
+            if let v { for k in 0..<n { o[k] = v[Int(g[k])] } }
+        case .gatherI:
+            let o = i(d), g = c(x), v = aux[Int(ins.aux)].base?.assumingMemoryBound(to: Int64.self)
+            if let v { for k in 0..<n { o[k] = v[Int(g[k])] } }
+        case .gatherB:
+            let o = b(d), g = c(x), v = aux[Int(ins.aux)].base?.assumingMemoryBound(to: UInt8.self)
+            if let v { for k in 0..<n { o[k] = v[Int(g[k])] } }
+
+        case .copyF: f(d).update(from: f(x), count: n)
+        case .copyI: i(d).update(from: i(x), count: n)
+        case .copyB: b(d).update(from: b(x), count: n)
+        case .copyC: c(d).update(from: c(x), count: n)
+        }
+        return false
+    }
+}
+
+/// Whether `v` converts to Int64 without trapping (finite, within range).
+@inline(__always) func kernelIsInt64Representable(_ v: Double) -> Bool {
+    v >= -9223372036854775808.0 && v < 9223372036854775808.0
+}

@@ -1,0 +1,357 @@
+/// Evaluating one reduction plan: run the argument program with a sink per kind.
+extension KReductionPlan {
+    typealias V = SIMD8<Double>
+
+    func evaluate(_ table: Table, _ g: KGroups?, _ cache: KReductionCache) throws(EngineError) -> KReduced {
+        let groups = g?.count ?? 1
+        let ranges = KernelExecutor.partition(rows: table.rowCount)
+        let argReduced = try arg.evaluateReductions(table, g, cache)
+        let vSlot = arg.rootSlots[0]
+        let mSlot = arg.rootSlots.count > 1 ? arg.rootSlots[1] : nil
+        let t = arg.resultKType
+        let ids = g?.ids ?? []
+
+        /// Runs the argument with `body(worker, start, n, values, validity)` per block.
+        func sink(_ body: @escaping (Int, Int, Int, UnsafeMutableRawPointer, UnsafeMutablePointer<UInt8>?) -> Void) throws(EngineError) {
+            let failure = arg.execute(table, g, argReduced, output: nil, validity: nil) { w, start, n, slots in
+                body(w, start, n, slots[vSlot], mSlot.map { slots[$0].assumingMemoryBound(to: UInt8.self) })
+            }
+            if let failure { throw failure }
+        }
+
+        switch kind {
+        case .mean, .std, .var:
+            let m = try moments(cache, groups, ranges.count, ids, sink)
+            var out = [Double](repeating: .nan, count: groups)
+            for k in 0..<groups {
+                let n = m.n[k]
+                switch kind {
+                case .mean: out[k] = n > 0 ? m.mean[k] : .nan
+                case .var: out[k] = n > 1 ? m.m2[k] / (n - 1) : .nan
+                default: out[k] = n > 1 ? (m.m2[k] / (n - 1)).squareRoot() : .nan
+                }
+            }
+            return .f(out)
+
+        case .sum where t == .f:
+            let acc = KPerWorker(ranges.count) { [Double](repeating: 0, count: groups) }
+            try sink { w, start, n, v, _ in
+                let p = v.assumingMemoryBound(to: Double.self)
+                if ids.isEmpty { acc[w][0] += KReduceLoop.sumSkippingNaN(p, n) } else {
+                    ids.withUnsafeBufferPointer { gi in
+                        acc.update(w) { a in for k in 0..<n where !p[k].isNaN { a[Int(gi[start + k])] += p[k] } }
+                    }
+                }
+            }
+            return .f(acc.merged(groups) { $0 + $1 })
+
+        case .sum:
+            let acc = KPerWorker(ranges.count) { [Int64](repeating: 0, count: groups) }
+            let overflow = KPerWorker(ranges.count) { [false] }
+            try sink { w, start, n, v, m in
+                let p = v.assumingMemoryBound(to: Int64.self)
+                var ov = false
+                acc.update(w) { a in
+                    ids.withUnsafeBufferPointer { gi in
+                        for k in 0..<n where m.map({ $0[k] != 0 }) ?? true {
+                            let gk = gi.isEmpty ? 0 : Int(gi[start + k])
+                            let (s, o) = a[gk].addingReportingOverflow(p[k]); a[gk] = s; ov = ov || o
+                        }
+                    }
+                }
+                if ov { overflow[w][0] = true }
+            }
+            var total = [Int64](repeating: 0, count: groups)
+            for w in 0..<ranges.count {
+                if overflow[w][0] { throw EngineError.invalidArgument("integer overflow in \(expr)") }
+                for k in 0..<groups {
+                    let (s, o) = total[k].addingReportingOverflow(acc[w][k])
+                    if o { throw EngineError.invalidArgument("integer overflow in \(expr)") }
+                    total[k] = s
+                }
+            }
+            return .i(total, valid: nil)
+
+        case .count, .countNaN:
+            let wantMissing = kind == .countNaN
+            let acc = KPerWorker(ranges.count) { [Int64](repeating: 0, count: groups) }
+            try sink { w, start, n, v, m in
+                acc.update(w) { a in
+                    ids.withUnsafeBufferPointer { gi in
+                        for k in 0..<n {
+                            let missing: Bool
+                            switch t {
+                            case .f: missing = v.assumingMemoryBound(to: Double.self)[k].isNaN
+                            case .c: missing = v.assumingMemoryBound(to: Int32.self)[k] < 0
+                            case .i, .b: missing = m.map { $0[k] == 0 } ?? false
+                            }
+                            if missing == wantMissing { a[gi.isEmpty ? 0 : Int(gi[start + k])] += 1 }
+                        }
+                    }
+                }
+            }
+            return .i(acc.merged(groups) { $0 + $1 }, valid: nil)
+
+        case .min, .max where t == .f:
+            let isMin = kind == .min
+            let acc = KPerWorker(ranges.count) { [Double](repeating: isMin ? .infinity : -.infinity, count: groups) }
+            let seen = KPerWorker(ranges.count) { [Bool](repeating: false, count: groups) }
+            try sink { w, start, n, v, _ in
+                let p = v.assumingMemoryBound(to: Double.self)
+                if ids.isEmpty {
+                    let (r, any) = KReduceLoop.extremum(p, n, min: isMin)
+                    if any { seen[w][0] = true; acc[w][0] = isMin ? Swift.min(acc[w][0], r) : Swift.max(acc[w][0], r) }
+                } else {
+                    ids.withUnsafeBufferPointer { gi in
+                        for k in 0..<n where !p[k].isNaN {
+                            let gk = Int(gi[start + k])
+                            seen[w][gk] = true
+                            acc[w][gk] = isMin ? Swift.min(acc[w][gk], p[k]) : Swift.max(acc[w][gk], p[k])
+                        }
+                    }
+                }
+            }
+            var out = [Double](repeating: .nan, count: groups)
+            for k in 0..<groups {
+                for w in 0..<ranges.count where seen[w][k] {
+                    out[k] = out[k].isNaN ? acc[w][k] : (isMin ? Swift.min(out[k], acc[w][k]) : Swift.max(out[k], acc[w][k]))
+                }
+            }
+            return .f(out)
+
+        case .min, .max:
+            let isMin = kind == .min
+            let acc = KPerWorker(ranges.count) { [Int64](repeating: isMin ? .max : .min, count: groups) }
+            let seen = KPerWorker(ranges.count) { [Bool](repeating: false, count: groups) }
+            try sink { w, start, n, v, m in
+                let p = v.assumingMemoryBound(to: Int64.self)
+                ids.withUnsafeBufferPointer { gi in
+                    for k in 0..<n where m.map({ $0[k] != 0 }) ?? true {
+                        let gk = gi.isEmpty ? 0 : Int(gi[start + k])
+                        seen[w][gk] = true
+                        acc[w][gk] = isMin ? Swift.min(acc[w][gk], p[k]) : Swift.max(acc[w][gk], p[k])
+                    }
+                }
+            }
+            var out = [Int64](repeating: 0, count: groups)
+            var valid = [UInt8](repeating: 0, count: groups)
+            for k in 0..<groups {
+                for w in 0..<ranges.count where seen[w][k] {
+                    out[k] = valid[k] == 0 ? acc[w][k] : (isMin ? Swift.min(out[k], acc[w][k]) : Swift.max(out[k], acc[w][k]))
+                    valid[k] = 1
+                }
+            }
+            return .i(out, valid: valid)
+
+        case .median, .quantile:
+            let values = try materialize(table.rowCount, sink)
+            let buckets = KReduceLoop.bucket(values.count, groups, ids)
+            var out = [Double](repeating: .nan, count: groups)
+            for k in 0..<groups {
+                var xs: [Double] = []
+                xs.reserveCapacity(buckets[k].count)
+                for r in buckets[k] { if case .f(let v) = values.at(r), !v.isNaN { xs.append(v) } }
+                out[k] = KReduceLoop.quantile(&xs, q)
+            }
+            return .f(out)
+
+        case .nUnique:
+            let values = try materialize(table.rowCount, sink)
+            let buckets = KReduceLoop.bucket(values.count, groups, ids)
+            var out = [Int64](repeating: 0, count: groups)
+            for k in 0..<groups {
+                var set = Set<UInt64>()
+                for r in buckets[k] {
+                    switch values.at(r) {
+                    case .f(let v) where !v.isNaN: set.insert((v == 0 ? 0.0 : v).bitPattern)
+                    case .i(let v): set.insert(UInt64(bitPattern: v))
+                    default: break
+                    }
+                }
+                out[k] = Int64(set.count)
+            }
+            return .i(out, valid: nil)
+        }
+    }
+
+    /// Count, mean and M2 of the argument per group, computed once per argument.
+    private func moments(_ cache: KReductionCache, _ groups: Int, _ workers: Int, _ ids: [Int32],
+                         _ sink: (@escaping (Int, Int, Int, UnsafeMutableRawPointer, UnsafeMutablePointer<UInt8>?) -> Void) throws(EngineError) -> Void) throws(EngineError) -> KMoments {
+        if let m = cache.moments[arg.expression] { return m }
+        let acc = KPerWorker(workers) { KMoments(groups: groups) }
+        try sink { w, start, n, v, _ in
+            let p = v.assumingMemoryBound(to: Double.self)
+            if ids.isEmpty {
+                let (cnt, mean, m2) = KReduceLoop.blockMoments(p, n)
+                acc.update(w) { $0.merge(0, cnt, mean, m2) }
+            } else {
+                ids.withUnsafeBufferPointer { gi in
+                    acc.update(w) { a in
+                        for k in 0..<n where !p[k].isNaN { a.merge(Int(gi[start + k]), 1, p[k], 0) }
+                    }
+                }
+            }
+        }
+        var total = KMoments(groups: groups)
+        for w in 0..<workers { for k in 0..<groups { total.merge(k, acc[w].n[k], acc[w].mean[k], acc[w].m2[k]) } }
+        cache.moments[arg.expression] = total
+        return total
+    }
+
+    /// The argument's values for every row (quantiles and distinct counts need them all).
+    private func materialize(_ rows: Int, _ sink: (@escaping (Int, Int, Int, UnsafeMutableRawPointer, UnsafeMutablePointer<UInt8>?) -> Void) throws(EngineError) -> Void) throws(EngineError) -> KMaterialized {
+        let t = arg.resultKType
+        let out = KMaterialized(type: t, rows: rows)
+        try sink { _, start, n, v, m in
+            switch t {
+            case .f: (out.f + start).update(from: v.assumingMemoryBound(to: Double.self), count: n)
+            case .i, .b:
+                let p = v.assumingMemoryBound(to: Int64.self)
+                for k in 0..<n { out.i[start + k] = p[k]; out.valid[start + k] = m.map { $0[k] } ?? 1 }
+            case .c:
+                let p = v.assumingMemoryBound(to: Int32.self)
+                for k in 0..<n { out.i[start + k] = Int64(p[k]); out.valid[start + k] = p[k] >= 0 ? 1 : 0 }
+            }
+        }
+        return out
+    }
+}
+
+/// Full-length argument values; workers fill disjoint ranges.
+final class KMaterialized {
+    let type: KType
+    let count: Int
+    let f: UnsafeMutablePointer<Double>
+    let i: UnsafeMutablePointer<Int64>
+    let valid: UnsafeMutablePointer<UInt8>
+
+    init(type: KType, rows: Int) {
+        self.type = type; count = rows
+        f = .allocate(capacity: type == .f ? max(rows, 1) : 1)
+        i = .allocate(capacity: type == .f ? 1 : max(rows, 1))
+        valid = .allocate(capacity: type == .f ? 1 : max(rows, 1))
+    }
+    deinit { f.deallocate(); i.deallocate(); valid.deallocate() }
+
+    enum Value { case f(Double), i(Int64), missing }
+    func at(_ r: Int) -> Value {
+        if type == .f { return .f(f[r]) }
+        return valid[r] != 0 ? .i(i[r]) : .missing
+    }
+}
+
+/// Per-worker accumulator state; each worker touches only its own element.
+final class KPerWorker<T> {
+    private var items: [T]
+    init(_ workers: Int, _ make: () -> T) { items = (0..<max(workers, 1)).map { _ in make() } }
+    subscript(w: Int) -> T {
+        get { items[w] }
+        set { items[w] = newValue }
+    }
+    func update(_ w: Int, _ body: (inout T) -> Void) {
+        items.withUnsafeMutableBufferPointer { body(&$0[w]) }
+    }
+}
+
+extension KPerWorker where T == [Double] {
+    func merged(_ groups: Int, _ f: (Double, Double) -> Double) -> [Double] {
+        var out = [Double](repeating: 0, count: groups)
+        for w in items.indices { for k in 0..<groups { out[k] = f(out[k], items[w][k]) } }
+        return out
+    }
+}
+extension KPerWorker where T == [Int64] {
+    func merged(_ groups: Int, _ f: (Int64, Int64) -> Int64) -> [Int64] {
+        var out = [Int64](repeating: 0, count: groups)
+        for w in items.indices { for k in 0..<groups { out[k] = f(out[k], items[w][k]) } }
+        return out
+    }
+}
+
+/// Reduction inner loops.
+enum KReduceLoop {
+    typealias V = SIMD8<Double>
+
+    /// Sum of the non-NaN values, four SIMD accumulators (a plain `s += x` would not vectorize).
+    @inline(__always) static func sumSkippingNaN(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        var i = 0
+        @inline(__always) func clean(_ v: V) -> V { v.replacing(with: 0, where: v .!= v) }
+        while i + 32 <= n {
+            a0 += clean(KLoop.load(p, i)); a1 += clean(KLoop.load(p, i + 8))
+            a2 += clean(KLoop.load(p, i + 16)); a3 += clean(KLoop.load(p, i + 24))
+            i += 32
+        }
+        while i + 8 <= n { a0 += clean(KLoop.load(p, i)); i += 8 }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
+        while i < n { if !p[i].isNaN { s += p[i] }; i += 1 }
+        return s
+    }
+
+    /// Count, mean and M2 of a block's non-NaN values (two passes over the cached block).
+    @inline(__always) static func blockMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double, Double) {
+        var s = V(), c = SIMD8<Int64>()
+        var i = 0
+        while i + 8 <= n {
+            let v = KLoop.load(p, i)
+            let ok = v .== v
+            s += V(repeating: 0).replacing(with: v, where: ok)
+            c &-= unsafeBitCast(ok, to: SIMD8<Int64>.self)
+            i += 8
+        }
+        var sum = s.sum(), count = Double(c.wrappedSum())
+        for k in i..<n where !p[k].isNaN { sum += p[k]; count += 1 }
+        guard count > 0 else { return (0, 0, 0) }
+        let mean = sum / count
+        var m = V()
+        let mv = V(repeating: mean)
+        i = 0
+        while i + 8 <= n {
+            let v = KLoop.load(p, i)
+            let d = (v - mv).replacing(with: 0, where: v .!= v)
+            m = m.addingProduct(d, d)
+            i += 8
+        }
+        var m2 = m.sum()
+        for k in i..<n where !p[k].isNaN { let d = p[k] - mean; m2 += d * d }
+        return (count, mean, m2)
+    }
+
+    /// Minimum or maximum of the non-NaN values, and whether there was any.
+    @inline(__always) static func extremum(_ p: UnsafeMutablePointer<Double>, _ n: Int, min: Bool) -> (Double, Bool) {
+        let fill = V(repeating: min ? .infinity : -.infinity)
+        var a = fill, found = false
+        var i = 0
+        while i + 8 <= n {
+            let v = KLoop.load(p, i)
+            let ok = v .== v
+            found = found || any(ok)
+            let x = fill.replacing(with: v, where: ok)
+            a = min ? a.replacing(with: x, where: x .< a) : a.replacing(with: x, where: x .> a)
+            i += 8
+        }
+        var r = min ? a.min() : a.max()
+        for k in i..<n where !p[k].isNaN { found = true; r = min ? Swift.min(r, p[k]) : Swift.max(r, p[k]) }
+        return (r, found)
+    }
+
+    /// Row indices per group.
+    static func bucket(_ rows: Int, _ groups: Int, _ ids: [Int32]) -> [[Int]] {
+        if ids.isEmpty { return [Array(0..<rows)] }
+        var out = [[Int]](repeating: [], count: groups)
+        for (r, g) in ids.enumerated() { out[Int(g)].append(r) }
+        return out
+    }
+
+    /// Linear-interpolation quantile (numpy default, R type 7) of `xs`; NaN when empty.
+    static func quantile(_ xs: inout [Double], _ q: Double) -> Double {
+        guard !xs.isEmpty else { return .nan }
+        xs.sort()
+        let pos = q * Double(xs.count - 1)
+        let lo = Int(pos.rounded(.down)), hi = Swift.min(lo + 1, xs.count - 1)
+        let t = pos - Double(lo)
+        let a = xs[lo], b = xs[hi]
+        // numpy's _lerp: exact at both ends.
+        return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
+    }
+}

@@ -1,0 +1,124 @@
+/// Reductions: computed in a first pass by running the argument's own block program with
+/// an accumulating sink (so `sum($a*$b)` never materialises `$a*$b`), per worker, then
+/// merged. NaN and missing values are skipped; `std`/`var` use n − 1; `quantile` is
+/// linear (numpy's default); `median` is `quantile(0.5)`.
+
+/// The reductions the IR names.
+enum KReduceKind: String, Sendable {
+    case sum, mean, std, `var`, min, max, count, countNaN = "count_nan", median, quantile, nUnique = "n_unique"
+
+    var usesMoments: Bool { self == .mean || self == .std || self == .var }
+}
+
+/// Per-group (or one) reduction results.
+enum KReduced {
+    case f([Double])
+    case i([Int64], valid: [UInt8]?)
+
+    /// As a column (for aggregates).
+    var column: Column {
+        switch self {
+        case .f(let v): return Column(floats: v)
+        case .i(let v, let m): return Column(ints: v, validity: m.map { $0.map { $0 != 0 } })
+        }
+    }
+}
+
+/// A reduction to compute before the main program runs.
+struct KReductionPlan: Sendable {
+    let kind: KReduceKind
+    /// The quantile (0.5 for median).
+    let q: Double
+    /// The argument's program, compiled in sink mode.
+    let arg: KernelProgram
+    let resultType: KType
+    /// Int min/max of an empty group has no value.
+    let hasValidity: Bool
+    let expr: KExpr
+
+    init(name: String, arg: KExpr, extra: [KExpr], table: Table, expr: KExpr) throws(EngineError) {
+        guard let kind = KReduceKind(rawValue: name) else {
+            throw EngineError.invalidArgument("unknown reduction '\(name)'")
+        }
+        var q = 0.5
+        if kind == .quantile {
+            guard extra.count == 1 else { throw EngineError.invalidArgument("quantile takes 2 arguments, got \(extra.count + 1)") }
+            switch extra[0] {
+            case .float(let v): q = v
+            case .int(let v): q = Double(v)
+            default: throw EngineError.invalidArgument("quantile's q must be a number between 0 and 1")
+            }
+            guard q >= 0, q <= 1 else { throw EngineError.invalidArgument("quantile's q must be between 0 and 1, got \(q)") }
+        } else if !extra.isEmpty {
+            throw EngineError.invalidArgument("\(name) takes 1 argument, got \(extra.count + 1)")
+        }
+        func sink(_ e: KExpr) throws(EngineError) -> KernelProgram {
+            try KernelProgram.compile(e, for: table, options: KCompileOptions(), toOutput: false)
+        }
+        var program = try sink(arg)
+        let t = program.resultKType
+        var result: KType = .i
+        switch kind {
+        case .mean, .std, .var, .median, .quantile:
+            if t == .c { throw EngineError.typeMismatch("\(name) expects a number, got string") }
+            if t != .f { program = try sink(.call("cast", [arg, .string("float")])) }
+            result = .f
+        case .sum, .min, .max:
+            if t == .c { throw EngineError.typeMismatch("\(name) expects a number, got string") }
+            if t == .b { program = try sink(.call("cast", [arg, .string("int")])) }
+            result = t == .f ? .f : .i
+        case .nUnique:
+            if t == .b { program = try sink(.call("cast", [arg, .string("int")])) }
+        case .count, .countNaN: break
+        }
+        self.kind = kind; self.q = q; self.arg = program; self.resultType = result
+        self.hasValidity = result == .i && (kind == .min || kind == .max)
+        self.expr = expr
+    }
+}
+
+/// Moments (count, mean, M2) per group, shared by mean/std/var of one argument.
+struct KMoments {
+    var n: [Double]
+    var mean: [Double]
+    var m2: [Double]
+
+    init(groups: Int) {
+        n = [Double](repeating: 0, count: groups); mean = n; m2 = n
+    }
+
+    /// Chan et al.'s parallel combination of group g with (nb, meanB, m2B).
+    mutating func merge(_ g: Int, _ nb: Double, _ meanB: Double, _ m2B: Double) {
+        guard nb > 0 else { return }
+        let na = n[g]
+        if na == 0 { n[g] = nb; mean[g] = meanB; m2[g] = m2B; return }
+        let total = na + nb, delta = meanB - mean[g]
+        mean[g] += delta * nb / total
+        m2[g] += m2B + delta * delta * na * nb / total
+        n[g] = total
+    }
+}
+
+/// Shares moment passes between reductions of one evaluation.
+final class KReductionCache {
+    var moments: [KExpr: KMoments] = [:]
+}
+
+/// Validated group ids.
+struct KGroups {
+    let ids: [Int32]
+    let count: Int
+
+    init?(_ g: Grouping?, rows: Int) throws(EngineError) {
+        guard let g else { return nil }
+        guard g.ids.count == rows else {
+            throw EngineError.invalidArgument("grouping has \(g.ids.count) rows, table has \(rows)")
+        }
+        guard g.count >= 0 else { throw EngineError.invalidArgument("negative group count") }
+        let limit = UInt32(truncatingIfNeeded: g.count)
+        var bad = false
+        g.ids.withUnsafeBufferPointer { p in for v in p where UInt32(bitPattern: v) >= limit { bad = true; break } }
+        if bad { throw EngineError.invalidArgument("grouping has a group id outside 0..<\(g.count)") }
+        ids = g.ids; count = g.count
+    }
+}
