@@ -29,8 +29,6 @@ enum KExecSlot {
     case strided(UnsafeMutableRawPointer?, Int)
 }
 
-/// Shares raw pointers with the worker closure; workers write disjoint row ranges.
-struct KUnsafeShare<T>: @unchecked Sendable { let value: T }
 
 /// The block executor: one hot loop over fixed-size blocks, one `switch` per op per block.
 enum KernelExecutor {
@@ -56,22 +54,40 @@ enum KernelExecutor {
     static func execute(instrs: [KInstr], slots: [KExecSlot], registers: Int, rows: Int,
                         aux: [KAuxTable],
                         perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)? = nil) -> String? {
-        let ranges = partition(rows: rows)
-        var failures = [String?](repeating: nil, count: ranges.count)
-        let share = KUnsafeShare(value: (instrs, slots, aux, perBlock))
-        failures.withUnsafeMutableBufferPointer { fb in
-            let out = KUnsafeShare(value: fb.baseAddress!)
-            let work: @Sendable (Int) -> Void = { w in
-                let (instrs, slots, aux, perBlock) = share.value
-                out.value[w] = runWorker(instrs: instrs, slots: slots, registers: registers,
-                                         range: ranges[w], worker: w, aux: aux, perBlock: perBlock)
-            }
-            if ranges.count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: ranges.count, execute: work) }
+        let job = KExecJob(instrs: instrs, slots: slots, registers: registers, ranges: partition(rows: rows),
+                           aux: aux, perBlock: perBlock)
+        if job.ranges.count == 1 { job.run(0) } else {
+            DispatchQueue.concurrentPerform(iterations: job.ranges.count) { w in job.run(w) }
         }
-        return failures.compactMap { $0 }.first
+        return job.failures.compactMap { $0 }.first
     }
 
-    private static func runWorker(instrs: [KInstr], slots: [KExecSlot], registers: Int, range: Range<Int>,
+    /// One run's shared state; worker `w` writes only `failures[w]` and its own rows.
+    final class KExecJob: @unchecked Sendable {
+        let instrs: [KInstr]
+        let slots: [KExecSlot]
+        let registers: Int
+        let ranges: [Range<Int>]
+        let aux: [KAuxTable]
+        let perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)?
+        let failures: UnsafeMutableBufferPointer<String?>
+
+        init(instrs: [KInstr], slots: [KExecSlot], registers: Int, ranges: [Range<Int>], aux: [KAuxTable],
+             perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)?) {
+            self.instrs = instrs; self.slots = slots; self.registers = registers; self.ranges = ranges
+            self.aux = aux; self.perBlock = perBlock
+            failures = .allocate(capacity: ranges.count)
+            failures.initialize(repeating: nil)
+        }
+        deinit { failures.deinitialize(); failures.deallocate() }
+
+        func run(_ w: Int) {
+            failures[w] = KernelExecutor.runWorker(instrs: instrs, slots: slots, registers: registers,
+                                                   range: ranges[w], worker: w, aux: aux, perBlock: perBlock)
+        }
+    }
+
+    fileprivate static func runWorker(instrs: [KInstr], slots: [KExecSlot], registers: Int, range: Range<Int>,
                                   worker: Int, aux: [KAuxTable],
                                   perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)?) -> String? {
         let regBytes = blockSize * 8
@@ -114,7 +130,6 @@ enum KernelExecutor {
         @inline(__always) func i(_ s: Int32) -> UnsafeMutablePointer<Int64> { t[Int(s)].assumingMemoryBound(to: Int64.self) }
         @inline(__always) func b(_ s: Int32) -> UnsafeMutablePointer<UInt8> { t[Int(s)].assumingMemoryBound(to: UInt8.self) }
         @inline(__always) func c(_ s: Int32) -> UnsafeMutablePointer<Int32> { t[Int(s)].assumingMemoryBound(to: Int32.self) }
-        typealias V = SIMD8<Double>
         let d = ins.dst, x = ins.a, y = ins.b, z = ins.c
         switch ins.op {
         case .addF: KLoop.map2(n, f(d), f(x), f(y)) { $0 + $1 }
@@ -127,8 +142,8 @@ enum KernelExecutor {
         case .max2F: KLoop.map2(n, f(d), f(x), f(y), KLoop.max2)
         case .fmaF: KLoop.map3(n, f(d), f(x), f(y), f(z)) { $2.addingProduct($0, $1) }
         case .negF: KLoop.map1(n, f(d), f(x)) { -$0 }
-        case .absF: KLoop.map1(n, f(d), f(x)) { KernelMath.double(KernelMath.bits($0) & SIMD8(repeating: 0x7fff_ffff_ffff_ffff)) }
-        case .sqrtF: KLoop.map1(n, f(d), f(x)) { $0.squareRoot() }
+        case .absF: KLoop.map1(n, f(d), f(x)) { Double(bitPattern: $0.bitPattern & 0x7fff_ffff_ffff_ffff) }
+        case .sqrtF: KLoop.map1(n, f(d), f(x), KLoop.sqrt)
         case .expF: KLoop.map1(n, f(d), f(x), KernelMath.exp)
         case .logF: KLoop.map1(n, f(d), f(x), KernelMath.log)
         case .log1pF: KLoop.map1(n, f(d), f(x), KernelMath.log1p)
@@ -188,9 +203,15 @@ enum KernelExecutor {
         case .andB: let o = b(d), p = b(x), q = b(y); for k in 0..<n { o[k] = p[k] & q[k] }
         case .orB: let o = b(d), p = b(x), q = b(y); for k in 0..<n { o[k] = p[k] | q[k] }
 
-        case .selF: let o = f(d), m = b(x), p = f(y), q = f(z); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : q[k] }
-        case .selI: let o = i(d), m = b(x), p = i(y), q = i(z); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : q[k] }
-        case .selB: let o = b(d), m = b(x), p = b(y), q = b(z); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : q[k] }
+        case .selF:
+            // Branch-free: both sides are loaded and blended by a bit mask (a conditional
+            // load would compile to a per-element pointer select).
+            let o = f(d), m = b(x), p = f(y), q = f(z)
+            for k in 0..<n { o[k] = Double(bitPattern: KLoop.blend(m[k], p[k].bitPattern, q[k].bitPattern)) }
+        case .selI:
+            let o = i(d), m = b(x), p = i(y), q = i(z)
+            for k in 0..<n { o[k] = Int64(bitPattern: KLoop.blend(m[k], UInt64(bitPattern: p[k]), UInt64(bitPattern: q[k]))) }
+        case .selB: let o = b(d), m = b(x), p = b(y), q = b(z); for k in 0..<n { let w = 0 &- m[k]; o[k] = (p[k] & w) | (q[k] & ~w) }
 
         case .castFI: let o = f(d), p = i(x); for k in 0..<n { o[k] = Double(p[k]) }
         case .castFB: let o = f(d), p = b(x); for k in 0..<n { o[k] = Double(p[k]) }
@@ -204,8 +225,8 @@ enum KernelExecutor {
 
         case .isnanF: let o = b(d), p = f(x); for k in 0..<n { o[k] = p[k] != p[k] ? 1 : 0 }
         case .isnanC: let o = b(d), p = c(x); for k in 0..<n { o[k] = p[k] < 0 ? 1 : 0 }
-        case .nanMaskF: let o = f(d), p = f(x), m = b(y); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : .nan }
-        case .zeroMaskI: let o = i(d), p = i(x), m = b(y); for k in 0..<n { o[k] = m[k] != 0 ? p[k] : 0 }
+        case .nanMaskF: let o = f(d), p = f(x), m = b(y); for k in 0..<n { o[k] = Double(bitPattern: KLoop.blend(m[k], p[k].bitPattern, Double.nan.bitPattern)) }
+        case .zeroMaskI: let o = i(d), p = i(x), m = b(y); for k in 0..<n { o[k] = p[k] & (0 &- Int64(m[k])) }
         case .fillnanF: let o = f(d), p = f(x), q = f(y); for k in 0..<n { o[k] = p[k].isNaN ? q[k] : p[k] }
         case .nonzeroI: let o = b(d), p = i(x); for k in 0..<n { o[k] = p[k] != 0 ? 1 : 0 }
 

@@ -126,8 +126,7 @@ enum KPasses {
     }
 
     /// Pass 6: assigns each op node a block register by linear scan, freeing a register
-    /// after its last use so later ops reuse it (an op may write over its own operand:
-    /// every kernel reads element k before writing element k). In column mode the roots
+    /// after its last use so later ops reuse it. In column mode the roots
     /// write straight into the output (value, then validity); in sink mode they stay in
     /// registers for the reduction to read.
     static func allocateRegisters(_ nodes: [KNode], roots: [Int], toOutput: Bool, aux: [KAux]) -> Allocation {
@@ -151,15 +150,17 @@ enum KPasses {
             case .param(let k): nodeSlot[j] = slot(.param(k, n.type))
             case .paramValidity(let k): nodeSlot[j] = slot(.paramValidity(k, .b))
             case .op(let op):
-                for a in Set(n.args) where lastUse[a] == j {
-                    if let r = isRegister[nodeSlot[a]] { free.append(r) }
-                }
                 if toOutput, let which = roots.firstIndex(of: j) {
                     nodeSlot[j] = slot(which == 0 ? .output(n.type) : .outputValidity)
                 } else {
                     let r: Int
                     if let f = free.popLast() { r = f } else { r = alloc.registerCount; alloc.registerCount += 1 }
                     nodeSlot[j] = slot(.register(r)); isRegister[nodeSlot[j]] = r
+                }
+                // Operands dying here are freed only after the destination is chosen, so
+                // a destination never aliases an operand (keeps the loops vectorized).
+                for a in Set(n.args) where lastUse[a] == j {
+                    if let r = isRegister[nodeSlot[a]] { free.append(r) }
                 }
                 let s = n.args.map { Int32(nodeSlot[$0]) }
                 alloc.instrs.append(KInstr(op: op, dst: Int32(nodeSlot[j]), a: s.count > 0 ? s[0] : -1,

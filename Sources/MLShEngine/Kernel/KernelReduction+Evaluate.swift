@@ -92,7 +92,7 @@ extension KReductionPlan {
             }
             return .i(acc.merged(groups) { $0 + $1 }, valid: nil)
 
-        case .min, .max where t == .f:
+        case .min where t == .f, .max where t == .f:
             let isMin = kind == .min
             let acc = KPerWorker(ranges.count) { [Double](repeating: isMin ? .infinity : -.infinity, count: groups) }
             let seen = KPerWorker(ranges.count) { [Bool](repeating: false, count: groups) }
@@ -272,17 +272,26 @@ extension KPerWorker where T == [Int64] {
 enum KReduceLoop {
     typealias V = SIMD8<Double>
 
+    @inline(__always) static func load(_ p: UnsafeMutablePointer<Double>, _ i: Int) -> V {
+        UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+    }
+    /// All-ones lanes where v is a number (builtin vector compare, no per-lane code).
+    @inline(__always) static func present(_ v: V) -> SIMD8<UInt64> { unsafeBitCast(v .== v, to: SIMD8<UInt64>.self) }
+    /// v with NaN lanes zeroed, by masking bits.
+    @inline(__always) static func clean(_ v: V) -> V {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) & present(v), to: V.self)
+    }
+
     /// Sum of the non-NaN values, four SIMD accumulators (a plain `s += x` would not vectorize).
     @inline(__always) static func sumSkippingNaN(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
         var a0 = V(), a1 = V(), a2 = V(), a3 = V()
         var i = 0
-        @inline(__always) func clean(_ v: V) -> V { v.replacing(with: 0, where: v .!= v) }
         while i + 32 <= n {
-            a0 += clean(KLoop.load(p, i)); a1 += clean(KLoop.load(p, i + 8))
-            a2 += clean(KLoop.load(p, i + 16)); a3 += clean(KLoop.load(p, i + 24))
+            a0 += clean(load(p, i)); a1 += clean(load(p, i + 8))
+            a2 += clean(load(p, i + 16)); a3 += clean(load(p, i + 24))
             i += 32
         }
-        while i + 8 <= n { a0 += clean(KLoop.load(p, i)); i += 8 }
+        while i + 8 <= n { a0 += clean(load(p, i)); i += 8 }
         var s = ((a0 + a1) + (a2 + a3)).sum()
         while i < n { if !p[i].isNaN { s += p[i] }; i += 1 }
         return s
@@ -290,48 +299,39 @@ enum KReduceLoop {
 
     /// Count, mean and M2 of a block's non-NaN values (two passes over the cached block).
     @inline(__always) static func blockMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double, Double) {
-        var s = V(), c = SIMD8<Int64>()
+        var s0 = V(), s1 = V(), c = SIMD8<UInt64>()
         var i = 0
-        while i + 8 <= n {
-            let v = KLoop.load(p, i)
-            let ok = v .== v
-            s += V(repeating: 0).replacing(with: v, where: ok)
-            c &-= unsafeBitCast(ok, to: SIMD8<Int64>.self)
-            i += 8
+        while i + 16 <= n {
+            let v = load(p, i), w = load(p, i + 8)
+            s0 += clean(v); s1 += clean(w)
+            c &+= (present(v) & 1) &+ (present(w) & 1)
+            i += 16
         }
-        var sum = s.sum(), count = Double(c.wrappedSum())
+        var sum = (s0 + s1).sum(), count = Double(c.wrappedSum())
         for k in i..<n where !p[k].isNaN { sum += p[k]; count += 1 }
         guard count > 0 else { return (0, 0, 0) }
         let mean = sum / count
-        var m = V()
         let mv = V(repeating: mean)
+        var m0 = V(), m1 = V()
         i = 0
-        while i + 8 <= n {
-            let v = KLoop.load(p, i)
-            let d = (v - mv).replacing(with: 0, where: v .!= v)
-            m = m.addingProduct(d, d)
-            i += 8
+        while i + 16 <= n {
+            let d = clean(load(p, i) - mv), e = clean(load(p, i + 8) - mv)
+            m0 += d * d; m1 += e * e
+            i += 16
         }
-        var m2 = m.sum()
+        var m2 = (m0 + m1).sum()
         for k in i..<n where !p[k].isNaN { let d = p[k] - mean; m2 += d * d }
         return (count, mean, m2)
     }
 
     /// Minimum or maximum of the non-NaN values, and whether there was any.
     @inline(__always) static func extremum(_ p: UnsafeMutablePointer<Double>, _ n: Int, min: Bool) -> (Double, Bool) {
-        let fill = V(repeating: min ? .infinity : -.infinity)
-        var a = fill, found = false
-        var i = 0
-        while i + 8 <= n {
-            let v = KLoop.load(p, i)
-            let ok = v .== v
-            found = found || any(ok)
-            let x = fill.replacing(with: v, where: ok)
-            a = min ? a.replacing(with: x, where: x .< a) : a.replacing(with: x, where: x .> a)
-            i += 8
+        var r = min ? Double.infinity : -.infinity, found = false
+        for k in 0..<n {
+            let v = p[k]
+            found = found || !v.isNaN
+            r = min ? (v < r ? v : r) : (v > r ? v : r)   // NaN compares false: skipped
         }
-        var r = min ? a.min() : a.max()
-        for k in i..<n where !p[k].isNaN { found = true; r = min ? Swift.min(r, p[k]) : Swift.max(r, p[k]) }
         return (r, found)
     }
 
