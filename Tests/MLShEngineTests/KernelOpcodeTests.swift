@@ -58,8 +58,8 @@ import Testing
     @Test func intArithmeticStaysIntAndChecksOverflow() throws {
         #expect(try run(call("add", j, .int(1))).dtype == .int)
         #expect(try run(call("div", i, .int(2))).dtype == .float)
-        #expect(try run(call("pow", i, .int(2))).dtype == .int)
-        #expect(try run(call("pow", i, .int(-1))).dtype == .float)
+        #expect(try run(call("pow", j, .int(2))).dtype == .int)
+        #expect(try run(call("pow", j, .int(-1))).dtype == .float)
         #expect(try run(call("add", i, .float(1))).dtype == .float)
         #expect(throws: EngineError.invalidArgument("integer overflow in $i * 2")) { try run(call("mul", i, .int(2))) }
         #expect(throws: EngineError.invalidArgument("integer overflow in $i + 1")) { try run(call("add", i, .int(1))) }
