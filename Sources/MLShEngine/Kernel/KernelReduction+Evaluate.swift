@@ -26,7 +26,7 @@ extension KReductionPlan {
             for k in 0..<groups {
                 let n = m.n[k]
                 switch kind {
-                case .mean: out[k] = n > 0 ? m.mean[k] : .nan
+                case .mean: out[k] = n > 0 ? m.sum[k] / n : .nan   // sum/n: exact with ±inf
                 case .var: out[k] = n > 1 ? m.m2[k] / (n - 1) : .nan
                 default: out[k] = n > 1 ? (m.m2[k] / (n - 1)).squareRoot() : .nan
                 }
@@ -145,7 +145,7 @@ extension KReductionPlan {
 
         case .median, .quantile:
             let values = try materialize(table.rowCount, sink)
-            let buckets = KReduceLoop.bucket(values.count, groups, ids)
+            let buckets = KReduceLoop.bucket(values.count, groups, g == nil ? nil : ids)
             var out = [Double](repeating: .nan, count: groups)
             for k in 0..<groups {
                 var xs: [Double] = []
@@ -157,7 +157,7 @@ extension KReductionPlan {
 
         case .nUnique:
             let values = try materialize(table.rowCount, sink)
-            let buckets = KReduceLoop.bucket(values.count, groups, ids)
+            let buckets = KReduceLoop.bucket(values.count, groups, g == nil ? nil : ids)
             var out = [Int64](repeating: 0, count: groups)
             for k in 0..<groups {
                 var set = Set<UInt64>()
@@ -182,8 +182,8 @@ extension KReductionPlan {
         try sink { w, start, n, v, _ in
             let p = v.assumingMemoryBound(to: Double.self)
             if ids.isEmpty {
-                let (cnt, mean, m2) = KReduceLoop.blockMoments(p, n)
-                acc.update(w) { $0.merge(0, cnt, mean, m2) }
+                let (cnt, sum, m2) = KReduceLoop.blockMoments(p, n)
+                acc.update(w) { $0.merge(0, cnt, sum, m2) }
             } else {
                 ids.withUnsafeBufferPointer { gi in
                     acc.update(w) { a in
@@ -193,7 +193,7 @@ extension KReductionPlan {
             }
         }
         var total = KMoments(groups: groups)
-        for w in 0..<workers { for k in 0..<groups { total.merge(k, acc[w].n[k], acc[w].mean[k], acc[w].m2[k]) } }
+        for w in 0..<workers { for k in 0..<groups { total.merge(k, acc[w].n[k], acc[w].sum[k], acc[w].m2[k]) } }
         cache.moments[arg.expression] = total
         return total
     }
@@ -297,7 +297,7 @@ enum KReduceLoop {
         return s
     }
 
-    /// Count, mean and M2 of a block's non-NaN values (two passes over the cached block).
+    /// Count, sum and M2 of a block's non-NaN values (two passes over the cached block).
     @inline(__always) static func blockMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double, Double) {
         var s0 = V(), s1 = V(), c = SIMD8<UInt64>()
         var i = 0
@@ -321,7 +321,7 @@ enum KReduceLoop {
         }
         var m2 = (m0 + m1).sum()
         for k in i..<n where !p[k].isNaN { let d = p[k] - mean; m2 += d * d }
-        return (count, mean, m2)
+        return (count, sum, m2)
     }
 
     /// Minimum or maximum of the non-NaN values, and whether there was any.
@@ -336,8 +336,8 @@ enum KReduceLoop {
     }
 
     /// Row indices per group.
-    static func bucket(_ rows: Int, _ groups: Int, _ ids: [Int32]) -> [[Int]] {
-        if ids.isEmpty { return [Array(0..<rows)] }
+    static func bucket(_ rows: Int, _ groups: Int, _ ids: [Int32]?) -> [[Int]] {
+        guard let ids else { return [Array(0..<rows)] }
         var out = [[Int]](repeating: [], count: groups)
         for (r, g) in ids.enumerated() { out[Int(g)].append(r) }
         return out

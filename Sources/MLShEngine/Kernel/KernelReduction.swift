@@ -77,24 +77,25 @@ struct KReductionPlan: Sendable {
     }
 }
 
-/// Moments (count, mean, M2) per group, shared by mean/std/var of one argument.
+/// Moments (count, sum, M2) per group, shared by mean/std/var of one argument. The mean
+/// is sum / count (exact with infinities); M2 combines by Chan et al.'s formula.
 struct KMoments {
     var n: [Double]
-    var mean: [Double]
+    var sum: [Double]
     var m2: [Double]
 
     init(groups: Int) {
-        n = [Double](repeating: 0, count: groups); mean = n; m2 = n
+        n = [Double](repeating: 0, count: groups); sum = n; m2 = n
     }
 
-    /// Chan et al.'s parallel combination of group g with (nb, meanB, m2B).
-    mutating func merge(_ g: Int, _ nb: Double, _ meanB: Double, _ m2B: Double) {
+    /// Merges (nb, sumB, m2B) into group g.
+    mutating func merge(_ g: Int, _ nb: Double, _ sumB: Double, _ m2B: Double) {
         guard nb > 0 else { return }
         let na = n[g]
-        if na == 0 { n[g] = nb; mean[g] = meanB; m2[g] = m2B; return }
-        let total = na + nb, delta = meanB - mean[g]
-        mean[g] += delta * nb / total
+        if na == 0 { n[g] = nb; sum[g] = sumB; m2[g] = m2B; return }
+        let total = na + nb, delta = sumB / nb - sum[g] / na
         m2[g] += m2B + delta * delta * na * nb / total
+        sum[g] += sumB
         n[g] = total
     }
 }
