@@ -74,7 +74,7 @@ public struct KernelProgram: Sendable {
             var operands = [ins.a, ins.b, ins.c].filter { $0 >= 0 }.map { slots[Int($0)].listing }
             if ins.op == .roundF { operands.append("digits=\(ins.imm)") }
             if ins.aux >= 0 { operands.append("t\(ins.aux)") }
-            let name = spec.name.padding(toLength: 10, withPad: " ", startingAt: 0)
+            let name = spec.name.padding(toLength: max(spec.name.count, 11), withPad: " ", startingAt: 0)
             let text = "  \(String(k).leftPad(3)): \(name) \(slots[Int(ins.dst)].listing) <- \(operands.joined(separator: ", "))"
             lines.append(text.padding(toLength: max(text.count, 48), withPad: " ", startingAt: 0) + " ; " + spec.semantics)
         }
