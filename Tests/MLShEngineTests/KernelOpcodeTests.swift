@@ -170,6 +170,13 @@ import Testing
         }
     }
 
+    @Test func shortValidityMaskIsAnErrorNotACrash() throws {
+        let t = try Table(names: ["m"], columns: [Column(ints: [1, 2, 3], validity: [true])])
+        #expect(throws: EngineError.lengthMismatch(column: "m", expected: 3, actual: 1)) {
+            try KernelProgram.compile(.call("add", [.column("m"), .int(1)]), for: t).run(on: t)
+        }
+    }
+
     @Test func typeErrorsNameTheOperation() throws {
         #expect(throws: EngineError.typeMismatch("sqrt expects a number, got string")) { try run(call("sqrt", .column("s"))) }
         #expect(throws: EngineError.typeMismatch("add expects numbers, got string and int")) { try run(call("add", .column("s"), .int(1))) }

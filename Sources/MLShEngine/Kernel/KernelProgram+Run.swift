@@ -77,7 +77,12 @@ extension KernelProgram {
             case .validity(let name):
                 guard let i = table.index(of: name) else { return .unknownColumn(name, table: table.label, suggestion: nil) }
                 switch table.columns[i].storage {
-                case .int(_, let m?), .bool(_, let m?): arrays.append(.b(m))
+                case .int(_, let m?), .bool(_, let m?):
+                    // Columns do not check their mask's length; the kernel reads it unchecked.
+                    guard m.count == rows else {
+                        return .lengthMismatch(column: name, expected: rows, actual: m.count)
+                    }
+                    arrays.append(.b(m))
                 default: return .invalidArgument("internal error: column $\(name) has no validity mask")
                 }
                 inputOf[s] = arrays.count - 1
