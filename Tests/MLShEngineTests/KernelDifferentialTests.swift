@@ -27,6 +27,7 @@ struct KExprGenerator {
         switch t {
         case .float: return f(d)
         case .int: return i(d)
+        case .string: return str(d)
         default: return b(d)
         }
     }
@@ -86,6 +87,17 @@ struct KExprGenerator {
             default: return .reduce(rng.pick(["min", "max"]), i(1), [])
             }
         default: return .call("add", [i(d - 1), i(d - 1)])
+        }
+    }
+
+    mutating func str(_ d: Int) -> KExpr {
+        if d <= 0 || rng.chance(0.3) {
+            return rng.pick([KExpr.column("s1"), .column("s2"), .string("a"), .string("new")])
+        }
+        switch rng.int(3) {
+        case 0: return .call("fill_nan", [str(d - 1), str(d - 1)])
+        case 1: return .call("cast", [str(d - 1), .string("string")])
+        default: return .call("if_else", [b(d - 1), str(d - 1), str(d - 1)])
         }
     }
 
@@ -149,6 +161,10 @@ func kernelMismatch(_ col: Column, _ ref: [KernelReference.RV], tolerance: Doubl
             let valid = m?[r] ?? true
             if valid != ok { return "row \(r): validity \(valid) vs reference \(ok)" }
             if ok && v[r] != w { return "row \(r): \(v[r]) vs reference \(w)" }
+        case (.string(let codes, let dict), .s(let w)):
+            let c = Int(codes[r])
+            let got: String? = c < 0 ? nil : (c < dict.count ? dict[c] : "<bad code \(c)>")
+            if got != w { return "row \(r): \(got ?? "missing") vs reference \(w ?? "missing")" }
         case (.bool(let v, let m), .b(let w, let ok)):
             let valid = m?[r] ?? true
             if valid != ok { return "row \(r): validity \(valid) vs reference \(ok)" }
@@ -173,7 +189,7 @@ func kernelMismatch(_ col: Column, _ ref: [KernelReference.RV], tolerance: Doubl
         var options = KCompileOptions()
         options.fuseMultiplyAdd = fuse
         for k in 0..<count {
-            let type = gen.rng.pick([DType.float, .float, .int, .bool])
+            let type = gen.rng.pick([DType.float, .float, .int, .bool, .string])
             let e = gen.expr(type, 1 + gen.rng.int(4))
             let program = try KernelProgram.compile(e, for: table, options: options, toOutput: true)
             #expect(program.resultType == type, "\(e)")

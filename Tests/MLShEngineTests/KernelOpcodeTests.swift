@@ -159,6 +159,24 @@ import Testing
         #expect(try bools(call("gt", .column("s"), .column("u"))).0 == [false, false, false, false, true, false])
     }
 
+    func strings(_ e: KExpr) throws -> [String?] {
+        guard case .string(let codes, let dict) = try run(e).storage else { Issue.record("not string: \(e)"); return [] }
+        return codes.map { $0 < 0 ? nil : dict[Int($0)] }
+    }
+
+    @Test func computedStrings() throws {
+        #expect(try strings(call("if_else", call("gt", a, .float(0)), .string("pos"), .string("neg")))
+                == ["pos", "neg", "neg", "neg", "pos", "neg"])
+        #expect(try strings(call("fill_nan", .column("s"), .string("?"))) == ["x", "y", "?", "x", "z", "y"])
+        #expect(try strings(call("if_else", .column("p"), .column("s"), .column("u"))) == ["x", "y", nil, nil, "z", "y"])
+        // A missing condition gives a missing string.
+        #expect(try strings(call("if_else", .column("q"), .string("t"), .string("f"))) == ["t", "t", "f", "f", nil, "t"])
+        #expect(try strings(.string("k")) == [String?](repeating: "k", count: 6))
+        #expect(throws: EngineError.typeMismatch("if_else cannot mix string and float")) { try run(call("if_else", .column("p"), .column("s"), a)) }
+        let l = try KernelProgram.compile(call("fill_nan", .column("s"), .string("?")), for: Self.t).disassembly()
+        #expect(l.contains("\"?\"") && l.contains("lut_cc"), "\(l)")
+    }
+
     @Test func unknownColumnMessage() throws {
         let t = try Table(names: ["petal_length", "petal_width"], columns: [Column(floats: [1]), Column(floats: [2])], label: "iris")
         do {

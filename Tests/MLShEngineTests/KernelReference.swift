@@ -161,6 +161,7 @@ struct KernelReference {
             case .s(let s): return .b(s == nil, true)
             }
         case "fill_nan":
+            if case .s(let a) = v[0], case .s(let f) = v[1] { return .s(a ?? f) }
             if v[0].isFloat || v[1].isFloat {
                 let a = v[0].asDouble
                 return .f(a.isNaN ? v[1].asDouble : a)
@@ -170,6 +171,7 @@ struct KernelReference {
             return ok ? .i(a, true) : .i(f, fok)
         case "if_else":
             guard case .b(let c, let cok) = v[0] else { return .f(.nan) }
+            if case .s(let a) = v[1], case .s(let b) = v[2] { return .s(cok ? (c ? a : b) : nil) }
             if case .b(let a, let aok) = v[1], case .b(let b, let bok) = v[2] {
                 return .b(c ? a : b, cok && (c ? aok : bok))
             }

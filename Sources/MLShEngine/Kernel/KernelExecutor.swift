@@ -262,6 +262,15 @@ enum KernelExecutor {
         case .copyI: i(d).update(from: i(x), count: n)
         case .copyB: b(d).update(from: b(x), count: n)
         case .copyC: c(d).update(from: c(x), count: n)
+        case .lutCC:
+            let o = c(d), p = c(x), tab = aux[Int(ins.aux)], lut = tab.base?.assumingMemoryBound(to: Int32.self)
+            guard let lut else { for k in 0..<n { o[k] = -1 }; return false }
+            let m = UInt32(tab.count)
+            for k in 0..<n { let e = UInt32(bitPattern: p[k] &+ 1); o[k] = lut[Int(e < m ? e : 0)] }
+        case .selC:
+            let o = c(d), m = b(x), p = c(y), q = c(z)
+            for k in 0..<n { let w = 0 &- Int32(m[k]); o[k] = (p[k] & w) | (q[k] & ~w) }
+        case .fillnanC: let o = c(d), p = c(x), q = c(y); for k in 0..<n { o[k] = p[k] < 0 ? q[k] : p[k] }
         }
         return false
     }

@@ -49,6 +49,8 @@ enum KAux: Hashable, Sendable {
     case stringRank(column: String, union: [String])
     /// Per code of `column`: the string parsed as a number, NaN when it is not one.
     case stringNumber(column: String)
+    /// Per code of `column`: its code in the program's dictionary (see `kernelStringUnion`).
+    case stringRemap(column: String)
 }
 
 /// A compiled value: its node, its validity node (int/bool only; nil = always present).
@@ -56,6 +58,9 @@ struct KVal {
     var node: Int
     var valid: Int?
     var type: KType
+    /// For strings read straight from a column: the column, whose own codes these are
+    /// (comparisons use them); computed strings carry program-dictionary codes instead.
+    var rawColumn: String? = nil
 }
 
 /// A program slot: where an instruction operand lives.

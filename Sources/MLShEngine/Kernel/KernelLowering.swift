@@ -7,6 +7,8 @@ struct KLowering {
     var nodes: [KNode] = []
     var aux: [KAux] = []
     var reductions: [KReductionPlan] = []
+    /// String literals used as values; their program-dictionary codes are their indices.
+    var literals: [String] = []
     private var reductionIndex: [KExpr: Int] = [:]
 
     init(table: Table) { self.table = table }
@@ -23,6 +25,16 @@ struct KLowering {
     mutating func constF(_ v: Double) -> Int { emit(.constant(v.bitPattern), .f) }
     mutating func constI(_ v: Int64) -> Int { emit(.constant(UInt64(bitPattern: v)), .i) }
     mutating func constB(_ v: Bool) -> Int { emit(.constant(v ? 1 : 0), .b) }
+    mutating func constC(_ code: Int32) -> Int { emit(.constant(UInt64(bitPattern: Int64(code))), .c) }
+    mutating func literal(_ s: String) -> Int {
+        if let k = literals.firstIndex(of: s) { return constC(Int32(k)) }
+        literals.append(s); return constC(Int32(literals.count - 1))
+    }
+    /// A string value in program-dictionary codes (a column's own codes are remapped).
+    mutating func toCodes(_ v: KVal) -> KVal {
+        guard let col = v.rawColumn else { return v }
+        return KVal(node: op(.lutCC, [v.node], aux: auxIndex(.stringRemap(column: col))), valid: nil, type: .c)
+    }
     mutating func auxIndex(_ a: KAux) -> Int {
         if let k = aux.firstIndex(of: a) { return k }
         aux.append(a); return aux.count - 1
@@ -92,13 +104,12 @@ struct KLowering {
             case .bool(_, let validity):
                 let raw = emit(.column(name), .b)
                 return KVal(node: raw, valid: validity == nil ? nil : emit(.validity(name), .b), type: .b)
-            case .string: return KVal(node: emit(.column(name), .c), valid: nil, type: .c)
+            case .string: return KVal(node: emit(.column(name), .c), valid: nil, type: .c, rawColumn: name)
             }
         case .float(let v): return KVal(node: constF(v), valid: nil, type: .f)
         case .int(let v): return KVal(node: constI(v), valid: nil, type: .i)
         case .bool(let v): return KVal(node: constB(v), valid: nil, type: .b)
-        case .string(let s):
-            throw EngineError.typeMismatch("a string constant (\"\(s)\") can only be compared with a string column here")
+        case .string(let s): return KVal(node: literal(s), valid: nil, type: .c)
         case .reduce(let name, let arg, let extra):
             return try lowerReduction(e, name, arg, extra)
         case .call(let name, let args):
@@ -204,7 +215,13 @@ struct KLowering {
         case "fill_nan":
             try arity(name, args, 2...2)
             let x = try lower(args[0]), fill = try lower(args[1])
-            if x.type == .c || fill.type == .c { throw EngineError.typeMismatch("fill_nan on strings is not supported in column expressions") }
+            if x.type == .c || fill.type == .c {
+                guard x.type == .c, fill.type == .c else {
+                    throw EngineError.typeMismatch("fill_nan cannot mix \(typeName(x.type)) and \(typeName(fill.type))")
+                }
+                let a = toCodes(x), b = toCodes(fill)
+                return KVal(node: op(.fillnanC, [a.node, b.node]), valid: nil, type: .c)
+            }
             if x.type == .f || fill.type == .f {
                 let a = try toF(x, name), b = try toF(fill, name)
                 return KVal(node: op(.fillnanF, [a.node, b.node]), valid: nil, type: .f)
@@ -222,7 +239,14 @@ struct KLowering {
             let c = try lower(args[0])
             guard c.type == .b else { throw EngineError.typeMismatch("if_else expects a bool condition, got \(typeName(c.type))") }
             var a = try lower(args[1]), b = try lower(args[2])
-            if a.type == .c || b.type == .c { throw EngineError.typeMismatch("if_else on strings is not supported in column expressions") }
+            if a.type == .c || b.type == .c {
+                guard a.type == .c, b.type == .c else {
+                    throw EngineError.typeMismatch("if_else cannot mix \(typeName(a.type)) and \(typeName(b.type))")
+                }
+                var v = op(.selC, [c.node, toCodes(a).node, toCodes(b).node])
+                if let cm = c.valid { v = op(.selC, [cm, v, constC(-1)]) }   // missing condition → missing
+                return KVal(node: v, valid: nil, type: .c)
+            }
             if !(a.type == .b && b.type == .b) {
                 let vs = try unifyNumeric([a, b], name); a = vs[0]; b = vs[1]
             }

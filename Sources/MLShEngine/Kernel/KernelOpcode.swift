@@ -66,6 +66,7 @@ enum KOp: Int, Sendable, CaseIterable {
     case lutBC, lutIC, lutFC
     case gatherF, gatherI, gatherB
     case copyF, copyI, copyB, copyC
+    case lutCC, selC, fillnanC
 
     /// The opcode table, in `rawValue` order.
     static let table: [KOpSpec] = [
@@ -154,6 +155,11 @@ enum KOp: Int, Sendable, CaseIterable {
         KOpSpec(op: .copyI, call: "copy", result: .i, args: [.i], semantics: "a"),
         KOpSpec(op: .copyB, call: "copy", result: .b, args: [.b], semantics: "a"),
         KOpSpec(op: .copyC, call: "copy", result: .c, args: [.c], semantics: "a"),
+        // Computed strings: codes into the program's own dictionary (its literals, then the
+        // referenced string columns' values), built when the program is bound.
+        KOpSpec(op: .lutCC, call: "lut", result: .c, args: [.c], semantics: "table[code] (a column's code in the program dictionary; -1 stays missing)"),
+        KOpSpec(op: .selC, call: "if_else", result: .c, args: [.b, .c, .c], semantics: "c ? a : b (string codes)"),
+        KOpSpec(op: .fillnanC, call: "fill_nan", result: .c, args: [.c, .c], semantics: "a is missing (-1) ? b : a (string codes)"),
     ]
 
     /// This opcode's row.
@@ -170,7 +176,7 @@ enum KOp: Int, Sendable, CaseIterable {
     /// Ops whose result depends on tables bound at run time (never folded).
     var usesAux: Bool {
         switch self {
-        case .lutBC, .lutIC, .lutFC, .gatherF, .gatherI, .gatherB: return true
+        case .lutBC, .lutIC, .lutFC, .lutCC, .gatherF, .gatherI, .gatherB: return true
         default: return false
         }
     }

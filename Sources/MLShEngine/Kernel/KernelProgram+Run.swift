@@ -43,7 +43,10 @@ extension KernelProgram {
             if let failure { throw failure }
             return Column(bools: out, validity: valid)
         case .c:
-            throw EngineError.typeMismatch("a string-valued column expression must be a plain column")
+            let union = kernelStringUnion(literals, aux, table)
+            let out: [Int32] = kernelNewArray(n) { p in failure = execute(table, g, reduced, output: p, validity: nil) }
+            if let failure { throw failure }
+            return Column(.string(codes: out, dictionary: union.dictionary))
         }
     }
 
@@ -93,8 +96,9 @@ extension KernelProgram {
         if grouped, let g { arrays.append(.c(g.ids)) }
         var auxTables: [KAuxTable] = []
         let arena = KArena()
+        let union = kernelStringUnion(literals, aux, table)
         for a in aux {
-            guard let t = kernelBuildAux(a, table, arena) else { return .invalidArgument("internal error: cannot bind \(kernelAuxText(a))") }
+            guard let t = kernelBuildAux(a, table, union, arena) else { return .invalidArgument("internal error: cannot bind \(kernelAuxText(a))") }
             auxTables.append(t)
         }
         return kernelWithInputs(arrays) { ptrs -> EngineError? in
@@ -237,7 +241,7 @@ final class KArena {
 }
 
 /// Builds a string look-up table for `table`'s dictionaries (entry 0 is the missing code).
-func kernelBuildAux(_ a: KAux, _ table: Table, _ arena: KArena) -> KAuxTable? {
+func kernelBuildAux(_ a: KAux, _ table: Table, _ union: KStringUnion, _ arena: KArena) -> KAuxTable? {
     func dictionary(_ name: String) -> [String]? {
         guard let i = table.index(of: name), case .string(_, let d) = table.columns[i].storage else { return nil }
         return d
@@ -257,5 +261,30 @@ func kernelBuildAux(_ a: KAux, _ table: Table, _ arena: KArena) -> KAuxTable? {
     case .stringNumber(let col):
         guard let d = dictionary(col) else { return nil }
         return arena.table([Double.nan] + d.map { Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan })
+    case .stringRemap(let col):
+        guard let d = dictionary(col) else { return nil }
+        return arena.table([Int32(-1)] + d.map { union.index[$0] ?? -1 })
     }
+}
+
+/// The dictionary of a program's computed strings: its literals, then the values of the
+/// string columns it remaps, in order, each once.
+struct KStringUnion {
+    var dictionary: [String] = []
+    var index: [String: Int32] = [:]
+
+    mutating func add(_ s: String) {
+        if index[s] == nil { index[s] = Int32(dictionary.count); dictionary.append(s) }
+    }
+}
+
+func kernelStringUnion(_ literals: [String], _ aux: [KAux], _ table: Table) -> KStringUnion {
+    var u = KStringUnion()
+    for s in literals { u.add(s) }
+    for a in aux {
+        guard case .stringRemap(let col) = a, let i = table.index(of: col),
+              case .string(_, let d) = table.columns[i].storage else { continue }
+        for s in d { u.add(s) }
+    }
+    return u
 }

@@ -17,6 +17,8 @@ public struct KernelProgram: Sendable {
     let aux: [KAux]
     /// A bare string column is returned as is (its dictionary cannot go through blocks).
     let passthroughColumn: String?
+    /// String literals used as values: the first entries of the program dictionary.
+    let literals: [String]
     /// The referenced columns' types and validity presence the program was compiled for.
     let schema: [KColumnSignature]
     let options: KCompileOptions
@@ -40,12 +42,7 @@ public struct KernelProgram: Sendable {
         if options.fuseMultiplyAdd { KPasses.fuseMultiplyAdd(&nodes, roots: roots) }
         nodes = KPasses.eliminateDeadCode(nodes, roots: &roots)
         var passthrough: String? = nil
-        if value.type == .c {
-            guard case .column(let name) = nodes[roots[0]].kind else {
-                throw EngineError.typeMismatch("a string-valued column expression must be a plain column")
-            }
-            passthrough = name
-        }
+        if value.type == .c, case .column(let name) = nodes[roots[0]].kind { passthrough = name }
         if toOutput && passthrough == nil { kernelAddOutputCopies(&nodes, &roots) }
         let alloc = KPasses.allocateRegisters(nodes, roots: roots, toOutput: toOutput && passthrough == nil, aux: lowering.aux)
         if passthrough == nil {
@@ -54,7 +51,8 @@ public struct KernelProgram: Sendable {
         return KernelProgram(expression: e, resultKType: value.type, hasValidity: roots.count > 1,
                              instrs: alloc.instrs, slots: alloc.slots, registerCount: alloc.registerCount,
                              rootSlots: alloc.rootSlots, reductions: lowering.reductions, aux: lowering.aux,
-                             passthroughColumn: passthrough, schema: kernelSignature(of: e, in: table),
+                             passthroughColumn: passthrough, literals: lowering.literals,
+                             schema: kernelSignature(of: e, in: table),
                              options: options, toOutput: toOutput)
     }
 
@@ -71,15 +69,26 @@ public struct KernelProgram: Sendable {
         for (k, a) in aux.enumerated() { lines.append("  t\(k) = \(kernelAuxText(a))") }
         for (k, ins) in instrs.enumerated() {
             let spec = ins.op.spec
-            var operands = [ins.a, ins.b, ins.c].filter { $0 >= 0 }.map { slots[Int($0)].listing }
+            var operands = [ins.a, ins.b, ins.c].filter { $0 >= 0 }.map { slotText(Int($0)) }
             if ins.op == .roundF { operands.append("digits=\(ins.imm)") }
             if ins.aux >= 0 { operands.append("t\(ins.aux)") }
             let name = spec.name.padding(toLength: max(spec.name.count, 11), withPad: " ", startingAt: 0)
-            let text = "  \(String(k).leftPad(3)): \(name) \(slots[Int(ins.dst)].listing) <- \(operands.joined(separator: ", "))"
+            let text = "  \(String(k).leftPad(3)): \(name) \(slotText(Int(ins.dst))) <- \(operands.joined(separator: ", "))"
             lines.append(text.padding(toLength: max(text.count, 48), withPad: " ", startingAt: 0) + " ; " + spec.semantics)
         }
         if !toOutput { lines.append("  result in " + rootSlots.map { slots[$0].listing }.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension KernelProgram {
+    /// A slot's listing; string literal codes show as the literal.
+    func slotText(_ s: Int) -> String {
+        if case .constant(.c, let bits) = slots[s] {
+            let k = Int(Int64(bitPattern: bits))
+            return k >= 0 && k < literals.count ? "\"\(literals[k])\"" : "#missing"
+        }
+        return slots[s].listing
     }
 }
 
@@ -92,6 +101,7 @@ func kernelAuxText(_ a: KAux) -> String {
     case .stringPredicate(let c, let op, let lit): return "per code of $\(c): value \(op) \"\(lit)\""
     case .stringRank(let c, let union): return "per code of $\(c): rank among " + union.map { "$" + $0 }.joined(separator: ", ")
     case .stringNumber(let c): return "per code of $\(c): parsed number"
+    case .stringRemap(let c): return "per code of $\(c): code in the program dictionary"
     }
 }
 
