@@ -1,5 +1,5 @@
 // Times compiled column expressions on generated 10M-row float columns: median of N runs
-// after a warm-up, one line per expression: `name<TAB>ms`. Used by scripts/bench.d/engine.
+// after a warm-up, one line per expression: `name<TAB>median ms<TAB>min ms<TAB>min CPU ms`. Used by scripts/bench.d/engine.
 //   KernelBench [rows] [runs] [name ...]
 import Foundation
 import MLShEngine
@@ -48,13 +48,19 @@ let cases: [(String, KExpr, Bool)] = [
 ]
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+/// CPU time of the whole process (both workers), which a busy machine's descheduling does not inflate.
+func cpu() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+}
 
 for (name, e, scalar) in cases where only.isEmpty || only.contains(name) {
     let program = try KernelProgram.compile(e, for: table)
-    var samples: [Double] = []
+    var samples: [Double] = [], cpuSamples: [Double] = []
     var sink = 0.0
     for k in 0...runs {
-        let t0 = now()
+        let t0 = now(), c0 = cpu()
         if scalar {
             sink += try evaluateScalar(e, on: table) ?? 0
         } else {
@@ -62,8 +68,11 @@ for (name, e, scalar) in cases where only.isEmpty || only.contains(name) {
             sink += Double(col.count)
         }
         let t = now() - t0
-        if k > 0 { samples.append(t) }   // the first run is the warm-up
+        if k > 0 { samples.append(t); cpuSamples.append(cpu() - c0) }   // the first run is the warm-up
     }
-    samples.sort()
-    print("\(name)\t\(String(format: "%.2f", samples[samples.count / 2]))\t\(sink == -1 ? "" : "")")
+    samples.sort(); cpuSamples.sort()
+    // name, median, minimum, minimum CPU ms of both workers (the last two are the steadier
+    // figures for A/B runs on a busy machine)
+    print([name, String(format: "%.2f", samples[samples.count / 2]), String(format: "%.2f", samples[0]),
+           String(format: "%.2f", cpuSamples[0])].joined(separator: "\t") + (sink == -1 ? "\t" : ""))
 }

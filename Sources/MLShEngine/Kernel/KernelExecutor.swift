@@ -32,10 +32,14 @@ enum KExecSlot {
 
 /// The block executor: one hot loop over fixed-size blocks, one `switch` per op per block.
 enum KernelExecutor {
-    /// Rows per block. 4096 rows keep a block register at 32 KiB, so the few registers of
-    /// a typical program stay in Zen 4's 1 MiB L2 (and the hottest in L1); measured on
-    /// the benchmark expressions, 1024–2048 rows lose 5–15 % to per-block dispatch and
-    /// 16384 loses 10–20 % to L2 misses. (See `scripts/bench.d/engine`.)
+    /// Rows per block. 4096 rows make a block register 32 KiB, so a typical program's few
+    /// registers stay in Zen 4's 1 MiB L2 (the hottest in L1) while per-block dispatch is
+    /// amortised over 4096 elements. Measured with KernelBench (10M rows, minimum process
+    /// CPU ms of both workers over 7 runs, on the shared 2-core machine; wall times were
+    /// too noisy to rank): 1024, 2048, 4096, 8192 and 16384 rows came within ~10 % of
+    /// each other on every benchmark expression, 4096–8192 lowest (e.g. `a*b+c` 18.8–21.0
+    /// ms CPU, `sum(a*b)` 8.6–10.4 vs 11.6–12.3 at 1024–2048); 4096 also keeps the
+    /// registers of deep programs (≈ 10) inside L2.
     static let blockSize = 4096
 
     /// Row count below which one worker is used (thread hand-off costs more than it saves).
