@@ -138,6 +138,13 @@ import Testing
         #expect(same(try floats(call("cast", .column("m"), .string("float"))), [1, .nan, 3, .nan, 5, 6]))
         #expect(try bools(call("cast", i, .string("bool"))).0 == [true, true, false, true, true, true])
         #expect(try run(call("cast", .column("s"), .string("string"))).dtype == .string)
+        #expect(try strings(call("cast", a, .string("string"))) == ["1.5", "-2.0", "0.0", nil, "inf", "-0.0"])
+        #expect(try strings(call("cast", .column("m"), .string("string"))) == ["1", nil, "3", nil, "5", "6"])
+        #expect(try strings(call("cast", .column("p"), .string("string"))) == ["true", "false", "true", "false", "true", "false"])
+        #expect(try KernelProgram.compile(call("cast", a, .string("string")), for: Self.t).resultType == .string)
+        #expect(throws: EngineError.typeMismatch("cast of a float to string is supported only as the whole expression")) {
+            try run(call("fill_nan", .column("s"), call("cast", a, .string("string"))))
+        }
         #expect(throws: EngineError.invalidArgument("cast's type must be one of \"int\", \"float\", \"bool\", \"string\", got \"char\"")) {
             try run(call("cast", a, .string("char")))
         }

@@ -314,7 +314,7 @@ struct KLowering {
             return KVal(node: op(.castBF, [v.node]), valid: op(.notB, [op(.isnanF, [v.node])]), type: .b)
         case ("bool", .c): throw EngineError.typeMismatch("cast from string to bool is not supported")
         case ("string", .c): return v
-        case ("string", _): throw EngineError.typeMismatch("cast to string is not supported in column expressions (got \(typeName(v.type)))")
+        case ("string", _): throw EngineError.typeMismatch("cast of a \(typeName(v.type)) to string is supported only as the whole expression")
         default:
             throw EngineError.invalidArgument("cast's type must be one of \"int\", \"float\", \"bool\", \"string\", got \"\(target)\"")
         }

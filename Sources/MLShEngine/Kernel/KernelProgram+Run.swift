@@ -10,6 +10,11 @@ extension KernelProgram {
         if kernelSignature(of: expression, in: table) != schema {
             return try KernelProgram.compile(expression, for: table, options: options, toOutput: true).run(on: table, groups: groups)
         }
+        if formatsStrings {
+            var numbers = self
+            numbers.formatsStrings = false
+            return kernelFormatStrings(try numbers.run(on: table, groups: groups))
+        }
         let g = try KGroups(groups, rows: table.rowCount)
         if let name = passthroughColumn { return try table.column(name) }
         let reduced = try evaluateReductions(table, g, KReductionCache())
@@ -134,6 +139,17 @@ extension KernelProgram {
             }
             return note.map { .invalidArgument("integer overflow in \($0)") }
         }
+    }
+}
+
+/// Numbers as strings (`cast(x, "string")`): floats as Swift prints them ("1.5", "3.0",
+/// "inf"), ints in decimal, bools as `true`/`false`; NaN and missing stay missing.
+func kernelFormatStrings(_ c: Column) -> Column {
+    switch c.storage {
+    case .float(let v): return Column(strings: v.map { $0.isNaN ? nil : "\($0)" })
+    case .int(let v, let m): return Column(strings: v.indices.map { (m?[$0] ?? true) ? "\(v[$0])" : nil })
+    case .bool(let v, let m): return Column(strings: v.indices.map { (m?[$0] ?? true) ? (v[$0] ? "true" : "false") : nil })
+    case .string: return c
     }
 }
 

@@ -2,9 +2,9 @@
 /// broadcasts. Compile once, run over any table with the same column types.
 public struct KernelProgram: Sendable {
     /// The expression this program computes.
-    public let expression: KExpr
+    public private(set) var expression: KExpr
     /// The type of the column `run` returns.
-    public var resultType: DType { resultKType.dtype }
+    public var resultType: DType { formatsStrings ? .string : resultKType.dtype }
 
     let resultKType: KType
     /// Whether the result has a validity mask (int/bool results that can be missing).
@@ -23,6 +23,9 @@ public struct KernelProgram: Sendable {
     let schema: [KColumnSignature]
     let options: KCompileOptions
     let toOutput: Bool
+    /// A top-level `cast(x, "string")` of a number: the block program computes x and
+    /// `run` formats the values (a string dictionary cannot be built block by block).
+    var formatsStrings = false
 
     /// Compiles `e` against `table`'s column types: unknown columns and type errors are
     /// reported here, before any row is touched.
@@ -33,6 +36,13 @@ public struct KernelProgram: Sendable {
     /// The pipeline: resolve types → fold constants → eliminate common subexpressions →
     /// fuse multiply-adds → eliminate dead code → allocate registers → validate.
     static func compile(_ e: KExpr, for table: Table, options: KCompileOptions, toOutput: Bool) throws(EngineError) -> KernelProgram {
+        if toOutput, case .call("cast", let args) = e, args.count == 2, case .string("string") = args[1] {
+            var inner = try compile(args[0], for: table, options: options, toOutput: true)
+            if inner.resultKType != .c {
+                inner.expression = e; inner.formatsStrings = true
+                return inner
+            }
+        }
         var lowering = KLowering(table: table)
         let value = try lowering.lower(e)
         var nodes = lowering.nodes
@@ -77,6 +87,7 @@ public struct KernelProgram: Sendable {
             lines.append(text.padding(toLength: max(text.count, 48), withPad: " ", startingAt: 0) + " ; " + spec.semantics)
         }
         if !toOutput { lines.append("  result in " + rootSlots.map { slots[$0].listing }.joined(separator: ", ")) }
+        if formatsStrings { lines.append("  then formats the \(resultKType.dtype.rawValue) values as strings") }
         return lines.joined(separator: "\n")
     }
 }
