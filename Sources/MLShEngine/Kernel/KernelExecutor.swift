@@ -45,20 +45,29 @@ enum KernelExecutor {
     /// Row count below which one worker is used (thread hand-off costs more than it saves).
     static let parallelThreshold = 1 << 16
 
-    /// The row ranges the workers take: block-aligned halves on two cores.
-    static func partition(rows: Int) -> [Range<Int>] {
-        let workers = rows >= parallelThreshold ? min(2, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
-        if workers == 1 { return [0..<rows] }
-        let mid = ((rows / 2 + blockSize - 1) / blockSize) * blockSize
-        return [0..<mid, mid..<rows]
+    /// Chunks per core for dynamic balancing.
+    static let chunksPerCore = 8
+
+    /// The row ranges the workers take: block-aligned chunks, several per core, handed out
+    /// dynamically by `concurrentPerform`, so a worker the OS deschedules (the machine is
+    /// shared) leaves its chunks to the other instead of holding up the run. Reductions
+    /// keep one accumulator set per chunk; with many groups that state is large, so then
+    /// there is one chunk per core.
+    static func partition(rows: Int, groups: Int = 1) -> [Range<Int>] {
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        guard rows >= parallelThreshold, cores > 1 else { return [0..<rows] }
+        let blocks = (rows + blockSize - 1) / blockSize
+        let chunks = max(1, groups > 1024 ? cores : min(chunksPerCore * cores, blocks / 4))
+        let per = (blocks + chunks - 1) / chunks
+        return stride(from: 0, to: blocks, by: per).map { b in (b * blockSize)..<min(rows, (b + per) * blockSize) }
     }
 
     /// Runs `instrs` over `rows` rows. `perBlock(worker, start, count, slots)` is called
     /// after each block (reduction sinks). Returns the note of an instruction that overflowed.
-    static func execute(instrs: [KInstr], slots: [KExecSlot], registers: Int, rows: Int,
+    static func execute(instrs: [KInstr], slots: [KExecSlot], registers: Int, rows: Int, groups: Int = 1,
                         aux: [KAuxTable],
                         perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)? = nil) -> String? {
-        let job = KExecJob(instrs: instrs, slots: slots, registers: registers, ranges: partition(rows: rows),
+        let job = KExecJob(instrs: instrs, slots: slots, registers: registers, ranges: partition(rows: rows, groups: groups),
                            aux: aux, perBlock: perBlock)
         if job.ranges.count == 1 { job.run(0) } else {
             DispatchQueue.concurrentPerform(iterations: job.ranges.count) { w in job.run(w) }
@@ -75,6 +84,9 @@ enum KernelExecutor {
         let aux: [KAuxTable]
         let perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)?
         let failures: UnsafeMutableBufferPointer<String?>
+        /// Register files, reused by the chunks that run one after another on a thread.
+        let lock = NSLock()
+        var pool: [UnsafeMutableRawPointer] = []
 
         init(instrs: [KInstr], slots: [KExecSlot], registers: Int, ranges: [Range<Int>], aux: [KAuxTable],
              perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)?) {
@@ -83,20 +95,25 @@ enum KernelExecutor {
             failures = .allocate(capacity: ranges.count)
             failures.initialize(repeating: nil)
         }
-        deinit { failures.deinitialize(); failures.deallocate() }
+        deinit {
+            failures.deinitialize(); failures.deallocate()
+            for p in pool { p.deallocate() }
+        }
 
         func run(_ w: Int) {
-            failures[w] = KernelExecutor.runWorker(instrs: instrs, slots: slots, registers: registers,
+            lock.lock()
+            let regs = pool.popLast() ?? UnsafeMutableRawPointer.allocate(byteCount: max(1, registers) * blockSize * 8, alignment: 64)
+            lock.unlock()
+            failures[w] = KernelExecutor.runWorker(instrs: instrs, slots: slots, regMemory: regs,
                                                    range: ranges[w], worker: w, aux: aux, perBlock: perBlock)
+            lock.lock(); pool.append(regs); lock.unlock()
         }
     }
 
-    fileprivate static func runWorker(instrs: [KInstr], slots: [KExecSlot], registers: Int, range: Range<Int>,
+    fileprivate static func runWorker(instrs: [KInstr], slots: [KExecSlot], regMemory: UnsafeMutableRawPointer, range: Range<Int>,
                                   worker: Int, aux: [KAuxTable],
                                   perBlock: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)?) -> String? {
         let regBytes = blockSize * 8
-        let regMemory = UnsafeMutableRawPointer.allocate(byteCount: max(1, registers) * regBytes, alignment: 64)
-        defer { regMemory.deallocate() }
         let table = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: max(1, slots.count))
         defer { table.deallocate() }
         // Strided slots are re-pointed per block; the others are fixed for the whole run.

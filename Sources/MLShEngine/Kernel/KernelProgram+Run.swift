@@ -65,7 +65,7 @@ extension KernelProgram {
     /// Binds the slots and runs the block program. `output`/`validity` receive the result
     /// in column mode; `sink` sees each finished block in sink mode.
     func execute(_ table: Table, _ g: KGroups?, _ reduced: [KReduced],
-                 output: UnsafeMutableRawPointer?, validity: UnsafeMutableRawPointer?,
+                 output: UnsafeMutableRawPointer?, validity: UnsafeMutableRawPointer?, stateGroups: Int = 1,
                  sink: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)? = nil) -> EngineError? {
         let rows = table.rowCount
         if rows == 0 { return nil }
@@ -134,7 +134,7 @@ extension KernelProgram {
             }
             if grouped { exec.append(.strided(ptrs.last ?? nil, 4)) }
             let note = withExtendedLifetime(arena) {
-                KernelExecutor.execute(instrs: prologue + instrs, slots: exec, registers: registers, rows: rows,
+                KernelExecutor.execute(instrs: prologue + instrs, slots: exec, registers: registers, rows: rows, groups: stateGroups,
                                        aux: auxTables, perBlock: sink)
             }
             return note.map { .invalidArgument("integer overflow in \($0)") }

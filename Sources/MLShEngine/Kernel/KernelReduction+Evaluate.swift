@@ -4,7 +4,7 @@ extension KReductionPlan {
 
     func evaluate(_ table: Table, _ g: KGroups?, _ cache: KReductionCache) throws(EngineError) -> KReduced {
         let groups = g?.count ?? 1
-        let ranges = KernelExecutor.partition(rows: table.rowCount)
+        let ranges = KernelExecutor.partition(rows: table.rowCount, groups: groups)
         let argReduced = try arg.evaluateReductions(table, g, cache)
         let vSlot = arg.rootSlots[0]
         let mSlot = arg.rootSlots.count > 1 ? arg.rootSlots[1] : nil
@@ -13,7 +13,7 @@ extension KReductionPlan {
 
         /// Runs the argument with `body(worker, start, n, values, validity)` per block.
         func sink(_ body: @escaping (Int, Int, Int, UnsafeMutableRawPointer, UnsafeMutablePointer<UInt8>?) -> Void) throws(EngineError) {
-            let failure = arg.execute(table, g, argReduced, output: nil, validity: nil) { w, start, n, slots in
+            let failure = arg.execute(table, g, argReduced, output: nil, validity: nil, stateGroups: groups) { w, start, n, slots in
                 body(w, start, n, slots[vSlot], mSlot.map { slots[$0].assumingMemoryBound(to: UInt8.self) })
             }
             if let failure { throw failure }
