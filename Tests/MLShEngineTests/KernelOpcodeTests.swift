@@ -195,6 +195,20 @@ import Testing
         }
     }
 
+    @Test func hostileInputsAreErrorsNotCrashes() throws {
+        var e = a
+        for _ in 0..<2_500 { e = call("add", e, .float(1)) }   // (Swift itself cannot free a 100k-deep enum)
+        let deep = e
+        #expect(throws: EngineError.invalidArgument("column expression nested more than 2000 levels deep")) {
+            try KernelProgram.compile(deep, for: Self.t)
+        }
+        #expect(throws: EngineError.invalidArgument("column expression nested more than 2000 levels deep")) {
+            try KernelAggregate.aggregate(.reduce("sum", deep, []), on: Self.t, groups: nil)
+        }
+        #expect(same(try floats(call("round", a, .int(Int64.min))), [0, -0.0, 0, .nan, .infinity, -0.0]))
+        #expect(same(try floats(call("round", a, .int(Int64.max))), [1.5, -2, 0, .nan, .infinity, -0.0]))
+    }
+
     @Test func shortValidityMaskIsAnErrorNotACrash() throws {
         let t = try Table(names: ["m"], columns: [Column(ints: [1, 2, 3], validity: [true])])
         #expect(throws: EngineError.lengthMismatch(column: "m", expected: 3, actual: 1)) {

@@ -43,6 +43,25 @@ extension KExpr: CustomStringConvertible {
     }
 }
 
+/// Nesting deeper than this is rejected before any recursive pass runs (a script can
+/// build an expression in a loop; recursion that deep would overflow the stack).
+let kernelMaxDepth = 2_000
+
+/// Checks the nesting depth without recursion.
+func kernelCheckDepth(_ e: KExpr) throws(EngineError) {
+    var stack: [(KExpr, Int)] = [(e, 1)]
+    while let (x, d) = stack.popLast() {
+        guard d <= kernelMaxDepth else {
+            throw EngineError.invalidArgument("column expression nested more than \(kernelMaxDepth) levels deep")
+        }
+        switch x {
+        case .call(_, let args): for a in args { stack.append((a, d + 1)) }
+        case .reduce(_, let a, let extra): stack.append((a, d + 1)); for x in extra { stack.append((x, d + 1)) }
+        default: break
+        }
+    }
+}
+
 /// Infix spellings and precedences (higher binds tighter) of the binary operators, as in
 /// LANGUAGE.md §3.
 private let kernelInfix: [String: (String, Int)] = [

@@ -8,6 +8,7 @@ public enum KernelAggregate {
     /// one-row-per-group table, and the expression around the reductions is compiled and
     /// run over that table. A column used outside any reduction is an error.
     public static func aggregate(_ e: KExpr, on table: Table, groups: Grouping?) throws(EngineError) -> Column {
+        try kernelCheckDepth(e)
         if let free = e.kernelFreeColumns.first {
             _ = try table.column(free)   // an unknown column reports as such
             throw EngineError.invalidArgument("aggregate expression uses $\(free) outside a reduction (wrap it in sum, mean, ...)")

@@ -185,7 +185,7 @@ struct KLowering {
             var digits: Int64 = 0
             if args.count == 2 {
                 switch args[1] {
-                case .int(let d): digits = d
+                case .int(let d): digits = Swift.max(-400, Swift.min(400, d))   // beyond ±400 all alike
                 case .float(let d) where d == d.rounded() && abs(d) < 1e6: digits = Int64(d)
                 default: throw EngineError.invalidArgument("round's digits must be a whole number, got \(args[1])")
                 }

@@ -30,7 +30,8 @@ public struct KernelProgram: Sendable {
     /// Compiles `e` against `table`'s column types: unknown columns and type errors are
     /// reported here, before any row is touched.
     public static func compile(_ e: KExpr, for table: Table) throws(EngineError) -> KernelProgram {
-        try compile(e, for: table, options: KCompileOptions(), toOutput: true)
+        try kernelCheckDepth(e)
+        return try compile(e, for: table, options: KCompileOptions(), toOutput: true)
     }
 
     /// The pipeline: resolve types → fold constants → eliminate common subexpressions →
