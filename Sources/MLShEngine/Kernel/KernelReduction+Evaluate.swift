@@ -240,30 +240,38 @@ final class KMaterialized {
     }
 }
 
-/// Per-worker accumulator state; each worker touches only its own element.
+/// Per-chunk accumulator state; each chunk touches only its own element, in place
+/// (addressors, so `acc[w][g] += x` neither copies the inner array nor shares a Swift
+/// array between threads).
 final class KPerWorker<T> {
-    private var items: [T]
-    init(_ workers: Int, _ make: () -> T) { items = (0..<max(workers, 1)).map { _ in make() } }
+    private let items: UnsafeMutablePointer<T>
+    let count: Int
+
+    init(_ workers: Int, _ make: () -> T) {
+        count = max(workers, 1)
+        items = .allocate(capacity: count)
+        for w in 0..<count { (items + w).initialize(to: make()) }
+    }
+    deinit { items.deinitialize(count: count); items.deallocate() }
+
     subscript(w: Int) -> T {
-        get { items[w] }
-        set { items[w] = newValue }
+        unsafeAddress { UnsafePointer(items + w) }
+        unsafeMutableAddress { items + w }
     }
-    func update(_ w: Int, _ body: (inout T) -> Void) {
-        items.withUnsafeMutableBufferPointer { body(&$0[w]) }
-    }
+    func update(_ w: Int, _ body: (inout T) -> Void) { body(&items[w]) }
 }
 
 extension KPerWorker where T == [Double] {
     func merged(_ groups: Int, _ f: (Double, Double) -> Double) -> [Double] {
         var out = [Double](repeating: 0, count: groups)
-        for w in items.indices { for k in 0..<groups { out[k] = f(out[k], items[w][k]) } }
+        for w in 0..<count { for k in 0..<groups { out[k] = f(out[k], self[w][k]) } }
         return out
     }
 }
 extension KPerWorker where T == [Int64] {
     func merged(_ groups: Int, _ f: (Int64, Int64) -> Int64) -> [Int64] {
         var out = [Int64](repeating: 0, count: groups)
-        for w in items.indices { for k in 0..<groups { out[k] = f(out[k], items[w][k]) } }
+        for w in 0..<count { for k in 0..<groups { out[k] = f(out[k], self[w][k]) } }
         return out
     }
 }
