@@ -35,6 +35,9 @@ let table = try Table(names: ["a", "b", "c"], columns: [column(seed: 1), column(
 let a = KExpr.column("a"), b = KExpr.column("b"), c = KExpr.column("c")
 func call(_ n: String, _ x: KExpr...) -> KExpr { .call(n, x) }
 
+/// 1000 groups, assigned round-robin, for the grouped diagnostics.
+let groups = Grouping(ids: (0..<rows).map { Int32($0 % 1000) }, count: 1000)
+
 let cases: [(String, KExpr, Bool)] = [
     ("a*b+c", call("add", call("mul", a, b), c), false),
     ("sqrt(a*a+b*b)", call("sqrt", call("add", call("mul", a, a), call("mul", b, b))), false),
@@ -49,6 +52,8 @@ let cases: [(String, KExpr, Bool)] = [
     ("a+1", call("add", a, .float(1)), false),
     ("exp(a)", call("exp", a), false),
     ("log1p(a)", call("log1p", call("abs", a)), false),
+    ("grouped (a-mean(a))/std(a)", call("div", call("sub", a, .reduce("mean", a, [])), .reduce("std", a, [])), false),
+    ("grouped sum(a*b)", .reduce("sum", call("mul", a, b), []), true),
 ]
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
@@ -65,10 +70,11 @@ for (name, e, scalar) in cases where only.isEmpty || only.contains(name) {
     var sink = 0.0
     for k in 0...runs {
         let t0 = now(), c0 = cpu()
+        let g = name.hasPrefix("grouped") ? groups : nil
         if scalar {
-            sink += try evaluateScalar(e, on: table) ?? 0
+            sink += Double(try KernelAggregate.aggregate(e, on: table, groups: g).count)
         } else {
-            let col = try program.run(on: table)
+            let col = try program.run(on: table, groups: g)
             sink += Double(col.count)
         }
         let t = now() - t0

@@ -39,7 +39,13 @@ extension KReductionPlan {
                 let p = v.assumingMemoryBound(to: Double.self)
                 if ids.isEmpty { acc[w][0] += KReduceLoop.sumSkippingNaN(p, n) } else {
                     ids.withUnsafeBufferPointer { gi in
-                        acc.update(w) { a in for k in 0..<n where !p[k].isNaN { a[Int(gi[start + k])] += p[k] } }
+                        acc.update(w) { a in
+                            a.withUnsafeMutableBufferPointer { ab in
+                                guard let sums = ab.baseAddress, let g0 = gi.baseAddress else { return }
+                                let gs = g0 + start   // ids were checked against the group count
+                                for k in 0..<n { let x = p[k]; if !x.isNaN { sums[Int(gs[k])] += x } }
+                            }
+                        }
                     }
                 }
             }
@@ -178,22 +184,27 @@ extension KReductionPlan {
     private func moments(_ cache: KReductionCache, _ groups: Int, _ workers: Int, _ ids: [Int32],
                          _ sink: (@escaping (Int, Int, Int, UnsafeMutableRawPointer, UnsafeMutablePointer<UInt8>?) -> Void) throws(EngineError) -> Void) throws(EngineError) -> KMoments {
         if let m = cache.moments[arg.expression] { return m }
-        let acc = KPerWorker(workers) { KMoments(groups: groups) }
+        let grouped = !ids.isEmpty
+        let acc = KPerWorker(workers) { KMoments(groups: grouped ? 0 : groups) }
+        let shifted = KPerWorker(grouped ? workers : 0) { KShiftedMoments(groups: grouped ? groups : 0) }
         try sink { w, start, n, v, _ in
             let p = v.assumingMemoryBound(to: Double.self)
-            if ids.isEmpty {
+            if !grouped {
                 let (cnt, sum, m2) = KReduceLoop.blockMoments(p, n)
                 acc.update(w) { $0.merge(0, cnt, sum, m2) }
             } else {
                 ids.withUnsafeBufferPointer { gi in
-                    acc.update(w) { a in
-                        for k in 0..<n where !p[k].isNaN { a.merge(Int(gi[start + k]), 1, p[k], 0) }
-                    }
+                    guard let g0 = gi.baseAddress else { return }
+                    shifted.update(w) { $0.add(p, g0 + start, n) }
                 }
             }
         }
         var total = KMoments(groups: groups)
-        for w in 0..<workers { for k in 0..<groups { total.merge(k, acc[w].n[k], acc[w].sum[k], acc[w].m2[k]) } }
+        for w in 0..<workers {
+            if grouped { shifted[w].mergeInto(&total) } else {
+                for k in 0..<groups { total.merge(k, acc[w].n[k], acc[w].sum[k], acc[w].m2[k]) }
+            }
+        }
         cache.moments[arg.expression] = total
         return total
     }

@@ -100,6 +100,43 @@ struct KMoments {
     }
 }
 
+/// Per-group moments for one chunk without a division per element: sums of x − shift
+/// and of its square, the shift being the group's first value (close enough to the mean
+/// to avoid cancellation), plus the plain sum for the mean (exact with infinities).
+struct KShiftedMoments {
+    var n: [Double], sum: [Double], shift: [Double], s1: [Double], s2: [Double]
+
+    init(groups: Int) {
+        n = [Double](repeating: 0, count: groups); sum = n; shift = n; s1 = n; s2 = n
+    }
+
+    /// Adds `count` values with their (checked) group ids.
+    mutating func add(_ p: UnsafeMutablePointer<Double>, _ ids: UnsafePointer<Int32>, _ count: Int) {
+        n.withUnsafeMutableBufferPointer { nb in sum.withUnsafeMutableBufferPointer { sb in
+        shift.withUnsafeMutableBufferPointer { kb in s1.withUnsafeMutableBufferPointer { ab in
+        s2.withUnsafeMutableBufferPointer { bb in
+            guard let n = nb.baseAddress, let sum = sb.baseAddress, let k = kb.baseAddress,
+                  let a = ab.baseAddress, let b = bb.baseAddress else { return }
+            for r in 0..<count {
+                let x = p[r]
+                if x.isNaN { continue }
+                let g = Int(ids[r])
+                if n[g] == 0 { k[g] = x }
+                let d = x - k[g]
+                n[g] += 1; sum[g] += x; a[g] += d; b[g] = b[g].addingProduct(d, d)
+            }
+        } } } } }
+    }
+
+    /// Merges this chunk's groups into `total` as (count, sum, M2).
+    func mergeInto(_ total: inout KMoments) {
+        for g in n.indices where n[g] > 0 {
+            let m2 = Swift.max(0, s2[g] - s1[g] * s1[g] / n[g])
+            total.merge(g, n[g], sum[g], s2[g].isFinite ? m2 : .nan)
+        }
+    }
+}
+
 /// Shares moment passes between reductions of one evaluation.
 final class KReductionCache {
     var moments: [KExpr: KMoments] = [:]
