@@ -1,3 +1,15 @@
+// The column-expression kernel, in reading order:
+//   KExpr.swift                 the IR the runtime lowers `$` expressions to
+//   KernelOpcode.swift          the opcode table (data): typed signatures and semantics
+//   KernelLowering.swift        pass 1, type resolution with explicit casts
+//   KernelPasses.swift          folding, CSE, FMA fusion, dead code, registers, validation
+//   KernelProgram.swift         the pipeline and the listing (this file)
+//   KernelProgram+Run.swift     binding a program to a table and running it
+//   KernelExecutor.swift        the block loop on both cores, one switch per op per block
+//   KernelLoops.swift, KernelMath.swift   the per-op loops and the vectorizable exp/log
+//   KernelReduction*.swift      reductions as a fused first pass, per table or per group
+//   KernelAggregate.swift       one value per group; evaluateScalar
+
 /// A compiled column expression: a validated block program plus the reductions it
 /// broadcasts. Compile once, run over any table with the same column types.
 public struct KernelProgram: Sendable {
