@@ -82,16 +82,25 @@ extension KReductionPlan {
             let wantMissing = kind == .countNaN
             let acc = KPerWorker(ranges.count) { [Int64](repeating: 0, count: groups) }
             try sink { w, start, n, v, m in
+                // One 0/1 "counts" flag per row, by type, then a plain (vectorizing) sum or
+                // a per-group scatter.
+                let flags = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+                defer { flags.deallocate() }
+                let want: UInt8 = wantMissing ? 1 : 0
+                switch t {
+                case .f: let p = v.assumingMemoryBound(to: Double.self); for k in 0..<n { flags[k] = (p[k].isNaN ? 1 : 0) ^ want ^ 1 }
+                case .c: let p = v.assumingMemoryBound(to: Int32.self); for k in 0..<n { flags[k] = (p[k] < 0 ? 1 : 0) ^ want ^ 1 }
+                case .i, .b:
+                    if let m { for k in 0..<n { flags[k] = m[k] ^ want } } else { for k in 0..<n { flags[k] = want ^ 1 } }
+                }
                 acc.update(w) { a in
-                    ids.withUnsafeBufferPointer { gi in
-                        for k in 0..<n {
-                            let missing: Bool
-                            switch t {
-                            case .f: missing = v.assumingMemoryBound(to: Double.self)[k].isNaN
-                            case .c: missing = v.assumingMemoryBound(to: Int32.self)[k] < 0
-                            case .i, .b: missing = m.map { $0[k] == 0 } ?? false
-                            }
-                            if missing == wantMissing { a[gi.isEmpty ? 0 : Int(gi[start + k])] += 1 }
+                    if ids.isEmpty {
+                        var c: Int64 = 0
+                        for k in 0..<n { c &+= Int64(flags[k]) }
+                        a[0] += c
+                    } else {
+                        ids.withUnsafeBufferPointer { gi in
+                            for k in 0..<n { a[Int(gi[start + k])] += Int64(flags[k]) }
                         }
                     }
                 }
