@@ -222,6 +222,11 @@ import Testing
         #expect(throws: EngineError.typeMismatch("and expects bools, got float and bool")) { try run(call("and", a, .column("p"))) }
         #expect(throws: EngineError.typeMismatch("if_else expects a bool condition, got float")) { try run(call("if_else", a, a, b)) }
         #expect(throws: EngineError.typeMismatch("mean expects a number, got string")) { try run(.reduce("mean", .column("s"), [])) }
+        #expect(throws: EngineError.typeMismatch("eq cannot compare float with string")) { try run(call("eq", a, .string("x"))) }
+        #expect(throws: EngineError.typeMismatch("lt cannot compare string with int")) { try run(call("lt", .column("s"), i)) }
+        #expect(throws: EngineError.typeMismatch("eq compares string columns only; compare the columns a computed string comes from")) {
+            try run(call("eq", call("fill_nan", .column("s"), .string("?")), .string("x")))
+        }
         #expect(throws: EngineError.invalidArgument("unknown column function 'frob'")) { try run(call("frob", a)) }
         #expect(throws: EngineError.invalidArgument("sqrt takes 1 argument, got 2")) { try run(call("sqrt", a, b)) }
     }

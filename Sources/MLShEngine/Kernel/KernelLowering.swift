@@ -331,7 +331,9 @@ struct KLowering {
         if case .string(let lit) = r {
             let v = try lower(l)
             guard v.type == .c, case .column(let col) = l else {
-                throw EngineError.typeMismatch("\(name) cannot compare \(typeName(v.type)) with string")
+                throw EngineError.typeMismatch(v.type == .c
+                    ? "\(name) compares string columns only; compare the columns a computed string comes from"
+                    : "\(name) cannot compare \(typeName(v.type)) with string")
             }
             let k = auxIndex(.stringPredicate(column: col, op: name, literal: lit))
             return KVal(node: op(.lutBC, [v.node], aux: k), valid: nil, type: .b)
@@ -339,7 +341,9 @@ struct KLowering {
         let a = try lower(l), b = try lower(r)
         if a.type == .c || b.type == .c {
             guard a.type == .c, b.type == .c, case .column(let ca) = l, case .column(let cb) = r else {
-                throw EngineError.typeMismatch("\(name) cannot compare \(typeName(a.type)) with \(typeName(b.type))")
+                throw EngineError.typeMismatch(a.type == .c && b.type == .c
+                    ? "\(name) compares string columns only; compare the columns a computed string comes from"
+                    : "\(name) cannot compare \(typeName(a.type)) with \(typeName(b.type))")
             }
             // Column vs column: ranks in the merged sorted dictionary, -1 for missing.
             let union = [ca, cb]
