@@ -103,13 +103,14 @@ struct KExprGenerator {
 
     mutating func b(_ d: Int) -> KExpr {
         if d <= 0 || rng.chance(0.2) {
-            switch rng.int(7) {
+            switch rng.int(8) {
             case 0: return .column("b1")
             case 1: return .column("b2")
             case 2: return .call(rng.pick(["gt", "lt", "ge", "le", "eq", "ne"]), [.column("f1"), .float(0)])
             case 3: return .call("is_nan", [rng.pick([KExpr.column("f1"), .column("i1"), .column("s1")])])
             case 4: return .call(rng.pick(["eq", "ne", "lt", "ge"]), [.column("s1"), .string(rng.pick(["a", "b", "zz"]))])
             case 5: return .call(rng.pick(["eq", "ne", "lt", "gt"]), [.column("s1"), .column("s2")])
+            case 6: return .call(rng.pick(["eq", "ne"]), [str(1), rng.chance(0.5) ? .string("a") : str(1)])
             default: return .call("eq", [.string("c"), .column("s2")])
             }
         }

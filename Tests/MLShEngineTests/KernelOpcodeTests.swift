@@ -180,6 +180,10 @@ import Testing
         #expect(try strings(call("if_else", .column("q"), .string("t"), .string("f"))) == ["t", "t", "f", "f", nil, "t"])
         #expect(try strings(.string("k")) == [String?](repeating: "k", count: 6))
         #expect(throws: EngineError.typeMismatch("if_else cannot mix string and float")) { try run(call("if_else", .column("p"), .column("s"), a)) }
+        #expect(try bools(call("eq", call("fill_nan", .column("s"), .string("?")), .string("?"))).0 == [false, false, true, false, false, false])
+        #expect(try bools(call("ne", call("if_else", .column("p"), .column("s"), .column("u")), .column("s"))).0
+                == [false, false, true, true, false, false])
+        #expect(try bools(call("eq", .string("y"), call("fill_nan", .column("u"), .string("y")))).0 == [true, true, false, true, false, true])
         let l = try KernelProgram.compile(call("fill_nan", .column("s"), .string("?")), for: Self.t).disassembly()
         #expect(l.contains("\"?\"") && l.contains("lut_cc"), "\(l)")
     }
@@ -224,8 +228,8 @@ import Testing
         #expect(throws: EngineError.typeMismatch("mean expects a number, got string")) { try run(.reduce("mean", .column("s"), [])) }
         #expect(throws: EngineError.typeMismatch("eq cannot compare float with string")) { try run(call("eq", a, .string("x"))) }
         #expect(throws: EngineError.typeMismatch("lt cannot compare string with int")) { try run(call("lt", .column("s"), i)) }
-        #expect(throws: EngineError.typeMismatch("eq compares string columns only; compare the columns a computed string comes from")) {
-            try run(call("eq", call("fill_nan", .column("s"), .string("?")), .string("x")))
+        #expect(throws: EngineError.typeMismatch("lt compares string columns only; compare the columns a computed string comes from")) {
+            try run(call("lt", call("fill_nan", .column("s"), .string("?")), .string("x")))
         }
         #expect(throws: EngineError.invalidArgument("unknown column function 'frob'")) { try run(call("frob", a)) }
         #expect(throws: EngineError.invalidArgument("sqrt takes 1 argument, got 2")) { try run(call("sqrt", a, b)) }

@@ -292,6 +292,8 @@ enum KernelExecutor {
             let o = c(d), m = b(x), p = c(y), q = c(z)
             for k in 0..<n { let w = 0 &- Int32(m[k]); o[k] = (p[k] & w) | (q[k] & ~w) }
         case .fillnanC: let o = c(d), p = c(x), q = c(y); for k in 0..<n { o[k] = p[k] < 0 ? q[k] : p[k] }
+        case .eqC: let o = b(d), p = c(x), q = c(y); for k in 0..<n { o[k] = p[k] == q[k] && p[k] >= 0 && q[k] >= 0 ? 1 : 0 }
+        case .neC: let o = b(d), p = c(x), q = c(y); for k in 0..<n { o[k] = p[k] == q[k] && p[k] >= 0 && q[k] >= 0 ? 0 : 1 }
         }
         return false
     }

@@ -300,7 +300,7 @@ struct KLowering {
         switch (target, v.type) {
         case ("float", _) where v.type != .c: return try toF(v, "cast")
         case ("float", .c):
-            guard case .column(let n) = x else { throw EngineError.typeMismatch("cast expects a string column") }
+            guard let n = v.rawColumn else { throw EngineError.typeMismatch("cast to float of a computed string is not supported") }
             return KVal(node: op(.lutFC, [v.node], aux: auxIndex(.stringNumber(column: n))), valid: nil, type: .f)
         case ("int", .i): return v
         case ("int", .b): return try toI(v, "cast")
@@ -330,7 +330,11 @@ struct KLowering {
         if case .string = l, let m = KLowering.mirrored[name] { return try lowerComparison(m, r, l) }
         if case .string(let lit) = r {
             let v = try lower(l)
-            guard v.type == .c, case .column(let col) = l else {
+            if v.type == .c, v.rawColumn == nil, name == "eq" || name == "ne" {
+                // A computed string: codes in the program dictionary, like the literal's.
+                return KVal(node: op(name == "eq" ? .eqC : .neC, [v.node, literal(lit)]), valid: nil, type: .b)
+            }
+            guard v.type == .c, let col = v.rawColumn else {
                 throw EngineError.typeMismatch(v.type == .c
                     ? "\(name) compares string columns only; compare the columns a computed string comes from"
                     : "\(name) cannot compare \(typeName(v.type)) with string")
@@ -339,8 +343,12 @@ struct KLowering {
             return KVal(node: op(.lutBC, [v.node], aux: k), valid: nil, type: .b)
         }
         let a = try lower(l), b = try lower(r)
+        if a.type == .c, b.type == .c, a.rawColumn == nil || b.rawColumn == nil, name == "eq" || name == "ne" {
+            let x = toCodes(a), y = toCodes(b)
+            return KVal(node: op(name == "eq" ? .eqC : .neC, [x.node, y.node]), valid: nil, type: .b)
+        }
         if a.type == .c || b.type == .c {
-            guard a.type == .c, b.type == .c, case .column(let ca) = l, case .column(let cb) = r else {
+            guard a.type == .c, b.type == .c, let ca = a.rawColumn, let cb = b.rawColumn else {
                 throw EngineError.typeMismatch(a.type == .c && b.type == .c
                     ? "\(name) compares string columns only; compare the columns a computed string comes from"
                     : "\(name) cannot compare \(typeName(a.type)) with \(typeName(b.type))")

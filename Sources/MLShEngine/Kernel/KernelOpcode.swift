@@ -66,7 +66,7 @@ enum KOp: Int, Sendable, CaseIterable {
     case lutBC, lutIC, lutFC
     case gatherF, gatherI, gatherB
     case copyF, copyI, copyB, copyC
-    case lutCC, selC, fillnanC
+    case lutCC, selC, fillnanC, eqC, neC
 
     /// The opcode table, in `rawValue` order.
     static let table: [KOpSpec] = [
@@ -160,6 +160,8 @@ enum KOp: Int, Sendable, CaseIterable {
         KOpSpec(op: .lutCC, call: "lut", result: .c, args: [.c], semantics: "table[code] (a column's code in the program dictionary; -1 stays missing)"),
         KOpSpec(op: .selC, call: "if_else", result: .c, args: [.b, .c, .c], semantics: "c ? a : b (string codes)"),
         KOpSpec(op: .fillnanC, call: "fill_nan", result: .c, args: [.c, .c], semantics: "a is missing (-1) ? b : a (string codes)"),
+        KOpSpec(op: .eqC, call: "eq", result: .b, args: [.c, .c], semantics: "a == b, both present (codes in one dictionary)"),
+        KOpSpec(op: .neC, call: "ne", result: .b, args: [.c, .c], semantics: "a != b or either missing (codes in one dictionary)"),
     ]
 
     /// This opcode's row.
