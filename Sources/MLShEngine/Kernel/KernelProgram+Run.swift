@@ -15,7 +15,8 @@ extension KernelProgram {
             numbers.formatsStrings = false
             return kernelFormatStrings(try numbers.run(on: table, groups: groups))
         }
-        let g = try KGroups(groups, rows: table.rowCount)
+        // Groups matter only to reductions; without any, skip checking the ids.
+        let g = reductions.isEmpty ? nil : try KGroups(groups, rows: table.rowCount)
         if let name = passthroughColumn { return try table.column(name) }
         let reduced = try evaluateReductions(table, g, KReductionCache())
         let n = table.rowCount
