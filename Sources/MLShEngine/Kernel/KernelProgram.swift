@@ -96,7 +96,7 @@ public struct KernelProgram: Sendable {
             if ins.op == .roundF { operands.append("digits=\(ins.imm)") }
             if ins.aux >= 0 { operands.append("t\(ins.aux)") }
             let name = spec.name.padding(toLength: max(spec.name.count, 11), withPad: " ", startingAt: 0)
-            let text = "  \(String(k).leftPad(3)): \(name) \(slotText(Int(ins.dst))) <- \(operands.joined(separator: ", "))"
+            let text = "  \(String(k).kernelLeftPad(3)): \(name) \(slotText(Int(ins.dst))) <- \(operands.joined(separator: ", "))"
             lines.append(text.padding(toLength: max(text.count, 48), withPad: " ", startingAt: 0) + " ; " + spec.semantics)
         }
         if !toOutput { lines.append("  result in " + rootSlots.map { slots[$0].listing }.joined(separator: ", ")) }
@@ -117,7 +117,7 @@ extension KernelProgram {
 }
 
 extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+    func kernelLeftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }
 
 func kernelAuxText(_ a: KAux) -> String {
