@@ -35,6 +35,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Times the kernel alone on 10M-row columns for scripts/bench.d/engine (release only).
+        .executableTarget(name: "KernelBench", dependencies: ["MLShEngine"], path: "Benchmarks/KernelBench",
+                          swiftSettings: numericFlags),
+
         .target(name: "TestSupport", dependencies: ["MLShLanguage", "MLShRuntime"],
                 path: "Tests/TestSupport"),
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "TestSupport"]),

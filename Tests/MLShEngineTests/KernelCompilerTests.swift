@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import MLShEngine
+
+/// The compiler's passes, seen through the program listing and results.
+@Suite struct KernelCompilerTests {
+    static let t = try! Table(names: ["a", "b", "n", "k"], columns: [
+        Column(floats: [1, 2, 3, -4]), Column(floats: [0.5, 0, -1, 2]),
+        Column(ints: [1, 2, 3, 4], validity: [true, false, true, true]), Column(ints: [1, 2, 3, 4]),
+    ], label: "t")
+    let a = KExpr.column("a"), b = KExpr.column("b")
+    func call(_ n: String, _ args: KExpr...) -> KExpr { .call(n, args) }
+    func listing(_ e: KExpr) throws -> String { try KernelProgram.compile(e, for: Self.t).disassembly() }
+    func count(_ needle: String, in s: String) -> Int { s.components(separatedBy: needle).count - 1 }
+    func floats(_ e: KExpr) throws -> [Double] {
+        guard case .float(let v) = try KernelProgram.compile(e, for: Self.t).run(on: Self.t).storage else { return [] }
+        return v
+    }
+
+    @Test func foldsSafeConstants() throws {
+        let l = try listing(call("add", call("mul", .float(2), .float(3)), a))
+        #expect(l.contains("#6.0"), "\(l)")
+        #expect(count("mul_fff", in: l) == 0)
+        #expect(try floats(call("add", call("mul", .float(2), .float(3)), a)) == [7, 8, 9, 2])
+    }
+
+    @Test func neverFoldsDivisionByZeroNaNOrNegativeZero() throws {
+        for e in [call("div", .float(1), .float(0)), call("mul", .float(0), .float(-1)),
+                  call("add", .float(.nan), .float(1)), call("sqrt", .float(-1)), call("log", .float(0))] {
+            let l = try listing(call("add", e, a))
+            #expect(!["#inf", "#-inf", "#-0.0"].contains { l.contains($0) }, "folded \(e):\n\(l)")
+            #expect(count("<- #", in: l) >= 1, "folded \(e):\n\(l)")
+        }
+        // Semantics are still IEEE at run time.
+        #expect(try floats(call("div", .float(1), call("mul", .float(0), .float(-1)))).allSatisfy { $0 == -.infinity })
+        let z = try floats(call("mul", .float(0), .float(-1)))
+        #expect(z.allSatisfy { $0 == 0 && $0.sign == .minus })
+    }
+
+    @Test func intOverflowIsNotFoldedButRaised() throws {
+        let e = call("add", .int(Int64.max), .int(1))
+        #expect(count("add_iii", in: try listing(e)) == 1)
+        #expect(throws: EngineError.invalidArgument("integer overflow in 9223372036854775807 + 1")) {
+            try KernelProgram.compile(e, for: Self.t).run(on: Self.t)
+        }
+    }
+
+    @Test func commonSubexpressionsComputeOnce() throws {
+        let l = try listing(call("add", call("mul", a, b), call("sqrt", call("mul", a, b))))
+        #expect(count("mul_fff", in: l) == 1, "\(l)")
+        let m = try listing(call("div", call("sub", a, .reduce("mean", a, [])), .reduce("std", a, [])))
+        #expect(m.contains("p0 = mean($a)") && m.contains("p1 = std($a)"), "\(m)")
+        // The same reduction twice is one parameter.
+        let r = try listing(call("add", .reduce("sum", a, []), .reduce("sum", a, [])))
+        #expect(!r.contains("p1"), "\(r)")
+    }
+
+    @Test func fusesMultiplyAddOnlyForSingleUseProducts() throws {
+        #expect(count("fma_ffff", in: try listing(call("add", call("mul", a, b), .column("a")))) == 1)
+        let shared = try listing(call("add", call("mul", a, b), call("exp", call("mul", a, b))))
+        #expect(count("fma_ffff", in: shared) == 0, "\(shared)")
+    }
+
+    @Test func registersAreReused() throws {
+        var e = a
+        for k in 0..<20 { e = call(k % 2 == 0 ? "add" : "mul", e, call("sqrt", b)) }
+        let p = try KernelProgram.compile(e, for: Self.t)
+        #expect(p.registerCount <= 3, "\(p.disassembly())")
+        #expect(p.instrs.allSatisfy { ins in ![ins.a, ins.b, ins.c].contains(ins.dst) }, "a destination aliases an operand")
+    }
+
+    @Test func explicitCastsAppearInTheListing() throws {
+        let l = try listing(call("add", .column("n"), a))
+        #expect(l.contains("cast_fi"), "\(l)")
+        #expect(l.contains("nanmask_ffb") && l.contains("zeromask_iib"), "\(l)")
+        let i = try listing(call("add", .column("k"), .int(1)))
+        #expect(i.contains("add_iii") && !i.contains("cast"), "\(i)")
+    }
+
+    @Test func validationRejectsBadPrograms() {
+        var bad = KPasses.Allocation()
+        bad.slots = [.column("a", .f), .register(0), .output(.f)]
+        bad.instrs = [KInstr(op: .addF, dst: 2, a: 0, b: 1)]   // r0 read before written
+        #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+        bad.instrs = [KInstr(op: .addI, dst: 2, a: 0, b: 0)]   // float operands to an int op
+        #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+        bad.instrs = [KInstr(op: .addF, dst: 0, a: 0, b: 0)]   // writes an input
+        #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+        bad.instrs = [KInstr(op: .addF, dst: 2, a: 0, b: 0)]
+        #expect(throws: Never.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+    }
+
+    @Test func recompilesForAnotherTableShape() throws {
+        let p = try KernelProgram.compile(call("add", .column("k"), .int(1)), for: Self.t)
+        let other = try Table(names: ["k"], columns: [Column(ints: [5, 6], validity: [false, true])])
+        guard case .int(let v, let m) = try p.run(on: other).storage else { Issue.record("not int"); return }
+        #expect(v[1] == 7 && m == [false, true])
+    }
+
+    @Test func listingShowsTypedOpsAndSemantics() throws {
+        let l = try listing(call("mul", call("if_else", call("gt", a, .float(0)), a, .float(0)), b))
+        #expect(l.contains("gt_bff") && l.contains("if_else_fbff") && l.contains("mul_fff"), "\(l)")
+        #expect(l.contains("c ? a : b"))
+        #expect(l.hasPrefix("kernel if_else($a > 0.0, $a, 0.0) * $b"), "\(l)")
+    }
+}

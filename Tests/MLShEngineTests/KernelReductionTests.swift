@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import MLShEngine
+
+/// Reductions, broadcast and aggregated, per table and per group, exactly.
+@Suite struct KernelReductionTests {
+    static let t = try! Table(names: ["x", "n", "g", "s"], columns: [
+        Column(floats: [1, 2, .nan, 4, 10, -3]),
+        Column(ints: [5, 1, 7, 3, 2, 9], validity: [true, true, false, true, true, true]),
+        Column(bools: [true, false, true, true, false, true]),
+        Column(strings: ["a", "b", "a", nil, "c", "b"]),
+    ], label: "t")
+    static let groups = Grouping(ids: [0, 0, 1, 1, 0, 1], count: 3)   // group 2 is empty
+    let x = KExpr.column("x"), n = KExpr.column("n")
+
+    func agg(_ e: KExpr, _ g: Grouping? = nil) throws -> Column { try KernelAggregate.aggregate(e, on: Self.t, groups: g) }
+    func fl(_ c: Column) -> [Double] { if case .float(let v) = c.storage { return v }; return [] }
+    func same(_ a: [Double], _ b: [Double], tol: Double = 1e-12) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { ($0.isNaN && $1.isNaN) || abs($0 - $1) <= tol * max(1, abs($1)) }
+    }
+
+    @Test func wholeTable() throws {
+        #expect(try evaluateScalar(.reduce("sum", x, []), on: Self.t) == 14)
+        #expect(try evaluateScalar(.reduce("mean", x, []), on: Self.t) == 2.8)
+        #expect(try evaluateScalar(.reduce("count", x, []), on: Self.t) == 5)
+        #expect(try evaluateScalar(.reduce("count_nan", x, []), on: Self.t) == 1)
+        #expect(try evaluateScalar(.reduce("min", x, []), on: Self.t) == -3)
+        #expect(try evaluateScalar(.reduce("max", x, []), on: Self.t) == 10)
+        #expect(try evaluateScalar(.reduce("median", x, []), on: Self.t) == 2)
+        #expect(try evaluateScalar(.reduce("quantile", x, [.float(0.25)]), on: Self.t) == 1)
+        let v = try #require(try evaluateScalar(.reduce("var", x, []), on: Self.t))
+        #expect(abs(v - 22.7) < 1e-12)
+        let s = try #require(try evaluateScalar(.reduce("std", x, []), on: Self.t))
+        #expect(abs(s - 22.7.squareRoot()) < 1e-12)
+        #expect(try evaluateScalar(.reduce("n_unique", .column("s"), []), on: Self.t) == 3)
+        #expect(try evaluateScalar(.reduce("count", .column("s"), []), on: Self.t) == 5)
+    }
+
+    @Test func intsStayIntAndSkipMissing() throws {
+        let c = try agg(.reduce("sum", n, []))
+        guard case .int(let v, _) = c.storage else { Issue.record("sum of int is \(c.dtype)"); return }
+        #expect(v == [20])
+        #expect(try evaluateScalar(.reduce("max", n, []), on: Self.t) == 9)
+        #expect(try evaluateScalar(.reduce("mean", n, []), on: Self.t) == 4)
+        #expect(try evaluateScalar(.reduce("sum", .column("g"), []), on: Self.t) == 4)
+        #expect(try evaluateScalar(.reduce("count_nan", n, []), on: Self.t) == 1)
+    }
+
+    @Test func perGroupIncludingAnEmptyGroup() throws {
+        #expect(same(fl(try agg(.reduce("mean", x, []), Self.groups)), [13.0 / 3, 0.5, .nan]))
+        #expect(same(fl(try agg(.reduce("sum", x, []), Self.groups)), [13, 1, 0]))
+        #expect(same(fl(try agg(.reduce("max", x, []), Self.groups)), [10, 4, .nan]))
+        #expect(same(fl(try agg(.reduce("median", x, []), Self.groups)), [2, 0.5, .nan]))
+        #expect(same(fl(try agg(.reduce("std", x, []), Self.groups)), [(((1 - 13.0 / 3) * (1 - 13.0 / 3) + (2 - 13.0 / 3) * (2 - 13.0 / 3) + (10 - 13.0 / 3) * (10 - 13.0 / 3)) / 2).squareRoot(), (24.5 / 1).squareRoot(), .nan]))
+        let mn = try agg(.reduce("min", n, []), Self.groups)
+        guard case .int(let v, let m) = mn.storage else { Issue.record("min of int is \(mn.dtype)"); return }
+        #expect(v[0] == 1 && v[1] == 3 && m == [true, true, false])
+    }
+
+    @Test func expressionsOfReductions() throws {
+        #expect(try evaluateScalar(.call("sub", [.reduce("max", x, []), .reduce("min", x, [])]), on: Self.t) == 13)
+        #expect(same(fl(try agg(.call("sub", [.reduce("max", x, []), .reduce("min", x, [])]), Self.groups)), [9, 7, .nan]))
+        // Fused: sum(x * 2) never materialises x * 2.
+        #expect(try evaluateScalar(.reduce("sum", .call("mul", [x, .float(2)]), []), on: Self.t) == 28)
+        #expect(try evaluateScalar(.float(3), on: Self.t) == 3)
+    }
+
+    @Test func broadcastZScorePerGroup() throws {
+        let z = KExpr.call("div", [.call("sub", [x, .reduce("mean", x, [])]), .reduce("std", x, [])])
+        let col = try KernelProgram.compile(z, for: Self.t).run(on: Self.t, groups: Self.groups)
+        let v = fl(col)
+        let s0 = (((1 - 13.0 / 3) * (1 - 13.0 / 3) + (2 - 13.0 / 3) * (2 - 13.0 / 3) + (10 - 13.0 / 3) * (10 - 13.0 / 3)) / 2).squareRoot()
+        #expect(same(v, [(1 - 13.0 / 3) / s0, (2 - 13.0 / 3) / s0, .nan, (4 - 0.5) / 24.5.squareRoot(), (10 - 13.0 / 3) / s0, (-3 - 0.5) / 24.5.squareRoot()]))
+        // Int min/max of an empty group broadcast as missing.
+        let m = try KernelProgram.compile(.call("add", [.reduce("max", n, []), .int(1)]), for: Self.t)
+            .run(on: Self.t, groups: Grouping(ids: [0, 0, 1, 0, 0, 0], count: 2))
+        guard case .int(let iv, let valid) = m.storage else { Issue.record("not int"); return }
+        #expect(iv[0] == 10 && valid == [true, true, false, true, true, true])
+    }
+
+    @Test func emptyTable() throws {
+        let e = try Table(names: ["x"], columns: [Column(floats: [])])
+        #expect(try evaluateScalar(.reduce("sum", x, []), on: e) == 0)
+        #expect(try evaluateScalar(.reduce("mean", x, []), on: e)?.isNaN == true)
+        #expect(try KernelProgram.compile(.call("sub", [x, .reduce("mean", x, [])]), for: e).run(on: e).count == 0)
+    }
+
+    @Test func errors() throws {
+        #expect(throws: EngineError.invalidArgument("aggregate expression uses $x outside a reduction (wrap it in sum, mean, ...)")) {
+            try agg(.call("add", [x, .reduce("sum", x, [])]))
+        }
+        #expect(throws: EngineError.invalidArgument("quantile's q must be between 0 and 1, got 1.5")) {
+            try agg(.reduce("quantile", x, [.float(1.5)]))
+        }
+        #expect(throws: EngineError.invalidArgument("unknown reduction 'mode'")) { try agg(.reduce("mode", x, [])) }
+        #expect(throws: EngineError.unknownColumn("y", table: "t", suggestion: "x")) { try agg(.reduce("sum", .column("y"), [])) }
+        let big = try Table(names: ["n"], columns: [Column(ints: [Int64.max, 1])])
+        #expect(throws: EngineError.invalidArgument("integer overflow in sum($n)")) { try evaluateScalar(.reduce("sum", n, []), on: big) }
+        #expect(throws: EngineError.invalidArgument("grouping has 2 rows, table has 6")) {
+            try agg(.reduce("sum", x, []), Grouping(ids: [0, 0], count: 1))
+        }
+        #expect(throws: EngineError.invalidArgument("grouping has a group id outside 0..<2")) {
+            try agg(.reduce("sum", x, []), Grouping(ids: [0, 0, 5, 0, 0, 0], count: 2))
+        }
+    }
+}
