@@ -1,0 +1,171 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a CSV field holds, as far as type inference is concerned.
+enum CSVValue {
+    case missing
+    case int(Int64)
+    case float(Double)
+    case bool(Bool)
+    case text
+}
+
+/// Exact powers of ten that a Double represents exactly (10^0 ... 10^22).
+private let csvPow10: [Double] = (0...22).map { e in
+    var v = 1.0
+    for _ in 0..<e { v *= 10 }
+    return v
+}
+
+#if arch(x86_64) && !os(Windows)
+/// Exact powers of ten in Float80 (10^0 ... 10^27; 5^27 < 2^64, so all are exact).
+private let csvPow10x: [Float80] = (0...27).map { e in
+    var v: Float80 = 1
+    for _ in 0..<e { v *= 10 }
+    return v
+}
+#endif
+
+@inline(__always) func csvIsDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
+
+/// Parses a decimal number starting at `i` (leading and trailing spaces allowed) and
+/// stops at the first byte that cannot continue it. Returns `nil` when there is no
+/// number; otherwise the value (`.int` when written without `.` or exponent and in
+/// range, else `.float`) and the index after it. Exact: plain decimals use exact
+/// floating-point arithmetic, anything harder goes to `strtod`.
+@inline(__always)
+func csvParseNumber(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSVValue, Int)? {
+    var i = start
+    while i < end && p[i] == 32 { i += 1 }
+    let numStart = i
+    var negative = false
+    if i < end && (p[i] == 45 || p[i] == 43) { negative = p[i] == 45; i += 1 }
+    var mantissa: UInt64 = 0
+    var digits = 0          // significant digits accumulated in mantissa
+    var dropped = 0         // integer digits that did not fit (each multiplies by 10)
+    var truncated = false
+    var exp10 = 0
+    var sawDigit = false
+    var isFloat = false
+    // Integer part.
+    while i < end, csvIsDigit(p[i]) {
+        sawDigit = true
+        let d = UInt64(p[i] &- 48)
+        if digits < 19 {
+            if mantissa != 0 || d != 0 { mantissa = mantissa &* 10 &+ d; digits += mantissa == 0 ? 0 : 1 }
+        } else {
+            dropped += 1
+            if d != 0 { truncated = true }
+        }
+        i += 1
+    }
+    exp10 = dropped
+    if i < end && p[i] == 46 {
+        isFloat = true
+        i += 1
+        while i < end, csvIsDigit(p[i]) {
+            sawDigit = true
+            let d = UInt64(p[i] &- 48)
+            if digits < 19 {
+                if mantissa != 0 || d != 0 { mantissa = mantissa &* 10 &+ d; digits += mantissa == 0 ? 0 : 1 }
+                exp10 -= 1
+            } else if d != 0 {
+                truncated = true
+            }
+            i += 1
+        }
+    }
+    guard sawDigit else { return nil }
+    if i < end && (p[i] == 101 || p[i] == 69) {
+        var j = i + 1
+        var eneg = false
+        if j < end && (p[j] == 45 || p[j] == 43) { eneg = p[j] == 45; j += 1 }
+        guard j < end, csvIsDigit(p[j]) else { return nil }
+        var e = 0
+        while j < end, csvIsDigit(p[j]) {
+            if e < 100_000 { e = e * 10 + Int(p[j] &- 48) }
+            j += 1
+        }
+        exp10 += eneg ? -e : e
+        isFloat = true
+        i = j
+    }
+    let numEnd = i
+    while i < end && p[i] == 32 { i += 1 }
+    if !isFloat && !truncated && dropped == 0 {
+        if negative {
+            if mantissa <= UInt64(Int64.max) + 1 {
+                return (.int(mantissa == UInt64(Int64.max) + 1 ? Int64.min : -Int64(mantissa)), i)
+            }
+        } else if mantissa <= UInt64(Int64.max) {
+            return (.int(Int64(mantissa)), i)
+        }
+    }
+    if !truncated {
+        if mantissa == 0 { return (.float(negative ? -0.0 : 0.0), i) }
+        if exp10 == 0 {
+            let v = Double(mantissa)
+            return (.float(negative ? -v : v), i)
+        }
+        if mantissa <= 1 << 53 && exp10 >= -22 && exp10 <= 22 {
+            let m = Double(mantissa)
+            let v = exp10 < 0 ? m / csvPow10[-exp10] : m * csvPow10[exp10]
+            return (.float(negative ? -v : v), i)
+        }
+        #if arch(x86_64) && !os(Windows)
+        if exp10 >= -27 && exp10 <= 27 {
+            // One correctly rounded Float80 operation on exact operands; rounding that to
+            // Double is exact unless the Float80 result sits exactly on a Double midpoint.
+            let m = Float80(mantissa)
+            let x = exp10 < 0 ? m / csvPow10x[-exp10] : m * csvPow10x[exp10]
+            if x.significandBitPattern & 0x7FF != 0x400 {
+                let v = Double(x)
+                return (.float(negative ? -v : v), i)
+            }
+        }
+        #endif
+    }
+    return (.float(csvStrtod(p, numStart, numEnd)), i)
+}
+
+/// `strtod` over bytes already checked to be a plain decimal number.
+func csvStrtod(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Double {
+    let n = end - start
+    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { buf -> Double in
+        for k in 0..<n { buf[k] = CChar(bitPattern: p[start + k]) }
+        buf[n] = 0
+        return strtod(buf.baseAddress!, nil)
+    }
+}
+
+/// Whether bytes `[s, e)` equal the ASCII word `w`, ignoring case.
+func csvEqualsIgnoringCase(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ w: StaticString) -> Bool {
+    guard e - s == w.utf8CodeUnitCount else { return false }
+    let wp = w.utf8Start
+    for k in 0..<(e - s) where p[s + k] | 0x20 != wp[k] | 0x20 { return false }
+    return true
+}
+
+/// Classifies unquoted field bytes `[s, e)` (spaces around are ignored): a number, a
+/// bool (`true`/`false`, any case), `inf`/`infinity` with a sign, or text.
+func csvClassifyUnquoted(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> CSVValue {
+    var a = s, b = e
+    while a < b && p[a] == 32 { a += 1 }
+    while b > a && p[b - 1] == 32 { b -= 1 }
+    if a == b { return .text }
+    if let (v, next) = csvParseNumber(p, a, b), next == b { return v }
+    if csvEqualsIgnoringCase(p, a, b, "true") { return .bool(true) }
+    if csvEqualsIgnoringCase(p, a, b, "false") { return .bool(false) }
+    var c = a
+    var negative = false
+    if p[c] == 45 || p[c] == 43 { negative = p[c] == 45; c += 1 }
+    if csvEqualsIgnoringCase(p, c, b, "inf") || csvEqualsIgnoringCase(p, c, b, "infinity") {
+        return .float(negative ? -.infinity : .infinity)
+    }
+    return .text
+}
