@@ -15,19 +15,70 @@ enum CSVValue {
     case text
 }
 
-/// Exact powers of ten that a Double represents exactly (10^0 ... 10^22).
-private let csvPow10: [Double] = (0...22).map { e in
-    var v = 1.0
-    for _ in 0..<e { v *= 10 }
-    return v
+/// 10^e for e in 0...22 (exact in a Double); a switch, so no global initialisation per call.
+@inline(__always) func csvPow10(_ e: Int) -> Double {
+    switch e {
+    case 0: return 1e0
+    case 1: return 1e1
+    case 2: return 1e2
+    case 3: return 1e3
+    case 4: return 1e4
+    case 5: return 1e5
+    case 6: return 1e6
+    case 7: return 1e7
+    case 8: return 1e8
+    case 9: return 1e9
+    case 10: return 1e10
+    case 11: return 1e11
+    case 12: return 1e12
+    case 13: return 1e13
+    case 14: return 1e14
+    case 15: return 1e15
+    case 16: return 1e16
+    case 17: return 1e17
+    case 18: return 1e18
+    case 19: return 1e19
+    case 20: return 1e20
+    case 21: return 1e21
+    case 22: return 1e22
+    default: return 1e22
+    }
 }
 
 #if arch(x86_64) && !os(Windows)
-/// Exact powers of ten in Float80 (10^0 ... 10^27; 5^27 < 2^64, so all are exact).
-private let csvPow10x: [Float80] = (0...27).map { e in
-    var v: Float80 = 1
-    for _ in 0..<e { v *= 10 }
-    return v
+/// 10^e for e in 0...27 (exact in a Float80, since 5^27 < 2^64).
+@inline(__always) func csvPow10x(_ e: Int) -> Float80 {
+    switch e {
+    case 0: return 1e0
+    case 1: return 1e1
+    case 2: return 1e2
+    case 3: return 1e3
+    case 4: return 1e4
+    case 5: return 1e5
+    case 6: return 1e6
+    case 7: return 1e7
+    case 8: return 1e8
+    case 9: return 1e9
+    case 10: return 1e10
+    case 11: return 1e11
+    case 12: return 1e12
+    case 13: return 1e13
+    case 14: return 1e14
+    case 15: return 1e15
+    case 16: return 1e16
+    case 17: return 1e17
+    case 18: return 1e18
+    case 19: return 1e19
+    case 20: return 1e20
+    case 21: return 1e21
+    case 22: return 1e22
+    case 23: return 1e23
+    case 24: return 1e24
+    case 25: return 1e25
+    case 26: return 1e26
+    case 27: return 1e27
+    default: return 1e27
+    }
 }
 #endif
 
@@ -114,7 +165,7 @@ func csvParseNumber(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSV
         }
         if mantissa <= 1 << 53 && exp10 >= -22 && exp10 <= 22 {
             let m = Double(mantissa)
-            let v = exp10 < 0 ? m / csvPow10[-exp10] : m * csvPow10[exp10]
+            let v = exp10 < 0 ? m / csvPow10(-exp10) : m * csvPow10(exp10)
             return (.float(negative ? -v : v), i)
         }
         #if arch(x86_64) && !os(Windows)
@@ -122,7 +173,7 @@ func csvParseNumber(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSV
             // One correctly rounded Float80 operation on exact operands; rounding that to
             // Double is exact unless the Float80 result sits exactly on a Double midpoint.
             let m = Float80(mantissa)
-            let x = exp10 < 0 ? m / csvPow10x[-exp10] : m * csvPow10x[exp10]
+            let x = exp10 < 0 ? m / csvPow10x(-exp10) : m * csvPow10x(exp10)
             if x.significandBitPattern & 0x7FF != 0x400 {
                 let v = Double(x)
                 return (.float(negative ? -v : v), i)

@@ -107,9 +107,22 @@ func dataReadFile(_ path: String) throws(EngineError) -> [UInt8] {
     guard fstat(fd, &st) == 0 else { throw EngineError.io(path: path, message: dataErrnoText()) }
     if (st.st_mode & S_IFMT) == S_IFDIR { throw EngineError.io(path: path, message: "is a directory") }
     let size = max(Int(st.st_size), 0)
-    var out = [UInt8](repeating: 0, count: size + 1)
     var total = 0
     var failure: Int32 = 0
+    // Read straight into uninitialised storage (no zero-filling of a large buffer).
+    var out = [UInt8](unsafeUninitializedCapacity: size + 1) { buf, count in
+        guard let base = buf.baseAddress else { count = 0; return }
+        while total < size + 1 {
+            let r = dataSysRead(fd, base + total, size + 1 - total)
+            if r < 0 { if errno == EINTR { continue }; failure = errno; break }
+            if r == 0 { break }
+            total += r
+        }
+        count = total
+    }
+    if failure != 0 { throw EngineError.io(path: path, message: String(cString: strerror(failure))) }
+    if total <= size { return out }
+    // The file grew while reading: read the rest in blocks.
     while true {
         if total == out.count { out.append(contentsOf: repeatElement(0, count: max(out.count, 1 << 16))) }
         let r = out.withUnsafeMutableBufferPointer { buf -> Int in
