@@ -1,70 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The values of one chunk of rows. Each non-text column has a buffer of 64-bit slots,
+/// one per row, holding Int64 bits (int), Double bits (float; NaN when missing) or 0/1
+/// (bool), according to the column's kind in this chunk.
+final class CSVChunk: @unchecked Sendable {
+    var rows: Int
+    var kinds: [CSVKind]
+    let slots: [UnsafeMutablePointer<UInt64>?]
+    /// Missing rows of int and bool columns (chunk-relative).
+    var missing: [[Int]]
+    /// Text spans of the columns that collect them.
+    var spans: [[CSVSpan]]
+
+    init(rows: Int, kinds: [CSVKind], slots: [UnsafeMutablePointer<UInt64>?], missing: [[Int]], spans: [[CSVSpan]]) {
+        self.rows = rows; self.kinds = kinds; self.slots = slots; self.missing = missing; self.spans = spans
+    }
+
+    deinit { for s in slots { s?.deallocate() } }
+}
+
+/// Counts line feeds in `[s, e)` eight bytes at a time (exact SWAR zero-byte test).
+func csvCountNewlines(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Int {
+    var n = 0
+    var i = s
+    let raw = UnsafeRawPointer(p)
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    while i + 8 <= e {
+        let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ (ones &* 10)
+        let t = ((w & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | w
+        n += (~t & 0x8080_8080_8080_8080).nonzeroBitCount
+        i += 8
+    }
+    while i < e { if p[i] == 10 { n += 1 }; i += 1 }
+    return n
+}
+
 /// The row-parsing loop and column assembly of `CSVReader`.
 extension CSVReader {
     /// Parses the rows in `range` (which starts at a row start). Columns with `collect`
     /// set record text spans; with `onlySpans`, all other columns are skipped.
-    func parseChunk(_ range: Range<Int>, collect: [Bool], onlySpans: Bool, reserve: Int) throws(CSVFailure) -> CSVChunk {
+    func parseChunk(_ range: Range<Int>, collect: [Bool], onlySpans: Bool) throws(CSVFailure) -> CSVChunk {
         let ncols = names.count
-        var builders: [CSVColumnBuilder] = []
-        for c in 0..<ncols {
-            var b = CSVColumnBuilder(declared: declared[c], collect: collect[c])
-            if onlySpans { b.kind = collect[c] ? .text : .none }
-            b.reserve(reserve)
-            builders.append(b)
-        }
         let end = range.upperBound
+        let capacity = csvCountNewlines(p, range.lowerBound, end) + 1
+        var kinds = [CSVKind](repeating: .none, count: ncols)
+        var slots = [UnsafeMutablePointer<UInt64>?](repeating: nil, count: ncols)
+        for c in 0..<ncols {
+            if collect[c] { kinds[c] = .text; continue }
+            if onlySpans { kinds[c] = .text; continue }  // skipped
+            switch declared[c] {
+            case .float: kinds[c] = .float
+            case .int: kinds[c] = .int
+            case .bool: kinds[c] = .bool
+            default: kinds[c] = .none
+            }
+            slots[c] = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+        }
+        var missing = [[Int]](repeating: [], count: ncols)
+        var spans = [[CSVSpan]](repeating: [], count: ncols)
+        // The chunk owns the buffers from here on (freed if parsing throws).
+        let chunk = CSVChunk(rows: 0, kinds: [], slots: slots, missing: [], spans: [])
         let fastNumbers = !naNumeric
+        let nanBits = Double.nan.bitPattern
         var i = range.lowerBound
         var row = 0
-        while i < end {
-            let b0 = p[i]
-            if b0 == 10 || b0 == 13 { i += 1; continue }  // blank line
-            let rowStart = i
-            var col = 0
-            while true {
-                if col >= ncols {
-                    let found = (try? readRecord(rowStart).0.count) ?? (ncols + 1)
-                    throw CSVFailure(offset: i, message: "expected \(ncols) fields as in the header, found \(found)")
+        try kinds.withUnsafeMutableBufferPointer { (kind: inout UnsafeMutableBufferPointer<CSVKind>) throws(CSVFailure) in
+          try slots.withUnsafeBufferPointer { slot throws(CSVFailure) in
+            /// Stores value `v` in column `col` at `row`; false when it conflicts with the declared type.
+            @inline(__always) func store(_ col: Int, _ v: CSVValue) -> Bool {
+                guard let out = slot[col] else { return true }
+                switch kind[col] {
+                case .float:
+                    switch v {
+                    case .float(let d): out[row] = d.bitPattern
+                    case .int(let n): out[row] = Double(n).bitPattern
+                    case .missing: out[row] = nanBits
+                    case .bool, .text:
+                        if declared[col] != nil { return false }
+                        kind[col] = .text
+                    }
+                case .int:
+                    switch v {
+                    case .int(let n): out[row] = UInt64(bitPattern: n)
+                    case .missing: out[row] = 0; missing[col].append(row)
+                    case .float(let d):
+                        if declared[col] != nil { return false }
+                        kind[col] = .float
+                        for r in 0..<row { out[r] = Double(Int64(bitPattern: out[r])).bitPattern }
+                        for r in missing[col] { out[r] = nanBits }
+                        missing[col] = []
+                        out[row] = d.bitPattern
+                    case .bool, .text:
+                        if declared[col] != nil { return false }
+                        kind[col] = .text
+                    }
+                case .bool:
+                    switch v {
+                    case .bool(let b): out[row] = b ? 1 : 0
+                    case .missing: out[row] = 0; missing[col].append(row)
+                    default:
+                        if declared[col] != nil { return false }
+                        kind[col] = .text
+                    }
+                case .none:
+                    switch v {
+                    case .missing: out[row] = nanBits; missing[col].append(row)
+                    case .int(let n):
+                        kind[col] = .int; out[row] = UInt64(bitPattern: n)
+                    case .float(let d):
+                        kind[col] = .float; out[row] = d.bitPattern; missing[col] = []
+                    case .bool(let b):
+                        kind[col] = .bool; out[row] = b ? 1 : 0
+                    case .text: kind[col] = .text
+                    }
+                case .text:
+                    break
                 }
-                var t: Int
-                if onlySpans && !builders[col].collect {
-                    t = try scanField(i).1
-                } else if fastNumbers, !builders[col].collect, builders[col].kind != .text,
-                          builders[col].kind != .bool, p[i] != 34,
-                          let (v, j) = csvParseNumber(p, i, end),
-                          j == end || p[j] == sep || p[j] == 10 || p[j] == 13 {
-                    if !builders[col].add(v, row: row) { throw conflict(col, i, j) }
-                    t = j
-                } else {
-                    let (span, tt) = try scanField(i)
-                    t = tt
-                    if builders[col].collect {
-                        builders[col].spans.append(span)
-                    } else if builders[col].kind != .text {
-                        let v: CSVValue
+                return true
+            }
+
+            while i < end {
+                let b0 = p[i]
+                if b0 == 10 || b0 == 13 { i += 1; continue }  // blank line
+                let rowStart = i
+                var col = 0
+                while true {
+                    if col >= ncols {
+                        let found = (try? readRecord(rowStart).0.count) ?? (ncols + 1)
+                        throw CSVFailure(offset: i, message: "expected \(ncols) fields as in the header, found \(found)")
+                    }
+                    var t: Int
+                    let k = kind[col]
+                    if k == .text {
+                        let (span, tt) = try scanField(i)
+                        t = tt
+                        if collect[col] { spans[col].append(span) }
+                    } else if fastNumbers, k != .bool, p[i] != 34,
+                              let (v, j) = csvParseNumber(p, i, end),
+                              j == end || p[j] == sep || p[j] == 10 || p[j] == 13 {
+                        if !store(col, v) { throw conflict(col, i, j) }
+                        t = j
+                    } else {
+                        let (span, tt) = try scanField(i)
+                        t = tt
                         let s = span.start, e = span.start + Int(span.length)
-                        if span.quoted {
-                            v = declared[col] == nil ? .text : (isNA(s, e) ? .missing : csvClassifyUnquoted(p, s, e))
+                        let v: CSVValue
+                        if span.quoted && declared[col] == nil {
+                            v = .text
                         } else {
                             v = isNA(s, e) ? .missing : csvClassifyUnquoted(p, s, e)
                         }
-                        if !builders[col].add(v, row: row) { throw conflict(col, i, t) }
+                        if !store(col, v) { throw conflict(col, i, t) }
                     }
+                    if t < end && p[t] == sep {
+                        col += 1
+                        i = t + 1
+                        continue
+                    }
+                    i = lineEnd(t)
+                    break
                 }
-                if t < end && p[t] == sep {
-                    col += 1
-                    i = t + 1
-                    continue
+                if col + 1 != ncols {
+                    throw CSVFailure(offset: max(rowStart, i - 1 - (i >= 2 && p[i - 2] == 13 ? 1 : 0)),
+                                     message: "expected \(ncols) fields as in the header, found \(col + 1)")
                 }
-                i = lineEnd(t)
-                break
+                row += 1
             }
-            if col + 1 != ncols {
-                throw CSVFailure(offset: max(rowStart, i - 1 - (i >= 2 && p[i - 2] == 13 ? 1 : 0)),
-                                 message: "expected \(ncols) fields as in the header, found \(col + 1)")
-            }
-            row += 1
+          }
         }
-        return CSVChunk(builders: builders, rows: row)
+        chunk.rows = row
+        chunk.kinds = kinds
+        chunk.missing = missing
+        chunk.spans = spans
+        return chunk
     }
 
     func conflict(_ col: Int, _ s: Int, _ e: Int) -> CSVFailure {
@@ -77,47 +191,58 @@ extension CSVReader {
         let total = chunks.reduce(0) { $0 + $1.rows }
         switch kind {
         case .float, .none:
-            if chunks.count == 1, chunks[0].builders[c].kind == .float { return Column(floats: chunks[0].builders[c].floats) }
-            var out = [Double]()
-            out.reserveCapacity(total)
-            for ch in chunks {
-                let b = ch.builders[c]
-                switch b.kind {
-                case .float: out.append(contentsOf: b.floats)
-                case .int:
-                    let base = out.count
-                    out.append(contentsOf: b.ints.lazy.map { Double($0) })
-                    for r in b.missing { out[base + r] = .nan }
-                default: out.append(contentsOf: repeatElement(.nan, count: ch.rows))
+            let out = [Double](unsafeUninitializedCapacity: total) { buf, count in
+                guard let dst = buf.baseAddress else { count = 0; return }
+                var base = 0
+                for ch in chunks {
+                    let n = ch.rows
+                    if let src = ch.slots[c], ch.kinds[c] == .float {
+                        UnsafeMutableRawPointer(dst + base).copyMemory(from: src, byteCount: n * 8)
+                    } else if let src = ch.slots[c], ch.kinds[c] == .int {
+                        for r in 0..<n { buf[base + r] = Double(Int64(bitPattern: src[r])) }
+                        for r in ch.missing[c] { buf[base + r] = .nan }
+                    } else {
+                        for r in 0..<n { buf[base + r] = .nan }
+                    }
+                    base += n
                 }
+                count = total
             }
             return Column(floats: out)
         case .int:
-            var out = [Int64]()
-            out.reserveCapacity(total)
             var valid: [Bool]? = nil
-            for ch in chunks {
-                let b = ch.builders[c]
-                let base = out.count
-                if b.kind == .int { out.append(contentsOf: b.ints) } else { out.append(contentsOf: repeatElement(0, count: ch.rows)) }
-                if !b.missing.isEmpty {
-                    if valid == nil { valid = [Bool](repeating: true, count: total) }
-                    for r in b.missing { valid?[base + r] = false }
+            let out = [Int64](unsafeUninitializedCapacity: total) { buf, count in
+                var base = 0
+                for ch in chunks {
+                    let n = ch.rows
+                    if let src = ch.slots[c], ch.kinds[c] == .int {
+                        for r in 0..<n { buf[base + r] = Int64(bitPattern: src[r]) }
+                    } else {
+                        for r in 0..<n { buf[base + r] = 0 }
+                    }
+                    if !ch.missing[c].isEmpty || ch.kinds[c] == .none {
+                        if valid == nil { valid = [Bool](repeating: true, count: total) }
+                        if ch.kinds[c] == .none { for r in 0..<n { valid?[base + r] = false } }
+                        for r in ch.missing[c] { buf[base + r] = 0; valid?[base + r] = false }
+                    }
+                    base += n
                 }
+                count = total
             }
             return Column(ints: out, validity: valid)
         case .bool:
-            var out = [Bool]()
-            out.reserveCapacity(total)
+            var out = [Bool](repeating: false, count: total)
             var valid: [Bool]? = nil
+            var base = 0
             for ch in chunks {
-                let b = ch.builders[c]
-                let base = out.count
-                if b.kind == .bool { out.append(contentsOf: b.bools) } else { out.append(contentsOf: repeatElement(false, count: ch.rows)) }
-                if !b.missing.isEmpty {
+                let n = ch.rows
+                if let src = ch.slots[c], ch.kinds[c] == .bool { for r in 0..<n { out[base + r] = src[r] != 0 } }
+                if !ch.missing[c].isEmpty || ch.kinds[c] == .none {
                     if valid == nil { valid = [Bool](repeating: true, count: total) }
-                    for r in b.missing { valid?[base + r] = false }
+                    if ch.kinds[c] == .none { for r in 0..<n { valid?[base + r] = false } }
+                    for r in ch.missing[c] { valid?[base + r] = false }
                 }
+                base += n
             }
             return Column(bools: out, validity: valid)
         case .text:
@@ -126,7 +251,7 @@ extension CSVReader {
             var codes = [Int32]()
             codes.reserveCapacity(total)
             for ch in chunks {
-                for span in ch.builders[c].spans {
+                for span in ch.spans[c] {
                     let s = span.start, e = span.start + Int(span.length)
                     if !span.quoted && isNA(s, e) { codes.append(-1); continue }
                     guard let text = fieldText(span) else {

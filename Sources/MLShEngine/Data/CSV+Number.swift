@@ -84,10 +84,10 @@ enum CSVValue {
 
 @inline(__always) func csvIsDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
 
-/// Parses a decimal number starting at `i` (leading and trailing spaces allowed) and
+/// Parses a decimal number starting at `start` (leading and trailing spaces allowed) and
 /// stops at the first byte that cannot continue it. Returns `nil` when there is no
 /// number; otherwise the value (`.int` when written without `.` or exponent and in
-/// range, else `.float`) and the index after it. Exact: plain decimals use exact
+/// range, else `.float`) and the index after it. Exact: up to 19 digits use exact
 /// floating-point arithmetic, anything harder goes to `strtod`.
 @inline(__always)
 func csvParseNumber(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSVValue, Int)? {
@@ -97,42 +97,31 @@ func csvParseNumber(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSV
     var negative = false
     if i < end && (p[i] == 45 || p[i] == 43) { negative = p[i] == 45; i += 1 }
     var mantissa: UInt64 = 0
-    var digits = 0          // significant digits accumulated in mantissa
-    var dropped = 0         // integer digits that did not fit (each multiplies by 10)
-    var truncated = false
-    var exp10 = 0
-    var sawDigit = false
-    var isFloat = false
-    // Integer part.
-    while i < end, csvIsDigit(p[i]) {
-        sawDigit = true
-        let d = UInt64(p[i] &- 48)
-        if digits < 19 {
-            if mantissa != 0 || d != 0 { mantissa = mantissa &* 10 &+ d; digits += mantissa == 0 ? 0 : 1 }
-        } else {
-            dropped += 1
-            if d != 0 { truncated = true }
-        }
+    let intStart = i
+    while i < end {
+        let d = p[i] &- 48
+        if d >= 10 { break }
+        mantissa = mantissa &* 10 &+ UInt64(d)
         i += 1
     }
-    exp10 = dropped
+    var digits = i - intStart
+    var exp10 = 0
+    var isFloat = false
     if i < end && p[i] == 46 {
         isFloat = true
         i += 1
-        while i < end, csvIsDigit(p[i]) {
-            sawDigit = true
-            let d = UInt64(p[i] &- 48)
-            if digits < 19 {
-                if mantissa != 0 || d != 0 { mantissa = mantissa &* 10 &+ d; digits += mantissa == 0 ? 0 : 1 }
-                exp10 -= 1
-            } else if d != 0 {
-                truncated = true
-            }
+        let fracStart = i
+        while i < end {
+            let d = p[i] &- 48
+            if d >= 10 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
             i += 1
         }
+        exp10 = fracStart - i
+        digits += i - fracStart
     }
-    guard sawDigit else { return nil }
-    if i < end && (p[i] == 101 || p[i] == 69) {
+    guard digits > 0 else { return nil }
+    if i < end && (p[i] | 0x20) == 101 {
         var j = i + 1
         var eneg = false
         if j < end && (p[j] == 45 || p[j] == 43) { eneg = p[j] == 45; j += 1 }
@@ -148,24 +137,24 @@ func csvParseNumber(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSV
     }
     let numEnd = i
     while i < end && p[i] == 32 { i += 1 }
-    if !isFloat && !truncated && dropped == 0 {
-        if negative {
-            if mantissa <= UInt64(Int64.max) + 1 {
-                return (.int(mantissa == UInt64(Int64.max) + 1 ? Int64.min : -Int64(mantissa)), i)
+    if digits <= 19 {
+        // With at most 19 digits the mantissa did not wrap (10^19 < 2^64).
+        if !isFloat {
+            if negative {
+                if mantissa <= UInt64(Int64.max) { return (.int(-Int64(mantissa)), i) }
+                if mantissa == UInt64(Int64.max) + 1 { return (.int(Int64.min), i) }
+            } else if mantissa <= UInt64(Int64.max) {
+                return (.int(Int64(mantissa)), i)
             }
-        } else if mantissa <= UInt64(Int64.max) {
-            return (.int(Int64(mantissa)), i)
         }
-    }
-    if !truncated {
         if mantissa == 0 { return (.float(negative ? -0.0 : 0.0), i) }
-        if exp10 == 0 {
-            let v = Double(mantissa)
-            return (.float(negative ? -v : v), i)
-        }
         if mantissa <= 1 << 53 && exp10 >= -22 && exp10 <= 22 {
             let m = Double(mantissa)
             let v = exp10 < 0 ? m / csvPow10(-exp10) : m * csvPow10(exp10)
+            return (.float(negative ? -v : v), i)
+        }
+        if exp10 == 0 {
+            let v = Double(mantissa)
             return (.float(negative ? -v : v), i)
         }
         #if arch(x86_64) && !os(Windows)

@@ -16,107 +16,6 @@ struct CSVSpan {
     var quoted: Bool
 }
 
-/// One column's values parsed from one chunk of rows.
-struct CSVColumnBuilder {
-    var kind: CSVKind
-    let declared: DType?
-    /// Whether this column collects text spans (declared strings, or the second pass).
-    var collect: Bool
-    var ints: [Int64] = []
-    var floats: [Double] = []
-    var bools: [Bool] = []
-    /// Chunk-relative rows that are missing (kept for int and bool columns).
-    var missing: [Int] = []
-    var spans: [CSVSpan] = []
-
-    init(declared: DType?, collect: Bool) {
-        self.declared = declared
-        self.collect = collect
-        switch declared {
-        case .float: kind = .float
-        case .int: kind = .int
-        case .bool: kind = .bool
-        case .string: kind = .text
-        case nil: kind = .none
-        }
-    }
-
-    mutating func reserve(_ n: Int) {
-        switch kind {
-        case .float: floats.reserveCapacity(n)
-        case .int: ints.reserveCapacity(n)
-        case .bool: bools.reserveCapacity(n)
-        case .text: if collect { spans.reserveCapacity(n) }
-        case .none: break
-        }
-    }
-
-    /// Adds the value of row `row`; false when it conflicts with the declared type.
-    @inline(__always)
-    mutating func add(_ v: CSVValue, row: Int) -> Bool {
-        switch kind {
-        case .float:
-            switch v {
-            case .float(let d): floats.append(d)
-            case .int(let i): floats.append(Double(i))
-            case .missing: floats.append(.nan)
-            case .bool, .text:
-                if declared != nil { return false }
-                becomeText()
-            }
-        case .int:
-            switch v {
-            case .int(let i): ints.append(i)
-            case .missing: ints.append(0); missing.append(row)
-            case .float(let d):
-                if declared != nil { return false }
-                kind = .float
-                floats = ints.map { Double($0) }
-                for r in missing { floats[r] = .nan }
-                missing = []
-                ints = []
-                floats.append(d)
-            case .bool, .text:
-                if declared != nil { return false }
-                becomeText()
-            }
-        case .bool:
-            switch v {
-            case .bool(let b): bools.append(b)
-            case .missing: bools.append(false); missing.append(row)
-            default:
-                if declared != nil { return false }
-                becomeText()
-            }
-        case .none:
-            switch v {
-            case .missing: missing.append(row)
-            case .int(let i):
-                kind = .int; ints = [Int64](repeating: 0, count: row); ints.append(i)
-            case .float(let d):
-                kind = .float; floats = [Double](repeating: .nan, count: row); floats.append(d); missing = []
-            case .bool(let b):
-                kind = .bool; bools = [Bool](repeating: false, count: row); bools.append(b)
-            case .text: becomeText()
-            }
-        case .text:
-            break
-        }
-        return true
-    }
-
-    mutating func becomeText() {
-        kind = .text
-        ints = []; floats = []; bools = []; missing = []
-    }
-}
-
-/// The columns parsed from one chunk of rows.
-struct CSVChunk {
-    var builders: [CSVColumnBuilder]
-    var rows: Int
-}
-
 /// Parses one CSV buffer into a table (see `CSV` for the rules).
 struct CSVReader {
     let p: UnsafePointer<UInt8>
@@ -157,13 +56,11 @@ struct CSVReader {
         try readHeader(header)
         let ncols = names.count
         let chunks = splitBody(bodyStart)
-        let estimate = estimateRows(bodyStart)
         let collect1 = declared.map { $0 == .string }
         let reader = self
         let results1 = dataParallelChunks(count: chunks.count) { k in
             Result { () throws(CSVFailure) -> CSVChunk in
-                try reader.parseChunk(chunks[k], collect: collect1, onlySpans: false,
-                                      reserve: estimate * chunks[k].count / max(1, count - bodyStart) + 16)
+                try reader.parseChunk(chunks[k], collect: collect1, onlySpans: false)
             }
         }
         var parsed: [CSVChunk] = []
@@ -180,7 +77,7 @@ struct CSVReader {
             var k = CSVKind.none
             var sawBool = false, sawNum = false, sawText = false
             for ch in parsed {
-                switch ch.builders[c].kind {
+                switch ch.kinds[c] {
                 case .none: break
                 case .int: sawNum = true; if k == .none { k = .int }
                 case .float: sawNum = true; k = .float
@@ -200,14 +97,13 @@ struct CSVReader {
         if needText.contains(true) {
             let results2 = dataParallelChunks(count: chunks.count) { k in
                 Result { () throws(CSVFailure) -> CSVChunk in
-                    try reader.parseChunk(chunks[k], collect: needText, onlySpans: true,
-                                          reserve: estimate * chunks[k].count / max(1, count - bodyStart) + 16)
+                    try reader.parseChunk(chunks[k], collect: needText, onlySpans: true)
                 }
             }
             for (k, r) in results2.enumerated() {
                 switch r {
                 case .success(let c):
-                    for col in 0..<ncols where needText[col] { parsed[k].builders[col].spans = c.builders[col].spans }
+                    for col in 0..<ncols where needText[col] { parsed[k].spans[col] = c.spans[col] }
                 case .failure(let f): throw f
                 }
             }
@@ -245,15 +141,6 @@ struct CSVReader {
         }
         out.append(s..<count)
         return out
-    }
-
-    /// A rough row count from the line length of the first 64 KiB.
-    func estimateRows(_ start: Int) -> Int {
-        let n = min(count - start, 1 << 16)
-        var lines = 0
-        for i in start..<(start + n) where p[i] == 10 { lines += 1 }
-        if lines == 0 { return 16 }
-        return Int(Double(count - start) / (Double(n) / Double(lines)) * 1.05) + 16
     }
 
     mutating func readHeader(_ header: [CSVSpan]) throws(CSVFailure) {

@@ -32,28 +32,35 @@ public struct CSVOptions: Sendable {
 /// missing) — this is what makes `write` followed by `read` give back the same table.
 /// Blank lines are skipped; a UTF-8 byte-order mark and CRLF line ends are accepted.
 public enum CSV {
-    /// Reads the file at `path`.
+    /// Reads the file at `path` (mapped into memory, not copied).
     public static func read(path: String, options: CSVOptions = .init()) throws(EngineError) -> Table {
-        let bytes = try dataReadFile(path)
         var opts = options
         if opts.separator == nil { opts.separator = path.lowercased().hasSuffix(".tsv") ? 9 : 44 }
-        var t = try read(data: bytes, name: path, options: opts)
-        if t.label == nil { t.label = dataBaseName(path) }
+        var t = try dataWithFileBytes(path) { (buf) throws(EngineError) -> Table in
+            try parse(buf, name: path, options: opts)
+        }
+        t.label = dataBaseName(path)
         return t
     }
 
     /// Parses CSV bytes; `name` is used in error messages (as the path).
     public static func read(data: [UInt8], name: String, options: CSVOptions = .init()) throws(EngineError) -> Table {
+        try data.withUnsafeBufferPointer { (buf) throws(EngineError) -> Table in
+            try parse(buf, name: name, options: options)
+        }
+    }
+
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>, name: String, options: CSVOptions) throws(EngineError) -> Table {
         let sep = options.separator ?? (name.lowercased().hasSuffix(".tsv") ? 9 : 44)
         if sep == 34 || sep == 10 || sep == 13 {
             throw EngineError.invalidArgument("the separator cannot be a quote or a line break")
         }
-        let result: Result<Table, CSVFailure> = data.withUnsafeBufferPointer { buf in
-            guard let base = buf.baseAddress, buf.count > 0 else {
-                return .failure(CSVFailure(offset: 0, message: "empty file: expected a header row"))
-            }
+        let result: Result<Table, CSVFailure>
+        if let base = buf.baseAddress, buf.count > 0 {
             var parser = CSVReader(p: base, count: buf.count, sep: sep, options: options)
-            do throws(CSVFailure) { return .success(try parser.run()) } catch { return .failure(error) }
+            do throws(CSVFailure) { result = .success(try parser.run()) } catch { result = .failure(error) }
+        } else {
+            result = .failure(CSVFailure(offset: 0, message: "empty file: expected a header row"))
         }
         switch result {
         case .success(var t):
@@ -61,10 +68,34 @@ public enum CSV {
             return t
         case .failure(let f):
             if let e = f.engine { throw e }
-            let (line, col) = data.withUnsafeBufferPointer { csvLocate($0, f.offset) }
+            let (line, col) = csvLocate(buf, f.offset)
             throw EngineError.malformedFile(path: name, line: line, column: col, message: f.message)
         }
     }
+}
+
+/// Calls `body` with the bytes of the file at `path`: mapped read-only when possible, else read.
+func dataWithFileBytes<R>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws(EngineError) -> R) throws(EngineError) -> R {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw EngineError.io(path: path, message: dataErrnoText()) }
+    var st = stat()
+    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 {
+        let size = Int(st.st_size)
+        #if canImport(Glibc)
+        let flags = MAP_PRIVATE | MAP_POPULATE
+        #else
+        let flags = MAP_PRIVATE
+        #endif
+        if let m = mmap(nil, size, PROT_READ, flags, fd, 0), m != MAP_FAILED {
+            close(fd)
+            defer { munmap(m, size) }
+            let p = m.assumingMemoryBound(to: UInt8.self)
+            return try body(UnsafeBufferPointer(start: p, count: size))
+        }
+    }
+    close(fd)
+    let bytes = try dataReadFile(path)
+    return try bytes.withUnsafeBufferPointer { (buf) throws(EngineError) -> R in try body(buf) }
 }
 
 /// A parse failure at a byte offset (turned into line and column by `csvLocate`).
