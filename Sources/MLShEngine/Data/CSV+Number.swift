@@ -91,6 +91,45 @@ enum CSVValue {
 /// floating-point arithmetic, anything harder goes to `strtod`.
 @inline(__always)
 func csvParseNumber(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSVValue, Int)? {
+    // Fast path, small enough to inline: `-?digits(.digits)?` with at most 19 digits
+    // whose value is exact as described below; everything else takes the full parser.
+    var i = start
+    var negative = false
+    if i < end && p[i] == 45 { negative = true; i += 1 }
+    var mantissa: UInt64 = 0
+    let intStart = i
+    while i < end {
+        let d = p[i] &- 48
+        if d >= 10 { break }
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        i += 1
+    }
+    var digits = i - intStart
+    if i < end && p[i] == 46 {
+        i += 1
+        let fracStart = i
+        while i < end {
+            let d = p[i] &- 48
+            if d >= 10 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i += 1
+        }
+        let fracDigits = i - fracStart
+        digits += fracDigits
+        if digits == 0 || digits > 19 || fracDigits > 22 || mantissa > 1 << 53 { return csvParseNumberFull(p, start, end) }
+        if i < end && (p[i] | 0x20 == 101 || p[i] == 32) { return csvParseNumberFull(p, start, end) }
+        let v = Double(mantissa) / csvPow10(fracDigits)
+        return (.float(negative ? -v : v), i)
+    }
+    if digits == 0 || digits > 18 { return csvParseNumberFull(p, start, end) }
+    if i < end && (p[i] | 0x20 == 101 || p[i] == 32) { return csvParseNumberFull(p, start, end) }
+    let n = Int64(mantissa)
+    return (.int(negative ? -n : n), i)
+}
+
+/// The full number parser behind `csvParseNumber` (signs, spaces, exponents, long mantissas).
+@inline(never)
+func csvParseNumberFull(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSVValue, Int)? {
     var i = start
     while i < end && p[i] == 32 { i += 1 }
     let numStart = i
