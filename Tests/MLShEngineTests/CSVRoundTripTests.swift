@@ -28,6 +28,13 @@ import Glibc
         #expect(text.hasPrefix("f,i,b,s,\"name, with \"\"comma\"\"\"\n0.1,0,true,\"\",x\n3.0,-1,false,\" lead\",y\n"))
     }
 
+    @Test func largeRoundTrip() throws {
+        let t = try synth("classification", rows: 30_000, features: 3, seed: 4)
+        let back = try CSV.read(data: CSV.encode(t), name: "synth.csv")
+        #expect(back.fingerprint() == t.fingerprint())
+        #expect(back.rowCount == 30_000)
+    }
+
     @Test func writeFileAtomically() throws {
         let dir = "/tmp/mlsh-engine-test-\(getpid())"
         mkdir(dir, 0o755)

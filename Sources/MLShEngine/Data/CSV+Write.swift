@@ -58,26 +58,48 @@ extension CSV {
             }
             return nil
         }
-        for r in 0..<t.rowCount {
-            for (k, c) in t.columns.enumerated() {
-                if k > 0 { out.append(separator) }
-                switch c.storage {
-                case .float(let v):
-                    let d = v[r]
-                    if !d.isNaN { out.append(contentsOf: dataFormatFloat(d).utf8) }
-                case .int(let v, let m):
-                    if m?[r] ?? true { out.append(contentsOf: String(v[r]).utf8) }
-                case .bool(let v, let m):
-                    if m?[r] ?? true { out.append(contentsOf: (v[r] ? "true" : "false").utf8) }
-                case .string(let codes, _):
-                    let code = Int(codes[r])
-                    if code >= 0, let strs = rendered[k], code < strs.count { out.append(contentsOf: strs[code]) }
-                }
+        // Rows are encoded in blocks on both cores, then joined in order.
+        let blocks = dataChunkRanges(t.rowCount, parts: max(1, t.rowCount / 8192))
+        let encoded = dataParallelChunks(count: dataWorkerCount) { w in
+            var parts: [[UInt8]] = []
+            var k = w
+            while k < blocks.count {
+                parts.append(csvEncodeRows(t, blocks[k], rendered, separator: separator))
+                k += dataWorkerCount
             }
-            out.append(10)
+            return parts
+        }
+        for k in blocks.indices {
+            let w = k % dataWorkerCount, j = k / dataWorkerCount
+            if w < encoded.count, j < encoded[w].count { out.append(contentsOf: encoded[w][j]) }
         }
         return out
     }
+}
+
+/// The CSV lines of rows `range` of `t`.
+func csvEncodeRows(_ t: Table, _ range: Range<Int>, _ rendered: [[[UInt8]]?], separator: UInt8) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(range.count * max(1, t.columns.count) * 12)
+    for r in range {
+        for (k, c) in t.columns.enumerated() {
+            if k > 0 { out.append(separator) }
+            switch c.storage {
+            case .float(let v):
+                let d = v[r]
+                if !d.isNaN { out.append(contentsOf: dataFormatFloat(d).utf8) }
+            case .int(let v, let m):
+                if m?[r] ?? true { out.append(contentsOf: String(v[r]).utf8) }
+            case .bool(let v, let m):
+                if m?[r] ?? true { out.append(contentsOf: (v[r] ? "true" : "false").utf8) }
+            case .string(let codes, _):
+                let code = Int(codes[r])
+                if code >= 0, let strs = rendered[k], code < strs.count { out.append(contentsOf: strs[code]) }
+            }
+        }
+        out.append(10)
+    }
+    return out
 }
 
 /// Appends `s` as a CSV field, quoted when it contains a separator, quote or line

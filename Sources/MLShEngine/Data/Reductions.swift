@@ -107,9 +107,25 @@ public enum Reductions {
         guard q >= 0, q <= 1 else {
             throw EngineError.invalidArgument("quantile: q must be in 0...1, got \(dataFormatFloat(q))")
         }
-        let xs = v.filter { !$0.isNaN }.sorted()
-        return dataQuantileSorted(xs, q)
+        return dataQuantileSorted(dataSortedNonNaN(v), q)
     }
+}
+
+/// The non-NaN values in ascending order (radix sort on order-preserving keys; -0.0 before 0.0).
+func dataSortedNonNaN(_ v: [Double]) -> [Double] {
+    var keys: [UInt64] = []
+    keys.reserveCapacity(v.count)
+    for d in v where !d.isNaN {
+        let b = d.bitPattern
+        keys.append(b & (1 << 63) != 0 ? ~b : b | (1 << 63))
+    }
+    if keys.count < 512 {
+        return v.filter { !$0.isNaN }.sorted()
+    }
+    var payload = [Int](repeating: 0, count: keys.count)
+    var tk = [UInt64](repeating: 0, count: keys.count), tp = [Int](repeating: 0, count: keys.count)
+    dataRadixSort(&keys, &payload, &tk, &tp)
+    return keys.map { k in Double(bitPattern: k & (1 << 63) != 0 ? k & ~(1 << 63) : ~k) }
 }
 
 /// The q-quantile of sorted values, linear interpolation; NaN when empty.

@@ -3,47 +3,66 @@ extension Table {
     /// Canonical: the same names, types and values give the same hash however the table
     /// was built (string dictionaries and validity masks do not matter; every NaN and
     /// every missing value hash alike; -0.0 and 0.0 differ). The label is not included.
+    ///
+    /// Layout: SHA-256 over a header (`mlsh-table-v2`, column and row counts, each name and
+    /// dtype) followed by one SHA-256 digest per column; columns are hashed in parallel.
     public func fingerprint() -> String {
         var h = SHA256()
-        var buf: [UInt8] = []
-        buf.reserveCapacity(1 << 16)
-        func flush() {
-            if buf.count >= 1 << 16 - 64 { h.update(buf); buf.removeAll(keepingCapacity: true) }
+        var head: [UInt8] = Array("mlsh-table-v2".utf8)
+        dataAppendU64(&head, UInt64(names.count))
+        dataAppendU64(&head, UInt64(rowCount))
+        for (n, c) in zip(names, columns) {
+            dataAppendText(&head, n)
+            dataAppendText(&head, c.dtype.rawValue)
         }
-        func u64(_ x: UInt64) { for s in stride(from: 0, to: 64, by: 8) { buf.append(UInt8(truncatingIfNeeded: x >> UInt64(s))) } }
-        func text(_ s: String) {
-            let b = Array(s.utf8)
-            u64(UInt64(b.count))
-            if b.count > 4096 { h.update(buf); buf.removeAll(keepingCapacity: true); h.update(b) } else { buf.append(contentsOf: b) }
-        }
-        buf.append(contentsOf: Array("mlsh-table-v1".utf8))
-        u64(UInt64(names.count)); u64(UInt64(rowCount))
-        for (n, c) in zip(names, columns) { text(n); text(c.dtype.rawValue) }
-        for c in columns {
-            switch c.storage {
-            case .float(let v):
-                for d in v {
-                    if d.isNaN { buf.append(0) } else { buf.append(1); u64(d.bitPattern) }
-                    flush()
-                }
-            case .int(let v, let m):
-                for i in v.indices {
-                    if let m, !m[i] { buf.append(0) } else { buf.append(1); u64(UInt64(bitPattern: v[i])) }
-                    flush()
-                }
-            case .bool(let v, let m):
-                for i in v.indices {
-                    if let m, !m[i] { buf.append(0) } else { buf.append(v[i] ? 2 : 1) }
-                    flush()
-                }
-            case .string(let codes, let dict):
-                for k in codes {
-                    if k < 0 || Int(k) >= dict.count { buf.append(0) } else { buf.append(1); text(dict[Int(k)]) }
-                    flush()
-                }
+        h.update(head)
+        let cols = columns
+        let digests = dataParallelChunks(count: cols.count) { dataColumnDigest(cols[$0]) }
+        for d in digests { h.update(d) }
+        return "sha256:" + h.hexDigest()
+    }
+}
+
+func dataAppendU64(_ buf: inout [UInt8], _ x: UInt64) {
+    for s in stride(from: 0, to: 64, by: 8) { buf.append(UInt8(truncatingIfNeeded: x >> UInt64(s))) }
+}
+
+func dataAppendText(_ buf: inout [UInt8], _ s: String) {
+    dataAppendU64(&buf, UInt64(s.utf8.count))
+    buf.append(contentsOf: s.utf8)
+}
+
+/// The SHA-256 of one column: a presence byte per row (0 missing, 1 present), then the
+/// values as little-endian 64-bit words (missing as 0; floats by bit pattern), bools as
+/// one byte, strings as length-prefixed UTF-8.
+func dataColumnDigest(_ c: Column) -> [UInt8] {
+    var h = SHA256()
+    let n = c.count
+    let block = 1 << 15
+    var start = 0
+    var buf: [UInt8] = []
+    buf.reserveCapacity(block * 9)
+    while start < n {
+        let end = min(n, start + block)
+        buf.removeAll(keepingCapacity: true)
+        switch c.storage {
+        case .float(let v):
+            for i in start..<end { buf.append(v[i].isNaN ? 0 : 1) }
+            for i in start..<end { dataAppendU64(&buf, v[i].isNaN ? 0 : v[i].bitPattern) }
+        case .int(let v, let m):
+            for i in start..<end { buf.append((m?[i] ?? true) ? 1 : 0) }
+            for i in start..<end { dataAppendU64(&buf, (m?[i] ?? true) ? UInt64(bitPattern: v[i]) : 0) }
+        case .bool(let v, let m):
+            for i in start..<end { buf.append((m?[i] ?? true) ? 1 : 0) }
+            for i in start..<end { buf.append((m?[i] ?? true) && v[i] ? 1 : 0) }
+        case .string(let codes, let dict):
+            for i in start..<end {
+                let k = Int(codes[i])
+                if k >= 0 && k < dict.count { buf.append(1); dataAppendText(&buf, dict[k]) } else { buf.append(0) }
             }
         }
         h.update(buf)
-        return "sha256:" + h.hexDigest()
+        start = end
     }
+    return h.finalize()
 }
