@@ -68,4 +68,48 @@ func cells(_ t: Table) -> [[Scalar]] {
             try CSV.read(data: bad, name: "b.csv")
         }
     }
+
+    @Test func separatorsAndMarkers() throws {
+        let tsv = try parse("a\tb\n1\tx y\n", name: "f.tsv")
+        #expect(tsv.names == ["a", "b"] && cells(tsv) == [[.int(1), .string("x y")]])
+        let semi = try parse("a;b\n1,5;2\n", CSVOptions(separator: 59))
+        #expect(cells(semi) == [[.string("1,5"), .int(2)]])
+        let custom = try parse("a,b\n-999,x\n3,-\n", CSVOptions(na: ["-999", "-"]))
+        #expect(cells(custom) == [[.missing, .string("x")], [.int(3), .missing]])
+        let noEmpty = try parse("a\n\nx\n", CSVOptions(na: []))
+        #expect(cells(noEmpty) == [[.string("x")]])  // blank lines are skipped, not values
+        let spaced = try parse("a,b\n 1 , 2.5 \n")
+        #expect(cells(spaced) == [[.int(1), .float(2.5)]])
+        #expect(throws: EngineError.invalidArgument("the separator cannot be a quote or a line break")) {
+            try parse("a\n", CSVOptions(separator: 34))
+        }
+    }
+
+    @Test func headerOnlyAndEmptyNames() throws {
+        let t = try parse("a,b,c\n", CSVOptions(types: ["b": .string, "c": .int]))
+        #expect(t.rowCount == 0 && t.columns.map(\.dtype) == [.float, .string, .int])
+        let u = try parse("a,,\"\"\n1,2,3")  // no final line break
+        #expect(u.names == ["a", "unnamed_1", "unnamed_2"] && cells(u) == [[.int(1), .int(2), .int(3)]])
+        let lastEmpty = try parse("a,b\n1,\n")
+        #expect(cells(lastEmpty) == [[.int(1), .missing]])
+    }
+
+    @Test func declaredBoolsAndInts() throws {
+        let t = try parse("f,n\nTRUE,7\n,\nfalse,-8\n", CSVOptions(types: ["f": .bool, "n": .int]))
+        #expect(cells(t) == [[.bool(true), .int(7)], [.missing, .missing], [.bool(false), .int(-8)]])
+        #expect(csvError("f\ntrue\nyes\n", CSVOptions(types: ["f": .bool])) == "t.csv:3:1: column 'f' is declared bool but has the value 'yes'")
+        let big = try parse("n\n9223372036854775807\n-9223372036854775808\n")
+        #expect(cells(big) == [[.int(Int64.max)], [.int(Int64.min)]])
+        let over = try parse("n\n9223372036854775808\n1\n")
+        #expect(over.columns[0].dtype == .float)
+    }
+
+    @Test func quotedFieldsStayText() throws {
+        // Quotes anywhere make the single-threaded path; a quoted field never counts as a number.
+        let t = try parse("a,b\n\"1\",2\n\"x\"\"y\",\"\"\n")
+        // `""` is the empty string, so column b is text too.
+        #expect(t.columns.map(\.dtype) == [.string, .string])
+        #expect(cells(t) == [[.string("1"), .string("2")], [.string("x\"y"), .string("")]])
+    }
 }
+
