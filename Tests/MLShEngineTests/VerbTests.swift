@@ -176,6 +176,13 @@ func col(_ t: Table, _ name: String) -> [Scalar] {
         #expect(abs(Reductions.sum(big) - big.reduce(0, +)) < 1e-6)
         #expect(Reductions.count(big) == 100_003)
         #expect(try Reductions.sum(Column(ints: [1, 2], validity: [true, false])) == 1)
+        let list: [Double] = [3, .nan, 1, 2, 2]
+        #expect(Reductions.sum(list) == 8 && Reductions.mean(list) == 2 && Reductions.median(list) == 2)
+        #expect(Reductions.min(list) == 1 && Reductions.max(list) == 3 && Reductions.count(list) == 4)
+        #expect(Reductions.countMissing(list) == 1 && Reductions.nUnique(list) == 3)
+        #expect(try Reductions.quantile(list, 0.9) == 2.7 && Reductions.variance(list) == 2.0 / 3)
+        let many = (0..<1000).map { Double(($0 * 7919) % 1000) }
+        #expect(try Reductions.quantile(many, 0.25) == 249.75 && Reductions.median(many) == 499.5)
     }
 }
 

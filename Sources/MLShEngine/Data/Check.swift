@@ -52,6 +52,11 @@ public struct CheckItem: Sendable {
         self.check = check
         self.text = text ?? check.text
     }
+    /// A check item with the given text.
+    public init(check: Check, text: String) {
+        self.check = check
+        self.text = text
+    }
 }
 
 /// The outcome of one check.

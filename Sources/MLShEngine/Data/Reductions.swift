@@ -99,6 +99,12 @@ public enum Reductions {
         return best
     }
 
+    /// Number of NaN values.
+    public static func countMissing(_ v: [Double]) -> Int { v.count - count(v) }
+
+    /// Number of distinct non-NaN values (0.0 and -0.0 count as one).
+    public static func nUnique(_ v: [Double]) -> Int { nUnique(Column(floats: v)) }
+
     /// Median, NaN skipped.
     public static func median(_ v: [Double]) -> Double { (try? quantile(v, 0.5)) ?? .nan }
 
