@@ -56,6 +56,9 @@ public func synth(_ kind: String, rows: Int, features: Int, classes: Int = 2, ce
         k = centers
     default: k = 0
     }
+    if k.multipliedReportingOverflow(by: features).partialValue > 10_000_000 {
+        throw EngineError.invalidArgument("synth: \(kind == "blobs" ? "centers" : "classes") × features is too large")
+    }
     if kind == "classification" && noise > 1 { throw EngineError.invalidArgument("synth: for classification, noise is the fraction of flipped labels (0...1)") }
     // Global parameters from the main generator.
     var weights = [Double](repeating: 0, count: features)
@@ -66,7 +69,7 @@ public func synth(_ kind: String, rows: Int, features: Int, classes: Int = 2, ce
         for _ in 0..<k {
             // A random corner, distinct from the others while distinct corners remain.
             var v = [Double](repeating: 0, count: features)
-            for _ in 0..<64 {
+            for _ in 0..<(k <= 256 ? 64 : 1) {
                 for j in 0..<nInf { v[j] = rng.next() & 1 == 1 ? 1 : -1 }
                 if !centroids.contains(v) { break }
             }
