@@ -32,36 +32,48 @@ func dataAppendText(_ buf: inout [UInt8], _ s: String) {
     buf.append(contentsOf: s.utf8)
 }
 
-/// The SHA-256 of one column: a presence byte per row (0 missing, 1 present), then the
-/// values as little-endian 64-bit words (missing as 0; floats by bit pattern), bools as
-/// one byte, strings as length-prefixed UTF-8.
+/// The SHA-256 of one column, in blocks of 32768 rows: a presence byte per row (0 missing,
+/// 1 present), then the values as little-endian 64-bit words (missing as 0; floats by bit
+/// pattern), bools as one byte, strings as length-prefixed UTF-8.
 func dataColumnDigest(_ c: Column) -> [UInt8] {
     var h = SHA256()
     let n = c.count
     let block = 1 << 15
     var start = 0
-    var buf: [UInt8] = []
-    buf.reserveCapacity(block * 9)
+    var bytes: [UInt8] = []
+    var words: [UInt64] = []
+    bytes.reserveCapacity(block)
+    words.reserveCapacity(block)
     while start < n {
         let end = min(n, start + block)
-        buf.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        words.removeAll(keepingCapacity: true)
         switch c.storage {
         case .float(let v):
-            for i in start..<end { buf.append(v[i].isNaN ? 0 : 1) }
-            for i in start..<end { dataAppendU64(&buf, v[i].isNaN ? 0 : v[i].bitPattern) }
+            for i in start..<end {
+                let d = v[i]
+                bytes.append(d.isNaN ? 0 : 1)
+                words.append(d.isNaN ? 0 : d.bitPattern.littleEndian)
+            }
         case .int(let v, let m):
-            for i in start..<end { buf.append((m?[i] ?? true) ? 1 : 0) }
-            for i in start..<end { dataAppendU64(&buf, (m?[i] ?? true) ? UInt64(bitPattern: v[i]) : 0) }
+            for i in start..<end {
+                let ok = m?[i] ?? true
+                bytes.append(ok ? 1 : 0)
+                words.append(ok ? UInt64(bitPattern: v[i]).littleEndian : 0)
+            }
         case .bool(let v, let m):
-            for i in start..<end { buf.append((m?[i] ?? true) ? 1 : 0) }
-            for i in start..<end { buf.append((m?[i] ?? true) && v[i] ? 1 : 0) }
+            for i in start..<end { bytes.append((m?[i] ?? true) ? 1 : 0) }
+            for i in start..<end { bytes.append((m?[i] ?? true) && v[i] ? 1 : 0) }
         case .string(let codes, let dict):
             for i in start..<end {
                 let k = Int(codes[i])
-                if k >= 0 && k < dict.count { buf.append(1); dataAppendText(&buf, dict[k]) } else { buf.append(0) }
+                if k >= 0 && k < dict.count { bytes.append(1); dataAppendText(&bytes, dict[k]) } else { bytes.append(0) }
             }
         }
-        h.update(buf)
+        h.update(bytes)
+        if !words.isEmpty {
+            words.withUnsafeBytes { raw in h.update(raw.bindMemory(to: UInt8.self)) }
+        }
         start = end
     }
     return h.finalize()
