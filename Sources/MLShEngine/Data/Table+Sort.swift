@@ -60,6 +60,8 @@ func dataSortKeys(_ c: Column, descending: Bool) -> ([UInt64], [Bool]?) {
         if codes.contains(where: { $0 < 0 || Int($0) >= rank.count }) { missing = codes.map { $0 < 0 || Int($0) >= rank.count } }
     }
     if descending { for i in keys.indices { keys[i] = ~keys[i] } }
+    // Missing rows share one key so that they keep their order (they are moved last after).
+    if let missing { for i in keys.indices where missing[i] { keys[i] = 0 } }
     return (keys, missing)
 }
 
