@@ -218,7 +218,8 @@ func csvStrtod(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Double {
     return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { buf -> Double in
         for k in 0..<n { buf[k] = CChar(bitPattern: p[start + k]) }
         buf[n] = 0
-        return strtod(buf.baseAddress!, nil)
+        guard let base = buf.baseAddress else { return .nan }
+        return strtod(base, nil)
     }
 }
 

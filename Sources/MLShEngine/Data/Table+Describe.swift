@@ -19,8 +19,8 @@ extension Table {
         outCols.append(contentsOf: described)
         outNames.append(contentsOf: names)
         while names.contains(outNames[0]) { outNames[0] += "_" }
-        return (try? Table(names: outNames, columns: outCols, label: label.map { "describe(\($0))" }))
-            ?? Table.dataEmpty(label: label)
+        // Names are unique and lengths equal, so this cannot fail.
+        return (try? Table(names: outNames, columns: outCols, label: label.map { "describe(\($0))" })) ?? self
     }
 
     /// One row per column: `name`, `dtype` and the number of `missing` values.
@@ -29,7 +29,7 @@ extension Table {
                            columns: [Column(strings: names), Column(strings: columns.map { $0.dtype.rawValue }),
                                      Column(ints: columns.map { Int64($0.missingCount) })],
                            label: label.map { "schema(\($0))" })
-        return t ?? Table.dataEmpty(label: label)
+        return t ?? self  // cannot fail: fixed names, equal lengths
     }
 }
 

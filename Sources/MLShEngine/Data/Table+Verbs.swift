@@ -2,13 +2,9 @@
 extension Table {
     /// A table with the same label and the given columns (names are known to be valid).
     func dataRebuilt(names: [String], columns: [Column]) -> Table {
-        // Names and lengths were checked by the caller; fall back to an empty table if not.
-        let t = try? Table(names: names, columns: columns, label: label)
-        return t ?? Table.dataEmpty(label: label)
-    }
-
-    static func dataEmpty(label: String?) -> Table {
-        (try? Table(names: [], columns: [], label: label)) ?? dataEmptyUnlabelled
+        // Names and lengths were checked by the caller, so this cannot fail; if it ever
+        // did, the unchanged table is returned rather than stopping the program.
+        (try? Table(names: names, columns: columns, label: label)) ?? self
     }
 
     /// The rows at `indices` (each in `0..<rowCount`; others give missing values).
@@ -106,9 +102,3 @@ extension Table {
         return try Table(names: n, columns: c, label: label)
     }
 }
-
-private let dataEmptyUnlabelled: Table = {
-    // A table with no columns cannot fail to build.
-    guard let t = try? Table(names: [], columns: []) else { preconditionFailure("empty table") }
-    return t
-}()
