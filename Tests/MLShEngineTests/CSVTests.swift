@@ -111,5 +111,15 @@ func cells(_ t: Table) -> [[Scalar]] {
         #expect(t.columns.map(\.dtype) == [.string, .string])
         #expect(cells(t) == [[.string("1"), .string("2")], [.string("x\"y"), .string("")]])
     }
+
+    @Test func stringDictionary() throws {
+        let t = try parse("a\nx\n\"x\"\ny\nx\n\"y\"\"\"\n")
+        guard case .string(let codes, let dict) = t.columns[0].storage else { Issue.record("not a string column"); return }
+        #expect(dict == ["x", "y", "y\""] && codes == [0, 0, 1, 0, 2])
+        var text = "c\n"
+        for i in 0..<5000 { text += "v\(i % 700)\n" }
+        let big = try parse(text)
+        #expect(Reductions.nUnique(big.columns[0]) == 700 && col(big, "c")[4999] == .string("v\(4999 % 700)"))
+    }
 }
 

@@ -246,26 +246,88 @@ extension CSVReader {
             }
             return Column(bools: out, validity: valid)
         case .text:
-            var dict: [String] = []
-            var index: [String: Int32] = [:]
+            var interner = CSVInterner(p: p)
             var codes = [Int32]()
             codes.reserveCapacity(total)
             for ch in chunks {
                 for span in ch.spans[c] {
                     let s = span.start, e = span.start + Int(span.length)
                     if !span.quoted && isNA(s, e) { codes.append(-1); continue }
+                    if let code = interner.lookup(span) { codes.append(code); continue }
                     guard let text = fieldText(span) else {
                         throw CSVFailure(offset: s, message: "not UTF-8 text in column '\(names[c])'")
                     }
-                    if let code = index[text] { codes.append(code) } else {
-                        let code = Int32(dict.count)
-                        index[text] = code
-                        dict.append(text)
-                        codes.append(code)
-                    }
+                    codes.append(interner.insert(span, text))
                 }
             }
-            return Column(.string(codes: codes, dictionary: dict))
+            return Column(.string(codes: codes, dictionary: interner.dictionary))
         }
+    }
+}
+
+/// Maps field bytes to dictionary codes without building a String for values seen before:
+/// an open-addressing table keyed by the raw bytes (and quotedness) of first occurrences;
+/// new raw spellings are decoded once and deduplicated by their text.
+struct CSVInterner {
+    let p: UnsafePointer<UInt8>
+    private var slots = [Int32](repeating: -1, count: 1024)
+    private var spans: [CSVSpan] = []
+    private var spanCodes: [Int32] = []
+    private var hashes: [UInt64] = []
+    private var byText: [String: Int32] = [:]
+    private(set) var dictionary: [String] = []
+
+    init(p: UnsafePointer<UInt8>) { self.p = p }
+
+    @inline(__always) private func hash(_ s: CSVSpan) -> UInt64 {
+        var h: UInt64 = s.quoted ? 0x9E37_79B9_7F4A_7C15 : 0xCBF2_9CE4_8422_2325
+        for k in s.start..<(s.start + Int(s.length)) { h = (h ^ UInt64(p[k])) &* 0x100_0000_01B3 }
+        return h ^ (h >> 29)
+    }
+
+    @inline(__always) private func same(_ a: CSVSpan, _ b: CSVSpan) -> Bool {
+        a.length == b.length && a.quoted == b.quoted && memcmp(p + a.start, p + b.start, Int(a.length)) == 0
+    }
+
+    /// The code of a span whose bytes were seen before.
+    mutating func lookup(_ s: CSVSpan) -> Int32? {
+        let h = hash(s)
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = slots[i]
+            if e < 0 { return nil }
+            if hashes[Int(e)] == h && same(spans[Int(e)], s) { return spanCodes[Int(e)] }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Records a new spelling with its decoded text; returns its code.
+    mutating func insert(_ s: CSVSpan, _ text: String) -> Int32 {
+        let code: Int32
+        if let c = byText[text] { code = c } else {
+            code = Int32(dictionary.count)
+            byText[text] = code
+            dictionary.append(text)
+        }
+        if (spans.count + 1) * 2 > slots.count { grow() }
+        let h = hash(s)
+        place(Int32(spans.count), h)
+        spans.append(s)
+        spanCodes.append(code)
+        hashes.append(h)
+        return code
+    }
+
+    private mutating func place(_ e: Int32, _ h: UInt64) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while slots[i] >= 0 { i = (i + 1) & mask }
+        slots[i] = e
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        for (e, h) in hashes.enumerated() { place(Int32(e), h) }
     }
 }
