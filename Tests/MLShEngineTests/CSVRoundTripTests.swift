@@ -7,7 +7,7 @@ import Glibc
 @Suite struct CSVRoundTripTests {
     func tricky() throws -> Table {
         try Table(names: ["f", "i", "b", "s", "name, with \"comma\""],
-                  columns: [Column(floats: [0.1, 3.0, 1e-07, -0.0, .infinity, -.infinity, 1e300, 5e-324, .pi, .nan, 123456789.125]),
+                  columns: [Column(floats: [0.1, 3.0, 1e-07, -0.0, .infinity, -.infinity, 1e300, .leastNonzeroMagnitude, .pi, .nan, 123456789.125]),
                             Column(ints: [0, -1, Int64.min, Int64.max, 42, 7, 8, 9, 10, 11, 12],
                                    validity: [true, true, true, true, false, true, true, true, true, true, true]),
                             Column(bools: [true, false, true, false, true, false, true, false, true, false, true],
@@ -94,7 +94,7 @@ import Glibc
             values.append(r.nextGaussian() * 1000)
             values.append(Double(r.nextInt(below: 1_000_000)) / 1000)
         }
-        values += [0.1, 0.2, 0.30000000000000004, 9007199254740993, 1.7976931348623157e308, 2.2250738585072014e-308, 4.9e-324,
+        values += [0.1, 0.2, 0.30000000000000004, 9007199254740994, 1.7976931348623157e308, 2.2250738585072014e-308, .leastNonzeroMagnitude,
                    123456789012345678901234567890.0, 0.000001234567890123456789]
         let text = "x\n" + values.map { "\($0)" }.joined(separator: "\n") + "\n"
         let t = try parse(text)
@@ -104,6 +104,9 @@ import Glibc
         // Long mantissas and odd spellings.
         let odd = try parse("x\n0.1000000000000000055511151231257827\n1E2\n+5.\n.5e-1\n 7 \n00012\n")
         #expect(try odd.column("x").doubles() == [0.1, 100, 5, 0.05, 7, 12])
+        // Halfway cases round to even; subnormals and long inputs go through strtod.
+        let hard = try parse("x\n9007199254740993.0\n4.9e-324\n2.4703282292062328e-324\n1e23\n8.5e-15\n")
+        #expect(try hard.column("x").doubles() == [9007199254740992, .leastNonzeroMagnitude, .leastNonzeroMagnitude, 1e23, 8.5e-15])
     }
 
     @Test func fuzzNeverCrashes() {
