@@ -62,121 +62,65 @@ extension CSVReader {
             }
             slots[c] = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
         }
-        var missing = [[Int]](repeating: [], count: ncols)
-        var spans = [[CSVSpan]](repeating: [], count: ncols)
         // The chunk owns the buffers from here on (freed if parsing throws).
         let chunk = CSVChunk(rows: 0, kinds: [], slots: slots, missing: [], spans: [])
+        // Loop state lives in one local struct and raw buffers, never in variables captured
+        // by closures (those would cost a dynamic exclusivity check per access).
+        var st = CSVChunkState(ncols: ncols, kinds: kinds, slots: slots, declared: declared.map { $0 != nil })
+        defer { st.release() }
+        var spans = [[CSVSpan]](repeating: [], count: ncols)
         let fastNumbers = !naNumeric
-        let nanBits = Double.nan.bitPattern
         var i = range.lowerBound
-        var row = 0
-        try kinds.withUnsafeMutableBufferPointer { (kind: inout UnsafeMutableBufferPointer<CSVKind>) throws(CSVFailure) in
-          try slots.withUnsafeBufferPointer { slot throws(CSVFailure) in
-            /// Stores value `v` in column `col` at `row`; false when it conflicts with the declared type.
-            @inline(__always) func store(_ col: Int, _ v: CSVValue) -> Bool {
-                guard let out = slot[col] else { return true }
-                switch kind[col] {
-                case .float:
-                    switch v {
-                    case .float(let d): out[row] = d.bitPattern
-                    case .int(let n): out[row] = Double(n).bitPattern
-                    case .missing: out[row] = nanBits
-                    case .bool, .text:
-                        if declared[col] != nil { return false }
-                        kind[col] = .text
-                    }
-                case .int:
-                    switch v {
-                    case .int(let n): out[row] = UInt64(bitPattern: n)
-                    case .missing: out[row] = 0; missing[col].append(row)
-                    case .float(let d):
-                        if declared[col] != nil { return false }
-                        kind[col] = .float
-                        for r in 0..<row { out[r] = Double(Int64(bitPattern: out[r])).bitPattern }
-                        for r in missing[col] { out[r] = nanBits }
-                        missing[col] = []
-                        out[row] = d.bitPattern
-                    case .bool, .text:
-                        if declared[col] != nil { return false }
-                        kind[col] = .text
-                    }
-                case .bool:
-                    switch v {
-                    case .bool(let b): out[row] = b ? 1 : 0
-                    case .missing: out[row] = 0; missing[col].append(row)
-                    default:
-                        if declared[col] != nil { return false }
-                        kind[col] = .text
-                    }
-                case .none:
-                    switch v {
-                    case .missing: out[row] = nanBits; missing[col].append(row)
-                    case .int(let n):
-                        kind[col] = .int; out[row] = UInt64(bitPattern: n)
-                    case .float(let d):
-                        kind[col] = .float; out[row] = d.bitPattern; missing[col] = []
-                    case .bool(let b):
-                        kind[col] = .bool; out[row] = b ? 1 : 0
-                    case .text: kind[col] = .text
-                    }
-                case .text:
-                    break
+        while i < end {
+            let b0 = p[i]
+            if b0 == 10 || b0 == 13 { i += 1; continue }  // blank line
+            let rowStart = i
+            var col = 0
+            while true {
+                if col >= ncols {
+                    let found = (try? readRecord(rowStart).0.count) ?? (ncols + 1)
+                    throw CSVFailure(offset: i, message: "expected \(ncols) fields as in the header, found \(found)")
                 }
-                return true
-            }
-
-            while i < end {
-                let b0 = p[i]
-                if b0 == 10 || b0 == 13 { i += 1; continue }  // blank line
-                let rowStart = i
-                var col = 0
-                while true {
-                    if col >= ncols {
-                        let found = (try? readRecord(rowStart).0.count) ?? (ncols + 1)
-                        throw CSVFailure(offset: i, message: "expected \(ncols) fields as in the header, found \(found)")
-                    }
-                    var t: Int
-                    let k = kind[col]
-                    if k == .text {
-                        let (span, tt) = try scanField(i)
-                        t = tt
-                        if collect[col] { spans[col].append(span) }
-                    } else if fastNumbers, k != .bool, p[i] != 34,
-                              let (v, j) = csvParseNumber(p, i, end),
-                              j == end || p[j] == sep || p[j] == 10 || p[j] == 13 {
-                        if !store(col, v) { throw conflict(col, i, j) }
-                        t = j
+                var t: Int
+                let k = st.kind[col]
+                if k == .text {
+                    let (span, tt) = try scanField(i)
+                    t = tt
+                    if collect[col] { spans[col].append(span) }
+                } else if fastNumbers, k != .bool, p[i] != 34,
+                          let (v, j) = csvParseNumber(p, i, end),
+                          j == end || p[j] == sep || p[j] == 10 || p[j] == 13 {
+                    if !st.store(col, v) { throw conflict(col, i, j) }
+                    t = j
+                } else {
+                    let (span, tt) = try scanField(i)
+                    t = tt
+                    let s = span.start, e = span.start + Int(span.length)
+                    let v: CSVValue
+                    if span.quoted && declared[col] == nil {
+                        v = .text
                     } else {
-                        let (span, tt) = try scanField(i)
-                        t = tt
-                        let s = span.start, e = span.start + Int(span.length)
-                        let v: CSVValue
-                        if span.quoted && declared[col] == nil {
-                            v = .text
-                        } else {
-                            v = isNA(s, e) ? .missing : csvClassifyUnquoted(p, s, e)
-                        }
-                        if !store(col, v) { throw conflict(col, i, t) }
+                        v = isNA(s, e) ? .missing : csvClassifyUnquoted(p, s, e)
                     }
-                    if t < end && p[t] == sep {
-                        col += 1
-                        i = t + 1
-                        continue
-                    }
-                    i = lineEnd(t)
-                    break
+                    if !st.store(col, v) { throw conflict(col, i, t) }
                 }
-                if col + 1 != ncols {
-                    throw CSVFailure(offset: max(rowStart, i - 1 - (i >= 2 && p[i - 2] == 13 ? 1 : 0)),
-                                     message: "expected \(ncols) fields as in the header, found \(col + 1)")
+                if t < end && p[t] == sep {
+                    col += 1
+                    i = t + 1
+                    continue
                 }
-                row += 1
+                i = lineEnd(t)
+                break
             }
-          }
+            if col + 1 != ncols {
+                throw CSVFailure(offset: max(rowStart, i - 1 - (i >= 2 && p[i - 2] == 13 ? 1 : 0)),
+                                 message: "expected \(ncols) fields as in the header, found \(col + 1)")
+            }
+            st.row += 1
         }
-        chunk.rows = row
-        chunk.kinds = kinds
-        chunk.missing = missing
+        chunk.rows = st.row
+        chunk.kinds = (0..<ncols).map { st.kind[$0] }
+        chunk.missing = st.missing
         chunk.spans = spans
         return chunk
     }
@@ -329,5 +273,78 @@ struct CSVInterner {
     private mutating func grow() {
         slots = [Int32](repeating: -1, count: slots.count * 2)
         for (e, h) in hashes.enumerated() { place(Int32(e), h) }
+    }
+}
+
+/// The mutable state of one chunk's parse: the row, each column's kind and slot buffer
+/// (raw, so the hot loop does no array or exclusivity checks), and missing rows.
+struct CSVChunkState {
+    var row = 0
+    let kind: UnsafeMutablePointer<CSVKind>
+    let slot: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
+    let declared: UnsafeMutablePointer<Bool>
+    var missing: [[Int]]
+    let nanBits = Double.nan.bitPattern
+
+    init(ncols: Int, kinds: [CSVKind], slots: [UnsafeMutablePointer<UInt64>?], declared: [Bool]) {
+        kind = .allocate(capacity: max(1, ncols))
+        slot = .allocate(capacity: max(1, ncols))
+        self.declared = .allocate(capacity: max(1, ncols))
+        for c in 0..<ncols { kind[c] = kinds[c]; slot[c] = slots[c]; self.declared[c] = declared[c] }
+        missing = [[Int]](repeating: [], count: ncols)
+    }
+
+    func release() { kind.deallocate(); slot.deallocate(); declared.deallocate() }
+
+    /// Stores value `v` of column `col` at the current row; false when it conflicts with
+    /// the column's declared type.
+    @inline(__always)
+    mutating func store(_ col: Int, _ v: CSVValue) -> Bool {
+        guard let out = slot[col] else { return true }
+        switch kind[col] {
+        case .float:
+            switch v {
+            case .float(let d): out[row] = d.bitPattern
+            case .int(let n): out[row] = Double(n).bitPattern
+            case .missing: out[row] = nanBits
+            case .bool, .text:
+                if declared[col] { return false }
+                kind[col] = .text
+            }
+        case .int:
+            switch v {
+            case .int(let n): out[row] = UInt64(bitPattern: n)
+            case .missing: out[row] = 0; missing[col].append(row)
+            case .float(let d):
+                if declared[col] { return false }
+                kind[col] = .float
+                for r in 0..<row { out[r] = Double(Int64(bitPattern: out[r])).bitPattern }
+                for r in missing[col] { out[r] = nanBits }
+                missing[col] = []
+                out[row] = d.bitPattern
+            case .bool, .text:
+                if declared[col] { return false }
+                kind[col] = .text
+            }
+        case .bool:
+            switch v {
+            case .bool(let b): out[row] = b ? 1 : 0
+            case .missing: out[row] = 0; missing[col].append(row)
+            default:
+                if declared[col] { return false }
+                kind[col] = .text
+            }
+        case .none:
+            switch v {
+            case .missing: out[row] = nanBits; missing[col].append(row)
+            case .int(let n): kind[col] = .int; out[row] = UInt64(bitPattern: n)
+            case .float(let d): kind[col] = .float; out[row] = d.bitPattern; missing[col] = []
+            case .bool(let b): kind[col] = .bool; out[row] = b ? 1 : 0
+            case .text: kind[col] = .text
+            }
+        case .text:
+            break
+        }
+        return true
     }
 }
