@@ -157,6 +157,28 @@ func col(_ t: Table, _ name: String) -> [Scalar] {
         #expect(col(s, "missing") == Array(repeating: .int(0), count: 5))
     }
 
+    @Test func groupedReductions() throws {
+        let iris = try bundledDataset("iris", dataDirectory: dataDir())
+        let (g, keys) = try iris.grouping(by: ["species"])
+        let c = try iris.column("petal_length")
+        let means = try Reductions.grouped(.mean, c, by: g).doubles()
+        // pandas: iris.groupby("species").petal_length.agg(["mean", "std", "median"])
+        let want: [(Double, Double, Double)] = [(1.4620000000000002, 0.1736639964801841, 1.5), (4.26, 0.46991097723995784, 4.35), (5.5520000000000005, 0.5518946956639835, 5.55)]
+        let stds = try Reductions.grouped(.std, c, by: g).doubles()
+        let medians = try Reductions.grouped(.median, c, by: g).doubles()
+        for k in 0..<3 {
+            #expect(abs(means[k] - want[k].0) < 1e-12 && abs(stds[k] - want[k].1) < 1e-12 && medians[k] == want[k].2)
+        }
+        #expect(col(keys, "species").map(\.text) == ["setosa", "versicolor", "virginica"])
+        let counts = try Reductions.grouped(.count, c, by: g)
+        #expect((0..<3).map { counts.value(at: $0) } == [.int(50), .int(50), .int(50)])
+        let nu = try Reductions.grouped(.nUnique, Column(strings: ["a", "b", "a", nil]), by: Grouping(ids: [0, 0, 0, 1], count: 2))
+        #expect([nu.value(at: 0), nu.value(at: 1)] == [.int(2), .int(0)])
+        #expect(try Reductions.apply(.countMissing, Column(floats: [1, .nan])) == .int(1))
+        #expect(try Reductions.apply(.quantile, Column(floats: [1, 2, 3, 4]), q: 0.5) == .float(2.5))
+        #expect(ReductionKind(rawValue: "n_unique") == .nUnique && ReductionKind(rawValue: "var") == .variance)
+    }
+
     @Test func reductions() throws {
         let c = Column(floats: [1, 2, .nan, 4])
         #expect(try Reductions.sum(c) == 7)
