@@ -63,6 +63,9 @@ func cells(_ t: Table) -> [[Scalar]] {
         #expect(csvError("a,b\n1,\"x\"y\n") == "t.csv:2:6: expected a separator or line end after the closing quote")
         #expect(csvError("a,b\n1,2\u{0}\n") == "t.csv:2:4: not a text file (NUL byte)")
         #expect(csvError("a,a\n1,2\n") == "t.csv:1:3: duplicate column name 'a'")
+        #expect(throws: EngineError.malformedFile(path: "u.csv", line: 1, column: 1, message: "UTF-16 text is not supported; save the file as UTF-8")) {
+            try CSV.read(data: [0xFF, 0xFE, 0x61, 0x00, 0x0A, 0x00], name: "u.csv")
+        }
         var bad = Array("a\nx\n".utf8); bad[2] = 0xFF
         #expect(throws: EngineError.malformedFile(path: "b.csv", line: 2, column: 1, message: "not UTF-8 text in column 'a'")) {
             try CSV.read(data: bad, name: "b.csv")

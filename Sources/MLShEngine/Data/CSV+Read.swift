@@ -46,6 +46,9 @@ struct CSVReader {
     mutating func run() throws(CSVFailure) -> Table {
         var pos = 0
         if count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { pos = 3 }
+        if count >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)) {
+            throw CSVFailure(offset: 0, message: "UTF-16 text is not supported; save the file as UTF-8")
+        }
         if let z = memchr(p, 0, count) {
             let off = UnsafeRawPointer(z) - UnsafeRawPointer(p)
             throw CSVFailure(offset: off, message: "not a text file (NUL byte)")
