@@ -83,6 +83,17 @@ extension CSVReader {
                 }
                 var t: Int
                 let k = st.kind[col]
+                if k == .float, fastNumbers, let out = st.slot[col] {
+                    var d = 0.0
+                    let j = csvParsePlainDouble(p, i, end, sep, &d)
+                    if j >= 0 {
+                        out[st.row] = d.bitPattern
+                        t = j
+                        if t < end && p[t] == sep { col += 1; i = t + 1; continue }
+                        i = lineEnd(t)
+                        break
+                    }
+                }
                 if k == .text {
                     let (span, tt) = try scanField(i)
                     t = tt

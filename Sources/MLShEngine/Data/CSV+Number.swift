@@ -127,6 +127,44 @@ func csvParseNumber(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSV
     return (.int(negative ? -n : n), i)
 }
 
+/// The fast path of `csvParseNumber` for a float column: a plain decimal `-?digits(.digits)?`
+/// (at most 19 digits, mantissa ≤ 2^53, at most 22 fraction digits) directly followed by
+/// a separator, line break or the end. Returns the index after it, or -1 when the field
+/// needs the general path.
+@inline(__always)
+func csvParsePlainDouble(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ sep: UInt8, _ out: inout Double) -> Int {
+    var i = start
+    var negative = false
+    if i < end && p[i] == 45 { negative = true; i += 1 }
+    var mantissa: UInt64 = 0
+    let intStart = i
+    while i < end {
+        let d = p[i] &- 48
+        if d >= 10 { break }
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        i += 1
+    }
+    var digits = i - intStart
+    var fracDigits = 0
+    if i < end && p[i] == 46 {
+        i += 1
+        let fracStart = i
+        while i < end {
+            let d = p[i] &- 48
+            if d >= 10 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i += 1
+        }
+        fracDigits = i - fracStart
+        digits += fracDigits
+    }
+    guard digits > 0, digits <= 19, fracDigits <= 22, mantissa <= 1 << 53 else { return -1 }
+    guard i == end || p[i] == sep || p[i] == 10 || p[i] == 13 else { return -1 }
+    let v = fracDigits == 0 ? Double(mantissa) : Double(mantissa) / csvPow10(fracDigits)
+    out = negative ? -v : v
+    return i
+}
+
 /// The full number parser behind `csvParseNumber` (signs, spaces, exponents, long mantissas).
 @inline(never)
 func csvParseNumberFull(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (CSVValue, Int)? {
