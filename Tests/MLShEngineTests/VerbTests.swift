@@ -26,6 +26,10 @@ func col(_ t: Table, _ name: String) -> [Scalar] {
         #expect(col(t.take([4, 0]), "score") == [.float(-1), .float(2.5)])
         #expect(col(t.rows(where: [true, false, false, true, false]), "id") == [.int(3), .int(1)])
         #expect(t.head(2).label == "people")
+        let m = Column(bools: [true, true, false, true, true], validity: [true, false, true, true, true])
+        #expect(col(try t.rows(where: m), "id") == [.int(3), .int(1), .int(5)])
+        #expect(throws: EngineError.typeMismatch("a filter condition must give bool values, got int")) { try t.rows(where: Column(ints: [1])) }
+        #expect(throws: EngineError.lengthMismatch(column: "filter condition", expected: 5, actual: 1)) { try t.rows(where: Column(bools: [true])) }
     }
 
     @Test func selectDropRenameSetting() throws {

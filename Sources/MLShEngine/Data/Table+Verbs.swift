@@ -34,6 +34,18 @@ extension Table {
         return take(idx)
     }
 
+    /// The rows where the bool column `mask` is true (missing counts as false, as in SQL).
+    public func rows(where mask: Column) throws(EngineError) -> Table {
+        guard case .bool(let v, let valid) = mask.storage else {
+            throw EngineError.typeMismatch("a filter condition must give bool values, got \(mask.dtype.rawValue)")
+        }
+        guard v.count == rowCount else {
+            throw EngineError.lengthMismatch(column: "filter condition", expected: rowCount, actual: v.count)
+        }
+        guard let valid else { return rows(where: v) }
+        return rows(where: v.indices.map { v[$0] && valid[$0] })
+    }
+
     /// A random sample without replacement of `n` rows or `fraction` of the rows (exactly
     /// one of the two), in random order; the same seed gives the same sample.
     public func sample(n: Int?, fraction: Double?, seed: UInt64) throws(EngineError) -> Table {
