@@ -11,6 +11,8 @@ import Darwin
 /// (bool), according to the column's kind in this chunk.
 final class CSVChunk: @unchecked Sendable {
     var rows: Int
+    /// Where parsing stopped: the chunk's end when its last row ended there.
+    var endOffset = 0
     var kinds: [CSVKind]
     let slots: [UnsafeMutablePointer<UInt64>?]
     /// Missing rows of int and bool columns (chunk-relative).
@@ -25,19 +27,22 @@ final class CSVChunk: @unchecked Sendable {
     deinit { for s in slots { s?.deallocate() } }
 }
 
-/// Counts line feeds in `[s, e)` eight bytes at a time (exact SWAR zero-byte test).
-func csvCountNewlines(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Int {
+/// Counts line feeds in `[s, e)`.
+func csvCountNewlines(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Int { csvCountByte(p, s, e, 10) }
+
+/// Counts bytes equal to `byte` in `[s, e)`, eight at a time (exact SWAR zero-byte test).
+func csvCountByte(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ byte: UInt8) -> Int {
     var n = 0
     var i = s
     let raw = UnsafeRawPointer(p)
     let ones: UInt64 = 0x0101_0101_0101_0101
     while i + 8 <= e {
-        let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ (ones &* 10)
+        let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ (ones &* UInt64(byte))
         let t = ((w & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | w
         n += (~t & 0x8080_8080_8080_8080).nonzeroBitCount
         i += 8
     }
-    while i < e { if p[i] == 10 { n += 1 }; i += 1 }
+    while i < e { if p[i] == byte { n += 1 }; i += 1 }
     return n
 }
 
@@ -130,6 +135,7 @@ extension CSVReader {
             st.row += 1
         }
         chunk.rows = st.row
+        chunk.endOffset = i
         chunk.kinds = (0..<ncols).map { st.kind[$0] }
         chunk.missing = st.missing
         chunk.spans = spans

@@ -29,6 +29,8 @@ struct CSVReader {
     var naHasEmpty = false
     /// Whether some marker looks like a number (then markers are checked before numbers).
     var naNumeric = false
+    /// Whether a large body may be parsed in chunks on several threads.
+    var allowSplit = true
 
     init(p: UnsafePointer<UInt8>, count: Int, sep: UInt8, options: CSVOptions) {
         self.p = p; self.count = count; self.sep = sep; self.options = options
@@ -58,7 +60,7 @@ struct CSVReader {
         let (header, bodyStart) = try readRecord(pos)
         try readHeader(header)
         let ncols = names.count
-        let chunks = splitBody(bodyStart)
+        var chunks = allowSplit ? splitBody(bodyStart) : [bodyStart..<count]
         let collect1 = declared.map { $0 == .string }
         let reader = self
         let results1 = dataParallelChunks(count: chunks.count) { k in
@@ -67,11 +69,21 @@ struct CSVReader {
             }
         }
         var parsed: [CSVChunk] = []
-        for r in results1 {
+        var aligned = true
+        for (k, r) in results1.enumerated() {
             switch r {
-            case .success(let c): parsed.append(c)
-            case .failure(let f): throw f
+            case .success(let c):
+                parsed.append(c)
+                // A chunk whose last row ran past its end was cut inside a quoted field.
+                if k + 1 < chunks.count && c.endOffset != chunks[k].upperBound { aligned = false }
+            case .failure(let f):
+                if aligned { throw f }
             }
+            if !aligned { break }
+        }
+        if !aligned {
+            chunks = [bodyStart..<count]
+            parsed = [try parseChunk(chunks[0], collect: collect1, onlySpans: false)]
         }
         // Resolve each column's type across chunks.
         var finalKinds: [CSVKind] = []
@@ -127,18 +139,33 @@ struct CSVReader {
         return i
     }
 
-    /// Splits the body into chunks at line starts. Only a file with no quote characters
-    /// is split (then every line break ends a row); otherwise one chunk.
+    /// Splits the body into chunks at line starts. Without quote characters every line
+    /// break ends a row; with quotes, a cut goes after a line break preceded by an even
+    /// number of quotes (outside any quoted field in a well-formed file). `run` checks
+    /// that each chunk's last row really ended at the cut and otherwise parses the body
+    /// as one chunk, so a misleading cut costs time, never correctness.
     func splitBody(_ start: Int) -> [Range<Int>] {
         let n = count - start
-        guard n > 1 << 20, dataWorkerCount > 1, memchr(p + start, 34, n) == nil else { return [start..<count] }
+        guard n > 1 << 20, dataWorkerCount > 1 else { return [start..<count] }
+        let hasQuotes = memchr(p + start, 34, n) != nil
         var out: [Range<Int>] = []
         var s = start
         for k in 1..<dataWorkerCount {
             var m = start + n * k / dataWorkerCount
             if m < s { m = s }
-            guard let nl = memchr(p + m, 10, count - m) else { break }
-            let cut = UnsafeRawPointer(nl) - UnsafeRawPointer(p) + 1
+            var cut = -1
+            if !hasQuotes {
+                if let nl = memchr(p + m, 10, count - m) { cut = UnsafeRawPointer(nl) - UnsafeRawPointer(p) + 1 }
+            } else {
+                var odd = csvCountByte(p, s, m, 34) & 1 == 1
+                var j = m
+                while j < count {
+                    let b = p[j]
+                    if b == 34 { odd.toggle() } else if b == 10 && !odd { cut = j + 1; break }
+                    j += 1
+                }
+            }
+            guard cut > s, cut < count else { break }
             out.append(s..<cut)
             s = cut
         }

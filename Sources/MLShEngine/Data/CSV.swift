@@ -50,7 +50,7 @@ public enum CSV {
         }
     }
 
-    static func parse(_ buf: UnsafeBufferPointer<UInt8>, name: String, options: CSVOptions) throws(EngineError) -> Table {
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>, name: String, options: CSVOptions, allowSplit: Bool = true) throws(EngineError) -> Table {
         let sep = options.separator ?? (name.lowercased().hasSuffix(".tsv") ? 9 : 44)
         if sep == 34 || sep == 10 || sep == 13 {
             throw EngineError.invalidArgument("the separator cannot be a quote or a line break")
@@ -58,6 +58,7 @@ public enum CSV {
         let result: Result<Table, CSVFailure>
         if let base = buf.baseAddress, buf.count > 0 {
             var parser = CSVReader(p: base, count: buf.count, sep: sep, options: options)
+            parser.allowSplit = allowSplit
             do throws(CSVFailure) { result = .success(try parser.run()) } catch { result = .failure(error) }
         } else {
             result = .failure(CSVFailure(offset: 0, message: "empty file: expected a header row"))
