@@ -125,7 +125,17 @@ struct CSVReader {
         }
         var columns: [Column] = []
         columns.reserveCapacity(ncols)
-        for c in 0..<ncols { columns.append(try assemble(c, kind: finalKinds[c], parsed)) }
+        // Columns are assembled on both cores (each is a copy into fresh memory).
+        let kindsDone = finalKinds, chunksDone = parsed
+        let assembled = dataParallelChunks(count: ncols) { c in
+            Result { () throws(CSVFailure) -> Column in try reader.assemble(c, kind: kindsDone[c], chunksDone) }
+        }
+        for r in assembled {
+            switch r {
+            case .success(let col): columns.append(col)
+            case .failure(let f): throw f
+            }
+        }
         do {
             return try Table(names: names, columns: columns)
         } catch {

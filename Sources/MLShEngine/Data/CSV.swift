@@ -82,11 +82,8 @@ func dataWithFileBytes<R>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) t
     var st = stat()
     if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 {
         let size = Int(st.st_size)
-        #if canImport(Glibc)
-        let flags = MAP_PRIVATE | MAP_POPULATE
-        #else
+        // Pages are faulted in by the parsing threads, in parallel (no MAP_POPULATE).
         let flags = MAP_PRIVATE
-        #endif
         if let m = mmap(nil, size, PROT_READ, flags, fd, 0), m != MAP_FAILED {
             close(fd)
             defer { munmap(m, size) }
