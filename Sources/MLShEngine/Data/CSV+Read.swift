@@ -127,7 +127,7 @@ struct CSVReader {
         columns.reserveCapacity(ncols)
         // Columns are assembled on both cores (each is a copy into fresh memory).
         let kindsDone = finalKinds, chunksDone = parsed
-        let assembled = dataParallelChunks(count: ncols) { c in
+        let assembled = dataParallelChunks(count: ncols, sequential: count < 1 << 20) { c in
             Result { () throws(CSVFailure) -> Column in try reader.assemble(c, kind: kindsDone[c], chunksDone) }
         }
         for r in assembled {

@@ -14,9 +14,9 @@ final class DataParallelSlots<T>: @unchecked Sendable {
 
 /// Runs `body(i)` for `i` in `0..<count` on up to `dataWorkerCount` threads and returns the
 /// results in index order. Results never depend on the thread count.
-func dataParallelChunks<T>(count: Int, _ body: (Int) -> T) -> [T] {
+func dataParallelChunks<T>(count: Int, sequential: Bool = false, _ body: (Int) -> T) -> [T] {
     if count <= 0 { return [] }
-    if count == 1 { return [body(0)] }
+    if count == 1 || sequential { return (0..<count).map(body) }
     let slots = DataParallelSlots<T>(count: count)
     withoutActuallyEscaping(body) { fn in
         let box = DataUncheckedBox(fn)

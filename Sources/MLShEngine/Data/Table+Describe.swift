@@ -15,7 +15,7 @@ extension Table {
         if hasText { stats += hasNum ? ["unique", "top", "freq"] : textStats }
         var outNames = ["stat"], outCols = [Column(strings: stats)]
         let cols = columns
-        let described = dataParallelChunks(count: cols.count) { i in dataDescribeColumn(cols[i], stats: stats) }
+        let described = dataParallelChunks(count: cols.count, sequential: rowCount < 50_000) { i in dataDescribeColumn(cols[i], stats: stats) }
         outCols.append(contentsOf: described)
         outNames.append(contentsOf: names)
         while names.contains(outNames[0]) { outNames[0] += "_" }

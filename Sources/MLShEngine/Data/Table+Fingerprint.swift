@@ -17,7 +17,7 @@ extension Table {
         }
         h.update(head)
         let cols = columns
-        let digests = dataParallelChunks(count: cols.count) { dataColumnDigest(cols[$0]) }
+        let digests = dataParallelChunks(count: cols.count, sequential: rowCount < 50_000) { dataColumnDigest(cols[$0]) }
         for d in digests { h.update(d) }
         return "sha256:" + h.hexDigest()
     }
