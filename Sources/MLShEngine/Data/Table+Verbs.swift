@@ -9,7 +9,9 @@ extension Table {
 
     /// The rows at `indices` (each in `0..<rowCount`; others give missing values).
     public func take(_ indices: [Int]) -> Table {
-        dataRebuilt(names: names, columns: columns.map { $0.taking(indices) })
+        let cols = columns
+        let taken = dataParallelChunks(count: cols.count, sequential: indices.count < 100_000) { cols[$0].taking(indices) }
+        return dataRebuilt(names: names, columns: taken)
     }
 
     /// The first `n` rows (all when `n` ≥ rowCount; none when `n` ≤ 0).
