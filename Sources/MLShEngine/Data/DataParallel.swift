@@ -1,0 +1,46 @@
+import Dispatch
+
+/// The number of worker threads data operations use (the project's machines have 2 cores).
+let dataWorkerCount = 2
+
+/// A buffer that parallel chunks write into, each at its own index.
+final class DataParallelSlots<T>: @unchecked Sendable {
+    private var slots: [T?]
+    private let lock = DispatchQueue(label: "mlsh.data.slots")
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: T) { lock.sync { slots[i] = v } }
+    func values() -> [T?] { lock.sync { slots } }
+}
+
+/// Runs `body(i)` for `i` in `0..<count` on up to `dataWorkerCount` threads and returns the
+/// results in index order. Results never depend on the thread count.
+func dataParallelChunks<T>(count: Int, sequential: Bool = false, _ body: (Int) -> T) -> [T] {
+    if count <= 0 { return [] }
+    if count == 1 || sequential { return (0..<count).map(body) }
+    let slots = DataParallelSlots<T>(count: count)
+    withoutActuallyEscaping(body) { fn in
+        let box = DataUncheckedBox(fn)
+        DispatchQueue.concurrentPerform(iterations: count) { i in slots.set(i, box.value(i)) }
+    }
+    return slots.values().compactMap { $0 }
+}
+
+/// A value handed to parallel workers that only read it (or write disjoint parts of it).
+struct DataUncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Splits `0..<n` into `parts` contiguous ranges of nearly equal size.
+func dataChunkRanges(_ n: Int, parts: Int) -> [Range<Int>] {
+    let p = max(1, min(parts, n))
+    if n == 0 { return [0..<0] }
+    var out: [Range<Int>] = []
+    var start = 0
+    for i in 0..<p {
+        let end = start + n / p + (i < n % p ? 1 : 0)
+        out.append(start..<end)
+        start = end
+    }
+    return out
+}

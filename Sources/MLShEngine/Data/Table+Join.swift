@@ -1,0 +1,90 @@
+/// How `joined` treats left rows without a match.
+public enum JoinKind: String, Sendable {
+    /// Only rows with a match on both sides.
+    case inner
+    /// Every left row; right columns missing where there is no match.
+    case left
+}
+
+extension Table {
+    /// Joins rows of `other` whose `on` columns equal this table's. Rows come in this
+    /// table's order, each followed by its matches in `other`'s order; missing keys never
+    /// match. Key columns appear once (from this table); other columns of `other` whose
+    /// names are taken get the suffix `_right`.
+    public func joined(_ other: Table, on: [String], how: JoinKind) throws(EngineError) -> Table {
+        guard !on.isEmpty else { throw EngineError.invalidArgument("join: name at least one key column in on=") }
+        var leftKeys: [[DataKeyCode]] = [], rightKeys: [[DataKeyCode]] = []
+        for name in on {
+            let a = try column(name)
+            guard let bi = other.index(of: name) else {
+                throw EngineError.unknownColumn(name, table: other.label, suggestion: closestName(to: name, in: other.names))
+            }
+            let b = other.columns[bi]
+            let (ka, kb) = try dataJoinCodes(a, b, name: name, leftLabel: label, rightLabel: other.label)
+            leftKeys.append(ka); rightKeys.append(kb)
+        }
+        let nL = rowCount, nR = other.rowCount
+        let combined = zip(leftKeys, rightKeys).map { $0 + $1 }
+        let (ids, groups, _) = dataGroupIDs(combined, rowCount: nL + nR)
+        var anyMissing = [Bool](repeating: false, count: nL + nR)
+        for codes in combined { for r in codes.indices where codes[r].missing { anyMissing[r] = true } }
+        // Right rows per group, in order (linked through `nextRow`).
+        var head = [Int](repeating: -1, count: groups), tail = [Int](repeating: -1, count: groups)
+        var nextRow = [Int](repeating: -1, count: nR)
+        for r in 0..<nR where !anyMissing[nL + r] {
+            let g = Int(ids[nL + r])
+            if tail[g] < 0 { head[g] = r } else { nextRow[tail[g]] = r }
+            tail[g] = r
+        }
+        var li: [Int] = [], ri: [Int] = []
+        li.reserveCapacity(nL); ri.reserveCapacity(nL)
+        for r in 0..<nL {
+            var m = anyMissing[r] ? -1 : head[Int(ids[r])]
+            if m < 0 {
+                if how == .left { li.append(r); ri.append(-1) }
+                continue
+            }
+            while m >= 0 { li.append(r); ri.append(m); m = nextRow[m] }
+        }
+        var names = self.names
+        var cols = columns.map { $0.taking(li) }
+        let keySet = Set(on)
+        for (n, c) in zip(other.names, other.columns) where !keySet.contains(n) {
+            var name = n
+            if names.contains(name) {
+                name = n + "_right"
+                var k = 2
+                while names.contains(name) || other.names.contains(name) { name = "\(n)_right\(k)"; k += 1 }
+            }
+            names.append(name)
+            cols.append(c.taking(ri))
+        }
+        return try Table(names: names, columns: cols, label: label)
+    }
+}
+
+/// Key codes for a join column on each side, comparable across the two tables.
+func dataJoinCodes(_ a: Column, _ b: Column, name: String, leftLabel: String?, rightLabel: String?) throws(EngineError) -> ([DataKeyCode], [DataKeyCode]) {
+    func numeric(_ t: DType) -> Bool { t == .int || t == .float }
+    switch (a.storage, b.storage) {
+    case (.int, .int), (.bool, .bool):
+        return (dataKeyCodes(a), dataKeyCodes(b))
+    case (.string(let ca, let da), .string(let cb, let db)):
+        var ids: [String: Int] = [:]
+        for s in da where ids[s] == nil { ids[s] = ids.count }
+        for s in db where ids[s] == nil { ids[s] = ids.count }
+        func codes(_ c: [Int32], _ d: [String]) -> [DataKeyCode] {
+            let map = d.map { ids[$0] ?? 0 }
+            return c.map { k in
+                k >= 0 && Int(k) < map.count ? DataKeyCode(missing: false, bits: UInt64(map[Int(k)])) : DataKeyCode(missing: true, bits: 0)
+            }
+        }
+        return (codes(ca, da), codes(cb, db))
+    default:
+        if numeric(a.dtype) && numeric(b.dtype) {
+            let fa = try a.doubles(), fb = try b.doubles()
+            return (dataKeyCodes(Column(floats: fa)), dataKeyCodes(Column(floats: fb)))
+        }
+        throw EngineError.typeMismatch("join: key column '\(name)' is \(a.dtype.rawValue) in \(leftLabel ?? "the left table") but \(b.dtype.rawValue) in \(rightLabel ?? "the right table")")
+    }
+}
