@@ -19,6 +19,9 @@ public final class Builtin: @unchecked Sendable {
     /// The group `:help` lists it under.
     public let category: String
     let names: [String]
+    /// How many parameters take positional arguments: those before `...` (the rest
+    /// are named-only, like Python's keyword-only parameters).
+    let positionalCount: Int
     let required: Int
     let variadic: Bool
     let openNamed: Bool
@@ -30,13 +33,15 @@ public final class Builtin: @unchecked Sendable {
         self.name = name; self.params = params; self.summary = summary; self.example = example
         self.category = category; self.body = body
         var names: [String] = [], required = 0, variadic = false, open = false
+        var positional: Int?
         for p in params {
-            if p == "..." { variadic = true; continue }
+            if p == "..." { variadic = true; positional = names.count; continue }
             if p == "**" { open = true; continue }
             if let eq = p.firstIndex(of: "=") { names.append(String(p[..<eq])) }
             else { names.append(p); required += 1 }
         }
         self.names = names; self.required = required; self.variadic = variadic; self.openNamed = open
+        self.positionalCount = positional ?? names.count
     }
 
     /// `name(a, b=1, ...)` as shown in help and completion.
@@ -47,10 +52,10 @@ public final class Builtin: @unchecked Sendable {
         var slots = [Value?](repeating: nil, count: names.count)
         var extra: [Value] = []
         for (i, v) in positional.enumerated() {
-            if i < names.count { slots[i] = v }
+            if i < positionalCount { slots[i] = v }
             else if variadic { extra.append(v) }
             else {
-                throw MLShError.type("\(name) takes at most \(names.count) argument\(names.count == 1 ? "" : "s") (got \(positional.count)); usage: \(signature)")
+                throw MLShError.type("\(name) takes at most \(positionalCount) argument\(positionalCount == 1 ? "" : "s") (got \(positional.count)); usage: \(signature)")
             }
         }
         var open: [(String, Value)] = []

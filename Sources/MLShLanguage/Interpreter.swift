@@ -34,7 +34,8 @@ public final class Function: @unchecked Sendable {
         self.name = closure.name; self.paramNames = closure.params.map(\.name)
         self.closure = closure; self.builtin = nil
     }
-    init(builtin: Builtin) {
+    /// A builtin as a function value.
+    public init(builtin: Builtin) {
         self.name = builtin.name; self.paramNames = builtin.names
         self.closure = nil; self.builtin = builtin
     }

@@ -1,0 +1,181 @@
+import Foundation
+import MLShEngine
+import MLShLanguage
+
+/// Tables, columns and column expressions: loading, verbs, quality checks (§4, §5).
+struct DataLibrary: Library {
+    func register(into interp: Interpreter) {
+        let listFilter = interp.builtins["filter"]
+        for b in sources + verbs + shapes + QualityChecks.builtins { interp.register(b) }
+        // `filter` keeps its list form: filter(list, fn) from the core library.
+        if let listFilter, let tableFilter = interp.builtins["filter"] {
+            interp.register(Builtin("filter", ["x", "condition"], category: "verbs",
+                                    summary: "Rows of a table where a true/false column expression holds (per group after group); items of a list for which a function is true.",
+                                    example: #"iris |> filter($species != "setosa" and $sepal_width >= 3.0)"#) { a, interp throws(MLShError) in
+                let x = try a.value("x"), c = try a.value("condition")
+                switch x {
+                case .object(let o) where o is TableValue || o is GroupedValue:
+                    return try interp.call(.function(Function(builtin: tableFilter)), [x, c])
+                default:
+                    return try interp.call(.function(Function(builtin: listFilter)), [x, c])
+                }
+            })
+        }
+        interp.objectOperator = { op, a, b throws(MLShError) in try ColumnMath.binary(op, a, b) }
+        interp.objectUnary = { op, v throws(MLShError) in try ColumnMath.unary(op, v) }
+        interp.objectFunction = { name, args throws(MLShError) in try ColumnMath.apply(name, args) }
+    }
+
+    static func wrap(_ t: Table) -> Value { .object(TableValue(t)) }
+
+    // MARK: sources
+
+    var sources: [Builtin] { [
+        Builtin("load", ["path", "sep=none", "types=none", "na=none"], category: "data",
+                summary: "Reads a CSV or TSV file (header row; int, float, bool and string types inferred).",
+                example: #"load("data/iris.csv", types={species: "string"}, na=["", "NA"])"#) { a, interp throws(MLShError) in
+            let path = DataArgs.resolve(try a.string("path"), interp)
+            var options = CSVOptions()
+            if let s = a["sep"] {
+                guard case .string(let sep) = s, sep.utf8.count == 1, let byte = sep.utf8.first else {
+                    throw MLShError.value("load: sep must be one character, like \"\\t\"")
+                }
+                options.separator = byte
+            }
+            if let t = a["types"] {
+                guard case .record(let r) = t else { throw MLShError.type("load: types must be a record like {zip: \"string\"}") }
+                for (k, v) in zip(r.keys, r.values) {
+                    guard case .string(let name) = v, let d = DType(rawValue: name) else {
+                        throw MLShError.value("load: type of \(k) must be one of float, int, bool, string; got \(v.inline())")
+                    }
+                    options.types[k] = d
+                }
+            }
+            if let na = a["na"] {
+                guard case .list(let xs) = na else { throw MLShError.type("load: na must be a list of strings") }
+                options.na = try xs.map { x throws(MLShError) in
+                    guard case .string(let s) = x else { throw MLShError.type("load: na must be a list of strings") }
+                    return s
+                }
+            }
+            var t = try engine { () throws(EngineError) in try CSV.read(path: path, options: options) }
+            t.label = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            return DataLibrary.wrap(t)
+        },
+        Builtin("save", ["value", "path"], category: "data",
+                summary: "Writes a table to CSV (TSV for .tsv), atomically.",
+                example: #"save(t, "out/clean.csv")"#) { a, interp throws(MLShError) in
+            let path = try a.string("path")
+            let t = try a.table("value")
+            let sep: UInt8 = path.hasSuffix(".tsv") ? 9 : 44
+            try engine { () throws(EngineError) in try CSV.write(t, to: path, separator: sep) }
+            return .none
+        },
+        Builtin("dataset", ["name"], category: "data",
+                summary: "A bundled dataset: iris, wine, breast_cancer, diabetes, digits.",
+                example: #"dataset("iris")"#) { a, _ throws(MLShError) in
+            let name = try a.string("name")
+            guard let dir = BundledData.directory else {
+                throw MLShError("io error", "the bundled datasets were not found; set MLSH_DATA to the folder holding iris.csv")
+            }
+            return DataLibrary.wrap(try engine { () throws(EngineError) in try bundledDataset(name, dataDirectory: dir) })
+        },
+        Builtin("synth", ["kind", "rows=1000", "features=10", "classes=2", "centers=8", "noise=0.1", "informative=none", "seed=0"],
+                category: "data",
+                summary: "A synthetic table: \"regression\", \"classification\" or \"blobs\", reproducible from its seed.",
+                example: #"synth("classification", rows=100_000, features=20, classes=2, seed=0)"#) { a, _ throws(MLShError) in
+            let kind = try a.string("kind")
+            let rows = try a.int("rows", 1000), features = try a.int("features", 10)
+            let classes = try a.int("classes", 2), centers = try a.int("centers", 8)
+            let noise = try a.double("noise", 0.1)
+            let informative: Int? = a["informative"] == nil ? nil : try a.int("informative")
+            let seed = try a.seed()
+            return DataLibrary.wrap(try engine { () throws(EngineError) in
+                try synth(kind, rows: rows, features: features, classes: classes, centers: centers,
+                          noise: noise, informative: informative, seed: seed)
+            })
+        },
+        Builtin("column", ["values"], category: "data",
+                summary: "A column from a list (type inferred: int, float, bool or string).",
+                example: "column([1.5, 2.0, nan])") { a, _ throws(MLShError) in
+            let v = try a.value("values")
+            switch v {
+            case .list(let xs): return .object(ColumnValue(try DataArgs.columnFromList(xs, "column"), name: "column"))
+            case .object(let c as ColumnValue): return .object(c)
+            default:
+                let xs = try CoreLibraryItems.items(v, "column")
+                return .object(ColumnValue(try DataArgs.columnFromList(xs, "column"), name: "column"))
+            }
+        },
+        Builtin("table", ["columns"], category: "data",
+                summary: "A table from a record of equal-length lists or columns.",
+                example: #"table({a: [1, 2], b: ["x", "y"]})"#) { a, _ throws(MLShError) in
+            guard case .record(let r) = try a.value("columns") else {
+                throw MLShError.type("table needs a record of lists, like table({a: [1, 2]})")
+            }
+            var cols: [Column] = []
+            for (k, v) in zip(r.keys, r.values) {
+                switch v {
+                case .list(let xs): cols.append(try DataArgs.columnFromList(xs, "table: column \(k)"))
+                case .object(let c as ColumnValue): cols.append(c.column)
+                default: throw MLShError.type("table: column \(k) must be a list or a column, got \(v.typeName)")
+                }
+            }
+            return DataLibrary.wrap(try engine { () throws(EngineError) in try Table(names: r.keys, columns: cols) })
+        },
+        Builtin("col", ["name"], category: "expressions",
+                summary: "The column reference $name, from a name computed at run time.",
+                example: #"filter(t, col("petal length") > 2)"#) { a, _ throws(MLShError) in
+            .expr(.column(try a.string("name")))
+        },
+    ] }
+
+    // MARK: shapes
+
+    var shapes: [Builtin] { [
+        Builtin("shape", ["t"], category: "tables", summary: "[rows, columns] of a table.",
+                example: #"shape(dataset("iris"))  # [150, 5]"#) { a, _ throws(MLShError) in
+            let t = try a.table("t")
+            return .list([.int(Int64(t.rowCount)), .int(Int64(t.names.count))])
+        },
+        Builtin("columns", ["t"], category: "tables", summary: "The column names of a table, in order.",
+                example: #"columns(dataset("iris"))"#) { a, _ throws(MLShError) in
+            .list(try a.table("t").names.map { .string($0) })
+        },
+        Builtin("schema", ["t"], category: "tables", summary: "A table of column names, types and missing counts.",
+                example: #"schema(dataset("iris"))"#) { a, _ throws(MLShError) in
+            DataLibrary.wrap(try a.table("t").schema())
+        },
+        Builtin("describe", ["t"], category: "tables",
+                summary: "Count, missing, mean, std, min, quartiles and max per numeric column; top values per string column.",
+                example: #"dataset("iris") |> describe"#) { a, _ throws(MLShError) in
+            DataLibrary.wrap(try a.table("t").describe())
+        },
+        Builtin("fingerprint", ["t"], category: "tables",
+                summary: "\"sha256:...\" of a table's schema and values (order-sensitive).",
+                example: #"fingerprint(dataset("iris"))"#) { a, _ throws(MLShError) in
+            .string(try a.table("t").fingerprint())
+        },
+        Builtin("explain_kernel", ["t", "e"], category: "expressions",
+                summary: "Prints the kernel program a column expression compiles to over a table.",
+                example: #"explain_kernel(iris, ($petal_length - mean($petal_length)) / std($petal_length))"#) { a, interp throws(MLShError) in
+            let t = try a.table("t")
+            let e = try ExprLowering.expression(try a.value("e"), "explain_kernel")
+            let text = try engine { () throws(EngineError) in try KernelProgram.compile(e, for: t).disassembly() }
+            interp.output(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+            return .none
+        },
+    ] }
+}
+
+/// Access to the core library's item listing (lists, ranges, iterable objects).
+enum CoreLibraryItems {
+    static func items(_ v: Value, _ fn: String) throws(MLShError) -> [Value] {
+        switch v {
+        case .list(let l): return l
+        case .object(let o): if let xs = o.iterate() { return xs }
+        default: break
+        }
+        throw MLShError.type("\(fn) needs a list, got \(v.typeName)")
+    }
+}

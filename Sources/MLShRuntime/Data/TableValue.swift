@@ -1,0 +1,123 @@
+import MLShEngine
+import MLShLanguage
+
+/// A table as a language value: columns are members (`t.price`, `t["odd name"]`).
+final class TableValue: DomainObject {
+    let table: Table
+
+    init(_ table: Table) { self.table = table }
+
+    var typeName: String { "table" }
+    func render() -> String { TableFormatter().render(table, name: table.label) }
+    var summary: String { "<table \(table.rowCount)×\(table.names.count)>" }
+    var memberNames: [String] { table.names }
+    var length: Int? { table.rowCount }
+
+    func member(_ name: String) throws(MLShError) -> Value? {
+        guard let i = table.index(of: name) else { return nil }
+        return .object(ColumnValue(table.columns[i], name: name))
+    }
+
+    func element(_ key: Value) throws(MLShError) -> Value? {
+        guard case .string(let name) = key else {
+            throw MLShError.type("a table is indexed by a column name, got \(key.typeName)")
+        }
+        let c = try engine { () throws(EngineError) in try table.column(name) }
+        return .object(ColumnValue(c, name: name))
+    }
+
+    func isEqual(to other: any DomainObject) -> Bool {
+        guard let o = other as? TableValue else { return false }
+        return table.names == o.table.names && table.fingerprint() == o.table.fingerprint()
+    }
+}
+
+/// One named column as a language value: `c[i]`, `len(c)`, `for v in c`, arithmetic.
+final class ColumnValue: DomainObject {
+    let column: Column
+    let name: String
+
+    init(_ column: Column, name: String) { self.column = column; self.name = name }
+
+    var typeName: String { "column" }
+    func render() -> String { TableFormatter().render(column, name: name) }
+    var summary: String { "<column \(name): \(column.dtype.rawValue)[\(column.count)]>" }
+    var length: Int? { column.count }
+    var memberNames: [String] { ["name", "dtype"] }
+
+    func member(_ m: String) throws(MLShError) -> Value? {
+        switch m {
+        case "name": return .string(name)
+        case "dtype": return .string(column.dtype.rawValue)
+        default: return nil
+        }
+    }
+
+    func element(_ key: Value) throws(MLShError) -> Value? {
+        guard case .int(let i) = key else {
+            throw MLShError.type("a column is indexed by an int, got \(key.typeName)")
+        }
+        let n = Int64(column.count)
+        let j = i < 0 ? i + n : i
+        guard j >= 0, j < n else { throw MLShError.value("index \(i) out of range for a column of \(n) values") }
+        return column.value(at: Int(j)).language
+    }
+
+    func iterate() -> [Value]? { (0..<column.count).map { column.value(at: $0).language } }
+
+    func isEqual(to other: any DomainObject) -> Bool {
+        guard let o = other as? ColumnValue, o.column.count == column.count, o.column.dtype == column.dtype else { return false }
+        for i in 0..<column.count where column.value(at: i) != o.column.value(at: i) {
+            if case .float(let a) = column.value(at: i), case .float(let b) = o.column.value(at: i), a.isNaN, b.isNaN { continue }
+            return false
+        }
+        return true
+    }
+}
+
+/// A table with a grouping, made by `group` and consumed by `agg` and `derive`.
+final class GroupedValue: DomainObject {
+    let table: Table
+    let keyNames: [String]
+    let grouping: Grouping
+    let keys: Table
+
+    init(_ table: Table, keyNames: [String], grouping: Grouping, keys: Table) {
+        self.table = table; self.keyNames = keyNames; self.grouping = grouping; self.keys = keys
+    }
+
+    var typeName: String { "grouped table" }
+    var summary: String { "<\(table.label ?? "table") grouped by \(keyNames.joined(separator: ", ")): \(grouping.count) groups>" }
+    func render() -> String {
+        summary + "\n" + TableFormatter().render(keys, name: nil)
+    }
+    var memberNames: [String] { table.names }
+    var length: Int? { grouping.count }
+}
+
+extension Scalar {
+    /// The scalar as a language value (a missing int, bool or string is `none`).
+    var language: Value {
+        switch self {
+        case .float(let d): return .float(d)
+        case .int(let i): return .int(i)
+        case .bool(let b): return .bool(b)
+        case .string(let s): return .string(s)
+        case .missing: return .none
+        }
+    }
+}
+
+extension Value {
+    /// The value as an engine scalar, or nil when it is not a scalar.
+    var scalar: Scalar? {
+        switch self {
+        case .float(let d): return .float(d)
+        case .int(let i): return .int(i)
+        case .bool(let b): return .bool(b)
+        case .string(let s): return .string(s)
+        case .none: return .missing
+        default: return nil
+        }
+    }
+}
