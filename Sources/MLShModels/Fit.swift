@@ -1,0 +1,159 @@
+import MLShEngine
+
+/// The target of a supervised fit, encoded for the estimators.
+struct EncodedTarget {
+    var task: ModelTask
+    var values: [Double] = []
+    var classIds: [Int32] = []
+    var classes: [String] = []
+}
+
+/// Fits a pipeline on a table. `features` nil means every column except the target; `target`
+/// may be nil only for kmeans. For two classes `positive` names the positive class.
+public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
+                positive: String? = nil) throws(ModelError) -> FittedModel {
+    guard let model = spec.model else { throw .noModel }
+    guard table.rowCount > 0 else { throw .emptyTable }
+    let isClustering: Bool
+    if case .kmeans = model { isClustering = true } else { isClustering = false }
+    if !isClustering && target == nil {
+        throw .invalid("\(model.kind)() needs a target column: fit(model, table, target=$column)")
+    }
+    var featureNames: [String]
+    if let features {
+        featureNames = features
+        if let target, features.contains(target) {
+            throw .invalid("the target \(target) is also listed among the features")
+        }
+    } else {
+        featureNames = table.names.filter { $0 != target }
+    }
+    guard !featureNames.isEmpty else { throw .invalid("there are no feature columns to fit on") }
+    var featureCols: [Column] = []
+    for f in featureNames { featureCols.append(try engineCall { () throws(EngineError) -> Column in try table.column(f) }) }
+
+    // Target.
+    var enc = EncodedTarget(task: .clustering)
+    if !isClustering, let target {
+        let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
+        enc = try encodeTarget(col, name: target, model: model, positive: positive)
+    }
+
+    // Transforms.
+    var frame = Frame(names: featureNames, columns: featureCols, rowCount: table.rowCount)
+    let tv: TargetValues = enc.task == .regression ? .numbers(enc.values)
+        : enc.task == .classification ? .classes(enc.classIds, count: enc.classes.count) : .none
+    var fitted: [FittedTransform] = []
+    for step in spec.steps {
+        let ft = try step.fitTransform(frame, target: tv)
+        frame = try ft.apply(frame)
+        fitted.append(ft)
+    }
+    let x = try designMatrix(frame, inputs: frame.names)
+
+    // Estimator.
+    let n = x.rows
+    let estimator: EstimatorState
+    switch model {
+    case .linear: estimator = .linear(fitLeastSquares(x, enc.values, alpha: 0))
+    case .ridge(let s): estimator = .linear(fitLeastSquares(x, enc.values, alpha: s.alpha))
+    case .lasso(let s): estimator = .linear(fitLasso(x, enc.values, spec: s))
+    case .logistic(let s): estimator = .linear(fitLogistic(x, enc.classIds, classes: enc.classes.count, spec: s))
+    case .naiveBayes(let s): estimator = .naiveBayes(fitNaiveBayes(x, enc.classIds, classes: enc.classes.count, spec: s))
+    case .knn(let s):
+        guard s.k <= n else { throw .kTooLarge(kind: "knn", k: s.k, rows: n) }
+        let y = enc.task == .classification ? enc.classIds.map { Double($0) } : enc.values
+        estimator = .knn(KNNState(k: s.k, rows: n, features: x.cols, x: x.data, y: y,
+                                  classes: enc.task == .classification ? enc.classes.count : 0))
+    case .kmeans(let s):
+        guard s.k <= n else { throw .kTooLarge(kind: "kmeans", k: s.k, rows: n) }
+        estimator = .kmeans(fitKMeans(x, spec: s))
+    case .tree(let s):
+        estimator = .trees(fitTree(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
+    case .forest(let s):
+        estimator = .trees(fitForest(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
+    case .boost(let s):
+        estimator = .trees(fitBoost(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
+    }
+
+    var state = FittedState(formatVersion: 1, spec: spec, task: enc.task, target: isClustering ? nil : target,
+                            featureNames: featureNames, featureTypes: featureCols.map { $0.dtype.rawValue },
+                            classes: enc.classes, transforms: fitted, inputs: frame.names, estimator: estimator,
+                            trainingMetricNames: [], trainingMetricValues: [])
+    // Training metrics, from the design matrix already built.
+    let m = FittedModel(state: state)
+    let out = m.estimate(x)
+    let metrics: Metrics
+    switch enc.task {
+    case .regression: metrics = regressionMetrics(actual: enc.values, predicted: out.column(0))
+    case .classification:
+        metrics = classificationMetrics(actual: enc.classIds.map { Int($0) }, proba: out, classes: enc.classes)
+    case .clustering:
+        if case .kmeans(let km) = estimator { metrics = Metrics(task: .clustering, values: [("inertia", km.inertia)], confusion: nil) }
+        else { metrics = Metrics(task: .clustering, values: [], confusion: nil) }
+    }
+    state.trainingMetricNames = metrics.values.map(\.0)
+    state.trainingMetricValues = metrics.values.map(\.1)
+    return FittedModel(state: state)
+}
+
+/// Decides the task from the target's type and the model, and encodes it.
+func encodeTarget(_ col: Column, name: String, model: ModelSpec, positive: String?) throws(ModelError) -> EncodedTarget {
+    let missing = col.missingCount
+    if missing > 0 {
+        throw .invalid("target column \(name) has \(missing) missing value\(missing == 1 ? "" : "s"); drop those rows before fitting")
+    }
+    let classify: Bool
+    switch col.dtype {
+    case .string, .bool:
+        if model.onlyRegresses {
+            throw .invalid("\(model.kind)() predicts numbers, but target \(name) is \(col.dtype.rawValue); use a classifier such as logistic()")
+        }
+        classify = true
+    case .int, .float:
+        classify = model.onlyClassifies
+    }
+    guard classify else { return EncodedTarget(task: .regression, values: col.doubles) }
+    var classes = sortedLabels(col)
+    guard classes.count >= 2 else { throw .oneClass(target: name, label: classes.first ?? "") }
+    if let positive {
+        guard let i = classes.firstIndex(of: positive) else {
+            throw .invalid("positive class \"\(positive)\" is not a class of \(name); classes: " + classes.joined(separator: ", "))
+        }
+        guard classes.count == 2 else {
+            throw .invalid("positive= applies to two classes; \(name) has \(classes.count)")
+        }
+        classes = [classes[1 - i], classes[i]]
+    }
+    var lookup: [String: Int32] = [:]
+    for (i, c) in classes.enumerated() { lookup[c] = Int32(i) }
+    let ids = col.labels.map { l in l.flatMap { lookup[$0] } ?? 0 }
+    return EncodedTarget(task: .classification, classIds: ids, classes: classes)
+}
+
+/// The numeric matrix the estimator reads, columns `inputs` of the frame; strings and missing values are errors.
+func designMatrix(_ frame: Frame, inputs: [String]) throws(ModelError) -> Dense {
+    let n = frame.rowCount, p = inputs.count
+    var cols: [[Double]] = []
+    for name in inputs {
+        guard let i = frame.index(name) else { throw .missingColumn(name, suggestion: closestName(to: name, in: frame.names)) }
+        let c = frame.columns[i]
+        guard c.dtype != .string else { throw .stringFeature(column: name) }
+        let missing = c.missingCount
+        guard missing == 0 else { throw .missingValues(column: name, count: missing) }
+        let v = c.doubles
+        if let bad = v.firstIndex(where: { !$0.isFinite }) {
+            throw .invalid("column \(name) has a non-finite value (\(v[bad])) at row \(bad + 1)")
+        }
+        cols.append(v)
+    }
+    var x = Dense(rows: n, cols: p)
+    x.data.withUnsafeMutableBufferPointer { xp in
+        for j in 0..<p {
+            cols[j].withUnsafeBufferPointer { cp in
+                for i in 0..<n { xp[i * p + j] = cp[i] }
+            }
+        }
+    }
+    return x
+}

@@ -1,0 +1,312 @@
+import Foundation
+
+/// A fitted decision tree, as flat node arrays. Node 0 is the root; a leaf has feature -1.
+/// A row goes left when `x[feature] <= threshold`.
+public struct TreeModel: Codable, Sendable, Equatable {
+    public var feature: [Int32]
+    public var threshold: [Double]
+    public var left: [Int32]
+    public var right: [Int32]
+    /// `outputs` values per node: class probabilities, a mean, or a boosting leaf value.
+    public var value: [Double]
+    public var outputs: Int
+
+    /// The leaf reached by row `r` of `x`.
+    @inline(__always)
+    func leaf(_ x: UnsafePointer<Double>) -> Int {
+        var node = 0
+        while feature[node] >= 0 {
+            node = Int(x[Int(feature[node])] <= threshold[node] ? left[node] : right[node])
+        }
+        return node
+    }
+}
+
+/// Features quantised to at most 256 bins each, column-major, with the raw thresholds
+/// between bins (`x <= edges[j][b]` ⇔ bin ≤ b).
+struct Binned: Sendable {
+    var n: Int
+    var p: Int
+    var codes: [UInt8]
+    var edges: [[Double]]
+
+    init(_ x: Dense, maxBins: Int = 256) {
+        let (c, e) = Binned.quantise(x, maxBins: maxBins)
+        n = x.rows; p = x.cols; codes = c; edges = e
+    }
+
+    static func quantise(_ x: Dense, maxBins: Int) -> ([UInt8], [[Double]]) {
+        let p = x.cols, n = x.rows
+        var edges = [[Double]](repeating: [], count: p)
+        var codes = [UInt8](repeating: 0, count: n * p)
+        let xd = x.data, nn = n, pp = p
+        let edgeBox = Unchecked(UnsafeMutablePointer<[Double]>.allocate(capacity: max(p, 1)))
+        edgeBox.value.initialize(repeating: [], count: max(p, 1))
+        codes.withUnsafeMutableBufferPointer { cb in
+            let codeBox = Unchecked(cb.baseAddress)
+            parallelFor(p) { j in
+                var col = [Double](repeating: 0, count: nn)
+                for i in 0..<nn { col[i] = xd[i * pp + j] }
+                var sorted = col
+                sorted.sort()
+                var distinct: [Double] = []
+                distinct.reserveCapacity(min(nn, 1024))
+                var overflow = false
+                for v in sorted where distinct.last != v {
+                    distinct.append(v)
+                    if distinct.count > maxBins { overflow = true; break }
+                }
+                var e: [Double] = []
+                if !overflow {
+                    for b in 0..<max(distinct.count - 1, 0) { e.append((distinct[b] + distinct[b + 1]) / 2) }
+                } else {
+                    for b in 1..<maxBins {
+                        let q = quantileSorted(sorted, Double(b) / Double(maxBins))
+                        if e.last.map({ q > $0 }) ?? true { e.append(q) }
+                    }
+                    if let last = sorted.last, let le = e.last, le >= last { e.removeLast() }
+                }
+                guard let base = codeBox.value else { return }
+                for i in 0..<nn {
+                    // lower bound: number of edges < x
+                    var lo = 0, hi = e.count
+                    let v = col[i]
+                    while lo < hi { let mid = (lo + hi) >> 1; if e[mid] < v { lo = mid + 1 } else { hi = mid } }
+                    base[j * nn + i] = UInt8(lo)
+                }
+                edgeBox.value[j] = e
+            }
+        }
+        for j in 0..<p { edges[j] = edgeBox.value[j] }
+        edgeBox.value.deinitialize(count: max(p, 1))
+        edgeBox.value.deallocate()
+        return (codes, edges)
+    }
+}
+
+/// How a tree scores splits. Per-sample statistics have `width` entries; the last is the weight.
+enum TreeMode: Sendable {
+    /// Class counts then weight; Gini impurity.
+    case gini(classes: Int)
+    /// w·y then weight; squared error.
+    case mse
+    /// gradient, hessian, weight; Newton gain with L2 `lambda`.
+    case newton(lambda: Double)
+
+    var width: Int {
+        switch self {
+        case .gini(let k): return k + 1
+        case .mse: return 2
+        case .newton: return 3
+        }
+    }
+    var outputs: Int {
+        if case .gini(let k) = self { return k }
+        return 1
+    }
+
+    /// The quantity whose increase a split maximises (minus the node's weighted impurity).
+    @inline(__always)
+    func score(_ s: UnsafePointer<Double>) -> Double {
+        switch self {
+        case .gini(let k):
+            let w = s[k]
+            guard w > 0 else { return 0 }
+            var q = 0.0
+            for c in 0..<k { q += s[c] * s[c] }
+            return q / w
+        case .mse:
+            return s[1] > 0 ? s[0] * s[0] / s[1] : 0
+        case .newton(let lambda):
+            return s[0] * s[0] / (s[1] + lambda)
+        }
+    }
+}
+
+struct TreeParams: Sendable {
+    var maxDepth: Int
+    var minLeaf: Double
+    /// Features tried per split (p: all).
+    var mtry: Int
+    var mode: TreeMode
+    var parallel: Bool
+}
+
+/// Grows one tree depth-first on binned features.
+struct TreeBuilder {
+    let binned: Binned
+    let params: TreeParams
+    let stats: [Double]
+    var rng: ModelRandom
+    var idx: [Int32]
+    var feature: [Int32] = [], threshold: [Double] = [], left: [Int32] = [], right: [Int32] = [], value: [Double] = []
+    var importance: [Double]
+    /// When requested, the leaf each training sample ends in.
+    var leafOf: [Int32]?
+    var hist: [Double]
+    var featureOrder: [Int]
+
+    init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool) {
+        self.binned = binned; self.params = params; self.stats = stats
+        self.rng = ModelRandom(seed: seed, stream: stream)
+        self.idx = samples
+        self.importance = [Double](repeating: 0, count: binned.p)
+        self.leafOf = trackLeaves ? [Int32](repeating: -1, count: binned.n) : nil
+        self.hist = [Double](repeating: 0, count: binned.p * 256 * params.mode.width)
+        self.featureOrder = Array(0..<binned.p)
+    }
+
+    mutating func build() -> (TreeModel, [Double]) {
+        _ = grow(0, idx.count, depth: 0)
+        return (TreeModel(feature: feature, threshold: threshold, left: left, right: right, value: value,
+                          outputs: params.mode.outputs), importance)
+    }
+
+    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int) -> Int32 {
+        let mode = params.mode, S = mode.width, n = binned.n
+        var total = [Double](repeating: 0, count: S)
+        stats.withUnsafeBufferPointer { st in
+            idx.withUnsafeBufferPointer { ix in
+                for t in lo..<hi { let b = Int(ix[t]) * S; for s in 0..<S { total[s] += st[b + s] } }
+            }
+        }
+        let node = Int32(feature.count)
+        feature.append(-1); threshold.append(0); left.append(-1); right.append(-1)
+        switch mode {
+        case .gini(let k):
+            let w = total[k]
+            for c in 0..<k { value.append(w > 0 ? total[c] / w : 0) }
+        case .mse: value.append(total[1] > 0 ? total[0] / total[1] : 0)
+        case .newton(let lambda): value.append(-total[0] / (total[1] + lambda))
+        }
+        let weight = total[S - 1]
+        var pure = false
+        if case .gini(let k) = mode { pure = (0..<k).contains { total[$0] == weight } }
+        if depth >= params.maxDepth || weight < 2 * params.minLeaf || pure || hi - lo < 2 {
+            markLeaf(node, lo, hi)
+            return node
+        }
+        guard let split = bestSplit(lo, hi, total: total) else { markLeaf(node, lo, hi); return node }
+        // Partition idx[lo..<hi]: bin <= split.bin first.
+        let f = split.feature, bin = UInt8(split.bin)
+        var mid = lo
+        binned.codes.withUnsafeBufferPointer { codes in
+            idx.withUnsafeMutableBufferPointer { ix in
+                let col = codes.baseAddress! + f * n
+                var i = lo, j = hi - 1
+                while i <= j {
+                    if col[Int(ix[i])] <= bin { i += 1 } else { ix.swapAt(i, j); j -= 1 }
+                }
+                mid = i
+            }
+        }
+        if mid == lo || mid == hi { markLeaf(node, lo, hi); return node }
+        importance[f] += split.gain
+        feature[Int(node)] = Int32(f)
+        threshold[Int(node)] = binned.edges[f][split.bin]
+        let l = grow(lo, mid, depth: depth + 1)
+        let r = grow(mid, hi, depth: depth + 1)
+        left[Int(node)] = l; right[Int(node)] = r
+        return node
+    }
+
+    private mutating func markLeaf(_ node: Int32, _ lo: Int, _ hi: Int) {
+        guard leafOf != nil else { return }
+        for t in lo..<hi { leafOf?[Int(idx[t])] = node }
+    }
+
+    private mutating func bestSplit(_ lo: Int, _ hi: Int, total: [Double]) -> (feature: Int, bin: Int, gain: Double)? {
+        let p = binned.p, S = params.mode.width, n = binned.n, mode = params.mode
+        if params.mtry < p {
+            for t in 0..<params.mtry { let j = t + rng.below(p - t); featureOrder.swapAt(t, j) }
+        }
+        let feats: [Int] = params.mtry < p ? Array(featureOrder[0..<params.mtry]) : Array(0..<p)
+        let count = hi - lo
+        let hsize = 256 * S
+        let parentScore = total.withUnsafeBufferPointer { mode.score($0.baseAddress!) }
+        let minLeaf = params.minLeaf
+        var results = [(gain: Double, bin: Int)](repeating: (-1, -1), count: feats.count)
+        let codesBox = Unchecked(binned.codes), statsBox = Unchecked(stats), idxBox = Unchecked(idx)
+        let edgesCount = feats.map { binned.edges[$0].count + 1 }
+        hist.withUnsafeMutableBufferPointer { hb in
+            let histBox = Unchecked(hb.baseAddress!)
+            results.withUnsafeMutableBufferPointer { rb in
+                let resBox = Unchecked(rb.baseAddress!)
+                let work: @Sendable (Int) -> Void = { t in
+                    let f = feats[t]
+                    let h = histBox.value + t * hsize
+                    let nb = edgesCount[t]
+                    for i in 0..<(nb * S) { h[i] = 0 }
+                    codesBox.value.withUnsafeBufferPointer { codes in
+                        statsBox.value.withUnsafeBufferPointer { st in
+                            idxBox.value.withUnsafeBufferPointer { ix in
+                                let col = codes.baseAddress! + f * n
+                                let sp = st.baseAddress!
+                                if S == 2 {
+                                    for q in lo..<hi {
+                                        let i = Int(ix[q]); let b = Int(col[i]) * 2
+                                        h[b] += sp[i * 2]; h[b + 1] += sp[i * 2 + 1]
+                                    }
+                                } else if S == 3 {
+                                    for q in lo..<hi {
+                                        let i = Int(ix[q]); let b = Int(col[i]) * 3
+                                        h[b] += sp[i * 3]; h[b + 1] += sp[i * 3 + 1]; h[b + 2] += sp[i * 3 + 2]
+                                    }
+                                } else {
+                                    for q in lo..<hi {
+                                        let i = Int(ix[q]); let b = Int(col[i]) * S, o = i * S
+                                        for s in 0..<S { h[b + s] += sp[o + s] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    // Scan left to right.
+                    var leftS = [Double](repeating: 0, count: S), rightS = [Double](repeating: 0, count: S)
+                    var best = -1.0, bestBin = -1
+                    leftS.withUnsafeMutableBufferPointer { lp in
+                        rightS.withUnsafeMutableBufferPointer { rp in
+                            for b in 0..<(nb - 1) {
+                                for s in 0..<S { lp[s] += h[b * S + s] }
+                                let wl = lp[S - 1], wr = total[S - 1] - wl
+                                if wl < minLeaf { continue }
+                                if wr < minLeaf { break }
+                                for s in 0..<S { rp[s] = total[s] - lp[s] }
+                                if case .newton = mode, lp[1] < 1e-3 || rp[1] < 1e-3 { continue }
+                                let g = mode.score(lp.baseAddress!) + mode.score(rp.baseAddress!) - parentScore
+                                if g > best { best = g; bestBin = b }
+                            }
+                        }
+                    }
+                    resBox.value[t] = (best, bestBin)
+                }
+                if params.parallel && count * feats.count >= 100_000 && workerCount > 1 {
+                    let parts = chunks(feats.count, workerCount)
+                    parallelFor(parts.count) { part in for t in parts[part] { work(t) } }
+                } else {
+                    for t in 0..<feats.count { work(t) }
+                }
+            }
+        }
+        var bestT = -1
+        var bestGain = 1e-12 * max(abs(parentScore), 1e-300)
+        for t in 0..<feats.count where results[t].bin >= 0 && results[t].gain > bestGain {
+            bestGain = results[t].gain; bestT = t
+        }
+        guard bestT >= 0 else { return nil }
+        return (feats[bestT], results[bestT].bin, bestGain)
+    }
+}
+
+extension TreeModel {
+    /// Values for every row of `x`, n × outputs (added into `out` scaled by `scale`).
+    func accumulate(_ x: Dense, into out: inout [Double], scale: Double = 1) {
+        let p = x.cols, k = outputs
+        x.data.withUnsafeBufferPointer { xp in
+            for i in 0..<x.rows {
+                let leaf = self.leaf(xp.baseAddress! + i * p)
+                for c in 0..<k { out[i * k + c] += scale * value[leaf * k + c] }
+            }
+        }
+    }
+}
