@@ -35,6 +35,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "ModelBench", dependencies: ["MLShModels", "MLShEngine"],
+                          path: "Benchmarks/ModelBench", swiftSettings: numericFlags),
+
         .target(name: "TestSupport", dependencies: ["MLShLanguage", "MLShRuntime"],
                 path: "Tests/TestSupport"),
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "TestSupport"]),

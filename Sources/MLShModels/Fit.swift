@@ -125,10 +125,7 @@ func encodeTarget(_ col: Column, name: String, model: ModelSpec, positive: Strin
         }
         classes = [classes[1 - i], classes[i]]
     }
-    var lookup: [String: Int32] = [:]
-    for (i, c) in classes.enumerated() { lookup[c] = Int32(i) }
-    let ids = col.labels.map { l in l.flatMap { lookup[$0] } ?? 0 }
-    return EncodedTarget(task: .classification, classIds: ids, classes: classes)
+    return EncodedTarget(task: .classification, classIds: classIndices(col, classes: classes).map { max($0, 0) }, classes: classes)
 }
 
 /// The numeric matrix the estimator reads, columns `inputs` of the frame; strings and missing values are errors.
@@ -139,21 +136,62 @@ func designMatrix(_ frame: Frame, inputs: [String]) throws(ModelError) -> Dense 
         guard let i = frame.index(name) else { throw .missingColumn(name, suggestion: closestName(to: name, in: frame.names)) }
         let c = frame.columns[i]
         guard c.dtype != .string else { throw .stringFeature(column: name) }
-        let missing = c.missingCount
-        guard missing == 0 else { throw .missingValues(column: name, count: missing) }
         let v = c.doubles
-        if let bad = v.firstIndex(where: { !$0.isFinite }) {
-            throw .invalid("column \(name) has a non-finite value (\(v[bad])) at row \(bad + 1)")
+        // One pass: NaN is a missing value, ±inf an error.
+        var bad = 0
+        v.withUnsafeBufferPointer { vp in
+            for x in vp where !x.isFinite { bad += 1 }
+        }
+        if bad > 0 {
+            let missing = v.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }
+            if missing > 0 { throw .missingValues(column: name, count: missing) }
+            if let at = v.firstIndex(where: { !$0.isFinite }) {
+                throw .invalid("column \(name) has a non-finite value (\(v[at])) at row \(at + 1)")
+            }
         }
         cols.append(v)
     }
-    var x = Dense(rows: n, cols: p)
-    x.data.withUnsafeMutableBufferPointer { xp in
-        for j in 0..<p {
-            cols[j].withUnsafeBufferPointer { cp in
-                for i in 0..<n { xp[i * p + j] = cp[i] }
+    let data = [Double](unsafeUninitializedCapacity: n * p) { buf, count in
+        guard let xp = buf.baseAddress else { count = 0; return }
+        let block = 512
+        var r0 = 0
+        while r0 < n {
+            let r1 = min(n, r0 + block)
+            for j in 0..<p {
+                cols[j].withUnsafeBufferPointer { cp in
+                    for i in r0..<r1 { (xp + i * p + j).initialize(to: cp[i]) }
+                }
+            }
+            r0 = r1
+        }
+        count = n * p
+    }
+    return Dense(rows: n, cols: p, data: data)
+}
+
+/// The index in `classes` of each value's label, -1 when missing or not a class. Avoids
+/// formatting a label per row: strings map through their dictionary, numbers through their values.
+func classIndices(_ col: Column, classes: [String]) -> [Int32] {
+    var lookup: [String: Int32] = [:]
+    for (i, c) in classes.enumerated() { lookup[c] = Int32(i) }
+    switch col.storage {
+    case .string(let codes, let dict):
+        let map = dict.map { lookup[$0] ?? -1 }
+        return codes.map { $0 >= 0 && Int($0) < map.count ? map[Int($0)] : -1 }
+    case .int(let v, let m):
+        var byValue: [Int64: Int32] = [:]
+        for (i, c) in classes.enumerated() { if let x = Int64(c) { byValue[x] = Int32(i) } }
+        if byValue.count <= 16, let lo = byValue.keys.min(), let hi = byValue.keys.max(), hi - lo < 1 << 16 {
+            var dense = [Int32](repeating: -1, count: Int(hi - lo) + 1)
+            for (k, i) in byValue { dense[Int(k - lo)] = i }
+            return v.indices.map { r in
+                if let m, !m[r] { return -1 }
+                let x = v[r]
+                return x >= lo && x <= hi ? dense[Int(x - lo)] : -1
             }
         }
+        return v.indices.map { r in (m.map { $0[r] } ?? true) ? (byValue[v[r]] ?? -1) : -1 }
+    default:
+        return col.labels.map { l in l.flatMap { lookup[$0] } ?? -1 }
     }
-    return x
 }

@@ -140,9 +140,7 @@ public final class FittedModel: Sendable {
             return regressionMetrics(actual: y.doubles, predicted: out.column(0))
         case .classification:
             let y = try targetColumn(t)
-            var lookup: [String: Int] = [:]
-            for (i, c) in state.classes.enumerated() { lookup[c] = i }
-            let actual = y.labels.map { l in l.flatMap { lookup[$0] } ?? -1 }
+            let actual = classIndices(y, classes: state.classes).map { Int($0) }
             return classificationMetrics(actual: actual, proba: out, classes: state.classes)
         }
     }

@@ -18,7 +18,10 @@ func fitLogistic(_ x: Dense, _ y: [Int32], classes: Int, spec: LogisticSpec) -> 
         theta.withUnsafeBufferPointer { tp in
             x.data.withUnsafeBufferPointer { xp in
                 z.withUnsafeMutableBufferPointer { zp in
-                    if p > 0 {
+                    if p > 0 && outs == 1 {
+                        cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(n), blasint(p), 1, xp.baseAddress!, blasint(p),
+                                    tp.baseAddress!, 1, 0, zp.baseAddress!, 1)
+                    } else if p > 0 {
                         gemm(xp.baseAddress!, false, tp.baseAddress!, true, zp.baseAddress!,
                              m: n, n: outs, k: p, lda: p, ldb: p, ldc: outs)
                     } else {
@@ -27,14 +30,25 @@ func fitLogistic(_ x: Dense, _ y: [Int32], classes: Int, spec: LogisticSpec) -> 
                     let b = tp.baseAddress! + outs * p
                     if outs == 1 {
                         let b0 = b[0]
-                        for i in 0..<n {
-                            let v = zp[i] + b0
-                            let yi = y[i] == 1 ? 1.0 : 0.0
-                            // log(1 + e^v) - y v, stably.
-                            loss += (v > 0 ? v + log1p(exp(-v)) : log1p(exp(v))) - yi * v
-                            let s = v >= 0 ? 1 / (1 + exp(-v)) : exp(v) / (1 + exp(v))
-                            zp[i] = (s - yi) * invN
+                        let zBox = Unchecked(zp.baseAddress!)
+                        let parts = chunks(n, n >= 50_000 ? workerCount : 1)
+                        let partial = filledArray(count: parts.count, zero: 0.0) { lossBox in
+                            parallelFor(parts.count) { part in
+                                var l = 0.0
+                                let zq = zBox.value
+                                for i in parts[part] {
+                                    let v = zq[i] + b0
+                                    let yi = y[i] == 1 ? 1.0 : 0.0
+                                    // log(1 + e^v) - y v and the sigmoid, from one exp.
+                                    let e = exp(-abs(v))
+                                    l += max(v, 0) + log1p(e) - yi * v
+                                    let s = v >= 0 ? 1 / (1 + e) : e / (1 + e)
+                                    zq[i] = (s - yi) * invN
+                                }
+                                lossBox.value[part] = l
+                            }
                         }
+                        loss = partial.reduce(0, +)
                     } else {
                         for i in 0..<n {
                             let row = zp.baseAddress! + i * outs
@@ -52,7 +66,10 @@ func fitLogistic(_ x: Dense, _ y: [Int32], classes: Int, spec: LogisticSpec) -> 
                     loss *= invN
                     // grad W = Rᵀ X + reg W; grad b = column sums of R.
                     grad.withUnsafeMutableBufferPointer { gp in
-                        if p > 0 {
+                        if p > 0 && outs == 1 {
+                            cblas_dgemv(CblasRowMajor, CblasTrans, blasint(n), blasint(p), 1, xp.baseAddress!, blasint(p),
+                                        zp.baseAddress!, 1, 0, gp.baseAddress!, 1)
+                        } else if p > 0 {
                             gemm(zp.baseAddress!, true, xp.baseAddress!, false, gp.baseAddress!,
                                  m: outs, n: p, k: n, lda: outs, ldb: p, ldc: p)
                         }
@@ -80,7 +97,14 @@ func lbfgs(dim: Int, maxIter: Int, gtol: Double, _ f: (_ x: [Double], _ g: inout
     var fx = f(x, &g)
     var sList: [[Double]] = [], yList: [[Double]] = [], rhoList: [Double] = []
     var gNew = g
+    var iterations = 0, evaluations = 1
+    defer {
+        if ProcessInfo.processInfo.environment["MLSH_LBFGS_TRACE"] != nil {
+            print("lbfgs: \(iterations) iterations, \(evaluations) evaluations, f=\(fx)")
+        }
+    }
     for iter in 0..<maxIter {
+        iterations = iter + 1
         var gmax = 0.0
         for v in g { gmax = max(gmax, abs(v)) }
         if gmax <= gtol { break }
@@ -124,6 +148,7 @@ func lbfgs(dim: Int, maxIter: Int, gtol: Double, _ f: (_ x: [Double], _ g: inout
         for _ in 0..<40 {
             for j in 0..<dim { xNew[j] = x[j] + step * d[j] }
             fNew = f(xNew, &gNew)
+            evaluations += 1
             if fNew <= fx + 1e-4 * step * slope { accepted = true; break }
             step *= 0.5
         }

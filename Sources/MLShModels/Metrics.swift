@@ -116,18 +116,17 @@ func confusionTable(actual: [Int], predicted: [Int], classes: [String]) -> Table
 /// Area under the ROC curve (Mann–Whitney, ties averaged); NaN when one class is absent.
 func aucOf(_ positive: [Bool], _ score: [Double]) -> Double {
     let n = positive.count
-    let order = (0..<n).sorted { score[$0] < score[$1] }
-    var ranks = [Double](repeating: 0, count: n)
+    var pairs = (0..<n).map { (score[$0], positive[$0]) }
+    pairs.sort { $0.0 < $1.0 }
+    var np = 0.0, sum = 0.0
     var i = 0
     while i < n {
         var j = i
-        while j + 1 < n && score[order[j + 1]] == score[order[i]] { j += 1 }
+        while j + 1 < n && pairs[j + 1].0 == pairs[i].0 { j += 1 }
         let r = Double(i + j) / 2 + 1
-        for t in i...j { ranks[order[t]] = r }
+        for t in i...j where pairs[t].1 { np += 1; sum += r }
         i = j + 1
     }
-    var np = 0.0, sum = 0.0
-    for t in 0..<n where positive[t] { np += 1; sum += ranks[t] }
     let nn = Double(n) - np
     guard np > 0, nn > 0 else { return .nan }
     return (sum - np * (np + 1) / 2) / (np * nn)
