@@ -102,3 +102,7 @@ func filledArray<T>(count: Int, zero: T, _ body: (Unchecked<UnsafeMutablePointer
         n = count
     }
 }
+
+/// OpenBLAS runs single-threaded: the models split work over the cores themselves, and
+/// OpenBLAS's spinning worker threads slow everything down on a shared machine.
+let blasSingleThreaded: Void = { openblas_set_num_threads(1) }()

@@ -1,4 +1,16 @@
+import Dispatch
+import Foundation
 import MLShEngine
+
+/// Set MLSH_MODELS_TRACE=1 to print the time each fit phase takes (for benchmarking).
+let traceFit = ProcessInfo.processInfo.environment["MLSH_MODELS_TRACE"] != nil
+nonisolated(unsafe) var traceClock: UInt64 = 0
+func trace(_ what: String) {
+    guard traceFit else { return }
+    let now = DispatchTime.now().uptimeNanoseconds
+    if traceClock != 0 { print("  \(what): \(Double(now - traceClock) / 1e6) ms") }
+    traceClock = now
+}
 
 /// The target of a supervised fit, encoded for the estimators.
 struct EncodedTarget {
@@ -14,6 +26,8 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
                 positive: String? = nil) throws(ModelError) -> FittedModel {
     guard let model = spec.model else { throw .noModel }
     guard table.rowCount > 0 else { throw .emptyTable }
+    _ = blasSingleThreaded
+    traceClock = 0; trace("start")
     let isClustering: Bool
     if case .kmeans = model { isClustering = true } else { isClustering = false }
     if !isClustering && target == nil {
@@ -39,6 +53,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
         enc = try encodeTarget(col, name: target, model: model, positive: positive)
     }
 
+    trace("target")
     // Transforms.
     var frame = Frame(names: featureNames, columns: featureCols, rowCount: table.rowCount)
     let tv: TargetValues = enc.task == .regression ? .numbers(enc.values)
@@ -49,7 +64,9 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
         frame = try ft.apply(frame)
         fitted.append(ft)
     }
+    trace("transforms")
     let x = try designMatrix(frame, inputs: frame.names)
+    trace("design matrix")
 
     // Estimator.
     let n = x.rows
@@ -76,6 +93,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
         estimator = .trees(fitBoost(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
     }
 
+    trace("estimator")
     var state = FittedState(formatVersion: 1, spec: spec, task: enc.task, target: isClustering ? nil : target,
                             featureNames: featureNames, featureTypes: featureCols.map { $0.dtype.rawValue },
                             classes: enc.classes, transforms: fitted, inputs: frame.names, estimator: estimator,
@@ -92,6 +110,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
         if case .kmeans(let km) = estimator { metrics = Metrics(task: .clustering, values: [("inertia", km.inertia)], confusion: nil) }
         else { metrics = Metrics(task: .clustering, values: [], confusion: nil) }
     }
+    trace("training metrics")
     state.trainingMetricNames = metrics.values.map(\.0)
     state.trainingMetricValues = metrics.values.map(\.1)
     return FittedModel(state: state)

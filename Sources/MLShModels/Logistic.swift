@@ -10,79 +10,86 @@ func fitLogistic(_ x: Dense, _ y: [Int32], classes: Int, spec: LogisticSpec) -> 
     let dim = outs * (p + 1)
     let invN = 1.0 / Double(n)
     let reg = spec.l2 * invN
-    var z = [Double](repeating: 0, count: n * outs)
 
-    // Loss and gradient of theta = [W (outs × p) row-major, b (outs)].
+    // Loss and gradient of theta = [W (outs × p) row-major, b (outs)], in fixed row blocks
+    // (each block's partial sums kept apart and added in block order, so the result does not
+    // depend on the thread count); a block of X stays in cache between its two products.
+    let block = 2048
+    let nblocks = (n + block - 1) / block
+    let xdata = x.data, ys = y
     func evaluate(_ theta: [Double], _ grad: inout [Double]) -> Double {
-        var loss = 0.0
-        theta.withUnsafeBufferPointer { tp in
-            x.data.withUnsafeBufferPointer { xp in
-                z.withUnsafeMutableBufferPointer { zp in
-                    if p > 0 && outs == 1 {
-                        cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(n), blasint(p), 1, xp.baseAddress!, blasint(p),
-                                    tp.baseAddress!, 1, 0, zp.baseAddress!, 1)
-                    } else if p > 0 {
-                        gemm(xp.baseAddress!, false, tp.baseAddress!, true, zp.baseAddress!,
-                             m: n, n: outs, k: p, lda: p, ldb: p, ldc: outs)
-                    } else {
-                        for i in 0..<(n * outs) { zp[i] = 0 }
-                    }
-                    let b = tp.baseAddress! + outs * p
-                    if outs == 1 {
-                        let b0 = b[0]
-                        let zBox = Unchecked(zp.baseAddress!)
-                        let parts = chunks(n, n >= 50_000 ? workerCount : 1)
-                        let partial = filledArray(count: parts.count, zero: 0.0) { lossBox in
-                            parallelFor(parts.count) { part in
-                                var l = 0.0
-                                let zq = zBox.value
-                                for i in parts[part] {
-                                    let v = zq[i] + b0
-                                    let yi = y[i] == 1 ? 1.0 : 0.0
-                                    // log(1 + e^v) - y v and the sigmoid, from one exp.
-                                    let e = exp(-abs(v))
-                                    l += max(v, 0) + log1p(e) - yi * v
-                                    let s = v >= 0 ? 1 / (1 + e) : e / (1 + e)
-                                    zq[i] = (s - yi) * invN
+        let partials = filledArray(count: nblocks * (dim + 1), zero: 0.0) { out in
+            let parts = chunks(nblocks, n >= 20_000 ? workerCount : 1)
+            parallelFor(parts.count) { part in
+                var z = [Double](repeating: 0, count: block * outs)
+                xdata.withUnsafeBufferPointer { xp in
+                    theta.withUnsafeBufferPointer { tp in
+                        z.withUnsafeMutableBufferPointer { zb in
+                            let zp = zb.baseAddress!
+                            let bias = tp.baseAddress! + outs * p
+                            for blk in parts[part] {
+                                let r0 = blk * block, m = min(n, r0 + block) - r0
+                                let xb = xp.baseAddress! + r0 * p
+                                let g = out.value + blk * (dim + 1)
+                                if p > 0 && outs == 1 {
+                                    cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(m), blasint(p), 1, xb, blasint(p),
+                                                tp.baseAddress!, 1, 0, zp, 1)
+                                } else if p > 0 {
+                                    gemm(xb, false, tp.baseAddress!, true, zp, m: m, n: outs, k: p, lda: p, ldb: p, ldc: outs)
+                                } else {
+                                    for i in 0..<(m * outs) { zp[i] = 0 }
                                 }
-                                lossBox.value[part] = l
+                                var loss = 0.0
+                                if outs == 1 {
+                                    let b0 = bias[0]
+                                    for i in 0..<m {
+                                        let v = zp[i] + b0
+                                        let yi = ys[r0 + i] == 1 ? 1.0 : 0.0
+                                        // log(1 + e^v) - y v and the sigmoid, from one exp.
+                                        let e = exp(-abs(v))
+                                        loss += max(v, 0) + log1p(e) - yi * v
+                                        let sg = v >= 0 ? 1 / (1 + e) : e / (1 + e)
+                                        zp[i] = (sg - yi) * invN
+                                        g[p] += zp[i]
+                                    }
+                                } else {
+                                    for i in 0..<m {
+                                        let row = zp + i * outs
+                                        var mx = -Double.infinity
+                                        for k in 0..<outs { row[k] += bias[k]; mx = max(mx, row[k]) }
+                                        var s = 0.0
+                                        for k in 0..<outs { let e = exp(row[k] - mx); row[k] = e; s += e }
+                                        let yi = Int(ys[r0 + i])
+                                        loss += log(s) - log(row[yi])
+                                        let inv = invN / s
+                                        for k in 0..<outs { row[k] *= inv }
+                                        row[yi] -= invN
+                                        for k in 0..<outs { g[outs * p + k] += row[k] }
+                                    }
+                                }
+                                g[dim] = loss
+                                if p > 0 && outs == 1 {
+                                    cblas_dgemv(CblasRowMajor, CblasTrans, blasint(m), blasint(p), 1, xb, blasint(p),
+                                                zp, 1, 0, g, 1)
+                                } else if p > 0 {
+                                    gemm(zp, true, xb, false, g, m: outs, n: p, k: m, lda: outs, ldb: p, ldc: p)
+                                }
                             }
                         }
-                        loss = partial.reduce(0, +)
-                    } else {
-                        for i in 0..<n {
-                            let row = zp.baseAddress! + i * outs
-                            var m = -Double.infinity
-                            for k in 0..<outs { row[k] += b[k]; m = max(m, row[k]) }
-                            var s = 0.0
-                            for k in 0..<outs { let e = exp(row[k] - m); row[k] = e; s += e }
-                            let yi = Int(y[i])
-                            loss += log(s) - log(row[yi])
-                            let inv = 1 / s
-                            for k in 0..<outs { row[k] = row[k] * inv * invN }
-                            row[yi] -= invN
-                        }
-                    }
-                    loss *= invN
-                    // grad W = Rᵀ X + reg W; grad b = column sums of R.
-                    grad.withUnsafeMutableBufferPointer { gp in
-                        if p > 0 && outs == 1 {
-                            cblas_dgemv(CblasRowMajor, CblasTrans, blasint(n), blasint(p), 1, xp.baseAddress!, blasint(p),
-                                        zp.baseAddress!, 1, 0, gp.baseAddress!, 1)
-                        } else if p > 0 {
-                            gemm(zp.baseAddress!, true, xp.baseAddress!, false, gp.baseAddress!,
-                                 m: outs, n: p, k: n, lda: outs, ldb: p, ldc: p)
-                        }
-                        for k in 0..<(outs * p) { gp[k] += reg * tp[k] }
-                        for k in 0..<outs { gp[outs * p + k] = 0 }
-                        for i in 0..<n { for k in 0..<outs { gp[outs * p + k] += zp[i * outs + k] } }
                     }
                 }
             }
         }
+        var loss = 0.0
+        for k in 0..<dim { grad[k] = 0 }
+        for blk in 0..<nblocks {
+            let base = blk * (dim + 1)
+            for k in 0..<dim { grad[k] += partials[base + k] }
+            loss += partials[base + dim]
+        }
         var w2 = 0.0
-        for k in 0..<(outs * p) { w2 += theta[k] * theta[k] }
-        return loss + 0.5 * reg * w2
+        for k in 0..<(outs * p) { grad[k] += reg * theta[k]; w2 += theta[k] * theta[k] }
+        return loss * invN + 0.5 * reg * w2
     }
 
     let theta = lbfgs(dim: dim, maxIter: spec.maxIter, gtol: 1e-7, evaluate)
