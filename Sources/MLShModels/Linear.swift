@@ -26,6 +26,50 @@ public struct LinearState: Codable, Sendable, Equatable {
     }
 }
 
+/// XcᵀXc (upper triangle, row-major p × p) and Xcᵀyc for the column-centred X and y, in
+/// cache-sized row blocks on every core, without materialising Xc. Block partials are added
+/// in block order, so the result does not depend on the thread count.
+func centeredGram(_ x: Dense, _ y: [Double], means: [Double], ymean: Double) -> (gram: [Double], rhs: [Double]) {
+    let n = x.rows, p = x.cols
+    let width = p * p + p
+    let block = max(2048, (n + 63) / 64)
+    let nblocks = (n + block - 1) / block
+    let xdata = x.data
+    let partials = filledArray(count: nblocks * width, zero: 0.0) { out in
+        let parts = chunks(nblocks, n >= 20_000 ? workerCount : 1)
+        parallelFor(parts.count) { part in
+            var buf = [Double](repeating: 0, count: block * p)
+            var yb = [Double](repeating: 0, count: block)
+            xdata.withUnsafeBufferPointer { xp in
+                buf.withUnsafeMutableBufferPointer { bp in
+                    yb.withUnsafeMutableBufferPointer { ybp in
+                        for blk in parts[part] {
+                            let r0 = blk * block, m = min(n, r0 + block) - r0
+                            for i in 0..<m {
+                                let src = (r0 + i) * p, dst = i * p
+                                for j in 0..<p { bp[dst + j] = xp[src + j] - means[j] }
+                                ybp[i] = y[r0 + i] - ymean
+                            }
+                            let g = out.value + blk * width
+                            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(p), blasint(m), 1, bp.baseAddress!,
+                                        blasint(p), 0, g, blasint(p))
+                            cblas_dgemv(CblasRowMajor, CblasTrans, blasint(m), blasint(p), 1, bp.baseAddress!, blasint(p),
+                                        ybp.baseAddress!, 1, 0, g + p * p, 1)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    var gram = [Double](repeating: 0, count: p * p), rhs = [Double](repeating: 0, count: p)
+    for blk in 0..<nblocks {
+        let b = blk * width
+        for k in 0..<(p * p) { gram[k] += partials[b + k] }
+        for k in 0..<p { rhs[k] += partials[b + p * p + k] }
+    }
+    return (gram, rhs)
+}
+
 /// Centres X's columns in a copy; returns the copy and the means.
 func centered(_ x: Dense) -> (Dense, [Double]) {
     let means = x.columnMeans()
@@ -43,22 +87,8 @@ func fitLeastSquares(_ x: Dense, _ y: [Double], alpha: Double) -> LinearState {
     let n = x.rows, p = x.cols
     let ymean = y.reduce(0, +) / Double(max(n, 1))
     guard p > 0 else { return LinearState(coef: [], intercept: [ymean], outputs: 1) }
-    let (xc, means) = centered(x)
-    let yc = y.map { $0 - ymean }
-    var gram = [Double](repeating: 0, count: p * p)
-    var rhs = [Double](repeating: 0, count: p)
-    xc.data.withUnsafeBufferPointer { xp in
-        gram.withUnsafeMutableBufferPointer { gp in
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(p), blasint(n), 1, xp.baseAddress!, blasint(p),
-                        0, gp.baseAddress!, blasint(p))
-        }
-        yc.withUnsafeBufferPointer { yp in
-            rhs.withUnsafeMutableBufferPointer { rp in
-                cblas_dgemv(CblasRowMajor, CblasTrans, blasint(n), blasint(p), 1, xp.baseAddress!, blasint(p),
-                            yp.baseAddress!, 1, 0, rp.baseAddress!, 1)
-            }
-        }
-    }
+    let means = x.columnMeans()
+    var (gram, rhs) = centeredGram(x, y, means: means, ymean: ymean)
     var maxDiag = 0.0
     for j in 0..<p { gram[j * p + j] += alpha; maxDiag = max(maxDiag, gram[j * p + j]) }
     var a = gram, b = rhs
@@ -74,6 +104,8 @@ func fitLeastSquares(_ x: Dense, _ y: [Double], alpha: Double) -> LinearState {
         w = b
     } else {
         // Augment Xc with sqrt(alpha) I for ridge, then solve by SVD (minimum-norm for rank deficiency).
+        let (xc, _) = centered(x)
+        let yc = y.map { $0 - ymean }
         let extra = alpha > 0 ? p : 0
         let rows = n + extra
         var am = [Double](repeating: 0, count: rows * p)
@@ -98,24 +130,11 @@ func fitLasso(_ x: Dense, _ y: [Double], spec: LassoSpec) -> LinearState {
     let n = x.rows, p = x.cols
     let ymean = y.reduce(0, +) / Double(max(n, 1))
     guard p > 0 else { return LinearState(coef: [], intercept: [ymean], outputs: 1) }
-    let (xc, means) = centered(x)
-    let yc = y.map { $0 - ymean }
-    var h = [Double](repeating: 0, count: p * p)
-    var q = [Double](repeating: 0, count: p)
-    xc.data.withUnsafeBufferPointer { xp in
-        h.withUnsafeMutableBufferPointer { gp in
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(p), blasint(n), 1, xp.baseAddress!, blasint(p),
-                        0, gp.baseAddress!, blasint(p))
-        }
-        yc.withUnsafeBufferPointer { yp in
-            q.withUnsafeMutableBufferPointer { rp in
-                cblas_dgemv(CblasRowMajor, CblasTrans, blasint(n), blasint(p), 1, xp.baseAddress!, blasint(p),
-                            yp.baseAddress!, 1, 0, rp.baseAddress!, 1)
-            }
-        }
-    }
+    let means = x.columnMeans()
+    var (h, q) = centeredGram(x, y, means: means, ymean: ymean)
     for i in 0..<p { for j in 0..<i { h[i * p + j] = h[j * p + i] } }
-    let yNorm2 = yc.reduce(0) { $0 + $1 * $1 }
+    var yNorm2 = 0.0
+    for v in y { yNorm2 += (v - ymean) * (v - ymean) }
     let alpha = spec.alpha * Double(n)
     let tol = spec.tol * yNorm2
     var w = [Double](repeating: 0, count: p)
