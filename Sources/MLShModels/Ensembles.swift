@@ -156,14 +156,15 @@ extension EnsembleState {
         var out = [Double](repeating: 0, count: x.rows * outputs)
         if boosted {
             for i in 0..<x.rows { for k in 0..<outputs { out[i * outputs + k] = initial[k] } }
-            for t in trees.indices {
-                let k = t % outputs
-                let tree = trees[t]
-                x.data.withUnsafeBufferPointer { xp in
-                    for i in 0..<x.rows {
-                        let leaf = tree.leaf(xp.baseAddress! + i * x.cols)
-                        out[i * outputs + k] += tree.value[leaf]
-                    }
+            if outputs == 1 {
+                for tree in trees { tree.accumulate(x, into: &out) }
+            } else {
+                var col = [Double](repeating: 0, count: x.rows)
+                for t in trees.indices {
+                    let k = t % outputs
+                    for i in 0..<x.rows { col[i] = 0 }
+                    trees[t].accumulate(x, into: &col)
+                    for i in 0..<x.rows { out[i * outputs + k] += col[i] }
                 }
             }
             if classes == 0 { return Dense(rows: x.rows, cols: 1, data: out) }

@@ -143,7 +143,6 @@ struct TreeBuilder {
     var importance: [Double]
     /// When requested, the leaf each training sample ends in.
     var leafOf: [Int32]?
-    var hist: [Double]
     var featureOrder: [Int]
 
     init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool) {
@@ -152,22 +151,43 @@ struct TreeBuilder {
         self.idx = samples
         self.importance = [Double](repeating: 0, count: binned.p)
         self.leafOf = trackLeaves ? [Int32](repeating: -1, count: binned.n) : nil
-        self.hist = [Double](repeating: 0, count: binned.p * 256 * params.mode.width)
         self.featureOrder = Array(0..<binned.p)
     }
 
     mutating func build() -> (TreeModel, [Double]) {
-        _ = grow(0, idx.count, depth: 0)
+        _ = grow(0, idx.count, depth: 0, hist: nil)
         return (TreeModel(feature: feature, threshold: threshold, left: left, right: right, value: value,
                           outputs: params.mode.outputs), importance)
     }
 
-    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int) -> Int32 {
-        let mode = params.mode, S = mode.width, n = binned.n
+    /// Nodes at least this large get their histograms by subtraction (parent − smaller sibling).
+    static let subtractionMinRows = 1024
+
+    /// `hist`: the node's full histogram (every feature), when the parent derived it.
+    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?) -> Int32 {
+        let mode = params.mode, S = mode.width, n = binned.n, p = binned.p
         var total = [Double](repeating: 0, count: S)
-        stats.withUnsafeBufferPointer { st in
-            idx.withUnsafeBufferPointer { ix in
-                for t in lo..<hi { let b = Int(ix[t]) * S; for s in 0..<S { total[s] += st[b + s] } }
+        if let hist {
+            // The node's totals are the sums of any one feature's bins.
+            let nb = binned.edges[0].count + 1
+            for b in 0..<nb { for s in 0..<S { total[s] += hist[b * S + s] } }
+        } else {
+            total.withUnsafeMutableBufferPointer { tp in
+                stats.withUnsafeBufferPointer { st in
+                    idx.withUnsafeBufferPointer { ix in
+                        if S == 3 {
+                            var a = 0.0, b = 0.0, c = 0.0
+                            for t in lo..<hi { let o = Int(ix[t]) * 3; a += st[o]; b += st[o + 1]; c += st[o + 2] }
+                            tp[0] = a; tp[1] = b; tp[2] = c
+                        } else if S == 2 {
+                            var a = 0.0, b = 0.0
+                            for t in lo..<hi { let o = Int(ix[t]) * 2; a += st[o]; b += st[o + 1] }
+                            tp[0] = a; tp[1] = b
+                        } else {
+                            for t in lo..<hi { let o = Int(ix[t]) * S; for s in 0..<S { tp[s] += st[o + s] } }
+                        }
+                    }
+                }
             }
         }
         let node = Int32(feature.count)
@@ -186,7 +206,16 @@ struct TreeBuilder {
             markLeaf(node, lo, hi)
             return node
         }
-        guard let split = bestSplit(lo, hi, total: total) else { markLeaf(node, lo, hi); return node }
+        let full = params.mtry >= p
+        let feats: [Int]
+        if full {
+            feats = Array(0..<p)
+        } else {
+            for t in 0..<params.mtry { let j = t + rng.below(p - t); featureOrder.swapAt(t, j) }
+            feats = Array(featureOrder[0..<params.mtry])
+        }
+        let nodeHist = hist ?? buildHistogram(lo, hi, feats)
+        guard let split = bestSplit(nodeHist, feats, total: total) else { markLeaf(node, lo, hi); return node }
         // Partition idx[lo..<hi]: bin <= split.bin first.
         let f = split.feature, bin = UInt8(split.bin)
         var mid = lo
@@ -204,8 +233,17 @@ struct TreeBuilder {
         importance[f] += split.gain
         feature[Int(node)] = Int32(f)
         threshold[Int(node)] = binned.edges[f][split.bin]
-        let l = grow(lo, mid, depth: depth + 1)
-        let r = grow(mid, hi, depth: depth + 1)
+        var leftHist: [Double]?, rightHist: [Double]?
+        if full && depth + 1 < params.maxDepth && hi - lo >= TreeBuilder.subtractionMinRows {
+            let leftSmaller = mid - lo <= hi - mid
+            let small = leftSmaller ? buildHistogram(lo, mid, feats) : buildHistogram(mid, hi, feats)
+            var large = nodeHist
+            for i in 0..<large.count { large[i] -= small[i] }
+            if leftSmaller { leftHist = small; rightHist = large } else { leftHist = large; rightHist = small }
+        }
+        let l = grow(lo, mid, depth: depth + 1, hist: leftHist)
+        leftHist = nil
+        let r = grow(mid, hi, depth: depth + 1, hist: rightHist)
         left[Int(node)] = l; right[Int(node)] = r
         return node
     }
@@ -215,98 +253,113 @@ struct TreeBuilder {
         for t in lo..<hi { leafOf?[Int(idx[t])] = node }
     }
 
-    private mutating func bestSplit(_ lo: Int, _ hi: Int, total: [Double]) -> (feature: Int, bin: Int, gain: Double)? {
-        let p = binned.p, S = params.mode.width, n = binned.n, mode = params.mode
-        if params.mtry < p {
-            for t in 0..<params.mtry { let j = t + rng.below(p - t); featureOrder.swapAt(t, j) }
-        }
-        let feats: [Int] = params.mtry < p ? Array(featureOrder[0..<params.mtry]) : Array(0..<p)
-        let count = hi - lo
+    /// Per-feature histograms (256 bins × statistics) of samples `idx[lo..<hi]`, slot t for `feats[t]`.
+    private func buildHistogram(_ lo: Int, _ hi: Int, _ feats: [Int]) -> [Double] {
+        let S = params.mode.width, n = binned.n
         let hsize = 256 * S
-        let parentScore = total.withUnsafeBufferPointer { mode.score($0.baseAddress!) }
-        let minLeaf = params.minLeaf
-        var results = [(gain: Double, bin: Int)](repeating: (-1, -1), count: feats.count)
         let codesBox = Unchecked(binned.codes), statsBox = Unchecked(stats), idxBox = Unchecked(idx)
-        let edgesCount = feats.map { binned.edges[$0].count + 1 }
-        hist.withUnsafeMutableBufferPointer { hb in
-            let histBox = Unchecked(hb.baseAddress!)
-            results.withUnsafeMutableBufferPointer { rb in
-                let resBox = Unchecked(rb.baseAddress!)
-                let work: @Sendable (Int) -> Void = { t in
-                    let f = feats[t]
-                    let h = histBox.value + t * hsize
-                    let nb = edgesCount[t]
-                    for i in 0..<(nb * S) { h[i] = 0 }
-                    codesBox.value.withUnsafeBufferPointer { codes in
-                        statsBox.value.withUnsafeBufferPointer { st in
-                            idxBox.value.withUnsafeBufferPointer { ix in
-                                let col = codes.baseAddress! + f * n
-                                let sp = st.baseAddress!
-                                if S == 2 {
-                                    for q in lo..<hi {
-                                        let i = Int(ix[q]); let b = Int(col[i]) * 2
-                                        h[b] += sp[i * 2]; h[b + 1] += sp[i * 2 + 1]
-                                    }
-                                } else if S == 3 {
-                                    for q in lo..<hi {
-                                        let i = Int(ix[q]); let b = Int(col[i]) * 3
-                                        h[b] += sp[i * 3]; h[b + 1] += sp[i * 3 + 1]; h[b + 2] += sp[i * 3 + 2]
-                                    }
-                                } else {
-                                    for q in lo..<hi {
-                                        let i = Int(ix[q]); let b = Int(col[i]) * S, o = i * S
-                                        for s in 0..<S { h[b + s] += sp[o + s] }
-                                    }
+        let count = hi - lo
+        let parallel = params.parallel && count * feats.count >= 100_000 && workerCount > 1
+        return filledArray(count: feats.count * hsize, zero: 0.0) { histBox in
+            let work: @Sendable (Int) -> Void = { t in
+                let f = feats[t]
+                let h = histBox.value + t * hsize
+                codesBox.value.withUnsafeBufferPointer { codes in
+                    statsBox.value.withUnsafeBufferPointer { st in
+                        idxBox.value.withUnsafeBufferPointer { ix in
+                            let col = codes.baseAddress! + f * n
+                            let sp = st.baseAddress!
+                            if S == 2 {
+                                for q in lo..<hi {
+                                    let i = Int(ix[q]); let b = Int(col[i]) * 2
+                                    h[b] += sp[i * 2]; h[b + 1] += sp[i * 2 + 1]
+                                }
+                            } else if S == 3 {
+                                for q in lo..<hi {
+                                    let i = Int(ix[q]); let b = Int(col[i]) * 3
+                                    h[b] += sp[i * 3]; h[b + 1] += sp[i * 3 + 1]; h[b + 2] += sp[i * 3 + 2]
+                                }
+                            } else {
+                                for q in lo..<hi {
+                                    let i = Int(ix[q]); let b = Int(col[i]) * S, o = i * S
+                                    for s in 0..<S { h[b + s] += sp[o + s] }
                                 }
                             }
                         }
                     }
-                    // Scan left to right.
-                    var leftS = [Double](repeating: 0, count: S), rightS = [Double](repeating: 0, count: S)
-                    var best = -1.0, bestBin = -1
-                    leftS.withUnsafeMutableBufferPointer { lp in
-                        rightS.withUnsafeMutableBufferPointer { rp in
-                            for b in 0..<(nb - 1) {
-                                for s in 0..<S { lp[s] += h[b * S + s] }
-                                let wl = lp[S - 1], wr = total[S - 1] - wl
-                                if wl < minLeaf { continue }
-                                if wr < minLeaf { break }
-                                for s in 0..<S { rp[s] = total[s] - lp[s] }
-                                if case .newton = mode, lp[1] < 1e-3 || rp[1] < 1e-3 { continue }
-                                let g = mode.score(lp.baseAddress!) + mode.score(rp.baseAddress!) - parentScore
-                                if g > best { best = g; bestBin = b }
-                            }
+                }
+            }
+            if parallel {
+                let parts = chunks(feats.count, workerCount)
+                parallelFor(parts.count) { part in for t in parts[part] { work(t) } }
+            } else {
+                for t in 0..<feats.count { work(t) }
+            }
+        }
+    }
+
+    /// The best split over the histograms: the largest gain with both sides at least `minLeaf`.
+    private func bestSplit(_ hist: [Double], _ feats: [Int], total: [Double]) -> (feature: Int, bin: Int, gain: Double)? {
+        let S = params.mode.width, mode = params.mode
+        let hsize = 256 * S
+        let parentScore = total.withUnsafeBufferPointer { mode.score($0.baseAddress!) }
+        let minLeaf = params.minLeaf
+        var bestT = -1, bestBin = -1
+        var bestGain = 1e-12 * max(abs(parentScore), 1e-300)
+        var leftS = [Double](repeating: 0, count: S), rightS = [Double](repeating: 0, count: S)
+        hist.withUnsafeBufferPointer { hp in
+            leftS.withUnsafeMutableBufferPointer { lp in
+                rightS.withUnsafeMutableBufferPointer { rp in
+                    for t in 0..<feats.count {
+                        let h = hp.baseAddress! + t * hsize
+                        let nb = binned.edges[feats[t]].count + 1
+                        for s in 0..<S { lp[s] = 0 }
+                        for b in 0..<(nb - 1) {
+                            for s in 0..<S { lp[s] += h[b * S + s] }
+                            let wl = lp[S - 1], wr = total[S - 1] - wl
+                            if wl < minLeaf { continue }
+                            if wr < minLeaf { break }
+                            for s in 0..<S { rp[s] = total[s] - lp[s] }
+                            if case .newton = mode, lp[1] < 1e-3 || rp[1] < 1e-3 { continue }
+                            let g = mode.score(lp.baseAddress!) + mode.score(rp.baseAddress!) - parentScore
+                            if g > bestGain { bestGain = g; bestT = t; bestBin = b }
                         }
                     }
-                    resBox.value[t] = (best, bestBin)
-                }
-                if params.parallel && count * feats.count >= 100_000 && workerCount > 1 {
-                    let parts = chunks(feats.count, workerCount)
-                    parallelFor(parts.count) { part in for t in parts[part] { work(t) } }
-                } else {
-                    for t in 0..<feats.count { work(t) }
                 }
             }
         }
-        var bestT = -1
-        var bestGain = 1e-12 * max(abs(parentScore), 1e-300)
-        for t in 0..<feats.count where results[t].bin >= 0 && results[t].gain > bestGain {
-            bestGain = results[t].gain; bestT = t
-        }
         guard bestT >= 0 else { return nil }
-        return (feats[bestT], results[bestT].bin, bestGain)
+        return (feats[bestT], bestBin, bestGain)
     }
 }
 
 extension TreeModel {
-    /// Values for every row of `x`, n × outputs (added into `out` scaled by `scale`).
+    /// Adds `scale` × the leaf values of every row of `x` into `out` (n × outputs), rows split over the cores.
     func accumulate(_ x: Dense, into out: inout [Double], scale: Double = 1) {
-        let p = x.cols, k = outputs
-        x.data.withUnsafeBufferPointer { xp in
-            for i in 0..<x.rows {
-                let leaf = self.leaf(xp.baseAddress! + i * p)
-                for c in 0..<k { out[i * k + c] += scale * value[leaf * k + c] }
-            }
+        let p = x.cols, k = outputs, n = x.rows
+        let parts = chunks(n, n >= 20_000 ? workerCount : 1)
+        let xdata = x.data
+        out.withUnsafeMutableBufferPointer { ob in
+            let outBox = Unchecked(ob.baseAddress!)
+            feature.withUnsafeBufferPointer { fp in
+            threshold.withUnsafeBufferPointer { tp in
+            left.withUnsafeBufferPointer { lp in
+            right.withUnsafeBufferPointer { rp in
+            value.withUnsafeBufferPointer { vp in
+                let f = Unchecked(fp), t = Unchecked(tp), l = Unchecked(lp), r = Unchecked(rp), v = Unchecked(vp)
+                parallelFor(parts.count) { part in
+                    xdata.withUnsafeBufferPointer { xp in
+                        for i in parts[part] {
+                            let row = xp.baseAddress! + i * p
+                            var node = 0
+                            while f.value[node] >= 0 {
+                                node = Int(row[Int(f.value[node])] <= t.value[node] ? l.value[node] : r.value[node])
+                            }
+                            for c in 0..<k { outBox.value[i * k + c] += scale * v.value[node * k + c] }
+                        }
+                    }
+                }
+            }}}}}
         }
     }
 }
