@@ -54,9 +54,12 @@ let runs = args.count > 2 ? Int(args[2]) ?? 5 : 5
 let manifest = try JSONDecoder().decode([String: DatasetInfo].self,
                                         from: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json")))
 var tables: [String: Table] = [:]
-for (name, info) in manifest { tables[name] = try table(dir, info) }
-@MainActor func data(_ name: String) -> Table {
-    guard let t = tables[name] else { print("missing dataset \(name)"); exit(2) }
+/// A dataset, read on first use.
+@MainActor func data(_ name: String) throws -> Table {
+    if let t = tables[name] { return t }
+    guard let info = manifest[name] else { print("missing dataset \(name)"); exit(2) }
+    let t = try table(dir, info)
+    tables[name] = t
     return t
 }
 
@@ -74,7 +77,7 @@ let cases: [(String, String, ModelSpec, String?)] = [
 var results: [String: Double] = [:]
 var quality: [String: Double] = [:]
 for (name, dataName, spec, target) in cases where only?.contains(name) ?? true {
-    let t = data(dataName)
+    let t = try data(dataName)
     let features = t.names.filter { $0 != "y" }
     // Tree models treat an int target as numbers; classify by giving them string labels.
     var train = t
@@ -94,8 +97,8 @@ for (name, dataName, spec, target) in cases where only?.contains(name) ?? true {
         }
     }
 }
-if only?.contains("knn") ?? true {
-    let train = data("knn_train"), query = data("knn_query")
+if only?.contains("knn_predict") ?? true {
+    let train = try data("knn_train"), query = try data("knn_query")
     let features = train.names.filter { $0 != "y" }
     let m = try fit(PipelineSpec(.knn(KNNSpec(k: 5))), on: train, target: "y", features: features)
     var out: Table?

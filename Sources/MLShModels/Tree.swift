@@ -154,8 +154,24 @@ struct TreeBuilder {
         self.featureOrder = Array(0..<binned.p)
     }
 
+    /// A node waiting to be grown; `parent` < 0 for the root.
+    struct Pending {
+        var lo: Int, hi: Int, depth: Int
+        var hist: [Double]?
+        var parent: Int32
+        var isLeft: Bool
+    }
+
+    /// Grows the tree depth-first with an explicit stack (no recursion: unlimited depth is safe
+    /// on worker threads' small stacks).
     mutating func build() -> (TreeModel, [Double]) {
-        _ = grow(0, idx.count, depth: 0, hist: nil)
+        var stack = [Pending(lo: 0, hi: idx.count, depth: 0, hist: nil, parent: -1, isLeft: false)]
+        while let item = stack.popLast() {
+            let node = grow(item.lo, item.hi, depth: item.depth, hist: item.hist, stack: &stack)
+            if item.parent >= 0 {
+                if item.isLeft { left[Int(item.parent)] = node } else { right[Int(item.parent)] = node }
+            }
+        }
         return (TreeModel(feature: feature, threshold: threshold, left: left, right: right, value: value,
                           outputs: params.mode.outputs), importance)
     }
@@ -164,7 +180,7 @@ struct TreeBuilder {
     static let subtractionMinRows = 1024
 
     /// `hist`: the node's full histogram (every feature), when the parent derived it.
-    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?) -> Int32 {
+    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?, stack: inout [Pending]) -> Int32 {
         let mode = params.mode, S = mode.width, n = binned.n, p = binned.p
         var total = [Double](repeating: 0, count: S)
         if let hist {
@@ -241,10 +257,9 @@ struct TreeBuilder {
             for i in 0..<large.count { large[i] -= small[i] }
             if leftSmaller { leftHist = small; rightHist = large } else { leftHist = large; rightHist = small }
         }
-        let l = grow(lo, mid, depth: depth + 1, hist: leftHist)
-        leftHist = nil
-        let r = grow(mid, hi, depth: depth + 1, hist: rightHist)
-        left[Int(node)] = l; right[Int(node)] = r
+        // Right pushed first so the left subtree is grown first (preorder node numbering).
+        stack.append(Pending(lo: mid, hi: hi, depth: depth + 1, hist: rightHist, parent: node, isLeft: false))
+        stack.append(Pending(lo: lo, hi: mid, depth: depth + 1, hist: leftHist, parent: node, isLeft: true))
         return node
     }
 

@@ -93,7 +93,7 @@ import MLShEngine
         let data = try JSONEncoder().encode(m.encodeParameters())
         let state = try JSONDecoder().decode(FittedState.self, from: data)
         #expect(state == m.encodeParameters())
-        let back = FittedModel(state: state)
+        let back = try FittedModel(checked: state)
         let pa = Self.predictionColumns(try m.predict(test)), pb = Self.predictionColumns(try back.predict(test))
         #expect(pa.map { $0.map(\.bitPattern) } == pb.map { $0.map(\.bitPattern) })
     }
@@ -110,6 +110,25 @@ import MLShEngine
         case .clustering: #expect(metrics.values.map(\.0) == ["inertia", "silhouette"])
         }
         #expect(!m.trainingMetrics.isEmpty)
+    }
+
+    @Test func damagedStatesAreRejected() throws {
+        let (train, _) = try TestCSV.load("wine").fixedSplit()
+        let tree = try fit(PipelineSpec(.tree(TreeSpec(maxDepth: 3))), on: train, target: "cultivar", features: nil)
+        var s = tree.encodeParameters()
+        if case .trees(var e) = s.estimator {
+            e.trees[0].left[0] = 0 // a cycle
+            s.estimator = .trees(e)
+        }
+        #expect(throws: ModelError.invalid("the model file is inconsistent: tree node 0 points outside the tree")) {
+            _ = try FittedModel(checked: s)
+        }
+        let ridge = try fit(PipelineSpec(.ridge(RidgeSpec())), on: train, target: "alcohol", features: ["malic_acid", "ash"])
+        var r = ridge.encodeParameters()
+        r.inputs.append("extra")
+        #expect(throws: ModelError.invalid("the model file is inconsistent: linear coefficient shapes")) {
+            _ = try FittedModel(checked: r)
+        }
     }
 
     @Test func seedsReproduceAndDiffer() throws {
