@@ -41,7 +41,7 @@ func foldMetrics(_ spec: PipelineSpec, on table: Table, target: String?, feature
         let trainIdx = fold.indices.filter { fold[$0] != f }
         let testIdx = fold.indices.filter { fold[$0] == f }
         guard !testIdx.isEmpty, !trainIdx.isEmpty else { continue }
-        let train = try table.gatherRows(trainIdx), test = try table.gatherRows(testIdx)
+        let train = try table.modelGatherRows(trainIdx), test = try table.modelGatherRows(testIdx)
         let m = try fit(spec, on: train, target: target, features: features, positive: positive)
         out.append(try m.evaluate(test))
     }

@@ -122,7 +122,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
 
 /// Decides the task from the target's type and the model, and encodes it.
 func encodeTarget(_ col: Column, name: String, model: ModelSpec, positive: String?) throws(ModelError) -> EncodedTarget {
-    let missing = col.missingCount
+    let missing = col.modelMissingCount
     if missing > 0 {
         throw .invalid("target column \(name) has \(missing) missing value\(missing == 1 ? "" : "s"); drop those rows before fitting")
     }
@@ -136,7 +136,7 @@ func encodeTarget(_ col: Column, name: String, model: ModelSpec, positive: Strin
     case .int, .float:
         classify = model.onlyClassifies
     }
-    guard classify else { return EncodedTarget(task: .regression, values: col.doubles) }
+    guard classify else { return EncodedTarget(task: .regression, values: col.modelDoubles) }
     var classes = sortedLabels(col)
     guard classes.count >= 2 else { throw .oneClass(target: name, label: classes.first ?? "") }
     if let positive {
@@ -159,7 +159,7 @@ func designMatrix(_ frame: Frame, inputs: [String]) throws(ModelError) -> Dense 
         guard let i = frame.index(name) else { throw .missingColumn(name, suggestion: closestName(to: name, in: frame.names)) }
         let c = frame.columns[i]
         guard c.dtype != .string else { throw .stringFeature(column: name) }
-        let v = c.doubles
+        let v = c.modelDoubles
         // One pass: NaN is a missing value, ±inf an error.
         var bad = 0
         v.withUnsafeBufferPointer { vp in
@@ -215,6 +215,6 @@ func classIndices(_ col: Column, classes: [String]) -> [Int32] {
         }
         return v.indices.map { r in (m.map { $0[r] } ?? true) ? (byValue[v[r]] ?? -1) : -1 }
     default:
-        return col.labels.map { l in l.flatMap { lookup[$0] } ?? -1 }
+        return col.modelLabels.map { l in l.flatMap { lookup[$0] } ?? -1 }
     }
 }

@@ -132,12 +132,12 @@ public final class FittedModel: Sendable {
                                               ("silhouette", silhouette(x, labels: ids, k: km.k))]
             if let labels {
                 let col = try engineCall { () throws(EngineError) -> Column in try t.column(labels) }
-                values.append(("ari", adjustedRandIndex(col.labels.map { $0 ?? "" }, ids.map { String($0) })))
+                values.append(("ari", adjustedRandIndex(col.modelLabels.map { $0 ?? "" }, ids.map { String($0) })))
             }
             return Metrics(task: .clustering, values: values, confusion: nil)
         case .regression:
             let y = try targetColumn(t)
-            return regressionMetrics(actual: y.doubles, predicted: out.column(0))
+            return regressionMetrics(actual: y.modelDoubles, predicted: out.column(0))
         case .classification:
             let y = try targetColumn(t)
             let actual = classIndices(y, classes: state.classes).map { Int($0) }
@@ -194,7 +194,7 @@ public final class FittedModel: Sendable {
                 var rng = ModelRandom(seed: seed, stream: UInt64(j * 1_000_003 + r))
                 var perm = Array(0..<t.rowCount)
                 rng.shuffle(&perm)
-                let shuffled = try t.replacing(name, with: t.columns[ci].gather(perm))
+                let shuffled = try t.modelReplacing(name, with: t.columns[ci].modelGather(perm))
                 drops.append(base - (try score(shuffled)))
             }
             let (m, s) = meanStd(drops)

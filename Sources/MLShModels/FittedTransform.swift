@@ -34,7 +34,7 @@ extension TransformSpec {
         switch self {
         case .onehot: return zip(frame.names, frame.columns).filter { $0.1.dtype == .string }.map(\.0)
         case .impute(let s) where s.strategy == "most_frequent" || s.strategy == "constant":
-            return zip(frame.names, frame.columns).filter { $0.1.missingCount > 0 || $0.1.dtype != .bool }.map(\.0)
+            return zip(frame.names, frame.columns).filter { $0.1.modelMissingCount > 0 || $0.1.dtype != .bool }.map(\.0)
         default:
             return zip(frame.names, frame.columns).filter { $0.1.dtype == .float || $0.1.dtype == .int }.map(\.0)
         }
@@ -46,10 +46,10 @@ extension TransformSpec {
         func numeric(_ c: String) throws(ModelError) -> [Double] {
             guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
             let col = frame.columns[i]
-            guard col.isNumeric else {
+            guard col.modelIsNumeric else {
                 throw .invalid("\(kind)() needs numeric columns; column \(c) is string")
             }
-            return col.doubles
+            return col.modelDoubles
         }
         switch self {
         case .standardize:
@@ -74,7 +74,7 @@ extension TransformSpec {
                 guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
                 let col = frame.columns[i]
                 if col.dtype == .string {
-                    let l = col.labels.compactMap { $0 }
+                    let l = col.modelLabels.compactMap { $0 }
                     switch s.strategy {
                     case "constant":
                         if case .string(let f) = s.value { labels.append(f) } else { labels.append("missing") }
@@ -83,7 +83,7 @@ extension TransformSpec {
                     }
                     numbers.append(0)
                 } else {
-                    let v = col.doubles.filter { !$0.isNaN }
+                    let v = col.modelDoubles.filter { !$0.isNaN }
                     var f: Double
                     switch s.strategy {
                     case "mean": f = v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count)
@@ -175,31 +175,31 @@ extension FittedTransform {
             for (j, c) in cols.enumerated() {
                 let i = try col(c)
                 let m = mean[j], inv = 1 / scale[j]
-                f.columns[i] = Column(floats: f.columns[i].doubles.map { ($0 - m) * inv })
+                f.columns[i] = Column(floats: f.columns[i].modelDoubles.map { ($0 - m) * inv })
             }
         case .impute(let cols, let numbers, let labels):
             for (j, c) in cols.enumerated() {
                 let i = try col(c)
                 let column = f.columns[i]
                 if column.dtype == .string {
-                    f.columns[i] = Column(strings: column.labels.map { $0 ?? labels[j] })
-                } else if column.missingCount > 0 {
+                    f.columns[i] = Column(strings: column.modelLabels.map { $0 ?? labels[j] })
+                } else if column.modelMissingCount > 0 {
                     let fill = numbers[j]
                     switch column.storage {
                     case .int(let v, let m):
                         if fill == fill.rounded(), let m {
                             f.columns[i] = Column(ints: v.indices.map { m[$0] ? v[$0] : Int64(fill) })
                         } else {
-                            f.columns[i] = Column(floats: column.doubles.map { $0.isNaN ? fill : $0 })
+                            f.columns[i] = Column(floats: column.modelDoubles.map { $0.isNaN ? fill : $0 })
                         }
-                    default: f.columns[i] = Column(floats: column.doubles.map { $0.isNaN ? fill : $0 })
+                    default: f.columns[i] = Column(floats: column.modelDoubles.map { $0.isNaN ? fill : $0 })
                     }
                 }
             }
         case .onehot(let cols, let cats):
             for (j, c) in cols.enumerated() {
                 let i = try col(c)
-                let labels = f.columns[i].labels
+                let labels = f.columns[i].modelLabels
                 var lookup: [String: Int] = [:]
                 for (k, v) in cats[j].enumerated() { lookup[v] = k }
                 var outs = [[Double]](repeating: [Double](repeating: 0, count: f.rowCount), count: cats[j].count)
@@ -213,13 +213,13 @@ extension FittedTransform {
             for (j, c) in cols.enumerated() {
                 let i = try col(c)
                 let e = edges[j]
-                f.columns[i] = Column(floats: f.columns[i].doubles.map { x in
+                f.columns[i] = Column(floats: f.columns[i].modelDoubles.map { x in
                     x.isNaN ? .nan : Double(upperBound(e, x))
                 })
             }
         case .poly(let cols, let terms):
             var values: [[Double]] = []
-            for c in cols { values.append(f.columns[try col(c)].doubles) }
+            for c in cols { values.append(f.columns[try col(c)].modelDoubles) }
             for t in terms {
                 var out = [Double](repeating: 1, count: f.rowCount)
                 for k in t { for r in 0..<f.rowCount { out[r] *= values[k][r] } }
@@ -290,14 +290,14 @@ func mostFrequent(_ v: [String]) -> String? {
 func sortedLabels(_ c: Column) -> [String] {
     switch c.storage {
     case .float, .int:
-        let v = Set(c.doubles.filter { !$0.isNaN }).sorted()
+        let v = Set(c.modelDoubles.filter { !$0.isNaN }).sorted()
         return v.map(formatLabel)
     case .bool(let v, let m):
         var seen = Set<Bool>()
         for i in v.indices where m.map({ $0[i] }) ?? true { seen.insert(v[i]) }
         return [false, true].filter { seen.contains($0) }.map { $0 ? "true" : "false" }
     case .string:
-        return Set(c.labels.compactMap { $0 }).sorted()
+        return Set(c.modelLabels.compactMap { $0 }).sorted()
     }
 }
 

@@ -15,10 +15,10 @@ struct Frame: Sendable {
 
 extension Column {
     /// Whether the column holds numbers (float, int or bool).
-    var isNumeric: Bool { dtype != .string }
+    var modelIsNumeric: Bool { dtype != .string }
 
     /// The values as Doubles (missing → NaN; bool → 0/1; strings → NaN).
-    var doubles: [Double] {
+    var modelDoubles: [Double] {
         switch storage {
         case .float(let v): return v
         case .int(let v, let m):
@@ -34,7 +34,7 @@ extension Column {
     }
 
     /// The values as labels (missing → nil); integral floats print without a fraction.
-    var labels: [String?] {
+    var modelLabels: [String?] {
         switch storage {
         case .float(let v): return v.map { $0.isNaN ? nil : formatLabel($0) }
         case .int(let v, let m): return v.indices.map { i in (m.map { $0[i] } ?? true) ? String(v[i]) : nil }
@@ -44,7 +44,7 @@ extension Column {
     }
 
     /// The number of missing values.
-    var missingCount: Int {
+    var modelMissingCount: Int {
         switch storage {
         case .float(let v): return v.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }
         case .int(_, let m), .bool(_, let m): return m.map { $0.reduce(0) { $0 + ($1 ? 0 : 1) } } ?? 0
@@ -53,7 +53,7 @@ extension Column {
     }
 
     /// Rows `idx` of the column.
-    func gather(_ idx: [Int]) -> Column {
+    func modelGather(_ idx: [Int]) -> Column {
         switch storage {
         case .float(let v): return Column(floats: idx.map { v[$0] })
         case .int(let v, let m): return Column(ints: idx.map { v[$0] }, validity: m.map { mm in idx.map { mm[$0] } })
@@ -70,14 +70,14 @@ func formatLabel(_ d: Double) -> String {
 
 extension Table {
     /// Rows `idx` of every column.
-    func gatherRows(_ idx: [Int]) throws(ModelError) -> Table {
-        let cols = columns.map { $0.gather(idx) }
+    func modelGatherRows(_ idx: [Int]) throws(ModelError) -> Table {
+        let cols = columns.map { $0.modelGather(idx) }
         let n = names, l = label
         return try engineCall { () throws(EngineError) -> Table in try Table(names: n, columns: cols, label: l) }
     }
 
     /// This table with one column replaced.
-    func replacing(_ name: String, with column: Column) throws(ModelError) -> Table {
+    func modelReplacing(_ name: String, with column: Column) throws(ModelError) -> Table {
         var cols = columns
         guard let i = index(of: name) else { return self }
         cols[i] = column

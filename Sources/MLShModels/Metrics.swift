@@ -188,13 +188,13 @@ func silhouette(_ x: Dense, labels: [Int32], k: Int) -> Double {
 public enum MetricFunctions {
     static func numbers(_ a: Column, _ b: Column) throws(ModelError) -> ([Double], [Double]) {
         guard a.count == b.count else { throw .invalid("the columns have \(a.count) and \(b.count) values") }
-        guard a.isNumeric, b.isNumeric else { throw .invalid("this metric needs numeric columns") }
-        return (a.doubles, b.doubles)
+        guard a.modelIsNumeric, b.modelIsNumeric else { throw .invalid("this metric needs numeric columns") }
+        return (a.modelDoubles, b.modelDoubles)
     }
 
     static func labelIds(_ a: Column, _ b: Column, positive: String?) throws(ModelError) -> ([Int], [Int], [String]) {
         guard a.count == b.count else { throw .invalid("the columns have \(a.count) and \(b.count) values") }
-        let la = a.labels, lb = b.labels
+        let la = a.modelLabels, lb = b.modelLabels
         var classes = Set(la.compactMap { $0 }).union(lb.compactMap { $0 }).sorted()
         if let positive, classes.count <= 2 {
             if !classes.contains(positive) { classes.append(positive) }
@@ -249,21 +249,21 @@ public enum MetricFunctions {
     /// ROC AUC of a score column against binary labels (positive: the last label unless named).
     public static func auc(actual: Column, score: Column, positive: String? = nil) throws(ModelError) -> Double {
         guard actual.count == score.count else { throw .invalid("the columns have \(actual.count) and \(score.count) values") }
-        guard score.isNumeric else { throw .invalid("auc needs a numeric score column") }
-        let labels = actual.labels
+        guard score.modelIsNumeric else { throw .invalid("auc needs a numeric score column") }
+        let labels = actual.modelLabels
         let classes = Set(labels.compactMap { $0 }).sorted()
         guard classes.count <= 2 else { throw .invalid("auc on columns needs two classes; got \(classes.count) (use evaluate for one-vs-rest)") }
         let pos = positive ?? classes.last ?? ""
-        return aucOf(labels.map { $0 == pos }, score.doubles)
+        return aucOf(labels.map { $0 == pos }, score.modelDoubles)
     }
 
     /// Log loss of a positive-class probability column against binary labels.
     public static func logloss(actual: Column, probability: Column, positive: String? = nil) throws(ModelError) -> Double {
         guard actual.count == probability.count else { throw .invalid("the columns have \(actual.count) and \(probability.count) values") }
-        let labels = actual.labels
+        let labels = actual.modelLabels
         let classes = Set(labels.compactMap { $0 }).sorted()
         let pos = positive ?? classes.last ?? ""
-        let p = probability.doubles
+        let p = probability.modelDoubles
         let eps = Double.ulpOfOne
         var s = 0.0
         for i in 0..<p.count {
@@ -276,7 +276,7 @@ public enum MetricFunctions {
     /// Adjusted Rand index between two labelings.
     public static func ari(actual: Column, predicted: Column) throws(ModelError) -> Double {
         guard actual.count == predicted.count else { throw .invalid("the columns have \(actual.count) and \(predicted.count) values") }
-        return adjustedRandIndex(actual.labels.map { $0 ?? "" }, predicted.labels.map { $0 ?? "" })
+        return adjustedRandIndex(actual.modelLabels.map { $0 ?? "" }, predicted.modelLabels.map { $0 ?? "" })
     }
 
     /// The confusion table: column `actual`, then one count column per predicted label.

@@ -39,7 +39,7 @@ import MLShEngine
     static func predictionColumns(_ t: Table) -> [[Double]] {
         zip(t.names, t.columns).filter { $0.0 == "prediction" || $0.0.hasPrefix("proba_") }.map { name, c in
             if case .string(let codes, _) = c.storage { return codes.map { Double($0) } }
-            return c.doubles
+            return c.modelDoubles
         }
     }
 

@@ -22,12 +22,12 @@ import MLShEngine
         let t = try crossValidate(PipelineSpec(steps: [.standardize(StandardizeSpec())], model: .logistic(LogisticSpec())),
                                   on: iris, target: "species", features: nil, folds: 5, seed: 0)
         #expect(t.names == ["metric", "mean", "std"])
-        #expect(t.columns[0].labels == ["accuracy", "precision", "recall", "f1", "auc", "logloss"])
-        let acc = t.columns[1].doubles[0]
+        #expect(t.columns[0].modelLabels == ["accuracy", "precision", "recall", "f1", "auc", "logloss"])
+        let acc = t.columns[1].modelDoubles[0]
         #expect(acc > 0.9 && acc <= 1)
         let again = try crossValidate(PipelineSpec(steps: [.standardize(StandardizeSpec())], model: .logistic(LogisticSpec())),
                                       on: iris, target: "species", features: nil, folds: 5, seed: 0)
-        #expect(again.columns[1].doubles == t.columns[1].doubles)
+        #expect(again.columns[1].modelDoubles == t.columns[1].modelDoubles)
     }
 
     @Test func tuneRanksCandidatesAndRefitsTheBest() throws {
@@ -35,7 +35,7 @@ import MLShEngine
         let r = try tune(PipelineSpec(.ridge(RidgeSpec())), on: train, target: "progression", features: nil,
                          grid: [("alpha", [.number(0.01), .number(1), .number(100), .number(10000)])], folds: 4, seed: 0, metric: nil)
         #expect(r.results.names == ["alpha", "mean_rmse", "std_rmse", "rank"])
-        let means = r.results.columns[1].doubles, ranks = r.results.columns[3].doubles
+        let means = r.results.columns[1].modelDoubles, ranks = r.results.columns[3].modelDoubles
         let bestRow = try #require(ranks.firstIndex(of: 1))
         #expect(means[bestRow] == means.min())
         #expect(r.bestSettings.map(\.0) == ["alpha"])
@@ -65,15 +65,15 @@ import MLShEngine
         #expect(imp.rowCount == 10)
         let e = try m.explain(test, seed: 0, repeats: 3)
         #expect(e.names == ["feature", "mean", "std"])
-        let means = e.columns[1].doubles
+        let means = e.columns[1].modelDoubles
         let top = try #require(means.indices.max { means[$0] < means[$1] })
-        #expect(["bmi", "s5"].contains(e.columns[0].labels[top] ?? ""))
-        #expect(try m.explain(test, seed: 0, repeats: 3).columns[1].doubles == means)
+        #expect(["bmi", "s5"].contains(e.columns[0].modelLabels[top] ?? ""))
+        #expect(try m.explain(test, seed: 0, repeats: 3).columns[1].modelDoubles == means)
         let iris = try TestCSV.load("iris")
         let lm = try fit(PipelineSpec(.logistic(LogisticSpec())), on: iris, target: "species", features: nil)
         #expect(try lm.importance().names == ["feature", "importance", "coef_setosa", "coef_versicolor", "coef_virginica"])
         let tm = try fit(PipelineSpec(.tree(TreeSpec(maxDepth: 3))), on: iris, target: "species", features: nil)
-        let ti = try tm.importance().columns[1].doubles
+        let ti = try tm.importance().columns[1].modelDoubles
         #expect(abs(ti.reduce(0, +) - 1) < 1e-9)
     }
 }

@@ -24,7 +24,7 @@ import MLShEngine
         #expect(try MetricFunctions.accuracy(actual: Column(ints: [1, 2]), predicted: Column(floats: [1, 3])) == 0.5)
         let c = try MetricFunctions.confusion(actual: a, predicted: p)
         #expect(c.names == ["actual", "bird", "cat", "dog"])
-        #expect(c.columns[2].doubles == [0, 2, 1])
+        #expect(c.columns[2].modelDoubles == [0, 2, 1])
     }
 
     @Test func adjustedRandIndex() throws {

@@ -40,17 +40,14 @@ enum TestCSV {
 
 extension Table {
     /// Rows where `keep(index)` holds.
-    func rows(where keep: (Int) -> Bool) throws -> Table {
-        try gatherRows((0..<rowCount).filter(keep))
+    func testRows(where keep: (Int) -> Bool) throws -> Table {
+        try modelGatherRows((0..<rowCount).filter(keep))
     }
 
     /// The fixed split shared with scripts/sklearn_reference.py: every 5th row (index % 5 == 4) is test.
     func fixedSplit() throws -> (train: Table, test: Table) {
-        (try rows { $0 % 5 != 4 }, try rows { $0 % 5 == 4 })
+        (try testRows { $0 % 5 != 4 }, try testRows { $0 % 5 == 4 })
     }
-
-    func floats(_ name: String) throws -> [Double] { try column(name).doubles }
-    func labels(_ name: String) throws -> [String?] { try column(name).labels }
 }
 
 func pipeline(_ parts: [TransformSpec], _ model: ModelSpec) -> PipelineSpec {
