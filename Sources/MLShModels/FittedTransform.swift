@@ -133,6 +133,9 @@ extension TransformSpec {
                     }
                     terms += next
                     current = next
+                    if terms.count > 100_000 {
+                        throw .invalid("poly(degree=\(s.degree)) on \(cols.count) columns would add more than 100,000 columns; name fewer columns or lower the degree")
+                    }
                 }
             }
             return .poly(columns: cols, terms: terms)
