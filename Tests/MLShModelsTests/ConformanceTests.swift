@@ -28,10 +28,17 @@ import MLShEngine
         Estimator(spec: PipelineSpec(steps: std, model: .knn(KNNSpec(k: 3))), data: "wine", target: "cultivar"),
         Estimator(spec: PipelineSpec(steps: std, model: .knn(KNNSpec(k: 3))), data: "diabetes", target: "progression"),
         Estimator(spec: PipelineSpec(.naiveBayes(NaiveBayesSpec())), data: "wine", target: "cultivar"),
+        // Every transform kind, so each one's learned state round-trips too.
+        Estimator(spec: PipelineSpec(steps: [.impute(ImputeSpec(strategy: "median")), .bin(BinSpec(bins: 5, columns: ["age"])),
+                                             .poly(PolySpec(degree: 2, columns: ["bmi", "bp"])), .minmax(MinMaxSpec()),
+                                             .selectFeatures(SelectFeaturesSpec(k: 6))],
+                                     model: .ridge(RidgeSpec(alpha: 0.5))), data: "diabetes", target: "progression"),
+        Estimator(spec: PipelineSpec(steps: [.onehot(OneHotSpec(columns: ["sex"])), .standardize(StandardizeSpec())],
+                                     model: .lasso(LassoSpec(alpha: 0.1))), data: "diabetes_sex", target: "progression"),
     ]
 
     static func fitted(_ e: Estimator) throws -> (FittedModel, Table, Table) {
-        let (train, test) = try TestCSV.load(e.data).fixedSplit()
+        let (train, test) = try Self.load(e.data).fixedSplit()
         let features = e.target == nil ? train.names.filter { $0 != "species" } : nil
         return (try fit(e.spec, on: train, target: e.target, features: features), train, test)
     }
@@ -41,6 +48,25 @@ import MLShEngine
             if case .string(let codes, _) = c.storage { return codes.map { Double($0) } }
             return c.modelDoubles
         }
+    }
+
+    /// A bundled dataset; `diabetes_sex` has `sex` as a string column.
+    static func load(_ name: String) throws -> Table {
+        guard name == "diabetes_sex" else { return try TestCSV.load(name) }
+        let t = try TestCSV.load("diabetes")
+        let sex = try t.column("sex").modelLabels.map { $0.map { $0 == "1" ? "f" : "m" } }
+        return try t.modelReplacing("sex", with: Column(strings: sex))
+    }
+
+    /// Trees of unlimited depth grow on worker threads without recursion.
+    @Test func unlimitedDepthForestOnManyRows() throws {
+        let n = 20_000
+        var rng = ModelRandom(seed: 5)
+        let x = (0..<n).map { _ in rng.uniform() }
+        let y = x.map { ($0 * 1000).rounded() + rng.uniform() }
+        let t = try Table(names: ["x", "y"], columns: [Column(floats: x), Column(floats: y)])
+        let m = try fit(PipelineSpec(.forest(ForestSpec(trees: 4, seed: 1))), on: t, target: "y", features: nil)
+        #expect((m.trainingMetrics.first { $0.0 == "r2" }?.1 ?? 0) > 0.99)
     }
 
     @Test(arguments: estimators)
