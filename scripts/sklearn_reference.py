@@ -84,7 +84,11 @@ m = clf("iris standardize>>logistic", LogisticRegression(C=1.0, max_iter=100), X
 print("  coef", np.round(m.coef_, 4).tolist(), "intercept", np.round(m.intercept_, 4).tolist())
 # scikit-learn stops at gtol=1e-4; the exact optimum (what mlsh converges to) is:
 m = LogisticRegression(C=1.0, tol=1e-12, max_iter=10000).fit(Xtr, i[2])
-print("  converged coef", np.round(m.coef_, 4).tolist(), "intercept", np.round(m.intercept_, 4).tolist())
+print("  converged coef", np.round(m.coef_, 6).tolist(), "intercept", np.round(m.intercept_, 6).tolist())
+Xtr, Xte = scaled(b[0], b[1])
+m = LogisticRegression(C=1.0, tol=1e-12, max_iter=10000).fit(Xtr, b[2])
+print("breast_cancer standardize>>logistic converged coef[:6]", np.round(m.coef_[0, :6], 6).tolist(),
+      "intercept", np.round(m.intercept_, 6).tolist())
 clf("iris naive_bayes", GaussianNB(), *i)
 clf("iris tree", DecisionTreeClassifier(random_state=0), *i)
 clf("iris boost", GradientBoostingClassifier(random_state=0), *i)

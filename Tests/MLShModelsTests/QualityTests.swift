@@ -89,17 +89,25 @@ import MLShEngine
         }
     }
 
-    @Test func multinomialLogisticCoefficientsMatch() throws {
+    /// Logistic coefficients equal scikit-learn's converged optimum (LogisticRegression(tol=1e-12))
+    /// to 1e-5; scikit-learn's default gtol=1e-4 stops up to ~0.009 away from it.
+    @Test func logisticCoefficientsMatchTheOptimum() throws {
         let (train, _) = try TestCSV.load("iris").fixedSplit()
         let m = try fit(PipelineSpec(steps: Self.std, model: .logistic(LogisticSpec())), on: train, target: "species", features: nil)
-        // scikit-learn's converged optimum (tol=1e-12); its default gtol=1e-4 stops within ~0.009 of it.
-        let expected: [[Double]] = [[-1.01, 1.0468, -1.7945, -1.6681], [0.5835, -0.4057, -0.089, -0.9658], [0.4265, -0.6411, 1.8835, 2.6339]]
-        let intercepts = [-0.2362, 1.8847, -1.6485]
+        let expected: [[Double]] = [[-1.010015, 1.04679, -1.794487, -1.668083], [0.583481, -0.405728, -0.088991, -0.965844],
+                                    [0.426534, -0.641063, 1.883478, 2.633926]]
+        let intercepts = [-0.236244, 1.884708, -1.648465]
         let ours = try #require(m.coefficients)
         for k in 0..<3 {
-            for j in 0..<4 { #expect(abs(ours[k][j] - expected[k][j]) <= 2e-4 + 1e-4, "\(ours)") }
-            #expect(abs((m.intercept?[k] ?? 0) - intercepts[k]) <= 3e-4)
+            for j in 0..<4 { #expect(abs(ours[k][j] - expected[k][j]) <= 1e-5, "\(ours)") }
+            #expect(abs((m.intercept?[k] ?? 0) - intercepts[k]) <= 1e-5)
         }
+        let (bc, _) = try TestCSV.load("breast_cancer").fixedSplit()
+        let mb = try fit(PipelineSpec(steps: Self.std, model: .logistic(LogisticSpec())), on: bc, target: "diagnosis", features: nil)
+        let first6 = [0.273573, 0.206409, 0.264438, 0.358761, 0.091069, -0.560505]
+        let coef = try #require(mb.coefficients?.first)
+        for j in 0..<6 { #expect(abs(coef[j] - first6[j]) <= 1e-5, "\(coef)") }
+        #expect(abs((mb.intercept?.first ?? 0) - -0.102219) <= 1e-5)
     }
 
     /// kmeans on standardised iris and wine (all rows), adjusted Rand index against the labels.
