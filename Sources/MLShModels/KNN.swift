@@ -19,7 +19,8 @@ extension KNNState {
         let outCols = classes == 0 ? 1 : classes
         var trainNorm = [Double](repeating: 0, count: nt)
         for i in 0..<nt { var s = 0.0; for j in 0..<p { s += x[i * p + j] * x[i * p + j] }; trainNorm[i] = s }
-        let blockRows = 128
+        // Distance blocks of at most ~4M doubles (32 MB) per thread, whatever the training size.
+        let blockRows = max(1, min(128, 4_000_000 / max(nt, 1)))
         let blocks = (q.rows + blockRows - 1) / blockRows
         let tn = trainNorm
         let xs = x, ys = y, cls = classes
