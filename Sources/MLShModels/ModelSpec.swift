@@ -45,7 +45,9 @@ public struct ForestSpec: Codable, Sendable, Equatable {
     }
 }
 
-/// Gradient boosting on histograms (log-loss, softmax or squared error), Newton leaf values.
+/// Gradient boosting on histograms (log-loss, softmax or squared error), Newton leaf values,
+/// no L2 and no subsampling: `seed` is kept for a future row/feature subsampling and does not
+/// change the fit today.
 public struct BoostSpec: Codable, Sendable, Equatable {
     public var rounds: Int, lr: Double, maxDepth: Int, minLeaf: Int, seed: UInt64
     public init(rounds: Int = 100, lr: Double = 0.1, maxDepth: Int = 3, minLeaf: Int = 1, seed: UInt64 = 0) {
