@@ -27,7 +27,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     guard let model = spec.model else { throw .noModel }
     guard table.rowCount > 0 else { throw .emptyTable }
     _ = blasSingleThreaded
-    traceClock = 0; trace("start")
+    if traceFit { traceClock = 0; trace("start") }
     let isClustering: Bool
     if case .kmeans = model { isClustering = true } else { isClustering = false }
     if !isClustering && target == nil {
