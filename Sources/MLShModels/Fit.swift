@@ -98,11 +98,11 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
                             featureNames: featureNames, featureTypes: featureCols.map { $0.dtype.rawValue },
                             classes: enc.classes, transforms: fitted, inputs: frame.names, estimator: estimator,
                             trainingMetricNames: [], trainingMetricValues: [])
-    // Training metrics, from the design matrix already built; above 50,000 rows on an evenly
-    // spaced sample of 50,000 (the figures are for orientation, the fit stays fast).
+    // Training metrics, from the design matrix already built; above 20,000 rows on an evenly
+    // spaced sample of 20,000 (the figures are for orientation, the fit stays fast).
     let m = FittedModel(state: state)
     var rows = Array(0..<n)
-    if n > 50_000 { rows = (0..<50_000).map { $0 * n / 50_000 } }
+    if n > 20_000 { rows = (0..<20_000).map { $0 * n / 20_000 } }
     let sample = rows.count == n ? x : x.rows(rows)
     let out = m.estimate(sample)
     let metrics: Metrics

@@ -26,7 +26,7 @@ public final class FittedModel: Sendable {
     }
     /// Class labels in model order.
     public var classes: [String] { state.classes }
-    /// Metrics on the training data (on an evenly spaced sample of 50,000 rows when larger).
+    /// Metrics on the training data (on an evenly spaced sample of 20,000 rows when larger).
     public var trainingMetrics: [(String, Double)] { Array(zip(state.trainingMetricNames, state.trainingMetricValues)) }
     /// The columns the estimator reads after the transforms.
     public var inputColumns: [String] { state.inputs }

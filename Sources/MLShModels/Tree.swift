@@ -272,31 +272,45 @@ struct TreeBuilder {
     private func buildHistogram(_ lo: Int, _ hi: Int, _ feats: [Int]) -> [Double] {
         let S = params.mode.width, n = binned.n
         let hsize = 256 * S
-        let codesBox = Unchecked(binned.codes), statsBox = Unchecked(stats), idxBox = Unchecked(idx)
         let count = hi - lo
+        // The node's statistics gathered once into row order ("ordered gradients"), so each
+        // feature's pass reads them sequentially; only the one-byte bin codes are gathered.
+        var ordered = [Double](repeating: 0, count: count * S)
+        ordered.withUnsafeMutableBufferPointer { op in
+            stats.withUnsafeBufferPointer { st in
+                idx.withUnsafeBufferPointer { ix in
+                    for q in 0..<count {
+                        let o = Int(ix[lo + q]) * S, d = q * S
+                        for s in 0..<S { op[d + s] = st[o + s] }
+                    }
+                }
+            }
+        }
+        let codesBox = Unchecked(binned.codes), orderedBox = Unchecked(ordered), idxBox = Unchecked(idx)
         let parallel = params.parallel && count * feats.count >= 100_000 && workerCount > 1
         return filledArray(count: feats.count * hsize, zero: 0.0) { histBox in
             let work: @Sendable (Int) -> Void = { t in
                 let f = feats[t]
                 let h = histBox.value + t * hsize
                 codesBox.value.withUnsafeBufferPointer { codes in
-                    statsBox.value.withUnsafeBufferPointer { st in
+                    orderedBox.value.withUnsafeBufferPointer { st in
                         idxBox.value.withUnsafeBufferPointer { ix in
                             let col = codes.baseAddress! + f * n
                             let sp = st.baseAddress!
+                            let ixp = ix.baseAddress! + lo
                             if S == 2 {
-                                for q in lo..<hi {
-                                    let i = Int(ix[q]); let b = Int(col[i]) * 2
-                                    h[b] += sp[i * 2]; h[b + 1] += sp[i * 2 + 1]
+                                for q in 0..<count {
+                                    let b = Int(col[Int(ixp[q])]) * 2
+                                    h[b] += sp[q * 2]; h[b + 1] += sp[q * 2 + 1]
                                 }
                             } else if S == 3 {
-                                for q in lo..<hi {
-                                    let i = Int(ix[q]); let b = Int(col[i]) * 3
-                                    h[b] += sp[i * 3]; h[b + 1] += sp[i * 3 + 1]; h[b + 2] += sp[i * 3 + 2]
+                                for q in 0..<count {
+                                    let b = Int(col[Int(ixp[q])]) * 3
+                                    h[b] += sp[q * 3]; h[b + 1] += sp[q * 3 + 1]; h[b + 2] += sp[q * 3 + 2]
                                 }
                             } else {
-                                for q in lo..<hi {
-                                    let i = Int(ix[q]); let b = Int(col[i]) * S, o = i * S
+                                for q in 0..<count {
+                                    let b = Int(col[Int(ixp[q])]) * S, o = q * S
                                     for s in 0..<S { h[b + s] += sp[o + s] }
                                 }
                             }
