@@ -122,19 +122,29 @@ func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: Bo
             }
         }
         for k in 0..<outs {
-            for i in 0..<n {
-                let f = raw[i * outs + k]
-                var g: Double, h: Double
-                if classes == 0 {
-                    g = f - y[i]; h = 1
-                } else if classes == 2 {
-                    let pr = f >= 0 ? 1 / (1 + exp(-f)) : exp(f) / (1 + exp(f))
-                    g = pr - (classIds[i] == 1 ? 1 : 0); h = max(pr * (1 - pr), 1e-16)
-                } else {
-                    let pr = prob[i * outs + k]
-                    g = pr - (Int(classIds[i]) == k ? 1 : 0); h = max(pr * (1 - pr), 1e-16)
+            // Gradients and hessians, rows split over the cores (each row independent).
+            let rawNow = raw, probNow = prob
+            st.withUnsafeMutableBufferPointer { sb in
+                let stBox = Unchecked(sb.baseAddress!)
+                let parts = chunks(n, n >= 20_000 ? workerCount : 1)
+                parallelFor(parts.count) { part in
+                    let sp = stBox.value
+                    for i in parts[part] {
+                        let f = rawNow[i * outs + k]
+                        var g: Double, h: Double
+                        if classes == 0 {
+                            g = f - y[i]; h = 1
+                        } else if classes == 2 {
+                            let e = exp(-abs(f))
+                            let pr = f >= 0 ? 1 / (1 + e) : e / (1 + e)
+                            g = pr - (classIds[i] == 1 ? 1 : 0); h = max(pr * (1 - pr), 1e-16)
+                        } else {
+                            let pr = probNow[i * outs + k]
+                            g = pr - (Int(classIds[i]) == k ? 1 : 0); h = max(pr * (1 - pr), 1e-16)
+                        }
+                        sp[i * 3] = g; sp[i * 3 + 1] = h; sp[i * 3 + 2] = 1
+                    }
                 }
-                st[i * 3] = g; st[i * 3 + 1] = h; st[i * 3 + 2] = 1
             }
             var b = TreeBuilder(binned: binned, params: params, stats: st, samples: samples,
                                 seed: spec.seed, stream: UInt64(round * outs + k), trackLeaves: true)
