@@ -35,9 +35,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Times the kernel alone on 10M-row columns for scripts/bench.d/engine (release only).
+        // Time the kernel and the estimators alone, for scripts/bench.d/engine and models.
         .executableTarget(name: "KernelBench", dependencies: ["MLShEngine"], path: "Benchmarks/KernelBench",
                           swiftSettings: numericFlags),
+        .executableTarget(name: "ModelBench", dependencies: ["MLShModels", "MLShEngine"],
+                          path: "Benchmarks/ModelBench", swiftSettings: numericFlags),
 
         .target(name: "TestSupport", dependencies: ["MLShLanguage", "MLShRuntime"],
                 path: "Tests/TestSupport"),

@@ -1,0 +1,200 @@
+import Foundation
+
+/// Fitted trees of a forest or a boosted model.
+public struct EnsembleState: Codable, Sendable, Equatable {
+    /// Boosting: the initial raw score per output; forest: empty.
+    public var initial: [Double]
+    /// Forest: one tree each; boosting: `outputs` trees per round, in order.
+    public var trees: [TreeModel]
+    /// Raw outputs per row (class count for forests, 1 or class count for boosting).
+    public var outputs: Int
+    /// Impurity (or gain) importance per feature, normalised to sum 1.
+    public var importance: [Double]
+}
+
+func normalised(_ v: [Double]) -> [Double] {
+    let s = v.reduce(0, +)
+    return s > 0 ? v.map { $0 / s } : v
+}
+
+/// Per-sample statistics for tree building on a target.
+func treeStats(mode: TreeMode, y: [Double], classIds: [Int32], weights: [Double]?) -> [Double] {
+    let n = max(y.count, classIds.count), S = mode.width
+    var st = [Double](repeating: 0, count: n * S)
+    for i in 0..<n {
+        let w = weights?[i] ?? 1
+        switch mode {
+        case .gini(let k): st[i * S + Int(classIds[i])] = w; st[i * S + k] = w
+        case .mse: st[i * S] = w * y[i]; st[i * S + 1] = w
+        case .newton: break
+        }
+    }
+    return st
+}
+
+/// One decision tree.
+func fitTree(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: TreeSpec) -> EnsembleState {
+    let binned = Binned(x)
+    let mode: TreeMode = classes > 0 ? .gini(classes: classes) : .mse
+    let params = TreeParams(maxDepth: spec.maxDepth ?? Int.max, minLeaf: Double(spec.minLeaf), mtry: x.cols, mode: mode, parallel: true)
+    var b = TreeBuilder(binned: binned, params: params, stats: treeStats(mode: mode, y: y, classIds: classIds, weights: nil),
+                        samples: (0..<Int32(x.rows)).map { $0 }, seed: 0, stream: 0, trackLeaves: false)
+    let (tree, imp) = b.build()
+    return EnsembleState(initial: [], trees: [tree], outputs: mode.outputs, importance: normalised(imp))
+}
+
+/// A random forest: bootstrap counts as weights, √p features per split for classification,
+/// all for regression; trees grown in parallel, each from its own seeded stream.
+func fitForest(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: ForestSpec) -> EnsembleState {
+    let binned = Binned(x)
+    let n = x.rows, p = x.cols
+    let mode: TreeMode = classes > 0 ? .gini(classes: classes) : .mse
+    let mtry = classes > 0 ? max(1, Int(Double(p).squareRoot())) : p
+    let params = TreeParams(maxDepth: spec.maxDepth ?? Int.max, minLeaf: Double(spec.minLeaf), mtry: mtry, mode: mode, parallel: false)
+    let count = spec.trees
+    let treesBox = Unchecked(UnsafeMutablePointer<TreeModel?>.allocate(capacity: count))
+    treesBox.value.initialize(repeating: nil, count: count)
+    let impBox = Unchecked(UnsafeMutablePointer<[Double]>.allocate(capacity: count))
+    impBox.value.initialize(repeating: [], count: count)
+    let parts = chunks(count, workerCount)
+    parallelFor(parts.count) { part in
+        for t in parts[part] {
+            var rng = ModelRandom(seed: spec.seed, stream: UInt64(t) &* 2 &+ 1)
+            var w = [Double](repeating: 0, count: n)
+            for _ in 0..<n { w[rng.below(n)] += 1 }
+            var samples: [Int32] = []
+            samples.reserveCapacity(n)
+            for i in 0..<n where w[i] > 0 { samples.append(Int32(i)) }
+            var b = TreeBuilder(binned: binned, params: params,
+                                stats: treeStats(mode: mode, y: y, classIds: classIds, weights: w),
+                                samples: samples, seed: spec.seed, stream: UInt64(t) &* 2 &+ 2, trackLeaves: false)
+            let (tree, imp) = b.build()
+            treesBox.value[t] = tree
+            impBox.value[t] = normalised(imp)
+        }
+    }
+    var trees: [TreeModel] = []
+    var importance = [Double](repeating: 0, count: p)
+    for t in 0..<count {
+        if let tree = treesBox.value[t] { trees.append(tree) }
+        for j in 0..<min(p, impBox.value[t].count) { importance[j] += impBox.value[t][j] }
+    }
+    treesBox.value.deinitialize(count: count); treesBox.value.deallocate()
+    impBox.value.deinitialize(count: count); impBox.value.deallocate()
+    return EnsembleState(initial: [], trees: trees, outputs: mode.outputs, importance: normalised(importance))
+}
+
+/// Gradient boosting with Newton leaf values on histograms: squared error (regression),
+/// log-loss (two classes, one tree per round) or softmax (one tree per class per round).
+func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: BoostSpec) -> EnsembleState {
+    let binned = Binned(x)
+    let n = x.rows, p = x.cols
+    let outs = classes == 0 || classes == 2 ? 1 : classes
+    var initial = [Double](repeating: 0, count: outs)
+    if classes == 0 {
+        initial[0] = y.reduce(0, +) / Double(max(n, 1))
+    } else {
+        var cnt = [Double](repeating: 0, count: classes)
+        for c in classIds { cnt[Int(c)] += 1 }
+        if classes == 2 {
+            let pr = min(max(cnt[1] / Double(n), 1e-15), 1 - 1e-15)
+            initial[0] = log(pr / (1 - pr))
+        } else {
+            for k in 0..<classes { initial[k] = log(max(cnt[k] / Double(n), 1e-15)) }
+        }
+    }
+    var raw = [Double](repeating: 0, count: n * outs)
+    for i in 0..<n { for k in 0..<outs { raw[i * outs + k] = initial[k] } }
+    let params = TreeParams(maxDepth: spec.maxDepth, minLeaf: Double(spec.minLeaf), mtry: p, mode: .newton(lambda: 0), parallel: true)
+    var trees: [TreeModel] = []
+    var importance = [Double](repeating: 0, count: p)
+    var st = [Double](repeating: 0, count: n * 3)
+    let samples = (0..<Int32(n)).map { $0 }
+    var prob = [Double](repeating: 0, count: n * outs)
+    for round in 0..<spec.rounds {
+        if outs > 1 {
+            for i in 0..<n {
+                var m = -Double.infinity
+                for k in 0..<outs { m = max(m, raw[i * outs + k]) }
+                var s = 0.0
+                for k in 0..<outs { let e = exp(raw[i * outs + k] - m); prob[i * outs + k] = e; s += e }
+                for k in 0..<outs { prob[i * outs + k] /= s }
+            }
+        }
+        for k in 0..<outs {
+            // Gradients and hessians, rows split over the cores (each row independent).
+            let rawNow = raw, probNow = prob
+            st.withUnsafeMutableBufferPointer { sb in
+                let stBox = Unchecked(sb.baseAddress!)
+                let parts = chunks(n, n >= 20_000 ? workerCount : 1)
+                parallelFor(parts.count) { part in
+                    let sp = stBox.value
+                    for i in parts[part] {
+                        let f = rawNow[i * outs + k]
+                        var g: Double, h: Double
+                        if classes == 0 {
+                            g = f - y[i]; h = 1
+                        } else if classes == 2 {
+                            let e = exp(-abs(f))
+                            let pr = f >= 0 ? 1 / (1 + e) : e / (1 + e)
+                            g = pr - (classIds[i] == 1 ? 1 : 0); h = max(pr * (1 - pr), 1e-16)
+                        } else {
+                            let pr = probNow[i * outs + k]
+                            g = pr - (Int(classIds[i]) == k ? 1 : 0); h = max(pr * (1 - pr), 1e-16)
+                        }
+                        sp[i * 3] = g; sp[i * 3 + 1] = h; sp[i * 3 + 2] = 1
+                    }
+                }
+            }
+            var b = TreeBuilder(binned: binned, params: params, stats: st, samples: samples,
+                                seed: spec.seed, stream: UInt64(round * outs + k), trackLeaves: true)
+            var (tree, imp) = b.build()
+            for v in tree.value.indices { tree.value[v] *= spec.lr }
+            if let leafOf = b.leafOf {
+                for i in 0..<n { let l = Int(leafOf[i]); if l >= 0 { raw[i * outs + k] += tree.value[l] } }
+            }
+            for j in 0..<p { importance[j] += imp[j] }
+            trees.append(tree)
+        }
+    }
+    return EnsembleState(initial: initial, trees: trees, outputs: outs, importance: normalised(importance))
+}
+
+extension EnsembleState {
+    /// Forest: averaged tree outputs. Boosting: raw scores mapped to probabilities (or values).
+    func predict(_ x: Dense, boosted: Bool, classes: Int) -> Dense {
+        var out = [Double](repeating: 0, count: x.rows * outputs)
+        if boosted {
+            for i in 0..<x.rows { for k in 0..<outputs { out[i * outputs + k] = initial[k] } }
+            if outputs == 1 {
+                for tree in trees { tree.accumulate(x, into: &out) }
+            } else {
+                var col = [Double](repeating: 0, count: x.rows)
+                for t in trees.indices {
+                    let k = t % outputs
+                    for i in 0..<x.rows { col[i] = 0 }
+                    trees[t].accumulate(x, into: &col)
+                    for i in 0..<x.rows { out[i * outputs + k] += col[i] }
+                }
+            }
+            if classes == 0 { return Dense(rows: x.rows, cols: 1, data: out) }
+            if classes == 2 {
+                var pr = Dense(rows: x.rows, cols: 2)
+                for i in 0..<x.rows {
+                    let f = out[i]
+                    let s = f >= 0 ? 1 / (1 + exp(-f)) : exp(f) / (1 + exp(f))
+                    pr.data[i * 2] = 1 - s; pr.data[i * 2 + 1] = s
+                }
+                return pr
+            }
+            let z = Dense(rows: x.rows, cols: outputs, data: out)
+            var pr = z
+            softmaxRows(z, into: &pr)
+            return pr
+        }
+        for tree in trees { tree.accumulate(x, into: &out) }
+        let inv = 1 / Double(max(trees.count, 1))
+        for i in out.indices { out[i] *= inv }
+        return Dense(rows: x.rows, cols: outputs, data: out)
+    }
+}

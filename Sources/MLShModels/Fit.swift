@@ -1,0 +1,220 @@
+import Dispatch
+import Foundation
+import MLShEngine
+
+/// Set MLSH_MODELS_TRACE=1 to print the time each fit phase takes (for benchmarking).
+let traceFit = ProcessInfo.processInfo.environment["MLSH_MODELS_TRACE"] != nil
+nonisolated(unsafe) var traceClock: UInt64 = 0
+func trace(_ what: String) {
+    guard traceFit else { return }
+    let now = DispatchTime.now().uptimeNanoseconds
+    if traceClock != 0 { print("  \(what): \(Double(now - traceClock) / 1e6) ms") }
+    traceClock = now
+}
+
+/// The target of a supervised fit, encoded for the estimators.
+struct EncodedTarget {
+    var task: ModelTask
+    var values: [Double] = []
+    var classIds: [Int32] = []
+    var classes: [String] = []
+}
+
+/// Fits a pipeline on a table. `features` nil means every column except the target; `target`
+/// may be nil only for kmeans. For two classes `positive` names the positive class.
+public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
+                positive: String? = nil) throws(ModelError) -> FittedModel {
+    guard let model = spec.model else { throw .noModel }
+    guard table.rowCount > 0 else { throw .emptyTable }
+    _ = blasSingleThreaded
+    if traceFit { traceClock = 0; trace("start") }
+    let isClustering: Bool
+    if case .kmeans = model { isClustering = true } else { isClustering = false }
+    if !isClustering && target == nil {
+        throw .invalid("\(model.kind)() needs a target column: fit(model, table, target=$column)")
+    }
+    var featureNames: [String]
+    if let features {
+        featureNames = features
+        if let target, features.contains(target) {
+            throw .invalid("the target \(target) is also listed among the features")
+        }
+    } else {
+        featureNames = table.names.filter { $0 != target }
+    }
+    guard !featureNames.isEmpty else { throw .invalid("there are no feature columns to fit on") }
+    var featureCols: [Column] = []
+    for f in featureNames { featureCols.append(try engineCall { () throws(EngineError) -> Column in try table.column(f) }) }
+
+    // Target.
+    var enc = EncodedTarget(task: .clustering)
+    if !isClustering, let target {
+        let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
+        enc = try encodeTarget(col, name: target, model: model, positive: positive)
+    }
+
+    trace("target")
+    // Transforms.
+    var frame = Frame(names: featureNames, columns: featureCols, rowCount: table.rowCount)
+    let tv: TargetValues = enc.task == .regression ? .numbers(enc.values)
+        : enc.task == .classification ? .classes(enc.classIds, count: enc.classes.count) : .none
+    var fitted: [FittedTransform] = []
+    for step in spec.steps {
+        let ft = try step.fitTransform(frame, target: tv)
+        frame = try ft.apply(frame)
+        fitted.append(ft)
+    }
+    trace("transforms")
+    let x = try designMatrix(frame, inputs: frame.names)
+    trace("design matrix")
+
+    // Estimator.
+    let n = x.rows
+    let estimator: EstimatorState
+    switch model {
+    case .linear: estimator = .linear(fitLeastSquares(x, enc.values, alpha: 0))
+    case .ridge(let s): estimator = .linear(fitLeastSquares(x, enc.values, alpha: s.alpha))
+    case .lasso(let s): estimator = .linear(fitLasso(x, enc.values, spec: s))
+    case .logistic(let s): estimator = .linear(fitLogistic(x, enc.classIds, classes: enc.classes.count, spec: s))
+    case .naiveBayes(let s): estimator = .naiveBayes(fitNaiveBayes(x, enc.classIds, classes: enc.classes.count, spec: s))
+    case .knn(let s):
+        guard s.k <= n else { throw .kTooLarge(kind: "knn", k: s.k, rows: n) }
+        let y = enc.task == .classification ? enc.classIds.map { Double($0) } : enc.values
+        estimator = .knn(KNNState(k: s.k, rows: n, features: x.cols, x: x.data, y: y,
+                                  classes: enc.task == .classification ? enc.classes.count : 0))
+    case .kmeans(let s):
+        guard s.k <= n else { throw .kTooLarge(kind: "kmeans", k: s.k, rows: n) }
+        estimator = .kmeans(fitKMeans(x, spec: s))
+    case .tree(let s):
+        estimator = .trees(fitTree(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
+    case .forest(let s):
+        estimator = .trees(fitForest(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
+    case .boost(let s):
+        estimator = .trees(fitBoost(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
+    }
+
+    trace("estimator")
+    var state = FittedState(formatVersion: 1, spec: spec, task: enc.task, target: isClustering ? nil : target,
+                            featureNames: featureNames, featureTypes: featureCols.map { $0.dtype.rawValue },
+                            classes: enc.classes, transforms: fitted, inputs: frame.names, estimator: estimator,
+                            trainingMetricNames: [], trainingMetricValues: [])
+    // Training metrics, from the design matrix already built; above 20,000 rows on an evenly
+    // spaced sample of 20,000 (the figures are for orientation, the fit stays fast).
+    let m = FittedModel(state: state)
+    var rows = Array(0..<n)
+    if n > 20_000 { rows = (0..<20_000).map { $0 * n / 20_000 } }
+    let sample = rows.count == n ? x : x.rows(rows)
+    let out = m.estimate(sample)
+    let metrics: Metrics
+    switch enc.task {
+    case .regression: metrics = regressionMetrics(actual: rows.map { enc.values[$0] }, predicted: out.column(0))
+    case .classification:
+        metrics = classificationMetrics(actual: rows.map { Int(enc.classIds[$0]) }, proba: out, classes: enc.classes)
+    case .clustering:
+        if case .kmeans(let km) = estimator { metrics = Metrics(task: .clustering, values: [("inertia", km.inertia)], confusion: nil) }
+        else { metrics = Metrics(task: .clustering, values: [], confusion: nil) }
+    }
+    trace("training metrics")
+    state.trainingMetricNames = metrics.values.map(\.0)
+    state.trainingMetricValues = metrics.values.map(\.1)
+    return FittedModel(state: state)
+}
+
+/// Decides the task from the target's type and the model, and encodes it.
+func encodeTarget(_ col: Column, name: String, model: ModelSpec, positive: String?) throws(ModelError) -> EncodedTarget {
+    let missing = col.modelMissingCount
+    if missing > 0 {
+        throw .invalid("target column \(name) has \(missing) missing value\(missing == 1 ? "" : "s"); drop those rows before fitting")
+    }
+    let classify: Bool
+    switch col.dtype {
+    case .string, .bool:
+        if model.onlyRegresses {
+            throw .invalid("\(model.kind)() predicts numbers, but target \(name) is \(col.dtype.rawValue); use a classifier such as logistic()")
+        }
+        classify = true
+    case .int, .float:
+        classify = model.onlyClassifies
+    }
+    guard classify else { return EncodedTarget(task: .regression, values: col.modelDoubles) }
+    var classes = sortedLabels(col)
+    guard classes.count >= 2 else { throw .oneClass(target: name, label: classes.first ?? "") }
+    if let positive {
+        guard let i = classes.firstIndex(of: positive) else {
+            throw .invalid("positive class \"\(positive)\" is not a class of \(name); classes: " + classes.joined(separator: ", "))
+        }
+        guard classes.count == 2 else {
+            throw .invalid("positive= applies to two classes; \(name) has \(classes.count)")
+        }
+        classes = [classes[1 - i], classes[i]]
+    }
+    return EncodedTarget(task: .classification, classIds: classIndices(col, classes: classes).map { max($0, 0) }, classes: classes)
+}
+
+/// The numeric matrix the estimator reads, columns `inputs` of the frame; strings and missing values are errors.
+func designMatrix(_ frame: Frame, inputs: [String]) throws(ModelError) -> Dense {
+    let n = frame.rowCount, p = inputs.count
+    var cols: [[Double]] = []
+    for name in inputs {
+        guard let i = frame.index(name) else { throw .missingColumn(name, suggestion: closestName(to: name, in: frame.names)) }
+        let c = frame.columns[i]
+        guard c.dtype != .string else { throw .stringFeature(column: name) }
+        let v = c.modelDoubles
+        // One pass: NaN is a missing value, ±inf an error.
+        var bad = 0
+        v.withUnsafeBufferPointer { vp in
+            for x in vp where !x.isFinite { bad += 1 }
+        }
+        if bad > 0 {
+            let missing = v.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }
+            if missing > 0 { throw .missingValues(column: name, count: missing) }
+            if let at = v.firstIndex(where: { !$0.isFinite }) {
+                throw .invalid("column \(name) has a non-finite value (\(v[at])) at row \(at + 1)")
+            }
+        }
+        cols.append(v)
+    }
+    let data = [Double](unsafeUninitializedCapacity: n * p) { buf, count in
+        guard let xp = buf.baseAddress else { count = 0; return }
+        let block = 512
+        var r0 = 0
+        while r0 < n {
+            let r1 = min(n, r0 + block)
+            for j in 0..<p {
+                cols[j].withUnsafeBufferPointer { cp in
+                    for i in r0..<r1 { (xp + i * p + j).initialize(to: cp[i]) }
+                }
+            }
+            r0 = r1
+        }
+        count = n * p
+    }
+    return Dense(rows: n, cols: p, data: data)
+}
+
+/// The index in `classes` of each value's label, -1 when missing or not a class. Avoids
+/// formatting a label per row: strings map through their dictionary, numbers through their values.
+func classIndices(_ col: Column, classes: [String]) -> [Int32] {
+    var lookup: [String: Int32] = [:]
+    for (i, c) in classes.enumerated() { lookup[c] = Int32(i) }
+    switch col.storage {
+    case .string(let codes, let dict):
+        let map = dict.map { lookup[$0] ?? -1 }
+        return codes.map { $0 >= 0 && Int($0) < map.count ? map[Int($0)] : -1 }
+    case .int(let v, let m):
+        var byValue: [Int64: Int32] = [:]
+        for (i, c) in classes.enumerated() { if let x = Int64(c) { byValue[x] = Int32(i) } }
+        if byValue.count <= 16, let lo = byValue.keys.min(), let hi = byValue.keys.max(), hi - lo < 1 << 16 {
+            var dense = [Int32](repeating: -1, count: Int(hi - lo) + 1)
+            for (k, i) in byValue { dense[Int(k - lo)] = i }
+            return v.indices.map { r in
+                if let m, !m[r] { return -1 }
+                let x = v[r]
+                return x >= lo && x <= hi ? dense[Int(x - lo)] : -1
+            }
+        }
+        return v.indices.map { r in (m.map { $0[r] } ?? true) ? (byValue[v[r]] ?? -1) : -1 }
+    default:
+        return col.modelLabels.map { l in l.flatMap { lookup[$0] } ?? -1 }
+    }
+}

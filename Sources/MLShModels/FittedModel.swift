@@ -1,0 +1,206 @@
+import MLShEngine
+
+/// A fitted pipeline: the transforms' learned state and the estimator's parameters.
+/// Immutable; `predict` never changes it.
+public final class FittedModel: Sendable {
+    /// The model's complete learned state (what a store writes).
+    public let state: FittedState
+
+    /// Rebuilds a model from its state.
+    public init(state: FittedState) { self.state = state }
+
+    /// The state, for serialisation.
+    public func encodeParameters() -> FittedState { state }
+
+    /// The pipeline this model was fitted from.
+    public var spec: PipelineSpec { state.spec }
+    /// The model's name (`ridge`, `forest`, ...).
+    public var kind: String { state.spec.model?.kind ?? "pipeline" }
+    /// What the model predicts.
+    public var task: ModelTask { state.task }
+    /// The target column, nil for clustering.
+    public var target: String? { state.target }
+    /// The input schema: each training feature column and its type.
+    public var features: [(name: String, dtype: DType)] {
+        zip(state.featureNames, state.featureTypes).map { ($0, DType(rawValue: $1) ?? .float) }
+    }
+    /// Class labels in model order.
+    public var classes: [String] { state.classes }
+    /// Metrics on the training data (on an evenly spaced sample of 20,000 rows when larger).
+    public var trainingMetrics: [(String, Double)] { Array(zip(state.trainingMetricNames, state.trainingMetricValues)) }
+    /// The columns the estimator reads after the transforms.
+    public var inputColumns: [String] { state.inputs }
+
+    /// Linear models: one row of weights per output (one for regression and binary logistic,
+    /// one per class for multinomial), over `inputColumns`.
+    public var coefficients: [[Double]]? {
+        guard case .linear(let l) = state.estimator else { return nil }
+        let p = state.inputs.count
+        return (0..<l.outputs).map { Array(l.coef[($0 * p)..<(($0 + 1) * p)]) }
+    }
+    /// Linear models: the intercept per output.
+    public var intercept: [Double]? {
+        guard case .linear(let l) = state.estimator else { return nil }
+        return l.intercept
+    }
+    /// kmeans: the centres, one row per cluster over `inputColumns`.
+    public var centers: [[Double]]? {
+        guard case .kmeans(let k) = state.estimator else { return nil }
+        let p = k.features
+        return (0..<k.k).map { Array(k.centers[($0 * p)..<(($0 + 1) * p)]) }
+    }
+
+    /// Raw estimator output on a design matrix: class probabilities (n × classes),
+    /// values (n × 1) or cluster ids (n × 1).
+    func estimate(_ x: Dense) -> Dense {
+        let k = state.classes.count
+        switch state.estimator {
+        case .linear(let l):
+            if state.task == .classification { return logisticProba(l, x, classes: k) }
+            return l.decision(x)
+        case .naiveBayes(let nb): return nb.proba(x)
+        case .knn(let s): return s.predict(x)
+        case .kmeans(let km):
+            let (labels, _) = assignClusters(x, centers: km.centers, k: km.k)
+            return Dense(rows: x.rows, cols: 1, data: labels.map { Double($0) })
+        case .trees(let e):
+            let boosted: Bool
+            if case .boost = state.spec.model { boosted = true } else { boosted = false }
+            return e.predict(x, boosted: boosted, classes: state.task == .classification ? k : 0)
+        }
+    }
+
+    /// Checks a table against the input schema and builds the estimator's matrix.
+    func design(_ t: Table) throws(ModelError) -> Dense {
+        var cols: [Column] = []
+        for (name, type) in zip(state.featureNames, state.featureTypes) {
+            guard let i = t.index(of: name) else {
+                throw .missingColumn(name, suggestion: closestName(to: name, in: t.names.filter { !state.featureNames.contains($0) }))
+            }
+            let c = t.columns[i]
+            let numeric: Set<String> = ["float", "int"]
+            if c.dtype.rawValue != type && !(numeric.contains(type) && numeric.contains(c.dtype.rawValue)) {
+                throw .wrongColumnType(column: name, expected: type, actual: c.dtype.rawValue)
+            }
+            cols.append(c)
+        }
+        var frame = Frame(names: state.featureNames, columns: cols, rowCount: t.rowCount)
+        for ft in state.transforms { frame = try ft.apply(frame) }
+        return try designMatrix(frame, inputs: state.inputs)
+    }
+
+    /// The table plus a `prediction` column (float for regression, the class label for
+    /// classification, the cluster id for kmeans) and, for classifiers, `proba_<class>` columns.
+    /// Columns the model does not use pass through unchanged.
+    public func predict(_ t: Table) throws(ModelError) -> Table {
+        let out = estimate(try design(t))
+        var names: [String] = [], cols: [Column] = []
+        switch state.task {
+        case .regression:
+            names = ["prediction"]; cols = [Column(floats: out.column(0))]
+        case .clustering:
+            names = ["prediction"]; cols = [Column(ints: out.column(0).map { Int64($0) })]
+        case .classification:
+            let k = state.classes.count
+            var codes = [Int32](repeating: 0, count: out.rows)
+            for i in 0..<out.rows {
+                var best = 0
+                for c in 1..<k where out.data[i * k + c] > out.data[i * k + best] { best = c }
+                codes[i] = Int32(best)
+            }
+            names = ["prediction"] + state.classes.map { "proba_\($0)" }
+            cols = [Column(.string(codes: codes, dictionary: state.classes))] + (0..<k).map { Column(floats: out.column($0)) }
+        }
+        let replaced = Set(names)
+        var allNames: [String] = [], allCols: [Column] = []
+        for (n, c) in zip(t.names, t.columns) where !replaced.contains(n) { allNames.append(n); allCols.append(c) }
+        var result = try makeTable(allNames + names, allCols + cols)
+        result.label = t.label
+        return result
+    }
+
+    /// Metrics of the model on a table holding the target column (for kmeans: `labels`
+    /// names an optional column of true groups for the adjusted Rand index).
+    public func evaluate(_ t: Table, labels: String? = nil) throws(ModelError) -> Metrics {
+        let x = try design(t)
+        let out = estimate(x)
+        switch state.task {
+        case .clustering:
+            guard case .kmeans(let km) = state.estimator else { throw .invalid("not a clustering model") }
+            let (ids, dist) = assignClusters(x, centers: km.centers, k: km.k)
+            var values: [(String, Double)] = [("inertia", dist.reduce(0, +)),
+                                              ("silhouette", silhouette(x, labels: ids, k: km.k))]
+            if let labels {
+                let col = try engineCall { () throws(EngineError) -> Column in try t.column(labels) }
+                values.append(("ari", adjustedRandIndex(col.modelLabels.map { $0 ?? "" }, ids.map { String($0) })))
+            }
+            return Metrics(task: .clustering, values: values, confusion: nil)
+        case .regression:
+            let y = try targetColumn(t)
+            return regressionMetrics(actual: y.modelDoubles, predicted: out.column(0))
+        case .classification:
+            let y = try targetColumn(t)
+            let actual = classIndices(y, classes: state.classes).map { Int($0) }
+            return classificationMetrics(actual: actual, proba: out, classes: state.classes)
+        }
+    }
+
+    private func targetColumn(_ t: Table) throws(ModelError) -> Column {
+        guard let target = state.target else { throw .invalid("the model has no target column") }
+        guard let i = t.index(of: target) else {
+            throw .invalid("evaluate needs the target column \(target), which this table lacks")
+        }
+        return t.columns[i]
+    }
+
+    /// Per-feature importance over `inputColumns`: coefficients for linear models (for
+    /// multinomial, `importance` is the mean absolute coefficient and `coef_<class>` holds each
+    /// class's weight), normalised impurity decrease for tree models.
+    public func importance() throws(ModelError) -> Table {
+        let names = state.inputs
+        switch state.estimator {
+        case .linear(let l):
+            let p = names.count
+            if l.outputs == 1 {
+                return try makeTable(["feature", "importance"], [Column(strings: names), Column(floats: l.coef)])
+            }
+            var mean = [Double](repeating: 0, count: p)
+            for k in 0..<l.outputs { for j in 0..<p { mean[j] += abs(l.coef[k * p + j]) / Double(l.outputs) } }
+            var cols = [Column(strings: names), Column(floats: mean)]
+            for k in 0..<l.outputs { cols.append(Column(floats: Array(l.coef[(k * p)..<((k + 1) * p)]))) }
+            return try makeTable(["feature", "importance"] + state.classes.map { "coef_\($0)" }, cols)
+        case .trees(let e):
+            return try makeTable(["feature", "importance"], [Column(strings: names), Column(floats: e.importance)])
+        default:
+            throw .invalid("importance() is not defined for \(kind)(); use explain(model, table) for permutation importance")
+        }
+    }
+
+    /// Permutation importance on a table holding the target: for each feature column, the mean
+    /// and (population) std over `repeats` shuffles of the drop in r2 (regression) or accuracy.
+    public func explain(_ t: Table, seed: UInt64 = 0, repeats: Int = 5) throws(ModelError) -> Table {
+        guard state.task != .clustering else { throw .invalid("explain() needs a supervised model; \(kind)() has no target") }
+        guard repeats >= 1 else { throw .invalid("explain(repeats=...) must be at least 1") }
+        let scoreName = state.task == .regression ? "r2" : "accuracy"
+        func score(_ table: Table) throws(ModelError) -> Double {
+            try evaluate(table)[scoreName] ?? .nan
+        }
+        let base = try score(t)
+        var means: [Double] = [], stds: [Double] = []
+        for (j, name) in state.featureNames.enumerated() {
+            guard let ci = t.index(of: name) else { throw .missingColumn(name, suggestion: nil) }
+            var drops: [Double] = []
+            for r in 0..<repeats {
+                var rng = ModelRandom(seed: seed, stream: UInt64(j * 1_000_003 + r))
+                var perm = Array(0..<t.rowCount)
+                rng.shuffle(&perm)
+                let shuffled = try t.modelReplacing(name, with: t.columns[ci].modelGather(perm))
+                drops.append(base - (try score(shuffled)))
+            }
+            let (m, s) = meanStd(drops)
+            means.append(m); stds.append(s)
+        }
+        return try makeTable(["feature", "mean", "std"],
+                             [Column(strings: state.featureNames), Column(floats: means), Column(floats: stds)])
+    }
+}

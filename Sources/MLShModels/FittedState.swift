@@ -1,0 +1,38 @@
+import MLShEngine
+
+/// What a model predicts.
+public enum ModelTask: String, Codable, Sendable, Equatable {
+    case regression, classification, clustering
+}
+
+/// The learned parameters of one estimator: data only.
+public enum EstimatorState: Codable, Sendable, Equatable {
+    /// linear, ridge, lasso and logistic.
+    case linear(LinearState)
+    case naiveBayes(NaiveBayesState)
+    case knn(KNNState)
+    case kmeans(KMeansState)
+    /// tree, forest and boost.
+    case trees(EnsembleState)
+}
+
+/// Everything a fitted model consists of, as plain data a store can serialise and read back
+/// (`FittedModel(state:)` rebuilds an identical model).
+public struct FittedState: Codable, Sendable, Equatable {
+    /// Bumped when the layout changes.
+    public var formatVersion: Int
+    public var spec: PipelineSpec
+    public var task: ModelTask
+    public var target: String?
+    /// The input schema: column names and their dtypes (`DType.rawValue`).
+    public var featureNames: [String]
+    public var featureTypes: [String]
+    /// Class labels in model order (sorted; for two classes the positive one last).
+    public var classes: [String]
+    public var transforms: [FittedTransform]
+    /// The columns, after the transforms, that the estimator reads, in order.
+    public var inputs: [String]
+    public var estimator: EstimatorState
+    public var trainingMetricNames: [String]
+    public var trainingMetricValues: [Double]
+}

@@ -1,0 +1,166 @@
+import MLShEngine
+
+/// Centres and scales numeric columns (population std like `StandardScaler`; zero variance → scale 1).
+public struct StandardizeSpec: Codable, Sendable, Equatable {
+    public var columns: [String]?
+    public init(columns: [String]? = nil) { self.columns = columns }
+}
+
+/// Scales numeric columns to [0, 1] (a constant column maps to 0).
+public struct MinMaxSpec: Codable, Sendable, Equatable {
+    public var columns: [String]?
+    public init(columns: [String]? = nil) { self.columns = columns }
+}
+
+/// Fills missing values: `mean`, `median`, `most_frequent` or `constant` (`value`, default 0 / "missing").
+public struct ImputeSpec: Codable, Sendable, Equatable {
+    public var strategy: String, value: SettingValue, columns: [String]?
+    public init(strategy: String = "mean", value: SettingValue = .none, columns: [String]? = nil) {
+        self.strategy = strategy; self.value = value; self.columns = columns
+    }
+}
+
+/// One 0/1 column `<col>_<value>` per category (sorted); unseen or missing → all zeros.
+public struct OneHotSpec: Codable, Sendable, Equatable {
+    public var columns: [String]?
+    public init(columns: [String]? = nil) { self.columns = columns }
+}
+
+/// Replaces numeric columns by their quantile bin index `0..<bins` (like `KBinsDiscretizer(encode="ordinal")`).
+public struct BinSpec: Codable, Sendable, Equatable {
+    public var bins: Int, columns: [String]?
+    public init(bins: Int = 10, columns: [String]? = nil) { self.bins = bins; self.columns = columns }
+}
+
+/// Adds products of numeric columns up to `degree` (`a*b`, `a^2`), in `PolynomialFeatures` order.
+public struct PolySpec: Codable, Sendable, Equatable {
+    public var degree: Int, columns: [String]?
+    public init(degree: Int = 2, columns: [String]? = nil) { self.degree = degree; self.columns = columns }
+}
+
+/// Keeps the `k` numeric columns with the highest F statistic against the target
+/// (`SelectKBest(f_regression)` / `f_classif`).
+public struct SelectFeaturesSpec: Codable, Sendable, Equatable {
+    public var k: Int, columns: [String]?
+    public init(k: Int = 10, columns: [String]? = nil) { self.k = k; self.columns = columns }
+}
+
+/// Any transform's parameters.
+public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible {
+    case standardize(StandardizeSpec), minmax(MinMaxSpec), impute(ImputeSpec), onehot(OneHotSpec)
+    case bin(BinSpec), poly(PolySpec), selectFeatures(SelectFeaturesSpec)
+
+    /// Every transform name, as called in mlsh.
+    public static let kinds = ["standardize", "minmax", "impute", "onehot", "bin", "poly", "select_features"]
+
+    /// The setting names each transform accepts (besides its columns).
+    public static func acceptedSettings(kind: String) -> [String] {
+        switch kind {
+        case "impute": return ["strategy", "value"]
+        case "bin": return ["bins"]
+        case "poly": return ["degree"]
+        case "select_features": return ["k"]
+        default: return []
+        }
+    }
+
+    /// Builds a transform from a call's name, settings and named columns (nil: the default columns).
+    public static func make(kind: String, settings: [String: SettingValue], columns: [String]? = nil) throws(ModelError) -> TransformSpec {
+        guard kinds.contains(kind) else {
+            throw .unknownKind(kind, accepted: kinds, suggestion: closestName(to: kind, in: kinds))
+        }
+        let r = try SettingReader(kind: kind, settings: settings, accepted: acceptedSettings(kind: kind))
+        switch kind {
+        case "standardize": return .standardize(StandardizeSpec(columns: columns))
+        case "minmax": return .minmax(MinMaxSpec(columns: columns))
+        case "impute":
+            let s = try r.string("strategy", "mean", oneOf: ["mean", "median", "most_frequent", "constant"])
+            let v = r.any("value") ?? .none
+            switch v {
+            case .number, .int, .string, .none, .bool: break
+            case .strings: throw .wrongSettingType(kind: kind, name: "value", expected: "a number or a string", actual: v.typeName)
+            }
+            return .impute(ImputeSpec(strategy: s, value: v, columns: columns))
+        case "onehot": return .onehot(OneHotSpec(columns: columns))
+        case "bin": return .bin(BinSpec(bins: try r.int("bins", 10, min: 2), columns: columns))
+        case "poly": return .poly(PolySpec(degree: try r.int("degree", 2, min: 1), columns: columns))
+        default: return .selectFeatures(SelectFeaturesSpec(k: try r.int("k", 10, min: 1), columns: columns))
+        }
+    }
+
+    /// The transform's name as called in mlsh.
+    public var kind: String {
+        switch self {
+        case .standardize: return "standardize"
+        case .minmax: return "minmax"
+        case .impute: return "impute"
+        case .onehot: return "onehot"
+        case .bin: return "bin"
+        case .poly: return "poly"
+        case .selectFeatures: return "select_features"
+        }
+    }
+
+    /// The named columns, or nil for the default set.
+    public var columns: [String]? {
+        switch self {
+        case .standardize(let s): return s.columns
+        case .minmax(let s): return s.columns
+        case .impute(let s): return s.columns
+        case .onehot(let s): return s.columns
+        case .bin(let s): return s.columns
+        case .poly(let s): return s.columns
+        case .selectFeatures(let s): return s.columns
+        }
+    }
+
+    /// Every setting with its value (defaults included).
+    public var settings: [(String, SettingValue)] {
+        switch self {
+        case .standardize, .minmax, .onehot: return []
+        case .impute(let s): return [("strategy", .string(s.strategy))] + (s.value == .none ? [] : [("value", s.value)])
+        case .bin(let s): return [("bins", .int(Int64(s.bins)))]
+        case .poly(let s): return [("degree", .int(Int64(s.degree)))]
+        case .selectFeatures(let s): return [("k", .int(Int64(s.k)))]
+        }
+    }
+
+    /// The call as written in mlsh, e.g. `impute(strategy="median")` or `standardize($a, $b)`.
+    public var description: String {
+        var parts = (columns ?? []).map { "$" + $0 }
+        parts += settings.map { "\($0.0)=\($0.1)" }
+        return kind + "(" + parts.joined(separator: ", ") + ")"
+    }
+
+    /// This transform with some settings replaced (used by `tune`).
+    public func with(_ changes: [String: SettingValue]) throws(ModelError) -> TransformSpec {
+        var d = Dictionary(settings, uniquingKeysWith: { a, _ in a })
+        for (k, v) in changes { d[k] = v }
+        return try TransformSpec.make(kind: kind, settings: d, columns: columns)
+    }
+}
+
+/// Transforms followed by at most one model: what `>>` builds and `fit` accepts.
+public struct PipelineSpec: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var steps: [TransformSpec]
+    public var model: ModelSpec?
+
+    public init(steps: [TransformSpec] = [], model: ModelSpec? = nil) { self.steps = steps; self.model = model }
+    /// A pipeline of one model.
+    public init(_ model: ModelSpec) { self.steps = []; self.model = model }
+    /// A pipeline of one transform.
+    public init(_ step: TransformSpec) { self.steps = [step]; self.model = nil }
+
+    /// `a >> b`: the steps of `a` then those of `b`; only the last part may hold a model.
+    public static func compose(_ a: PipelineSpec, _ b: PipelineSpec) throws(ModelError) -> PipelineSpec {
+        guard a.model == nil else { throw .modelNotLast }
+        return PipelineSpec(steps: a.steps + b.steps, model: b.model)
+    }
+
+    /// Steps joined with `>>`.
+    public var description: String {
+        var parts = steps.map(\.description)
+        if let model { parts.append(model.description) }
+        return parts.isEmpty ? "pipeline()" : parts.joined(separator: " >> ")
+    }
+}

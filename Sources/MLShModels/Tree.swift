@@ -1,0 +1,394 @@
+import Foundation
+
+/// A fitted decision tree, as flat node arrays. Node 0 is the root; a leaf has feature -1.
+/// A row goes left when `x[feature] <= threshold`.
+public struct TreeModel: Codable, Sendable, Equatable {
+    public var feature: [Int32]
+    public var threshold: [Double]
+    public var left: [Int32]
+    public var right: [Int32]
+    /// `outputs` values per node: class probabilities, a mean, or a boosting leaf value.
+    public var value: [Double]
+    public var outputs: Int
+
+    /// The leaf reached by row `r` of `x`.
+    @inline(__always)
+    func leaf(_ x: UnsafePointer<Double>) -> Int {
+        var node = 0
+        while feature[node] >= 0 {
+            node = Int(x[Int(feature[node])] <= threshold[node] ? left[node] : right[node])
+        }
+        return node
+    }
+}
+
+/// Features quantised to at most 256 bins each, column-major, with the raw thresholds
+/// between bins (`x <= edges[j][b]` ⇔ bin ≤ b).
+struct Binned: Sendable {
+    var n: Int
+    var p: Int
+    var codes: [UInt8]
+    var edges: [[Double]]
+
+    init(_ x: Dense, maxBins: Int = 256) {
+        let (c, e) = Binned.quantise(x, maxBins: maxBins)
+        n = x.rows; p = x.cols; codes = c; edges = e
+    }
+
+    static func quantise(_ x: Dense, maxBins: Int) -> ([UInt8], [[Double]]) {
+        let p = x.cols, n = x.rows
+        var edges = [[Double]](repeating: [], count: p)
+        var codes = [UInt8](repeating: 0, count: n * p)
+        let xd = x.data, nn = n, pp = p
+        let edgeBox = Unchecked(UnsafeMutablePointer<[Double]>.allocate(capacity: max(p, 1)))
+        edgeBox.value.initialize(repeating: [], count: max(p, 1))
+        codes.withUnsafeMutableBufferPointer { cb in
+            let codeBox = Unchecked(cb.baseAddress)
+            parallelFor(p) { j in
+                var col = [Double](repeating: 0, count: nn)
+                for i in 0..<nn { col[i] = xd[i * pp + j] }
+                var sorted = col
+                sorted.sort()
+                var distinct: [Double] = []
+                distinct.reserveCapacity(min(nn, 1024))
+                var overflow = false
+                for v in sorted where distinct.last != v {
+                    distinct.append(v)
+                    if distinct.count > maxBins { overflow = true; break }
+                }
+                var e: [Double] = []
+                if !overflow {
+                    for b in 0..<max(distinct.count - 1, 0) { e.append((distinct[b] + distinct[b + 1]) / 2) }
+                } else {
+                    for b in 1..<maxBins {
+                        let q = quantileSorted(sorted, Double(b) / Double(maxBins))
+                        if e.last.map({ q > $0 }) ?? true { e.append(q) }
+                    }
+                    if let last = sorted.last, let le = e.last, le >= last { e.removeLast() }
+                }
+                guard let base = codeBox.value else { return }
+                for i in 0..<nn {
+                    // lower bound: number of edges < x
+                    var lo = 0, hi = e.count
+                    let v = col[i]
+                    while lo < hi { let mid = (lo + hi) >> 1; if e[mid] < v { lo = mid + 1 } else { hi = mid } }
+                    base[j * nn + i] = UInt8(lo)
+                }
+                edgeBox.value[j] = e
+            }
+        }
+        for j in 0..<p { edges[j] = edgeBox.value[j] }
+        edgeBox.value.deinitialize(count: max(p, 1))
+        edgeBox.value.deallocate()
+        return (codes, edges)
+    }
+}
+
+/// How a tree scores splits. Per-sample statistics have `width` entries; the last is the weight.
+enum TreeMode: Sendable {
+    /// Class counts then weight; Gini impurity.
+    case gini(classes: Int)
+    /// w·y then weight; squared error.
+    case mse
+    /// gradient, hessian, weight; Newton gain with L2 `lambda`.
+    case newton(lambda: Double)
+
+    var width: Int {
+        switch self {
+        case .gini(let k): return k + 1
+        case .mse: return 2
+        case .newton: return 3
+        }
+    }
+    var outputs: Int {
+        if case .gini(let k) = self { return k }
+        return 1
+    }
+
+    /// The quantity whose increase a split maximises (minus the node's weighted impurity).
+    @inline(__always)
+    func score(_ s: UnsafePointer<Double>) -> Double {
+        switch self {
+        case .gini(let k):
+            let w = s[k]
+            guard w > 0 else { return 0 }
+            var q = 0.0
+            for c in 0..<k { q += s[c] * s[c] }
+            return q / w
+        case .mse:
+            return s[1] > 0 ? s[0] * s[0] / s[1] : 0
+        case .newton(let lambda):
+            return s[0] * s[0] / (s[1] + lambda)
+        }
+    }
+}
+
+struct TreeParams: Sendable {
+    var maxDepth: Int
+    var minLeaf: Double
+    /// Features tried per split (p: all).
+    var mtry: Int
+    var mode: TreeMode
+    var parallel: Bool
+}
+
+/// Grows one tree depth-first on binned features.
+struct TreeBuilder {
+    let binned: Binned
+    let params: TreeParams
+    let stats: [Double]
+    var rng: ModelRandom
+    var idx: [Int32]
+    var feature: [Int32] = [], threshold: [Double] = [], left: [Int32] = [], right: [Int32] = [], value: [Double] = []
+    var importance: [Double]
+    /// When requested, the leaf each training sample ends in.
+    var leafOf: [Int32]?
+    var featureOrder: [Int]
+
+    init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool) {
+        self.binned = binned; self.params = params; self.stats = stats
+        self.rng = ModelRandom(seed: seed, stream: stream)
+        self.idx = samples
+        self.importance = [Double](repeating: 0, count: binned.p)
+        self.leafOf = trackLeaves ? [Int32](repeating: -1, count: binned.n) : nil
+        self.featureOrder = Array(0..<binned.p)
+    }
+
+    /// A node waiting to be grown; `parent` < 0 for the root.
+    struct Pending {
+        var lo: Int, hi: Int, depth: Int
+        var hist: [Double]?
+        var parent: Int32
+        var isLeft: Bool
+    }
+
+    /// Grows the tree depth-first with an explicit stack (no recursion: unlimited depth is safe
+    /// on worker threads' small stacks).
+    mutating func build() -> (TreeModel, [Double]) {
+        var stack = [Pending(lo: 0, hi: idx.count, depth: 0, hist: nil, parent: -1, isLeft: false)]
+        while let item = stack.popLast() {
+            let node = grow(item.lo, item.hi, depth: item.depth, hist: item.hist, stack: &stack)
+            if item.parent >= 0 {
+                if item.isLeft { left[Int(item.parent)] = node } else { right[Int(item.parent)] = node }
+            }
+        }
+        return (TreeModel(feature: feature, threshold: threshold, left: left, right: right, value: value,
+                          outputs: params.mode.outputs), importance)
+    }
+
+    /// Nodes at least this large get their histograms by subtraction (parent − smaller sibling).
+    static let subtractionMinRows = 1024
+
+    /// `hist`: the node's full histogram (every feature), when the parent derived it.
+    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?, stack: inout [Pending]) -> Int32 {
+        let mode = params.mode, S = mode.width, n = binned.n, p = binned.p
+        var total = [Double](repeating: 0, count: S)
+        if let hist {
+            // The node's totals are the sums of any one feature's bins.
+            let nb = binned.edges[0].count + 1
+            for b in 0..<nb { for s in 0..<S { total[s] += hist[b * S + s] } }
+        } else {
+            total.withUnsafeMutableBufferPointer { tp in
+                stats.withUnsafeBufferPointer { st in
+                    idx.withUnsafeBufferPointer { ix in
+                        if S == 3 {
+                            var a = 0.0, b = 0.0, c = 0.0
+                            for t in lo..<hi { let o = Int(ix[t]) * 3; a += st[o]; b += st[o + 1]; c += st[o + 2] }
+                            tp[0] = a; tp[1] = b; tp[2] = c
+                        } else if S == 2 {
+                            var a = 0.0, b = 0.0
+                            for t in lo..<hi { let o = Int(ix[t]) * 2; a += st[o]; b += st[o + 1] }
+                            tp[0] = a; tp[1] = b
+                        } else {
+                            for t in lo..<hi { let o = Int(ix[t]) * S; for s in 0..<S { tp[s] += st[o + s] } }
+                        }
+                    }
+                }
+            }
+        }
+        let node = Int32(feature.count)
+        feature.append(-1); threshold.append(0); left.append(-1); right.append(-1)
+        switch mode {
+        case .gini(let k):
+            let w = total[k]
+            for c in 0..<k { value.append(w > 0 ? total[c] / w : 0) }
+        case .mse: value.append(total[1] > 0 ? total[0] / total[1] : 0)
+        case .newton(let lambda): value.append(-total[0] / (total[1] + lambda))
+        }
+        let weight = total[S - 1]
+        var pure = false
+        if case .gini(let k) = mode { pure = (0..<k).contains { total[$0] == weight } }
+        if depth >= params.maxDepth || weight < 2 * params.minLeaf || pure || hi - lo < 2 {
+            markLeaf(node, lo, hi)
+            return node
+        }
+        let full = params.mtry >= p
+        let feats: [Int]
+        if full {
+            feats = Array(0..<p)
+        } else {
+            for t in 0..<params.mtry { let j = t + rng.below(p - t); featureOrder.swapAt(t, j) }
+            feats = Array(featureOrder[0..<params.mtry])
+        }
+        let nodeHist = hist ?? buildHistogram(lo, hi, feats)
+        guard let split = bestSplit(nodeHist, feats, total: total) else { markLeaf(node, lo, hi); return node }
+        // Partition idx[lo..<hi]: bin <= split.bin first.
+        let f = split.feature, bin = UInt8(split.bin)
+        var mid = lo
+        binned.codes.withUnsafeBufferPointer { codes in
+            idx.withUnsafeMutableBufferPointer { ix in
+                let col = codes.baseAddress! + f * n
+                var i = lo, j = hi - 1
+                while i <= j {
+                    if col[Int(ix[i])] <= bin { i += 1 } else { ix.swapAt(i, j); j -= 1 }
+                }
+                mid = i
+            }
+        }
+        if mid == lo || mid == hi { markLeaf(node, lo, hi); return node }
+        importance[f] += split.gain
+        feature[Int(node)] = Int32(f)
+        threshold[Int(node)] = binned.edges[f][split.bin]
+        var leftHist: [Double]?, rightHist: [Double]?
+        if full && depth + 1 < params.maxDepth && hi - lo >= TreeBuilder.subtractionMinRows {
+            let leftSmaller = mid - lo <= hi - mid
+            let small = leftSmaller ? buildHistogram(lo, mid, feats) : buildHistogram(mid, hi, feats)
+            var large = nodeHist
+            for i in 0..<large.count { large[i] -= small[i] }
+            if leftSmaller { leftHist = small; rightHist = large } else { leftHist = large; rightHist = small }
+        }
+        // Right pushed first so the left subtree is grown first (preorder node numbering).
+        stack.append(Pending(lo: mid, hi: hi, depth: depth + 1, hist: rightHist, parent: node, isLeft: false))
+        stack.append(Pending(lo: lo, hi: mid, depth: depth + 1, hist: leftHist, parent: node, isLeft: true))
+        return node
+    }
+
+    private mutating func markLeaf(_ node: Int32, _ lo: Int, _ hi: Int) {
+        guard leafOf != nil else { return }
+        for t in lo..<hi { leafOf?[Int(idx[t])] = node }
+    }
+
+    /// Per-feature histograms (256 bins × statistics) of samples `idx[lo..<hi]`, slot t for `feats[t]`.
+    private func buildHistogram(_ lo: Int, _ hi: Int, _ feats: [Int]) -> [Double] {
+        let S = params.mode.width, n = binned.n
+        let hsize = 256 * S
+        let count = hi - lo
+        // The node's statistics gathered once into row order ("ordered gradients"), so each
+        // feature's pass reads them sequentially; only the one-byte bin codes are gathered.
+        var ordered = [Double](repeating: 0, count: count * S)
+        ordered.withUnsafeMutableBufferPointer { op in
+            stats.withUnsafeBufferPointer { st in
+                idx.withUnsafeBufferPointer { ix in
+                    for q in 0..<count {
+                        let o = Int(ix[lo + q]) * S, d = q * S
+                        for s in 0..<S { op[d + s] = st[o + s] }
+                    }
+                }
+            }
+        }
+        let codesBox = Unchecked(binned.codes), orderedBox = Unchecked(ordered), idxBox = Unchecked(idx)
+        let parallel = params.parallel && count * feats.count >= 100_000 && workerCount > 1
+        return filledArray(count: feats.count * hsize, zero: 0.0) { histBox in
+            let work: @Sendable (Int) -> Void = { t in
+                let f = feats[t]
+                let h = histBox.value + t * hsize
+                codesBox.value.withUnsafeBufferPointer { codes in
+                    orderedBox.value.withUnsafeBufferPointer { st in
+                        idxBox.value.withUnsafeBufferPointer { ix in
+                            let col = codes.baseAddress! + f * n
+                            let sp = st.baseAddress!
+                            let ixp = ix.baseAddress! + lo
+                            if S == 2 {
+                                for q in 0..<count {
+                                    let b = Int(col[Int(ixp[q])]) * 2
+                                    h[b] += sp[q * 2]; h[b + 1] += sp[q * 2 + 1]
+                                }
+                            } else if S == 3 {
+                                for q in 0..<count {
+                                    let b = Int(col[Int(ixp[q])]) * 3
+                                    h[b] += sp[q * 3]; h[b + 1] += sp[q * 3 + 1]; h[b + 2] += sp[q * 3 + 2]
+                                }
+                            } else {
+                                for q in 0..<count {
+                                    let b = Int(col[Int(ixp[q])]) * S, o = q * S
+                                    for s in 0..<S { h[b + s] += sp[o + s] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if parallel {
+                let parts = chunks(feats.count, workerCount)
+                parallelFor(parts.count) { part in for t in parts[part] { work(t) } }
+            } else {
+                for t in 0..<feats.count { work(t) }
+            }
+        }
+    }
+
+    /// The best split over the histograms: the largest gain with both sides at least `minLeaf`.
+    private func bestSplit(_ hist: [Double], _ feats: [Int], total: [Double]) -> (feature: Int, bin: Int, gain: Double)? {
+        let S = params.mode.width, mode = params.mode
+        let hsize = 256 * S
+        let parentScore = total.withUnsafeBufferPointer { mode.score($0.baseAddress!) }
+        let minLeaf = params.minLeaf
+        var bestT = -1, bestBin = -1
+        var bestGain = 1e-12 * max(abs(parentScore), 1e-300)
+        var leftS = [Double](repeating: 0, count: S), rightS = [Double](repeating: 0, count: S)
+        hist.withUnsafeBufferPointer { hp in
+            leftS.withUnsafeMutableBufferPointer { lp in
+                rightS.withUnsafeMutableBufferPointer { rp in
+                    for t in 0..<feats.count {
+                        let h = hp.baseAddress! + t * hsize
+                        let nb = binned.edges[feats[t]].count + 1
+                        for s in 0..<S { lp[s] = 0 }
+                        for b in 0..<(nb - 1) {
+                            for s in 0..<S { lp[s] += h[b * S + s] }
+                            let wl = lp[S - 1], wr = total[S - 1] - wl
+                            if wl < minLeaf { continue }
+                            if wr < minLeaf { break }
+                            for s in 0..<S { rp[s] = total[s] - lp[s] }
+                            if case .newton = mode, lp[1] < 1e-3 || rp[1] < 1e-3 { continue }
+                            let g = mode.score(lp.baseAddress!) + mode.score(rp.baseAddress!) - parentScore
+                            if g > bestGain { bestGain = g; bestT = t; bestBin = b }
+                        }
+                    }
+                }
+            }
+        }
+        guard bestT >= 0 else { return nil }
+        return (feats[bestT], bestBin, bestGain)
+    }
+}
+
+extension TreeModel {
+    /// Adds `scale` × the leaf values of every row of `x` into `out` (n × outputs), rows split over the cores.
+    func accumulate(_ x: Dense, into out: inout [Double], scale: Double = 1) {
+        let p = x.cols, k = outputs, n = x.rows
+        let parts = chunks(n, n >= 20_000 ? workerCount : 1)
+        let xdata = x.data
+        out.withUnsafeMutableBufferPointer { ob in
+            let outBox = Unchecked(ob.baseAddress!)
+            feature.withUnsafeBufferPointer { fp in
+            threshold.withUnsafeBufferPointer { tp in
+            left.withUnsafeBufferPointer { lp in
+            right.withUnsafeBufferPointer { rp in
+            value.withUnsafeBufferPointer { vp in
+                let f = Unchecked(fp), t = Unchecked(tp), l = Unchecked(lp), r = Unchecked(rp), v = Unchecked(vp)
+                parallelFor(parts.count) { part in
+                    xdata.withUnsafeBufferPointer { xp in
+                        for i in parts[part] {
+                            let row = xp.baseAddress! + i * p
+                            var node = 0
+                            while f.value[node] >= 0 {
+                                node = Int(row[Int(f.value[node])] <= t.value[node] ? l.value[node] : r.value[node])
+                            }
+                            for c in 0..<k { outBox.value[i * k + c] += scale * v.value[node * k + c] }
+                        }
+                    }
+                }
+            }}}}}
+        }
+    }
+}
