@@ -1,4 +1,5 @@
 import MLShEngine
+import MLShModels
 import MLShLanguage
 
 /// Domain errors are typed and positionless; these turn them into language errors,
@@ -23,5 +24,16 @@ extension EngineError {
 /// Runs engine work, reporting its errors in the language's terms.
 @inline(__always)
 func engine<T>(_ body: () throws(EngineError) -> T) throws(MLShError) -> T {
+    do { return try body() } catch { throw error.language }
+}
+
+extension ModelError {
+    /// The error as the language reports it.
+    var language: MLShError { MLShError("model error", message) }
+}
+
+/// Runs model work, reporting its errors in the language's terms.
+@inline(__always)
+func modeling<T>(_ body: () throws(ModelError) -> T) throws(MLShError) -> T {
     do { return try body() } catch { throw error.language }
 }

@@ -1,0 +1,94 @@
+import MLShEngine
+import MLShLanguage
+import MLShModels
+
+/// Transforms, model specs, `>>` pipelines, fit/predict/evaluate/cv/tune and the
+/// metric functions (§6).
+struct ModelsLibrary: Library {
+    func register(into interp: Interpreter) {
+        for b in transforms + models + verbs + metricFunctions { interp.register(b) }
+        let previous = interp.objectOperator
+        interp.objectOperator = { op, a, b throws(MLShError) in
+            if op == .compose { return try ModelsLibrary.compose(a, b) }
+            return try previous?(op, a, b)
+        }
+    }
+
+    static func compose(_ a: Value, _ b: Value) throws(MLShError) -> Value? {
+        guard case .object(let x as SpecValue) = a, case .object(let y as SpecValue) = b else {
+            throw MLShError.type("'>>' composes transforms and models, not \(a.typeName) and \(b.typeName)")
+        }
+        return .object(SpecValue(try modeling { () throws(ModelError) in try PipelineSpec.compose(x.spec, y.spec) }))
+    }
+
+    static func settings(_ a: Arguments) throws(MLShError) -> [String: SettingValue] {
+        var out: [String: SettingValue] = [:]
+        for (k, v) in a.named { out[k] = try v.setting("\(a.function) \(k)") }
+        return out
+    }
+
+    // MARK: transforms
+
+    var transforms: [Builtin] {
+        func transform(_ kind: String, _ summary: String, _ example: String, positional: String? = nil) -> Builtin {
+            Builtin(kind, ["...", "**"], category: "transforms", summary: summary, example: example) { a, _ throws(MLShError) in
+                var settings = try ModelsLibrary.settings(a)
+                var columnArgs = a.extra
+                // impute("median"), poly(2), select_features(5): a leading plain value is the main setting.
+                if let positional, let first = columnArgs.first, !(first.isColumnReference) {
+                    settings[positional] = try first.setting("\(kind) \(positional)")
+                    columnArgs.removeFirst()
+                }
+                let cols = columnArgs.isEmpty ? nil : try DataArgs.columnNames(columnArgs, kind)
+                let spec = try modeling { () throws(ModelError) in try TransformSpec.make(kind: kind, settings: settings, columns: cols) }
+                return .object(SpecValue(PipelineSpec(spec)))
+            }
+        }
+        return [
+            transform("standardize", "Centres and scales numeric columns (population std; a constant column keeps scale 1).", "standardize($x0, $x1)"),
+            transform("minmax", "Scales numeric columns to [0, 1].", "minmax()"),
+            transform("impute", "Fills missing values: \"mean\", \"median\", \"most_frequent\" or \"constant\" (value=).", #"impute("median")"#, positional: "strategy"),
+            transform("onehot", "One 0/1 column per category of string columns (unseen categories: all zeros).", "onehot($species)"),
+            transform("bin", "Quantile bins of numeric columns.", "bin($age, bins=10)"),
+            transform("poly", "Squares and pairwise products of numeric columns.", "poly(degree=2)", positional: "degree"),
+            transform("select_features", "Keeps the k features with the best F-statistic against the target.", "select_features(k=5)", positional: "k"),
+        ]
+    }
+
+    // MARK: models
+
+    var models: [Builtin] {
+        let summaries: [(String, String, String)] = [
+            ("linear", "Ordinary least squares.", "linear()"),
+            ("ridge", "Least squares with an L2 penalty alpha·‖w‖² (scikit-learn's Ridge).", "ridge(alpha=1.0)"),
+            ("lasso", "Least squares with an L1 penalty (scikit-learn's Lasso objective).", "lasso(alpha=0.1)"),
+            ("logistic", "Logistic regression, l2 = 1/C (multinomial for more than two classes).", "logistic(l2=1.0)"),
+            ("kmeans", "k-means clustering with k-means++ starts.", "kmeans(k=3, seed=0)"),
+            ("tree", "A decision tree (Gini or squared error), classification or regression by the target.", "tree(max_depth=4)"),
+            ("forest", "A random forest of histogram trees.", "forest(trees=100, seed=0)"),
+            ("boost", "Gradient boosting on histograms (log-loss, softmax or squared error).", "boost(rounds=100, lr=0.1)"),
+            ("knn", "k nearest neighbours (classification or regression by the target).", "knn(k=5)"),
+            ("naive_bayes", "Gaussian naive Bayes.", "naive_bayes()"),
+        ]
+        return summaries.map { kind, summary, example in
+            Builtin(kind, ["**"], category: "models", summary: summary + " Settings: " +
+                    (ModelSpec.acceptedSettings(kind: kind).isEmpty ? "none." : ModelSpec.acceptedSettings(kind: kind).joined(separator: ", ") + "."),
+                    example: example) { a, _ throws(MLShError) in
+                let settings = try ModelsLibrary.settings(a)
+                let spec = try modeling { () throws(ModelError) in try ModelSpec.make(kind: kind, settings: settings) }
+                return .object(SpecValue(PipelineSpec(spec)))
+            }
+        }
+    }
+}
+
+extension Value {
+    /// `$x` or `col("x")`: a value naming a column rather than a setting.
+    var isColumnReference: Bool {
+        switch self {
+        case .expr(.column), .expr(.call("col", _)): return true
+        case .list(let xs): return xs.allSatisfy(\.isColumnReference)
+        default: return false
+        }
+    }
+}
