@@ -16,7 +16,7 @@ extension EngineError {
         case .typeMismatch: return MLShError.type(message)
         case .malformedFile: return MLShError("data error", message)
         case .io: return MLShError("io error", message)
-        case .expectationFailed: return MLShError("expectation failed", message)
+        case .expectationFailed(let failures): return MLShError("expectation failed", failures.joined(separator: "; "))
         }
     }
 }

@@ -34,7 +34,8 @@ struct DataLibrary: Library {
         Builtin("load", ["path", "sep=none", "types=none", "na=none"], category: "data",
                 summary: "Reads a CSV or TSV file (header row; int, float, bool and string types inferred).",
                 example: #"load("data/iris.csv", types={species: "string"}, na=["", "NA"])"#) { a, interp throws(MLShError) in
-            let path = DataArgs.resolve(try a.string("path"), interp)
+            let given = try a.string("path")
+            let path = DataArgs.resolve(given, interp)
             var options = CSVOptions()
             if let s = a["sep"] {
                 guard case .string(let sep) = s, sep.utf8.count == 1, let byte = sep.utf8.first else {
@@ -58,7 +59,17 @@ struct DataLibrary: Library {
                     return s
                 }
             }
-            var t = try engine { () throws(EngineError) in try CSV.read(path: path, options: options) }
+            // Messages name the file as the user wrote it.
+            var t = try engine { () throws(EngineError) in
+                do throws(EngineError) { return try CSV.read(path: path, options: options) } catch {
+                    switch error {
+                    case .malformedFile(_, let line, let column, let message):
+                        throw .malformedFile(path: given, line: line, column: column, message: message)
+                    case .io(_, let message): throw .io(path: given, message: message)
+                    default: throw error
+                    }
+                }
+            }
             t.label = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             return DataLibrary.wrap(t)
         },
