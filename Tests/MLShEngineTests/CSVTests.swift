@@ -44,6 +44,15 @@ func cells(_ t: Table) -> [[Scalar]] {
         #expect(cells(inf) == [[.float(.infinity)], [.float(-.infinity)], [.float(1.5)]])
     }
 
+    @Test func carriageReturnLineEnds() throws {
+        let t = try parse("a,b\r1,2\r3,4\r5,6")
+        #expect(cells(t) == [[.int(1), .int(2)], [.int(3), .int(4)], [.int(5), .int(6)]])
+        var big = "x,y\r"
+        for r in 0..<120_000 { big += "\(r),\(r % 3 == 0 ? "a" : "b")\r" }
+        let b = try parse(big)
+        #expect(b.rowCount == 120_000 && col(b, "x")[119_999] == .int(119_999) && col(b, "y")[3] == .string("a"))
+    }
+
     @Test func typesOverride() throws {
         let t = try parse("zip,n\n01234,5\n99999,\"6\"\n", CSVOptions(types: ["zip": .string, "n": .float]))
         #expect(cells(t) == [[.string("01234"), .float(5)], [.string("99999"), .float(6)]])

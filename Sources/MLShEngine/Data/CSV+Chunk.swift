@@ -27,9 +27,6 @@ final class CSVChunk: @unchecked Sendable {
     deinit { for s in slots { s?.deallocate() } }
 }
 
-/// Counts line feeds in `[s, e)`.
-func csvCountNewlines(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Int { csvCountByte(p, s, e, 10) }
-
 /// Counts bytes equal to `byte` in `[s, e)`, eight at a time (exact SWAR zero-byte test).
 func csvCountByte(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ byte: UInt8) -> Int {
     var n = 0
@@ -53,7 +50,8 @@ extension CSVReader {
     func parseChunk(_ range: Range<Int>, collect: [Bool], onlySpans: Bool) throws(CSVFailure) -> CSVChunk {
         let ncols = names.count
         let end = range.upperBound
-        let capacity = csvCountNewlines(p, range.lowerBound, end) + 1
+        // Every row but the last ends in \n, \r or \r\n, so this bounds the row count.
+        let capacity = csvCountByte(p, range.lowerBound, end, 10) + csvCountByte(p, range.lowerBound, end, 13) + 1
         var kinds = [CSVKind](repeating: .none, count: ncols)
         var slots = [UnsafeMutablePointer<UInt64>?](repeating: nil, count: ncols)
         for c in 0..<ncols {
@@ -80,6 +78,10 @@ extension CSVReader {
             let b0 = p[i]
             if b0 == 10 || b0 == 13 { i += 1; continue }  // blank line
             let rowStart = i
+            guard st.row < capacity else {
+                // Unreachable by the bound above; refuse rather than write out of bounds.
+                throw CSVFailure(offset: i, message: "internal error: more rows than line breaks")
+            }
             var col = 0
             while true {
                 if col >= ncols {
