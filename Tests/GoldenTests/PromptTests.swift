@@ -95,8 +95,13 @@ import TestSupport
         Thread.sleep(forTimeInterval: 0.5)
         try s.keys("C-c")
         try s.waitFor("interrupted")
-        try s.type("answer + 100"); try s.keys("Enter")
+        try s.type("answer + 100"); try s.enter()
         try s.waitFor("142")
+        // Ctrl-R searches the history backwards.
+        try s.keys("C-r"); try s.type("len")
+        try s.waitFor("bck:len")
+        try s.enter()
+        try s.waitFor("mlsh> len(xs)", count: 2)
         // :help names a builtin's signature and example.
         try s.type(":help range"); try s.keys("Enter")
         try s.waitFor("range(start, stop=none, step=1)")
