@@ -87,7 +87,7 @@ public struct Completer {
         guard let items = try? fm.contentsOfDirectory(atPath: dir) else { return [] }
         return items.filter { $0.hasPrefix(stem) && (!$0.hasPrefix(".") || stem.hasPrefix(".")) }.sorted().map { name in
             var isDir: ObjCBool = false
-            fm.fileExists(atPath: dir + "/" + name, isDirectory: &isDir)
+            _ = fm.fileExists(atPath: dir + "/" + name, isDirectory: &isDir)
             return prefix + name + (isDir.boolValue ? "/" : "")
         }
     }

@@ -56,6 +56,12 @@ import Testing
         #expect(TableFormatter().render(try Table(names: ["x"], columns: [Column(ints: [7])])) == "  x\nint\n  7\n1 row × 1 column")
     }
 
+    @Test func longFloatsShowSixSignificantDigits() {
+        let f = TableFormatter()
+        #expect([5.005999999999999, -0.03285239685543084, 123456789.123, 1e-07, 0.1, 0.9672791696148854, 1e300]
+            .map(f.displayFloat) == ["5.006", "-0.0328524", "123456789.1", "1e-07", "0.1", "0.967279", "1e+300"])
+    }
+
     @Test func columns() throws {
         let iris = try bundledDataset("iris", dataDirectory: dataDir())
         #expect(TableFormatter().render(try iris.column("sepal_length"), name: "sepal_length") ==

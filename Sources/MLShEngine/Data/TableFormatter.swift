@@ -1,3 +1,4 @@
+import Foundation
 /// Renders tables and columns as aligned text for the prompt.
 ///
 /// A table shows a header line of names, a line of dtypes, then the rows — all of them
@@ -81,11 +82,29 @@ public struct TableFormatter: Sendable {
         return "\(name): \(c.dtype.rawValue)[\(n)]\n[" + shown.joined(separator: ", ") + "]"
     }
 
+    /// A float as a table shows it: the shortest form when it is short, else six
+    /// significant digits (`0.967279`, `1.23457e+08`), as pandas displays them.
+    func displayFloat(_ d: Double) -> String {
+        let full = dataFormatFloat(d)
+        guard d.isFinite, full.count > 10 else { return full }
+        let a = Swift.abs(d)
+        if a >= 1e-4 && a < 1e15 {
+            let digits = max(1, 5 - Int(log10(a).rounded(.down)))
+            var t = String(format: "%.\(digits)f", d)
+            if t.contains(".") {
+                while t.hasSuffix("0") { t.removeLast() }
+                if t.hasSuffix(".") { t += "0" }
+            }
+            return t
+        }
+        return String(format: "%.6g", d)
+    }
+
     /// One cell's text.
     func cell(_ c: Column, _ i: Int) -> String {
         switch c.value(at: i) {
         case .missing: return "NA"
-        case .float(let d): return dataFormatFloat(d)
+        case .float(let d): return displayFloat(d)
         case .int(let v): return String(v)
         case .bool(let b): return b ? "true" : "false"
         case .string(let s): return cut(s)

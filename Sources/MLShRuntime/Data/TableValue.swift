@@ -8,7 +8,10 @@ final class TableValue: DomainObject {
     init(_ table: Table) { self.table = table }
 
     var typeName: String { "table" }
-    func render() -> String { TableFormatter().render(table, name: table.label) }
+    /// The first 10 rows, or all of a table of up to 15 (a describe or check report).
+    func render() -> String {
+        TableFormatter(maxRows: table.rowCount <= 15 ? 15 : 10).render(table, name: table.label)
+    }
     var summary: String { "<table \(table.rowCount)×\(table.names.count)>" }
     var memberNames: [String] { table.names }
     var length: Int? { table.rowCount }
