@@ -89,7 +89,7 @@ enum ColumnMath {
         if ExprLowering.reductions.contains(name) {
             let e = KExpr.reduce(name, head, Array(exprs.dropFirst()))
             let c = try engine { () throws(EngineError) in try KernelAggregate.aggregate(e, on: t, groups: nil) }
-            return c.value(at: 0).language
+            return c.language(at: 0)
         }
         let out = try ExprLowering.evaluate(.call(name, exprs), on: t)
         return .object(ColumnValue(out, name: first?.name ?? name))

@@ -63,10 +63,10 @@ final class ColumnValue: DomainObject {
         let n = Int64(column.count)
         let j = i < 0 ? i + n : i
         guard j >= 0, j < n else { throw MLShError.value("index \(i) out of range for a column of \(n) values") }
-        return column.value(at: Int(j)).language
+        return column.language(at: Int(j))
     }
 
-    func iterate() -> [Value]? { (0..<column.count).map { column.value(at: $0).language } }
+    func iterate() -> [Value]? { (0..<column.count).map { column.language(at: $0) } }
 
     func isEqual(to other: any DomainObject) -> Bool {
         guard let o = other as? ColumnValue, o.column.count == column.count, o.column.dtype == column.dtype else { return false }
@@ -96,6 +96,15 @@ final class GroupedValue: DomainObject {
     }
     var memberNames: [String] { table.names }
     var length: Int? { grouping.count }
+}
+
+extension Column {
+    /// Value `i` as a language value: a missing float is `nan`, other missing values `none`.
+    func language(at i: Int) -> Value {
+        let v = value(at: i)
+        if case .missing = v, dtype == .float { return .float(.nan) }
+        return v.language
+    }
 }
 
 extension Scalar {
