@@ -47,7 +47,7 @@ let cases: [(String, KExpr, Bool)] = [
     ("log1p(abs(a))+c", call("add", call("log1p", call("abs", a)), c), false),
     ("(a-mean(a))/std(a)", call("div", call("sub", a, .reduce("mean", a, [])), .reduce("std", a, [])), false),
     ("sum(a*b)", .reduce("sum", call("mul", a, b), []), true),
-    ("mask a>0 and b<1", call("and", call("gt", a, .float(0)), call("lt", b, .float(1))), false),
+    ("filter a>0 and b<1", call("and", call("gt", a, .float(0)), call("lt", b, .float(1))), false),
     // Diagnostics (not in the suite's table): the output-bound floor and one transcendental.
     ("a+1", call("add", a, .float(1)), false),
     ("exp(a)", call("exp", a), false),

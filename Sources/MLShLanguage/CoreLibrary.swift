@@ -268,7 +268,9 @@ struct CoreLibrary: Library {
         }
         if args.contains(where: { if case .object = $0 { return true }; return false }) {
             if let r = try interp.objectFunction?(name, args) { return r }
-            if case .object(let o) = args.first(where: { if case .object = $0 { return true }; return false }) ?? .none {
+            // Iterable values (ranges) fall through to the list forms.
+            if case .object(let o) = args.first(where: { if case .object = $0 { return true }; return false }) ?? .none,
+               o.iterate() == nil {
                 throw MLShError.type("\(name) does not apply to \(o.typeName)")
             }
         }

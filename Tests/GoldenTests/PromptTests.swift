@@ -81,6 +81,12 @@ import TestSupport
         try s.type("load(\"data/hou"); try s.keys("Tab")
         try s.waitFor("load(\"data/houses.csv")
         try s.keys("C-u")
+        // Tab completes the $columns of tables in scope.
+        try s.type("let iris = dataset(\"iris\")"); try s.enter()
+        try s.type("iris |> filter($pet"); try s.keys("Tab")
+        try s.waitFor("filter($petal_")
+        try s.keys("C-u")
+        try s.type("rec.alpha"); try s.enter()
         // Up recalls the previous entry.
         try s.keys("Up")
         try s.waitFor("mlsh> rec.alpha")

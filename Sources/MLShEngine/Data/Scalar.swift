@@ -124,7 +124,17 @@ extension Column {
         let n = count
         switch storage {
         case .float(let v):
-            return Column(floats: indices.map { $0 >= 0 && $0 < n ? v[$0] : .nan })
+            return Column(floats: v.withUnsafeBufferPointer { src in
+                [Double](unsafeUninitializedCapacity: indices.count) { dst, count in
+                    indices.withUnsafeBufferPointer { ix in
+                        for k in 0..<ix.count {
+                            let i = ix[k]
+                            dst[k] = i >= 0 && i < n ? src[i] : .nan
+                        }
+                    }
+                    count = indices.count
+                }
+            })
         case .int(let v, let m):
             let vals = indices.map { $0 >= 0 && $0 < n ? v[$0] : 0 }
             var valid: [Bool]? = nil
@@ -141,6 +151,33 @@ extension Column {
             return Column(bools: vals, validity: valid)
         case .string(let c, let d):
             return Column(.string(codes: indices.map { $0 >= 0 && $0 < n ? c[$0] : -1 }, dictionary: d))
+        }
+    }
+
+    /// The values where `mask` is true, `kept` of them; `mask` has one entry per value.
+    /// Branch-free: every value is written and the write position advances by the mask,
+    /// since a filter keeps rows in no pattern a branch predictor could learn.
+    func compacted(_ mask: [Bool], kept: Int) -> Column {
+        func compact<T>(_ v: [T], _ fill: T) -> [T] {
+            [T](unsafeUninitializedCapacity: kept) { dst, count in
+                v.withUnsafeBufferPointer { src in
+                    mask.withUnsafeBufferPointer { m in
+                        var k = 0
+                        for i in 0..<src.count {
+                            // The slot after the last kept value may be written once more.
+                            if k < kept { dst[k] = src[i] }
+                            k &+= Int(unsafeBitCast(m[i], to: UInt8.self))
+                        }
+                    }
+                }
+                count = kept
+            }
+        }
+        switch storage {
+        case .float(let v): return Column(floats: compact(v, .nan))
+        case .int(let v, let valid): return Column(ints: compact(v, 0), validity: valid.map { compact($0, false) })
+        case .bool(let v, let valid): return Column(bools: compact(v, false), validity: valid.map { compact($0, false) })
+        case .string(let c, let d): return Column(.string(codes: compact(c, -1), dictionary: d))
         }
     }
 
