@@ -13,6 +13,7 @@ struct StoreLibrary: Library {
         let session = StoreSession()
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) { interp.register(b) }
         if let original = interp.builtins["fit"] { interp.register(StoreLibrary.recordingFit(original, session)) }
+        if let math = interp.builtins["log"] { interp.register(StoreLibrary.log(session, math: math)) }
     }
 
     /// `fit`, also recording the fingerprint of its table for the active run.
@@ -51,6 +52,37 @@ struct StoreLibrary: Library {
         }
     }
 
+    /// `log`: metrics into the active run, or (one plain argument) the natural logarithm.
+    static func log(_ session: StoreSession, math: Builtin?) -> Builtin {
+        Builtin("log", ["metrics=none", "step=none", "**"], category: "experiments",
+                summary: "Logs metrics into the active run: a metrics record, or name=value pairs; step= keeps a history. log(x) of a number is the natural logarithm.",
+                example: "log(loss=l, step=i)") { a, interp throws(MLShError) in
+            if let math, a.named.isEmpty, a["step"] == nil, let x = a["metrics"] {
+                switch x {
+                case .object(is MetricsValue), .record: break
+                default: return try interp.call(.function(Function(builtin: math)), [x])
+                }
+            }
+            let run = try session.current("log")
+            guard let id = run.id else { return .none }
+            let step: Int64? = a["step"] == nil ? nil : Int64(try a.int("step"))
+            var pairs: [(String, Value)] = a.named
+            switch a["metrics"] {
+            case nil: break
+            case .object(let m as MetricsValue)?: pairs = m.metrics.values.map { ($0.0, .float($0.1)) } + pairs
+            case .record(let r)?: pairs = r.pairs + pairs
+            case let v?: throw MLShError.type("log: expected a metrics record or name=value pairs, got \(v.typeName)")
+            }
+            if pairs.isEmpty { throw MLShError.type("log needs metrics: log(evaluate(m, test)) or log(name=value, ...)") }
+            let now = Date().timeIntervalSince1970
+            for (k, v) in pairs {
+                guard let d = v.number else { throw MLShError.type("log: metric '\(k)' must be a number, got \(v.typeName)") }
+                try session.log(run: id, MetricPoint(name: k, step: step, value: d, at: now))
+            }
+            return .none
+        }
+    }
+
     static func builtins(_ session: StoreSession) -> [Builtin] { [
         Builtin("use_store", ["path=none"], category: "experiments",
                 summary: "Uses the store in a folder (created on first write); with no path, a fresh temporary store.",
@@ -74,27 +106,6 @@ struct StoreLibrary: Library {
             if session.scriptPath == nil { session.scriptPath = interp.scriptPath }
             let exp = try experimentID(a, "exp", session)
             return .object(RunValue(session: session, experiment: exp, params: a.named.map { ($0.0, ParamValue($0.1)) }))
-        },
-        Builtin("log", ["metrics=none", "step=none", "**"], category: "experiments",
-                summary: "Logs metrics into the active run: a metrics record, or name=value pairs; step= keeps a history.",
-                example: "log(loss=l, step=i)") { a, _ throws(MLShError) in
-            let run = try session.current("log")
-            guard let id = run.id else { return .none }
-            let step: Int64? = a["step"] == nil ? nil : Int64(try a.int("step"))
-            var pairs: [(String, Value)] = a.named
-            switch a["metrics"] {
-            case nil: break
-            case .object(let m as MetricsValue)?: pairs = m.metrics.values.map { ($0.0, .float($0.1)) } + pairs
-            case .record(let r)?: pairs = r.pairs + pairs
-            case let v?: throw MLShError.type("log: expected a metrics record or name=value pairs, got \(v.typeName)")
-            }
-            if pairs.isEmpty { throw MLShError.type("log needs metrics: log(evaluate(m, test)) or log(name=value, ...)") }
-            let now = Date().timeIntervalSince1970
-            for (k, v) in pairs {
-                guard let d = v.number else { throw MLShError.type("log: metric '\(k)' must be a number, got \(v.typeName)") }
-                try session.log(run: id, MetricPoint(name: k, step: step, value: d, at: now))
-            }
-            return .none
         },
         Builtin("log_model", ["m"], category: "experiments",
                 summary: "Stores a fitted model as the active run's model artifact.",
