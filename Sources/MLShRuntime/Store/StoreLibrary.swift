@@ -157,7 +157,7 @@ struct StoreLibrary: Library {
         },
     ] }
 
-    /// One row per run; params and metrics as columns (numbers as floats, else strings).
+    /// One row per run; params and metrics as columns (ints, else numbers as floats, else strings).
     static func runsTable(_ records: [RunRecord]) throws(MLShError) -> Table {
         var names = ["run_id", "status", "started", "duration"]
         var columns = [
@@ -177,7 +177,10 @@ struct StoreLibrary: Library {
                 switch v { case .int?, .float?, nil: true; default: false }
             }
             names.append(p)
-            if numeric {
+            let ints = vals.map { v -> Int64? in if case .int(let i)? = v { i } else { nil } }
+            if vals.allSatisfy({ v in if case .int? = v { true } else { v == nil } }) {
+                columns.append(Column(ints: ints.map { $0 ?? 0 }, validity: ints.map { $0 != nil }))
+            } else if numeric {
                 columns.append(Column(floats: vals.map { v in
                     switch v { case .int(let i)?: Double(i); case .float(let d)?: d; default: .nan }
                 }))
