@@ -42,4 +42,17 @@ final class Collected: @unchecked Sendable {
         }
         #expect(Set(workers.map(\.text)) == ["0", "1", "2", "3"])
     }
+
+    /// `--store` names the store folder for `-e` and for `run`.
+    @Test func storeOption() throws {
+        let folder = freshFolder()
+        let e = try runProgram(mlshBinary, ["--store", folder, "-e", "experiment(\"cli\").name"])
+        #expect(e.code == 0, "\(e.err)")
+        #expect(e.out == "\"cli\"\n")
+        let script = folder + "-script.mls"
+        try "print(experiment(\"cli\").id)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let r = try runProgram(mlshBinary, ["run", "--store", folder, script])
+        #expect(r.out == "1\n", "\(r.err)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/store.sqlite"))
+    }
 }
