@@ -122,6 +122,16 @@ extension Store {
         }
     }
 
+    /// Adds a param to a running run unless it already has one by that name.
+    public func addParam(run: Int64, name: String, value: ParamValue) throws(StoreError) {
+        try Store.guarded("recording a param") {
+            try db.write { db in
+                try db.execute(sql: "INSERT OR IGNORE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
+                               arguments: [run, name, value.kind, value.text])
+            }
+        }
+    }
+
     /// Records a dataset fingerprint used by a run.
     public func recordDataset(run: Int64, fingerprint: String) throws(StoreError) {
         try Store.guarded("recording a dataset") {

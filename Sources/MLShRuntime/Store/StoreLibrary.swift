@@ -16,7 +16,7 @@ struct StoreLibrary: Library {
         if let math = interp.builtins["log"] { interp.register(StoreLibrary.log(session, math: math)) }
     }
 
-    /// `fit`, also recording the fingerprint of its table for the active run.
+    /// `fit`, also recording the fingerprint of its table (and the model's seed) for the active run.
     static func recordingFit(_ original: Builtin, _ session: StoreSession) -> Builtin {
         let names = original.params.filter { $0 != "..." && $0 != "**" }
             .map { p in p.firstIndex(of: "=").map { String(p[..<$0]) } ?? p }
@@ -25,6 +25,11 @@ struct StoreLibrary: Library {
             if let run = session.active.last, let id = run.id, case .object(let t as TableValue)? = a["t"] {
                 let store = try session.store(), fp = t.table.fingerprint()
                 try storing { () throws(StoreError) in try store.recordDataset(run: id, fingerprint: fp) }
+                // The model's seed, when it has one, unless the run's params already name one.
+                if case .object(let s as SpecValue)? = a["spec"], let seed = s.spec.model?.settings.first(where: { $0.0 == "seed" }) {
+                    let value = ParamValue(seed.1.language)
+                    try storing { () throws(StoreError) in try store.addParam(run: id, name: "seed", value: value) }
+                }
             }
             let named = names.compactMap { n in a[n].map { (n, $0) } } + a.named
             return try interp.call(.function(Function(builtin: original)), a.extra, named: named)
