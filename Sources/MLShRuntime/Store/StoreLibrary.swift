@@ -14,12 +14,34 @@ struct StoreLibrary: Library {
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) { interp.register(b) }
         if let original = interp.builtins["fit"] { interp.register(StoreLibrary.recordingFit(original, session)) }
         if let math = interp.builtins["log"] { interp.register(StoreLibrary.log(session, math: math)) }
+        for name in ["predict", "evaluate", "importance", "explain"] {
+            if let original = interp.builtins[name] { interp.register(StoreLibrary.acceptingVersions(original)) }
+        }
+    }
+
+    /// A model verb that also takes a registered model version (`predict(model("m@production"), t)`).
+    static func acceptingVersions(_ original: Builtin) -> Builtin {
+        let names = parameterNames(original)
+        return Builtin(original.name, original.params, category: original.category, summary: original.summary,
+                       example: original.example) { a, interp throws(MLShError) in
+            var named: [(String, Value)] = []
+            for n in names {
+                guard var v = a[n] else { continue }
+                if n == "m", case .object(let mv as ModelVersionValue) = v, let loaded = try mv.member("model") { v = loaded }
+                named.append((n, v))
+            }
+            return try interp.call(.function(Function(builtin: original)), a.extra, named: named + a.named)
+        }
+    }
+
+    /// A builtin's parameter names, without defaults, `...` and `**`.
+    static func parameterNames(_ b: Builtin) -> [String] {
+        b.params.filter { $0 != "..." && $0 != "**" }.map { p in p.firstIndex(of: "=").map { String(p[..<$0]) } ?? p }
     }
 
     /// `fit`, also recording the fingerprint of its table (and the model's seed) for the active run.
     static func recordingFit(_ original: Builtin, _ session: StoreSession) -> Builtin {
-        let names = original.params.filter { $0 != "..." && $0 != "**" }
-            .map { p in p.firstIndex(of: "=").map { String(p[..<$0]) } ?? p }
+        let names = parameterNames(original)
         return Builtin(original.name, original.params, category: original.category, summary: original.summary,
                        example: original.example) { a, interp throws(MLShError) in
             if let run = session.active.last, let id = run.id, case .object(let t as TableValue)? = a["t"] {
