@@ -158,18 +158,21 @@ extension Store {
                     """, arguments: [id]) else { return nil }
                 let params = try Row.fetchAll(db, sql: "SELECT name, kind, value FROM params WHERE run = ? ORDER BY rowid", arguments: [id])
                     .map { (r: Row) -> (String, ParamValue) in (r["name"], ParamValue(kind: r["kind"], text: r["value"])) }
-                let metricRows = try Row.fetchAll(db, sql: "SELECT name, step, value FROM metrics WHERE run = ? ORDER BY rowid",
-                                                  arguments: [id])
+                // Per metric, in first-logged order: the value at its highest step (the
+                // latest such point), or its latest value when it was never stepped.
+                // (SQLite stores NaN as NULL; it reads back as NaN.)
                 var metrics: [(String, Double)] = []
-                var lastStep: [String: Int64] = [:]
-                for mr in metricRows {
-                    let name: String = mr["name"], value: Double = mr["value"]
-                    let step: Int64? = mr["step"]
-                    if let i = metrics.firstIndex(where: { $0.0 == name }) {
-                        if let s = step, let prev = lastStep[name], s < prev { continue }
-                        metrics[i].1 = value
-                    } else { metrics.append((name, value)) }
-                    if let step { lastStep[name] = step }
+                let names = try Row.fetchAll(db, sql: """
+                    SELECT name, MIN(rowid) AS first, MAX(step) AS top FROM metrics WHERE run = ? GROUP BY name ORDER BY first
+                    """, arguments: [id])
+                for n in names {
+                    let name: String = n["name"], top: Int64? = n["top"]
+                    let value: Double?? = try top == nil
+                        ? Double?.fetchOne(db, sql: "SELECT value FROM metrics WHERE run = ? AND name = ? ORDER BY rowid DESC LIMIT 1",
+                                           arguments: [id, name])
+                        : Double?.fetchOne(db, sql: "SELECT value FROM metrics WHERE run = ? AND name = ? AND step = ? ORDER BY rowid DESC LIMIT 1",
+                                           arguments: [id, name, top])
+                    metrics.append((name, (value ?? nil) ?? .nan))
                 }
                 let datasets = try String.fetchAll(db, sql: "SELECT fingerprint FROM datasets WHERE run = ? ORDER BY rowid", arguments: [id])
                 return RunRecord(id: id, experiment: row["exp_name"], name: row["name"], status: row["status"], error: row["error"],
@@ -189,8 +192,8 @@ extension Store {
                 return try Row.fetchAll(db, sql: "SELECT step, value FROM metrics WHERE run = ? AND name = ? ORDER BY rowid",
                                         arguments: [run, metric]).map { (r: Row) -> (Int64, Double) in
                     i += 1
-                    let s: Int64? = r["step"]
-                    return (s ?? i, r["value"])
+                    let s: Int64? = r["step"], v: Double? = r["value"]
+                    return (s ?? i, v ?? .nan)
                 }.sorted { $0.0 < $1.0 }
             }
         }

@@ -93,9 +93,9 @@ public final class Store: Sendable {
                   run INTEGER NOT NULL REFERENCES runs(id),
                   name TEXT NOT NULL,
                   step INTEGER,
-                  value REAL NOT NULL,
+                  value REAL,
                   at REAL NOT NULL);
-                CREATE INDEX metrics_run_name ON metrics(run, name);
+                CREATE INDEX metrics_run_name ON metrics(run, name, step);
                 CREATE TABLE artifacts (
                   run INTEGER REFERENCES runs(id),
                   name TEXT NOT NULL,

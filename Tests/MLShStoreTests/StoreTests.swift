@@ -135,6 +135,14 @@ func smallModel() throws -> FittedModel {
         #expect(try store.history(run: r, metric: "loss").map(\.0) == [0, 1, 2, 3, 4])
     }
 
+    @Test func nanMetricsReadBackAsNaN() throws {
+        let store = try Store(folder: freshFolder())
+        let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        try store.log(run: r, [MetricPoint(name: "loss", step: 0, value: 1, at: 0), MetricPoint(name: "loss", step: 1, value: .nan, at: 0)])
+        #expect(try store.run(r).metrics[0].1.isNaN)
+        #expect(try store.history(run: r, metric: "loss").map(\.1.isNaN) == [false, true])
+    }
+
     @Test func failedRunKeepsError() throws {
         let store = try Store(folder: freshFolder())
         let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
