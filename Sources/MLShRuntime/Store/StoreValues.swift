@@ -96,7 +96,7 @@ final class RunValue: ContextObject, @unchecked Sendable {
     var summary: String { id.map { "<run \($0)>" } ?? "<run>" }
     var memberNames: [String] { ["id", "name", "status", "params", "metrics", "model", "started", "ended"] }
     func member(_ name: String) throws(MLShError) -> Value? {
-        if name == "id" { return id.map { .int($0) } ?? .none }
+        if name == "id" { return id.map { .int($0) } ?? Value.none }
         guard memberNames.contains(name) else { return nil }
         let r = try record()
         switch name {
@@ -105,14 +105,14 @@ final class RunValue: ContextObject, @unchecked Sendable {
         case "params": return .record(Record(r.params.map { ($0.0, $0.1.language) }))
         case "metrics": return .record(Record(r.metrics.map { ($0.0, .float($0.1)) }))
         case "started": return .string(formatTime(r.started))
-        case "ended": return r.ended.map { .string(formatTime($0)) } ?? .none
+        case "ended": return r.ended.map { .string(formatTime($0)) } ?? Value.none
         case "model":
             let store = try session.store()
             let m = try storing { () throws(StoreError) -> FittedModel? in
                 guard let h = try store.runArtifact(run: r.id, name: "model") else { return nil }
                 return try store.model(h)
             }
-            return m.map { .object(ModelValue($0)) } ?? .none
+            return m.map { .object(ModelValue($0)) } ?? Value.none
         default: return nil
         }
     }
@@ -139,7 +139,7 @@ final class ModelVersionValue: DomainObject {
         case "name": return .string(version.name)
         case "version": return .int(version.version)
         case "aliases": return .list(version.aliases.map { .string($0) })
-        case "run": return version.run.map { .int($0) } ?? .none
+        case "run": return version.run.map { .int($0) } ?? Value.none
         case "artifact": return .string("sha256:" + version.artifact)
         case "model":
             let store = try session.store(), hash = version.artifact
