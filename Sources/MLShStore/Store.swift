@@ -35,6 +35,16 @@ public final class Store: Sendable {
         } catch {
             throw StoreError("cannot create the store folder \(folder): \(error.localizedDescription)")
         }
+        // Opening and migrating hold a file lock: GRDB reads the applied migrations
+        // outside its write transaction, so two processes creating one store at once
+        // could otherwise both run the first migration.
+        let lockFD = open(folder + "/open.lock", O_CREAT | O_RDWR, 0o644)
+        guard lockFD >= 0 else { throw StoreError("cannot open \(folder)/open.lock (errno \(errno))") }
+        defer { close(lockFD) }
+        while flock(lockFD, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw StoreError("cannot lock \(folder)/open.lock (errno \(errno))") }
+        }
+        defer { flock(lockFD, LOCK_UN) }
         var config = Configuration()
         config.busyMode = .timeout(30)
         do {
