@@ -112,11 +112,13 @@ struct StoreLibrary: Library {
 
     static func builtins(_ session: StoreSession) -> [Builtin] { [
         Builtin("use_store", ["path=none"], category: "experiments",
-                summary: "Uses the store in a folder (created on first write); with no path, a fresh temporary store.",
+                summary: "Uses the store in a folder (created on first write); with no path, a fresh temporary store, deleted when the session ends.",
                 example: "use_store(\"/tmp/scratch-store\")") { a, interp throws(MLShError) in
-            let path = try a.optionalString("path")
-                ?? (NSTemporaryDirectory() + "/mlsh-store-" + UUID().uuidString)
-            try session.use(path)
+            if let path = try a.optionalString("path") {
+                try session.use(path)
+            } else {
+                try session.use(NSTemporaryDirectory() + "/mlsh-store-" + UUID().uuidString, temporary: true)
+            }
             return .none
         },
         Builtin("experiment", ["name"], category: "experiments",

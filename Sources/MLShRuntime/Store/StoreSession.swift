@@ -37,12 +37,23 @@ final class StoreSession: @unchecked Sendable {
         return s
     }
 
-    /// Switches to another store folder (flushing what is buffered for the old one).
-    func use(_ path: String) throws(MLShError) {
+    /// A temporary store this session made (`use_store()`), removed with the session.
+    private var temporary: String?
+
+    /// Switches to another store folder (flushing what is buffered for the old one);
+    /// `temporary` folders are this session's own and are deleted when it ends.
+    func use(_ path: String, temporary: Bool = false) throws(MLShError) {
         try flush()
         guard active.isEmpty else { throw MLShError("store error", "use_store cannot switch stores inside a run") }
         folder = path
         opened = nil
+        removeTemporary()
+        if temporary { self.temporary = path }
+    }
+
+    private func removeTemporary() {
+        if let t = temporary { try? FileManager.default.removeItem(atPath: t) }
+        temporary = nil
     }
 
     /// Buffers a metric point; writes the buffer when full.
@@ -85,6 +96,8 @@ final class StoreSession: @unchecked Sendable {
     deinit {
         // Last chance for points of runs never left (the process is ending).
         try? flush()
+        opened = nil
+        removeTemporary()
     }
 }
 
