@@ -11,7 +11,7 @@ extension StoreLibrary {
         guard case .string(let ref) = v else {
             throw MLShError.type("\(a.function): '\(name)' must be a model version (from register or model) or \"name@version\", got \(v.typeName)")
         }
-        let store = try session.store()
+        let store = try session.existingStore(a.function)
         return try storing { () throws(StoreError) in try store.resolve(ref) }
     }
 
@@ -63,8 +63,11 @@ extension StoreLibrary {
         Builtin("models", [], category: "registry",
                 summary: "A table of registered model versions: name version aliases run created.",
                 example: "models()") { _, _ throws(MLShError) in
-            let store = try session.store()
-            let vs = try storing { () throws(StoreError) in try store.versions() }
+            var vs: [ModelVersionRecord] = []
+            if session.exists {
+                let store = try session.store()
+                vs = try storing { () throws(StoreError) in try store.versions() }
+            }
             let t = try engine { () throws(EngineError) in
                 try Table(names: ["name", "version", "aliases", "run", "created"], columns: [
                     Column(strings: vs.map(\.name)),

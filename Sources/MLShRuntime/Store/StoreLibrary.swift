@@ -64,7 +64,7 @@ struct StoreLibrary: Library {
         guard case .string(let s) = v else {
             throw MLShError.type("\(a.function): '\(name)' must be an experiment (from experiment(\"name\")) or its name, got \(v.typeName)")
         }
-        let store = try session.store()
+        let store = try session.existingStore(a.function)
         return try storing { () throws(StoreError) in try store.existingExperiment(s) }
     }
 
@@ -177,7 +177,7 @@ struct StoreLibrary: Library {
                 summary: "A metric's history in a run (or run id): a table of step, value.",
                 example: "history(r, \"loss\")") { a, _ throws(MLShError) in
             try session.flush()
-            let id = try runID(a, "run"), metric = try a.string("metric"), store = try session.store()
+            let id = try runID(a, "run"), metric = try a.string("metric"), store = try session.existingStore(a.function)
             let h = try storing { () throws(StoreError) in try store.history(run: id, metric: metric) }
             let t = try engine { () throws(EngineError) in
                 try Table(names: ["step", "value"], columns: [Column(ints: h.map(\.0)), Column(floats: h.map(\.1))])

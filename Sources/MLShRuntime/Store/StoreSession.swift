@@ -40,6 +40,19 @@ final class StoreSession: @unchecked Sendable {
     /// A temporary store this session made (`use_store()`), removed with the session.
     private var temporary: String?
 
+    /// Whether a store exists yet (reads must not create one: the first write does).
+    var exists: Bool {
+        opened != nil || FileManager.default.fileExists(atPath: (folder ?? Store.locate()) + "/store.sqlite")
+    }
+
+    /// The store for reading: an error naming `function` when there is none yet.
+    func existingStore(_ function: String) throws(MLShError) -> Store {
+        guard exists else {
+            throw MLShError("store error", "\(function): there is no store at \(folder ?? Store.locate()) yet (the first experiment or register creates it)")
+        }
+        return try store()
+    }
+
     /// Switches to another store folder (flushing what is buffered for the old one);
     /// `temporary` folders are this session's own and are deleted when it ends.
     func use(_ path: String, temporary: Bool = false) throws(MLShError) {
