@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit",
@@ -26,8 +27,12 @@ let package = Package(
         .target(name: "MLShEngine", swiftSettings: numericFlags),
         .target(name: "MLShModels", dependencies: ["MLShEngine", "CLapack"],
                 swiftSettings: numericFlags),
+        .target(name: "MLShStore", dependencies: [
+            "MLShEngine", "MLShModels",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "MLShRuntime",
-                dependencies: ["MLShLanguage", "MLShEngine", "MLShModels"]),
+                dependencies: ["MLShLanguage", "MLShEngine", "MLShModels", "MLShStore"]),
         .target(name: "MLShREPL",
                 dependencies: ["MLShLanguage", "MLShRuntime", "CLibEdit"]),
         .executableTarget(name: "mlsh", dependencies: [
@@ -45,6 +50,7 @@ let package = Package(
                 path: "Tests/TestSupport"),
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "TestSupport"]),
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShEngine"]),
+        .testTarget(name: "MLShStoreTests", dependencies: ["MLShStore", "MLShModels", "MLShEngine", "TestSupport"]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
         .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "TestSupport"],
                     exclude: ["scripts"]),

@@ -15,7 +15,11 @@ struct MLSh: ParsableCommand {
     @Option(name: .customShort("e"), help: "Evaluate CODE, print its values, and exit.")
     var code: String?
 
+    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
+    var store: String?
+
     func run() throws {
+        if let store { setenv("MLSH_STORE", store, 1) }
         if let code { throw ExitCode(ScriptRunner.runCode(code)) }
         throw ExitCode(Prompt.start())
     }
@@ -34,6 +38,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Do not display the values of top-level expressions.")
     var quiet = false
 
+    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
+    var store: String?
+
     func validate() throws {
         for p in params where !p.contains("=") {
             throw ValidationError("--param takes NAME=VALUE, got '\(p)'")
@@ -41,6 +48,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let store { setenv("MLSH_STORE", store, 1) }
         var values: [String: Value] = [:]
         for p in params {
             let parts = p.split(separator: "=", maxSplits: 1)

@@ -1,0 +1,226 @@
+import Foundation
+import MLShEngine
+import MLShLanguage
+import MLShModels
+import MLShStore
+
+/// Experiments, runs, metrics and the model registry (§7), over the `.mlsh/` store.
+struct StoreLibrary: Library {
+    /// Metrics where lower is better; every other metric is maximized by `best_run`.
+    static let lowerIsBetter: Set<String> = ["rmse", "mae", "mse", "logloss", "inertia", "loss"]
+
+    func register(into interp: Interpreter) {
+        let session = StoreSession()
+        for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) { interp.register(b) }
+        if let original = interp.builtins["fit"] { interp.register(StoreLibrary.recordingFit(original, session)) }
+        if let math = interp.builtins["log"] { interp.register(StoreLibrary.log(session, math: math)) }
+        for name in ["predict", "evaluate", "importance", "explain"] {
+            if let original = interp.builtins[name] { interp.register(StoreLibrary.acceptingVersions(original)) }
+        }
+    }
+
+    /// A model verb that also takes a registered model version (`predict(model("m@production"), t)`).
+    static func acceptingVersions(_ original: Builtin) -> Builtin {
+        let names = parameterNames(original)
+        return Builtin(original.name, original.params, category: original.category, summary: original.summary,
+                       example: original.example) { a, interp throws(MLShError) in
+            var named: [(String, Value)] = []
+            for n in names {
+                guard var v = a[n] else { continue }
+                if n == "m", case .object(let mv as ModelVersionValue) = v, let loaded = try mv.member("model") { v = loaded }
+                named.append((n, v))
+            }
+            return try interp.call(.function(Function(builtin: original)), a.extra, named: named + a.named)
+        }
+    }
+
+    /// A builtin's parameter names, without defaults, `...` and `**`.
+    static func parameterNames(_ b: Builtin) -> [String] {
+        b.params.filter { $0 != "..." && $0 != "**" }.map { p in p.firstIndex(of: "=").map { String(p[..<$0]) } ?? p }
+    }
+
+    /// `fit`, also recording the fingerprint of its table (and the model's seed) for the active run.
+    static func recordingFit(_ original: Builtin, _ session: StoreSession) -> Builtin {
+        let names = parameterNames(original)
+        return Builtin(original.name, original.params, category: original.category, summary: original.summary,
+                       example: original.example) { a, interp throws(MLShError) in
+            if let run = session.active.last, let id = run.id, case .object(let t as TableValue)? = a["t"] {
+                let store = try session.store(), fp = t.table.fingerprint()
+                try storing { () throws(StoreError) in try store.recordDataset(run: id, fingerprint: fp) }
+                // The model's seed, when it has one, unless the run's params already name one.
+                if case .object(let s as SpecValue)? = a["spec"], let seed = s.spec.model?.settings.first(where: { $0.0 == "seed" }) {
+                    let value = ParamValue(seed.1.language)
+                    try storing { () throws(StoreError) in try store.addParam(run: id, name: "seed", value: value) }
+                }
+            }
+            let named = names.compactMap { n in a[n].map { (n, $0) } } + a.named
+            return try interp.call(.function(Function(builtin: original)), a.extra, named: named)
+        }
+    }
+
+    static func experimentID(_ a: Arguments, _ name: String, _ session: StoreSession) throws(MLShError) -> Int64 {
+        let v = try a.value(name)
+        if case .object(let e as ExperimentValue) = v { return e.id }
+        guard case .string(let s) = v else {
+            throw MLShError.type("\(a.function): '\(name)' must be an experiment (from experiment(\"name\")) or its name, got \(v.typeName)")
+        }
+        let store = try session.existingStore(a.function)
+        return try storing { () throws(StoreError) in try store.existingExperiment(s) }
+    }
+
+    static func runID(_ a: Arguments, _ name: String) throws(MLShError) -> Int64 {
+        let v = try a.value(name)
+        switch v {
+        case .object(let r as RunValue):
+            guard let id = r.id else { throw MLShError("store error", "\(a.function): that run has not started") }
+            return id
+        case .int(let i): return i
+        default: throw MLShError.type("\(a.function): '\(name)' must be a run or a run id, got \(v.typeName)")
+        }
+    }
+
+    /// `log`: metrics into the active run, or (one plain argument) the natural logarithm.
+    static func log(_ session: StoreSession, math: Builtin?) -> Builtin {
+        Builtin("log", ["metrics=none", "step=none", "**"], category: "experiments",
+                summary: "Logs metrics into the active run: a metrics record, or name=value pairs; step= keeps a history. log(x) of a number is the natural logarithm.",
+                example: "log(loss=l, step=i)") { a, interp throws(MLShError) in
+            if let math, a.named.isEmpty, a["step"] == nil, let x = a["metrics"] {
+                switch x {
+                case .object(is MetricsValue), .record: break
+                default: return try interp.call(.function(Function(builtin: math)), [x])
+                }
+            }
+            let run = try session.current("log")
+            guard let id = run.id else { return .none }
+            let step: Int64? = a["step"] == nil ? nil : Int64(try a.int("step"))
+            var pairs: [(String, Value)] = a.named
+            switch a["metrics"] {
+            case nil: break
+            case .object(let m as MetricsValue)?: pairs = m.metrics.values.map { ($0.0, .float($0.1)) } + pairs
+            case .record(let r)?: pairs = r.pairs + pairs
+            case let v?: throw MLShError.type("log: expected a metrics record or name=value pairs, got \(v.typeName)")
+            }
+            if pairs.isEmpty { throw MLShError.type("log needs metrics: log(evaluate(m, test)) or log(name=value, ...)") }
+            let now = Date().timeIntervalSince1970
+            for (k, v) in pairs {
+                guard let d = v.number else { throw MLShError.type("log: metric '\(k)' must be a number, got \(v.typeName)") }
+                try session.log(run: id, MetricPoint(name: k, step: step, value: d, at: now))
+            }
+            return .none
+        }
+    }
+
+    static func builtins(_ session: StoreSession) -> [Builtin] { [
+        Builtin("use_store", ["path=none"], category: "experiments",
+                summary: "Uses the store in a folder (created on first write); with no path, a fresh temporary store, deleted when the session ends.",
+                example: "use_store(\"/tmp/scratch-store\")") { a, interp throws(MLShError) in
+            if let path = try a.optionalString("path") {
+                try session.use(path)
+            } else {
+                try session.use(NSTemporaryDirectory() + "/mlsh-store-" + UUID().uuidString, temporary: true)
+            }
+            return .none
+        },
+        Builtin("experiment", ["name"], category: "experiments",
+                summary: "The experiment with this name, created when new.",
+                example: "let exp = experiment(\"diabetes-ridge\")") { a, interp throws(MLShError) in
+            if session.scriptPath == nil { session.scriptPath = interp.scriptPath }
+            let name = try a.string("name"), store = try session.store()
+            let id = try storing { () throws(StoreError) in try store.experiment(name) }
+            return .object(ExperimentValue(name: name, id: id))
+        },
+        Builtin("run", ["exp", "**"], category: "experiments",
+                summary: "A run of an experiment; named arguments are its params. Recorded while entered with `with`.",
+                example: "with run(exp, alpha=0.1) { log(rmse=0.3) }") { a, interp throws(MLShError) in
+            if session.scriptPath == nil { session.scriptPath = interp.scriptPath }
+            let exp = try experimentID(a, "exp", session)
+            return .object(RunValue(session: session, experiment: exp, params: a.named.map { ($0.0, ParamValue($0.1)) }))
+        },
+        Builtin("log_model", ["m"], category: "experiments",
+                summary: "Stores a fitted model as the active run's model artifact.",
+                example: "log_model(m)") { a, _ throws(MLShError) in
+            let run = try session.current("log_model")
+            let m = try a.fitted("m"), store = try session.store()
+            guard let id = run.id else { return .none }
+            try storing { () throws(StoreError) in
+                let bytes = try ModelFile.encode(m, mlshVersion: Runtime.version)
+                let hash = try store.putArtifact(bytes)
+                try store.attach(run: id, name: "model", hash: hash, kind: "model", size: bytes.count)
+            }
+            return .none
+        },
+        Builtin("runs", ["exp"], category: "experiments",
+                summary: "A table of an experiment's runs: run_id status started duration, then params and last metrics.",
+                example: "runs(exp) |> sort($rmse) |> head(3)") { a, _ throws(MLShError) in
+            try session.flush()
+            let exp = try experimentID(a, "exp", session), store = try session.store()
+            let records = try storing { () throws(StoreError) in try store.runIDs(experiment: exp).map { id throws(StoreError) in try store.run(id) } }
+            return .object(TableValue(try runsTable(records)))
+        },
+        Builtin("best_run", ["exp", "metric"], category: "experiments",
+                summary: "The finished run with the best value of a metric (lowest for rmse mae mse logloss inertia loss).",
+                example: "best_run(exp, \"rmse\")") { a, _ throws(MLShError) in
+            try session.flush()
+            let exp = try experimentID(a, "exp", session), metric = try a.string("metric"), store = try session.store()
+            let records = try storing { () throws(StoreError) in try store.runIDs(experiment: exp).map { id throws(StoreError) in try store.run(id) } }
+            let lower = lowerIsBetter.contains(metric)
+            var best: (Int64, Double)?
+            for r in records where r.status == "finished" {
+                guard let v = r.metrics.first(where: { $0.0 == metric })?.1, !v.isNaN else { continue }
+                if let b = best, lower ? v >= b.1 : v <= b.1 { continue }
+                best = (r.id, v)
+            }
+            guard let best else { throw MLShError("store error", "best_run: no finished run logged '\(metric)'") }
+            return .object(RunValue(session: session, id: best.0, experiment: exp))
+        },
+        Builtin("history", ["run", "metric"], category: "experiments",
+                summary: "A metric's history in a run (or run id): a table of step, value.",
+                example: "history(r, \"loss\")") { a, _ throws(MLShError) in
+            try session.flush()
+            let id = try runID(a, "run"), metric = try a.string("metric"), store = try session.existingStore(a.function)
+            let h = try storing { () throws(StoreError) in try store.history(run: id, metric: metric) }
+            let t = try engine { () throws(EngineError) in
+                try Table(names: ["step", "value"], columns: [Column(ints: h.map(\.0)), Column(floats: h.map(\.1))])
+            }
+            return .object(TableValue(t))
+        },
+    ] }
+
+    /// One row per run; params and metrics as columns (ints, else numbers as floats, else strings).
+    static func runsTable(_ records: [RunRecord]) throws(MLShError) -> Table {
+        var names = ["run_id", "status", "started", "duration"]
+        var columns = [
+            Column(ints: records.map(\.id)),
+            Column(strings: records.map(\.status)),
+            Column(strings: records.map { formatTime($0.started) }),
+            Column(floats: records.map { r in r.ended.map { $0 - r.started } ?? .nan }),
+        ]
+        var paramNames: [String] = [], metricNames: [String] = []
+        for r in records {
+            for (k, _) in r.params where !paramNames.contains(k) { paramNames.append(k) }
+            for (k, _) in r.metrics where !metricNames.contains(k) { metricNames.append(k) }
+        }
+        for p in paramNames where !names.contains(p) {
+            let vals = records.map { r in r.params.first { $0.0 == p }?.1 }
+            let numeric = vals.allSatisfy { v in
+                switch v { case .int?, .float?, nil: true; default: false }
+            }
+            names.append(p)
+            let ints = vals.map { v -> Int64? in if case .int(let i)? = v { i } else { nil } }
+            if vals.allSatisfy({ v in if case .int? = v { true } else { v == nil } }) {
+                columns.append(Column(ints: ints.map { $0 ?? 0 }, validity: ints.map { $0 != nil }))
+            } else if numeric {
+                columns.append(Column(floats: vals.map { v in
+                    switch v { case .int(let i)?: Double(i); case .float(let d)?: d; default: .nan }
+                }))
+            } else {
+                columns.append(Column(strings: vals.map { $0?.text }))
+            }
+        }
+        for m in metricNames where !names.contains(m) {
+            names.append(m)
+            columns.append(Column(floats: records.map { r in r.metrics.first { $0.0 == m }?.1 ?? .nan }))
+        }
+        return try engine { () throws(EngineError) in try Table(names: names, columns: columns, label: "runs") }
+    }
+}

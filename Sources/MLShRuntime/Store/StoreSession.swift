@@ -1,0 +1,124 @@
+import Foundation
+import MLShEngine
+import MLShLanguage
+import MLShStore
+
+extension StoreError {
+    /// The error as the language reports it.
+    var language: MLShError { MLShError("store error", message) }
+}
+
+/// Runs store work, reporting its errors in the language's terms.
+@inline(__always)
+func storing<T>(_ body: () throws(StoreError) -> T) throws(MLShError) -> T {
+    do { return try body() } catch { throw error.language }
+}
+
+/// One interpreter's view of the store: opened lazily (`MLSH_STORE`, else the nearest
+/// `.mlsh/`, or the folder given to `use_store`), the stack of active runs, and the
+/// metric points buffered until 1000 accumulate or the run ends.
+final class StoreSession: @unchecked Sendable {
+    /// Points buffered before one transaction writes them.
+    static let flushEvery = 1000
+
+    var folder: String?
+    private var opened: Store?
+    /// Runs entered with `with` and not yet left, innermost last.
+    var active: [RunValue] = []
+    private var buffer: [(run: Int64, point: MetricPoint)] = []
+    /// The script being run (for lineage).
+    var scriptPath: String?
+
+    /// The store, opened on first use.
+    func store() throws(MLShError) -> Store {
+        if let opened { return opened }
+        let s = try storing { () throws(StoreError) in try Store(folder: folder ?? Store.locate()) }
+        opened = s
+        return s
+    }
+
+    /// A temporary store this session made (`use_store()`), removed with the session.
+    private var temporary: String?
+
+    /// Whether a store exists yet (reads must not create one: the first write does).
+    var exists: Bool {
+        opened != nil || FileManager.default.fileExists(atPath: (folder ?? Store.locate()) + "/store.sqlite")
+    }
+
+    /// The store for reading: an error naming `function` when there is none yet.
+    func existingStore(_ function: String) throws(MLShError) -> Store {
+        guard exists else {
+            throw MLShError("store error", "\(function): there is no store at \(folder ?? Store.locate()) yet (the first experiment or register creates it)")
+        }
+        return try store()
+    }
+
+    /// Switches to another store folder (flushing what is buffered for the old one);
+    /// `temporary` folders are this session's own and are deleted when it ends.
+    func use(_ path: String, temporary: Bool = false) throws(MLShError) {
+        try flush()
+        guard active.isEmpty else { throw MLShError("store error", "use_store cannot switch stores inside a run") }
+        folder = path
+        opened = nil
+        removeTemporary()
+        if temporary { self.temporary = path }
+    }
+
+    private func removeTemporary() {
+        if let t = temporary { try? FileManager.default.removeItem(atPath: t) }
+        temporary = nil
+    }
+
+    /// Buffers a metric point; writes the buffer when full.
+    func log(run: Int64, _ p: MetricPoint) throws(MLShError) {
+        buffer.append((run, p))
+        if buffer.count >= StoreSession.flushEvery { try flush() }
+    }
+
+    /// Writes every buffered point, one transaction per run.
+    func flush() throws(MLShError) {
+        guard !buffer.isEmpty else { return }
+        let pending = buffer
+        buffer.removeAll(keepingCapacity: true)
+        let s = try store()
+        var i = 0
+        while i < pending.count {
+            let run = pending[i].run
+            var points: [MetricPoint] = []
+            while i < pending.count, pending[i].run == run { points.append(pending[i].point); i += 1 }
+            try storing { () throws(StoreError) in try s.log(run: run, points) }
+        }
+    }
+
+    /// The innermost active run, or an error naming the function that needed one.
+    func current(_ function: String) throws(MLShError) -> RunValue {
+        guard let r = active.last, let _ = r.id else {
+            throw MLShError("store error", "\(function) needs an active run: call it inside 'with run(exp) { ... }'")
+        }
+        return r
+    }
+
+    /// The script's path and SHA-256 of its content, when running a script.
+    func scriptIdentity() -> (String?, String?) {
+        guard let p = scriptPath, let data = FileManager.default.contents(atPath: p) else { return (scriptPath, nil) }
+        var h = SHA256()
+        h.update([UInt8](data))
+        return (p, "sha256:" + h.hexDigest())
+    }
+
+    deinit {
+        // Last chance for points of runs never left (the process is ending).
+        try? flush()
+        opened = nil
+        removeTemporary()
+    }
+}
+
+/// `2026-11-29 18:55:09` (UTC) for a Unix time.
+func formatTime(_ t: Double) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    return f.string(from: Date(timeIntervalSince1970: t))
+}

@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+import MLShEngine
+import MLShModels
+
+extension Store {
+    /// The path of an artifact's content.
+    func artifactPath(_ hash: String) -> String { folder + "/artifacts/" + hash }
+
+    /// Stores bytes under their SHA-256 (written to a temp file, synced, renamed into
+    /// place, so a reader never sees half a file); returns the hex hash.
+    public func putArtifact(_ bytes: [UInt8]) throws(StoreError) -> String {
+        var h = SHA256()
+        h.update(bytes)
+        let hash = h.hexDigest()
+        let final = artifactPath(hash)
+        if FileManager.default.fileExists(atPath: final) { return hash }
+        let temp = folder + "/artifacts/.tmp-\(hash.prefix(16))-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw StoreError("cannot write an artifact in \(folder)/artifacts (errno \(errno))") }
+        var ok = bytes.withUnsafeBytes { raw -> Bool in
+            var off = 0
+            while off < raw.count {
+                guard let base = raw.baseAddress else { return false }
+                let n = write(fd, base + off, raw.count - off)
+                if n <= 0 { return false }
+                off += n
+            }
+            return true
+        }
+        ok = ok && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(temp, final) == 0 else {
+            unlink(temp)
+            throw StoreError("cannot write artifact \(hash) in \(folder)/artifacts")
+        }
+        return hash
+    }
+
+    /// An artifact's bytes, checked against the hash they are stored under.
+    public func artifact(_ hash: String) throws(StoreError) -> [UInt8] {
+        guard hash.count == 64, hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            throw StoreError("'\(hash)' is not an artifact hash")
+        }
+        guard let data = FileManager.default.contents(atPath: artifactPath(hash)) else {
+            throw StoreError("artifact \(hash) is missing from \(folder)/artifacts")
+        }
+        let bytes = [UInt8](data)
+        var h = SHA256()
+        h.update(bytes)
+        guard h.hexDigest() == hash else {
+            throw StoreError("artifact \(hash) is corrupted: its content no longer matches its hash")
+        }
+        return bytes
+    }
+
+    /// Stores a fitted model in the safe model format; returns its hash.
+    public func putModel(_ model: FittedModel, mlshVersion: String) throws(StoreError) -> String {
+        try putArtifact(try ModelFile.encode(model, mlshVersion: mlshVersion))
+    }
+
+    /// Loads a fitted model artifact, validating it before use.
+    public func model(_ hash: String) throws(StoreError) -> FittedModel {
+        try ModelFile.decode(try artifact(hash))
+    }
+
+    /// Records that a run produced an artifact under a name (`model`, ...).
+    public func attach(run: Int64, name: String, hash: String, kind: String, size: Int) throws(StoreError) {
+        try Store.guarded("recording an artifact") {
+            try db.write { db in
+                try db.execute(sql: "INSERT INTO artifacts (run, name, hash, kind, size, created) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [run, name, hash, kind, size, Date().timeIntervalSince1970])
+            }
+        }
+    }
+
+    /// The hash of the latest artifact a run recorded under a name.
+    public func runArtifact(run: Int64, name: String) throws(StoreError) -> String? {
+        try Store.guarded("reading artifacts") {
+            try db.read { db in
+                try String.fetchOne(db, sql: "SELECT hash FROM artifacts WHERE run = ? AND name = ? ORDER BY rowid DESC LIMIT 1",
+                                    arguments: [run, name])
+            }
+        }
+    }
+
+    /// The latest run that recorded this artifact as its model, if any.
+    public func runProducing(model hash: String) throws(StoreError) -> Int64? {
+        try Store.guarded("reading artifacts") {
+            try db.read { db in
+                try Int64.fetchOne(db, sql: "SELECT run FROM artifacts WHERE hash = ? AND name = 'model' AND run IS NOT NULL ORDER BY rowid DESC LIMIT 1",
+                                   arguments: [hash])
+            }
+        }
+    }
+}
+
+/// The safe model file: JSON `{"format": "mlsh-model", "version": 1, "mlsh_version",
+/// "state"}` holding only data (`FittedState`), validated on load; never code.
+public enum ModelFile {
+    /// The format version written; newer ones are refused.
+    public static let version = 1
+
+    struct Envelope: Codable {
+        var format: String
+        var version: Int
+        var mlsh_version: String
+        var state: FittedState
+    }
+    struct Header: Codable { var format: String?; var version: Int? }
+
+    /// The model as file bytes (deterministic: the same model gives the same hash).
+    public static func encode(_ model: FittedModel, mlshVersion: String) throws(StoreError) -> [UInt8] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        do {
+            return [UInt8](try enc.encode(Envelope(format: "mlsh-model", version: version, mlsh_version: mlshVersion,
+                                                   state: model.encodeParameters())))
+        } catch { throw StoreError("cannot encode the model: \(error)") }
+    }
+
+    /// A model from file bytes: header checked, state validated by `FittedModel(checked:)`.
+    public static func decode(_ bytes: [UInt8]) throws(StoreError) -> FittedModel {
+        let data = Data(bytes)
+        guard let header = try? JSONDecoder().decode(Header.self, from: data), header.format == "mlsh-model" else {
+            throw StoreError("not an mlsh model file (missing the {\"format\": \"mlsh-model\"} header)")
+        }
+        guard let v = header.version, v <= version else {
+            throw StoreError("model file version \(header.version.map(String.init) ?? "?") is newer than this mlsh reads (\(version))")
+        }
+        let env: Envelope
+        do { env = try JSONDecoder().decode(Envelope.self, from: data) } catch {
+            throw StoreError("malformed model file: \(error)")
+        }
+        do { return try FittedModel(checked: env.state) } catch {
+            throw StoreError("invalid model file: \(error.message)")
+        }
+    }
+}

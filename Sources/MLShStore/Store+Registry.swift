@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+
+/// A registered model version.
+public struct ModelVersionRecord: Sendable, Equatable {
+    public var name: String
+    public var version: Int64
+    public var run: Int64?
+    public var artifact: String
+    public var created: Double
+    public var aliases: [String]
+    /// `name@version`.
+    public var label: String { "\(name)@\(version)" }
+}
+
+extension Store {
+    /// Registers a model artifact as the next version of `name`.
+    public func register(name: String, artifact: String, run: Int64?) throws(StoreError) -> ModelVersionRecord {
+        try StoreName.validate(name, "model")
+        let now = Date().timeIntervalSince1970
+        let v: Int64 = try Store.guarded("registering model \(name)") {
+            try db.write { db in
+                let next = (try Int64.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE name = ?", arguments: [name]) ?? 0) + 1
+                try db.execute(sql: "INSERT INTO models (name, version, run, artifact, created) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [name, next, run, artifact, now])
+                return next
+            }
+        }
+        return ModelVersionRecord(name: name, version: v, run: run, artifact: artifact, created: now, aliases: [])
+    }
+
+    /// Points `alias` of a model at a version (moving it if it pointed elsewhere).
+    public func setAlias(name: String, version: Int64, alias: String) throws(StoreError) {
+        try StoreName.validate(alias, "alias")
+        if alias == "latest" || Int64(alias) != nil {
+            throw StoreError("'\(alias)' cannot be an alias: 'latest' and numbers already select versions")
+        }
+        try Store.guarded("setting alias \(alias)") {
+            try db.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO aliases (name, alias, version) VALUES (?, ?, ?)",
+                               arguments: [name, alias, version])
+            }
+        }
+    }
+
+    /// Resolves `name@N`, `name@alias`, `name@latest` or plain `name` (latest).
+    public func resolve(_ reference: String) throws(StoreError) -> ModelVersionRecord {
+        let parts = reference.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let name = parts[0], selector = parts.count > 1 ? parts[1] : "latest"
+        try StoreName.validate(name, "model")
+        let version: Int64? = try Store.guarded("resolving \(reference)") {
+            try db.read { db -> Int64? in
+                if selector == "latest" {
+                    return try Int64.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE name = ?", arguments: [name])
+                }
+                if let n = Int64(selector) {
+                    return try Int64.fetchOne(db, sql: "SELECT version FROM models WHERE name = ? AND version = ?", arguments: [name, n])
+                }
+                return try Int64.fetchOne(db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, selector])
+            }
+        }
+        guard let version, let r = try versions(name: name).first(where: { $0.version == version }) else {
+            let known = try versions(name: name)
+            if known.isEmpty { throw StoreError("no model named '\(name)' is registered") }
+            let aliases = Set(known.flatMap(\.aliases)).sorted()
+            throw StoreError("unknown model version '\(reference)' (versions 1-\(known.count)\(aliases.isEmpty ? "" : "; aliases: " + aliases.joined(separator: ", ")))")
+        }
+        return r
+    }
+
+    /// Every registered version (of one model, when named), by name then version.
+    public func versions(name: String? = nil) throws(StoreError) -> [ModelVersionRecord] {
+        try Store.guarded("reading the registry") {
+            try db.read { db in
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT name, version, run, artifact, created FROM models
+                    WHERE ?1 IS NULL OR name = ?1 ORDER BY name, version
+                    """, arguments: [name])
+                let aliasRows = try Row.fetchAll(db, sql: "SELECT name, alias, version FROM aliases ORDER BY alias")
+                return rows.map { (r: Row) -> ModelVersionRecord in
+                    let n: String = r["name"], v: Int64 = r["version"]
+                    let al = aliasRows.filter { ($0["name"] as String) == n && ($0["version"] as Int64) == v }.map { $0["alias"] as String }
+                    return ModelVersionRecord(name: n, version: v, run: r["run"], artifact: r["artifact"], created: r["created"], aliases: al)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+
+/// A run's parameter value, as recorded.
+public enum ParamValue: Sendable, Equatable {
+    case int(Int64), float(Double), bool(Bool), string(String)
+
+    var kind: String {
+        switch self { case .int: "int"; case .float: "float"; case .bool: "bool"; case .string: "string" }
+    }
+    /// The value as text (how it is stored).
+    public var text: String {
+        switch self {
+        case .int(let i): String(i)
+        case .float(let d): String(d)
+        case .bool(let b): b ? "true" : "false"
+        case .string(let s): s
+        }
+    }
+    init(kind: String, text: String) {
+        switch kind {
+        case "int": self = Int64(text).map { .int($0) } ?? .string(text)
+        case "float": self = Double(text).map { .float($0) } ?? .string(text)
+        case "bool": self = .bool(text == "true")
+        default: self = .string(text)
+        }
+    }
+}
+
+/// One metric point: a name, an optional step, a value and when it was logged.
+public struct MetricPoint: Sendable, Equatable {
+    public var name: String
+    public var step: Int64?
+    public var value: Double
+    public var at: Double
+    /// A point.
+    public init(name: String, step: Int64?, value: Double, at: Double) {
+        self.name = name; self.step = step; self.value = value; self.at = at
+    }
+}
+
+/// A run as recorded.
+public struct RunRecord: Sendable {
+    public var id: Int64
+    public var experiment: String
+    public var name: String?
+    public var status: String
+    public var error: String?
+    public var started: Double
+    public var ended: Double?
+    public var script: String?
+    public var scriptHash: String?
+    public var mlshVersion: String?
+    public var params: [(String, ParamValue)]
+    /// The last value of each metric (highest step, then latest), in first-logged order.
+    public var metrics: [(String, Double)]
+    public var datasets: [String]
+}
+
+extension Store {
+    /// The id of an experiment, created when new.
+    public func experiment(_ name: String) throws(StoreError) -> Int64 {
+        try StoreName.validate(name, "experiment")
+        return try Store.guarded("creating experiment \(name)") {
+            try db.write { db in
+                if let id = try Int64.fetchOne(db, sql: "SELECT id FROM experiments WHERE name = ?", arguments: [name]) { return id }
+                try db.execute(sql: "INSERT INTO experiments (name, created) VALUES (?, ?)",
+                               arguments: [name, Date().timeIntervalSince1970])
+                return db.lastInsertedRowID
+            }
+        }
+    }
+
+    /// The id of an existing experiment.
+    public func existingExperiment(_ name: String) throws(StoreError) -> Int64 {
+        let id = try Store.guarded("reading experiments") {
+            try db.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM experiments WHERE name = ?", arguments: [name]) }
+        }
+        guard let id else { throw StoreError("no experiment named '\(name)' in \(folder)") }
+        return id
+    }
+
+    /// Starts a run (status `running`) with its params; returns its id.
+    public func startRun(experiment: Int64, name: String?, params: [(String, ParamValue)],
+                         script: String?, scriptHash: String?, mlshVersion: String) throws(StoreError) -> Int64 {
+        try Store.guarded("starting a run") {
+            try db.write { db in
+                try db.execute(sql: """
+                    INSERT INTO runs (experiment, name, status, started, script, script_hash, mlsh_version)
+                    VALUES (?, ?, 'running', ?, ?, ?, ?)
+                    """, arguments: [experiment, name, Date().timeIntervalSince1970, script, scriptHash, mlshVersion])
+                let id = db.lastInsertedRowID
+                for (k, v) in params {
+                    try db.execute(sql: "INSERT OR REPLACE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
+                                   arguments: [id, k, v.kind, v.text])
+                }
+                return id
+            }
+        }
+    }
+
+    /// Ends a run: `finished`, or `failed` with the error message.
+    public func endRun(_ id: Int64, error: String?) throws(StoreError) {
+        try Store.guarded("ending run \(id)") {
+            try db.write { db in
+                try db.execute(sql: "UPDATE runs SET status = ?, error = ?, ended = ? WHERE id = ?",
+                               arguments: [error == nil ? "finished" : "failed", error, Date().timeIntervalSince1970, id])
+            }
+        }
+    }
+
+    /// Appends metric points to a run, in one transaction.
+    public func log(run: Int64, _ points: [MetricPoint]) throws(StoreError) {
+        guard !points.isEmpty else { return }
+        try Store.guarded("logging metrics") {
+            try db.write { db in
+                let stmt = try db.cachedStatement(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (?, ?, ?, ?, ?)")
+                for p in points {
+                    try stmt.execute(arguments: [run, p.name, p.step, p.value, p.at])
+                }
+            }
+        }
+    }
+
+    /// Adds a param to a running run unless it already has one by that name.
+    public func addParam(run: Int64, name: String, value: ParamValue) throws(StoreError) {
+        try Store.guarded("recording a param") {
+            try db.write { db in
+                try db.execute(sql: "INSERT OR IGNORE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
+                               arguments: [run, name, value.kind, value.text])
+            }
+        }
+    }
+
+    /// Records a dataset fingerprint used by a run.
+    public func recordDataset(run: Int64, fingerprint: String) throws(StoreError) {
+        try Store.guarded("recording a dataset") {
+            try db.write { db in
+                try db.execute(sql: "INSERT OR IGNORE INTO datasets (run, fingerprint) VALUES (?, ?)", arguments: [run, fingerprint])
+            }
+        }
+    }
+
+    /// The ids of an experiment's runs, oldest first.
+    public func runIDs(experiment: Int64) throws(StoreError) -> [Int64] {
+        try Store.guarded("reading runs") {
+            try db.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE experiment = ? ORDER BY id", arguments: [experiment]) }
+        }
+    }
+
+    /// A run with its params, last metrics and datasets.
+    public func run(_ id: Int64) throws(StoreError) -> RunRecord {
+        let r: RunRecord? = try Store.guarded("reading run \(id)") {
+            try db.read { db -> RunRecord? in
+                guard let row = try Row.fetchOne(db, sql: """
+                    SELECT runs.*, experiments.name AS exp_name FROM runs JOIN experiments ON experiments.id = runs.experiment
+                    WHERE runs.id = ?
+                    """, arguments: [id]) else { return nil }
+                let params = try Row.fetchAll(db, sql: "SELECT name, kind, value FROM params WHERE run = ? ORDER BY rowid", arguments: [id])
+                    .map { (r: Row) -> (String, ParamValue) in (r["name"], ParamValue(kind: r["kind"], text: r["value"])) }
+                // Per metric, in first-logged order: the value at its highest step (the
+                // latest such point), or its latest value when it was never stepped.
+                // (SQLite stores NaN as NULL; it reads back as NaN.)
+                var metrics: [(String, Double)] = []
+                let names = try Row.fetchAll(db, sql: """
+                    SELECT name, MIN(rowid) AS first, MAX(step) AS top FROM metrics WHERE run = ? GROUP BY name ORDER BY first
+                    """, arguments: [id])
+                for n in names {
+                    let name: String = n["name"], top: Int64? = n["top"]
+                    let value: Double?? = try top == nil
+                        ? Double?.fetchOne(db, sql: "SELECT value FROM metrics WHERE run = ? AND name = ? ORDER BY rowid DESC LIMIT 1",
+                                           arguments: [id, name])
+                        : Double?.fetchOne(db, sql: "SELECT value FROM metrics WHERE run = ? AND name = ? AND step = ? ORDER BY rowid DESC LIMIT 1",
+                                           arguments: [id, name, top])
+                    metrics.append((name, (value ?? nil) ?? .nan))
+                }
+                let datasets = try String.fetchAll(db, sql: "SELECT fingerprint FROM datasets WHERE run = ? ORDER BY rowid", arguments: [id])
+                return RunRecord(id: id, experiment: row["exp_name"], name: row["name"], status: row["status"], error: row["error"],
+                                 started: row["started"], ended: row["ended"], script: row["script"], scriptHash: row["script_hash"],
+                                 mlshVersion: row["mlsh_version"], params: params, metrics: metrics, datasets: datasets)
+            }
+        }
+        guard let r else { throw StoreError("no run with id \(id) in \(folder)") }
+        return r
+    }
+
+    /// A metric's history in a run: (step, value) in step order (unstepped points by position).
+    public func history(run: Int64, metric: String) throws(StoreError) -> [(Int64, Double)] {
+        try Store.guarded("reading metric history") {
+            try db.read { db in
+                var i: Int64 = -1
+                return try Row.fetchAll(db, sql: "SELECT step, value FROM metrics WHERE run = ? AND name = ? ORDER BY rowid",
+                                        arguments: [run, metric]).map { (r: Row) -> (Int64, Double) in
+                    i += 1
+                    let s: Int64? = r["step"], v: Double? = r["value"]
+                    return (s ?? i, v ?? .nan)
+                }.sorted { $0.0 < $1.0 }
+            }
+        }
+    }
+}

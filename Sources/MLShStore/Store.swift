@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+
+/// The `.mlsh/` store: experiments, runs, params, metrics, content-addressed
+/// artifacts, the model registry and dataset fingerprints, in `store.sqlite` (WAL,
+/// safe for several processes at once).
+public final class Store: Sendable {
+    /// The store folder (`.../.mlsh`).
+    public let folder: String
+    let db: DatabasePool
+
+    /// The store folder for a working directory: `MLSH_STORE` when set, else the
+    /// nearest `.mlsh/` upward, else `<cwd>/.mlsh` (created by the first write).
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment,
+                              cwd: String = FileManager.default.currentDirectoryPath) -> String {
+        if let p = environment["MLSH_STORE"], !p.isEmpty { return p }
+        var dir = URL(fileURLWithPath: cwd).standardizedFileURL
+        while true {
+            let candidate = dir.appendingPathComponent(".mlsh").path
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), isDir.boolValue { return candidate }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+        return URL(fileURLWithPath: cwd).appendingPathComponent(".mlsh").path
+    }
+
+    /// Opens (creating when missing) the store in `folder`, migrating its schema.
+    /// A store written by a newer mlsh (unknown migrations) is refused.
+    public init(folder: String) throws(StoreError) {
+        self.folder = folder
+        do {
+            try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)
+        } catch {
+            throw StoreError("cannot create the store folder \(folder): \(error.localizedDescription)")
+        }
+        // Opening and migrating hold a file lock: GRDB reads the applied migrations
+        // outside its write transaction, so two processes creating one store at once
+        // could otherwise both run the first migration.
+        let lockFD = open(folder + "/open.lock", O_CREAT | O_RDWR, 0o644)
+        guard lockFD >= 0 else { throw StoreError("cannot open \(folder)/open.lock (errno \(errno))") }
+        defer { close(lockFD) }
+        while flock(lockFD, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw StoreError("cannot lock \(folder)/open.lock (errno \(errno))") }
+        }
+        defer { flock(lockFD, LOCK_UN) }
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        do {
+            db = try DatabasePool(path: folder + "/store.sqlite", configuration: config)
+        } catch {
+            throw StoreError("cannot open \(folder)/store.sqlite: \(error)")
+        }
+        let migrator = Store.migrator
+        try Store.guarded("checking the store's schema") {
+            let superseded = try db.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                let known = Set(migrator.migrations)
+                let applied = try db.read { db in try migrator.appliedIdentifiers(db) }
+                let unknown = applied.subtracting(known).sorted().joined(separator: ", ")
+                throw StoreError("the store at \(folder) was written by a newer mlsh (unknown schema migrations: \(unknown)); upgrade mlsh to use it")
+            }
+            try migrator.migrate(db)
+        }
+    }
+
+    /// Runs database work, reporting SQLite errors as store errors.
+    static func guarded<T>(_ what: String, _ body: () throws -> T) throws(StoreError) -> T {
+        do { return try body() } catch let e as StoreError { throw e } catch {
+            throw StoreError("\(what) failed: \(error)")
+        }
+    }
+
+    /// The schema, one migration per change; never edit a shipped migration.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE experiments (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  name TEXT NOT NULL UNIQUE,
+                  created REAL NOT NULL);
+                CREATE TABLE runs (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  experiment INTEGER NOT NULL REFERENCES experiments(id),
+                  name TEXT,
+                  status TEXT NOT NULL,
+                  error TEXT,
+                  started REAL NOT NULL,
+                  ended REAL,
+                  script TEXT,
+                  script_hash TEXT,
+                  mlsh_version TEXT);
+                CREATE INDEX runs_experiment ON runs(experiment);
+                CREATE TABLE params (
+                  run INTEGER NOT NULL REFERENCES runs(id),
+                  name TEXT NOT NULL,
+                  kind TEXT NOT NULL,
+                  value TEXT NOT NULL,
+                  PRIMARY KEY (run, name));
+                CREATE TABLE metrics (
+                  run INTEGER NOT NULL REFERENCES runs(id),
+                  name TEXT NOT NULL,
+                  step INTEGER,
+                  value REAL,
+                  at REAL NOT NULL);
+                CREATE INDEX metrics_run_name ON metrics(run, name, step);
+                CREATE TABLE artifacts (
+                  run INTEGER REFERENCES runs(id),
+                  name TEXT NOT NULL,
+                  hash TEXT NOT NULL,
+                  kind TEXT NOT NULL,
+                  size INTEGER NOT NULL,
+                  created REAL NOT NULL);
+                CREATE INDEX artifacts_hash ON artifacts(hash);
+                CREATE TABLE datasets (
+                  run INTEGER NOT NULL REFERENCES runs(id),
+                  fingerprint TEXT NOT NULL,
+                  PRIMARY KEY (run, fingerprint));
+                CREATE TABLE models (
+                  name TEXT NOT NULL,
+                  version INTEGER NOT NULL,
+                  run INTEGER REFERENCES runs(id),
+                  artifact TEXT NOT NULL,
+                  created REAL NOT NULL,
+                  PRIMARY KEY (name, version));
+                CREATE TABLE aliases (
+                  name TEXT NOT NULL,
+                  alias TEXT NOT NULL,
+                  version INTEGER NOT NULL,
+                  PRIMARY KEY (name, alias));
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+import Testing
+import MLShEngine
+import MLShModels
+@testable import MLShStore
+
+/// A fresh store folder under the temporary directory.
+func freshFolder() -> String {
+    NSTemporaryDirectory() + "/mlsh-store-test-" + UUID().uuidString
+}
+
+/// A small fitted ridge model.
+func smallModel() throws -> FittedModel {
+    let t = try Table(names: ["x", "y"], columns: [Column(floats: [1, 2, 3, 4, 5, 6]), Column(floats: [2.1, 3.9, 6.2, 7.8, 10.1, 12])])
+    return try fit(PipelineSpec(try ModelSpec.make(kind: "ridge", settings: [:])), on: t, target: "y", features: nil)
+}
+
+@Suite struct StoreNameTests {
+    @Test(arguments: [
+        ("", "experiment name must not be empty"),
+        ("a/b", "experiment name 'a/b' must not contain '/'"),
+        ("..", "experiment name '..' must not contain '..'"),
+        ("x..y", "experiment name 'x..y' must not contain '..'"),
+        ("a\0b", "experiment name must not contain a NUL character"),
+        ("m@1", "experiment name 'm@1' must not contain '@'"),
+        (String(repeating: "é", count: 101), "experiment name is 202 bytes long; at most 200 are allowed"),
+    ])
+    func refused(name: String, message: String) {
+        #expect(throws: StoreError(message)) { try StoreName.validate(name, "experiment") }
+    }
+
+    @Test(arguments: ["diabetes-ridge", "a.b", "x_1", String(repeating: "a", count: 200), "élan"])
+    func accepted(name: String) throws {
+        try StoreName.validate(name, "experiment")
+    }
+
+    @Test func storeRefusesBadNames() throws {
+        let store = try Store(folder: freshFolder())
+        #expect(throws: StoreError("experiment name '../etc' must not contain '/'")) { try store.experiment("../etc") }
+        #expect(throws: StoreError("model name 'a/b' must not contain '/'")) {
+            try store.register(name: "a/b", artifact: String(repeating: "0", count: 64), run: nil)
+        }
+    }
+}
+
+@Suite struct ArtifactTests {
+    @Test func roundTripAndDeduplication() throws {
+        let store = try Store(folder: freshFolder())
+        let bytes = Array("hello artifacts".utf8)
+        let h1 = try store.putArtifact(bytes), h2 = try store.putArtifact(bytes)
+        #expect(h1 == h2)
+        #expect(try store.artifact(h1) == bytes)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.folder + "/artifacts").filter { $0.hasPrefix(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func flippedByteIsDetected() throws {
+        let store = try Store(folder: freshFolder())
+        let hash = try store.putModel(try smallModel(), mlshVersion: "test")
+        let path = store.folder + "/artifacts/" + hash
+        var data = try #require(FileManager.default.contents(atPath: path))
+        data[data.count / 2] ^= 0x01
+        try data.write(to: URL(fileURLWithPath: path))
+        #expect(throws: StoreError("artifact \(hash) is corrupted: its content no longer matches its hash")) { try store.model(hash) }
+    }
+
+    @Test func missingArtifactAndBadHash() throws {
+        let store = try Store(folder: freshFolder())
+        let h = String(repeating: "a", count: 64)
+        #expect(throws: StoreError("artifact \(h) is missing from \(store.folder)/artifacts")) { try store.artifact(h) }
+        #expect(throws: StoreError("'../x' is not an artifact hash")) { try store.artifact("../x") }
+    }
+
+    @Test func modelFileRoundTripsAndIsDeterministic() throws {
+        let m = try smallModel()
+        let a = try ModelFile.encode(m, mlshVersion: "t"), b = try ModelFile.encode(m, mlshVersion: "t")
+        #expect(a == b)
+        let text = try #require(String(bytes: a, encoding: .utf8))
+        #expect(text.contains("\"format\":\"mlsh-model\""))
+        let back = try ModelFile.decode(a)
+        #expect(back.encodeParameters() == m.encodeParameters())
+    }
+
+    @Test func modelFileHeaderIsChecked() throws {
+        #expect(throws: StoreError("not an mlsh model file (missing the {\"format\": \"mlsh-model\"} header)")) {
+            try ModelFile.decode(Array("{\"state\": 1}".utf8))
+        }
+        #expect(throws: StoreError("model file version 2 is newer than this mlsh reads (1)")) {
+            try ModelFile.decode(Array("{\"format\": \"mlsh-model\", \"version\": 2}".utf8))
+        }
+    }
+}
+
+@Suite struct SchemaTests {
+    @Test func newerStoreIsRefused() throws {
+        let folder = freshFolder()
+        _ = try Store(folder: folder)
+        let q = try DatabaseQueue(path: folder + "/store.sqlite")
+        try q.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-future')") }
+        #expect(throws: StoreError("the store at \(folder) was written by a newer mlsh (unknown schema migrations: v99-future); upgrade mlsh to use it")) {
+            _ = try Store(folder: folder)
+        }
+    }
+
+    @Test func reopeningKeepsData() throws {
+        let folder = freshFolder()
+        let id = try Store(folder: folder).experiment("e")
+        #expect(try Store(folder: folder).experiment("e") == id)
+    }
+
+    @Test func locateUsesEnvironmentThenSearchesUpward() throws {
+        #expect(Store.locate(environment: ["MLSH_STORE": "/x/y"], cwd: "/tmp") == "/x/y")
+        let root = freshFolder()
+        try FileManager.default.createDirectory(atPath: root + "/.mlsh", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/a/b", withIntermediateDirectories: true)
+        #expect(Store.locate(environment: [:], cwd: root + "/a/b") == URL(fileURLWithPath: root + "/.mlsh").standardizedFileURL.path)
+    }
+}
+
+@Suite struct RunAndRegistryTests {
+    @Test func metricsKeepLastValueAndHistory() throws {
+        let store = try Store(folder: freshFolder())
+        let e = try store.experiment("e")
+        let r = try store.startRun(experiment: e, name: nil, params: [("alpha", .float(0.1)), ("kind", .string("a"))],
+                                   script: nil, scriptHash: nil, mlshVersion: "t")
+        try store.log(run: r, (0..<5).map { MetricPoint(name: "loss", step: Int64(4 - $0), value: Double($0), at: 0) })
+        try store.log(run: r, [MetricPoint(name: "rmse", step: nil, value: 0.5, at: 0)])
+        try store.endRun(r, error: nil)
+        let rec = try store.run(r)
+        #expect(rec.status == "finished")
+        #expect(rec.params.map(\.1) == [.float(0.1), .string("a")])
+        #expect(rec.metrics.map(\.0) == ["loss", "rmse"])
+        #expect(rec.metrics[0].1 == 0)   // step 4 holds value 0
+        #expect(try store.history(run: r, metric: "loss").map(\.0) == [0, 1, 2, 3, 4])
+    }
+
+    @Test func nanMetricsReadBackAsNaN() throws {
+        let store = try Store(folder: freshFolder())
+        let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        try store.log(run: r, [MetricPoint(name: "loss", step: 0, value: 1, at: 0), MetricPoint(name: "loss", step: 1, value: .nan, at: 0)])
+        #expect(try store.run(r).metrics[0].1.isNaN)
+        #expect(try store.history(run: r, metric: "loss").map(\.1.isNaN) == [false, true])
+    }
+
+    @Test func failedRunKeepsError() throws {
+        let store = try Store(folder: freshFolder())
+        let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        try store.endRun(r, error: "boom")
+        let rec = try store.run(r)
+        #expect(rec.status == "failed" && rec.error == "boom")
+    }
+
+    @Test func registryResolvesVersionsAliasesAndLatest() throws {
+        let store = try Store(folder: freshFolder())
+        let h = try store.putModel(try smallModel(), mlshVersion: "t")
+        _ = try store.register(name: "m", artifact: h, run: nil)
+        let v2 = try store.register(name: "m", artifact: h, run: nil)
+        #expect(v2.label == "m@2")
+        try store.setAlias(name: "m", version: 1, alias: "production")
+        #expect(try store.resolve("m@production").version == 1)
+        #expect(try store.resolve("m@latest").version == 2)
+        #expect(try store.resolve("m@2").version == 2)
+        #expect(try store.resolve("m").version == 2)
+        #expect(throws: StoreError("unknown model version 'm@7' (versions 1-2; aliases: production)")) { try store.resolve("m@7") }
+        #expect(throws: StoreError("no model named 'zz' is registered")) { try store.resolve("zz@1") }
+        #expect(throws: StoreError("'latest' cannot be an alias: 'latest' and numbers already select versions")) {
+            try store.setAlias(name: "m", version: 1, alias: "latest")
+        }
+    }
+}
