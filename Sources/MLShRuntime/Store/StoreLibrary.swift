@@ -154,7 +154,7 @@ struct StoreLibrary: Library {
                 example: "runs(exp) |> sort($rmse) |> head(3)") { a, _ throws(MLShError) in
             try session.flush()
             let exp = try experimentID(a, "exp", session), store = try session.store()
-            let records = try storing { () throws(StoreError) in try store.runIDs(experiment: exp).map { id throws(StoreError) in try store.run(id) } }
+            let records = try storing { () throws(StoreError) in try store.runRecords(experiment: exp) }
             return .object(TableValue(try runsTable(records)))
         },
         Builtin("best_run", ["exp", "metric"], category: "experiments",
@@ -162,7 +162,7 @@ struct StoreLibrary: Library {
                 example: "best_run(exp, \"rmse\")") { a, _ throws(MLShError) in
             try session.flush()
             let exp = try experimentID(a, "exp", session), metric = try a.string("metric"), store = try session.store()
-            let records = try storing { () throws(StoreError) in try store.runIDs(experiment: exp).map { id throws(StoreError) in try store.run(id) } }
+            let records = try storing { () throws(StoreError) in try store.runRecords(experiment: exp) }
             let lower = lowerIsBetter.contains(metric)
             var best: (Int64, Double)?
             for r in records where r.status == "finished" {
