@@ -193,7 +193,8 @@ extension Store {
                 var params: [Int64: [(String, ParamValue)]] = [:]
                 for r in try Row.fetchAll(db, sql: "SELECT run, name, kind, value FROM params WHERE \(inExperiment) ORDER BY rowid",
                                           arguments: [experiment]) {
-                    params[r["run"], default: []].append((r["name"], ParamValue(kind: r["kind"], text: r["value"])))
+                    // Columns by position: GRDB's by-name lookup lowercases each name.
+                    params[r[0], default: []].append((r[1], ParamValue(kind: r[2], text: r[3])))
                 }
                 // Per run and metric, in first-logged order: the latest point at the highest
                 // step, or the latest point when it was never stepped (NULL steps sort last).
@@ -205,22 +206,24 @@ extension Store {
                       FROM metrics WHERE \(inExperiment))
                     WHERE rn = 1 ORDER BY run, first
                     """, arguments: [experiment]) {
-                    let v: Double? = r["value"]
-                    metrics[r["run"], default: []].append((r["name"], v ?? .nan))
+                    let v: Double? = r[2]
+                    metrics[r[0], default: []].append((r[1], v ?? .nan))
                 }
                 var datasets: [Int64: [String]] = [:]
                 for r in try Row.fetchAll(db, sql: "SELECT run, fingerprint FROM datasets WHERE \(inExperiment) ORDER BY rowid",
                                           arguments: [experiment]) {
-                    datasets[r["run"], default: []].append(r["fingerprint"])
+                    datasets[r[0], default: []].append(r[1])
                 }
                 return try Row.fetchAll(db, sql: """
-                    SELECT runs.*, experiments.name AS exp_name FROM runs JOIN experiments ON experiments.id = runs.experiment
+                    SELECT runs.id, experiments.name, runs.name, runs.status, runs.error, runs.started, runs.ended,
+                           runs.script, runs.script_hash, runs.mlsh_version
+                    FROM runs JOIN experiments ON experiments.id = runs.experiment
                     WHERE runs.experiment = ? ORDER BY runs.id
                     """, arguments: [experiment]).map { row in
-                    let id: Int64 = row["id"]
-                    return RunRecord(id: id, experiment: row["exp_name"], name: row["name"], status: row["status"], error: row["error"],
-                                     started: row["started"], ended: row["ended"], script: row["script"], scriptHash: row["script_hash"],
-                                     mlshVersion: row["mlsh_version"], params: params[id] ?? [], metrics: metrics[id] ?? [],
+                    let id: Int64 = row[0]
+                    return RunRecord(id: id, experiment: row[1], name: row[2], status: row[3], error: row[4],
+                                     started: row[5], ended: row[6], script: row[7], scriptHash: row[8],
+                                     mlshVersion: row[9], params: params[id] ?? [], metrics: metrics[id] ?? [],
                                      datasets: datasets[id] ?? [])
                 }
             }
