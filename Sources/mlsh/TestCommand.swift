@@ -23,9 +23,13 @@ struct TestCommand: ParsableCommand {
     @Option(name: .customLong("jobs"), help: "How many scripts run at once (default 2).")
     var jobs: Int = 2
 
+    @Option(name: .customLong("timeout"), help: "Fail (and stop) a script that runs longer than SECONDS.")
+    var timeout: Double?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("mlsh test needs at least one script or folder") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
 
     func run() throws {
@@ -45,7 +49,7 @@ struct TestCommand: ParsableCommand {
         let workers = min(jobs, files.count)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let i = board.next() {
-                board.finish(i, Self.runScript(files[i], binary: binary))
+                board.finish(i, Self.runScript(files[i], binary: binary, timeout: timeout))
             }
         }
         let results = board.all()
@@ -92,7 +96,7 @@ struct TestCommand: ParsableCommand {
     }
 
     /// Runs one script in a child process with its own temporary store; captures its output.
-    static func runScript(_ path: String, binary: String) -> ScriptResult {
+    static func runScript(_ path: String, binary: String, timeout: Double?) -> ScriptResult {
         let start = Date()
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-test-\(UUID().uuidString)")
         func failure(_ message: String) -> ScriptResult {
@@ -126,12 +130,32 @@ struct TestCommand: ParsableCommand {
         let rc = posix_spawn(&pid, binary, &actions, nil, argv, envp)
         guard rc == 0 else { return failure("cannot start '\(binary)' (error \(rc))") }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        var timedOut = false
+        if let timeout {
+            let deadline = Date().addingTimeInterval(timeout)
+            while true {
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid || (r == -1 && errno != EINTR) { break }
+                if Date() >= deadline {
+                    timedOut = true
+                    kill(pid, SIGKILL)
+                    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                    break
+                }
+                usleep(10_000)
+            }
+        } else {
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        }
         let signal = status & 0x7f
         let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        var err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        if signal != 0 { err = "crash: the script's process was killed by signal \(signal)\n" + err }
+        let out = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
+        var err = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
+        if timedOut {
+            err = "timeout: the script ran longer than \(timeout ?? 0) s and was stopped\n" + err
+        } else if signal != 0 {
+            err = "crash: the script's process was killed by signal \(signal)\n" + err
+        }
         if code != 0 && err.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             err = "error: the script exited with status \(code)"
         }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+import MLShREPL
 import TestSupport
 
 /// `mlsh test` and `mlsh run --junit`: result lines, exit codes, the JUnit report.
@@ -85,6 +86,13 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: dir + "/.mlsh"))
     }
 
+    @Test func timeoutStopsAScript() throws {
+        let dir = try folder(["loop.mls": "let n = 0\nwhile true { n = n + 1 }\n"])
+        let r = try runProgram(mlshBinary, ["test", dir, "--timeout", "0.5"])
+        #expect(r.code == 1)
+        #expect(r.out.contains("timeout: the script ran longer than 0.5 s"))
+    }
+
     @Test func usageErrors() throws {
         #expect(try runProgram(mlshBinary, ["test"]).code == 2)
         #expect(try runProgram(mlshBinary, ["test", "/nonexistent/folder"]).code == 2)
@@ -105,5 +113,41 @@ import TestSupport
         #expect(suite["failures"] == "1")
         #expect(cases.first?["failure.message"]?.hasPrefix("name error: unknown name 'nope'") == true)
         #expect(cases.first?["failure.text"]?.contains("bad.mls:2:7") == true)
+    }
+}
+
+/// The JUnit writer on its own: escaping and names.
+@Suite struct JUnitTests {
+    @Test func escapesMarkupAndControlCharacters() {
+        #expect(JUnit.escape("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
+        #expect(JUnit.escape("x\u{1}y\n") == "x\u{FFFD}y&#10;")
+    }
+
+    @Test func namesFromPaths() {
+        #expect(JUnit.names(for: "tutorials/01-first-steps.mls") == ("01-first-steps", "tutorials"))
+        #expect(JUnit.names(for: "./a/b/c.mls") == ("c", "a.b"))
+        #expect(JUnit.names(for: "top.mls") == ("top", "mlsh"))
+    }
+
+    @Test func documentParsesBack() throws {
+        let results = [
+            ScriptResult(path: "t/ok.mls", seconds: 0.5, exitCode: 0, output: "1\n", diagnostic: ""),
+            ScriptResult(path: "t/bad.mls", seconds: 0.25, exitCode: 1, output: "\u{7}bell",
+                         diagnostic: "error: x < y\n  --> t/bad.mls:2:3\n"),
+        ]
+        let doc = try XMLDocument(xmlString: JUnit.document(suite: "s", results: results), options: [])
+        let failure = try #require(try doc.nodes(forXPath: "//failure").first as? XMLElement)
+        #expect(failure.attribute(forName: "message")?.stringValue == "error: x < y")
+        #expect(failure.stringValue?.contains("t/bad.mls:2:3") == true)
+        #expect(try doc.nodes(forXPath: "//testcase").count == 2)
+    }
+}
+
+/// The tutorials are tests too: each runs to the end on bundled data.
+@Suite struct TutorialTests {
+    @Test func everyTutorialPasses() throws {
+        let r = try runProgram(mlshBinary, ["test", repositoryRoot + "/tutorials", "--timeout", "120"])
+        #expect(r.code == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains(" 0 failed"))
     }
 }
