@@ -14,16 +14,16 @@ struct TestCommand: ParsableCommand {
             end: an error, a failed assert or a failed expect fails it.
             """)
 
-    @ArgumentParser.Argument(help: "Scripts or folders (searched recursively for *.mls).")
+    @ArgumentParser.Argument(help: ArgumentHelp("Scripts or folders (searched recursively for *.mls).", valueName: "PATH"))
     var paths: [String]
 
-    @Option(name: .customLong("junit"), help: "Also write a JUnit XML report to FILE.")
+    @Option(name: .customLong("junit"), help: ArgumentHelp("Also write a JUnit XML report to FILE.", valueName: "FILE"))
     var junit: String?
 
-    @Option(name: .customLong("jobs"), help: "How many scripts run at once (default 2).")
+    @Option(name: .customLong("jobs"), help: ArgumentHelp("How many scripts run at once.", valueName: "N"))
     var jobs: Int = 2
 
-    @Option(name: .customLong("timeout"), help: "Fail (and stop) a script that runs longer than SECONDS.")
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Fail (and stop) a script that runs longer than SECONDS.", valueName: "SECONDS"))
     var timeout: Double?
 
     func validate() throws {

@@ -41,7 +41,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
     var store: String?
 
-    @Option(name: .customLong("junit"), help: "Also write the result as a JUnit XML report to FILE.")
+    @Option(name: .customLong("junit"), help: ArgumentHelp("Also write the result as a JUnit XML report to FILE.", valueName: "FILE"))
     var junit: String?
 
     func validate() throws {
