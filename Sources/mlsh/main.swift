@@ -10,7 +10,7 @@ struct MLSh: ParsableCommand {
         commandName: "mlsh",
         abstract: "A shell for the whole machine-learning lifecycle.",
         version: Runtime.version,
-        subcommands: [RunCommand.self])
+        subcommands: [RunCommand.self, TestCommand.self])
 
     @Option(name: .customShort("e"), help: "Evaluate CODE, print its values, and exit.")
     var code: String?
@@ -41,6 +41,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
     var store: String?
 
+    @Option(name: .customLong("junit"), help: ArgumentHelp("Also write the result as a JUnit XML report to FILE.", valueName: "FILE"))
+    var junit: String?
+
     func validate() throws {
         for p in params where !p.contains("=") {
             throw ValidationError("--param takes NAME=VALUE, got '\(p)'")
@@ -54,7 +57,15 @@ struct RunCommand: ParsableCommand {
             let parts = p.split(separator: "=", maxSplits: 1)
             values[String(parts[0])] = Runtime.parseParam(parts.count > 1 ? String(parts[1]) : "")
         }
-        throw ExitCode(ScriptRunner.runFile(file, params: values, quiet: quiet))
+        guard let junit else { throw ExitCode(ScriptRunner.runFile(file, params: values, quiet: quiet)) }
+        let result = ScriptRunner.runFileReporting(file, params: values, quiet: quiet)
+        do {
+            try JUnit.write(junit, suite: "mlsh run", results: [result])
+        } catch {
+            ScriptRunner.printError("error: cannot write the JUnit report '\(junit)': \(error.localizedDescription)")
+            throw ExitCode(1)
+        }
+        throw ExitCode(result.exitCode)
     }
 }
 

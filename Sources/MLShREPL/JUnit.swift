@@ -1,0 +1,122 @@
+import Foundation
+
+/// One script's result, as `mlsh test` and `mlsh run --junit` report it.
+public struct ScriptResult: Sendable {
+    public var path: String
+    public var seconds: Double
+    public var exitCode: Int32
+    /// What the script wrote to standard output.
+    public var output: String
+    /// The diagnostic (standard error) of a failed script; empty when it passed.
+    public var diagnostic: String
+
+    public init(path: String, seconds: Double, exitCode: Int32, output: String, diagnostic: String) {
+        self.path = path; self.seconds = seconds; self.exitCode = exitCode
+        self.output = output; self.diagnostic = diagnostic
+    }
+
+    public var passed: Bool { exitCode == 0 }
+
+    /// The first non-blank line of the diagnostic (the error's kind and message).
+    public var message: String {
+        let first = diagnostic.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        if let first { return String(first) }
+        return "exited with status \(exitCode)"
+    }
+
+    /// `file:line:col` from the diagnostic's `--> ` line, if it has one.
+    public var location: String? {
+        for line in diagnostic.split(separator: "\n") {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            if t.hasPrefix("--> ") { return String(t.dropFirst(4)) }
+        }
+        return nil
+    }
+
+    /// The status line: `PASS path (0.12 s)`.
+    public var summaryLine: String {
+        "\(passed ? "PASS" : "FAIL") \(path) (\(String(format: "%.2f", seconds)) s)"
+    }
+}
+
+/// Writes JUnit XML reports (the format CI servers read: Jenkins, GitLab, GitHub actions).
+public enum JUnit {
+    /// Escapes text for XML content and attribute values; drops characters XML 1.0 cannot hold.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\n": out += "&#10;"
+            case "\r": out += "&#13;"
+            case "\t": out += "&#9;"
+            default:
+                let v = scalar.value
+                let allowed = v >= 0x20 && !(0xD800...0xDFFF).contains(v) && v != 0xFFFE && v != 0xFFFF
+                if allowed { out.unicodeScalars.append(scalar) } else { out += "\u{FFFD}" }
+            }
+        }
+        return out
+    }
+
+    /// The test case name and class name for a script path: `tutorials/01-x.mls` →
+    /// name `01-x`, classname `tutorials` (dots for folders; `mlsh` at top level).
+    public static func names(for path: String) -> (name: String, classname: String) {
+        var p = path
+        while p.hasPrefix("./") { p.removeFirst(2) }
+        let url = URL(fileURLWithPath: p)
+        let name = url.deletingPathExtension().lastPathComponent
+        let folder = (p as NSString).deletingLastPathComponent
+        let parts = folder.split(separator: "/").filter { $0 != "." && !$0.isEmpty }
+        return (name, parts.isEmpty ? "mlsh" : parts.joined(separator: "."))
+    }
+
+    /// The XML document for one test suite.
+    public static func document(suite: String, results: [ScriptResult]) -> String {
+        let failures = results.filter { !$0.passed }.count
+        let total = results.reduce(0) { $0 + $1.seconds }
+        func t(_ s: Double) -> String { String(format: "%.3f", s) }
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(t(total))\">\n"
+        x += "  <testsuite name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(t(total))\">\n"
+        for r in results {
+            let (name, classname) = names(for: r.path)
+            x += "    <testcase name=\"\(escape(name))\" classname=\"\(escape(classname))\" file=\"\(escape(r.path))\" time=\"\(t(r.seconds))\""
+            if r.passed {
+                x += "/>\n"
+                continue
+            }
+            x += ">\n"
+            var text = r.diagnostic
+            if let loc = r.location, !text.contains(loc) { text = loc + "\n" + text }
+            if r.location == nil { text = r.path + "\n" + text }
+            x += "      <failure message=\"\(escape(r.message))\" type=\"\(escape(kind(of: r.message)))\">\(escapeText(text))</failure>\n"
+            if !r.output.isEmpty { x += "      <system-out>\(escapeText(r.output))</system-out>\n" }
+            x += "    </testcase>\n"
+        }
+        x += "  </testsuite>\n</testsuites>\n"
+        return x
+    }
+
+    /// Writes the report atomically (a temp file renamed over FILE).
+    public static func write(_ path: String, suite: String, results: [ScriptResult]) throws {
+        let data = Data(document(suite: suite, results: results).utf8)
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Element text: like `escape` but keeps newlines and tabs readable.
+    static func escapeText(_ s: String) -> String {
+        escape(s).replacingOccurrences(of: "&#10;", with: "\n").replacingOccurrences(of: "&#9;", with: "\t")
+    }
+
+    /// The error kind before the first `:` (`assertion failed`, `name error`), else `error`.
+    static func kind(of message: String) -> String {
+        if let colon = message.firstIndex(of: ":") { return String(message[..<colon]) }
+        return "error"
+    }
+}

@@ -1,0 +1,215 @@
+import ArgumentParser
+import Foundation
+import MLShREPL
+
+/// `mlsh test PATH...`: runs every `.mls` script as one test case, each in its own
+/// `mlsh run` process with a fresh temporary store, a few at a time.
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run every .mls script under PATH as a test case; exit 1 if any fails.",
+        discussion: """
+            Each script runs in a fresh session (its own process, with a fresh temporary store), \
+            its output captured and shown only when it fails. A script passes when it runs to the \
+            end: an error, a failed assert or a failed expect fails it.
+            """)
+
+    @ArgumentParser.Argument(help: ArgumentHelp("Scripts or folders (searched recursively for *.mls).", valueName: "PATH"))
+    var paths: [String]
+
+    @Option(name: .customLong("junit"), help: ArgumentHelp("Also write a JUnit XML report to FILE.", valueName: "FILE"))
+    var junit: String?
+
+    @Option(name: .customLong("jobs"), help: ArgumentHelp("How many scripts run at once.", valueName: "N"))
+    var jobs: Int = 2
+
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Fail (and stop) a script that runs longer than SECONDS.", valueName: "SECONDS"))
+    var timeout: Double?
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("mlsh test needs at least one script or folder") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    func run() throws {
+        let files: [String]
+        do {
+            files = try Self.collect(paths)
+        } catch let error as ValidationError {
+            ScriptRunner.printError("error: \(error.message)")
+            throw ExitCode(2)
+        }
+        if files.isEmpty {
+            ScriptRunner.printError("error: no .mls scripts under \(paths.joined(separator: " "))")
+            throw ExitCode(1)
+        }
+        let binary = Self.selfPath()
+        let board = Board(count: files.count)
+        let workers = min(jobs, files.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let i = board.next() {
+                board.finish(i, Self.runScript(files[i], binary: binary, timeout: timeout))
+            }
+        }
+        let results = board.all()
+        let failed = results.filter { !$0.passed }.count
+        FileHandle.standardOutput.write(Data("\(results.count - failed) passed, \(failed) failed\n".utf8))
+        if let junit {
+            do {
+                try JUnit.write(junit, suite: "mlsh test", results: results)
+            } catch {
+                ScriptRunner.printError("error: cannot write the JUnit report '\(junit)': \(error.localizedDescription)")
+                throw ExitCode(1)
+            }
+        }
+        throw ExitCode(failed > 0 ? 1 : 0)
+    }
+
+    /// The scripts named: files as given, folders searched recursively (hidden folders
+    /// skipped); sorted, each once.
+    static func collect(_ paths: [String]) throws -> [String] {
+        var found = Set<String>()
+        let fm = FileManager.default
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw ValidationError("no such file or folder '\(path)'")
+            }
+            if !isDir.boolValue { found.insert(path); continue }
+            guard let walker = fm.enumerator(atPath: path) else { continue }
+            while let rel = walker.nextObject() as? String {
+                if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
+                guard rel.hasSuffix(".mls") else { continue }
+                let full = path.hasSuffix("/") ? path + rel : path + "/" + rel
+                var sub: ObjCBool = false
+                if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { found.insert(full) }
+            }
+        }
+        return found.sorted()
+    }
+
+    /// This program's own executable, to run each script in a child `mlsh run`.
+    static func selfPath() -> String {
+        if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
+        return Bundle.main.executablePath ?? CommandLine.arguments[0]
+    }
+
+    /// Runs one script in a child process with its own temporary store; captures its output.
+    static func runScript(_ path: String, binary: String, timeout: Double?) -> ScriptResult {
+        let start = Date()
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-test-\(UUID().uuidString)")
+        func failure(_ message: String) -> ScriptResult {
+            ScriptResult(path: path, seconds: Date().timeIntervalSince(start), exitCode: 1, output: "",
+                         diagnostic: "error: \(message)")
+        }
+        do {
+            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        } catch {
+            return failure("cannot make a temporary folder: \(error.localizedDescription)")
+        }
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let outPath = tmp.appendingPathComponent("stdout").path
+        let errPath = tmp.appendingPathComponent("stderr").path
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+        var env = ProcessInfo.processInfo.environment
+        env["MLSH_STORE"] = tmp.appendingPathComponent("store").path
+        if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }
+        let words: [String] = [binary, "run", path]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, binary, &actions, nil, argv, envp)
+        guard rc == 0 else { return failure("cannot start '\(binary)' (error \(rc))") }
+        var status: Int32 = 0
+        var timedOut = false
+        if let timeout {
+            let deadline = Date().addingTimeInterval(timeout)
+            while true {
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid || (r == -1 && errno != EINTR) { break }
+                if Date() >= deadline {
+                    timedOut = true
+                    kill(pid, SIGKILL)
+                    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                    break
+                }
+                usleep(10_000)
+            }
+        } else {
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        }
+        let signal = status & 0x7f
+        let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        let out = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
+        var err = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
+        if timedOut {
+            err = "timeout: the script ran longer than \(timeout ?? 0) s and was stopped\n" + err
+        } else if signal != 0 {
+            err = "crash: the script's process was killed by signal \(signal)\n" + err
+        }
+        if code != 0 && err.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            err = "error: the script exited with status \(code)"
+        }
+        return ScriptResult(path: path, seconds: Date().timeIntervalSince(start), exitCode: code,
+                            output: out, diagnostic: code == 0 ? "" : err)
+    }
+}
+
+/// Hands out script indexes to the workers and prints results in the scripts' order
+/// as soon as every earlier one has finished.
+final class Board: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private var nextToPrint = 0
+    private var results: [ScriptResult?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func next() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard nextIndex < results.count else { return nil }
+        nextIndex += 1
+        return nextIndex - 1
+    }
+
+    func finish(_ i: Int, _ result: ScriptResult) {
+        lock.lock(); defer { lock.unlock() }
+        results[i] = result
+        while nextToPrint < results.count, let r = results[nextToPrint] {
+            Self.report(r)
+            nextToPrint += 1
+        }
+    }
+
+    func all() -> [ScriptResult] {
+        lock.lock(); defer { lock.unlock() }
+        return results.compactMap { $0 }
+    }
+
+    /// One line per script; a failure adds its output (the last lines) and its diagnostic.
+    static func report(_ r: ScriptResult) {
+        var text = r.summaryLine + "\n"
+        if !r.passed {
+            var lines = r.output.split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.last == "" { lines.removeLast() }
+            if lines.count > 20 {
+                text += "  ... (\(lines.count - 20) lines of output above)\n"
+                lines = Array(lines.suffix(20))
+            }
+            for line in lines { text += "  | \(line)\n" }
+            for line in r.diagnostic.split(separator: "\n", omittingEmptySubsequences: false).dropLast(r.diagnostic.hasSuffix("\n") ? 1 : 0) {
+                text += "  \(line)\n"
+            }
+        }
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
