@@ -10,7 +10,7 @@ struct MLSh: ParsableCommand {
         commandName: "mlsh",
         abstract: "A shell for the whole machine-learning lifecycle.",
         version: Runtime.version,
-        subcommands: [RunCommand.self])
+        subcommands: [RunCommand.self, RunsCommand.self, ModelsCommand.self, LineageCommand.self, GCCommand.self])
 
     @Option(name: .customShort("e"), help: "Evaluate CODE, print its values, and exit.")
     var code: String?
