@@ -12,7 +12,29 @@ enum StoreCLI {
     /// The store folder for `--store` (else the usual lookup).
     static func folder(_ option: String?) -> String {
         if let option, !option.isEmpty { return option }
+        if let given = storeArgument(), !given.isEmpty { return given }
         return Store.locate()
+    }
+
+    /// `--store DIR` (or `--store=DIR`) from the command line: the root command also
+    /// declares `--store`, and swift-argument-parser gives it the value even when it
+    /// follows the subcommand, leaving the subcommand's own option nil.
+    static func storeArgument() -> String? {
+        let args = Array(CommandLine.arguments.dropFirst())
+        var found: String?
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--" { break }
+            if a == "--store", i + 1 < args.count {
+                found = args[i + 1]
+                i += 2
+                continue
+            }
+            if a.hasPrefix("--store=") { found = String(a.dropFirst("--store=".count)) }
+            i += 1
+        }
+        return found
     }
 
     /// The store, or nil when there is none yet (reads must not create one).
