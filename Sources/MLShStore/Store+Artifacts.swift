@@ -14,7 +14,10 @@ extension Store {
         h.update(bytes)
         let hash = h.hexDigest()
         let final = artifactPath(hash)
-        if FileManager.default.fileExists(atPath: final) { return hash }
+        // Reused content is touched, so `gc` (which keeps recently touched files)
+        // does not remove it while its reference is being recorded.
+        if utimes(final, nil) == 0 { return hash }
+        if errno != ENOENT, FileManager.default.fileExists(atPath: final) { return hash }
         let temp = folder + "/artifacts/.tmp-\(hash.prefix(16))-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw StoreError("cannot write an artifact in \(folder)/artifacts (errno \(errno))") }

@@ -50,6 +50,9 @@ public final class Store: Sendable {
         do {
             db = try DatabasePool(path: folder + "/store.sqlite", configuration: config)
         } catch {
+            if access(folder, W_OK) != 0 || (access(folder + "/store.sqlite", F_OK) == 0 && access(folder + "/store.sqlite", W_OK) != 0) {
+                throw StoreError("the store at \(folder) is read-only: mlsh needs write access to the folder and its store.sqlite, even to read it (\(error))")
+            }
             throw StoreError("cannot open \(folder)/store.sqlite: \(error)")
         }
         let migrator = Store.migrator

@@ -10,7 +10,8 @@ struct MLSh: ParsableCommand {
         commandName: "mlsh",
         abstract: "A shell for the whole machine-learning lifecycle.",
         version: Runtime.version,
-        subcommands: [RunCommand.self, TestCommand.self])
+        subcommands: [RunCommand.self, TestCommand.self, RunsCommand.self, ModelsCommand.self,
+                      LineageCommand.self, GCCommand.self])
 
     @Option(name: .customShort("e"), help: "Evaluate CODE, print its values, and exit.")
     var code: String?
@@ -51,7 +52,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let store { setenv("MLSH_STORE", store, 1) }
+        if let store = store ?? StoreCLI.storeArgument() { setenv("MLSH_STORE", store, 1) }
         var values: [String: Value] = [:]
         for p in params {
             let parts = p.split(separator: "=", maxSplits: 1)

@@ -68,15 +68,7 @@ extension StoreLibrary {
                 let store = try session.store()
                 vs = try storing { () throws(StoreError) in try store.versions() }
             }
-            let t = try engine { () throws(EngineError) in
-                try Table(names: ["name", "version", "aliases", "run", "created"], columns: [
-                    Column(strings: vs.map(\.name)),
-                    Column(ints: vs.map(\.version)),
-                    Column(strings: vs.map { $0.aliases.joined(separator: ",") }),
-                    Column(ints: vs.map { $0.run ?? 0 }, validity: vs.map { $0.run != nil }),
-                    Column(strings: vs.map { formatTime($0.created) }),
-                ], label: "models")
-            }
+            let t = try StoreTables.models(vs)
             return .object(TableValue(t))
         },
         Builtin("lineage", ["v"], category: "registry",

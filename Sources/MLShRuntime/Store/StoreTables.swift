@@ -1,0 +1,31 @@
+import MLShEngine
+import MLShLanguage
+import MLShStore
+
+/// The store's tables as the language shows them, for the command line too.
+public enum StoreTables {
+    /// Runs as `runs(exp)` shows them; with `experimentColumn`, an `experiment` column first.
+    public static func runs(_ records: [RunRecord], experimentColumn: Bool) throws(MLShError) -> Table {
+        let t = try StoreLibrary.runsTable(records)
+        guard experimentColumn else { return t }
+        return try engine { () throws(EngineError) in
+            try Table(names: ["experiment"] + t.names, columns: [Column(strings: records.map(\.experiment))] + t.columns, label: "runs")
+        }
+    }
+
+    /// Registered versions as `models()` shows them: name version aliases run created.
+    public static func models(_ vs: [ModelVersionRecord]) throws(MLShError) -> Table {
+        try engine { () throws(EngineError) in
+            try Table(names: ["name", "version", "aliases", "run", "created"], columns: [
+                Column(strings: vs.map(\.name)),
+                Column(ints: vs.map(\.version)),
+                Column(strings: vs.map { $0.aliases.joined(separator: ",") }),
+                Column(ints: vs.map { $0.run ?? 0 }, validity: vs.map { $0.run != nil }),
+                Column(strings: vs.map { formatTime($0.created) }),
+            ], label: "models")
+        }
+    }
+
+    /// `2026-11-29 18:55:09` (UTC) for a Unix time.
+    public static func time(_ t: Double) -> String { formatTime(t) }
+}

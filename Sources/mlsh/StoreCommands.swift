@@ -1,0 +1,239 @@
+import ArgumentParser
+import Foundation
+import MLShEngine
+import MLShLanguage
+import MLShRuntime
+import MLShStore
+
+/// The store commands (`runs`, `models`, `lineage`, `gc`): read the `.mlsh/` store
+/// named by `--store`, else `MLSH_STORE`, else the nearest `.mlsh/` upward. Reads never
+/// create a store; errors print `store error: ...` and exit 1.
+enum StoreCLI {
+    /// The store folder for `--store` (else the usual lookup).
+    static func folder(_ option: String?) -> String {
+        if let option, !option.isEmpty { return option }
+        if let given = storeArgument(), !given.isEmpty { return given }
+        return Store.locate()
+    }
+
+    /// `--store DIR` (or `--store=DIR`) from the command line: the root command also
+    /// declares `--store`, and swift-argument-parser gives it the value even when it
+    /// follows the subcommand, leaving the subcommand's own option nil.
+    static func storeArgument() -> String? {
+        let args = Array(CommandLine.arguments.dropFirst())
+        var found: String?
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--" { break }
+            if a == "--store", i + 1 < args.count {
+                found = args[i + 1]
+                i += 2
+                continue
+            }
+            if a.hasPrefix("--store=") { found = String(a.dropFirst("--store=".count)) }
+            i += 1
+        }
+        return found
+    }
+
+    /// The store, or nil when there is none yet (reads must not create one).
+    static func existing(_ option: String?) throws(StoreError) -> Store? {
+        let f = folder(option)
+        guard FileManager.default.fileExists(atPath: f + "/store.sqlite") else { return nil }
+        return try Store(folder: f)
+    }
+
+    /// Runs a command body, reporting store and language errors with exit 1.
+    static func guarded(_ body: () throws -> Void) throws {
+        do { try body() } catch let e as StoreError {
+            fail(e.message)
+        } catch let e as MLShError {
+            fail(e.message)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data(("store error: " + message + "\n").utf8))
+        exit(1)
+    }
+
+    /// A table as text, every row and column shown.
+    static func render(_ t: Table) -> String {
+        TableFormatter(maxRows: max(10, t.rowCount), maxColumns: max(12, t.columns.count), maxCellWidth: 40)
+            .render(t, name: t.label)
+    }
+
+    /// JSON text (sorted keys, pretty) for plain Foundation values.
+    static func json(_ value: Any) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A number for JSON: NaN (a missing metric) as null.
+    static func number(_ d: Double) -> Any { d.isNaN || d.isInfinite ? NSNull() : d }
+
+    static func paramJSON(_ v: ParamValue) -> Any {
+        switch v {
+        case .int(let i): i
+        case .float(let d): number(d)
+        case .bool(let b): b
+        case .string(let s): s
+        }
+    }
+
+    static func optional(_ v: Any?) -> Any { v ?? NSNull() }
+
+    static func runJSON(_ r: RunRecord) -> [String: Any] {
+        [
+            "experiment": r.experiment,
+            "run_id": r.id,
+            "status": r.status,
+            "error": optional(r.error),
+            "started": StoreTables.time(r.started),
+            "ended": optional(r.ended.map(StoreTables.time)),
+            "duration": optional(r.ended.map { $0 - r.started }),
+            "params": Dictionary(r.params.map { ($0.0, paramJSON($0.1)) }, uniquingKeysWith: { _, b in b }),
+            "metrics": Dictionary(r.metrics.map { ($0.0, number($0.1)) }, uniquingKeysWith: { _, b in b }),
+        ]
+    }
+}
+
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List the runs of an experiment (of every experiment when none is named).")
+
+    @ArgumentParser.Argument(help: "The experiment's name.")
+    var experiment: String?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
+    var store: String?
+
+    func run() throws {
+        try StoreCLI.guarded {
+            let s = try StoreCLI.existing(store)
+            var records: [RunRecord] = []
+            if let experiment {
+                guard let s else { throw StoreError("no experiment named '\(experiment)': there is no store at \(StoreCLI.folder(store)) yet") }
+                let id = try s.existingExperiment(experiment)
+                records = try s.runIDs(experiment: id).map { id throws(StoreError) in try s.run(id) }
+            } else if let s {
+                records = try s.allRunIDs().map { id throws(StoreError) in try s.run(id) }
+            }
+            if json {
+                print(try StoreCLI.json(records.map(StoreCLI.runJSON)))
+            } else {
+                print(StoreCLI.render(try StoreTables.runs(records, experimentColumn: experiment == nil)))
+            }
+        }
+    }
+}
+
+struct ModelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models", abstract: "List the registered model versions: name, version, aliases, run, created.")
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
+    var store: String?
+
+    func run() throws {
+        try StoreCLI.guarded {
+            let versions = try StoreCLI.existing(store)?.versions() ?? []
+            if json {
+                print(try StoreCLI.json(versions.map { v -> [String: Any] in
+                    ["name": v.name, "version": v.version, "aliases": v.aliases, "run": StoreCLI.optional(v.run),
+                     "created": StoreTables.time(v.created), "artifact": "sha256:" + v.artifact]
+                }))
+            } else {
+                print(StoreCLI.render(try StoreTables.models(versions)))
+            }
+        }
+    }
+}
+
+struct LineageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lineage",
+        abstract: "Where a model version came from: run, params, metrics, datasets, script, script_hash, mlsh_version.")
+
+    @ArgumentParser.Argument(help: "The version: NAME@N, NAME@ALIAS or NAME@latest.")
+    var version: String
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
+    var store: String?
+
+    func run() throws {
+        try StoreCLI.guarded {
+            guard let s = try StoreCLI.existing(store) else {
+                throw StoreError("unknown model version '\(version)': there is no store at \(StoreCLI.folder(store)) yet")
+            }
+            let v = try s.resolve(version)
+            let r = try v.run.map { id throws(StoreError) in try s.run(id) }
+            if json {
+                var o: [String: Any] = ["model": v.label, "run": StoreCLI.optional(v.run),
+                                        "params": [String: Any](), "metrics": [String: Any](), "datasets": [String](),
+                                        "script": NSNull(), "script_hash": NSNull(), "mlsh_version": NSNull()]
+                if let r {
+                    let full = StoreCLI.runJSON(r)
+                    o["params"] = full["params"]
+                    o["metrics"] = full["metrics"]
+                    o["datasets"] = r.datasets
+                    o["script"] = StoreCLI.optional(r.script)
+                    o["script_hash"] = StoreCLI.optional(r.scriptHash)
+                    o["mlsh_version"] = StoreCLI.optional(r.mlshVersion)
+                }
+                print(try StoreCLI.json(o))
+                return
+            }
+            let params = r?.params.map { "\($0.0)=\($0.1.text)" }.joined(separator: ", ") ?? ""
+            let metrics = r?.metrics.map { "\($0.0)=\($0.1.isNaN ? "NA" : String($0.1))" }.joined(separator: ", ") ?? ""
+            var lines = [v.label + (v.aliases.isEmpty ? "" : " (" + v.aliases.joined(separator: ", ") + ")")]
+            lines.append("run: " + (v.run.map(String.init) ?? "none"))
+            lines.append("params: " + params)
+            lines.append("metrics: " + metrics)
+            lines.append("datasets: " + (r?.datasets.joined(separator: ", ") ?? ""))
+            lines.append("script: " + (r?.script ?? "none"))
+            lines.append("script_hash: " + (r?.scriptHash ?? "none"))
+            lines.append("mlsh_version: " + (r?.mlshVersion ?? "none"))
+            print(lines.joined(separator: "\n"))
+        }
+    }
+}
+
+struct GCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Remove artifacts that no run and no model version references (a dry run unless --yes).")
+
+    @Flag(help: "Delete them (without it, only list what would be removed).")
+    var yes = false
+
+    @Option(name: .customLong("min-age"), help: "Keep artifacts touched in the last SECONDS (default 900), as another process may be recording them.")
+    var minAge: Double = 900
+
+    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
+    var store: String?
+
+    func run() throws {
+        try StoreCLI.guarded {
+            guard let s = try StoreCLI.existing(store) else {
+                print("no store at \(StoreCLI.folder(store)); nothing to remove")
+                return
+            }
+            let garbage = try s.collectGarbage(delete: yes, minAge: max(0, minAge))
+            let total = garbage.reduce(0) { $0 + $1.bytes }
+            for g in garbage { print("\(g.hash)  \(g.bytes) bytes") }
+            let n = garbage.count, what = "\(n) unreferenced artifact\(n == 1 ? "" : "s"), \(total) bytes"
+            print(yes ? "removed \(what)" : (n == 0 ? "nothing to remove" : "would remove \(what) (run with --yes to delete)"))
+        }
+    }
+}

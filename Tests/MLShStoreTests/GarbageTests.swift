@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+@testable import MLShStore
+
+/// `collectGarbage`: only unreferenced, untouched-for-a-while artifact files go.
+@Suite struct GarbageTests {
+    func backdate(_ path: String, by seconds: Double) throws {
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-seconds)], ofItemAtPath: path)
+    }
+
+    @Test func keepsReferencedRecentAndReusedArtifacts() throws {
+        let folder = freshFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try Store(folder: folder)
+        let exp = try store.experiment("g")
+        let run = try store.startRun(experiment: exp, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        let byRun = try store.putArtifact([1, 2, 3])
+        try store.attach(run: run, name: "model", hash: byRun, kind: "model", size: 3)
+        let byRegistry = try store.putArtifact([4, 5])
+        _ = try store.register(name: "m", artifact: byRegistry, run: nil)
+        let orphan = try store.putArtifact([6, 6, 6, 6])
+        let reused = try store.putArtifact([7])
+        for h in [byRun, byRegistry, orphan, reused] { try backdate(store.artifactPath(h), by: 7200) }
+        // Storing the same bytes again refreshes the file, so gc keeps it a while.
+        #expect(try store.putArtifact([7]) == reused)
+
+        let dry = try store.collectGarbage(delete: false, minAge: 3600)
+        #expect(dry == [GarbageArtifact(hash: orphan, bytes: 4)])
+        #expect(FileManager.default.fileExists(atPath: store.artifactPath(orphan)))
+        let removed = try store.collectGarbage(delete: true, minAge: 3600)
+        #expect(removed == dry)
+        #expect(!FileManager.default.fileExists(atPath: store.artifactPath(orphan)))
+        for h in [byRun, byRegistry, reused] { #expect(FileManager.default.fileExists(atPath: store.artifactPath(h))) }
+        #expect(try store.artifact(byRun) == [1, 2, 3])
+        // With no grace, the unreferenced reused one goes too; referenced ones never do.
+        #expect(try store.collectGarbage(delete: true, minAge: 0) == [GarbageArtifact(hash: reused, bytes: 1)])
+        #expect(try store.artifact(byRegistry) == [4, 5])
+        #expect(try store.collectGarbage(delete: true, minAge: 0).isEmpty)
+    }
+}
