@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "MLShStore", dependencies: [
             "MLShEngine", "MLShModels",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "MLShRuntime",
                 dependencies: ["MLShLanguage", "MLShEngine", "MLShModels", "MLShStore"]),

@@ -184,52 +184,6 @@ extension Store {
         return r
     }
 
-    /// Every run of an experiment, as `run(_:)` gives each, read in four queries in one
-    /// transaction (listing 10,000 runs must not cost 10,000 round trips).
-    public func runRecords(experiment: Int64) throws(StoreError) -> [RunRecord] {
-        try Store.guarded("reading runs") {
-            try db.read { db -> [RunRecord] in
-                let inExperiment = "run IN (SELECT id FROM runs WHERE experiment = ?)"
-                var params: [Int64: [(String, ParamValue)]] = [:]
-                for r in try Row.fetchAll(db, sql: "SELECT run, name, kind, value FROM params WHERE \(inExperiment) ORDER BY rowid",
-                                          arguments: [experiment]) {
-                    // Columns by position: GRDB's by-name lookup lowercases each name.
-                    params[r[0], default: []].append((r[1], ParamValue(kind: r[2], text: r[3])))
-                }
-                // Per run and metric, in first-logged order: the latest point at the highest
-                // step, or the latest point when it was never stepped (NULL steps sort last).
-                var metrics: [Int64: [(String, Double)]] = [:]
-                for r in try Row.fetchAll(db, sql: """
-                    SELECT run, name, value FROM (
-                      SELECT run, name, value, MIN(rowid) OVER (PARTITION BY run, name) AS first,
-                             ROW_NUMBER() OVER (PARTITION BY run, name ORDER BY step DESC, rowid DESC) AS rn
-                      FROM metrics WHERE \(inExperiment))
-                    WHERE rn = 1 ORDER BY run, first
-                    """, arguments: [experiment]) {
-                    let v: Double? = r[2]
-                    metrics[r[0], default: []].append((r[1], v ?? .nan))
-                }
-                var datasets: [Int64: [String]] = [:]
-                for r in try Row.fetchAll(db, sql: "SELECT run, fingerprint FROM datasets WHERE \(inExperiment) ORDER BY rowid",
-                                          arguments: [experiment]) {
-                    datasets[r[0], default: []].append(r[1])
-                }
-                return try Row.fetchAll(db, sql: """
-                    SELECT runs.id, experiments.name, runs.name, runs.status, runs.error, runs.started, runs.ended,
-                           runs.script, runs.script_hash, runs.mlsh_version
-                    FROM runs JOIN experiments ON experiments.id = runs.experiment
-                    WHERE runs.experiment = ? ORDER BY runs.id
-                    """, arguments: [experiment]).map { row in
-                    let id: Int64 = row[0]
-                    return RunRecord(id: id, experiment: row[1], name: row[2], status: row[3], error: row[4],
-                                     started: row[5], ended: row[6], script: row[7], scriptHash: row[8],
-                                     mlshVersion: row[9], params: params[id] ?? [], metrics: metrics[id] ?? [],
-                                     datasets: datasets[id] ?? [])
-                }
-            }
-        }
-    }
-
     /// A metric's history in a run: (step, value) in step order (unstepped points by position).
     public func history(run: Int64, metric: String) throws(StoreError) -> [(Int64, Double)] {
         try Store.guarded("reading metric history") {

@@ -13,7 +13,7 @@ struct MLSh: ParsableCommand {
         subcommands: [RunCommand.self, TestCommand.self, RunsCommand.self, ModelsCommand.self,
                       LineageCommand.self, GCCommand.self])
 
-    @Option(name: .customShort("e"), help: "Evaluate CODE, print its values, and exit.")
+    @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate CODE, print its values, and exit.", valueName: "code"))
     var code: String?
 
     @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
