@@ -34,8 +34,9 @@ extension Store {
         ok = ok && fsync(fd) == 0
         close(fd)
         guard ok, rename(temp, final) == 0 else {
+            let reason = String(cString: strerror(errno))
             unlink(temp)
-            throw StoreError("cannot write artifact \(hash) in \(folder)/artifacts")
+            throw StoreError("cannot write artifact \(hash) in \(folder)/artifacts: \(reason)")
         }
         return hash
     }
