@@ -24,6 +24,10 @@ struct EncodedTarget {
 /// may be nil only for kmeans. For two classes `positive` names the positive class.
 public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
                 positive: String? = nil) throws(ModelError) -> FittedModel {
+    // The target is never a feature: a transform naming it (`onehot($species)` in a
+    // pipeline fitted with target=$species, as §6's example does) leaves it alone.
+    var spec = spec
+    if let target { spec.steps = spec.steps.map { $0.excluding(target) } }
     guard let model = spec.model else { throw .noModel }
     guard table.rowCount > 0 else { throw .emptyTable }
     _ = blasSingleThreaded

@@ -50,6 +50,22 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
     case standardize(StandardizeSpec), minmax(MinMaxSpec), impute(ImputeSpec), onehot(OneHotSpec)
     case bin(BinSpec), poly(PolySpec), selectFeatures(SelectFeaturesSpec)
 
+    /// The transform with `name` taken out of the columns it names (unchanged when it
+    /// names none: it then applies to every fitting feature).
+    func excluding(_ name: String) -> TransformSpec {
+        guard let cols = columns, cols.contains(name) else { return self }
+        let kept = cols.filter { $0 != name }
+        switch self {
+        case .standardize(var s): s.columns = kept; return .standardize(s)
+        case .minmax(var s): s.columns = kept; return .minmax(s)
+        case .impute(var s): s.columns = kept; return .impute(s)
+        case .onehot(var s): s.columns = kept; return .onehot(s)
+        case .bin(var s): s.columns = kept; return .bin(s)
+        case .poly(var s): s.columns = kept; return .poly(s)
+        case .selectFeatures(var s): s.columns = kept; return .selectFeatures(s)
+        }
+    }
+
     /// Every transform name, as called in mlsh.
     public static let kinds = ["standardize", "minmax", "impute", "onehot", "bin", "poly", "select_features"]
 
