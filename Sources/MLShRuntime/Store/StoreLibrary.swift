@@ -13,6 +13,9 @@ struct StoreLibrary: Library {
         let session = StoreSession()
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) { interp.register(b) }
         if let original = interp.builtins["fit"] { interp.register(StoreLibrary.recordingFit(original, session)) }
+        for name in ["split", "kfold", "sample", "synth", "cv", "tune", "explain"] {
+            if let original = interp.builtins[name] { interp.register(StoreLibrary.recordingSeed(original, session)) }
+        }
         if let math = interp.builtins["log"] { interp.register(StoreLibrary.log(session, math: math)) }
         for name in ["predict", "evaluate", "importance", "explain"] {
             if let original = interp.builtins[name] { interp.register(StoreLibrary.acceptingVersions(original)) }
@@ -51,6 +54,24 @@ struct StoreLibrary: Library {
                 if case .object(let s as SpecValue)? = a["spec"], let seed = s.spec.model?.settings.first(where: { $0.0 == "seed" }) {
                     let value = ParamValue(seed.1.language)
                     try storing { () throws(StoreError) in try store.addParam(run: id, name: "seed", value: value) }
+                }
+            }
+            let named = names.compactMap { n in a[n].map { (n, $0) } } + a.named
+            return try interp.call(.function(Function(builtin: original)), a.extra, named: named)
+        }
+    }
+
+    /// A seeded builtin that records its seed for the active run as the param
+    /// `<name>_seed` (`split_seed`, `cv_seed`, ...), so a run can be reproduced.
+    static func recordingSeed(_ original: Builtin, _ session: StoreSession) -> Builtin {
+        let names = parameterNames(original)
+        return Builtin(original.name, original.params, category: original.category, summary: original.summary,
+                       example: original.example) { a, interp throws(MLShError) in
+            if let run = session.active.last, let id = run.id {
+                let seed = a["seed"] ?? .int(0)
+                let store = try session.store()
+                try storing { () throws(StoreError) in
+                    try store.addParam(run: id, name: "\(original.name)_seed", value: ParamValue(seed))
                 }
             }
             let named = names.compactMap { n in a[n].map { (n, $0) } } + a.named
