@@ -32,8 +32,9 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
+        .target(name: "MLShPlot", dependencies: ["MLShEngine"]),
         .target(name: "MLShRuntime",
-                dependencies: ["MLShLanguage", "MLShEngine", "MLShModels", "MLShStore"]),
+                dependencies: ["MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot"]),
         .target(name: "MLShREPL",
                 dependencies: ["MLShLanguage", "MLShRuntime", "CLibEdit"]),
         .executableTarget(name: "mlsh", dependencies: [
@@ -52,6 +53,7 @@ let package = Package(
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "TestSupport"]),
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShEngine"]),
         .testTarget(name: "MLShStoreTests", dependencies: ["MLShStore", "MLShModels", "MLShEngine", "TestSupport"]),
+        .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
         .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "TestSupport"],
                     exclude: ["scripts"]),

@@ -1,0 +1,105 @@
+import Foundation
+
+/// A canvas of braille dots: each character cell holds 2×4 dots.
+struct BrailleCanvas {
+    let cols: Int, rows: Int
+    var cells: [UInt8]
+    init(cols: Int, rows: Int) {
+        self.cols = max(1, cols); self.rows = max(1, rows)
+        cells = [UInt8](repeating: 0, count: self.cols * self.rows)
+    }
+    var pixelWidth: Int { cols * 2 }
+    var pixelHeight: Int { rows * 4 }
+
+    /// Sets the dot at pixel (px, py), py = 0 at the top; off-canvas dots are ignored.
+    mutating func set(_ px: Int, _ py: Int) {
+        guard px >= 0, py >= 0, px < pixelWidth, py < pixelHeight else { return }
+        let bits: [[UInt8]] = [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]]
+        cells[(py / 4) * cols + px / 2] |= bits[py % 4][px % 2]
+    }
+
+    /// A straight line between two pixels.
+    mutating func line(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int) {
+        let steps = max(abs(x1 - x0), abs(y1 - y0), 1)
+        for i in 0...steps {
+            let t = Double(i) / Double(steps)
+            set(Int((Double(x0) + t * Double(x1 - x0)).rounded()), Int((Double(y0) + t * Double(y1 - y0)).rounded()))
+        }
+    }
+
+    func row(_ r: Int) -> String {
+        var s = ""
+        for c in 0..<cols {
+            if let u = Unicode.Scalar(0x2800 + UInt32(cells[r * cols + c])) { s.unicodeScalars.append(u) }
+        }
+        return s
+    }
+}
+
+extension Plot {
+    /// The plot drawn with braille characters: a title line, `height` canvas rows with
+    /// the y range on the left, an x axis and the x range. Every line fits in `width`.
+    public func terminal(width: Int = 72, height: Int = 18) -> String {
+        if let message = emptyMessage { return title.isEmpty ? message : title + "\n" + message }
+        let r = ranges()
+        let yt = Plot.niceTicks(r.y.0, r.y.1)
+        let ylo = kind == .scatter || kind == .line ? r.y.0 : (yt.first ?? 0)
+        let yhi = kind == .scatter || kind == .line ? r.y.1 : (yt.last ?? 1)
+        let xlo = r.x.0, xhi = r.x.1
+        let topLabel = Plot.short(yhi), bottomLabel = Plot.short(ylo)
+        let gutter = max(topLabel.count, bottomLabel.count)
+        let rows = max(2, height)
+        var canvas = BrailleCanvas(cols: max(4, width - gutter - 1), rows: rows)
+        let pw = canvas.pixelWidth, ph = canvas.pixelHeight
+        func px(_ v: Double) -> Int {
+            guard xhi > xlo else { return pw / 2 }
+            return min(pw - 1, max(0, Int(((v - xlo) / (xhi - xlo) * Double(pw - 1)).rounded())))
+        }
+        func py(_ v: Double) -> Int {
+            guard yhi > ylo else { return ph / 2 }
+            return min(ph - 1, max(0, Int(((yhi - v) / (yhi - ylo) * Double(ph - 1)).rounded())))
+        }
+        switch kind {
+        case .bar:
+            let n = max(1, values.count)
+            for (i, v) in values.enumerated() where v.isFinite {
+                let a = Int(Double(i) / Double(n) * Double(pw)), b = Int(Double(i + 1) / Double(n) * Double(pw)) - 2
+                for x in a...max(a, b) { canvas.line(x, py(0), x, py(v)) }
+            }
+        case .hist:
+            let s = series.first ?? Series(x: [], y: [])
+            for (x, c) in zip(s.x, s.y) where c > 0 {
+                let a = px(x), b = max(a, px(x + binWidth) - 1)
+                for xx in a...b { canvas.line(xx, ph - 1, xx, py(c)) }
+            }
+        case .scatter:
+            for s in series { for (x, y) in Plot.points(s) { canvas.set(px(x), py(y)) } }
+        case .line:
+            for s in series {
+                let pts = Plot.points(s)
+                if pts.count == 1, let p = pts.first { canvas.set(px(p.0), py(p.1)) }
+                for (a, b) in zip(pts, pts.dropFirst()) { canvas.line(px(a.0), py(a.1), px(b.0), py(b.1)) }
+            }
+        }
+        func pad(_ s: String) -> String { String(repeating: " ", count: max(0, gutter - s.count)) + s }
+        var lines: [String] = [String(title.prefix(width))]
+        for rIndex in 0..<rows {
+            let label = rIndex == 0 ? pad(topLabel) : rIndex == rows - 1 ? pad(bottomLabel) : String(repeating: " ", count: gutter)
+            lines.append(label + "┤" + canvas.row(rIndex))
+        }
+        lines.append(String(repeating: " ", count: gutter) + "└" + String(repeating: "─", count: canvas.cols))
+        let range: String
+        if kind == .bar {
+            range = categories.joined(separator: " ")
+        } else {
+            let lo = Plot.short(xlo), hi = Plot.short(xhi)
+            let name = xLabel.isEmpty ? "" : " " + xLabel + " "
+            let fill = max(1, canvas.cols - lo.count - hi.count - name.count)
+            range = lo + String(repeating: " ", count: fill / 2) + name + String(repeating: " ", count: fill - fill / 2) + hi
+        }
+        lines.append(String((String(repeating: " ", count: gutter + 1) + range).prefix(width)))
+        let labels = series.compactMap { $0.label }
+        if labels.count > 1 { lines.append(String(("series: " + labels.joined(separator: ", ")).prefix(width))) }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// A plot: a histogram, scatter, line or bar chart, rendered as SVG or as Unicode
+/// braille terminal graphics.
+public struct Plot: Sendable, Equatable {
+    /// The chart kind.
+    public enum Kind: String, Sendable, Equatable { case hist, scatter, line, bar }
+
+    /// One series of points (for `hist`: bin left edges and counts).
+    public struct Series: Sendable, Equatable {
+        public var x: [Double]
+        public var y: [Double]
+        public var label: String?
+        public init(x: [Double], y: [Double], label: String? = nil) {
+            self.x = x; self.y = y; self.label = label
+        }
+    }
+
+    public var kind: Kind
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series]
+    /// Bar categories (bar charts only), parallel to `values`.
+    public var categories: [String]
+    public var values: [Double]
+    /// Bin width (histograms only).
+    public var binWidth: Double
+
+    public init(kind: Kind, title: String, xLabel: String = "", yLabel: String = "",
+                series: [Series] = [], categories: [String] = [], values: [Double] = [], binWidth: Double = 0) {
+        self.kind = kind; self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
+        self.series = series; self.categories = categories; self.values = values; self.binWidth = binWidth
+    }
+
+    /// A histogram of the finite values, in `bins` equal-width bins.
+    public static func histogram(_ data: [Double], bins: Int, title: String, xLabel: String) -> Plot {
+        let finite = data.filter { $0.isFinite }
+        let n = max(1, bins)
+        guard let lo = finite.min(), let hi = finite.max() else {
+            return Plot(kind: .hist, title: title, xLabel: xLabel, yLabel: "count", series: [Series(x: [], y: [])])
+        }
+        let width = hi > lo ? (hi - lo) / Double(n) : 1
+        var counts = [Double](repeating: 0, count: n)
+        for v in finite {
+            let i = min(n - 1, max(0, Int((v - lo) / width)))
+            counts[i] += 1
+        }
+        let edges = (0..<n).map { lo + Double($0) * width }
+        return Plot(kind: .hist, title: title, xLabel: xLabel, yLabel: "count",
+                    series: [Series(x: edges, y: counts)], binWidth: width)
+    }
+
+    // MARK: validity
+
+    /// Why nothing can be drawn ("no finite values to plot in $x"), or nil when it can.
+    public var emptyMessage: String? {
+        if kind == .bar {
+            return values.contains(where: { $0.isFinite }) ? nil : "no finite values to plot in $\(yLabel)"
+        }
+        let anyX = series.contains { $0.x.contains(where: { $0.isFinite }) }
+        if !anyX { return "no finite values to plot in $\(xLabel)" }
+        if kind == .hist { return nil }
+        let anyY = series.contains { $0.y.contains(where: { $0.isFinite }) }
+        if !anyY { return "no finite values to plot in $\(yLabel)" }
+        let anyPair = series.contains { s in zip(s.x, s.y).contains { $0.0.isFinite && $0.1.isFinite } }
+        return anyPair ? nil : "no finite values to plot in $\(xLabel)"
+    }
+
+    /// The finite points of a series.
+    static func points(_ s: Series) -> [(Double, Double)] {
+        zip(s.x, s.y).filter { $0.0.isFinite && $0.1.isFinite }
+    }
+
+    /// Data ranges (x, y) over all finite points.
+    func ranges() -> (x: (Double, Double), y: (Double, Double)) {
+        switch kind {
+        case .bar:
+            let f = values.filter { $0.isFinite }
+            return ((0, Double(max(1, values.count))), (min(0, f.min() ?? 0), max(0, f.max() ?? 1)))
+        case .hist:
+            let s = series.first ?? Series(x: [], y: [])
+            let lo = s.x.first ?? 0, hi = (s.x.last ?? 0) + binWidth
+            return ((lo, hi), (0, max(1, s.y.max() ?? 1)))
+        case .scatter, .line:
+            let pts = series.flatMap { Plot.points($0) }
+            let xs = pts.map { $0.0 }, ys = pts.map { $0.1 }
+            return ((xs.min() ?? 0, xs.max() ?? 1), (ys.min() ?? 0, ys.max() ?? 1))
+        }
+    }
+
+    // MARK: ticks
+
+    /// About `count` "nice" ticks (steps of 1, 2, 5 × 10^k) covering `lo...hi`.
+    public static func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
+        guard lo.isFinite, hi.isFinite else { return [0, 1] }
+        var a = min(lo, hi), b = max(lo, hi)
+        if a == b {
+            let pad = a == 0 ? 1 : abs(a) * 0.1
+            a -= pad; b += pad
+        }
+        let range = niceNumber(b - a, round: false)
+        let step = niceNumber(range / Double(max(1, count - 1)), round: true)
+        let start = (a / step).rounded(.down) * step
+        let end = (b / step).rounded(.up) * step
+        var ticks: [Double] = []
+        var i = 0
+        while true {
+            let t = start + Double(i) * step
+            if t > end + step * 1e-9 || i > 100 { break }
+            ticks.append(abs(t) < step * 1e-9 ? 0 : t)
+            i += 1
+        }
+        return ticks
+    }
+
+    static func niceNumber(_ x: Double, round: Bool) -> Double {
+        guard x > 0, x.isFinite else { return 1 }
+        let exp = log10(x).rounded(.down)
+        let f = x / pow(10, exp)
+        let nf: Double
+        if round {
+            nf = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10
+        } else {
+            nf = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10
+        }
+        return nf * pow(10, exp)
+    }
+
+    /// A tick label with as many decimals as the step needs.
+    static func tickLabel(_ v: Double, step: Double) -> String {
+        let needed = step > 0 ? max(0, min(10, Int(-log10(step).rounded(.down)))) : 0
+        return String(format: "%.\(needed)f", v)
+    }
+
+    /// A short number for the terminal ranges.
+    static func short(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e9 { return String(Int64(v)) }
+        return String(format: "%.4g", v)
+    }
+
+    /// The fixed colour palette (series i uses palette[i % count]).
+    public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+}
+
+/// Escapes text for XML content and attribute values.
+public func xmlEscape(_ s: String) -> String {
+    var out = ""
+    out.reserveCapacity(s.count)
+    for ch in s {
+        switch ch {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&apos;"
+        default: out.append(ch)
+        }
+    }
+    return out
+}
