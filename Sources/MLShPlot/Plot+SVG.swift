@@ -27,10 +27,7 @@ extension Plot {
         func sy(_ v: Double) -> Double { top + ph - (yhi > ylo ? (v - ylo) / (yhi - ylo) : 0.5) * ph }
 
         // Grid, axes and ticks.
-        out += "<g class=\"axes\" stroke=\"#333\" stroke-width=\"1\">\n"
-        out += "<line x1=\"\(f(left))\" y1=\"\(f(top + ph))\" x2=\"\(f(left + pw))\" y2=\"\(f(top + ph))\"/>\n"
-        out += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + ph))\"/>\n"
-        out += "</g>\n<g class=\"ticks\" fill=\"#333\">\n"
+        out += "<g class=\"ticks\" fill=\"#333\">\n"
         for t in yt {
             let y = sy(t)
             out += "<line x1=\"\(f(left - 4))\" y1=\"\(f(y))\" x2=\"\(f(left))\" y2=\"\(f(y))\" stroke=\"#333\"/>"
@@ -47,6 +44,10 @@ extension Plot {
                 out += "<text class=\"tick\" x=\"\(f(sx(Double(i) + 0.5)))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\">\(xmlEscape(c))</text>\n"
             }
         }
+        out += "</g>\n"
+        out += "<g class=\"axes\" stroke=\"#333\" stroke-width=\"1\">\n"
+        out += "<line x1=\"\(f(left))\" y1=\"\(f(top + ph))\" x2=\"\(f(left + pw))\" y2=\"\(f(top + ph))\"/>\n"
+        out += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + ph))\"/>\n"
         out += "</g>\n"
         out += "<text class=\"xlabel\" x=\"\(f(left + pw / 2))\" y=\"\(f(h - 12))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
         out += "<text class=\"ylabel\" x=\"16\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(top + ph / 2)))\">\(xmlEscape(yLabel))</text>\n"

@@ -90,7 +90,16 @@ extension Plot {
         lines.append(String(repeating: " ", count: gutter) + "└" + String(repeating: "─", count: canvas.cols))
         let range: String
         if kind == .bar {
-            range = categories.joined(separator: " ")
+            // Each category centred under its bar, cut to the bar's width.
+            var row = [Character](repeating: " ", count: canvas.cols)
+            let n = max(1, categories.count)
+            for (i, c) in categories.enumerated() {
+                let a = i * canvas.cols / n, b = (i + 1) * canvas.cols / n
+                let text = Array(c.prefix(max(1, b - a - 1)))
+                let start = a + max(0, (b - a - text.count) / 2)
+                for (j, ch) in text.enumerated() where start + j < row.count { row[start + j] = ch }
+            }
+            range = String(String(row).reversed().drop { $0 == " " }.reversed())
         } else {
             let lo = Plot.short(xlo), hi = Plot.short(xhi)
             let name = xLabel.isEmpty ? "" : " " + xLabel + " "

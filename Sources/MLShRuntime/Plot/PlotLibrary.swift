@@ -56,11 +56,13 @@ struct PlotLibrary: Library {
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {
             try Data(text.utf8).write(to: temp)
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
-            } else {
-                try FileManager.default.moveItem(at: temp, to: url)
+            guard rename(temp.path, url.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(at: temp)
+                throw MLShError("io error", "cannot write \(path): \(reason)")
             }
+        } catch let e as MLShError {
+            throw e
         } catch {
             try? FileManager.default.removeItem(at: temp)
             throw MLShError("io error", "cannot write \(path): \(error.localizedDescription)")
@@ -142,7 +144,7 @@ struct PlotLibrary: Library {
         },
         Builtin("bar", ["t", "k", "v", "title=none"], category: "plots",
                 summary: "A bar chart: one bar per row, labelled by a key column, height from a numeric column.",
-                example: #"iris |> group($species) |> agg(n=count()) |> bar($species, $n)"#) { a, _ throws(MLShError) in
+                example: #"iris |> group($species) |> agg(n=count($species)) |> bar($species, $n)"#) { a, _ throws(MLShError) in
             let t = try a.table("t")
             let k = try DataArgs.columnName(try a.value("k"), "bar")
             let v = try DataArgs.columnName(try a.value("v"), "bar")
