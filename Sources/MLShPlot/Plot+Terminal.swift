@@ -53,17 +53,17 @@ extension Plot {
         let pw = canvas.pixelWidth, ph = canvas.pixelHeight
         func px(_ v: Double) -> Int {
             guard xhi > xlo else { return pw / 2 }
-            return min(pw - 1, max(0, Int(((v - xlo) / (xhi - xlo) * Double(pw - 1)).rounded())))
+            return clampedIndex(((v - xlo) / (xhi - xlo) * Double(pw - 1)).rounded(), pw - 1)
         }
         func py(_ v: Double) -> Int {
             guard yhi > ylo else { return ph / 2 }
-            return min(ph - 1, max(0, Int(((yhi - v) / (yhi - ylo) * Double(ph - 1)).rounded())))
+            return clampedIndex(((yhi - v) / (yhi - ylo) * Double(ph - 1)).rounded(), ph - 1)
         }
         switch kind {
         case .bar:
             let n = max(1, values.count)
             for (i, v) in values.enumerated() where v.isFinite {
-                let a = Int(Double(i) / Double(n) * Double(pw)), b = Int(Double(i + 1) / Double(n) * Double(pw)) - 2
+                let a = i * pw / n, b = (i + 1) * pw / n - 2
                 for x in a...max(a, b) { canvas.line(x, py(0), x, py(v)) }
             }
         case .hist:

@@ -43,7 +43,7 @@ public struct Plot: Sendable, Equatable {
         let width = hi > lo ? (hi - lo) / Double(n) : 1
         var counts = [Double](repeating: 0, count: n)
         for v in finite {
-            let i = min(n - 1, max(0, Int((v - lo) / width)))
+            let i = clampedIndex((v - lo) / width, n - 1)
             counts[i] += 1
         }
         let edges = (0..<n).map { lo + Double($0) * width }
@@ -129,7 +129,7 @@ public struct Plot: Sendable, Equatable {
 
     /// A tick label with as many decimals as the step needs.
     static func tickLabel(_ v: Double, step: Double) -> String {
-        let needed = step > 0 ? max(0, min(10, Int(-log10(step).rounded(.down)))) : 0
+        let needed = step > 0 ? clampedIndex(-log10(step).rounded(.down), 10) : 0
         return String(format: "%.\(needed)f", v)
     }
 
@@ -142,6 +142,14 @@ public struct Plot: Sendable, Equatable {
     /// The fixed colour palette (series i uses palette[i % count]).
     public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+}
+
+/// `Int(x)` clamped to `0...upper` (NaN and infinities land in range instead of trapping).
+func clampedIndex(_ x: Double, _ upper: Int) -> Int {
+    guard x.isFinite else { return x == .infinity ? upper : 0 }
+    if x <= 0 { return 0 }
+    if x >= Double(upper) { return upper }
+    return Int(x)
 }
 
 /// Escapes text for XML content and attribute values.

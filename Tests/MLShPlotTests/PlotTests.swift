@@ -104,3 +104,16 @@ import Testing
         #expect(e.emptyMessage == "no finite values to plot in $a")
     }
 }
+
+@Suite struct PlotExtremeTests {
+    @Test func hugeRangesDoNotTrap() {
+        let h = Plot.histogram([-1e308, 1e308, 0], bins: 4, title: "h", xLabel: "x")
+        #expect(h.series.first?.y.reduce(0, +) == 3)
+        #expect(!h.terminal().isEmpty)
+        #expect(h.svg().hasSuffix("</svg>\n"))
+        let s = Plot(kind: .scatter, title: "s", xLabel: "x", yLabel: "y",
+                     series: [.init(x: [-1e308, 1e308], y: [1, .infinity])])
+        #expect(!s.terminal().isEmpty)
+        #expect(Plot.tickLabel(1, step: .infinity) == "1")
+    }
+}
