@@ -99,8 +99,7 @@ public struct Plot: Sendable, Equatable {
             let pad = a == 0 ? 1 : abs(a) * 0.1
             a -= pad; b += pad
         }
-        let range = niceNumber(b - a, round: false)
-        let step = niceNumber(range / Double(max(1, count - 1)), round: true)
+        let step = niceNumber((b - a) / Double(max(1, count - 1)), round: true)
         let start = (a / step).rounded(.down) * step
         let end = (b / step).rounded(.up) * step
         var ticks: [Double] = []

@@ -45,6 +45,8 @@ import Testing
         let t = Plot.niceTicks(4.3, 7.9)
         #expect(t.first ?? 99 <= 4.3 && t.last ?? -99 >= 7.9)
         #expect((4...8).contains(t.count))
+        #expect(Plot.niceTicks(0.1, 2.5).map { Plot.tickLabel($0, step: 0.5) } == ["0.0", "0.5", "1.0", "1.5", "2.0", "2.5"])
+        #expect(Plot.niceTicks(1, 6.9) == [1, 2, 3, 4, 5, 6, 7])
         let flat = Plot.niceTicks(5, 5)
         #expect(flat.count >= 2 && (flat.first ?? 99) <= 5 && (flat.last ?? -99) >= 5)
         #expect(Plot.tickLabel(0.2, step: 0.2) == "0.2")
