@@ -35,47 +35,6 @@ struct Binned: Sendable {
         n = x.rows; p = x.cols; codes = c; edges = e
     }
 
-    /// `a` in ascending order with each sorted value's original position: LSD radix sort (8-bit
-    /// digits, stable) on order-preserving bit keys; the same order as `<` for non-NaN values, and
-    /// much faster than a comparison sort for a binning pass.
-    static func radixSorted(_ a: [Double]) -> (sorted: [Double], order: [Int32]) {
-        let n = a.count
-        let sign: UInt64 = 1 << 63
-        var keys = [UInt64](repeating: 0, count: n), tmp = [UInt64](repeating: 0, count: n)
-        var ord = (0..<Int32(n)).map { $0 }, ordTmp = [Int32](repeating: 0, count: n)
-        var counts = [Int](repeating: 0, count: 256)
-        keys.withUnsafeMutableBufferPointer { kb0 in
-        tmp.withUnsafeMutableBufferPointer { tb0 in
-        ord.withUnsafeMutableBufferPointer { ob0 in
-        ordTmp.withUnsafeMutableBufferPointer { otb0 in
-            counts.withUnsafeMutableBufferPointer { cb in
-                var kb = kb0, tb = tb0, ob = ob0, otb = otb0
-                for i in 0..<n {
-                    let b = a[i].bitPattern
-                    kb[i] = b & sign != 0 ? ~b : b | sign
-                }
-                var inPlace = true
-                for pass in 0..<8 {
-                    let shift = UInt64(pass * 8)
-                    for c in 0..<256 { cb[c] = 0 }
-                    for i in 0..<n { cb[Int((kb[i] >> shift) & 255)] += 1 }
-                    if cb.contains(n) { continue }
-                    var sum = 0
-                    for c in 0..<256 { let t = cb[c]; cb[c] = sum; sum += t }
-                    for i in 0..<n {
-                        let k = kb[i], d = Int((k >> shift) & 255), at = cb[d]
-                        tb[at] = k; otb[at] = ob[i]; cb[d] = at + 1
-                    }
-                    swap(&kb, &tb); swap(&ob, &otb)
-                    inPlace.toggle()
-                }
-                // Leave the result in `keys` and `ord`.
-                if !inPlace { for i in 0..<n { tb[i] = kb[i]; otb[i] = ob[i] } }
-            }
-        }}}}
-        return (keys.map { k in Double(bitPattern: k & sign != 0 ? k & ~sign : ~k) }, ord)
-    }
-
     static func quantise(_ x: Dense, maxBins: Int) -> ([UInt8], [[Double]]) {
         let p = x.cols, n = x.rows
         var edges = [[Double]](repeating: [], count: p)
@@ -88,7 +47,8 @@ struct Binned: Sendable {
             parallelFor(p) { j in
                 var col = [Double](repeating: 0, count: nn)
                 for i in 0..<nn { col[i] = xd[i * pp + j] }
-                let (sorted, order) = Binned.radixSorted(col)
+                var sorted = col
+                sorted.sort()
                 var distinct: [Double] = []
                 distinct.reserveCapacity(min(nn, 1024))
                 var overflow = false
@@ -107,19 +67,12 @@ struct Binned: Sendable {
                     if let last = sorted.last, let le = e.last, le >= last { e.removeLast() }
                 }
                 guard let base = codeBox.value else { return }
-                e.withUnsafeBufferPointer { eb in
-                    guard let ep = eb.baseAddress, eb.count > 0 else {
-                        for i in 0..<nn { base[j * nn + i] = 0 }
-                        return
-                    }
-                    // Codes in sorted order: the number of edges < x only grows along it (NaN: 0).
-                    let ec = eb.count
-                    var b = 0
-                    for s in 0..<nn {
-                        let v = sorted[s]
-                        while b < ec && ep[b] < v { b += 1 }
-                        base[j * nn + Int(order[s])] = v.isNaN ? 0 : UInt8(b)
-                    }
+                for i in 0..<nn {
+                    // lower bound: number of edges < x
+                    var lo = 0, hi = e.count
+                    let v = col[i]
+                    while lo < hi { let mid = (lo + hi) >> 1; if e[mid] < v { lo = mid + 1 } else { hi = mid } }
+                    base[j * nn + i] = UInt8(lo)
                 }
                 edgeBox.value[j] = e
             }
@@ -137,7 +90,7 @@ enum TreeMode: Sendable {
     case gini(classes: Int)
     /// w·y then weight; squared error.
     case mse
-    /// gradient, hessian, weight; Newton gain with L2 `lambda`. Weights must be 1 (histograms count rows).
+    /// gradient, hessian, weight; Newton gain with L2 `lambda`.
     case newton(lambda: Double)
 
     var width: Int {
@@ -191,28 +144,20 @@ struct TreeBuilder {
     /// When requested, the leaf each training sample ends in.
     var leafOf: [Int32]?
     var featureOrder: [Int]
-    /// Partition staging (right-hand rows), reused across nodes.
-    var scratch: [Int32]
-    /// `samples` is exactly 0..<n in order (boosting): the root histogram reads rows directly.
-    let identitySamples: Bool
 
-    init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool, identitySamples: Bool = false) {
+    init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool) {
         self.binned = binned; self.params = params; self.stats = stats
         self.rng = ModelRandom(seed: seed, stream: stream)
         self.idx = samples
         self.importance = [Double](repeating: 0, count: binned.p)
         self.leafOf = trackLeaves ? [Int32](repeating: -1, count: binned.n) : nil
         self.featureOrder = Array(0..<binned.p)
-        self.scratch = [Int32](repeating: 0, count: samples.count)
-        self.identitySamples = identitySamples && samples.count == binned.n
     }
 
     /// A node waiting to be grown; `parent` < 0 for the root.
     struct Pending {
         var lo: Int, hi: Int, depth: Int
         var hist: [Double]?
-        /// Newton mode: the node's statistic totals, from the parent's histogram.
-        var total: [Double]? = nil
         var parent: Int32
         var isLeft: Bool
     }
@@ -222,7 +167,7 @@ struct TreeBuilder {
     mutating func build() -> (TreeModel, [Double]) {
         var stack = [Pending(lo: 0, hi: idx.count, depth: 0, hist: nil, parent: -1, isLeft: false)]
         while let item = stack.popLast() {
-            let node = grow(item.lo, item.hi, depth: item.depth, hist: item.hist, given: item.total, stack: &stack)
+            let node = grow(item.lo, item.hi, depth: item.depth, hist: item.hist, stack: &stack)
             if item.parent >= 0 {
                 if item.isLeft { left[Int(item.parent)] = node } else { right[Int(item.parent)] = node }
             }
@@ -235,12 +180,10 @@ struct TreeBuilder {
     static let subtractionMinRows = 1024
 
     /// `hist`: the node's full histogram (every feature), when the parent derived it.
-    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?, given: [Double]? = nil, stack: inout [Pending]) -> Int32 {
+    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?, stack: inout [Pending]) -> Int32 {
         let mode = params.mode, S = mode.width, n = binned.n, p = binned.p
         var total = [Double](repeating: 0, count: S)
-        if let given {
-            total = given
-        } else if let hist {
+        if let hist {
             // The node's totals are the sums of any one feature's bins.
             let nb = binned.edges[0].count + 1
             for b in 0..<nb { for s in 0..<S { total[s] += hist[b * S + s] } }
@@ -291,50 +234,17 @@ struct TreeBuilder {
         guard let split = bestSplit(nodeHist, feats, total: total) else { markLeaf(node, lo, hi); return node }
         // Partition idx[lo..<hi]: bin <= split.bin first.
         let f = split.feature, bin = UInt8(split.bin)
-        // Stable and branch-free: left rows compacted in place, right rows staged in `scratch`.
         var mid = lo
-        var sc: [Int32] = []
-        swap(&sc, &scratch)
         binned.codes.withUnsafeBufferPointer { codes in
             idx.withUnsafeMutableBufferPointer { ix in
-                sc.withUnsafeMutableBufferPointer { sb in
-                    guard let cb = codes.baseAddress, let ip = ix.baseAddress, let sp = sb.baseAddress else { return }
-                    let col = Unchecked(cb + f * n), ipBox = Unchecked(ip), spBox = Unchecked(sp)
-                    // Large nodes: each core partitions its own chunk; the chunks' left parts then
-                    // their right parts are concatenated in order (the same stable result).
-                    let parts = chunks(hi - lo, params.parallel && hi - lo >= 16_384 ? workerCount : 1)
-                    var leftCounts = [Int](repeating: 0, count: parts.count)
-                    leftCounts.withUnsafeMutableBufferPointer { lcb in
-                        let lcBox = Unchecked(lcb)
-                        parallelFor(parts.count) { w in
-                            let ip = ipBox.value, sp = spBox.value, col = col.value
-                            let start = lo + parts[w].lowerBound
-                            var l = start, r = parts[w].lowerBound
-                            for i in start..<(lo + parts[w].upperBound) {
-                                let v = ip[i]
-                                let goLeft = col[Int(v)] <= bin ? 1 : 0
-                                ip[l] = v; sp[r] = v
-                                l += goLeft; r += 1 - goLeft
-                            }
-                            lcBox.value[w] = l - start
-                        }
-                    }
-                    var dst = lo + leftCounts[0]
-                    for w in 1..<max(parts.count, 1) {
-                        let src = lo + parts[w].lowerBound
-                        for q in 0..<leftCounts[w] { ip[dst + q] = ip[src + q] }
-                        dst += leftCounts[w]
-                    }
-                    mid = dst
-                    for w in 0..<parts.count {
-                        let rc = parts[w].count - leftCounts[w], from = parts[w].lowerBound
-                        for q in 0..<rc { ip[dst + q] = sp[from + q] }
-                        dst += rc
-                    }
+                let col = codes.baseAddress! + f * n
+                var i = lo, j = hi - 1
+                while i <= j {
+                    if col[Int(ix[i])] <= bin { i += 1 } else { ix.swapAt(i, j); j -= 1 }
                 }
+                mid = i
             }
         }
-        scratch = sc
         if mid == lo || mid == hi { markLeaf(node, lo, hi); return node }
         importance[f] += split.gain
         feature[Int(node)] = Int32(f)
@@ -347,19 +257,9 @@ struct TreeBuilder {
             for i in 0..<large.count { large[i] -= small[i] }
             if leftSmaller { leftHist = small; rightHist = large } else { leftHist = large; rightHist = small }
         }
-        // Newton: the children's totals from this node's histogram (no pass over their rows).
-        var leftTotal: [Double]?, rightTotal: [Double]?
-        if case .newton = mode, let t = feats.firstIndex(of: f) {
-            var lt = [Double](repeating: 0, count: S)
-            let off = t * 256 * S
-            for b in 0...split.bin { for s in 0..<S { lt[s] += nodeHist[off + b * S + s] } }
-            var rt = total
-            for s in 0..<S { rt[s] -= lt[s] }
-            leftTotal = lt; rightTotal = rt
-        }
         // Right pushed first so the left subtree is grown first (preorder node numbering).
-        stack.append(Pending(lo: mid, hi: hi, depth: depth + 1, hist: rightHist, total: rightTotal, parent: node, isLeft: false))
-        stack.append(Pending(lo: lo, hi: mid, depth: depth + 1, hist: leftHist, total: leftTotal, parent: node, isLeft: true))
+        stack.append(Pending(lo: mid, hi: hi, depth: depth + 1, hist: rightHist, parent: node, isLeft: false))
+        stack.append(Pending(lo: lo, hi: mid, depth: depth + 1, hist: leftHist, parent: node, isLeft: true))
         return node
     }
 
@@ -375,38 +275,18 @@ struct TreeBuilder {
         let count = hi - lo
         // The node's statistics gathered once into row order ("ordered gradients"), so each
         // feature's pass reads them sequentially; only the one-byte bin codes are gathered.
-        // Newton (boosting, unit weights): only (gradient, hessian) are gathered; the weight
-        // column of the histogram counts rows.
-        let W = S == 3 ? 2 : S
-        // Root of an identity sample: rows in order, statistics read in place (no gather).
-        let direct = S == 3 && identitySamples && lo == 0 && hi == n
-        var ordered = [Double](repeating: 0, count: direct ? 2 : count * W)
+        var ordered = [Double](repeating: 0, count: count * S)
         ordered.withUnsafeMutableBufferPointer { op in
             stats.withUnsafeBufferPointer { st in
                 idx.withUnsafeBufferPointer { ix in
-                    if direct {
-                    } else if W == 2 {
-                        // Large nodes: the gather split over the cores too.
-                        let parts = chunks(count, params.parallel && count >= 16_384 ? workerCount : 1)
-                        let opBox = Unchecked(op), stBox = Unchecked(st), ixBox = Unchecked(ix)
-                        parallelFor(parts.count) { part in
-                            let op = opBox.value, st = stBox.value, ix = ixBox.value
-                            for q in parts[part] {
-                                let o = Int(ix[lo + q]) * S
-                                op[q * 2] = st[o]; op[q * 2 + 1] = st[o + 1]
-                            }
-                        }
-                    } else {
-                        for q in 0..<count {
-                            let o = Int(ix[lo + q]) * S, d = q * S
-                            for s in 0..<S { op[d + s] = st[o + s] }
-                        }
+                    for q in 0..<count {
+                        let o = Int(ix[lo + q]) * S, d = q * S
+                        for s in 0..<S { op[d + s] = st[o + s] }
                     }
                 }
             }
         }
         let codesBox = Unchecked(binned.codes), orderedBox = Unchecked(ordered), idxBox = Unchecked(idx)
-        let statsBox = Unchecked(stats)
         let parallel = params.parallel && count * feats.count >= 100_000 && workerCount > 1
         return filledArray(count: feats.count * hsize, zero: 0.0) { histBox in
             let work: @Sendable (Int) -> Void = { t in
@@ -423,27 +303,10 @@ struct TreeBuilder {
                                     let b = Int(col[Int(ixp[q])]) * 2
                                     h[b] += sp[q * 2]; h[b + 1] += sp[q * 2 + 1]
                                 }
-                            } else if direct {
-                                statsBox.value.withUnsafeBufferPointer { stb in
-                                    guard let stp = stb.baseAddress else { return }
-                                    let hr = UnsafeMutableRawPointer(h), sr = UnsafeRawPointer(stp)
-                                    for q in 0..<count {
-                                        let b = Int(col[q]) * 3
-                                        let gh = sr.loadUnaligned(fromByteOffset: q * 24, as: SIMD2<Double>.self)
-                                        let cur = hr.loadUnaligned(fromByteOffset: b * 8, as: SIMD2<Double>.self)
-                                        hr.storeBytes(of: cur + gh, toByteOffset: b * 8, as: SIMD2<Double>.self)
-                                        h[b + 2] += 1
-                                    }
-                                }
                             } else if S == 3 {
-                                // (gradient, hessian) added as one 2-lane vector, then the count.
-                                let hr = UnsafeMutableRawPointer(h), sr = UnsafeRawPointer(sp)
                                 for q in 0..<count {
                                     let b = Int(col[Int(ixp[q])]) * 3
-                                    let gh = sr.loadUnaligned(fromByteOffset: q * 16, as: SIMD2<Double>.self)
-                                    let cur = hr.loadUnaligned(fromByteOffset: b * 8, as: SIMD2<Double>.self)
-                                    hr.storeBytes(of: cur + gh, toByteOffset: b * 8, as: SIMD2<Double>.self)
-                                    h[b + 2] += 1
+                                    h[b] += sp[q * 3]; h[b + 1] += sp[q * 3 + 1]; h[b + 2] += sp[q * 3 + 2]
                                 }
                             } else {
                                 for q in 0..<count {
@@ -472,29 +335,6 @@ struct TreeBuilder {
         let minLeaf = params.minLeaf
         var bestT = -1, bestBin = -1
         var bestGain = 1e-12 * max(abs(parentScore), 1e-300)
-        if case .newton(let lambda) = mode {
-            // Specialised Newton scan (same arithmetic as the generic one below).
-            let tg = total[0], th = total[1], tc = total[2]
-            hist.withUnsafeBufferPointer { hb in
-                guard let hp = hb.baseAddress else { return }
-                for t in 0..<feats.count {
-                    let h = hp + t * hsize
-                    let nb = binned.edges[feats[t]].count + 1
-                    var gl = 0.0, hl = 0.0, cl = 0.0
-                    for b in 0..<(nb - 1) {
-                        gl += h[b * 3]; hl += h[b * 3 + 1]; cl += h[b * 3 + 2]
-                        if cl < minLeaf { continue }
-                        if tc - cl < minLeaf { break }
-                        let gr = tg - gl, hr = th - hl
-                        if hl < 1e-3 || hr < 1e-3 { continue }
-                        let g = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parentScore
-                        if g > bestGain { bestGain = g; bestT = t; bestBin = b }
-                    }
-                }
-            }
-            guard bestT >= 0 else { return nil }
-            return (feats[bestT], bestBin, bestGain)
-        }
         var leftS = [Double](repeating: 0, count: S), rightS = [Double](repeating: 0, count: S)
         hist.withUnsafeBufferPointer { hp in
             leftS.withUnsafeMutableBufferPointer { lp in
