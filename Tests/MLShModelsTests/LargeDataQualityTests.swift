@@ -1,0 +1,16 @@
+import Testing
+import MLShEngine
+@testable import MLShModels
+
+/// Quality on data larger than the bundled sets: tree code paths that only large nodes
+/// take (a boosting speed-up once broke forests here while every small-data test passed).
+@Suite struct LargeDataQualityTests {
+    @Test func forestAndTreeLearnTwentyThousandRows() throws {
+        let t = try synth("classification", rows: 20_000, features: 20, classes: 2, noise: 0.01, seed: 0)
+        for spec in [ModelSpec.forest(ForestSpec(trees: 10, maxDepth: 10, seed: 0)), .tree(TreeSpec(maxDepth: 10))] {
+            let m = try fit(PipelineSpec(spec), on: t, target: "y", features: nil)
+            let accuracy = try #require(m.evaluate(t)["accuracy"])
+            #expect(accuracy > 0.9, "\(spec.description) training accuracy \(accuracy)")
+        }
+    }
+}
