@@ -2,8 +2,10 @@ import Testing
 import MLShEngine
 @testable import MLShModels
 
-/// Quality on data larger than the bundled sets: tree code paths that only large nodes
-/// take (a boosting speed-up once broke forests here while every small-data test passed).
+/// Quality on data larger than the bundled sets, where trees take the code paths of large
+/// nodes. (A reverted boosting speed-up broke forests on the release-built 20k×20 bench
+/// data; this debug-build test still passed on that code — `scripts/bench models` prints
+/// the training quality that caught it.)
 @Suite struct LargeDataQualityTests {
     @Test func forestAndTreeLearnTwentyThousandRows() throws {
         let t = try synth("classification", rows: 20_000, features: 20, classes: 2, noise: 0.01, seed: 0)
