@@ -3,8 +3,8 @@ import Foundation
 /// The builtins every session has: output, types and conversions, collections,
 /// numbers and element-wise math (which also build column expressions), reductions,
 /// timing, parameters and error capture.
-struct CoreLibrary: Library {
-    func register(into interp: Interpreter) {
+public struct CoreLibrary: Library {
+    public func register(into interp: Interpreter) {
         for b in general + collections + conversions { interp.register(b) }
         for (name, summary, fn) in CoreLibrary.unaryMath {
             interp.register(unaryMath(name, summary, fn))
@@ -180,7 +180,8 @@ struct CoreLibrary: Library {
         },
     ] }
 
-    static func items(_ v: Value, _ fn: String) throws(MLShError) -> [Value] {
+    /// The items of a list, a string (its characters) or an iterable domain value.
+    public static func items(_ v: Value, _ fn: String) throws(MLShError) -> [Value] {
         switch v {
         case .list(let l): return l
         case .string(let s): return s.map { .string(String($0)) }

@@ -119,7 +119,7 @@ struct RunsCommand: ParsableCommand {
             if let experiment {
                 guard let s else { throw StoreError("no experiment named '\(experiment)': there is no store at \(StoreCLI.folder(store)) yet") }
                 let id = try s.existingExperiment(experiment)
-                records = try s.runIDs(experiment: id).map { id throws(StoreError) in try s.run(id) }
+                records = try s.runRecords(experiment: id)
             } else if let s {
                 records = try s.allRunIDs().map { id throws(StoreError) in try s.run(id) }
             }

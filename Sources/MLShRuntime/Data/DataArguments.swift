@@ -76,15 +76,6 @@ enum DataArgs {
         return try engine { () throws(EngineError) in try Column(scalars: scalars) }
     }
 
-    /// The rows a boolean column keeps (missing counts as false).
-    static func mask(_ c: Column, _ what: String, _ text: String) throws(MLShError) -> [Bool] {
-        guard case .bool(let v, let validity) = c.storage else {
-            throw MLShError.type("\(what) needs a true/false expression, got a \(c.dtype.rawValue) expression: \(text)")
-        }
-        guard let validity else { return v }
-        return zip(v, validity).map { $0 && $1 }
-    }
-
     /// The text of an argument as it appears in check names: `$price`, `0`, `["a", "b"]`.
     static func text(_ v: Value) -> String {
         switch v {

@@ -49,8 +49,11 @@ extension DataLibrary {
             let (t, groups) = try DataLibrary.tableOrGroups(a, "t")
             let cv = try a.value("condition")
             let e = try ExprLowering.expression(cv, "filter's condition")
-            let mask = try DataArgs.mask(try ExprLowering.evaluate(e, on: t, groups: groups), "filter", DataArgs.text(cv))
-            return DataLibrary.wrap(t.rows(where: mask))
+            let mask = try ExprLowering.evaluate(e, on: t, groups: groups)
+            guard mask.dtype == .bool else {
+                throw MLShError.type("filter needs a true/false expression, got a \(mask.dtype.rawValue) expression: \(DataArgs.text(cv))")
+            }
+            return DataLibrary.wrap(try engine { () throws(EngineError) in try t.rows(where: mask) })
         },
         Builtin("derive", ["t", "**"], category: "verbs",
                 summary: "Adds or replaces columns from expressions, in order (reductions per group after group).",

@@ -114,7 +114,7 @@ struct DataLibrary: Library {
             case .list(let xs): return .object(ColumnValue(try DataArgs.columnFromList(xs, "column"), name: "column"))
             case .object(let c as ColumnValue): return .object(c)
             default:
-                let xs = try CoreLibraryItems.items(v, "column")
+                let xs = try CoreLibrary.items(v, "column")
                 return .object(ColumnValue(try DataArgs.columnFromList(xs, "column"), name: "column"))
             }
         },
@@ -177,16 +177,4 @@ struct DataLibrary: Library {
             return .none
         },
     ] }
-}
-
-/// Access to the core library's item listing (lists, ranges, iterable objects).
-enum CoreLibraryItems {
-    static func items(_ v: Value, _ fn: String) throws(MLShError) -> [Value] {
-        switch v {
-        case .list(let l): return l
-        case .object(let o): if let xs = o.iterate() { return xs }
-        default: break
-        }
-        throw MLShError.type("\(fn) needs a list, got \(v.typeName)")
-    }
 }
