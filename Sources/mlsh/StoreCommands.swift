@@ -8,6 +8,13 @@ import MLShStore
 /// The store commands (`runs`, `models`, `lineage`, `gc`): read the `.mlsh/` store
 /// named by `--store`, else `MLSH_STORE`, else the nearest `.mlsh/` upward. Reads never
 /// create a store; errors print `store error: ...` and exit 1.
+/// `--store DIR`, shared by every command that reads or writes the store.
+struct StoreOption: ParsableArguments {
+    @Option(name: .customLong("store"),
+            help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
+    var path: String?
+}
+
 enum StoreCLI {
     /// The store folder for `--store` (else the usual lookup).
     static func folder(_ option: String?) -> String {
@@ -109,8 +116,8 @@ struct RunsCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
-    var store: String?
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
 
     func run() throws {
         try StoreCLI.guarded {
@@ -139,8 +146,8 @@ struct ModelsCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
-    var store: String?
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
 
     func run() throws {
         try StoreCLI.guarded {
@@ -168,8 +175,8 @@ struct LineageCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
-    var store: String?
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
 
     func run() throws {
         try StoreCLI.guarded {
@@ -220,8 +227,8 @@ struct GCCommand: ParsableCommand {
     @Option(name: .customLong("min-age"), help: "Keep artifacts touched in the last SECONDS (default 900), as another process may be recording them.")
     var minAge: Double = 900
 
-    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
-    var store: String?
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
 
     func run() throws {
         try StoreCLI.guarded {

@@ -16,8 +16,8 @@ struct MLSh: ParsableCommand {
     @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate CODE, print its values, and exit.", valueName: "code"))
     var code: String?
 
-    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
-    var store: String?
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
 
     func run() throws {
         if let store { setenv("MLSH_STORE", store, 1) }
@@ -39,8 +39,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Do not display the values of top-level expressions.")
     var quiet = false
 
-    @Option(name: .customLong("store"), help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
-    var store: String?
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
 
     @Option(name: .customLong("junit"), help: ArgumentHelp("Also write the result as a JUnit XML report to FILE.", valueName: "FILE"))
     var junit: String?
