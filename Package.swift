@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit",
@@ -33,12 +35,17 @@ let package = Package(
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "MLShPlot", dependencies: ["MLShEngine"]),
+        .target(name: "MLShServe", dependencies: [
+            "MLShEngine", "MLShModels", "MLShStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .target(name: "MLShRuntime",
-                dependencies: ["MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot"]),
+                dependencies: ["MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe"]),
         .target(name: "MLShREPL",
                 dependencies: ["MLShLanguage", "MLShRuntime", "CLibEdit"]),
         .executableTarget(name: "mlsh", dependencies: [
-            "MLShREPL", "MLShRuntime",
+            "MLShREPL", "MLShRuntime", "MLShServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,6 +61,10 @@ let package = Package(
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShEngine"]),
         .testTarget(name: "MLShStoreTests", dependencies: ["MLShStore", "MLShModels", "MLShEngine", "TestSupport"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
+        .testTarget(name: "MLShServeTests", dependencies: [
+            "MLShServe", "MLShStore", "MLShModels", "MLShEngine",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
         .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "TestSupport"],
                     exclude: ["scripts"]),
