@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit",
@@ -39,6 +40,7 @@ let package = Package(
             "MLShEngine", "MLShModels", "MLShStore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "MLShRuntime",
                 dependencies: ["MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe"]),
@@ -47,6 +49,7 @@ let package = Package(
         .executableTarget(name: "mlsh", dependencies: [
             "MLShREPL", "MLShRuntime", "MLShServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
         // Time the kernel and the estimators alone, for scripts/bench.d/engine and models.

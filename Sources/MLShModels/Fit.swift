@@ -119,6 +119,11 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
         else { metrics = Metrics(task: .clustering, values: [], confusion: nil) }
     }
     trace("training metrics")
+    let kept = table.rowCount <= FittedState.referenceRows ? Array(0..<table.rowCount)
+        : (0..<FittedState.referenceRows).map { $0 * table.rowCount / FittedState.referenceRows }
+    if let sample = try? makeTable(featureNames, featureCols).take(kept) {
+        state.reference = String(decoding: CSV.encode(sample), as: UTF8.self)
+    }
     state.trainingMetricNames = metrics.values.map(\.0)
     state.trainingMetricValues = metrics.values.map(\.1)
     return FittedModel(state: state)

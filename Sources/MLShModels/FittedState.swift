@@ -35,4 +35,11 @@ public struct FittedState: Codable, Sendable, Equatable {
     public var estimator: EstimatorState
     public var trainingMetricNames: [String]
     public var trainingMetricValues: [Double]
+    /// An evenly spaced sample of at most `FittedState.referenceRows` training rows of the
+    /// feature columns, as CSV: the reference a server's drift monitor compares requests with.
+    /// Absent in files written before it existed.
+    public var reference: String? = nil
+
+    /// Rows kept in `reference`: Evidently's small-sample regime (KS and chi-squared tests).
+    public static let referenceRows = 1000
 }

@@ -135,6 +135,28 @@ public final class Store: Sendable {
                   PRIMARY KEY (name, alias));
                 """)
         }
+        // Deployments and the predictions they served (§8).
+        m.registerMigration("v2-requests") { db in
+            try db.execute(sql: """
+                CREATE TABLE deployments (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  url TEXT NOT NULL,
+                  models TEXT NOT NULL,
+                  started REAL NOT NULL,
+                  ended REAL);
+                CREATE TABLE requests (
+                  deployment INTEGER NOT NULL REFERENCES deployments(id),
+                  name TEXT NOT NULL,
+                  version INTEGER NOT NULL,
+                  at REAL NOT NULL,
+                  latency_ms REAL NOT NULL,
+                  inputs TEXT NOT NULL,
+                  prediction TEXT NOT NULL,
+                  shadow INTEGER NOT NULL DEFAULT 0);
+                CREATE INDEX requests_deployment ON requests(deployment);
+                CREATE INDEX requests_name ON requests(name);
+                """)
+        }
         return m
     }
 }

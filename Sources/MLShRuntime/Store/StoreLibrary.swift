@@ -11,7 +11,7 @@ struct StoreLibrary: Library {
 
     func register(into interp: Interpreter) {
         let session = StoreSession()
-        for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) { interp.register(b) }
+        for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session) { interp.register(b) }
         if let original = interp.builtins["fit"] { interp.register(StoreLibrary.recordingFit(original, session)) }
         for name in ["split", "kfold", "sample", "synth", "cv", "tune", "explain"] {
             if let original = interp.builtins[name] { interp.register(StoreLibrary.recordingSeed(original, session)) }

@@ -1,6 +1,7 @@
 import Foundation
 import MLShEngine
 import MLShLanguage
+import MLShServe
 import MLShStore
 
 extension StoreError {
@@ -26,6 +27,8 @@ final class StoreSession: @unchecked Sendable {
     /// Runs entered with `with` and not yet left, innermost last.
     var active: [RunValue] = []
     private var buffer: [(run: Int64, point: MetricPoint)] = []
+    /// Servers `deploy` started and `undeploy` has not stopped.
+    var deployments: [PredictionServer] = []
     /// The script being run (for lineage).
     var scriptPath: String?
 
@@ -107,6 +110,8 @@ final class StoreSession: @unchecked Sendable {
     }
 
     deinit {
+        // Servers stop with their session, answering what is in flight first.
+        for d in deployments { d.stop() }
         // Last chance for points of runs never left (the process is ending).
         try? flush()
         opened = nil

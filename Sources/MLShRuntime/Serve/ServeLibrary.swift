@@ -1,0 +1,253 @@
+import Foundation
+import MLShEngine
+import MLShLanguage
+import MLShModels
+import MLShServe
+import MLShStore
+
+/// A running (or stopped) server, as `deploy` returns it.
+final class DeploymentValue: DomainObject {
+    let server: PredictionServer
+    init(_ server: PredictionServer) { self.server = server }
+
+    var models: [String] { server.service.routes.map(\.model.label) }
+    var typeName: String { "deployment" }
+    func render() -> String {
+        let routes = server.service.routes
+        let total = routes.reduce(0.0) { $0 + $1.weight }
+        let serving = routes.map { routes.count > 1 ? "\($0.model.label) (\(formatFloat(($0.weight / total * 1000).rounded() / 10))%)" : $0.model.label }
+        var s = "deployment \(server.url) serving " + serving.joined(separator: ", ")
+        if let sh = server.service.shadow { s += ", shadow \(sh.label)" }
+        return s + (server.isRunning ? "" : " (stopped)")
+    }
+    var summary: String { "<deployment \(server.url)>" }
+    var memberNames: [String] { ["url", "port", "id", "models", "running"] }
+    func member(_ name: String) throws(MLShError) -> Value? {
+        switch name {
+        case "url": .string(server.url)
+        case "port": .int(Int64(server.port))
+        case "id": server.deployment.map { .int($0) } ?? Value.none
+        case "models": .list(models.map { .string($0) })
+        case "running": .bool(server.isRunning)
+        default: nil
+        }
+    }
+    func isEqual(to other: any DomainObject) -> Bool { (other as? DeploymentValue)?.server === server }
+}
+
+extension ServeError {
+    var language: MLShError { MLShError("serve error", message) }
+}
+
+/// Deployments (§8): `deploy`, `undeploy`, `status`, `requests`, and `send` to talk to a
+/// server as a client would. Shares the store session with the store library.
+extension StoreLibrary {
+    /// The model versions a `deploy` argument names, with their weights.
+    static func routes(_ v: Value, _ session: StoreSession, _ function: String) throws(MLShError) -> [Route] {
+        switch v {
+        case .record(let r):
+            var out: [Route] = []
+            for (ref, w) in r.pairs {
+                guard let weight = w.number else {
+                    throw MLShError.type("\(function): the weight of \"\(ref)\" must be a number, got \(w.typeName)")
+                }
+                out.append(Route(try servedModel(.string(ref), session, function), weight: weight))
+            }
+            guard !out.isEmpty else { throw MLShError.value("\(function): the traffic split names no model versions") }
+            return out
+        default:
+            return [Route(try servedModel(v, session, function), weight: 1)]
+        }
+    }
+
+    static func servedModel(_ v: Value, _ session: StoreSession, _ function: String) throws(MLShError) -> ServedModel {
+        let record: ModelVersionRecord
+        switch v {
+        case .object(let mv as ModelVersionValue): record = mv.version
+        case .string(let ref):
+            let store = try session.existingStore(function)
+            record = try storing { () throws(StoreError) in try store.resolve(ref) }
+        case .object(is ModelValue):
+            throw MLShError.type("\(function) serves registered versions: register(m, \"name\") first, then \(function)(v)")
+        default:
+            throw MLShError.type("\(function): expected a model version (from register or model), \"name@version\" or a record of weights, got \(v.typeName)")
+        }
+        let store = try session.store(), hash = record.artifact
+        let model = try storing { () throws(StoreError) in try store.model(hash) }
+        return ServedModel(name: record.name, version: record.version, model: model)
+    }
+
+    static func deployment(_ a: Arguments, _ name: String) throws(MLShError) -> PredictionServer {
+        let v = try a.value(name)
+        guard case .object(let d as DeploymentValue) = v else {
+            throw MLShError.type("\(a.function): '\(name)' must be a deployment (from deploy), got \(v.typeName)")
+        }
+        return d.server
+    }
+
+    static func serveBuiltins(_ session: StoreSession) -> [Builtin] { [
+        Builtin("deploy", ["v", "port=8080", "host=\"127.0.0.1\"", "token=none", "shadow=none"], category: "deployment",
+                summary: "Serves a model version over HTTP in the background (a record {\"name@V\": weight, ...} splits traffic; shadow= scores a second version without answering with it).",
+                example: "let d = deploy(model(\"diabetes@production\"), port=8080)") { a, _ throws(MLShError) in
+            let routes = try routes(try a.value("v"), session, "deploy")
+            var shadow: ServedModel?
+            if let v = a["shadow"] { shadow = try servedModel(v, session, "deploy") }
+            let port = try a.int("port", 8080)
+            guard (0...65535).contains(port) else { throw MLShError.value("deploy: port must be between 0 and 65535, got \(port)") }
+            var config = ServeConfiguration(host: try a.string("host", "127.0.0.1"), port: port)
+            if let t = a["token"] {
+                guard case .string(let token) = t, !token.isEmpty else { throw MLShError.type("deploy: token must be a non-empty string") }
+                config.token = token
+            }
+            let store = try session.store()
+            let server = try serving { () throws(ServeError) in
+                try PredictionServer.start(routes: routes, shadow: shadow, configuration: config, store: store)
+            }
+            session.deployments.append(server)
+            return .object(DeploymentValue(server))
+        },
+        Builtin("undeploy", ["d"], category: "deployment",
+                summary: "Stops a deployment gracefully: requests in flight are answered and the request log is written out.",
+                example: "undeploy(d)") { a, _ throws(MLShError) in
+            let server = try deployment(a, "d")
+            server.stop()
+            session.deployments.removeAll { $0 === server }
+            return .none
+        },
+        Builtin("status", ["d"], category: "deployment",
+                summary: "A deployment's state: url, models, request counts, errors, latency p50/p99 (ms), rows logged and dropped.",
+                example: "status(d).p99_ms") { a, _ throws(MLShError) in
+            let server = try deployment(a, "d")
+            let s = server.service.monitor.snapshot()
+            let errors = s.byStatus.filter { $0.key >= 400 }.values.reduce(0, +)
+            var pairs: [(String, Value)] = [
+                ("url", .string(server.url)),
+                ("running", .bool(server.isRunning)),
+                ("models", .list(server.service.routes.map { .string($0.model.label) })),
+                ("requests", .int(Int64(s.requests))),
+                ("errors", .int(Int64(errors))),
+                ("p50_ms", .float(s.p50)),
+                ("p99_ms", .float(s.p99)),
+                ("logged", .int(Int64(s.logged))),
+                ("dropped", .int(Int64(s.dropped))),
+            ]
+            pairs.append(("by_model", .record(Record(s.byModel.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }))))
+            if let e = s.lastWriteError { pairs.append(("log_error", .string(e))) }
+            return .record(Record(pairs))
+        },
+        Builtin("requests", ["d", "shadow=false"], category: "deployment",
+                summary: "The predictions a deployment (or every deployment of a model name) served, as a table: inputs, prediction, model, latency_ms, at.",
+                example: "requests(d) |> tail(5)") { a, _ throws(MLShError) in
+            let filter: RequestFilter
+            let v = try a.value("d")
+            switch v {
+            case .object(let d as DeploymentValue):
+                d.server.service.monitor.flush()
+                guard let id = d.server.deployment else { throw MLShError("serve error", "requests: this deployment has no store") }
+                filter = .deployment(id)
+            case .string(let name): filter = .model(name)
+            default: throw MLShError.type("requests: expected a deployment or a model name, got \(v.typeName)")
+            }
+            let store = try session.existingStore("requests")
+            let shadow = try a.bool("shadow", false)
+            let records = try storing { () throws(StoreError) in try store.requests(filter, shadow: shadow) }
+            return .object(TableValue(try requestsTable(records)))
+        },
+        Builtin("send", ["d", "t"], category: "deployment",
+                summary: "Sends a table's rows to a deployment over HTTP, as a client would, and returns its answers: the rows with prediction and model columns.",
+                example: "send(d, test |> head(5))") { a, _ throws(MLShError) in
+            let server = try deployment(a, "d")
+            let t = try a.table("t")
+            return .object(TableValue(try send(server, t)))
+        },
+    ] }
+
+    /// Posts the rows to `/v1/models/{name}/predict`, one request, and tables the answer.
+    static func send(_ server: PredictionServer, _ t: Table) throws(MLShError) -> Table {
+        guard let name = server.service.routes.first?.model.name else { throw MLShError("serve error", "send: nothing is served") }
+        let rows = RequestMonitor.rowObjects(t).joined(separator: ",")
+        var headers = [("Content-Type", "application/json")]
+        if let token = server.service.configuration.token { headers.append(("Authorization", "Bearer \(token)")) }
+        let reply: HTTPClient.Reply
+        do {
+            reply = try HTTPClient.request("POST", server.url + "/v1/models/\(name)/predict", body: Array("{\"rows\":[\(rows)]}".utf8),
+                                           headers: headers)
+        } catch { throw MLShError("serve error", "send: \(error.message)") }
+        let json: JSON
+        do { json = try JSONParser.parse(reply.text) } catch {
+            throw MLShError("serve error", "send: the server answered \(reply.status) with a body that is not JSON")
+        }
+        guard reply.status == 200, case .array(let predictions)? = json["predictions"], case .string(let model)? = json["model"] else {
+            var message = reply.text
+            if case .object? = json["error"], case .string(let m)? = json["error"]?["message"] { message = m }
+            throw MLShError("serve error", "send: the server answered \(reply.status): \(message)")
+        }
+        let prediction = column(predictions)
+        return try engine { () throws(EngineError) in
+            try Table(names: t.names + ["prediction", "model"],
+                      columns: t.columns + [prediction, Column(strings: Array(repeating: model, count: predictions.count))],
+                      label: t.label)
+        }
+    }
+
+    /// A column from JSON values: numbers as floats (ints when all integral), strings, bools.
+    static func column(_ values: [JSON]) -> Column {
+        var numbers = true, strings = true, bools = true, integral = true
+        for v in values {
+            switch v {
+            case .null: break
+            case .number(let d): strings = false; bools = false; if d != d.rounded() || abs(d) > 9e15 { integral = false }
+            case .string: numbers = false; bools = false
+            case .bool: numbers = false; strings = false
+            default: numbers = false; bools = false
+            }
+        }
+        if numbers && !values.isEmpty {
+            if integral && !values.contains(.null) {
+                return Column(ints: values.map { if case .number(let d) = $0 { Int64(d) } else { 0 } })
+            }
+            return Column(floats: values.map { if case .number(let d) = $0 { d } else { .nan } })
+        }
+        if bools && !values.isEmpty {
+            return Column(bools: values.map { $0 == .bool(true) }, validity: values.contains(.null) ? values.map { $0 != .null } : nil)
+        }
+        return Column(strings: values.map { v -> String? in
+            switch v {
+            case .null: nil
+            case .string(let s): s
+            default: strings ? nil : JSONWriter.text(v)
+            }
+        })
+    }
+
+    /// Logged requests as a table: the input columns (first-seen order), then prediction,
+    /// model, latency_ms, at.
+    static func requestsTable(_ records: [RequestRecord]) throws(MLShError) -> Table {
+        var names: [String] = [], index: [String: Int] = [:], cells: [[JSON]] = []
+        for (r, rec) in records.enumerated() {
+            guard case .object(let members)? = try? JSONParser.parse(rec.inputs) else { continue }
+            for (k, v) in members {
+                let j: Int
+                if let i = index[k] { j = i } else {
+                    j = names.count; index[k] = j; names.append(k)
+                    cells.append([JSON](repeating: .null, count: records.count))
+                }
+                cells[j][r] = v
+            }
+        }
+        let predictions = records.map { (try? JSONParser.parse($0.prediction)) ?? .null }
+        var columns = cells.map(column)
+        columns.append(column(predictions))
+        columns.append(Column(strings: records.map { "\($0.name)@\($0.version)" }))
+        columns.append(Column(floats: records.map(\.latencyMs)))
+        columns.append(Column(strings: records.map { formatTime($0.at) }))
+        return try engine { () throws(EngineError) in
+            try Table(names: names + ["prediction", "model", "latency_ms", "at"], columns: columns, label: "requests")
+        }
+    }
+}
+
+/// Runs server work, reporting its errors in the language's terms.
+func serving<T>(_ body: () throws(ServeError) -> T) throws(MLShError) -> T {
+    do { return try body() } catch { throw error.language }
+}

@@ -1,0 +1,224 @@
+import MLShEngine
+
+/// Request bodies → a table of the model's input columns, with the schema enforced:
+/// every missing, extra and mistyped column is named in one 422.
+public enum Inputs {
+    /// The mlsh route's body: `{"rows": [{...}, ...]}`.
+    public static func rows(_ body: JSON, schema: [(name: String, dtype: DType)]) throws(ServeError) -> Table {
+        guard case .object = body else {
+            throw ServeError(400, "bad_request", "the body must be a JSON object {\"rows\": [...]}, not \(body.typeName)")
+        }
+        guard let rows = body["rows"] else { throw ServeError(400, "bad_request", "the body has no \"rows\" member") }
+        guard case .array(let items) = rows else {
+            throw ServeError(400, "bad_request", "\"rows\" must be an array of objects, not \(rows.typeName)")
+        }
+        return try records(items, schema: schema, member: "rows")
+    }
+
+    /// MLflow's scoring protocol: exactly one of `dataframe_split`, `dataframe_records`,
+    /// `instances`, `inputs`.
+    public static func mlflow(_ body: JSON, schema: [(name: String, dtype: DType)]) throws(ServeError) -> Table {
+        guard case .object(let members) = body else {
+            throw ServeError(400, "bad_request", "the body must be a JSON object with one of dataframe_split, dataframe_records, instances, inputs; got \(body.typeName)")
+        }
+        let known = ["dataframe_split", "dataframe_records", "instances", "inputs"]
+        let given = members.filter { known.contains($0.0) }
+        guard given.count == 1, let (key, value) = given.first else {
+            throw ServeError(400, "bad_request", given.isEmpty
+                ? "the body needs one of dataframe_split, dataframe_records, instances, inputs"
+                : "the body must have exactly one of dataframe_split, dataframe_records, instances, inputs; it has \(given.map(\.0).joined(separator: ", "))")
+        }
+        switch key {
+        case "dataframe_split":
+            guard case .object = value, case .array(let cols)? = value["columns"], case .array(let data)? = value["data"] else {
+                throw ServeError(400, "bad_request", "dataframe_split must be {\"columns\": [...], \"data\": [[...], ...]}")
+            }
+            var names: [String] = []
+            for c in cols {
+                guard case .string(let s) = c else { throw ServeError(400, "bad_request", "dataframe_split columns must be strings") }
+                names.append(s)
+            }
+            return try matrix(names, data, schema: schema, member: "dataframe_split.data")
+        case "dataframe_records":
+            guard case .array(let items) = value else { throw ServeError(400, "bad_request", "dataframe_records must be an array of objects") }
+            return try records(items, schema: schema, member: key)
+        default:
+            // instances / inputs: records, rows of values in schema order, or {column: [values]}.
+            switch value {
+            case .array(let items):
+                if case .object? = items.first { return try records(items, schema: schema, member: key) }
+                if items.isEmpty { return try records([], schema: schema, member: key) }
+                return try matrix(schema.map(\.name), items, schema: schema, member: key)
+            case .object(let columns):
+                var names: [String] = [], rows = 0, data: [[JSON]] = []
+                for (k, (name, v)) in columns.enumerated() {
+                    guard case .array(let values) = v else {
+                        throw ServeError(400, "bad_request", "\(key).\(name) must be an array of values")
+                    }
+                    if k == 0 { rows = values.count; data = Array(repeating: [], count: rows) }
+                    guard values.count == rows else {
+                        throw ServeError(400, "bad_request", "\(key) columns differ in length (\(name) has \(values.count), expected \(rows))")
+                    }
+                    names.append(name)
+                    for r in 0..<rows { data[r].append(values[r]) }
+                }
+                return try matrix(names, data.map { .array($0) }, schema: schema, member: key)
+            default:
+                throw ServeError(400, "bad_request", "\(key) must be an array or an object of columns, not \(value.typeName)")
+            }
+        }
+    }
+
+    /// A `text/csv` body with a header row.
+    public static func csv(_ bytes: [UInt8], schema: [(name: String, dtype: DType)]) throws(ServeError) -> Table {
+        var types: [String: DType] = [:]
+        for f in schema { types[f.name] = f.dtype }
+        let t: Table
+        do { t = try CSV.read(data: bytes, name: "request body", options: CSVOptions(types: types)) } catch {
+            throw ServeError(400, "bad_request", "malformed CSV: \(error.message)")
+        }
+        let names = Set(schema.map(\.name))
+        let missing = schema.map(\.name).filter { t.index(of: $0) == nil }
+        let extra = t.names.filter { !names.contains($0) }
+        var mistyped: [JSON] = []
+        for f in schema {
+            guard let i = t.index(of: f.name) else { continue }
+            if !compatible(t.columns[i].dtype, f.dtype) {
+                mistyped.append(.object([("column", .string(f.name)), ("expected", .string(f.dtype.rawValue)),
+                                         ("got", .string(t.columns[i].dtype.rawValue))]))
+            }
+        }
+        try mismatch(missing: missing, extra: extra, mistyped: mistyped)
+        return t
+    }
+
+    private static func compatible(_ got: DType, _ want: DType) -> Bool {
+        got == want || (want == .float && got == .int)
+    }
+
+    /// Records: one object per row. A key absent from a row is a missing value there; a
+    /// column absent from every row is missing.
+    static func records(_ items: [JSON], schema: [(name: String, dtype: DType)], member: String) throws(ServeError) -> Table {
+        var position: [String: Int] = [:]
+        for (k, f) in schema.enumerated() { position[f.name] = k }
+        var cells = [[JSON]](repeating: [JSON](repeating: .null, count: items.count), count: schema.count)
+        var seen = [Bool](repeating: false, count: schema.count)
+        var extra: [String] = []
+        for (r, item) in items.enumerated() {
+            guard case .object(let members) = item else {
+                throw ServeError(400, "bad_request", "\(member)[\(r)] must be an object of column values, not \(item.typeName)")
+            }
+            for (key, v) in members {
+                if let k = position[key] { cells[k][r] = v; seen[k] = true } else if !extra.contains(key) { extra.append(key) }
+            }
+        }
+        let missing = items.isEmpty ? [] : schema.indices.filter { !seen[$0] }.map { schema[$0].name }
+        return try build(cells, schema: schema, missing: missing, extra: extra)
+    }
+
+    /// Rows of values under column names.
+    static func matrix(_ names: [String], _ rows: [JSON], schema: [(name: String, dtype: DType)],
+                       member: String) throws(ServeError) -> Table {
+        var position: [String: Int] = [:]
+        for (k, f) in schema.enumerated() { position[f.name] = k }
+        let extra = names.filter { position[$0] == nil }
+        let missing = schema.map(\.name).filter { !names.contains($0) }
+        var cells = [[JSON]](repeating: [JSON](repeating: .null, count: rows.count), count: schema.count)
+        let targets = names.map { position[$0] }
+        for (r, row) in rows.enumerated() {
+            guard case .array(let values) = row else {
+                throw ServeError(400, "bad_request", "\(member)[\(r)] must be an array of values, not \(row.typeName)")
+            }
+            guard values.count == names.count else {
+                throw ServeError(400, "bad_request", "\(member)[\(r)] has \(values.count) values for \(names.count) columns")
+            }
+            for (c, v) in values.enumerated() { if let k = targets[c] { cells[k][r] = v } }
+        }
+        return try build(cells, schema: schema, missing: missing, extra: extra)
+    }
+
+    /// Typed columns from cells, or one 422 naming every problem.
+    static func build(_ cells: [[JSON]], schema: [(name: String, dtype: DType)], missing: [String],
+                      extra: [String]) throws(ServeError) -> Table {
+        var mistyped: [JSON] = []
+        var columns: [Column] = []
+        for (k, f) in schema.enumerated() {
+            if missing.contains(f.name) { columns.append(Column(floats: [])); continue }
+            var bad: (row: Int, value: JSON)?
+            let col: Column
+            switch f.dtype {
+            case .float:
+                var v = [Double](repeating: .nan, count: cells[k].count)
+                for (r, cell) in cells[k].enumerated() {
+                    switch cell {
+                    case .number(let d): v[r] = d
+                    case .null: break
+                    default: if bad == nil { bad = (r, cell) }
+                    }
+                }
+                col = Column(floats: v)
+            case .int:
+                var v = [Int64](repeating: 0, count: cells[k].count), valid = [Bool](repeating: true, count: v.count)
+                var anyMissing = false
+                for (r, cell) in cells[k].enumerated() {
+                    switch cell {
+                    case .number(let d) where d == d.rounded() && abs(d) < 9.2e18: v[r] = Int64(d)
+                    case .null: valid[r] = false; anyMissing = true
+                    default: if bad == nil { bad = (r, cell) }
+                    }
+                }
+                col = Column(ints: v, validity: anyMissing ? valid : nil)
+            case .bool:
+                var v = [Bool](repeating: false, count: cells[k].count), valid = [Bool](repeating: true, count: v.count)
+                var anyMissing = false
+                for (r, cell) in cells[k].enumerated() {
+                    switch cell {
+                    case .bool(let b): v[r] = b
+                    case .null: valid[r] = false; anyMissing = true
+                    default: if bad == nil { bad = (r, cell) }
+                    }
+                }
+                col = Column(bools: v, validity: anyMissing ? valid : nil)
+            case .string:
+                var v = [String?](repeating: nil, count: cells[k].count)
+                for (r, cell) in cells[k].enumerated() {
+                    switch cell {
+                    case .string(let s): v[r] = s
+                    case .null: break
+                    default: if bad == nil { bad = (r, cell) }
+                    }
+                }
+                col = Column(strings: v)
+            }
+            if let bad {
+                let expected = f.dtype == .int ? "an integer" : f.dtype == .float ? "a number" : f.dtype == .bool ? "a boolean" : "a string"
+                mistyped.append(.object([("column", .string(f.name)), ("row", .number(Double(bad.row))),
+                                         ("expected", .string(expected)), ("got", .string(JSONWriter.text(bad.value)))]))
+            }
+            columns.append(col)
+        }
+        try mismatch(missing: missing, extra: extra, mistyped: mistyped)
+        do { return try Table(names: schema.map(\.name), columns: columns) } catch {
+            throw ServeError(400, "bad_request", error.message)
+        }
+    }
+
+    /// One 422 naming each missing, extra and mistyped column, or nothing.
+    static func mismatch(missing: [String], extra: [String], mistyped: [JSON]) throws(ServeError) {
+        guard !missing.isEmpty || !extra.isEmpty || !mistyped.isEmpty else { return }
+        var parts: [String] = []
+        if !missing.isEmpty { parts.append("missing column\(missing.count > 1 ? "s" : "") " + missing.joined(separator: ", ")) }
+        if !extra.isEmpty { parts.append("unexpected column\(extra.count > 1 ? "s" : "") " + extra.joined(separator: ", ")) }
+        for m in mistyped {
+            if case .string(let c)? = m["column"], case .string(let e)? = m["expected"], case .string(let g)? = m["got"] {
+                let row: String
+                if case .number(let r)? = m["row"] { row = " in row \(Int(r))" } else { row = "" }
+                parts.append("column \(c) expects \(e), got \(g)\(row)")
+            }
+        }
+        throw ServeError(422, "schema_mismatch", "the input does not match the model's schema: " + parts.joined(separator: "; "),
+                         details: [("missing", .array(missing.map { .string($0) })),
+                                   ("extra", .array(extra.map { .string($0) })),
+                                   ("mistyped", .array(mistyped))])
+    }
+}

@@ -1,0 +1,333 @@
+/// A JSON value as the server reads and writes it. Objects keep their key order.
+public indirect enum JSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSON])
+    case object([(String, JSON)])
+
+    public static func == (a: JSON, b: JSON) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    /// The member `key` of an object (the first, if repeated).
+    public subscript(key: String) -> JSON? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+
+    /// The name of the value's JSON type, for messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// A JSON syntax error at a byte offset of the body.
+public struct JSONError: Error, Sendable, Equatable {
+    public let offset: Int
+    public let reason: String
+    public var message: String { "malformed JSON at byte \(offset): \(reason)" }
+}
+
+/// A strict RFC 8259 parser over bytes, plus the `NaN`, `Infinity` and `-Infinity`
+/// literals Python's `json` writes (MLflow clients send them). Nesting is limited so a
+/// hostile body cannot exhaust the stack.
+public struct JSONParser {
+    public static let maxDepth = 64
+
+    private let bytes: UnsafeRawBufferPointer
+    private var i = 0
+
+    /// Parses a whole document.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSON {
+        var p = JSONParser(bytes: bytes)
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        guard p.i == bytes.count else { throw p.error("unexpected text after the JSON value") }
+        return v
+    }
+
+    public static func parse(_ text: String) throws(JSONError) -> JSON {
+        let bytes = Array(text.utf8)
+        return try bytes.withUnsafeBytes { raw -> Result<JSON, JSONError> in
+            do throws(JSONError) { return .success(try parse(raw)) } catch { return .failure(error) }
+        }.get()
+    }
+
+    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    private func error(_ reason: String) -> JSONError { JSONError(offset: i, reason: reason) }
+
+    private var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
+
+    private mutating func skipSpace() {
+        while i < bytes.count {
+            let c = bytes[i]
+            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+            i += 1
+        }
+    }
+
+    private mutating func literal(_ word: StaticString, _ v: JSON) throws(JSONError) -> JSON {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= bytes.count else { throw error("unexpected end of input") }
+        for k in 0..<n where bytes[i + k] != word.utf8Start[k] { throw error("unexpected character") }
+        i += n
+        return v
+    }
+
+    private mutating func value(depth: Int) throws(JSONError) -> JSON {
+        guard let c = peek else { throw error("unexpected end of input") }
+        switch c {
+        case UInt8(ascii: "{"): return try object(depth: depth + 1)
+        case UInt8(ascii: "["): return try array(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): return try literal("true", .bool(true))
+        case UInt8(ascii: "f"): return try literal("false", .bool(false))
+        case UInt8(ascii: "n"): return try literal("null", .null)
+        case UInt8(ascii: "N"): return try literal("NaN", .number(.nan))
+        case UInt8(ascii: "I"): return try literal("Infinity", .number(.infinity))
+        case UInt8(ascii: "-") where i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "I"):
+            i += 1
+            return try literal("Infinity", .number(-.infinity))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        default: throw error("unexpected character '\(Unicode.Scalar(c))'")
+        }
+    }
+
+    private mutating func object(depth: Int) throws(JSONError) -> JSON {
+        guard depth <= JSONParser.maxDepth else { throw error("nested deeper than \(JSONParser.maxDepth) levels") }
+        i += 1
+        var members: [(String, JSON)] = []
+        skipSpace()
+        if peek == UInt8(ascii: "}") { i += 1; return .object(members) }
+        while true {
+            skipSpace()
+            guard peek == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let key = try string()
+            skipSpace()
+            guard peek == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
+            i += 1
+            skipSpace()
+            members.append((key, try value(depth: depth)))
+            skipSpace()
+            guard let c = peek else { throw error("unexpected end of input in an object") }
+            i += 1
+            if c == UInt8(ascii: "}") { return .object(members) }
+            guard c == UInt8(ascii: ",") else { i -= 1; throw error("expected ',' or '}' in an object") }
+        }
+    }
+
+    private mutating func array(depth: Int) throws(JSONError) -> JSON {
+        guard depth <= JSONParser.maxDepth else { throw error("nested deeper than \(JSONParser.maxDepth) levels") }
+        i += 1
+        var items: [JSON] = []
+        skipSpace()
+        if peek == UInt8(ascii: "]") { i += 1; return .array(items) }
+        while true {
+            skipSpace()
+            items.append(try value(depth: depth))
+            skipSpace()
+            guard let c = peek else { throw error("unexpected end of input in an array") }
+            i += 1
+            if c == UInt8(ascii: "]") { return .array(items) }
+            guard c == UInt8(ascii: ",") else { i -= 1; throw error("expected ',' or ']' in an array") }
+        }
+    }
+
+    private mutating func number() throws(JSONError) -> Double {
+        let start = i
+        if peek == UInt8(ascii: "-") { i += 1 }
+        func digits(_ p: inout JSONParser) -> Int {
+            let s = p.i
+            while let c = p.peek, c >= 0x30, c <= 0x39 { p.i += 1 }
+            return p.i - s
+        }
+        let intStart = i
+        let n = digits(&self)
+        guard n > 0 else { throw error("expected a digit") }
+        if n > 1 && bytes[intStart] == UInt8(ascii: "0") { i = intStart; throw error("a number cannot start with 0") }
+        if peek == UInt8(ascii: ".") {
+            i += 1
+            guard digits(&self) > 0 else { throw error("expected a digit after '.'") }
+        }
+        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+            i += 1
+            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { i += 1 }
+            guard digits(&self) > 0 else { throw error("expected a digit in the exponent") }
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        guard let d = Double(text) else { i = start; throw error("number out of range") }
+        return d
+    }
+
+    private mutating func string() throws(JSONError) -> String {
+        i += 1
+        let start = i
+        // Fast path: no escapes.
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+                i += 1
+                return try validated(raw, at: start)
+            }
+            if c == UInt8(ascii: "\\") { break }
+            guard c >= 0x20 else { throw error("control character in a string") }
+            i += 1
+        }
+        var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<min(i, bytes.count)]))
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                let s = String(validating: out, as: UTF8.self)
+                guard let s else { throw JSONError(offset: start, reason: "invalid UTF-8 in a string") }
+                return s
+            }
+            guard c >= 0x20 else { throw error("control character in a string") }
+            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            i += 1
+            guard let e = peek else { break }
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                        throw error("unpaired surrogate in \\u escape")
+                    }
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate in \\u escape") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+                out.append(contentsOf: Array(String(Character(u)).utf8))
+            default:
+                i -= 1
+                throw error("invalid escape '\\\(Unicode.Scalar(e))'")
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    private mutating func hex4() throws(JSONError) -> UInt32 {
+        guard i + 4 <= bytes.count else { throw error("short \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[i]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            v = v << 4 | d
+            i += 1
+        }
+        return v
+    }
+
+    private func validated(_ raw: UnsafeRawBufferPointer, at offset: Int) throws(JSONError) -> String {
+        guard let s = String(validating: raw, as: UTF8.self) else {
+            throw JSONError(offset: offset, reason: "invalid UTF-8 in a string")
+        }
+        return s
+    }
+}
+
+/// Writes JSON text; non-finite numbers become `null` (JSON has no NaN).
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    public mutating func write(_ v: JSON) {
+        switch v {
+        case .null: raw("null")
+        case .bool(let b): raw(b ? "true" : "false")
+        case .number(let d): number(d)
+        case .string(let s): string(s)
+        case .array(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (k, item) in items.enumerated() {
+                if k > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            for (k, (key, item)) in members.enumerated() {
+                if k > 0 { bytes.append(UInt8(ascii: ",")) }
+                string(key)
+                bytes.append(UInt8(ascii: ":"))
+                write(item)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    public mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    /// A finite number in the shortest form that reads back the same; integers without `.0`.
+    public mutating func number(_ d: Double) {
+        guard d.isFinite else { raw("null"); return }
+        if d == d.rounded(), abs(d) < 1e15 { raw(String(Int64(d))); return }
+        raw("\(d)")
+    }
+
+    public mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                raw("\\u00")
+                bytes.append(hex[Int(c >> 4)])
+                bytes.append(hex[Int(c & 15)])
+            default: bytes.append(c)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The text of one value.
+    public static func text(_ v: JSON) -> String {
+        var w = JSONWriter()
+        w.write(v)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Hummingbird
+import Logging
+import MLShStore
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// A running server: started in the background (the prompt stays usable), stopped
+/// gracefully — requests in flight are answered, the request log is written out, and the
+/// deployment is marked ended in the store.
+public final class PredictionServer: @unchecked Sendable {
+    public let service: PredictionService
+    /// `http://HOST:PORT` as bound (the real port when 0 was asked for).
+    public let url: String
+    public let port: Int
+    /// The deployment's id in the store (nil without a store).
+    public let deployment: Int64?
+    private let store: Store?
+    private let group: ServiceGroup
+    private let lock = NSLock()
+    private var stopped = false
+
+    /// Binds and starts serving; returns once the socket listens. `signals` are the Unix
+    /// signals that shut it down gracefully (the command line's SIGINT/SIGTERM; none for
+    /// `deploy` at the prompt, where Ctrl-C interrupts evaluation instead).
+    public static func start(routes: [Route], shadow: ServedModel? = nil, configuration: ServeConfiguration,
+                             store: Store?, signals: [UnixSignal] = []) throws(ServeError) -> PredictionServer {
+        guard !routes.isEmpty else { throw ServeError(400, "bad_request", "deploy needs at least one model version") }
+        for r in routes where !(r.weight > 0 && r.weight.isFinite) {
+            throw ServeError(400, "bad_request", "the traffic weight of \(r.model.label) must be a positive number, got \(r.weight)")
+        }
+        let bound = BoundAddress()
+        var logger = Logger(label: "mlsh-serve")
+        logger.logLevel = .error
+        let app = Application(
+            responder: PredictionServiceBox.responder(bound),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in bound.ready(channel.localAddress?.port) },
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
+        let finished = DispatchSemaphore(value: 0)
+        let failure = Failure()
+        Task.detached {
+            do { try await group.run() } catch { failure.set("\(error)") }
+            bound.failed()
+            finished.signal()
+        }
+        guard let port = bound.wait() else {
+            finished.wait()
+            throw ServeError(500, "bind_failed", "cannot serve on \(configuration.host):\(configuration.port): \(failure.message ?? "the server did not start")")
+        }
+        let url = "http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)"
+        var deployment: Int64?
+        if let store {
+            do { deployment = try store.startDeployment(url: url, models: routes.map(\.model.label)) } catch {
+                Task.detached { await group.triggerGracefulShutdown() }
+                finished.wait()
+                throw ServeError(500, "store", error.message)
+            }
+        }
+        let monitor = RequestMonitor(store: store, deployment: deployment)
+        let service = PredictionService(routes: routes, shadow: shadow, configuration: configuration, monitor: monitor)
+        bound.install(service)
+        return PredictionServer(service: service, url: url, port: port, deployment: deployment, store: store, group: group,
+                                finished: finished)
+    }
+
+    private init(service: PredictionService, url: String, port: Int, deployment: Int64?, store: Store?, group: ServiceGroup,
+                 finished: DispatchSemaphore) {
+        self.service = service; self.url = url; self.port = port; self.deployment = deployment
+        self.store = store; self.group = group
+        self.finishedSignal = finished
+    }
+    private let finishedSignal: DispatchSemaphore
+
+    /// Stops accepting, answers what is in flight, writes the request log out. Idempotent.
+    public func stop() {
+        lock.lock()
+        let already = stopped
+        stopped = true
+        lock.unlock()
+        guard !already else { return }
+        let group = group
+        Task.detached { await group.triggerGracefulShutdown() }
+        waitUntilStopped()
+    }
+
+    /// Blocks until the server has shut down (a signal, or `stop`), then closes the log.
+    public func waitUntilStopped() {
+        finishedSignal.wait()
+        finishedSignal.signal()
+        service.monitor.close()
+        if let store, let deployment { try? store.endDeployment(deployment) }
+    }
+
+    public var isRunning: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return !stopped
+    }
+}
+
+/// The server's bound port, reported by Hummingbird once it listens, and the service it
+/// answers with (installed once the deployment is recorded; until then requests get 503).
+final class BoundAddress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let semaphore = DispatchSemaphore(value: 0)
+    private var port: Int?
+    private var signalled = false
+    private(set) var service: PredictionService?
+
+    func ready(_ port: Int?) {
+        lock.lock()
+        self.port = port
+        let first = !signalled
+        signalled = true
+        lock.unlock()
+        if first { semaphore.signal() }
+    }
+
+    func failed() { ready(nil) }
+
+    func wait() -> Int? {
+        semaphore.wait()
+        lock.lock(); defer { lock.unlock() }
+        return port
+    }
+
+    func install(_ s: PredictionService) { lock.lock(); service = s; lock.unlock() }
+
+    var current: PredictionService? { lock.lock(); defer { lock.unlock() }; return service }
+}
+
+enum PredictionServiceBox {
+    /// A responder that forwards to the installed service.
+    static func responder(_ bound: BoundAddress) -> CallbackResponder<BasicRequestContext> {
+        CallbackResponder { request, context in
+            guard let service = bound.current else {
+                return Response(status: .serviceUnavailable)
+            }
+            return try await service.respond(to: request, context: context)
+        }
+    }
+}
+
+final class Failure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text: String?
+    func set(_ s: String) { lock.lock(); text = s; lock.unlock() }
+    var message: String? { lock.lock(); defer { lock.unlock() }; return text }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import Hummingbird
+import MLShEngine
+import NIOCore
+
+/// How a server listens and what it accepts.
+public struct ServeConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port.
+    public var port = 8080
+    /// When set, every route but `/health` needs `Authorization: Bearer <token>`.
+    public var token: String?
+    /// Bodies over this many bytes are refused with 413.
+    public var bodyLimit = 10 * 1024 * 1024
+    /// A request whose body has not arrived by then is answered 408 (slow clients).
+    public var bodyTimeout: Duration = .seconds(30)
+    /// Idle keep-alive connections are closed after this long.
+    public var idleTimeout: Duration = .seconds(60)
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil) {
+        self.host = host; self.port = port; self.token = token
+    }
+}
+
+/// One model version in a deployment, with its share of the traffic.
+public struct Route: Sendable {
+    public var model: ServedModel
+    public var weight: Double
+    public init(_ model: ServedModel, weight: Double) { self.model = model; self.weight = weight }
+}
+
+/// The HTTP contract of §8 as a Hummingbird responder: routing, auth, limits, JSON errors,
+/// traffic splits and shadows. Holds no connection state; `PredictionServer` runs it.
+public struct PredictionService: HTTPResponder, Sendable {
+    public typealias Context = BasicRequestContext
+
+    public let routes: [Route]
+    public let shadow: ServedModel?
+    public let configuration: ServeConfiguration
+    public let monitor: RequestMonitor
+    public let metrics: ServeMetrics
+    private let cumulative: [Double]
+
+    public init(routes: [Route], shadow: ServedModel? = nil, configuration: ServeConfiguration,
+                monitor: RequestMonitor, metrics: ServeMetrics? = nil) {
+        self.routes = routes
+        self.shadow = shadow
+        self.configuration = configuration
+        self.monitor = monitor
+        self.metrics = metrics ?? ServeMetrics(routes: routes.map(\.model), shadow: shadow)
+        var total = 0.0
+        cumulative = routes.map { total += $0.weight; return total }
+    }
+
+    /// Picks a route by weight among those `eligible`.
+    func pick(_ eligible: [Int]) -> ServedModel? {
+        guard let first = eligible.first else { return nil }
+        if eligible.count == 1 { return routes[first].model }
+        let total = eligible.reduce(0.0) { $0 + routes[$1].weight }
+        var x = Double.random(in: 0..<total)
+        for i in eligible {
+            x -= routes[i].weight
+            if x < 0 { return routes[i].model }
+        }
+        return routes[eligible[eligible.count - 1]].model
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let path = request.uri.path
+        var label = "-"
+        do {
+            let fixed: [String: HTTPRequest.Method] = ["/health": .get, "/metrics": .get, "/v1/models": .get, "/invocations": .post]
+            if let method = fixed[path], method != request.method { throw methodNotAllowed(path) }
+            if path == "/health" {
+                return json(200, .object([("status", .string("ok")), ("models", .array(routes.map { .string($0.model.label) }))]))
+            }
+            try authorize(request)
+            switch (path, request.method) {
+            case ("/metrics", .get):
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+                return Response(status: .ok, headers: headers,
+                                body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor))))
+            case ("/v1/models", .get):
+                return json(200, .object([("models", .array(modelsJSON()))]))
+            case ("/invocations", .post):
+                guard let model = pick(Array(routes.indices)) else { throw ServeError(404, "not_found", "no model is served") }
+                label = model.label
+                let body = try await collect(request)
+                let input = try decode(request, body) { json throws(ServeError) in try Inputs.mlflow(json, schema: model.schema) }
+                return try predict(model, input, mlflow: true, start: start)
+            default:
+                break
+            }
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "models", parts[4] == "predict" {
+                guard request.method == .post else { throw methodNotAllowed(path, allow: "POST") }
+                let name = String(parts[3]).removingPercentEncoding ?? String(parts[3])
+                let eligible = routes.indices.filter { routes[$0].model.name == name || routes[$0].model.label == name }
+                guard let model = pick(eligible) else {
+                    throw ServeError(404, "not_found", "no model named \(name) is served here (serving \(routes.map(\.model.label).joined(separator: ", ")))")
+                }
+                label = model.label
+                let body = try await collect(request)
+                let input = try decode(request, body) { json throws(ServeError) in try Inputs.rows(json, schema: model.schema) }
+                return try predict(model, input, mlflow: false, start: start)
+            }
+            throw ServeError(404, "not_found", "no route \(request.method) \(path)")
+        } catch let e as ServeError {
+            monitor.count(label, status: e.status)
+            metrics.answered(label, status: e.status, seconds: nil)
+            var r = json(e.status, e.body)
+            if e.status == 401 { r.headers[.wwwAuthenticate] = "Bearer" }
+            if e.status == 405, case .string(let allow)? = e.details.first(where: { $0.0 == "allow" })?.1 {
+                r.headers[.allow] = allow
+            }
+            return r
+        } catch {
+            monitor.count(label, status: 500)
+            metrics.answered(label, status: 500, seconds: nil)
+            return json(500, ServeError(500, "internal", "\(error)").body)
+        }
+    }
+
+    private func methodNotAllowed(_ path: String, allow: String? = nil) -> ServeError {
+        let allowed = allow ?? (path == "/invocations" ? "POST" : "GET")
+        return ServeError(405, "method_not_allowed", "\(path) answers \(allowed) only", details: [("allow", .string(allowed))])
+    }
+
+    private func authorize(_ request: Request) throws(ServeError) {
+        guard let token = configuration.token else { return }
+        let given = request.headers[.authorization] ?? ""
+        guard given.hasPrefix("Bearer "), constantTimeEqual(Array(given.utf8.dropFirst(7)), Array(token.utf8)) else {
+            throw ServeError(401, "unauthorized", given.isEmpty ? "this server needs an Authorization: Bearer token"
+                                                                 : "the bearer token is not valid for this server")
+        }
+    }
+
+    /// The body, refused when over the limit or not complete within `bodyTimeout`.
+    private func collect(_ request: Request) async throws(ServeError) -> ByteBuffer {
+        let limit = configuration.bodyLimit
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw tooLarge()
+        }
+        let body = request.body, timeout = configuration.bodyTimeout
+        do {
+            return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await body.collect(upTo: limit) }
+                group.addTask { try await Task.sleep(for: timeout); return nil }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let buffer = first else {
+                    throw ServeError(408, "request_timeout", "the request body did not arrive within \(timeout)")
+                }
+                return buffer
+            }
+        } catch let e as ServeError {
+            throw e
+        } catch is NIOTooManyBytesError {
+            throw tooLarge()
+        } catch {
+            throw ServeError(400, "bad_request", "cannot read the request body: \(error)")
+        }
+    }
+
+    private func tooLarge() -> ServeError {
+        ServeError(413, "payload_too_large", "the body is over this server's limit of \(configuration.bodyLimit) bytes")
+    }
+
+    /// A JSON (or, on /invocations, CSV) body as the model's input table.
+    private func decode(_ request: Request, _ body: ByteBuffer,
+                        _ fromJSON: (JSON) throws(ServeError) -> Table) throws(ServeError) -> Table {
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        if type.hasPrefix("text/csv") {
+            guard request.uri.path == "/invocations" else {
+                throw ServeError(415, "unsupported_media_type", "this route takes application/json")
+            }
+            let model = routes[0].model
+            return try Inputs.csv(Array(buffer: body), schema: model.schema)
+        }
+        if !type.isEmpty, !type.hasPrefix("application/json") {
+            throw ServeError(415, "unsupported_media_type", "send application/json\(request.uri.path == "/invocations" ? " or text/csv" : ""), not \(type)")
+        }
+        let parsed: JSON
+        do {
+            parsed = try body.withUnsafeReadableBytes { raw throws(JSONError) in try JSONParser.parse(raw) }
+        } catch { throw ServeError(400, "bad_request", error.message) }
+        return try fromJSON(parsed)
+    }
+
+    private func predict(_ model: ServedModel, _ input: Table, mlflow: Bool, start: UInt64) throws(ServeError) -> Response {
+        let answer = try model.answer(input)
+        var members: [(String, JSON)] = []
+        if !mlflow { members.append(("model", .string(model.label))) }
+        members.append(("predictions", .array(answer.predictions)))
+        if !mlflow, let p = answer.probabilities { members.append(("probabilities", .array(p))) }
+        let response = json(200, .object(members))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let at = Date().timeIntervalSince1970
+        monitor.count(model.label, status: 200)
+        metrics.answered(model.label, status: 200, seconds: seconds)
+        monitor.record(.init(model: model, input: input, predictions: answer.predictions, latencyMs: seconds * 1000,
+                             at: at, shadow: false))
+        if let shadow {
+            let monitor = monitor
+            Task.detached(priority: .low) {
+                let s0 = DispatchTime.now().uptimeNanoseconds
+                guard let a = try? shadow.answer(input) else { return }
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - s0) / 1e6
+                monitor.record(.init(model: shadow, input: input, predictions: a.predictions, latencyMs: ms, at: at, shadow: true))
+            }
+        }
+        return response
+    }
+
+    private func modelsJSON() -> [JSON] {
+        let total = routes.reduce(0.0) { $0 + $1.weight }
+        var out: [JSON] = routes.map { r in
+            entry(r.model, weight: total > 0 ? r.weight / total : 0, shadow: false)
+        }
+        if let shadow { out.append(entry(shadow, weight: 0, shadow: true)) }
+        return out
+    }
+
+    private func entry(_ m: ServedModel, weight: Double, shadow: Bool) -> JSON {
+        .object([("name", .string(m.name)), ("version", .number(Double(m.version))), ("model", .string(m.label)),
+                 ("weight", .number(weight)), ("shadow", .bool(shadow)), ("kind", .string(m.model.kind)),
+                 ("task", .string(m.model.task.rawValue)), ("inputs", m.schemaJSON)])
+    }
+
+    private func json(_ status: Int, _ value: JSON) -> Response {
+        var w = JSONWriter()
+        w.write(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+    }
+}
+
+/// Compares secrets in time independent of where they differ.
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    var diff = UInt8(a.count == b.count ? 0 : 1)
+    for i in 0..<max(a.count, b.count) {
+        diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+    }
+    return diff == 0
+}

@@ -1,0 +1,227 @@
+import Foundation
+import MLShEngine
+import MLShStore
+
+/// Everything a server observes about its answers: the request log (written to the store
+/// by a background thread in batches — the request path only appends to a bounded queue,
+/// and under overload entries are dropped and counted rather than waited for), request
+/// counts and latencies for `status`, and a window of recent inputs per model for drift.
+public final class RequestMonitor: @unchecked Sendable {
+    /// Entries queued before new ones are dropped.
+    public static let queueCapacity = 200_000
+    /// Recent latencies kept for the p50/p99 of `status`.
+    static let latencyWindow = 10_000
+    /// Recent input rows kept per model for drift.
+    public static let driftWindow = 1_000
+
+    struct Entry {
+        var model: ServedModel
+        var input: Table
+        var predictions: [JSON]
+        var latencyMs: Double
+        var at: Double
+        var shadow: Bool
+    }
+
+    private let lock = NSLock()
+    private let wake = NSCondition()
+    private var queue: [Entry] = []
+    private var queuedRows = 0
+    private var stopping = false
+    private var writer: Thread?
+    private let store: Store?
+    /// The deployment id rows are logged under (nil: no store, nothing is logged).
+    public let deployment: Int64?
+
+    private(set) var dropped = 0
+    private(set) var written = 0
+    private(set) var lastWriteError: String?
+    private var counts: [String: [Int: Int]] = [:]
+    private var latencies: [Double] = []
+    private var latencyNext = 0
+    private var windows: [String: [Table]] = [:]
+    private var windowRows: [String: Int] = [:]
+
+    public init(store: Store?, deployment: Int64?) {
+        self.store = store
+        self.deployment = deployment
+        guard store != nil, deployment != nil else { return }
+        let t = Thread { [weak self] in self?.writeLoop() }
+        t.name = "mlsh-request-log"
+        writer = t
+        t.start()
+    }
+
+    /// Records one answered request (called on the request path: constant work, no I/O).
+    func record(_ e: Entry) {
+        lock.lock()
+        if !e.shadow {
+            if latencies.count < RequestMonitor.latencyWindow { latencies.append(e.latencyMs) } else {
+                latencies[latencyNext] = e.latencyMs
+                latencyNext = (latencyNext + 1) % RequestMonitor.latencyWindow
+            }
+            var w = windows[e.model.label, default: []]
+            w.append(e.input)
+            var rows = windowRows[e.model.label, default: 0] + e.input.rowCount
+            while rows - (w.first?.rowCount ?? 0) >= RequestMonitor.driftWindow, w.count > 1 {
+                rows -= w.removeFirst().rowCount
+            }
+            windows[e.model.label] = w
+            windowRows[e.model.label] = rows
+        }
+        var wakeWriter = false
+        if writer != nil {
+            if queuedRows + e.input.rowCount <= RequestMonitor.queueCapacity {
+                queue.append(e)
+                queuedRows += e.input.rowCount
+                wakeWriter = queuedRows >= 512
+            } else {
+                dropped += e.input.rowCount
+            }
+        }
+        lock.unlock()
+        if wakeWriter { wake.lock(); wake.signal(); wake.unlock() }
+    }
+
+    /// Counts an answer by model label (or "-" before a model was chosen) and status.
+    func count(_ label: String, status: Int) {
+        lock.lock()
+        counts[label, default: [:]][status, default: 0] += 1
+        lock.unlock()
+    }
+
+    /// The recent inputs a model answered (at most `driftWindow` rows, newest last).
+    public func window(_ label: String) -> Table? {
+        lock.lock()
+        let w = windows[label] ?? []
+        lock.unlock()
+        guard !w.isEmpty else { return nil }
+        return try? Table.concat(w)
+    }
+
+    /// Counts and latency quantiles since the server started.
+    public struct Snapshot: Sendable {
+        public var requests: Int
+        public var byStatus: [Int: Int]
+        public var byModel: [String: Int]
+        public var p50: Double
+        public var p99: Double
+        public var logged: Int
+        public var dropped: Int
+        public var lastWriteError: String?
+    }
+
+    public func snapshot() -> Snapshot {
+        lock.lock()
+        let c = counts, l = latencies, d = dropped, w = written, err = lastWriteError
+        lock.unlock()
+        var byStatus: [Int: Int] = [:], byModel: [String: Int] = [:]
+        for (label, statuses) in c {
+            for (s, n) in statuses { byStatus[s, default: 0] += n; if label != "-" { byModel[label, default: 0] += n } }
+        }
+        let sorted = l.sorted()
+        func q(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return .nan }
+            return sorted[min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))]
+        }
+        return Snapshot(requests: byStatus.values.reduce(0, +), byStatus: byStatus, byModel: byModel,
+                        p50: q(0.5), p99: q(0.99), logged: w, dropped: d, lastWriteError: err)
+    }
+
+    /// Writes whatever is queued and stops the writer (the server is shutting down).
+    public func close() {
+        lock.lock()
+        stopping = true
+        let t = writer
+        lock.unlock()
+        guard t != nil else { return }
+        wake.lock(); wake.signal(); wake.unlock()
+        while true {
+            lock.lock()
+            let done = writer == nil
+            lock.unlock()
+            if done { return }
+            usleep(2_000)
+        }
+    }
+
+    /// Waits until everything queued so far is in the store (tests, `requests(d)`).
+    public func flush() {
+        while true {
+            lock.lock()
+            let empty = queue.isEmpty && !writing
+            let hasWriter = writer != nil
+            lock.unlock()
+            if empty || !hasWriter { return }
+            wake.lock(); wake.signal(); wake.unlock()
+            usleep(1_000)
+        }
+    }
+
+    private var writing = false
+
+    private func writeLoop() {
+        while true {
+            wake.lock()
+            _ = wake.wait(until: Date(timeIntervalSinceNow: 0.2))
+            wake.unlock()
+            lock.lock()
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            queuedRows = 0
+            writing = !batch.isEmpty
+            let stop = stopping
+            lock.unlock()
+            if !batch.isEmpty { write(batch) }
+            lock.lock()
+            writing = false
+            if stop && queue.isEmpty { writer = nil; lock.unlock(); return }
+            lock.unlock()
+        }
+    }
+
+    private func write(_ batch: [Entry]) {
+        guard let store, let deployment else { return }
+        var records: [RequestRecord] = []
+        records.reserveCapacity(batch.count)
+        for e in batch {
+            let rows = RequestMonitor.rowObjects(e.input)
+            for (r, inputs) in rows.enumerated() {
+                records.append(RequestRecord(deployment: deployment, name: e.model.name, version: e.model.version, at: e.at,
+                                             latencyMs: e.latencyMs, inputs: inputs,
+                                             prediction: r < e.predictions.count ? JSONWriter.text(e.predictions[r]) : "null",
+                                             shadow: e.shadow))
+            }
+        }
+        do {
+            try store.logRequests(records)
+            lock.lock(); written += records.count; lock.unlock()
+        } catch {
+            lock.lock(); dropped += records.count; lastWriteError = error.message; lock.unlock()
+        }
+    }
+
+    /// Each row of a table as a JSON object of its columns.
+    public static func rowObjects(_ t: Table) -> [String] {
+        var writers = [JSONWriter](repeating: JSONWriter(capacity: 64), count: t.rowCount)
+        for r in 0..<t.rowCount { writers[r].raw("{") }
+        for (k, (name, col)) in zip(t.names, t.columns).enumerated() {
+            for r in 0..<t.rowCount {
+                if k > 0 { writers[r].raw(",") }
+                writers[r].string(name)
+                writers[r].raw(":")
+                switch col.storage {
+                case .float(let v): writers[r].number(v[r])
+                case .int(let v, let valid):
+                    if let valid, !valid[r] { writers[r].raw("null") } else { writers[r].raw(String(v[r])) }
+                case .bool(let v, let valid):
+                    if let valid, !valid[r] { writers[r].raw("null") } else { writers[r].raw(v[r] ? "true" : "false") }
+                case .string(let codes, let dict):
+                    let c = Int(codes[r])
+                    if c >= 0 && c < dict.count { writers[r].string(dict[c]) } else { writers[r].raw("null") }
+                }
+            }
+        }
+        return writers.map { w in var w = w; w.raw("}"); return String(decoding: w.bytes, as: UTF8.self) }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Prometheus
+
+/// The server's Prometheus metrics: requests by model and status, a latency histogram per
+/// model, the request log's health and, per served model and feature, drift scores of the
+/// recent requests against the model's training sample (recomputed at most every
+/// `driftInterval` seconds, when scraped).
+public final class ServeMetrics: @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let lock = NSLock()
+    private var counters: [String: Counter] = [:]
+    private var histograms: [String: DurationHistogram] = [:]
+    private let logged: Gauge
+    private let dropped: Gauge
+    private let models: [ServedModel]
+    private var driftComputed: Double = 0
+    private var driftGauges: [String: Gauge] = [:]
+    public var driftInterval: Double = 30
+
+    static let buckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                                      .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)]
+
+    init(routes: [ServedModel], shadow: ServedModel?) {
+        models = routes + (shadow.map { [$0] } ?? [])
+        logged = registry.makeGauge(name: "mlsh_request_log_rows", help: "Predicted rows written to the store's request log")
+        dropped = registry.makeGauge(name: "mlsh_request_log_dropped_rows",
+                                     help: "Predicted rows not logged (queue full under overload, or a store write failed)")
+    }
+
+    /// Counts one answer; `seconds` is its latency when it was a prediction.
+    func answered(_ model: String, status: Int, seconds: Double?) {
+        let key = model + "\u{0}" + String(status)
+        lock.lock()
+        let counter: Counter
+        if let c = counters[key] { counter = c } else {
+            counter = registry.makeCounter(name: "mlsh_requests_total", labels: [("model", model), ("status", String(status))],
+                                           help: "Requests answered, by served model version and HTTP status")
+            counters[key] = counter
+        }
+        var histogram: DurationHistogram?
+        if seconds != nil {
+            if let h = histograms[model] { histogram = h } else {
+                let h = registry.makeDurationHistogram(name: "mlsh_request_duration_seconds", labels: [("model", model)],
+                                                       buckets: ServeMetrics.buckets,
+                                                       help: "Time from request to answer for predictions")
+                histograms[model] = h
+                histogram = h
+            }
+        }
+        lock.unlock()
+        counter.increment()
+        if let seconds, let histogram { histogram.recordNanoseconds(Int64(seconds * 1e9)) }
+    }
+
+    /// The Prometheus text exposition, with drift scores refreshed when stale.
+    func exposition(monitor: RequestMonitor) -> [UInt8] {
+        let snap = monitor.snapshot()
+        logged.set(Double(snap.logged))
+        dropped.set(Double(snap.dropped))
+        refreshDrift(monitor)
+        return registry.emitToBuffer()
+    }
+
+    private func refreshDrift(_ monitor: RequestMonitor) {
+        let now = Date().timeIntervalSince1970
+        lock.lock()
+        let due = now - driftComputed >= driftInterval
+        if due { driftComputed = now }
+        lock.unlock()
+        guard due else { return }
+        for m in models {
+            guard let scores = driftScores(m, monitor: monitor) else { continue }
+            for s in scores {
+                let key = m.label + "\u{0}" + s.feature
+                lock.lock()
+                let gauge: Gauge
+                if let g = driftGauges[key] { gauge = g } else {
+                    gauge = registry.makeGauge(name: "mlsh_drift_score", labels: [("model", m.label), ("feature", s.feature), ("method", s.method)],
+                                               help: "Drift of recent requests from the training sample (p-value for ks/chisquare, distance otherwise)")
+                    driftGauges[key] = gauge
+                }
+                lock.unlock()
+                gauge.set(s.score)
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import MLShEngine
+import MLShModels
+
+/// A request the server refuses: the HTTP status, a stable code and a message, plus any
+/// details (such as the columns that do not match the schema) for the JSON error body.
+public struct ServeError: Error, Sendable {
+    public var status: Int
+    public var code: String
+    public var message: String
+    public var details: [(String, JSON)] = []
+
+    public init(_ status: Int, _ code: String, _ message: String, details: [(String, JSON)] = []) {
+        self.status = status; self.code = code; self.message = message; self.details = details
+    }
+
+    /// `{"error": {"code": ..., "message": ..., ...details}}`.
+    public var body: JSON {
+        .object([("error", .object([("code", .string(code)), ("message", .string(message))] + details))])
+    }
+}
+
+/// One registered model version as the server answers with it.
+public final class ServedModel: Sendable {
+    public let name: String
+    public let version: Int64
+    public let model: FittedModel
+    /// The input schema the server enforces: the model's training feature columns.
+    public let schema: [(name: String, dtype: DType)]
+    /// The training sample the drift monitor compares requests with (nil for models saved
+    /// before mlsh kept one).
+    public let reference: Table?
+
+    public var label: String { "\(name)@\(version)" }
+
+    public init(name: String, version: Int64, model: FittedModel) {
+        self.name = name; self.version = version; self.model = model
+        schema = model.features
+        var types: [String: DType] = [:]
+        for f in model.features { types[f.name] = f.dtype }
+        reference = model.state.reference.flatMap { csv in
+            try? CSV.read(data: Array(csv.utf8), name: "reference", options: CSVOptions(types: types))
+        }
+    }
+
+    /// The schema as `/v1/models` lists it.
+    public var schemaJSON: JSON {
+        .array(schema.map { .object([("name", .string($0.name)), ("type", .string($0.dtype.rawValue))]) })
+    }
+
+    /// What the model answered for a table of request rows.
+    public struct Answer: Sendable {
+        /// One per row: a number (regression, cluster id) or a class label.
+        public var predictions: [JSON]
+        /// Classifiers: one object of class probabilities per row.
+        public var probabilities: [JSON]?
+    }
+
+    /// Predicts a table already checked against the schema; model errors (a NaN the
+    /// model cannot take, say) are 422s naming the column.
+    public func answer(_ input: Table) throws(ServeError) -> Answer {
+        let out: Table
+        do { out = try model.predict(input) } catch {
+            throw ServeError(422, "invalid_input", error.message)
+        }
+        guard let i = out.index(of: "prediction") else { throw ServeError(500, "internal", "the model gave no prediction column") }
+        let predictions: [JSON]
+        switch out.columns[i].storage {
+        case .float(let v): predictions = v.map { .number($0) }
+        case .int(let v, _): predictions = v.map { .number(Double($0)) }
+        case .bool(let v, _): predictions = v.map { .bool($0) }
+        case .string(let codes, let dict):
+            predictions = codes.map { $0 >= 0 && Int($0) < dict.count ? .string(dict[Int($0)]) : .null }
+        }
+        guard model.task == .classification else { return Answer(predictions: predictions, probabilities: nil) }
+        var perClass: [(String, [Double])] = []
+        for c in model.classes {
+            guard let j = out.index(of: "proba_\(c)"), case .float(let p) = out.columns[j].storage else { continue }
+            perClass.append((c, p))
+        }
+        let probabilities: [JSON] = (0..<out.rowCount).map { r in .object(perClass.map { ($0.0, .number($0.1[r])) }) }
+        return Answer(predictions: predictions, probabilities: probabilities)
+    }
+}

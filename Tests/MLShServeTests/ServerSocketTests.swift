@@ -1,0 +1,107 @@
+import Foundation
+import MLShEngine
+import MLShStore
+import Testing
+@testable import MLShServe
+
+/// One real server on a real socket per run of the suite: start, answer, log to a store,
+/// refuse a slow client, survive a flood of connections, stop gracefully.
+@Suite(.serialized) struct ServerSocketTests {
+    static func tempStore() throws -> Store {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-serve-\(UUID().uuidString)").path
+        return try Store(folder: dir)
+    }
+
+    @Test func servesLogsAndStopsGracefully() throws {
+        let store = try Self.tempStore()
+        defer { try? FileManager.default.removeItem(atPath: store.folder) }
+        var config = ServeConfiguration(port: 0)
+        config.bodyTimeout = .seconds(1)
+        let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], shadow: Fixtures.ridge2,
+                                                configuration: config, store: store)
+        #expect(server.url == "http://127.0.0.1:\(server.port)")
+        let body = Array(#"{"rows": [\#(Fixtures.row), \#(Fixtures.row)]}"#.utf8)
+        for _ in 0..<5 {
+            let r = try HTTPClient.request("POST", server.url + "/v1/models/diabetes/predict", body: body,
+                                           headers: [("Content-Type", "application/json")])
+            #expect(r.status == 200)
+            #expect(r.header("Content-Type") == "application/json")
+        }
+        let health = try HTTPClient.request("GET", server.url + "/health")
+        #expect(health.text == #"{"status":"ok","models":["diabetes@1"]}"#)
+
+        // A slow client: headers promise 100 bytes, one arrives. The server answers 408
+        // once the body timeout passes, and keeps serving everyone else meanwhile.
+        let slow = try SlowClient(port: server.port, head: "POST /v1/models/diabetes/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        let meanwhile = try HTTPClient.request("POST", server.url + "/invocations",
+                                               body: Array(#"{"dataframe_records": [\#(Fixtures.row)]}"#.utf8))
+        #expect(meanwhile.status == 200)
+        #expect(slow.readStatus() == 408)
+
+        // A flood of connections that send nothing, then real requests still answered.
+        var idle: [Int32] = []
+        for _ in 0..<200 { if let fd = try? SlowClient.connect(port: server.port) { idle.append(fd) } }
+        defer { idle.forEach { close($0) } }
+        let after = try HTTPClient.request("GET", server.url + "/health")
+        #expect(after.status == 200)
+
+        server.stop()
+        #expect(!server.isRunning)
+        #expect(throws: HTTPClient.Failure.self) { try HTTPClient.request("GET", server.url + "/health", timeout: 2) }
+        let logged = try store.requests(.deployment(try #require(server.deployment)))
+        #expect(logged.count == 11)
+        #expect(logged.allSatisfy { $0.name == "diabetes" && $0.version == 1 && $0.latencyMs >= 0 })
+        #expect(logged.first?.inputs.hasPrefix(#"{"age":59,"sex":2,"bmi":32.1"#) == true)
+        let shadowed = try store.requests(.deployment(try #require(server.deployment)), shadow: true)
+        #expect(shadowed.count == 11)
+        #expect(shadowed.allSatisfy { $0.version == 2 })
+        #expect(server.service.monitor.snapshot().dropped == 0)
+    }
+
+    @Test func aTakenPortIsAClearError() throws {
+        let first = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], configuration: ServeConfiguration(port: 0),
+                                               store: nil)
+        defer { first.stop() }
+        #expect {
+            _ = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)],
+                                           configuration: ServeConfiguration(port: first.port), store: nil)
+        } throws: { e in
+            guard let e = e as? ServeError else { return false }
+            return e.message.contains("cannot serve on 127.0.0.1:\(first.port)")
+        }
+    }
+}
+
+/// A client that writes part of a request and waits.
+struct SlowClient {
+    let fd: Int32
+
+    static func connect(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(fd); throw HTTPClient.Failure(message: "connect failed") }
+        return fd
+    }
+
+    init(port: Int, head: String) throws {
+        fd = try SlowClient.connect(port: port)
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        try HTTPClient.sendAll(fd, Array(head.utf8))
+    }
+
+    /// The status code of the answer, or 0 when none came.
+    func readStatus() -> Int {
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 12 else { return 0 }
+        return Int(String(decoding: buf[9..<12], as: UTF8.self)) ?? 0
+    }
+}
