@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
         .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "TestSupport"],
-                    exclude: ["scripts"]),
+                    exclude: ["scripts", "notebooks"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -373,7 +373,14 @@ public enum Markdown {
             if c[j] == "]" { depth -= 1; if depth == 0 { break } }
             j += 1
         }
-        guard j < to, j + 1 < to, c[j + 1] == "(", let close = c[(j + 1)..<to].firstIndex(of: ")") else { return nil }
+        guard j + 1 < to, c[j + 1] == "(" else { return nil }
+        // The destination ends at the `)` that balances its `(`.
+        var close = j + 2, open = 0
+        while close < to, c[close] != ")" || open > 0 {
+            if c[close] == "(" { open += 1 } else if c[close] == ")" { open -= 1 }
+            close += 1
+        }
+        guard close < to else { return nil }
         let target = String(c[(j + 2)..<close]).trimmingCharacters(in: .whitespaces)
         let url = target.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
         return ((i + 1)..<j, url.hasPrefix("<") && url.hasSuffix(">") ? String(url.dropFirst().dropLast()) : url, close + 1)

@@ -128,6 +128,7 @@ enum NotebookHTML {
         .markdown pre { background: var(--code-bg); padding: 10px 12px; border-radius: 6px; }
         .source { position: relative; background: var(--code-bg); border: 1px solid var(--border); border-radius: 6px; padding: 10px 12px; }
         .source .line { position: absolute; top: 4px; right: 8px; font-size: 11px; color: var(--muted); }
+        .source pre { padding-right: 56px; }
         .outputs { border-left: 3px solid var(--border); margin: 6px 0 0 0; padding: 4px 0 4px 12px; }
         .outputs > * + * { margin-top: 8px; }
         pre.text { color: var(--fg); }
@@ -135,8 +136,9 @@ enum NotebookHTML {
         .failed .source { border-color: var(--err-border); }
         .not-run .source { opacity: 0.55; }
         p.note { color: var(--muted); font-size: 13px; margin: 4px 0; }
-        .kw { color: var(--kw); } .str { color: var(--str); } .num { color: var(--num); }
-        .com { color: var(--com); font-style: italic; } .col { color: var(--col); } .fn { color: var(--fn); } .op { color: var(--op); }
+        .source .kw { color: var(--kw); } .source .str { color: var(--str); } .source .num { color: var(--num); }
+        .source .com { color: var(--com); font-style: italic; } .source .col { color: var(--col); }
+        .source .fn { color: var(--fn); } .source .op { color: var(--op); }
         .table { overflow-x: auto; }
         table { border-collapse: collapse; font-size: 13.5px; }
         .table table { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 13px; }
