@@ -63,8 +63,9 @@ extension Plot {
         }
         out += "</g>\n"
         out += "<text class=\"xlabel\" x=\"\(f(x0 + gw / 2))\" y=\"\(f(top + gw + 36))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
-        let ly = top + gw / 2
-        out += "<text class=\"ylabel\" x=\"16\" y=\"\(f(ly))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(ly)))\">\(xmlEscape(yLabel))</text>\n"
+        // The axis name just left of the longest row label.
+        let ly = top + gw / 2, lx = max(16, x0 - 7 * longest - 18)
+        out += "<text class=\"ylabel\" x=\"\(f(lx))\" y=\"\(f(ly))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(lx)) \(f(ly)))\">\(xmlEscape(yLabel))</text>\n"
         return out
     }
 

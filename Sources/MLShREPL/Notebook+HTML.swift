@@ -154,6 +154,7 @@ enum NotebookHTML {
         figure.plot svg text:not(.count) { fill: var(--plot-fg); }
         figure.plot svg .axes, figure.plot svg .ticks line[stroke="#333"] { stroke: var(--plot-fg); }
         figure.plot svg .ticks line[stroke="#e5e5e5"] { stroke: var(--grid); }
+        figure.plot svg g.series[stroke="white"], figure.plot svg g.cells { stroke: var(--plot-bg); }
 
         """
 }

@@ -64,6 +64,19 @@ import TestSupport
         #expect(text.contains(" 29 | let oops = t |> filter($nope > 1)"))
     }
 
+    @Test func hugeTablesAreCutWithARowCount() {
+        let results = Notebook(text: "# %%\ntable({x: range(1000)})\nprint(\"after\")\n").run(path: "t.mls", keepGoing: false)
+        let outputs = results.first?.outputs ?? []
+        guard case .rich(.table(let layout, _))? = outputs.first else { Issue.record("no table: \(outputs)"); return }
+        #expect(layout.rows.count == 11 && layout.elidedRow == 5)
+        #expect(layout.rows.first == ["0"] && layout.rows.last == ["999"])
+        #expect(layout.footer == "1000 rows × 1 column")
+        #expect(outputs.dropFirst().first == .text("after"))
+        let page = NotebookHTML.page(title: "t.mls", results: results)
+        #expect(page.contains("<tr class=\"elided\">") && page.contains("1000 rows × 1 column"))
+        #expect(!page.contains("<td class=\"num\">500</td>"))
+    }
+
     @Test func cellsFollowThePercentFormat() {
         let nb = Notebook(text: "let a = 1\n\n# %% [markdown]\n# # Title\n#\n# text\n#%% second cell\na\n# %%\n\n# %% [md]\n# more\n")
         #expect(nb.cells.map(\.kind) == [.code, .markdown, .code, .markdown])
