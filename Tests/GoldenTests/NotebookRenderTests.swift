@@ -65,7 +65,7 @@ import TestSupport
     }
 
     @Test func hugeTablesAreCutWithARowCount() {
-        let results = Notebook(text: "# %%\ntable({x: range(1000)})\nprint(\"after\")\n").run(path: "t.mls", keepGoing: false)
+        let results = Notebook(text: "# %%\ntable({x: to_list(range(1000))})\nprint(\"after\")\n").run(path: "t.mls", keepGoing: false)
         let outputs = results.first?.outputs ?? []
         guard case .rich(.table(let layout, _))? = outputs.first else { Issue.record("no table: \(outputs)"); return }
         #expect(layout.rows.count == 11 && layout.elidedRow == 5)
