@@ -127,8 +127,8 @@ enum NotebookHTML {
         .cell.markdown > :first-child { margin-top: 0.6em; }
         .markdown pre { background: var(--code-bg); padding: 10px 12px; border-radius: 6px; }
         .source { position: relative; background: var(--code-bg); border: 1px solid var(--border); border-radius: 6px; padding: 10px 12px; }
-        .source .line { position: absolute; top: 4px; right: 8px; font-size: 11px; color: var(--muted); }
-        .source pre { padding-right: 56px; }
+        .cell.code { margin-top: 22px; }
+        .source .line { position: absolute; top: -17px; right: 2px; font-size: 11px; color: var(--muted); }
         .outputs { border-left: 3px solid var(--border); margin: 6px 0 0 0; padding: 4px 0 4px 12px; }
         .outputs > * + * { margin-top: 8px; }
         pre.text { color: var(--fg); }
