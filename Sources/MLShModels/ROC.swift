@@ -57,6 +57,9 @@ extension FittedModel {
             for c in 1..<k where proba.data[i * k + c] > proba.data[i * k + best] { best = c }
             counts[a][best] += 1
         }
+        guard counts.contains(where: { $0.contains { $0 > 0 } }) else {
+            throw .invalid("confusion_plot needs rows with a known class of \(target ?? "the target") in the table")
+        }
         return counts
     }
 

@@ -33,6 +33,9 @@ import MLShEngine
         let counts = try im.confusionCounts(itest)
         #expect(counts.count == 3 && counts.allSatisfy { $0.count == 3 })
         #expect(counts.flatMap { $0 }.reduce(0, +) == Double(itest.rowCount))
+        let none = try itest.testRows { _ in false }
+        #expect(throws: ModelError.self) { try im.confusionCounts(none) }
+        #expect(throws: ModelError.self) { try im.rocCurves(none) }
         let accuracy = try #require(try im.evaluate(itest)["accuracy"])
         #expect(abs((counts[0][0] + counts[1][1] + counts[2][2]) / Double(itest.rowCount) - accuracy) < 1e-12)
     }
