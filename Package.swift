@@ -70,7 +70,7 @@ let package = Package(
         ]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
         .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "TestSupport"],
-                    exclude: ["scripts"]),
+                    exclude: ["scripts", "notebooks"]),
     ],
     swiftLanguageModes: [.v6]
 )

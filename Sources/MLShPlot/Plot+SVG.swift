@@ -3,8 +3,13 @@ import Foundation
 extension Plot {
     /// A standalone SVG document of the plot, or the empty message as a small SVG text.
     public func svg(width: Int = 640, height: Int = 400) -> String {
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svgElement(width: width, height: height)
+    }
+
+    /// The `<svg>` element alone (no XML declaration), to embed in an HTML page.
+    public func svgElement(width: Int = 640, height: Int = 400) -> String {
         let w = Double(max(160, width)), h = Double(max(120, height))
-        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        var out = ""
         out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
         out += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"\(Int(w))\" height=\"\(Int(h))\" fill=\"white\"/>\n"
         out += "<text class=\"title\" x=\"\(f(w / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">\(xmlEscape(title))</text>\n"
@@ -12,9 +17,11 @@ extension Plot {
             out += "<text class=\"message\" x=\"\(f(w / 2))\" y=\"\(f(h / 2))\" text-anchor=\"middle\">\(xmlEscape(message))</text>\n</svg>\n"
             return out
         }
+        if kind == .heatmap { return out + heatmapSVG(w: w, h: h) + "</svg>\n" }
         let labelled = series.filter { $0.label != nil }
-        let legend = kind != .bar && labelled.count > 1
-        let left = 64.0, right = legend ? 140.0 : 20.0, top = 40.0, bottom = 52.0
+        let legend = kind == .roc ? !labelled.isEmpty : kind != .bar && labelled.count > 1
+        let longest = Double(labelled.map { $0.label?.count ?? 0 }.max() ?? 0)
+        let left = 64.0, right = legend ? min(w / 2, max(140, 40 + 7 * longest)) : 20.0, top = 40.0, bottom = 52.0
         let pw = w - left - right, ph = h - top - bottom
         let r = ranges()
         let yt = Plot.niceTicks(r.y.0, r.y.1)
@@ -76,6 +83,11 @@ extension Plot {
                 }
                 out += "<path class=\"series\" d=\"\(d)\" fill=\"\(Plot.palette[i % Plot.palette.count])\" fill-opacity=\"0.75\"/>\n"
             }
+        case .heatmap:
+            break
+        case .roc:
+            out += "<line class=\"chance\" x1=\"\(f(sx(0)))\" y1=\"\(f(sy(0)))\" x2=\"\(f(sx(1)))\" y2=\"\(f(sy(1)))\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n"
+            fallthrough
         case .line:
             for (i, s) in series.enumerated() {
                 let pts = Plot.points(s).map { "\(f(sx($0.0))),\(f(sy($0.1)))" }.joined(separator: " ")

@@ -1,10 +1,12 @@
 import Foundation
 
-/// A plot: a histogram, scatter, line or bar chart, rendered as SVG or as Unicode
-/// braille terminal graphics.
+/// A plot: a histogram, scatter, line or bar chart, a ROC curve or a confusion heat map,
+/// rendered as SVG or as Unicode terminal graphics.
 public struct Plot: Sendable, Equatable {
-    /// The chart kind.
-    public enum Kind: String, Sendable, Equatable { case hist, scatter, line, bar }
+    /// The chart kind. `roc` is a line chart on the unit square with a chance diagonal
+    /// and a legend always shown; `heatmap` is a square grid of counts (`categories` label
+    /// both axes, `values` holds the rows, actual × predicted, row-major).
+    public enum Kind: String, Sendable, Equatable { case hist, scatter, line, bar, roc, heatmap }
 
     /// One series of points (for `hist`: bin left edges and counts).
     public struct Series: Sendable, Equatable {
@@ -21,7 +23,7 @@ public struct Plot: Sendable, Equatable {
     public var xLabel: String
     public var yLabel: String
     public var series: [Series]
-    /// Bar categories (bar charts only), parallel to `values`.
+    /// Bar categories (bar charts, parallel to `values`); heat-map row and column labels.
     public var categories: [String]
     public var values: [Double]
     /// Bin width (histograms only).
@@ -51,12 +53,27 @@ public struct Plot: Sendable, Equatable {
                     series: [Series(x: edges, y: counts)], binWidth: width)
     }
 
+    /// ROC curves, one per (label, false positive rates, true positive rates, AUC), each
+    /// labelled with its AUC for the legend ("setosa (AUC 0.981)").
+    public static func roc(_ curves: [(label: String, fpr: [Double], tpr: [Double], auc: Double)], title: String) -> Plot {
+        let series = curves.map { c in
+            Series(x: c.fpr, y: c.tpr, label: "\(c.label) (AUC \(c.auc.isFinite ? String(format: "%.3f", c.auc) : "undefined"))")
+        }
+        return Plot(kind: .roc, title: title, xLabel: "false positive rate", yLabel: "true positive rate", series: series)
+    }
+
     // MARK: validity
 
     /// Why nothing can be drawn ("no finite values to plot in $x"), or nil when it can.
     public var emptyMessage: String? {
         if kind == .bar {
             return values.contains(where: { $0.isFinite }) ? nil : "no finite values to plot in $\(yLabel)"
+        }
+        if kind == .heatmap {
+            return !categories.isEmpty && values.count == categories.count * categories.count ? nil : "no data to plot"
+        }
+        if kind == .roc {
+            return series.contains { !Plot.points($0).isEmpty } ? nil : "no data to plot"
         }
         let anyX = series.contains { $0.x.contains(where: { $0.isFinite }) }
         if !anyX { return "no finite values to plot in $\(xLabel)" }
@@ -82,6 +99,8 @@ public struct Plot: Sendable, Equatable {
             let s = series.first ?? Series(x: [], y: [])
             let lo = s.x.first ?? 0, hi = (s.x.last ?? 0) + binWidth
             return ((lo, hi), (0, max(1, s.y.max() ?? 1)))
+        case .roc, .heatmap:
+            return ((0, 1), (0, 1))
         case .scatter, .line:
             let pts = series.flatMap { Plot.points($0) }
             let xs = pts.map { $0.0 }, ys = pts.map { $0.1 }

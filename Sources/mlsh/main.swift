@@ -10,7 +10,7 @@ struct MLSh: ParsableCommand {
         commandName: "mlsh",
         abstract: "A shell for the whole machine-learning lifecycle.",
         version: Runtime.version,
-        subcommands: [RunCommand.self, TestCommand.self, RunsCommand.self, ModelsCommand.self,
+        subcommands: [RunCommand.self, TestCommand.self, RenderCommand.self, RunsCommand.self, ModelsCommand.self,
                       LineageCommand.self, GCCommand.self, ServeCommand.self])
 
     @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate CODE, print its values, and exit.", valueName: "code"))
@@ -45,19 +45,28 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("junit"), help: ArgumentHelp("Also write the result as a JUnit XML report to FILE.", valueName: "FILE"))
     var junit: String?
 
-    func validate() throws {
+    func validate() throws { try Self.checkParams(params) }
+
+    /// `--param` arguments must read NAME=VALUE.
+    static func checkParams(_ params: [String]) throws {
         for p in params where !p.contains("=") {
             throw ValidationError("--param takes NAME=VALUE, got '\(p)'")
         }
     }
 
-    func run() throws {
-        if let store = store ?? StoreCLI.storeArgument() { setenv("MLSH_STORE", store, 1) }
+    /// The `--param` values by name, each parsed as a number, bool or string.
+    static func values(_ params: [String]) -> [String: Value] {
         var values: [String: Value] = [:]
         for p in params {
             let parts = p.split(separator: "=", maxSplits: 1)
             values[String(parts[0])] = Runtime.parseParam(parts.count > 1 ? String(parts[1]) : "")
         }
+        return values
+    }
+
+    func run() throws {
+        if let store = store ?? StoreCLI.storeArgument() { setenv("MLSH_STORE", store, 1) }
+        let values = Self.values(params)
         guard let junit else { throw ExitCode(ScriptRunner.runFile(file, params: values, quiet: quiet)) }
         let result = ScriptRunner.runFileReporting(file, params: values, quiet: quiet)
         do {

@@ -24,9 +24,31 @@ public struct TableFormatter: Sendable {
 
     /// The table as aligned text.
     public func render(_ t: Table, name: String? = nil) -> String {
+        let layout = self.layout(t, name: name)
+        guard !layout.names.isEmpty else { return layout.footer }
+        let blocks = layout.names.indices.map { k in
+            (cells: [layout.names[k], layout.dtypes[k]] + layout.rows.map { $0[k] }, right: layout.rightAligned[k])
+        }
+        let widths = blocks.map { $0.cells.map(\.count).max() ?? 0 }
+        var lines: [String] = []
+        for line in 0..<(layout.rows.count + 2) {
+            var s = ""
+            for (k, b) in blocks.enumerated() {
+                if k > 0 { s += "  " }
+                let text = b.cells[line]
+                let pad = String(repeating: " ", count: widths[k] - text.count)
+                s += b.right ? pad + text : text + pad
+            }
+            lines.append(dataTrimTrailing(s))
+        }
+        lines.append(layout.footer)
+        return lines.joined(separator: "\n")
+    }
+
+    /// The cells `render` lays out, for other renderers (a notebook's HTML table).
+    public func layout(_ t: Table, name: String? = nil) -> TableLayout {
         let rows = t.rowCount, ncols = t.columns.count
         let footer = (name.map { "\($0): " } ?? "") + "\(rows) row\(rows == 1 ? "" : "s") × \(ncols) column\(ncols == 1 ? "" : "s")"
-        guard ncols > 0 else { return footer }
         // Which rows and columns to show; nil marks the elision.
         var rowIdx: [Int?] = []
         if rows <= maxRows { rowIdx = (0..<rows).map { $0 } } else {
@@ -38,33 +60,20 @@ public struct TableFormatter: Sendable {
             let h = (maxColumns + 1) / 2, tl = maxColumns / 2
             colIdx = (0..<h).map { $0 } + [nil] + ((ncols - tl)..<ncols).map { $0 }
         }
-        // Build each shown column's cells: name, dtype, values.
-        var blocks: [(cells: [String], right: Bool)] = []
+        var layout = TableLayout(names: [], dtypes: [], rightAligned: [],
+                                 rows: rowIdx.map { _ in [] }, elidedRow: rowIdx.firstIndex(of: nil), footer: footer)
         for ci in colIdx {
             guard let ci else {
-                blocks.append((["…", ""] + rowIdx.map { _ in "…" }, false))
+                layout.names.append("…"); layout.dtypes.append(""); layout.rightAligned.append(false)
+                for r in rowIdx.indices { layout.rows[r].append("…") }
                 continue
             }
             let c = t.columns[ci]
-            let right = c.dtype == .int || c.dtype == .float
-            var cells = [cut(t.names[ci]), c.dtype.rawValue]
-            for r in rowIdx { cells.append(r.map { cell(c, $0) } ?? "…") }
-            blocks.append((cells, right))
+            layout.names.append(cut(t.names[ci])); layout.dtypes.append(c.dtype.rawValue)
+            layout.rightAligned.append(c.dtype == .int || c.dtype == .float)
+            for (r, i) in rowIdx.enumerated() { layout.rows[r].append(i.map { cell(c, $0) } ?? "…") }
         }
-        let widths = blocks.map { $0.cells.map(\.count).max() ?? 0 }
-        var lines: [String] = []
-        for line in 0..<(rowIdx.count + 2) {
-            var s = ""
-            for (k, b) in blocks.enumerated() {
-                if k > 0 { s += "  " }
-                let text = b.cells[line]
-                let pad = String(repeating: " ", count: widths[k] - text.count)
-                s += b.right ? pad + text : text + pad
-            }
-            lines.append(dataTrimTrailing(s))
-        }
-        lines.append(footer)
-        return lines.joined(separator: "\n")
+        return layout
     }
 
     /// The column as `name: dtype[count]` and a line of its first (and last) values.
@@ -131,4 +140,27 @@ func dataTrimTrailing(_ s: String) -> String {
     var t = Substring(s)
     while t.last == " " { t = t.dropLast() }
     return String(t)
+}
+
+/// The shown part of a table: column names and dtypes, the shown rows as text (the
+/// elided middle as a row of `…`), and the footer with the full shape.
+public struct TableLayout: Sendable, Equatable {
+    /// Shown column names (an elided middle is the column `…`).
+    public var names: [String]
+    /// Each shown column's dtype (empty for `…`).
+    public var dtypes: [String]
+    /// Whether each column holds numbers (shown right-aligned).
+    public var rightAligned: [Bool]
+    /// The shown rows, each one cell per shown column.
+    public var rows: [[String]]
+    /// The index in `rows` of the `…` row standing for elided rows, if any.
+    public var elidedRow: Int?
+    /// `name: 150 rows × 5 columns`.
+    public var footer: String
+
+    /// A layout from its parts (for tables that are not engine tables, like metrics).
+    public init(names: [String], dtypes: [String], rightAligned: [Bool], rows: [[String]], elidedRow: Int? = nil, footer: String) {
+        self.names = names; self.dtypes = dtypes; self.rightAligned = rightAligned
+        self.rows = rows; self.elidedRow = elidedRow; self.footer = footer
+    }
 }

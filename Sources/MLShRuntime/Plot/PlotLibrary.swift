@@ -1,6 +1,7 @@
 import Foundation
 import MLShEngine
 import MLShLanguage
+import MLShModels
 import MLShPlot
 
 /// A plot as a language value: shown as braille terminal graphics, saved as SVG.
@@ -10,7 +11,7 @@ final class PlotValue: DomainObject {
     init(_ plot: Plot) { self.plot = plot }
 
     var typeName: String { "plot" }
-    func render() -> String { plot.terminal() }
+    func render() -> String { plot.terminal(color: Runtime.colorTerminal) }
     var summary: String { "<plot \(plot.kind.rawValue)>" }
     var memberNames: [String] { ["kind", "title", "svg"] }
 
@@ -29,7 +30,8 @@ final class PlotValue: DomainObject {
     }
 }
 
-/// Plots of table columns: hist, scatter, line, bar; `save(p, "x.svg")` (§9).
+/// Plots of table columns (hist, scatter, line, bar) and of classifiers (roc,
+/// confusion_plot); `save(p, "x.svg")` (§9).
 struct PlotLibrary: Library {
     func register(into interp: Interpreter) {
         for b in builtins { interp.register(b) }
@@ -41,31 +43,11 @@ struct PlotLibrary: Library {
                 let value = try a.value("value")
                 if case .object(let p as PlotValue) = value {
                     let given = try a.string("path")
-                    try PlotLibrary.writeAtomically(p.plot.svg(), to: given)
+                    try Runtime.writeAtomically(p.plot.svg(), to: given)
                     return .none
                 }
                 return try interp.call(.function(Function(builtin: original)), [value, try a.value("path")])
             })
-        }
-    }
-
-    /// Writes text to a temporary file beside `path`, then renames it into place.
-    static func writeAtomically(_ text: String, to path: String) throws(MLShError) {
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try Data(text.utf8).write(to: temp)
-            guard rename(temp.path, url.path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temp)
-                throw MLShError("io error", "cannot write \(path): \(reason)")
-            }
-        } catch let e as MLShError {
-            throw e
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw MLShError("io error", "cannot write \(path): \(error.localizedDescription)")
         }
     }
 
@@ -151,6 +133,24 @@ struct PlotLibrary: Library {
             let p = Plot(kind: .bar, title: try a.string("title", "\(v) by \(k)"), xLabel: k, yLabel: v,
                          categories: try PlotLibrary.labels(t, k), values: try PlotLibrary.numbers(t, v))
             return try PlotLibrary.checked(p, "bar")
+        },
+        Builtin("roc", ["m", "t", "title=none"], category: "plots",
+                summary: "ROC curves of a fitted classifier on a table with its target, AUC in the legend (one-vs-rest per class for more than two).",
+                example: #"roc(fit(logistic(), train, target=$diagnosis), test)"#) { a, _ throws(MLShError) in
+            let m = try a.fitted("m"), t = try a.table("t")
+            let curves = try modeling { () throws(ModelError) in try m.rocCurves(t) }
+            let p = Plot.roc(curves.map { ($0.label, $0.fpr, $0.tpr, $0.auc) },
+                             title: try a.string("title", "ROC of \(m.target ?? m.kind)"))
+            return try PlotLibrary.checked(p, "roc")
+        },
+        Builtin("confusion_plot", ["m", "t", "title=none"], category: "plots",
+                summary: "A heat map of a fitted classifier's confusion counts on a table (rows: actual, columns: predicted).",
+                example: #"confusion_plot(fit(logistic(), train, target=$species), test)"#) { a, _ throws(MLShError) in
+            let m = try a.fitted("m"), t = try a.table("t")
+            let counts = try modeling { () throws(ModelError) in try m.confusionCounts(t) }
+            let p = Plot.confusion(classes: m.classes, counts: counts,
+                                   title: try a.string("title", "confusion of \(m.target ?? m.kind)"))
+            return try PlotLibrary.checked(p, "confusion_plot")
         },
     ] }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import MLShLanguage
+import MLShRuntime
+
+/// `mlsh render FILE.mls -o OUT.html|OUT.md`: runs a script as a notebook and writes the
+/// page. Exit codes: 0 every cell ran, 1 a cell failed (the page is still written) or
+/// the script could not be read or the page not written.
+public enum NotebookRenderer {
+    /// The output formats, chosen by the output file's extension.
+    public enum Format: Sendable {
+        case html, markdown
+
+        /// The format for an output path, or nil when the extension is not one of
+        /// `.html`, `.htm`, `.md`, `.markdown`.
+        public init?(path: String) {
+            switch (path as NSString).pathExtension.lowercased() {
+            case "html", "htm": self = .html
+            case "md", "markdown": self = .markdown
+            default: return nil
+            }
+        }
+    }
+
+    /// The default output for a script: the same path with `.html`.
+    public static func defaultOutput(for input: String) -> String {
+        ((input as NSString).deletingPathExtension) + ".html"
+    }
+
+    /// Renders `input` to `output`; returns the exit code.
+    public static func render(_ input: String, to output: String, keepGoing: Bool,
+                              params: [String: Value] = [:]) -> Int32 {
+        guard let format = Format(path: output) else {
+            ScriptRunner.printError("usage error: the output must end in .html or .md, got '\(output)'")
+            return 2
+        }
+        guard let data = FileManager.default.contents(atPath: input) else {
+            ScriptRunner.printError("error: cannot read '\(input)'")
+            return 1
+        }
+        let bytes = Array(data)
+        if let bad = invalidUTF8Offset(bytes) {
+            ScriptRunner.printError("error: \(input) is not valid UTF-8 (at byte \(bad))")
+            return 1
+        }
+        let notebook = Notebook(text: String(decoding: bytes, as: UTF8.self))
+        let results = notebook.run(path: input, keepGoing: keepGoing, params: params)
+        let title = (input as NSString).lastPathComponent
+        do throws(MLShError) {
+            switch format {
+            case .html:
+                try Runtime.writeAtomically(NotebookHTML.page(title: title, results: results), to: output)
+            case .markdown:
+                let stem = ((output as NSString).lastPathComponent as NSString).deletingPathExtension
+                var md = NotebookMarkdown(assets: stem + "_files")
+                let text = md.document(title: title, results: results)
+                let dir = (output as NSString).deletingLastPathComponent
+                if !md.files.isEmpty {
+                    let folder = dir.isEmpty ? md.assets : dir + "/" + md.assets
+                    do {
+                        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    } catch {
+                        throw MLShError("io error", "cannot make the folder \(folder): \(error.localizedDescription)")
+                    }
+                }
+                for file in md.files {
+                    try Runtime.writeAtomically(file.svg, to: dir.isEmpty ? file.path : dir + "/" + file.path)
+                }
+                try Runtime.writeAtomically(text, to: output)
+            }
+        } catch {
+            ScriptRunner.printError(error.render())
+            return 1
+        }
+        let failed = results.filter { $0.status == .failed }.count
+        if failed > 0 {
+            let code = results.filter { $0.cell.kind == .code }.count
+            ScriptRunner.printError("render: \(failed) of \(code) code cells failed; wrote \(output)")
+            return 1
+        }
+        return 0
+    }
+
+    /// The byte offset of the first invalid UTF-8 sequence, or nil when all is valid.
+    static func invalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import MLShREPL
+import MLShRuntime
+
+/// `mlsh render FILE.mls -o OUT.html|OUT.md [--keep-going]`: a script as a notebook page.
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Run a .mls script as a notebook and write it as HTML or Markdown.",
+        discussion: """
+            Cells follow Jupytext's percent format: '# %%' starts a code cell, '# %% [markdown]' \
+            a text cell of '# ' comments. Each code cell shows its source and what it displays: \
+            tables, plots (SVG), printed text, errors. The .html page is one self-contained file; \
+            .md output writes its plots as SVG files into OUT_files/ beside it. Exits 1 when a cell \
+            failed (the page is still written); rendering stops after a failed cell unless --keep-going.
+            """)
+
+    @ArgumentParser.Argument(help: "The script to render.")
+    var file: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The page to write: FILE.html or FILE.md (default: the script's name with .html).", valueName: "FILE"))
+    var output: String?
+
+    @Flag(name: .customLong("keep-going"), help: "Run every cell even after one fails.")
+    var keepGoing = false
+
+    @Option(name: .customLong("param"), help: "A value for param(NAME, default) in the script, as NAME=VALUE (repeatable).")
+    var params: [String] = []
+
+    @OptionGroup var storeOption: StoreOption
+
+    func validate() throws {
+        if let output, NotebookRenderer.Format(path: output) == nil {
+            throw ValidationError("the output must end in .html or .md, got '\(output)'")
+        }
+        try RunCommand.checkParams(params)
+    }
+
+    func run() throws {
+        if let store = storeOption.path ?? StoreCLI.storeArgument() { setenv("MLSH_STORE", store, 1) }
+        let target = output ?? NotebookRenderer.defaultOutput(for: file)
+        throw ExitCode(NotebookRenderer.render(file, to: target, keepGoing: keepGoing, params: RunCommand.values(params)))
+    }
+}
