@@ -7,7 +7,7 @@ public enum Runtime {
     public static let version = "0.1.0"
 
     /// The domain libraries, in registration order.
-    static func libraries() -> [Library] { [DataLibrary(), ModelsLibrary(), StoreLibrary(), PlotLibrary()] }
+    static func libraries() -> [Library] { [DataLibrary(), ModelsLibrary(), StoreLibrary(), PlotLibrary(), DriftLibrary()] }
 
     /// A fresh interpreter with every library registered.
     public static func makeInterpreter(params: [String: Value] = [:]) -> Interpreter {
