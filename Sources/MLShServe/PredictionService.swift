@@ -213,6 +213,9 @@ public struct PredictionService: HTTPResponder, Sendable {
         return response
     }
 
+    /// Drift of a served version's recent requests from its training sample.
+    public func drift(_ model: ServedModel) -> [DriftScore]? { driftScores(model, monitor: monitor) }
+
     private func modelsJSON() -> [JSON] {
         let total = routes.reduce(0.0) { $0 + $1.weight }
         var out: [JSON] = routes.map { r in

@@ -1,6 +1,8 @@
 import MLShEngine
 
-/// Drift of the requests a model answered recently against its training sample.
-func driftScores(_ m: ServedModel, monitor: RequestMonitor) -> [(feature: String, method: String, score: Double, drifted: Bool)]? {
-    nil // wired to Drift.swift when it lands
+/// Drift of the rows a model answered recently (the monitor's window) against its
+/// training sample; nil when the model has no sample or nothing was answered yet.
+func driftScores(_ m: ServedModel, monitor: RequestMonitor) -> [DriftScore]? {
+    guard let reference = m.driftReference, let window = monitor.window(m.label) else { return nil }
+    return try? reference.score(window)
 }

@@ -76,7 +76,7 @@ public final class ServeMetrics: @unchecked Sendable {
                 lock.lock()
                 let gauge: Gauge
                 if let g = driftGauges[key] { gauge = g } else {
-                    gauge = registry.makeGauge(name: "mlsh_drift_score", labels: [("model", m.label), ("feature", s.feature), ("method", s.method)],
+                    gauge = registry.makeGauge(name: "mlsh_drift_score", labels: [("model", m.label), ("feature", s.feature), ("method", s.method.rawValue)],
                                                help: "Drift of recent requests from the training sample (p-value for ks/chisquare, distance otherwise)")
                     driftGauges[key] = gauge
                 }

@@ -29,6 +29,8 @@ public final class ServedModel: Sendable {
     /// The training sample the drift monitor compares requests with (nil for models saved
     /// before mlsh kept one).
     public let reference: Table?
+    /// The reference prepared once for scoring request windows.
+    let driftReference: DriftReference?
 
     public var label: String { "\(name)@\(version)" }
 
@@ -40,6 +42,7 @@ public final class ServedModel: Sendable {
         reference = model.state.reference.flatMap { csv in
             try? CSV.read(data: Array(csv.utf8), name: "reference", options: CSVOptions(types: types))
         }
+        driftReference = reference.map { DriftReference($0) }
     }
 
     /// The schema as `/v1/models` lists it.

@@ -231,6 +231,32 @@ func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, type
         }
     }
 
+    @Test func metricsExposeDriftOfRecentRequestsFromTheTrainingSample() async throws {
+        let service = Fixtures.service([Route(Fixtures.ridge, weight: 1)])
+        try await Fixtures.app(service).test(.router) { client in
+            // 300 training rows as they were, then with bmi shifted by +15.
+            let all = Fixtures.diabetes.take(Array(0..<300))
+            let t = try Table(names: Array(all.names.dropLast()), columns: Array(all.columns.dropLast()))
+            let rows = RequestMonitor.rowObjects(t).map { row -> String in
+                guard let r = row.range(of: #""bmi":"#), let end = row[r.upperBound...].firstIndex(of: ",") else { return row }
+                let bmi = Double(row[r.upperBound..<end]) ?? 0
+                return row.replacingCharacters(in: r.upperBound..<end, with: String(bmi + 15))
+            }
+            let (status, _, _) = try await post(client, "/v1/models/diabetes/predict", "{\"rows\": [\(rows.joined(separator: ","))]}")
+            #expect(status == 200)
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                let text = String(buffer: r.body)
+                let line = text.split(separator: "\n").first { $0.hasPrefix(#"mlsh_drift_score{model="diabetes@1",feature="bmi""#) }
+                let score = line.flatMap { Double($0.split(separator: " ").last ?? "") }
+                #expect(score.map { $0 < 1e-6 } == true, "bmi: \(line ?? "missing")")
+                let age = text.split(separator: "\n").first { $0.hasPrefix(#"mlsh_drift_score{model="diabetes@1",feature="age""#) }
+                #expect(age.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 > 0.05 } == true, "age: \(age ?? "missing")")
+            }
+            let flagged = service.drift(Fixtures.ridge)?.filter(\.drifted).map(\.feature)
+            #expect(flagged == ["bmi"])
+        }
+    }
+
     @Test func trafficSplitFollowsTheWeightsOver1000Requests() async throws {
         try await Fixtures.app(Fixtures.service([Route(Fixtures.ridge, weight: 0.9), Route(Fixtures.ridge2, weight: 0.1)])).test(.router) { client in
             var counts: [String: Int] = [:]

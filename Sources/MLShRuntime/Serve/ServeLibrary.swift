@@ -115,7 +115,7 @@ extension StoreLibrary {
             return .none
         },
         Builtin("status", ["d"], category: "deployment",
-                summary: "A deployment's state: url, models, request counts, errors, latency p50/p99 (ms), rows logged and dropped.",
+                summary: "A deployment's state: url, models, request counts, errors, latency p50/p99 (ms), rows logged and dropped, and the features whose recent requests drifted from the training data.",
                 example: "status(d).p99_ms") { a, _ throws(MLShError) in
             let server = try deployment(a, "d")
             let s = server.service.monitor.snapshot()
@@ -131,6 +131,13 @@ extension StoreLibrary {
                 ("logged", .int(Int64(s.logged))),
                 ("dropped", .int(Int64(s.dropped))),
             ]
+            var drifted: [Value] = []
+            for r in server.service.routes {
+                for d in server.service.drift(r.model) ?? [] where d.drifted {
+                    drifted.append(.string(server.service.routes.count > 1 ? "\(r.model.label): \(d.feature)" : d.feature))
+                }
+            }
+            pairs.append(("drifted", .list(drifted)))
             pairs.append(("by_model", .record(Record(s.byModel.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }))))
             if let e = s.lastWriteError { pairs.append(("log_error", .string(e))) }
             return .record(Record(pairs))
