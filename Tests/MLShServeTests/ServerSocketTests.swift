@@ -12,7 +12,21 @@ import Testing
         return try Store(folder: dir)
     }
 
-    @Test func servesLogsAndStopsGracefully() throws {
+    /// Runs blocking socket code on its own thread: a test must not block the Swift
+    /// concurrency pool, which the server itself runs on.
+    static func offPool(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            let t = Thread {
+                do { try body(); c.resume() } catch { c.resume(throwing: error) }
+            }
+            t.stackSize = 4 << 20
+            t.start()
+        }
+    }
+
+    @Test func servesLogsAndStopsGracefully() async throws { try await Self.offPool { try Self.servesLogsAndStopsGracefully() } }
+
+    static func servesLogsAndStopsGracefully() throws {
         let store = try Self.tempStore()
         defer { try? FileManager.default.removeItem(atPath: store.folder) }
         var config = ServeConfiguration(port: 0)
@@ -58,7 +72,9 @@ import Testing
         #expect(server.service.monitor.snapshot().dropped == 0)
     }
 
-    @Test func aTakenPortIsAClearError() throws {
+    @Test func aTakenPortIsAClearError() async throws { try await Self.offPool { try Self.aTakenPortIsAClearError() } }
+
+    static func aTakenPortIsAClearError() throws {
         let first = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], configuration: ServeConfiguration(port: 0),
                                                store: nil)
         defer { first.stop() }
