@@ -69,7 +69,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
-        .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "TestSupport"],
+        .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "MLShServe", "TestSupport"],
                     exclude: ["scripts", "notebooks"]),
     ],
     swiftLanguageModes: [.v6]

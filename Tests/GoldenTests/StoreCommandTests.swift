@@ -172,24 +172,6 @@ import TestSupport
         #expect(try box.mlsh(["gc", "--yes", "--min-age", "0"]).out == "removed 0 unreferenced artifacts, 0 bytes\n")
     }
 
-    /// Starts a program in the background (output discarded); returns its pid.
-    func spawn(_ args: [String], environment: [String: String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([mlshBinary] + args).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        var pid = pid_t()
-        guard posix_spawn(&pid, mlshBinary, &actions, nil, argv, envp) == 0 else {
-            throw CocoaError(.executableLoad, userInfo: [NSFilePathErrorKey: mlshBinary])
-        }
-        return pid
-    }
-
     @Test func killedRunLeavesTheStoreUsable() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
@@ -204,7 +186,7 @@ import TestSupport
               }
             }
             """)
-        let pid = try spawn(["run", path], environment: box.environment)
+        let pid = try spawnProgram(mlshBinary, ["run", path], environment: box.environment)
         var killed = false
         defer { if !killed { kill(pid, SIGKILL); var st: Int32 = 0; waitpid(pid, &st, 0) } }
         // Wait until the second run is recorded (and has flushed some metric points).

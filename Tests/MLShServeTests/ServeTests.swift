@@ -221,6 +221,16 @@ func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, type
         }
     }
 
+    @Test func aTwelveMegabyteBodyIs413UnderTheDefaultLimit() async throws {
+        let body = #"{"rows": ["# + String(repeating: "\(Fixtures.row),", count: 12_000_000 / Fixtures.row.utf8.count) + #"\#(Fixtures.row)]}"#
+        #expect(body.utf8.count > 12_000_000)
+        try await Fixtures.app(Fixtures.service([Route(Fixtures.ridge, weight: 1)])).test(.router) { client in
+            let (status, j, _) = try await post(client, "/v1/models/diabetes/predict", body)
+            #expect(status == 413)
+            #expect(j?["error"]?["code"] == .string("payload_too_large"))
+        }
+    }
+
     @Test func tenThousandRowsInOneRequest() async throws {
         let rows = Array(repeating: Fixtures.row, count: 10_000).joined(separator: ",")
         try await Fixtures.app(Fixtures.service([Route(Fixtures.ridge, weight: 1)])).test(.router) { client in

@@ -45,3 +45,28 @@ public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
 
 /// The debug `mlsh` binary that `swift build --build-tests` produced.
 public var mlshBinary: String { repositoryRoot + "/.build/debug/mlsh" }
+
+/// Starts a program in the background (output discarded); returns its pid.
+public func spawnProgram(_ path: String, _ args: [String], environment: [String: String]) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = ([path] + args).map { strdup($0) } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    var pid = pid_t()
+    guard posix_spawn(&pid, path, &actions, nil, argv, envp) == 0 else {
+        throw CocoaError(.executableLoad, userInfo: [NSFilePathErrorKey: path])
+    }
+    return pid
+}
+
+/// Waits for a child; its wait status.
+public func waitStatus(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return status
+}
