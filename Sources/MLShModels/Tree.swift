@@ -67,12 +67,23 @@ struct Binned: Sendable {
                     if let last = sorted.last, let le = e.last, le >= last { e.removeLast() }
                 }
                 guard let base = codeBox.value else { return }
-                for i in 0..<nn {
-                    // lower bound: number of edges < x
-                    var lo = 0, hi = e.count
-                    let v = col[i]
-                    while lo < hi { let mid = (lo + hi) >> 1; if e[mid] < v { lo = mid + 1 } else { hi = mid } }
-                    base[j * nn + i] = UInt8(lo)
+                e.withUnsafeBufferPointer { eb in
+                    guard let ep = eb.baseAddress, eb.count > 0 else {
+                        for i in 0..<nn { base[j * nn + i] = 0 }
+                        return
+                    }
+                    let ec = eb.count
+                    for i in 0..<nn {
+                        // lower bound (number of edges < x), branch-free
+                        let v = col[i]
+                        var b = 0, len = ec
+                        while len > 1 {
+                            let half = len >> 1
+                            b = ep[b + half] < v ? b + half : b
+                            len -= half
+                        }
+                        base[j * nn + i] = UInt8(b + (ep[b] < v ? 1 : 0))
+                    }
                 }
                 edgeBox.value[j] = e
             }
@@ -144,6 +155,8 @@ struct TreeBuilder {
     /// When requested, the leaf each training sample ends in.
     var leafOf: [Int32]?
     var featureOrder: [Int]
+    /// Partition staging (right-hand rows), reused across nodes.
+    var scratch: [Int32]
 
     init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool) {
         self.binned = binned; self.params = params; self.stats = stats
@@ -152,6 +165,7 @@ struct TreeBuilder {
         self.importance = [Double](repeating: 0, count: binned.p)
         self.leafOf = trackLeaves ? [Int32](repeating: -1, count: binned.n) : nil
         self.featureOrder = Array(0..<binned.p)
+        self.scratch = [Int32](repeating: 0, count: samples.count)
     }
 
     /// A node waiting to be grown; `parent` < 0 for the root.
@@ -234,17 +248,28 @@ struct TreeBuilder {
         guard let split = bestSplit(nodeHist, feats, total: total) else { markLeaf(node, lo, hi); return node }
         // Partition idx[lo..<hi]: bin <= split.bin first.
         let f = split.feature, bin = UInt8(split.bin)
+        // Stable and branch-free: left rows compacted in place, right rows staged in `scratch`.
         var mid = lo
+        var sc: [Int32] = []
+        swap(&sc, &scratch)
         binned.codes.withUnsafeBufferPointer { codes in
             idx.withUnsafeMutableBufferPointer { ix in
-                let col = codes.baseAddress! + f * n
-                var i = lo, j = hi - 1
-                while i <= j {
-                    if col[Int(ix[i])] <= bin { i += 1 } else { ix.swapAt(i, j); j -= 1 }
+                sc.withUnsafeMutableBufferPointer { sb in
+                    guard let cb = codes.baseAddress, let ip = ix.baseAddress, let sp = sb.baseAddress else { return }
+                    let col = cb + f * n
+                    var l = lo, r = 0
+                    for i in lo..<hi {
+                        let v = ip[i]
+                        let goLeft = col[Int(v)] <= bin ? 1 : 0
+                        ip[l] = v; sp[r] = v
+                        l += goLeft; r += 1 - goLeft
+                    }
+                    for q in 0..<r { ip[l + q] = sp[q] }
+                    mid = l
                 }
-                mid = i
             }
         }
+        scratch = sc
         if mid == lo || mid == hi { markLeaf(node, lo, hi); return node }
         importance[f] += split.gain
         feature[Int(node)] = Int32(f)
