@@ -101,7 +101,7 @@ enum TreeMode: Sendable {
     case gini(classes: Int)
     /// w·y then weight; squared error.
     case mse
-    /// gradient, hessian, weight; Newton gain with L2 `lambda`.
+    /// gradient, hessian, weight; Newton gain with L2 `lambda`. Weights must be 1 (histograms count rows).
     case newton(lambda: Double)
 
     var width: Int {
@@ -300,13 +300,23 @@ struct TreeBuilder {
         let count = hi - lo
         // The node's statistics gathered once into row order ("ordered gradients"), so each
         // feature's pass reads them sequentially; only the one-byte bin codes are gathered.
-        var ordered = [Double](repeating: 0, count: count * S)
+        // Newton (boosting, unit weights): only (gradient, hessian) are gathered; the weight
+        // column of the histogram counts rows.
+        let W = S == 3 ? 2 : S
+        var ordered = [Double](repeating: 0, count: count * W)
         ordered.withUnsafeMutableBufferPointer { op in
             stats.withUnsafeBufferPointer { st in
                 idx.withUnsafeBufferPointer { ix in
-                    for q in 0..<count {
-                        let o = Int(ix[lo + q]) * S, d = q * S
-                        for s in 0..<S { op[d + s] = st[o + s] }
+                    if W == 2 {
+                        for q in 0..<count {
+                            let o = Int(ix[lo + q]) * S
+                            op[q * 2] = st[o]; op[q * 2 + 1] = st[o + 1]
+                        }
+                    } else {
+                        for q in 0..<count {
+                            let o = Int(ix[lo + q]) * S, d = q * S
+                            for s in 0..<S { op[d + s] = st[o + s] }
+                        }
                     }
                 }
             }
@@ -329,9 +339,14 @@ struct TreeBuilder {
                                     h[b] += sp[q * 2]; h[b + 1] += sp[q * 2 + 1]
                                 }
                             } else if S == 3 {
+                                // (gradient, hessian) added as one 2-lane vector, then the count.
+                                let hr = UnsafeMutableRawPointer(h), sr = UnsafeRawPointer(sp)
                                 for q in 0..<count {
                                     let b = Int(col[Int(ixp[q])]) * 3
-                                    h[b] += sp[q * 3]; h[b + 1] += sp[q * 3 + 1]; h[b + 2] += sp[q * 3 + 2]
+                                    let gh = sr.loadUnaligned(fromByteOffset: q * 16, as: SIMD2<Double>.self)
+                                    let cur = hr.loadUnaligned(fromByteOffset: b * 8, as: SIMD2<Double>.self)
+                                    hr.storeBytes(of: cur + gh, toByteOffset: b * 8, as: SIMD2<Double>.self)
+                                    h[b + 2] += 1
                                 }
                             } else {
                                 for q in 0..<count {
