@@ -167,7 +167,7 @@ extension EnsembleState {
         if boosted {
             for i in 0..<x.rows { for k in 0..<outputs { out[i * outputs + k] = initial[k] } }
             if outputs == 1 {
-                for tree in trees { tree.accumulate(x, into: &out) }
+                accumulateSingleOutput(x, into: &out)
             } else {
                 var col = [Double](repeating: 0, count: x.rows)
                 for t in trees.indices {
@@ -196,5 +196,52 @@ extension EnsembleState {
         let inv = 1 / Double(max(trees.count, 1))
         for i in out.indices { out[i] *= inv }
         return Dense(rows: x.rows, cols: outputs, data: out)
+    }
+}
+
+extension EnsembleState {
+    /// Adds every (single-output) tree's leaf value into `out[i]`, tree by tree in order, with the
+    /// rows outermost so each row stays in cache while all the trees read it; rows split over the cores.
+    func accumulateSingleOutput(_ x: Dense, into out: inout [Double]) {
+        var feat: [Int32] = [], thr: [Double] = [], lf: [Int32] = [], rt: [Int32] = [], val: [Double] = []
+        var roots: [Int] = []
+        for t in trees {
+            let base = Int32(feat.count)
+            roots.append(Int(base))
+            feat += t.feature; thr += t.threshold; val += t.value
+            lf += t.left.map { $0 + base }; rt += t.right.map { $0 + base }
+        }
+        let p = x.cols, n = x.rows
+        let parts = chunks(n, n >= 20_000 ? workerCount : 1)
+        let xdata = x.data
+        let f = Unchecked(feat), th = Unchecked(thr), l = Unchecked(lf), r = Unchecked(rt), v = Unchecked(val)
+        let rootsBox = Unchecked(roots)
+        out.withUnsafeMutableBufferPointer { ob in
+            guard let obase = ob.baseAddress else { return }
+            let outBox = Unchecked(obase)
+            parallelFor(parts.count) { part in
+                xdata.withUnsafeBufferPointer { xp in
+                f.value.withUnsafeBufferPointer { fp in
+                th.value.withUnsafeBufferPointer { tp in
+                l.value.withUnsafeBufferPointer { lp in
+                r.value.withUnsafeBufferPointer { rp in
+                v.value.withUnsafeBufferPointer { vp in
+                rootsBox.value.withUnsafeBufferPointer { rootp in
+                    guard let xb = xp.baseAddress else { return }
+                    for i in parts[part] {
+                        let row = xb + i * p
+                        var s = outBox.value[i]
+                        for root in rootp {
+                            var node = root
+                            while fp[node] >= 0 {
+                                node = Int(row[Int(fp[node])] <= tp[node] ? lp[node] : rp[node])
+                            }
+                            s += vp[node]
+                        }
+                        outBox.value[i] = s
+                    }
+                }}}}}}}
+            }
+        }
     }
 }
