@@ -35,42 +35,45 @@ struct Binned: Sendable {
         n = x.rows; p = x.cols; codes = c; edges = e
     }
 
-    /// `a` in ascending order: LSD radix sort (8-bit digits) on order-preserving bit keys; the same
-    /// order as `<` for non-NaN values, and much faster than a comparison sort for a binning pass.
-    static func radixSorted(_ a: [Double]) -> [Double] {
+    /// `a` in ascending order with each sorted value's original position: LSD radix sort (8-bit
+    /// digits, stable) on order-preserving bit keys; the same order as `<` for non-NaN values, and
+    /// much faster than a comparison sort for a binning pass.
+    static func radixSorted(_ a: [Double]) -> (sorted: [Double], order: [Int32]) {
         let n = a.count
         let sign: UInt64 = 1 << 63
         var keys = [UInt64](repeating: 0, count: n), tmp = [UInt64](repeating: 0, count: n)
+        var ord = (0..<Int32(n)).map { $0 }, ordTmp = [Int32](repeating: 0, count: n)
         var counts = [Int](repeating: 0, count: 256)
         keys.withUnsafeMutableBufferPointer { kb0 in
-            tmp.withUnsafeMutableBufferPointer { tb0 in
-                counts.withUnsafeMutableBufferPointer { cb in
-                    var kb = kb0, tb = tb0
-                    for i in 0..<n {
-                        let b = a[i].bitPattern
-                        kb[i] = b & sign != 0 ? ~b : b | sign
-                    }
-                    var sorted0 = true
-                    for pass in 0..<8 {
-                        let shift = UInt64(pass * 8)
-                        for c in 0..<256 { cb[c] = 0 }
-                        for i in 0..<n { cb[Int((kb[i] >> shift) & 255)] += 1 }
-                        if cb.contains(n) { continue }
-                        var sum = 0
-                        for c in 0..<256 { let t = cb[c]; cb[c] = sum; sum += t }
-                        for i in 0..<n {
-                            let k = kb[i], d = Int((k >> shift) & 255)
-                            tb[cb[d]] = k; cb[d] += 1
-                        }
-                        swap(&kb, &tb)
-                        sorted0.toggle()
-                    }
-                    // Leave the result in `keys`.
-                    if !sorted0 { for i in 0..<n { tb[i] = kb[i] } }
+        tmp.withUnsafeMutableBufferPointer { tb0 in
+        ord.withUnsafeMutableBufferPointer { ob0 in
+        ordTmp.withUnsafeMutableBufferPointer { otb0 in
+            counts.withUnsafeMutableBufferPointer { cb in
+                var kb = kb0, tb = tb0, ob = ob0, otb = otb0
+                for i in 0..<n {
+                    let b = a[i].bitPattern
+                    kb[i] = b & sign != 0 ? ~b : b | sign
                 }
+                var inPlace = true
+                for pass in 0..<8 {
+                    let shift = UInt64(pass * 8)
+                    for c in 0..<256 { cb[c] = 0 }
+                    for i in 0..<n { cb[Int((kb[i] >> shift) & 255)] += 1 }
+                    if cb.contains(n) { continue }
+                    var sum = 0
+                    for c in 0..<256 { let t = cb[c]; cb[c] = sum; sum += t }
+                    for i in 0..<n {
+                        let k = kb[i], d = Int((k >> shift) & 255), at = cb[d]
+                        tb[at] = k; otb[at] = ob[i]; cb[d] = at + 1
+                    }
+                    swap(&kb, &tb); swap(&ob, &otb)
+                    inPlace.toggle()
+                }
+                // Leave the result in `keys` and `ord`.
+                if !inPlace { for i in 0..<n { tb[i] = kb[i]; otb[i] = ob[i] } }
             }
-        }
-        return keys.map { k in Double(bitPattern: k & sign != 0 ? k & ~sign : ~k) }
+        }}}}
+        return (keys.map { k in Double(bitPattern: k & sign != 0 ? k & ~sign : ~k) }, ord)
     }
 
     static func quantise(_ x: Dense, maxBins: Int) -> ([UInt8], [[Double]]) {
@@ -85,7 +88,7 @@ struct Binned: Sendable {
             parallelFor(p) { j in
                 var col = [Double](repeating: 0, count: nn)
                 for i in 0..<nn { col[i] = xd[i * pp + j] }
-                let sorted = Binned.radixSorted(col)
+                let (sorted, order) = Binned.radixSorted(col)
                 var distinct: [Double] = []
                 distinct.reserveCapacity(min(nn, 1024))
                 var overflow = false
@@ -109,17 +112,13 @@ struct Binned: Sendable {
                         for i in 0..<nn { base[j * nn + i] = 0 }
                         return
                     }
+                    // Codes in sorted order: the number of edges < x only grows along it (NaN: 0).
                     let ec = eb.count
-                    for i in 0..<nn {
-                        // lower bound (number of edges < x), branch-free
-                        let v = col[i]
-                        var b = 0, len = ec
-                        while len > 1 {
-                            let half = len >> 1
-                            b = ep[b + half] < v ? b + half : b
-                            len -= half
-                        }
-                        base[j * nn + i] = UInt8(b + (ep[b] < v ? 1 : 0))
+                    var b = 0
+                    for s in 0..<nn {
+                        let v = sorted[s]
+                        while b < ec && ep[b] < v { b += 1 }
+                        base[j * nn + Int(order[s])] = v.isNaN ? 0 : UInt8(b)
                     }
                 }
                 edgeBox.value[j] = e
