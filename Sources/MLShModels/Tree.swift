@@ -208,6 +208,8 @@ struct TreeBuilder {
     struct Pending {
         var lo: Int, hi: Int, depth: Int
         var hist: [Double]?
+        /// Newton mode: the node's statistic totals, from the parent's histogram.
+        var total: [Double]? = nil
         var parent: Int32
         var isLeft: Bool
     }
@@ -217,7 +219,7 @@ struct TreeBuilder {
     mutating func build() -> (TreeModel, [Double]) {
         var stack = [Pending(lo: 0, hi: idx.count, depth: 0, hist: nil, parent: -1, isLeft: false)]
         while let item = stack.popLast() {
-            let node = grow(item.lo, item.hi, depth: item.depth, hist: item.hist, stack: &stack)
+            let node = grow(item.lo, item.hi, depth: item.depth, hist: item.hist, given: item.total, stack: &stack)
             if item.parent >= 0 {
                 if item.isLeft { left[Int(item.parent)] = node } else { right[Int(item.parent)] = node }
             }
@@ -230,10 +232,12 @@ struct TreeBuilder {
     static let subtractionMinRows = 1024
 
     /// `hist`: the node's full histogram (every feature), when the parent derived it.
-    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?, stack: inout [Pending]) -> Int32 {
+    private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?, given: [Double]? = nil, stack: inout [Pending]) -> Int32 {
         let mode = params.mode, S = mode.width, n = binned.n, p = binned.p
         var total = [Double](repeating: 0, count: S)
-        if let hist {
+        if let given {
+            total = given
+        } else if let hist {
             // The node's totals are the sums of any one feature's bins.
             let nb = binned.edges[0].count + 1
             for b in 0..<nb { for s in 0..<S { total[s] += hist[b * S + s] } }
@@ -318,9 +322,19 @@ struct TreeBuilder {
             for i in 0..<large.count { large[i] -= small[i] }
             if leftSmaller { leftHist = small; rightHist = large } else { leftHist = large; rightHist = small }
         }
+        // Newton: the children's totals from this node's histogram (no pass over their rows).
+        var leftTotal: [Double]?, rightTotal: [Double]?
+        if case .newton = mode, let t = feats.firstIndex(of: f) {
+            var lt = [Double](repeating: 0, count: S)
+            let off = t * 256 * S
+            for b in 0...split.bin { for s in 0..<S { lt[s] += nodeHist[off + b * S + s] } }
+            var rt = total
+            for s in 0..<S { rt[s] -= lt[s] }
+            leftTotal = lt; rightTotal = rt
+        }
         // Right pushed first so the left subtree is grown first (preorder node numbering).
-        stack.append(Pending(lo: mid, hi: hi, depth: depth + 1, hist: rightHist, parent: node, isLeft: false))
-        stack.append(Pending(lo: lo, hi: mid, depth: depth + 1, hist: leftHist, parent: node, isLeft: true))
+        stack.append(Pending(lo: mid, hi: hi, depth: depth + 1, hist: rightHist, total: rightTotal, parent: node, isLeft: false))
+        stack.append(Pending(lo: lo, hi: mid, depth: depth + 1, hist: leftHist, total: leftTotal, parent: node, isLeft: true))
         return node
     }
 
