@@ -425,6 +425,29 @@ struct TreeBuilder {
         let minLeaf = params.minLeaf
         var bestT = -1, bestBin = -1
         var bestGain = 1e-12 * max(abs(parentScore), 1e-300)
+        if case .newton(let lambda) = mode {
+            // Specialised Newton scan (same arithmetic as the generic one below).
+            let tg = total[0], th = total[1], tc = total[2]
+            hist.withUnsafeBufferPointer { hb in
+                guard let hp = hb.baseAddress else { return }
+                for t in 0..<feats.count {
+                    let h = hp + t * hsize
+                    let nb = binned.edges[feats[t]].count + 1
+                    var gl = 0.0, hl = 0.0, cl = 0.0
+                    for b in 0..<(nb - 1) {
+                        gl += h[b * 3]; hl += h[b * 3 + 1]; cl += h[b * 3 + 2]
+                        if cl < minLeaf { continue }
+                        if tc - cl < minLeaf { break }
+                        let gr = tg - gl, hr = th - hl
+                        if hl < 1e-3 || hr < 1e-3 { continue }
+                        let g = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parentScore
+                        if g > bestGain { bestGain = g; bestT = t; bestBin = b }
+                    }
+                }
+            }
+            guard bestT >= 0 else { return nil }
+            return (feats[bestT], bestBin, bestGain)
+        }
         var leftS = [Double](repeating: 0, count: S), rightS = [Double](repeating: 0, count: S)
         hist.withUnsafeBufferPointer { hp in
             leftS.withUnsafeMutableBufferPointer { lp in
