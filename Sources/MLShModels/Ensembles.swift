@@ -151,7 +151,14 @@ func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: Bo
             var (tree, imp) = b.build()
             for v in tree.value.indices { tree.value[v] *= spec.lr }
             if let leafOf = b.leafOf {
-                for i in 0..<n { let l = Int(leafOf[i]); if l >= 0 { raw[i * outs + k] += tree.value[l] } }
+                let values = tree.value
+                raw.withUnsafeMutableBufferPointer { rb in
+                    let rawBox = Unchecked(rb)
+                    let parts = chunks(n, n >= 20_000 ? workerCount : 1)
+                    parallelFor(parts.count) { part in
+                        for i in parts[part] { let l = Int(leafOf[i]); if l >= 0 { rawBox.value[i * outs + k] += values[l] } }
+                    }
+                }
             }
             for j in 0..<p { importance[j] += imp[j] }
             trees.append(tree)

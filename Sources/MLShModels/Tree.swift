@@ -358,9 +358,15 @@ struct TreeBuilder {
             stats.withUnsafeBufferPointer { st in
                 idx.withUnsafeBufferPointer { ix in
                     if W == 2 {
-                        for q in 0..<count {
-                            let o = Int(ix[lo + q]) * S
-                            op[q * 2] = st[o]; op[q * 2 + 1] = st[o + 1]
+                        // Large nodes: the gather split over the cores too.
+                        let parts = chunks(count, params.parallel && count >= 16_384 ? workerCount : 1)
+                        let opBox = Unchecked(op), stBox = Unchecked(st), ixBox = Unchecked(ix)
+                        parallelFor(parts.count) { part in
+                            let op = opBox.value, st = stBox.value, ix = ixBox.value
+                            for q in parts[part] {
+                                let o = Int(ix[lo + q]) * S
+                                op[q * 2] = st[o]; op[q * 2 + 1] = st[o + 1]
+                            }
                         }
                     } else {
                         for q in 0..<count {
