@@ -147,7 +147,7 @@ func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: Bo
                 }
             }
             var b = TreeBuilder(binned: binned, params: params, stats: st, samples: samples,
-                                seed: spec.seed, stream: UInt64(round * outs + k), trackLeaves: true)
+                                seed: spec.seed, stream: UInt64(round * outs + k), trackLeaves: true, identitySamples: true)
             var (tree, imp) = b.build()
             for v in tree.value.indices { tree.value[v] *= spec.lr }
             if let leafOf = b.leafOf {

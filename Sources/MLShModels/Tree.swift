@@ -193,8 +193,10 @@ struct TreeBuilder {
     var featureOrder: [Int]
     /// Partition staging (right-hand rows), reused across nodes.
     var scratch: [Int32]
+    /// `samples` is exactly 0..<n in order (boosting): the root histogram reads rows directly.
+    let identitySamples: Bool
 
-    init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool) {
+    init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool, identitySamples: Bool = false) {
         self.binned = binned; self.params = params; self.stats = stats
         self.rng = ModelRandom(seed: seed, stream: stream)
         self.idx = samples
@@ -202,6 +204,7 @@ struct TreeBuilder {
         self.leafOf = trackLeaves ? [Int32](repeating: -1, count: binned.n) : nil
         self.featureOrder = Array(0..<binned.p)
         self.scratch = [Int32](repeating: 0, count: samples.count)
+        self.identitySamples = identitySamples && samples.count == binned.n
     }
 
     /// A node waiting to be grown; `parent` < 0 for the root.
@@ -353,11 +356,14 @@ struct TreeBuilder {
         // Newton (boosting, unit weights): only (gradient, hessian) are gathered; the weight
         // column of the histogram counts rows.
         let W = S == 3 ? 2 : S
-        var ordered = [Double](repeating: 0, count: count * W)
+        // Root of an identity sample: rows in order, statistics read in place (no gather).
+        let direct = S == 3 && identitySamples && lo == 0 && hi == n
+        var ordered = [Double](repeating: 0, count: direct ? 2 : count * W)
         ordered.withUnsafeMutableBufferPointer { op in
             stats.withUnsafeBufferPointer { st in
                 idx.withUnsafeBufferPointer { ix in
-                    if W == 2 {
+                    if direct {
+                    } else if W == 2 {
                         // Large nodes: the gather split over the cores too.
                         let parts = chunks(count, params.parallel && count >= 16_384 ? workerCount : 1)
                         let opBox = Unchecked(op), stBox = Unchecked(st), ixBox = Unchecked(ix)
@@ -378,6 +384,7 @@ struct TreeBuilder {
             }
         }
         let codesBox = Unchecked(binned.codes), orderedBox = Unchecked(ordered), idxBox = Unchecked(idx)
+        let statsBox = Unchecked(stats)
         let parallel = params.parallel && count * feats.count >= 100_000 && workerCount > 1
         return filledArray(count: feats.count * hsize, zero: 0.0) { histBox in
             let work: @Sendable (Int) -> Void = { t in
@@ -393,6 +400,18 @@ struct TreeBuilder {
                                 for q in 0..<count {
                                     let b = Int(col[Int(ixp[q])]) * 2
                                     h[b] += sp[q * 2]; h[b + 1] += sp[q * 2 + 1]
+                                }
+                            } else if direct {
+                                statsBox.value.withUnsafeBufferPointer { stb in
+                                    guard let stp = stb.baseAddress else { return }
+                                    let hr = UnsafeMutableRawPointer(h), sr = UnsafeRawPointer(stp)
+                                    for q in 0..<count {
+                                        let b = Int(col[q]) * 3
+                                        let gh = sr.loadUnaligned(fromByteOffset: q * 24, as: SIMD2<Double>.self)
+                                        let cur = hr.loadUnaligned(fromByteOffset: b * 8, as: SIMD2<Double>.self)
+                                        hr.storeBytes(of: cur + gh, toByteOffset: b * 8, as: SIMD2<Double>.self)
+                                        h[b + 2] += 1
+                                    }
                                 }
                             } else if S == 3 {
                                 // (gradient, hessian) added as one 2-lane vector, then the count.
