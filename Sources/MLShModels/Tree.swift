@@ -299,16 +299,38 @@ struct TreeBuilder {
             idx.withUnsafeMutableBufferPointer { ix in
                 sc.withUnsafeMutableBufferPointer { sb in
                     guard let cb = codes.baseAddress, let ip = ix.baseAddress, let sp = sb.baseAddress else { return }
-                    let col = cb + f * n
-                    var l = lo, r = 0
-                    for i in lo..<hi {
-                        let v = ip[i]
-                        let goLeft = col[Int(v)] <= bin ? 1 : 0
-                        ip[l] = v; sp[r] = v
-                        l += goLeft; r += 1 - goLeft
+                    let col = Unchecked(cb + f * n), ipBox = Unchecked(ip), spBox = Unchecked(sp)
+                    // Large nodes: each core partitions its own chunk; the chunks' left parts then
+                    // their right parts are concatenated in order (the same stable result).
+                    let parts = chunks(hi - lo, params.parallel && hi - lo >= 16_384 ? workerCount : 1)
+                    var leftCounts = [Int](repeating: 0, count: parts.count)
+                    leftCounts.withUnsafeMutableBufferPointer { lcb in
+                        let lcBox = Unchecked(lcb)
+                        parallelFor(parts.count) { w in
+                            let ip = ipBox.value, sp = spBox.value, col = col.value
+                            let start = lo + parts[w].lowerBound
+                            var l = start, r = parts[w].lowerBound
+                            for i in start..<(lo + parts[w].upperBound) {
+                                let v = ip[i]
+                                let goLeft = col[Int(v)] <= bin ? 1 : 0
+                                ip[l] = v; sp[r] = v
+                                l += goLeft; r += 1 - goLeft
+                            }
+                            lcBox.value[w] = l - start
+                        }
                     }
-                    for q in 0..<r { ip[l + q] = sp[q] }
-                    mid = l
+                    var dst = lo + leftCounts[0]
+                    for w in 1..<max(parts.count, 1) {
+                        let src = lo + parts[w].lowerBound
+                        for q in 0..<leftCounts[w] { ip[dst + q] = ip[src + q] }
+                        dst += leftCounts[w]
+                    }
+                    mid = dst
+                    for w in 0..<parts.count {
+                        let rc = parts[w].count - leftCounts[w], from = parts[w].lowerBound
+                        for q in 0..<rc { ip[dst + q] = sp[from + q] }
+                        dst += rc
+                    }
                 }
             }
         }
