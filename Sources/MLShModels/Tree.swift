@@ -140,6 +140,14 @@ enum TreeMode: Sendable {
     /// gradient, hessian, weight; Newton gain with L2 `lambda`. Weights must be 1 (histograms count rows).
     case newton(lambda: Double)
 
+    /// Every sample's weight is 1, so histograms count rows in the weight lane instead of adding
+    /// it (boosting). Not gini or mse: forests carry bootstrap counts as weights, and a binary
+    /// gini's (class 0, class 1, weight) has the same width as newton's (g, h, weight).
+    var unitWeights: Bool {
+        if case .newton = self { return true }
+        return false
+    }
+
     var width: Int {
         switch self {
         case .gini(let k): return k + 1
@@ -177,6 +185,13 @@ struct TreeParams: Sendable {
     var mtry: Int
     var mode: TreeMode
     var parallel: Bool
+    /// With `parallel`: nodes of at least this many rows partition and gather on every core.
+    var parallelMinRows = 16_384
+    /// With `parallel`: histograms of at least this many rows × features are built on every core.
+    var parallelMinCells = 100_000
+    /// Nodes of at least this many rows get their histograms by subtraction (parent − smaller
+    /// sibling). Tests lower these three to take the large-node paths on small data.
+    var subtractionMinRows = 1024
 }
 
 /// Grows one tree depth-first on binned features.
@@ -205,6 +220,9 @@ struct TreeBuilder {
         self.featureOrder = Array(0..<binned.p)
         self.scratch = [Int32](repeating: 0, count: samples.count)
         self.identitySamples = identitySamples && samples.count == binned.n
+        // Histograms of unit-weight modes count rows: weights other than 1 would be ignored.
+        assert(!params.mode.unitWeights || stride(from: params.mode.width - 1, to: stats.count, by: params.mode.width).allSatisfy { stats[$0] == 1 },
+               "tree mode \(params.mode) needs unit weights")
     }
 
     /// A node waiting to be grown; `parent` < 0 for the root.
@@ -231,8 +249,6 @@ struct TreeBuilder {
                           outputs: params.mode.outputs), importance)
     }
 
-    /// Nodes at least this large get their histograms by subtraction (parent − smaller sibling).
-    static let subtractionMinRows = 1024
 
     /// `hist`: the node's full histogram (every feature), when the parent derived it.
     private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?, given: [Double]? = nil, stack: inout [Pending]) -> Int32 {
@@ -302,7 +318,7 @@ struct TreeBuilder {
                     let col = Unchecked(cb + f * n), ipBox = Unchecked(ip), spBox = Unchecked(sp)
                     // Large nodes: each core partitions its own chunk; the chunks' left parts then
                     // their right parts are concatenated in order (the same stable result).
-                    let parts = chunks(hi - lo, params.parallel && hi - lo >= 16_384 ? workerCount : 1)
+                    let parts = chunks(hi - lo, params.parallel && hi - lo >= params.parallelMinRows ? workerCount : 1)
                     var leftCounts = [Int](repeating: 0, count: parts.count)
                     leftCounts.withUnsafeMutableBufferPointer { lcb in
                         let lcBox = Unchecked(lcb)
@@ -340,7 +356,7 @@ struct TreeBuilder {
         feature[Int(node)] = Int32(f)
         threshold[Int(node)] = binned.edges[f][split.bin]
         var leftHist: [Double]?, rightHist: [Double]?
-        if full && depth + 1 < params.maxDepth && hi - lo >= TreeBuilder.subtractionMinRows {
+        if full && depth + 1 < params.maxDepth && hi - lo >= params.subtractionMinRows {
             let leftSmaller = mid - lo <= hi - mid
             let small = leftSmaller ? buildHistogram(lo, mid, feats) : buildHistogram(mid, hi, feats)
             var large = nodeHist
@@ -376,18 +392,19 @@ struct TreeBuilder {
         // The node's statistics gathered once into row order ("ordered gradients"), so each
         // feature's pass reads them sequentially; only the one-byte bin codes are gathered.
         // Newton (boosting, unit weights): only (gradient, hessian) are gathered; the weight
-        // column of the histogram counts rows.
-        let W = S == 3 ? 2 : S
+        // column of the histogram counts rows. Decided by the mode, never by the width alone.
+        let counted = params.mode.unitWeights && S == 3
+        let W = counted ? 2 : S
         // Root of an identity sample: rows in order, statistics read in place (no gather).
-        let direct = S == 3 && identitySamples && lo == 0 && hi == n
+        let direct = counted && identitySamples && lo == 0 && hi == n
         var ordered = [Double](repeating: 0, count: direct ? 2 : count * W)
         ordered.withUnsafeMutableBufferPointer { op in
             stats.withUnsafeBufferPointer { st in
                 idx.withUnsafeBufferPointer { ix in
                     if direct {
-                    } else if W == 2 {
+                    } else if counted {
                         // Large nodes: the gather split over the cores too.
-                        let parts = chunks(count, params.parallel && count >= 16_384 ? workerCount : 1)
+                        let parts = chunks(count, params.parallel && count >= params.parallelMinRows ? workerCount : 1)
                         let opBox = Unchecked(op), stBox = Unchecked(st), ixBox = Unchecked(ix)
                         parallelFor(parts.count) { part in
                             let op = opBox.value, st = stBox.value, ix = ixBox.value
@@ -407,7 +424,7 @@ struct TreeBuilder {
         }
         let codesBox = Unchecked(binned.codes), orderedBox = Unchecked(ordered), idxBox = Unchecked(idx)
         let statsBox = Unchecked(stats)
-        let parallel = params.parallel && count * feats.count >= 100_000 && workerCount > 1
+        let parallel = params.parallel && count * feats.count >= params.parallelMinCells && workerCount > 1
         return filledArray(count: feats.count * hsize, zero: 0.0) { histBox in
             let work: @Sendable (Int) -> Void = { t in
                 let f = feats[t]
@@ -435,7 +452,7 @@ struct TreeBuilder {
                                         h[b + 2] += 1
                                     }
                                 }
-                            } else if S == 3 {
+                            } else if counted {
                                 // (gradient, hessian) added as one 2-lane vector, then the count.
                                 let hr = UnsafeMutableRawPointer(h), sr = UnsafeRawPointer(sp)
                                 for q in 0..<count {
@@ -444,6 +461,12 @@ struct TreeBuilder {
                                     let cur = hr.loadUnaligned(fromByteOffset: b * 8, as: SIMD2<Double>.self)
                                     hr.storeBytes(of: cur + gh, toByteOffset: b * 8, as: SIMD2<Double>.self)
                                     h[b + 2] += 1
+                                }
+                            } else if S == 3 {
+                                // Weighted three-lane statistics (binary gini): every lane added.
+                                for q in 0..<count {
+                                    let b = Int(col[Int(ixp[q])]) * 3
+                                    h[b] += sp[q * 3]; h[b + 1] += sp[q * 3 + 1]; h[b + 2] += sp[q * 3 + 2]
                                 }
                             } else {
                                 for q in 0..<count {
