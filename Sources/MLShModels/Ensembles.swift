@@ -86,7 +86,10 @@ func fitForest(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: F
 
 /// Gradient boosting with Newton leaf values on histograms: squared error (regression),
 /// log-loss (two classes, one tree per round) or softmax (one tree per class per round).
-func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: BoostSpec) -> EnsembleState {
+/// Also returns the raw scores of the training rows (n × outputs) that the fit keeps anyway:
+/// exactly what predicting `x` sums (the same leaves, since `x <= edge` ⇔ bin ≤ edge's bin for
+/// the finite values a design matrix holds, and the same order), without walking the trees again.
+func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: BoostSpec) -> (state: EnsembleState, raw: [Double]) {
     let binned = Binned(x)
     let n = x.rows, p = x.cols
     let outs = classes == 0 || classes == 2 ? 1 : classes
@@ -164,7 +167,7 @@ func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: Bo
             trees.append(tree)
         }
     }
-    return EnsembleState(initial: initial, trees: trees, outputs: outs, importance: normalised(importance))
+    return (EnsembleState(initial: initial, trees: trees, outputs: outs, importance: normalised(importance)), raw)
 }
 
 extension EnsembleState {
@@ -184,20 +187,7 @@ extension EnsembleState {
                     for i in 0..<x.rows { out[i * outputs + k] += col[i] }
                 }
             }
-            if classes == 0 { return Dense(rows: x.rows, cols: 1, data: out) }
-            if classes == 2 {
-                var pr = Dense(rows: x.rows, cols: 2)
-                for i in 0..<x.rows {
-                    let f = out[i]
-                    let s = f >= 0 ? 1 / (1 + exp(-f)) : exp(f) / (1 + exp(f))
-                    pr.data[i * 2] = 1 - s; pr.data[i * 2 + 1] = s
-                }
-                return pr
-            }
-            let z = Dense(rows: x.rows, cols: outputs, data: out)
-            var pr = z
-            softmaxRows(z, into: &pr)
-            return pr
+            return boostedOutput(raw: out, rows: x.rows, classes: classes)
         }
         for tree in trees { tree.accumulate(x, into: &out) }
         let inv = 1 / Double(max(trees.count, 1))
@@ -207,6 +197,24 @@ extension EnsembleState {
 }
 
 extension EnsembleState {
+    /// Boosting's raw scores (`rows` × outputs) as predictions: values, or class probabilities.
+    func boostedOutput(raw out: [Double], rows: Int, classes: Int) -> Dense {
+        if classes == 0 { return Dense(rows: rows, cols: 1, data: out) }
+        if classes == 2 {
+            var pr = Dense(rows: rows, cols: 2)
+            for i in 0..<rows {
+                let f = out[i]
+                let s = f >= 0 ? 1 / (1 + exp(-f)) : exp(f) / (1 + exp(f))
+                pr.data[i * 2] = 1 - s; pr.data[i * 2 + 1] = s
+            }
+            return pr
+        }
+        let z = Dense(rows: rows, cols: outputs, data: out)
+        var pr = z
+        softmaxRows(z, into: &pr)
+        return pr
+    }
+
     /// Adds every (single-output) tree's leaf value into `out[i]`, tree by tree in order, with the
     /// rows outermost so each row stays in cache while all the trees read it; rows split over the cores.
     func accumulateSingleOutput(_ x: Dense, into out: inout [Double]) {

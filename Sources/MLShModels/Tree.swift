@@ -210,6 +210,10 @@ struct TreeBuilder {
     var scratch: [Int32]
     /// `samples` is exactly 0..<n in order (boosting): the root histogram reads rows directly.
     let identitySamples: Bool
+    /// Statistics per histogram bin: the mode's width, or 2 — (gradient, hessian) without the
+    /// row count — for unit weights with `minLeaf` ≤ 1, where the count decides nothing: a side
+    /// without rows has hessian sum ≈ 0 and fails the hessian guard of the split scan anyway.
+    let histWidth: Int
 
     init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool, identitySamples: Bool = false) {
         self.binned = binned; self.params = params; self.stats = stats
@@ -220,6 +224,7 @@ struct TreeBuilder {
         self.featureOrder = Array(0..<binned.p)
         self.scratch = [Int32](repeating: 0, count: samples.count)
         self.identitySamples = identitySamples && samples.count == binned.n
+        self.histWidth = params.mode.unitWeights && params.minLeaf <= 1 ? 2 : params.mode.width
         // Histograms of unit-weight modes count rows: weights other than 1 would be ignored.
         assert(!params.mode.unitWeights || stride(from: params.mode.width - 1, to: stats.count, by: params.mode.width).allSatisfy { stats[$0] == 1 },
                "tree mode \(params.mode) needs unit weights")
@@ -257,9 +262,10 @@ struct TreeBuilder {
         if let given {
             total = given
         } else if let hist {
-            // The node's totals are the sums of any one feature's bins.
-            let nb = binned.edges[0].count + 1
-            for b in 0..<nb { for s in 0..<S { total[s] += hist[b * S + s] } }
+            // The node's totals are the sums of any one feature's bins (a count not kept: its rows).
+            let nb = binned.edges[0].count + 1, hw = histWidth
+            for b in 0..<nb { for s in 0..<hw { total[s] += hist[b * hw + s] } }
+            if hw < S { total[S - 1] = Double(hi - lo) }
         } else {
             total.withUnsafeMutableBufferPointer { tp in
                 stats.withUnsafeBufferPointer { st in
@@ -305,8 +311,38 @@ struct TreeBuilder {
         }
         let nodeHist = hist ?? buildHistogram(lo, hi, feats)
         guard let split = bestSplit(nodeHist, feats, total: total) else { markLeaf(node, lo, hi); return node }
-        // Partition idx[lo..<hi]: bin <= split.bin first.
         let f = split.feature, bin = UInt8(split.bin)
+        if case .newton(let lambda) = mode, depth + 1 >= params.maxDepth, let t = feats.firstIndex(of: f) {
+            // Both children are leaves at the depth limit: their totals come from this node's
+            // histogram and each row's leaf from its bin, with no partition (the same tree,
+            // numbering and leaves as growing the children).
+            let (lt, rt) = childTotals(nodeHist, slot: t, bin: split.bin, total: total, leftRows: nil)
+            if histWidth == S && (lt[S - 1] <= 0 || rt[S - 1] <= 0) { markLeaf(node, lo, hi); return node }
+            importance[f] += split.gain
+            feature[Int(node)] = Int32(f)
+            threshold[Int(node)] = binned.edges[f][split.bin]
+            let l = Int32(feature.count), r = l + 1
+            for side in [lt, rt] {
+                feature.append(-1); threshold.append(0); left.append(-1); right.append(-1)
+                value.append(-side[0] / (side[1] + lambda))
+            }
+            left[Int(node)] = l; right[Int(node)] = r
+            if var leaves = leafOf {
+                leafOf = nil
+                binned.codes.withUnsafeBufferPointer { codes in
+                    idx.withUnsafeBufferPointer { ix in
+                        leaves.withUnsafeMutableBufferPointer { lb in
+                            guard let cb = codes.baseAddress, let lp = lb.baseAddress else { return }
+                            let col = cb + f * n
+                            for q in lo..<hi { let row = Int(ix[q]); lp[row] = col[row] <= bin ? l : r }
+                        }
+                    }
+                }
+                leafOf = leaves
+            }
+            return node
+        }
+        // Partition idx[lo..<hi]: bin <= split.bin first.
         // Stable and branch-free: left rows compacted in place, right rows staged in `scratch`.
         var mid = lo
         var sc: [Int32] = []
@@ -366,12 +402,7 @@ struct TreeBuilder {
         // Newton: the children's totals from this node's histogram (no pass over their rows).
         var leftTotal: [Double]?, rightTotal: [Double]?
         if case .newton = mode, let t = feats.firstIndex(of: f) {
-            var lt = [Double](repeating: 0, count: S)
-            let off = t * 256 * S
-            for b in 0...split.bin { for s in 0..<S { lt[s] += nodeHist[off + b * S + s] } }
-            var rt = total
-            for s in 0..<S { rt[s] -= lt[s] }
-            leftTotal = lt; rightTotal = rt
+            (leftTotal, rightTotal) = childTotals(nodeHist, slot: t, bin: split.bin, total: total, leftRows: mid - lo)
         }
         // Right pushed first so the left subtree is grown first (preorder node numbering).
         stack.append(Pending(lo: mid, hi: hi, depth: depth + 1, hist: rightHist, total: rightTotal, parent: node, isLeft: false))
@@ -379,15 +410,35 @@ struct TreeBuilder {
         return node
     }
 
+    /// A split's left and right statistic totals from the node's histogram: slot `slot`'s bins up
+    /// to `bin`, the rest of `total`. A count the histogram does not keep is `leftRows` (NaN when
+    /// not known: only leaves, which read no count, get those).
+    private func childTotals(_ hist: [Double], slot: Int, bin: Int, total: [Double], leftRows: Int?) -> ([Double], [Double]) {
+        let S = params.mode.width, hw = histWidth
+        var lt = [Double](repeating: 0, count: S)
+        let off = slot * 256 * hw
+        for b in 0...bin { for s in 0..<hw { lt[s] += hist[off + b * hw + s] } }
+        if hw < S { lt[S - 1] = leftRows.map(Double.init) ?? .nan }
+        var rt = total
+        for s in 0..<S { rt[s] -= lt[s] }
+        return (lt, rt)
+    }
+
     private mutating func markLeaf(_ node: Int32, _ lo: Int, _ hi: Int) {
-        guard leafOf != nil else { return }
-        for t in lo..<hi { leafOf?[Int(idx[t])] = node }
+        guard var leaves = leafOf else { return }
+        leafOf = nil
+        idx.withUnsafeBufferPointer { ix in
+            leaves.withUnsafeMutableBufferPointer { lb in
+                for q in lo..<hi { lb[Int(ix[q])] = node }
+            }
+        }
+        leafOf = leaves
     }
 
     /// Per-feature histograms (256 bins × statistics) of samples `idx[lo..<hi]`, slot t for `feats[t]`.
     private func buildHistogram(_ lo: Int, _ hi: Int, _ feats: [Int]) -> [Double] {
-        let S = params.mode.width, n = binned.n
-        let hsize = 256 * S
+        let S = params.mode.width, n = binned.n, hw = histWidth
+        let hsize = 256 * hw
         let count = hi - lo
         // The node's statistics gathered once into row order ("ordered gradients"), so each
         // feature's pass reads them sequentially; only the one-byte bin codes are gathered.
@@ -444,23 +495,39 @@ struct TreeBuilder {
                                 statsBox.value.withUnsafeBufferPointer { stb in
                                     guard let stp = stb.baseAddress else { return }
                                     let hr = UnsafeMutableRawPointer(h), sr = UnsafeRawPointer(stp)
-                                    for q in 0..<count {
-                                        let b = Int(col[q]) * 3
-                                        let gh = sr.loadUnaligned(fromByteOffset: q * 24, as: SIMD2<Double>.self)
-                                        let cur = hr.loadUnaligned(fromByteOffset: b * 8, as: SIMD2<Double>.self)
-                                        hr.storeBytes(of: cur + gh, toByteOffset: b * 8, as: SIMD2<Double>.self)
-                                        h[b + 2] += 1
+                                    if hw == 2 {
+                                        for q in 0..<count {
+                                            let b = Int(col[q]) * 16
+                                            let gh = sr.loadUnaligned(fromByteOffset: q * 24, as: SIMD2<Double>.self)
+                                            hr.storeBytes(of: hr.loadUnaligned(fromByteOffset: b, as: SIMD2<Double>.self) + gh, toByteOffset: b, as: SIMD2<Double>.self)
+                                        }
+                                    } else {
+                                        for q in 0..<count {
+                                            let b = Int(col[q]) * 3
+                                            let gh = sr.loadUnaligned(fromByteOffset: q * 24, as: SIMD2<Double>.self)
+                                            let cur = hr.loadUnaligned(fromByteOffset: b * 8, as: SIMD2<Double>.self)
+                                            hr.storeBytes(of: cur + gh, toByteOffset: b * 8, as: SIMD2<Double>.self)
+                                            h[b + 2] += 1
+                                        }
                                     }
                                 }
                             } else if counted {
                                 // (gradient, hessian) added as one 2-lane vector, then the count.
                                 let hr = UnsafeMutableRawPointer(h), sr = UnsafeRawPointer(sp)
-                                for q in 0..<count {
-                                    let b = Int(col[Int(ixp[q])]) * 3
-                                    let gh = sr.loadUnaligned(fromByteOffset: q * 16, as: SIMD2<Double>.self)
-                                    let cur = hr.loadUnaligned(fromByteOffset: b * 8, as: SIMD2<Double>.self)
-                                    hr.storeBytes(of: cur + gh, toByteOffset: b * 8, as: SIMD2<Double>.self)
-                                    h[b + 2] += 1
+                                if hw == 2 {
+                                    for q in 0..<count {
+                                        let b = Int(col[Int(ixp[q])]) * 16
+                                        let gh = sr.loadUnaligned(fromByteOffset: q * 16, as: SIMD2<Double>.self)
+                                        hr.storeBytes(of: hr.loadUnaligned(fromByteOffset: b, as: SIMD2<Double>.self) + gh, toByteOffset: b, as: SIMD2<Double>.self)
+                                    }
+                                } else {
+                                    for q in 0..<count {
+                                        let b = Int(col[Int(ixp[q])]) * 3
+                                        let gh = sr.loadUnaligned(fromByteOffset: q * 16, as: SIMD2<Double>.self)
+                                        let cur = hr.loadUnaligned(fromByteOffset: b * 8, as: SIMD2<Double>.self)
+                                        hr.storeBytes(of: cur + gh, toByteOffset: b * 8, as: SIMD2<Double>.self)
+                                        h[b + 2] += 1
+                                    }
                                 }
                             } else if S == 3 {
                                 // Weighted three-lane statistics (binary gini): every lane added.
@@ -489,8 +556,8 @@ struct TreeBuilder {
 
     /// The best split over the histograms: the largest gain with both sides at least `minLeaf`.
     private func bestSplit(_ hist: [Double], _ feats: [Int], total: [Double]) -> (feature: Int, bin: Int, gain: Double)? {
-        let S = params.mode.width, mode = params.mode
-        let hsize = 256 * S
+        let S = params.mode.width, mode = params.mode, hw = histWidth
+        let hsize = 256 * hw
         let parentScore = total.withUnsafeBufferPointer { mode.score($0.baseAddress!) }
         let minLeaf = params.minLeaf
         var bestT = -1, bestBin = -1
@@ -505,9 +572,12 @@ struct TreeBuilder {
                     let nb = binned.edges[feats[t]].count + 1
                     var gl = 0.0, hl = 0.0, cl = 0.0
                     for b in 0..<(nb - 1) {
-                        gl += h[b * 3]; hl += h[b * 3 + 1]; cl += h[b * 3 + 2]
-                        if cl < minLeaf { continue }
-                        if tc - cl < minLeaf { break }
+                        gl += h[b * hw]; hl += h[b * hw + 1]
+                        if hw == 3 {
+                            cl += h[b * 3 + 2]
+                            if cl < minLeaf { continue }
+                            if tc - cl < minLeaf { break }
+                        }
                         let gr = tg - gl, hr = th - hl
                         if hl < 1e-3 || hr < 1e-3 { continue }
                         let g = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parentScore

@@ -97,3 +97,22 @@ import MLShEngine
         #expect(accuracy > 0.85, "forest training accuracy \(accuracy)")
     }
 }
+
+/// Boosting's training metrics come from the raw scores the fit keeps, not from predicting the
+/// training rows again: they must be exactly what evaluating the model on those rows gives —
+/// two classes, several, regression, and above 20,000 rows (metrics on an evenly spaced sample).
+@Suite struct BoostTrainingScoreTests {
+    @Test(arguments: [("classification", 2, 3_000), ("classification", 4, 3_000), ("regression", 0, 3_000), ("classification", 2, 20_003)])
+    func trainingMetricsEqualEvaluation(kind: String, classes: Int, rows: Int) throws {
+        let t = try synth(kind, rows: rows, features: 6, classes: max(classes, 2), noise: kind == "regression" ? 5 : 0.1, seed: 3)
+        let m = try fit(PipelineSpec(.boost(BoostSpec(rounds: 10, maxDepth: 3))), on: t, target: "y", features: nil)
+        let sampled = Set((0..<20_000).map { $0 * rows / 20_000 })
+        let sample = rows > 20_000 ? try t.testRows { sampled.contains($0) } : t
+        let evaluated = try m.evaluate(sample).values
+        #expect(!m.trainingMetrics.isEmpty)
+        for (name, value) in m.trainingMetrics {
+            let e = try #require(evaluated.first { $0.0 == name }?.1, "metric \(name)")
+            #expect(value == e, "\(kind) \(classes) classes, \(rows) rows: training \(name) \(value), evaluated \(e)")
+        }
+    }
+}
