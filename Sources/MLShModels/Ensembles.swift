@@ -112,9 +112,19 @@ func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: Bo
     var trees: [TreeModel] = []
     var importance = [Double](repeating: 0, count: p)
     var st = [Double](repeating: 0, count: n * 3)
-    let samples = (0..<Int32(n)).map { $0 }
+    let all = (0..<Int32(n)).map { $0 }
+    // Rows per round: all of them, or a seeded draw without replacement (selection sampling:
+    // ascending, so the trees read rows in memory order).
+    let drawn = spec.subsample < 1 ? min(n, max(1, Int((spec.subsample * Double(n)).rounded()))) : n
     var prob = [Double](repeating: 0, count: n * outs)
     for round in 0..<spec.rounds {
+        var samples = all
+        if drawn < n {
+            var rng = ModelRandom(seed: spec.seed, stream: UInt64(round) &* 2 &+ 1)
+            samples = []
+            samples.reserveCapacity(drawn)
+            for i in 0..<n where Double(drawn - samples.count) > rng.uniform() * Double(n - i) { samples.append(Int32(i)) }
+        }
         if outs > 1 {
             for i in 0..<n {
                 var m = -Double.infinity
@@ -150,10 +160,13 @@ func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: Bo
                 }
             }
             var b = TreeBuilder(binned: binned, params: params, stats: st, samples: samples,
-                                seed: spec.seed, stream: UInt64(round * outs + k), trackLeaves: true, identitySamples: true)
+                                seed: spec.seed, stream: UInt64(round * outs + k), trackLeaves: drawn == n, identitySamples: drawn == n)
             var (tree, imp) = b.build()
             for v in tree.value.indices { tree.value[v] *= spec.lr }
-            if let leafOf = b.leafOf {
+            if drawn < n {
+                // Rows left out of the draw have no leaf yet: every row walks the tree.
+                tree.accumulateRows(x, column: k, of: outs, into: &raw)
+            } else if let leafOf = b.leafOf {
                 let values = tree.value
                 raw.withUnsafeMutableBufferPointer { rb in
                     let rawBox = Unchecked(rb)

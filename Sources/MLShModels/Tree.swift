@@ -616,6 +616,23 @@ struct TreeBuilder {
 }
 
 extension TreeModel {
+    /// Adds this single-output tree's leaf value of every row of `x` into column `column` of
+    /// `out` (n × `width`), rows split over the cores.
+    func accumulateRows(_ x: Dense, column: Int, of width: Int, into out: inout [Double]) {
+        let p = x.cols, n = x.rows
+        let parts = chunks(n, n >= 20_000 ? workerCount : 1)
+        let tree = self
+        out.withUnsafeMutableBufferPointer { ob in
+            let outBox = Unchecked(ob)
+            parallelFor(parts.count) { part in
+                x.data.withUnsafeBufferPointer { xp in
+                    guard let xb = xp.baseAddress else { return }
+                    for i in parts[part] { outBox.value[i * width + column] += tree.value[tree.leaf(xb + i * p)] }
+                }
+            }
+        }
+    }
+
     /// Adds `scale` × the leaf values of every row of `x` into `out` (n × outputs), rows split over the cores.
     func accumulate(_ x: Dense, into out: inout [Double], scale: Double = 1) {
         let p = x.cols, k = outputs, n = x.rows
