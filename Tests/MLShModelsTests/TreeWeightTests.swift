@@ -122,8 +122,9 @@ import MLShEngine
 /// the generic squared-error path: with gradient −y and hessian 1 the Newton gain and leaf value
 /// are squared error's, so on integer targets (exact sums) the trees and every row's leaf agree.
 @Suite struct NewtonPathTests {
-    @Test(arguments: [2, 3, 5])
-    func newtonEqualsSquaredError(maxDepth: Int) throws {
+    /// min_leaf 1 (histograms without a count lane) and 20 (with one).
+    @Test(arguments: [2, 3, 5], [1, 20])
+    func newtonEqualsSquaredError(maxDepth: Int, minLeaf: Int) throws {
         let d = TreeWeightTests.weighted(rows: 3_000, cols: 8, classes: 2, seed: 4)
         let n = d.x.rows
         var newtonStats = [Double](repeating: 1, count: n * 3)
@@ -132,7 +133,7 @@ import MLShEngine
         let binned = Binned(d.x), all = (0..<Int32(n)).map { $0 }
         for parallel in [false, true] {
             func grow(_ mode: TreeMode, _ stats: [Double], identity: Bool) -> (TreeModel, [Int32]?) {
-                var params = TreeParams(maxDepth: maxDepth, minLeaf: 1, mtry: 8, mode: mode, parallel: parallel)
+                var params = TreeParams(maxDepth: maxDepth, minLeaf: Double(minLeaf), mtry: 8, mode: mode, parallel: parallel)
                 params.parallelMinRows = 500; params.parallelMinCells = 4_000; params.subtractionMinRows = 200
                 var b = TreeBuilder(binned: binned, params: params, stats: stats, samples: all, seed: 0, stream: 0,
                                     trackLeaves: true, identitySamples: identity)
@@ -141,10 +142,10 @@ import MLShEngine
             let (a, leavesA) = grow(.newton(lambda: 0), newtonStats, identity: true)
             let (b, leavesB) = grow(.mse, mseStats, identity: false)
             #expect(a.feature.count > 2 * maxDepth, "a grown tree (\(a.feature.count) nodes)")
-            #expect(TreeWeightTests.firstDifference(a, b) == nil, "depth \(maxDepth), parallel \(parallel)")
+            #expect(TreeWeightTests.firstDifference(a, b) == nil, "depth \(maxDepth), min_leaf \(minLeaf), parallel \(parallel)")
             let la = try #require(leavesA), lb = try #require(leavesB)
             let moved = zip(la, lb).filter { $0 != $1 }.count
-            #expect(la.count == n && lb.count == n && moved == 0, "\(moved) rows in another leaf (depth \(maxDepth), parallel \(parallel))")
+            #expect(la.count == n && lb.count == n && moved == 0, "\(moved) rows in another leaf (depth \(maxDepth), min_leaf \(minLeaf), parallel \(parallel))")
         }
     }
 }
