@@ -254,7 +254,6 @@ struct TreeBuilder {
                           outputs: params.mode.outputs), importance)
     }
 
-
     /// `hist`: the node's full histogram (every feature), when the parent derived it.
     private mutating func grow(_ lo: Int, _ hi: Int, depth: Int, hist: [Double]?, given: [Double]? = nil, stack: inout [Pending]) -> Int32 {
         let mode = params.mode, S = mode.width, n = binned.n, p = binned.p
