@@ -91,6 +91,7 @@ func fitForest(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: F
 /// the finite values a design matrix holds, and the same order), without walking the trees again.
 func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: BoostSpec) -> (state: EnsembleState, raw: [Double]) {
     let binned = Binned(x)
+    trace("binning")
     let n = x.rows, p = x.cols
     let outs = classes == 0 || classes == 2 ? 1 : classes
     var initial = [Double](repeating: 0, count: outs)
