@@ -86,8 +86,12 @@ func fitForest(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: F
 
 /// Gradient boosting with Newton leaf values on histograms: squared error (regression),
 /// log-loss (two classes, one tree per round) or softmax (one tree per class per round).
-func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: BoostSpec) -> EnsembleState {
+/// Also returns the raw scores of the training rows (n × outputs) that the fit keeps anyway:
+/// exactly what predicting `x` sums (the same leaves, since `x <= edge` ⇔ bin ≤ edge's bin for
+/// the finite values a design matrix holds, and the same order), without walking the trees again.
+func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: BoostSpec) -> (state: EnsembleState, raw: [Double]) {
     let binned = Binned(x)
+    trace("binning")
     let n = x.rows, p = x.cols
     let outs = classes == 0 || classes == 2 ? 1 : classes
     var initial = [Double](repeating: 0, count: outs)
@@ -109,9 +113,19 @@ func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: Bo
     var trees: [TreeModel] = []
     var importance = [Double](repeating: 0, count: p)
     var st = [Double](repeating: 0, count: n * 3)
-    let samples = (0..<Int32(n)).map { $0 }
+    let all = (0..<Int32(n)).map { $0 }
+    // Rows per round: all of them, or a seeded draw without replacement (selection sampling:
+    // ascending, so the trees read rows in memory order).
+    let drawn = spec.subsample < 1 ? min(n, max(1, Int((spec.subsample * Double(n)).rounded()))) : n
     var prob = [Double](repeating: 0, count: n * outs)
     for round in 0..<spec.rounds {
+        var samples = all
+        if drawn < n {
+            var rng = ModelRandom(seed: spec.seed, stream: UInt64(round) &* 2 &+ 1)
+            samples = []
+            samples.reserveCapacity(drawn)
+            for i in 0..<n where Double(drawn - samples.count) > rng.uniform() * Double(n - i) { samples.append(Int32(i)) }
+        }
         if outs > 1 {
             for i in 0..<n {
                 var m = -Double.infinity
@@ -147,17 +161,27 @@ func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: Bo
                 }
             }
             var b = TreeBuilder(binned: binned, params: params, stats: st, samples: samples,
-                                seed: spec.seed, stream: UInt64(round * outs + k), trackLeaves: true)
+                                seed: spec.seed, stream: UInt64(round * outs + k), trackLeaves: drawn == n, identitySamples: drawn == n)
             var (tree, imp) = b.build()
             for v in tree.value.indices { tree.value[v] *= spec.lr }
-            if let leafOf = b.leafOf {
-                for i in 0..<n { let l = Int(leafOf[i]); if l >= 0 { raw[i * outs + k] += tree.value[l] } }
+            if drawn < n {
+                // Rows left out of the draw have no leaf yet: every row walks the tree.
+                tree.accumulateRows(x, column: k, of: outs, into: &raw)
+            } else if let leafOf = b.leafOf {
+                let values = tree.value
+                raw.withUnsafeMutableBufferPointer { rb in
+                    let rawBox = Unchecked(rb)
+                    let parts = chunks(n, n >= 20_000 ? workerCount : 1)
+                    parallelFor(parts.count) { part in
+                        for i in parts[part] { let l = Int(leafOf[i]); if l >= 0 { rawBox.value[i * outs + k] += values[l] } }
+                    }
+                }
             }
             for j in 0..<p { importance[j] += imp[j] }
             trees.append(tree)
         }
     }
-    return EnsembleState(initial: initial, trees: trees, outputs: outs, importance: normalised(importance))
+    return (EnsembleState(initial: initial, trees: trees, outputs: outs, importance: normalised(importance)), raw)
 }
 
 extension EnsembleState {
@@ -167,7 +191,7 @@ extension EnsembleState {
         if boosted {
             for i in 0..<x.rows { for k in 0..<outputs { out[i * outputs + k] = initial[k] } }
             if outputs == 1 {
-                for tree in trees { tree.accumulate(x, into: &out) }
+                accumulateSingleOutput(x, into: &out)
             } else {
                 var col = [Double](repeating: 0, count: x.rows)
                 for t in trees.indices {
@@ -177,24 +201,76 @@ extension EnsembleState {
                     for i in 0..<x.rows { out[i * outputs + k] += col[i] }
                 }
             }
-            if classes == 0 { return Dense(rows: x.rows, cols: 1, data: out) }
-            if classes == 2 {
-                var pr = Dense(rows: x.rows, cols: 2)
-                for i in 0..<x.rows {
-                    let f = out[i]
-                    let s = f >= 0 ? 1 / (1 + exp(-f)) : exp(f) / (1 + exp(f))
-                    pr.data[i * 2] = 1 - s; pr.data[i * 2 + 1] = s
-                }
-                return pr
-            }
-            let z = Dense(rows: x.rows, cols: outputs, data: out)
-            var pr = z
-            softmaxRows(z, into: &pr)
-            return pr
+            return boostedOutput(raw: out, rows: x.rows, classes: classes)
         }
         for tree in trees { tree.accumulate(x, into: &out) }
         let inv = 1 / Double(max(trees.count, 1))
         for i in out.indices { out[i] *= inv }
         return Dense(rows: x.rows, cols: outputs, data: out)
+    }
+}
+
+extension EnsembleState {
+    /// Boosting's raw scores (`rows` × outputs) as predictions: values, or class probabilities.
+    func boostedOutput(raw out: [Double], rows: Int, classes: Int) -> Dense {
+        if classes == 0 { return Dense(rows: rows, cols: 1, data: out) }
+        if classes == 2 {
+            var pr = Dense(rows: rows, cols: 2)
+            for i in 0..<rows {
+                let f = out[i]
+                let s = f >= 0 ? 1 / (1 + exp(-f)) : exp(f) / (1 + exp(f))
+                pr.data[i * 2] = 1 - s; pr.data[i * 2 + 1] = s
+            }
+            return pr
+        }
+        let z = Dense(rows: rows, cols: outputs, data: out)
+        var pr = z
+        softmaxRows(z, into: &pr)
+        return pr
+    }
+
+    /// Adds every (single-output) tree's leaf value into `out[i]`, tree by tree in order, with the
+    /// rows outermost so each row stays in cache while all the trees read it; rows split over the cores.
+    func accumulateSingleOutput(_ x: Dense, into out: inout [Double]) {
+        var feat: [Int32] = [], thr: [Double] = [], lf: [Int32] = [], rt: [Int32] = [], val: [Double] = []
+        var roots: [Int] = []
+        for t in trees {
+            let base = Int32(feat.count)
+            roots.append(Int(base))
+            feat += t.feature; thr += t.threshold; val += t.value
+            lf += t.left.map { $0 + base }; rt += t.right.map { $0 + base }
+        }
+        let p = x.cols, n = x.rows
+        let parts = chunks(n, n >= 20_000 ? workerCount : 1)
+        let xdata = x.data
+        let f = Unchecked(feat), th = Unchecked(thr), l = Unchecked(lf), r = Unchecked(rt), v = Unchecked(val)
+        let rootsBox = Unchecked(roots)
+        out.withUnsafeMutableBufferPointer { ob in
+            guard let obase = ob.baseAddress else { return }
+            let outBox = Unchecked(obase)
+            parallelFor(parts.count) { part in
+                xdata.withUnsafeBufferPointer { xp in
+                f.value.withUnsafeBufferPointer { fp in
+                th.value.withUnsafeBufferPointer { tp in
+                l.value.withUnsafeBufferPointer { lp in
+                r.value.withUnsafeBufferPointer { rp in
+                v.value.withUnsafeBufferPointer { vp in
+                rootsBox.value.withUnsafeBufferPointer { rootp in
+                    guard let xb = xp.baseAddress else { return }
+                    for i in parts[part] {
+                        let row = xb + i * p
+                        var s = outBox.value[i]
+                        for root in rootp {
+                            var node = root
+                            while fp[node] >= 0 {
+                                node = Int(row[Int(fp[node])] <= tp[node] ? lp[node] : rp[node])
+                            }
+                            s += vp[node]
+                        }
+                        outBox.value[i] = s
+                    }
+                }}}}}}}
+            }
+        }
     }
 }

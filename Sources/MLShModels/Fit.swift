@@ -75,6 +75,8 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     // Estimator.
     let n = x.rows
     let estimator: EstimatorState
+    /// Boosting: the training rows' raw scores, kept by the fit (the training metrics reuse them).
+    var boostScores: (state: EnsembleState, raw: [Double])?
     switch model {
     case .linear: estimator = .linear(fitLeastSquares(x, enc.values, alpha: 0))
     case .ridge(let s): estimator = .linear(fitLeastSquares(x, enc.values, alpha: s.alpha))
@@ -94,7 +96,9 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     case .forest(let s):
         estimator = .trees(fitForest(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
     case .boost(let s):
-        estimator = .trees(fitBoost(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
+        let fitted = fitBoost(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s)
+        boostScores = fitted
+        estimator = .trees(fitted.state)
     }
 
     trace("estimator")
@@ -107,8 +111,14 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     let m = FittedModel(state: state)
     var rows = Array(0..<n)
     if n > 20_000 { rows = (0..<20_000).map { $0 * n / 20_000 } }
-    let sample = rows.count == n ? x : x.rows(rows)
-    let out = m.estimate(sample)
+    let out: Dense
+    if let (e, raw) = boostScores {
+        let k = e.outputs
+        let picked = rows.count == n ? raw : rows.flatMap { raw[($0 * k)..<(($0 + 1) * k)] }
+        out = e.boostedOutput(raw: picked, rows: rows.count, classes: enc.task == .classification ? enc.classes.count : 0)
+    } else {
+        out = m.estimate(rows.count == n ? x : x.rows(rows))
+    }
     let metrics: Metrics
     switch enc.task {
     case .regression: metrics = regressionMetrics(actual: rows.map { enc.values[$0] }, predicted: out.column(0))

@@ -46,12 +46,24 @@ public struct ForestSpec: Codable, Sendable, Equatable {
 }
 
 /// Gradient boosting on histograms (log-loss, softmax or squared error), Newton leaf values,
-/// no L2 and no subsampling: `seed` is kept for a future row/feature subsampling and does not
-/// change the fit today.
+/// no L2. `subsample` < 1 grows each round's trees on that fraction of the rows, drawn without
+/// replacement from `seed` (stochastic gradient boosting); at 1 (the default, as scikit-learn's
+/// HistGradientBoosting, which never subsamples rows) every row is used and `seed` changes nothing.
 public struct BoostSpec: Codable, Sendable, Equatable {
-    public var rounds: Int, lr: Double, maxDepth: Int, minLeaf: Int, seed: UInt64
-    public init(rounds: Int = 100, lr: Double = 0.1, maxDepth: Int = 3, minLeaf: Int = 1, seed: UInt64 = 0) {
-        self.rounds = rounds; self.lr = lr; self.maxDepth = maxDepth; self.minLeaf = minLeaf; self.seed = seed
+    public var rounds: Int, lr: Double, maxDepth: Int, minLeaf: Int, subsample: Double, seed: UInt64
+    public init(rounds: Int = 100, lr: Double = 0.1, maxDepth: Int = 3, minLeaf: Int = 1, subsample: Double = 1, seed: UInt64 = 0) {
+        self.rounds = rounds; self.lr = lr; self.maxDepth = maxDepth; self.minLeaf = minLeaf; self.subsample = subsample; self.seed = seed
+    }
+
+    enum CodingKeys: String, CodingKey { case rounds, lr, maxDepth, minLeaf, subsample, seed }
+
+    /// Models saved before `subsample` existed read as 1 (every row, as they were fitted).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(rounds: try c.decode(Int.self, forKey: .rounds), lr: try c.decode(Double.self, forKey: .lr),
+                  maxDepth: try c.decode(Int.self, forKey: .maxDepth), minLeaf: try c.decode(Int.self, forKey: .minLeaf),
+                  subsample: try c.decodeIfPresent(Double.self, forKey: .subsample) ?? 1,
+                  seed: try c.decode(UInt64.self, forKey: .seed))
     }
 }
 
@@ -87,7 +99,7 @@ public enum ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case "kmeans": return ["k", "seed", "inits"]
         case "tree": return ["max_depth", "min_leaf"]
         case "forest": return ["trees", "max_depth", "min_leaf", "seed"]
-        case "boost": return ["rounds", "lr", "max_depth", "min_leaf", "seed"]
+        case "boost": return ["rounds", "lr", "max_depth", "min_leaf", "subsample", "seed"]
         case "knn": return ["k"]
         case "naive_bayes": return ["var_smoothing"]
         default: return []
@@ -118,7 +130,7 @@ public enum ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case "boost":
             return .boost(BoostSpec(rounds: try r.int("rounds", 100, min: 1), lr: try r.double("lr", 0.1, positive: true),
                                     maxDepth: try r.int("max_depth", 3, min: 1), minLeaf: try r.int("min_leaf", 1, min: 1),
-                                    seed: try r.seed("seed")))
+                                    subsample: try r.fraction("subsample", 1), seed: try r.seed("seed")))
         case "knn": return .knn(KNNSpec(k: try r.int("k", 5, min: 1)))
         default: return .naiveBayes(NaiveBayesSpec(varSmoothing: try r.double("var_smoothing", 1e-9, min: 0)))
         }
@@ -155,7 +167,8 @@ public enum ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
                     ("seed", .int(Int64(truncatingIfNeeded: s.seed)))]
         case .boost(let s):
             return [("rounds", .int(Int64(s.rounds))), ("lr", .number(s.lr)), ("max_depth", .int(Int64(s.maxDepth))),
-                    ("min_leaf", .int(Int64(s.minLeaf))), ("seed", .int(Int64(truncatingIfNeeded: s.seed)))]
+                    ("min_leaf", .int(Int64(s.minLeaf))), ("subsample", .number(s.subsample)),
+                    ("seed", .int(Int64(truncatingIfNeeded: s.seed)))]
         case .knn(let s): return [("k", .int(Int64(s.k)))]
         case .naiveBayes(let s): return [("var_smoothing", .number(s.varSmoothing))]
         }

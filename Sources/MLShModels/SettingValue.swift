@@ -67,6 +67,13 @@ struct SettingReader {
         return d
     }
 
+    /// A number in (0, 1].
+    func fraction(_ name: String, _ def: Double) throws(ModelError) -> Double {
+        let d = try double(name, def, positive: true)
+        if d > 1 { throw .invalidSetting(kind: kind, name: name, reason: "must be at most 1, got \(formatSettingNumber(d))") }
+        return d
+    }
+
     func int(_ name: String, _ def: Int, min: Int) throws(ModelError) -> Int {
         guard let v = settings[name] else { return def }
         return try intValue(name, v, min: min)

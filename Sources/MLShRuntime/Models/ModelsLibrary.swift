@@ -66,7 +66,7 @@ struct ModelsLibrary: Library {
             ("kmeans", "k-means clustering with k-means++ starts.", "kmeans(k=3, seed=0)"),
             ("tree", "A decision tree (Gini or squared error), classification or regression by the target.", "tree(max_depth=4)"),
             ("forest", "A random forest of histogram trees.", "forest(trees=100, seed=0)"),
-            ("boost", "Gradient boosting on histograms (log-loss, softmax or squared error).", "boost(rounds=100, lr=0.1)"),
+            ("boost", "Gradient boosting on histograms (log-loss, softmax or squared error). subsample < 1 grows each round on that fraction of the rows, drawn from seed; at the default 1 every row is used and seed has no effect.", "boost(rounds=100, lr=0.1, subsample=0.8, seed=1)"),
             ("knn", "k nearest neighbours (classification or regression by the target).", "knn(k=5)"),
             ("naive_bayes", "Gaussian naive Bayes.", "naive_bayes()"),
         ]
