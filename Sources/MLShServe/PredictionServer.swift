@@ -35,7 +35,9 @@ public final class PredictionServer: @unchecked Sendable {
         logger.logLevel = .error
         let app = Application(
             responder: PredictionServiceBox.responder(bound),
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestDeadlineHandler(timeout: .nanoseconds(nanoseconds(configuration.bodyTimeout)))],
+                idleTimeout: .nanoseconds(nanoseconds(configuration.idleTimeout)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in bound.ready(channel.localAddress?.port) },
             logger: logger)
@@ -149,4 +151,9 @@ final class Failure: @unchecked Sendable {
     private var text: String?
     func set(_ s: String) { lock.lock(); text = s; lock.unlock() }
     var message: String? { lock.lock(); defer { lock.unlock() }; return text }
+}
+
+func nanoseconds(_ d: Duration) -> Int64 {
+    let (s, atto) = d.components
+    return s * 1_000_000_000 + atto / 1_000_000_000
 }

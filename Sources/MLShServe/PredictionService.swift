@@ -137,25 +137,15 @@ public struct PredictionService: HTTPResponder, Sendable {
         }
     }
 
-    /// The body, refused when over the limit or not complete within `bodyTimeout`.
+    /// The body, refused when over the limit (a body that never completes is answered 408
+    /// by `RequestDeadlineHandler`).
     private func collect(_ request: Request) async throws(ServeError) -> ByteBuffer {
         let limit = configuration.bodyLimit
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw tooLarge()
         }
-        let body = request.body, timeout = configuration.bodyTimeout
         do {
-            return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-                group.addTask { try await body.collect(upTo: limit) }
-                group.addTask { try await Task.sleep(for: timeout); return nil }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let buffer = first else {
-                    throw ServeError(408, "request_timeout", "the request body did not arrive within \(timeout)")
-                }
-                return buffer
-            }
-        } catch let e as ServeError {
-            throw e
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw tooLarge()
         } catch {

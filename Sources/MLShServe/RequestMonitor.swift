@@ -39,8 +39,32 @@ public final class RequestMonitor: @unchecked Sendable {
     private var counts: [String: [Int: Int]] = [:]
     private var latencies: [Double] = []
     private var latencyNext = 0
-    private var windows: [String: [Table]] = [:]
-    private var windowRows: [String: Int] = [:]
+    private var windows: [String: Window] = [:]
+
+    /// The most recent input tables of one model holding at least `driftWindow` rows
+    /// (older tables are dropped once the newer ones alone reach it). Mutated in place
+    /// under the monitor's lock: the request path does constant work per table.
+    final class Window {
+        private var tables: [Table] = []
+        private var start = 0
+        private var rows = 0
+
+        func append(_ t: Table) {
+            tables.append(t)
+            rows += t.rowCount
+            while tables.count - start > 1, rows - tables[start].rowCount >= RequestMonitor.driftWindow {
+                rows -= tables[start].rowCount
+                start += 1
+            }
+            // Compact now and then, so dropped tables are released.
+            if start >= 4096, start * 2 >= tables.count {
+                tables.removeFirst(start)
+                start = 0
+            }
+        }
+
+        var current: [Table] { Array(tables[start...]) }
+    }
 
     public init(store: Store?, deployment: Int64?) {
         self.store = store
@@ -60,14 +84,9 @@ public final class RequestMonitor: @unchecked Sendable {
                 latencies[latencyNext] = e.latencyMs
                 latencyNext = (latencyNext + 1) % RequestMonitor.latencyWindow
             }
-            var w = windows[e.model.label, default: []]
+            let w: Window
+            if let existing = windows[e.model.label] { w = existing } else { w = Window(); windows[e.model.label] = w }
             w.append(e.input)
-            var rows = windowRows[e.model.label, default: 0] + e.input.rowCount
-            while rows - (w.first?.rowCount ?? 0) >= RequestMonitor.driftWindow, w.count > 1 {
-                rows -= w.removeFirst().rowCount
-            }
-            windows[e.model.label] = w
-            windowRows[e.model.label] = rows
         }
         var wakeWriter = false
         if writer != nil {
@@ -93,7 +112,7 @@ public final class RequestMonitor: @unchecked Sendable {
     /// The recent inputs a model answered (at most `driftWindow` rows, newest last).
     public func window(_ label: String) -> Table? {
         lock.lock()
-        let w = windows[label] ?? []
+        let w = windows[label]?.current ?? []
         lock.unlock()
         guard !w.isEmpty else { return nil }
         return try? Table.concat(w)
