@@ -3,9 +3,9 @@ import Foundation
 /// A JSON document as a tree of plain values: what `ModelFile` walks to move the number
 /// arrays of a `FittedState` into a model file's binary section and back.
 ///
-/// Numbers keep their exact Swift value: a number is `.int` only when it reads as an `Int64`
-/// *and* that integer converts to exactly the `Double` the text reads as (bit for bit, so
-/// `-0` stays a `.double`); otherwise it is `.double`. Text written by `JSONEncoder` is the
+/// Numbers keep their exact Swift value: a number (an array of numbers) is `.int` (`.ints`)
+/// only when it reads as `Int64` *and* each integer converts to exactly the `Double` the
+/// text reads as (bit for bit, so `-0` stays a `.double`); otherwise `.double` (`.doubles`). Text written by `JSONEncoder` is the
 /// shortest form that reads back to the same value, so tree → text → tree is lossless.
 indirect enum JSONTree: Codable, Equatable {
     case null
@@ -15,9 +15,9 @@ indirect enum JSONTree: Codable, Equatable {
     case string(String)
     case array([JSONTree])
     case object([String: JSONTree])
-    /// A number array read back from the binary section (encoded as a JSON array).
+    /// An array of numbers, not all integers (encoded as a JSON array).
     case doubles([Double])
-    /// An integer array read back from the binary section (encoded as a JSON array).
+    /// An array of integers, each exactly the `Double` its text reads as (encoded as a JSON array).
     case ints([Int64])
 
     init(from decoder: any Decoder) throws {
@@ -34,6 +34,17 @@ indirect enum JSONTree: Codable, Equatable {
             return
         }
         if let i = try? c.decode(Int64.self) { self = .int(i); return }
+        // Number arrays in bulk (the large part of a state): two attempts per array instead
+        // of several per element.
+        if let doubles = try? c.decode([Double].self) {
+            if let ints = try? c.decode([Int64].self), ints.count == doubles.count,
+               zip(ints, doubles).allSatisfy({ Double($0).bitPattern == $1.bitPattern }) {
+                self = .ints(ints)
+            } else {
+                self = .doubles(doubles)
+            }
+            return
+        }
         if let a = try? c.decode([JSONTree].self) { self = .array(a); return }
         self = .object(try c.decode([String: JSONTree].self))
     }
@@ -51,31 +62,5 @@ indirect enum JSONTree: Codable, Equatable {
         case .doubles(let a): try c.encode(a)
         case .ints(let a): try c.encode(a)
         }
-    }
-
-    /// The elements as numbers when every one is a number: all integers, or else doubles
-    /// (an integer in a mixed array came from a `Double` and converts back exactly).
-    static func numbers(_ items: [JSONTree]) -> JSONTree? {
-        var ints: [Int64] = []
-        ints.reserveCapacity(items.count)
-        var allInts = true
-        for item in items {
-            switch item {
-            case .int(let i): ints.append(i)
-            case .double: allInts = false
-            default: return nil
-            }
-        }
-        if allInts { return .ints(ints) }
-        var doubles: [Double] = []
-        doubles.reserveCapacity(items.count)
-        for item in items {
-            switch item {
-            case .int(let i): doubles.append(Double(i))
-            case .double(let d): doubles.append(d)
-            default: return nil
-            }
-        }
-        return .doubles(doubles)
     }
 }

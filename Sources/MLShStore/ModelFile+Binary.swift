@@ -12,10 +12,11 @@ struct ArrayPacker {
 
     mutating func pack(_ tree: JSONTree, path: String) throws(StoreError) -> JSONTree {
         switch tree {
+        case .ints(let v) where v.count >= ModelFile.binaryMinimum:
+            return store(tree, path: path)
+        case .doubles(let v) where v.count >= ModelFile.binaryMinimum:
+            return store(tree, path: path)
         case .array(let items):
-            if items.count >= ModelFile.binaryMinimum, let numbers = JSONTree.numbers(items) {
-                return store(numbers, path: path)
-            }
             var out: [JSONTree] = []
             out.reserveCapacity(items.count)
             for (i, item) in items.enumerated() { out.append(try pack(item, path: Self.join(path, String(i)))) }

@@ -127,6 +127,20 @@ import MLShModels
         #expect(header.arrays.map(\.dtype) == ["f64", "f64"])
         #expect(header.arrays.map(\.path) == ["estimator.knn._0.x", "estimator.knn._0.y"])
         #expect(header.kind == "knn" && header.version == 2 && header.mlsh_version == "t")
+
+        // Short arrays stay in the header as JSON, just as exact.
+        var small = try smallModel().encodeParameters()
+        guard case .linear(var linear) = small.estimator else { Issue.record("not a linear state"); return }
+        linear.coef = [-0.0]
+        linear.intercept = [5e-324]
+        small.estimator = .linear(linear)
+        small.trainingMetricValues = [-0.0, 0.1, 1e-310]
+        let smallBytes = try ModelFile.encode(FittedModel(state: small), mlshVersion: "t")
+        #expect(try JSONDecoder().decode(ModelFile.Header.self, from: Data(try Self.header(of: smallBytes))).arrays.isEmpty)
+        let smallBack = try ModelFile.decode(smallBytes).encodeParameters()
+        guard case .linear(let l) = smallBack.estimator else { Issue.record("not a linear state"); return }
+        #expect(l.coef.map(\.bitPattern) == [(-0.0).bitPattern] && l.intercept.map(\.bitPattern) == [(5e-324).bitPattern])
+        #expect(smallBack.trainingMetricValues.map(\.bitPattern) == small.trainingMetricValues.map(\.bitPattern))
     }
 
     @Test func nonFiniteNumbersAreRefused() throws {
