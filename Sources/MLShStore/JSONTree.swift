@@ -11,6 +11,8 @@ indirect enum JSONTree: Codable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// An integer above `Int64.max`.
+    case uint(UInt64)
     case double(Double)
     case string(String)
     case array([JSONTree])
@@ -28,6 +30,8 @@ indirect enum JSONTree: Codable, Equatable {
         if let d = try? c.decode(Double.self) {
             if let i = try? c.decode(Int64.self), Double(i).bitPattern == d.bitPattern {
                 self = .int(i)
+            } else if let u = try? c.decode(UInt64.self), Double(u).bitPattern == d.bitPattern {
+                self = .uint(u)
             } else {
                 self = .double(d)
             }
@@ -37,13 +41,16 @@ indirect enum JSONTree: Codable, Equatable {
         // Number arrays in bulk (the large part of a state): two attempts per array instead
         // of several per element.
         if let doubles = try? c.decode([Double].self) {
-            if let ints = try? c.decode([Int64].self), ints.count == doubles.count,
-               zip(ints, doubles).allSatisfy({ Double($0).bitPattern == $1.bitPattern }) {
-                self = .ints(ints)
-            } else {
-                self = .doubles(doubles)
+            if let ints = try? c.decode([Int64].self) {
+                let exact = ints.count == doubles.count && zip(ints, doubles).allSatisfy { Double($0).bitPattern == $1.bitPattern }
+                self = exact ? .ints(ints) : .doubles(doubles)
+                return
             }
-            return
+            // Integers beyond Int64 (a UInt64 seed, say) are kept one by one, exactly.
+            if (try? c.decode([UInt64].self)) == nil {
+                self = .doubles(doubles)
+                return
+            }
         }
         if let a = try? c.decode([JSONTree].self) { self = .array(a); return }
         self = .object(try c.decode([String: JSONTree].self))
@@ -55,6 +62,7 @@ indirect enum JSONTree: Codable, Equatable {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
         case .int(let i): try c.encode(i)
+        case .uint(let u): try c.encode(u)
         case .double(let d): try c.encode(d)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)

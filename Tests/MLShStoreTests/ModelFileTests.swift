@@ -143,6 +143,20 @@ import MLShModels
         #expect(smallBack.trainingMetricValues.map(\.bitPattern) == small.trainingMetricValues.map(\.bitPattern))
     }
 
+    /// Integers above Int64.max (a UInt64 seed) and below 2^53's reach of Float64 keep every digit.
+    @Test func largeIntegersKeepEveryDigit() throws {
+        let t = try Self.data()
+        let seeds: [UInt64] = [.max, UInt64(Int64.max), (1 << 63) + 1, 9007199254740993]
+        for seed in seeds {
+            let spec = PipelineSpec(.forest(ForestSpec(trees: 2, maxDepth: 2, seed: seed)))
+            let m = try fit(spec, on: t, target: "y", features: ["x0", "x1"])
+            let back = try ModelFile.decode(try ModelFile.encode(m, mlshVersion: "t"))
+            #expect(back.encodeParameters() == m.encodeParameters())
+            guard case .forest(let f) = back.encodeParameters().spec.model else { Issue.record("not a forest"); return }
+            #expect(f.seed == seed)
+        }
+    }
+
     @Test func nonFiniteNumbersAreRefused() throws {
         var state = try smallModel().encodeParameters()
         guard case .linear(var l) = state.estimator else { Issue.record("not a linear state"); return }
