@@ -75,9 +75,9 @@ import MLShModels
         }
     }
 
-    /// A file of the pre-binary format, written by mlsh at commit f224865 (`standardize() >>
-    /// forest(trees=5, max_depth=4)` fitted on iris, logged with `log_model`), and the
-    /// predictions that mlsh made with it on iris.
+    /// A fixture: a version 1 (JSON) file written by the mlsh of main at a1f3927, the last
+    /// to write that format (`standardize() >> forest(trees=5, max_depth=4)` fitted on iris,
+    /// logged with `log_model`), and the predictions that mlsh made with it on iris.
     static func fixture(_ name: String) throws -> [UInt8] {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/fixtures/" + name
         return [UInt8](try #require(FileManager.default.contents(atPath: path)))
