@@ -66,7 +66,8 @@ let package = Package(
                 path: "Tests/TestSupport"),
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "TestSupport"]),
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShEngine"]),
-        .testTarget(name: "MLShStoreTests", dependencies: ["MLShStore", "MLShModels", "MLShEngine", "TestSupport"]),
+        .testTarget(name: "MLShStoreTests", dependencies: ["MLShStore", "MLShModels", "MLShEngine", "TestSupport"],
+                    exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
         .testTarget(name: "MLShServeTests", dependencies: [
             "MLShServe", "MLShStore", "MLShModels", "MLShEngine",

@@ -17,13 +17,6 @@ extension Store {
         }
     }
 
-    /// Every run's id, oldest first.
-    public func allRunIDs() throws(StoreError) -> [Int64] {
-        try Store.guarded("reading runs") {
-            try db.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id") }
-        }
-    }
-
     /// The artifact files under `artifacts/` that no run (`log_model`) and no model
     /// version references, and that were not touched in the last `minAge` seconds
     /// (an artifact being written or reused by another process right now is kept);

@@ -2,15 +2,18 @@ import GRDB
 import GRDBSQLite
 
 extension Store {
-    /// Every run of an experiment, as `run(_:)` gives each, read in four queries in one
-    /// transaction. Listing 10,000 runs is on the hot path of `runs(exp)` (goal: 100 ms),
-    /// so rows are read straight from SQLite's statements instead of as GRDB `Row`s.
-    public func runRecords(experiment: Int64) throws(StoreError) -> [RunRecord] {
-        try Store.guarded("reading runs") {
+    /// Every run of an experiment (of every experiment when nil), oldest first, as `run(_:)`
+    /// gives each, read in four queries in one transaction. Listing 10,000 runs is on the
+    /// hot path of `runs(exp)` (goal: 100 ms), so rows are read straight from SQLite's
+    /// statements instead of as GRDB `Row`s.
+    public func runRecords(experiment: Int64?) throws(StoreError) -> [RunRecord] {
+        let arguments = experiment.map { [$0] } ?? []
+        let inExperiment = experiment == nil ? "1" : "run IN (SELECT id FROM runs WHERE experiment = ?)"
+        let runsInExperiment = experiment == nil ? "" : "WHERE runs.experiment = ?"
+        return try Store.guarded("reading runs") {
             try db.read { db -> [RunRecord] in
-                let inExperiment = "run IN (SELECT id FROM runs WHERE experiment = ?)"
                 var params: [Int64: [(String, ParamValue)]] = [:]
-                try Store.eachRow(db, "SELECT run, name, kind, value FROM params WHERE \(inExperiment) ORDER BY rowid", experiment) { s in
+                try Store.eachRow(db, "SELECT run, name, kind, value FROM params WHERE \(inExperiment) ORDER BY rowid", arguments) { s in
                     params[s.int(0), default: []].append((s.text(1) ?? "", ParamValue(kind: s.text(2) ?? "", text: s.text(3) ?? "")))
                 }
                 // Per run and metric, in first-logged order: the latest point at the highest
@@ -19,7 +22,7 @@ extension Store {
                 var metrics: [Int64: [(String, Double)]] = [:]
                 var best: [Int64: [String: (slot: Int, step: Int64?)]] = [:]
                 try Store.eachRow(db, "SELECT run, name, step, value FROM metrics WHERE \(inExperiment) ORDER BY run, rowid",
-                                  experiment) { s in
+                                  arguments) { s in
                     let run = s.int(0), name = s.text(1) ?? "", value = s.double(3) ?? .nan
                     let step: Int64? = s.isNull(2) ? nil : s.int(2)
                     guard let seen = best[run]?[name] else {
@@ -40,7 +43,7 @@ extension Store {
                     }
                 }
                 var datasets: [Int64: [String]] = [:]
-                try Store.eachRow(db, "SELECT run, fingerprint FROM datasets WHERE \(inExperiment) ORDER BY rowid", experiment) { s in
+                try Store.eachRow(db, "SELECT run, fingerprint FROM datasets WHERE \(inExperiment) ORDER BY rowid", arguments) { s in
                     datasets[s.int(0), default: []].append(s.text(1) ?? "")
                 }
                 var out: [RunRecord] = []
@@ -48,8 +51,8 @@ extension Store {
                     SELECT runs.id, experiments.name, runs.name, runs.status, runs.error, runs.started, runs.ended,
                            runs.script, runs.script_hash, runs.mlsh_version
                     FROM runs JOIN experiments ON experiments.id = runs.experiment
-                    WHERE runs.experiment = ? ORDER BY runs.id
-                    """, experiment) { s in
+                    \(runsInExperiment) ORDER BY runs.id
+                    """, arguments) { s in
                     let id = s.int(0)
                     out.append(RunRecord(id: id, experiment: s.text(1) ?? "", name: s.text(2), status: s.text(3) ?? "",
                                          error: s.text(4), started: s.double(5) ?? .nan, ended: s.double(6),
@@ -61,13 +64,13 @@ extension Store {
         }
     }
 
-    /// Runs a query with one integer argument, handing each row to `body`.
-    static func eachRow(_ db: Database, _ sql: String, _ argument: Int64,
+    /// Runs a query with integer arguments, handing each row to `body`.
+    static func eachRow(_ db: Database, _ sql: String, _ arguments: [Int64],
                         _ body: (RawRow) throws -> Void) throws {
         let statement = try db.makeStatement(sql: sql)
         let s = statement.sqliteStatement
         sqlite3_reset(s)
-        sqlite3_bind_int64(s, 1, argument)
+        for (i, argument) in arguments.enumerated() { sqlite3_bind_int64(s, Int32(i + 1), argument) }
         defer { sqlite3_reset(s) }
         while true {
             let rc = sqlite3_step(s)

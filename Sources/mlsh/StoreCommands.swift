@@ -128,7 +128,7 @@ struct RunsCommand: ParsableCommand {
                 let id = try s.existingExperiment(experiment)
                 records = try s.runRecords(experiment: id)
             } else if let s {
-                records = try s.allRunIDs().map { id throws(StoreError) in try s.run(id) }
+                records = try s.runRecords(experiment: nil)
             }
             if json {
                 print(try StoreCLI.json(records.map(StoreCLI.runJSON)))

@@ -76,19 +76,13 @@ func smallModel() throws -> FittedModel {
         let m = try smallModel()
         let a = try ModelFile.encode(m, mlshVersion: "t"), b = try ModelFile.encode(m, mlshVersion: "t")
         #expect(a == b)
-        let text = try #require(String(bytes: a, encoding: .utf8))
-        #expect(text.contains("\"format\":\"mlsh-model\""))
+        #expect(Array(a.prefix(12)) == Array("MLSHMODL".utf8) + [2, 0, 0, 0])
+        let text = try #require(String(bytes: try ModelFileTests.header(of: a), encoding: .utf8))
+        #expect(text.hasPrefix(#"{"arrays":[],"format":"mlsh-model","kind":"ridge","mlsh_version":"t","state":{"#))
         let back = try ModelFile.decode(a)
         #expect(back.encodeParameters() == m.encodeParameters())
-    }
-
-    @Test func modelFileHeaderIsChecked() throws {
-        #expect(throws: StoreError("not an mlsh model file (missing the {\"format\": \"mlsh-model\"} header)")) {
-            try ModelFile.decode(Array("{\"state\": 1}".utf8))
-        }
-        #expect(throws: StoreError("model file version 2 is newer than this mlsh reads (1)")) {
-            try ModelFile.decode(Array("{\"format\": \"mlsh-model\", \"version\": 2}".utf8))
-        }
+        let store = try Store(folder: freshFolder())
+        #expect(try store.putModel(m, mlshVersion: "t") == store.putModel(try smallModel(), mlshVersion: "t"))
     }
 }
 
@@ -101,6 +95,34 @@ func smallModel() throws -> FittedModel {
         #expect(throws: StoreError("the store at \(folder) was written by a newer mlsh (unknown schema migrations: v99-future); upgrade mlsh to use it")) {
             _ = try Store(folder: folder)
         }
+    }
+
+    /// A store created before `v2-requests` is upgraded on open, its runs intact.
+    @Test func olderStoreIsMigrated() throws {
+        let folder = freshFolder()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let old = try DatabaseQueue(path: folder + "/store.sqlite")
+        try Store.migrator.migrate(old, upTo: "v1")
+        try old.write { db in
+            try db.execute(sql: "INSERT INTO experiments (name, created) VALUES ('legacy', 1)")
+            try db.execute(sql: "INSERT INTO runs (experiment, name, status, started, ended) VALUES (1, 'first', 'finished', 10, 12)")
+            try db.execute(sql: "INSERT INTO params (run, name, kind, value) VALUES (1, 'alpha', 'float', '0.5')")
+            try db.execute(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (1, 'rmse', NULL, 1.5, 11)")
+        }
+        #expect(try old.read { db in try db.tableExists("requests") } == false)
+        try old.close()
+
+        let store = try Store(folder: folder)
+        let run = try store.run(1)
+        #expect(run.experiment == "legacy" && run.name == "first" && run.status == "finished" && run.ended == 12)
+        #expect(run.params.map(\.0) == ["alpha"] && run.params.map(\.1) == [.float(0.5)])
+        #expect(run.metrics.map(\.0) == ["rmse"] && run.metrics.map(\.1) == [1.5])
+        let (tables, applied) = try store.db.read { db in
+            (try db.tableExists("requests") && db.tableExists("deployments"), try Store.migrator.appliedIdentifiers(db))
+        }
+        #expect(tables)
+        #expect(applied == ["v1", "v2-requests"])
+        #expect(try store.experiment("legacy") == 1)
     }
 
     @Test func reopeningKeepsData() throws {
@@ -141,6 +163,34 @@ func smallModel() throws -> FittedModel {
         try store.log(run: r, [MetricPoint(name: "loss", step: 0, value: 1, at: 0), MetricPoint(name: "loss", step: 1, value: .nan, at: 0)])
         #expect(try store.run(r).metrics[0].1.isNaN)
         #expect(try store.history(run: r, metric: "loss").map(\.1.isNaN) == [false, true])
+    }
+
+    /// All runs in one pass read the same records as `run(_:)` reads one by one.
+    @Test func allRunsInOnePassMatchRunByRun() throws {
+        let store = try Store(folder: freshFolder())
+        let a = try store.experiment("a"), b = try store.experiment("b")
+        var ids: [Int64] = []
+        for (i, e) in [a, b, a, b, b].enumerated() {
+            let r = try store.startRun(experiment: e, name: i == 2 ? "named" : nil, params: [("i", .int(Int64(i))), ("s", .string("x"))],
+                                       script: "print(\(i))", scriptHash: "h\(i)", mlshVersion: "t")
+            try store.log(run: r, [MetricPoint(name: "loss", step: 1, value: Double(i), at: 0),
+                                   MetricPoint(name: "loss", step: 0, value: 9, at: 0),
+                                   MetricPoint(name: "acc", step: nil, value: 0.5, at: 0),
+                                   MetricPoint(name: "acc", step: nil, value: 0.25 * Double(i), at: 0)])
+            try store.recordDataset(run: r, fingerprint: "fp\(i % 2)")
+            if i != 4 { try store.endRun(r, error: i == 3 ? "boom" : nil) }
+            ids.append(r)
+        }
+        func describe(_ r: RunRecord) -> String {
+            "\(r.id) \(r.experiment) \(r.name ?? "-") \(r.status) \(r.error ?? "-") \(r.started) \(r.ended.map { "\($0)" } ?? "-") "
+                + "\(r.script ?? "-") \(r.scriptHash ?? "-") \(r.mlshVersion ?? "-") \(r.params.map { "\($0.0)=\($0.1.text)" }) "
+                + "\(r.metrics.map { "\($0.0)=\($0.1)" }) \(r.datasets)"
+        }
+        let all = try store.runRecords(experiment: nil)
+        #expect(all.map(\.id) == ids)
+        #expect(all.map(describe) == (try ids.map { id throws(StoreError) in describe(try store.run(id)) }))
+        #expect(try store.runRecords(experiment: b).map(\.id) == [ids[1], ids[3], ids[4]])
+        #expect(all[0].metrics.map(\.1) == [0, 0])
     }
 
     @Test func failedRunKeepsError() throws {

@@ -1,0 +1,205 @@
+import Foundation
+import MLShEngine
+import MLShModels
+
+/// Moves the number arrays of an encoded state into a data section, in tree order (object
+/// keys sorted), leaving `{"$array": i}` in their place.
+struct ArrayPacker {
+    /// The reference key; refused as an ordinary key so references are unambiguous.
+    static let referenceKey = "$array"
+    var directory: [ModelFile.ArrayEntry] = []
+    var data: [UInt8] = []
+
+    mutating func pack(_ tree: JSONTree, path: String) throws(StoreError) -> JSONTree {
+        switch tree {
+        case .ints(let v) where v.count >= ModelFile.binaryMinimum:
+            return store(tree, path: path)
+        case .doubles(let v) where v.count >= ModelFile.binaryMinimum:
+            return store(tree, path: path)
+        case .array(let items):
+            var out: [JSONTree] = []
+            out.reserveCapacity(items.count)
+            for (i, item) in items.enumerated() { out.append(try pack(item, path: Self.join(path, String(i)))) }
+            return .array(out)
+        case .object(let fields):
+            guard fields[Self.referenceKey] == nil else {
+                throw StoreError("cannot encode the model: its state uses the reserved key \(Self.referenceKey) at \(path)")
+            }
+            var out: [String: JSONTree] = [:]
+            for key in fields.keys.sorted() {
+                if let value = fields[key] { out[key] = try pack(value, path: Self.join(path, key)) }
+            }
+            return .object(out)
+        default:
+            return tree
+        }
+    }
+
+    private mutating func store(_ numbers: JSONTree, path: String) -> JSONTree {
+        let index = directory.count
+        switch numbers {
+        case .ints(let v):
+            directory.append(.init(path: path, dtype: "i64", count: v.count, offset: data.count))
+            for x in v { ModelFile.appendLittleEndian(x, to: &data) }
+        case .doubles(let v):
+            directory.append(.init(path: path, dtype: "f64", count: v.count, offset: data.count))
+            for x in v { ModelFile.appendLittleEndian(x.bitPattern, to: &data) }
+        default:
+            return numbers
+        }
+        return .object([Self.referenceKey: .int(Int64(index))])
+    }
+
+    static func join(_ path: String, _ part: String) -> String { path.isEmpty ? part : path + "." + part }
+}
+
+/// Little-endian reads from file bytes; every read is bounds-checked and answers nil
+/// outside the bytes.
+struct ByteReader {
+    let bytes: [UInt8]
+
+    func uint32(at offset: Int) -> UInt32? {
+        guard offset >= 0, offset <= bytes.count - 4 else { return nil }
+        var v: UInt32 = 0
+        for k in 0..<4 { v |= UInt32(bytes[offset + k]) << (8 * k) }
+        return v
+    }
+
+    func uint64(at offset: Int) -> UInt64? {
+        guard offset >= 0, offset <= bytes.count - 8 else { return nil }
+        var v: UInt64 = 0
+        for k in 0..<8 { v |= UInt64(bytes[offset + k]) << (8 * k) }
+        return v
+    }
+}
+
+extension ModelFile {
+    /// Reads a file that starts with the magic bytes: version, lengths, checksum, header,
+    /// arrays, state, in that order, each checked before the next is trusted.
+    static func decodeBinary(_ bytes: [UInt8]) throws(StoreError) -> FittedModel {
+        let r = ByteReader(bytes: bytes)
+        guard let fileVersion = r.uint32(at: 8) else {
+            throw StoreError("model file is truncated: \(bytes.count) bytes, too short to hold its format version")
+        }
+        guard fileVersion <= UInt32(version) else {
+            throw StoreError("model file version \(fileVersion) is newer than this mlsh reads (\(version))")
+        }
+        guard fileVersion == UInt32(version) else {
+            throw StoreError("malformed model file: binary model files start at format version 2, this one says \(fileVersion)")
+        }
+        guard bytes.count >= prefixSize + checksumSize, let flags = r.uint32(at: 12),
+              let headerLength = r.uint64(at: 16), let dataLength = r.uint64(at: 24) else {
+            throw StoreError("model file is truncated: \(bytes.count) bytes, fewer than the \(prefixSize + checksumSize) of an empty one")
+        }
+        let size = UInt64(bytes.count)
+        // Both lengths are at most the file size, so the sum cannot overflow.
+        guard headerLength <= size, dataLength <= size,
+              UInt64(prefixSize) + headerLength + dataLength + UInt64(checksumSize) == size else {
+            throw StoreError("model file is truncated or has extra bytes: its lengths (header \(headerLength), data \(dataLength)) "
+                             + "need \(UInt64(prefixSize + checksumSize) &+ headerLength &+ dataLength) bytes, the file has \(bytes.count)")
+        }
+        let headerEnd = prefixSize + Int(headerLength), dataEnd = headerEnd + Int(dataLength)
+        var h = SHA256()
+        bytes.withUnsafeBufferPointer { h.update(UnsafeBufferPointer(rebasing: $0[0..<dataEnd])) }
+        guard h.finalize() == Array(bytes[dataEnd..<bytes.count]) else {
+            throw StoreError("model file checksum mismatch: the file is damaged (its bytes no longer match the SHA-256 it ends with)")
+        }
+        guard flags == 0 else { throw StoreError("malformed model file: unknown flags \(flags) (version 2 writes 0)") }
+        guard headerLength % 8 == 0, dataLength % 8 == 0 else {
+            throw StoreError("malformed model file: header and data lengths must be multiples of 8 (\(headerLength), \(dataLength))")
+        }
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[prefixSize..<headerEnd])) } catch {
+            throw StoreError("malformed model file header: \(error)")
+        }
+        guard header.format == "mlsh-model", header.version == version else {
+            throw StoreError("malformed model file header: format '\(header.format)' version \(header.version), expected 'mlsh-model' version \(version)")
+        }
+        let arrays = try readArrays(header.arrays, bytes: bytes, dataStart: headerEnd, dataLength: Int(dataLength))
+        var used = [Bool](repeating: false, count: arrays.count)
+        let tree = try restore(header.state, arrays: arrays, used: &used)
+        if let unused = used.firstIndex(of: false) {
+            throw StoreError("malformed model file: array \(unused) (\(header.arrays[unused].path)) is never referenced")
+        }
+        let state: FittedState
+        do { state = try JSONDecoder().decode(FittedState.self, from: JSONEncoder().encode(tree)) } catch {
+            throw StoreError("malformed model file: \(error)")
+        }
+        guard kind(of: state) == header.kind else {
+            throw StoreError("malformed model file: the header says kind '\(header.kind)' but the state holds '\(kind(of: state))'")
+        }
+        return try checked(state)
+    }
+
+    /// The data section's arrays, as the directory lists them: each in bounds, back to back
+    /// from offset 0 and filling the section exactly, finite.
+    static func readArrays(_ directory: [ArrayEntry], bytes: [UInt8], dataStart: Int, dataLength: Int) throws(StoreError) -> [JSONTree] {
+        let r = ByteReader(bytes: bytes)
+        var arrays: [JSONTree] = []
+        arrays.reserveCapacity(directory.count)
+        var next = 0
+        for e in directory {
+            guard e.offset == next, e.count >= 0, e.count <= (dataLength - next) / 8 else {
+                throw StoreError("malformed model file: array \(e.path) (offset \(e.offset), \(e.count) values) does not lie "
+                                 + "at offset \(next) within the \(dataLength)-byte data section")
+            }
+            let base = dataStart + next
+            switch e.dtype {
+            case "f64":
+                var v: [Double] = []
+                v.reserveCapacity(e.count)
+                for k in 0..<e.count {
+                    guard let bits = r.uint64(at: base + 8 * k) else { throw StoreError("malformed model file: array \(e.path) is cut short") }
+                    let d = Double(bitPattern: bits)
+                    guard d.isFinite else { throw StoreError("malformed model file: array \(e.path) holds a non-finite number (\(d))") }
+                    v.append(d)
+                }
+                arrays.append(.doubles(v))
+            case "i64":
+                var v: [Int64] = []
+                v.reserveCapacity(e.count)
+                for k in 0..<e.count {
+                    guard let bits = r.uint64(at: base + 8 * k) else { throw StoreError("malformed model file: array \(e.path) is cut short") }
+                    v.append(Int64(bitPattern: bits))
+                }
+                arrays.append(.ints(v))
+            default:
+                throw StoreError("malformed model file: array \(e.path) has dtype '\(e.dtype)' (expected f64 or i64)")
+            }
+            next += 8 * e.count
+        }
+        guard next == dataLength else {
+            throw StoreError("malformed model file: the data section has \(dataLength - next) bytes no array uses")
+        }
+        return arrays
+    }
+
+    /// The header's state with each `{"$array": i}` replaced by array `i`; each array may be
+    /// used once.
+    static func restore(_ tree: JSONTree, arrays: [JSONTree], used: inout [Bool]) throws(StoreError) -> JSONTree {
+        switch tree {
+        case .object(let fields):
+            if let ref = fields[ArrayPacker.referenceKey] {
+                guard fields.count == 1, case .int(let i) = ref else {
+                    throw StoreError("malformed model file: an array reference must be {\"\(ArrayPacker.referenceKey)\": index} alone")
+                }
+                guard i >= 0, i < Int64(arrays.count) else {
+                    throw StoreError("malformed model file: array reference \(i) is out of range (\(arrays.count) arrays)")
+                }
+                guard !used[Int(i)] else { throw StoreError("malformed model file: array \(i) is referenced twice") }
+                used[Int(i)] = true
+                return arrays[Int(i)]
+            }
+            var out: [String: JSONTree] = [:]
+            for (k, v) in fields { out[k] = try restore(v, arrays: arrays, used: &used) }
+            return .object(out)
+        case .array(let items):
+            var out: [JSONTree] = []
+            out.reserveCapacity(items.count)
+            for item in items { out.append(try restore(item, arrays: arrays, used: &used)) }
+            return .array(out)
+        default:
+            return tree
+        }
+    }
+}
