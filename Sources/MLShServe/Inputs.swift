@@ -1,10 +1,25 @@
 import MLShEngine
 
+/// A model's input columns, with each name's position looked up once.
+public struct InputSchema: Sendable {
+    public let columns: [(name: String, dtype: DType)]
+    let position: [String: Int]
+
+    public init(_ columns: [(name: String, dtype: DType)]) {
+        self.columns = columns
+        var p: [String: Int] = [:]
+        for (k, c) in columns.enumerated() where p[c.name] == nil { p[c.name] = k }
+        position = p
+    }
+
+    public var names: [String] { columns.map(\.name) }
+}
+
 /// Request bodies → a table of the model's input columns, with the schema enforced:
 /// every missing, extra and mistyped column is named in one 422.
 public enum Inputs {
     /// The mlsh route's body: `{"rows": [{...}, ...]}`.
-    public static func rows(_ body: JSON, schema: [(name: String, dtype: DType)]) throws(ServeError) -> Table {
+    public static func rows(_ body: JSON, schema: InputSchema) throws(ServeError) -> Table {
         guard case .object = body else {
             throw ServeError(400, "bad_request", "the body must be a JSON object {\"rows\": [...]}, not \(body.typeName)")
         }
@@ -17,7 +32,7 @@ public enum Inputs {
 
     /// MLflow's scoring protocol: exactly one of `dataframe_split`, `dataframe_records`,
     /// `instances`, `inputs`.
-    public static func mlflow(_ body: JSON, schema: [(name: String, dtype: DType)]) throws(ServeError) -> Table {
+    public static func mlflow(_ body: JSON, schema: InputSchema) throws(ServeError) -> Table {
         guard case .object(let members) = body else {
             throw ServeError(400, "bad_request", "the body must be a JSON object with one of dataframe_split, dataframe_records, instances, inputs; got \(body.typeName)")
         }
@@ -48,7 +63,7 @@ public enum Inputs {
             case .array(let items):
                 if case .object? = items.first { return try records(items, schema: schema, member: key) }
                 if items.isEmpty { return try records([], schema: schema, member: key) }
-                return try matrix(schema.map(\.name), items, schema: schema, member: key)
+                return try matrix(schema.names, items, schema: schema, member: key)
             case .object(let columns):
                 var names: [String] = [], rows = 0, data: [[JSON]] = []
                 for (k, (name, v)) in columns.enumerated() {
@@ -70,18 +85,17 @@ public enum Inputs {
     }
 
     /// A `text/csv` body with a header row.
-    public static func csv(_ bytes: [UInt8], schema: [(name: String, dtype: DType)]) throws(ServeError) -> Table {
+    public static func csv(_ bytes: [UInt8], schema: InputSchema) throws(ServeError) -> Table {
         var types: [String: DType] = [:]
-        for f in schema { types[f.name] = f.dtype }
+        for f in schema.columns { types[f.name] = f.dtype }
         let t: Table
         do { t = try CSV.read(data: bytes, name: "request body", options: CSVOptions(types: types)) } catch {
             throw ServeError(400, "bad_request", "malformed CSV: \(error.message)")
         }
-        let names = Set(schema.map(\.name))
-        let missing = schema.map(\.name).filter { t.index(of: $0) == nil }
-        let extra = t.names.filter { !names.contains($0) }
+        let missing = schema.names.filter { t.index(of: $0) == nil }
+        let extra = t.names.filter { schema.position[$0] == nil }
         var mistyped: [JSON] = []
-        for f in schema {
+        for f in schema.columns {
             guard let i = t.index(of: f.name) else { continue }
             if !compatible(t.columns[i].dtype, f.dtype) {
                 mistyped.append(.object([("column", .string(f.name)), ("expected", .string(f.dtype.rawValue)),
@@ -98,11 +112,10 @@ public enum Inputs {
 
     /// Records: one object per row. A key absent from a row is a missing value there; a
     /// column absent from every row is missing.
-    static func records(_ items: [JSON], schema: [(name: String, dtype: DType)], member: String) throws(ServeError) -> Table {
-        var position: [String: Int] = [:]
-        for (k, f) in schema.enumerated() { position[f.name] = k }
-        var cells = [[JSON]](repeating: [JSON](repeating: .null, count: items.count), count: schema.count)
-        var seen = [Bool](repeating: false, count: schema.count)
+    static func records(_ items: [JSON], schema: InputSchema, member: String) throws(ServeError) -> Table {
+        let position = schema.position
+        var cells = [[JSON]](repeating: [JSON](repeating: .null, count: items.count), count: schema.columns.count)
+        var seen = [Bool](repeating: false, count: schema.columns.count)
         var extra: [String] = []
         for (r, item) in items.enumerated() {
             guard case .object(let members) = item else {
@@ -112,18 +125,17 @@ public enum Inputs {
                 if let k = position[key] { cells[k][r] = v; seen[k] = true } else if !extra.contains(key) { extra.append(key) }
             }
         }
-        let missing = items.isEmpty ? [] : schema.indices.filter { !seen[$0] }.map { schema[$0].name }
+        let missing = items.isEmpty ? [] : schema.columns.indices.filter { !seen[$0] }.map { schema.columns[$0].name }
         return try build(cells, schema: schema, missing: missing, extra: extra)
     }
 
     /// Rows of values under column names.
-    static func matrix(_ names: [String], _ rows: [JSON], schema: [(name: String, dtype: DType)],
+    static func matrix(_ names: [String], _ rows: [JSON], schema: InputSchema,
                        member: String) throws(ServeError) -> Table {
-        var position: [String: Int] = [:]
-        for (k, f) in schema.enumerated() { position[f.name] = k }
+        let position = schema.position
         let extra = names.filter { position[$0] == nil }
-        let missing = schema.map(\.name).filter { !names.contains($0) }
-        var cells = [[JSON]](repeating: [JSON](repeating: .null, count: rows.count), count: schema.count)
+        let missing = schema.names.filter { !names.contains($0) }
+        var cells = [[JSON]](repeating: [JSON](repeating: .null, count: rows.count), count: schema.columns.count)
         let targets = names.map { position[$0] }
         for (r, row) in rows.enumerated() {
             guard case .array(let values) = row else {
@@ -138,12 +150,12 @@ public enum Inputs {
     }
 
     /// Typed columns from cells, or one 422 naming every problem.
-    static func build(_ cells: [[JSON]], schema: [(name: String, dtype: DType)], missing: [String],
+    static func build(_ cells: [[JSON]], schema: InputSchema, missing: [String],
                       extra: [String]) throws(ServeError) -> Table {
         var mistyped: [JSON] = []
         var columns: [Column] = []
-        for (k, f) in schema.enumerated() {
-            if missing.contains(f.name) { columns.append(Column(floats: [])); continue }
+        for (k, f) in schema.columns.enumerated() {
+            if !missing.isEmpty, missing.contains(f.name) { columns.append(Column(floats: [])); continue }
             var bad: (row: Int, value: JSON)?
             let col: Column
             switch f.dtype {
@@ -198,7 +210,7 @@ public enum Inputs {
             columns.append(col)
         }
         try mismatch(missing: missing, extra: extra, mistyped: mistyped)
-        do { return try Table(names: schema.map(\.name), columns: columns) } catch {
+        do { return try Table(names: schema.names, columns: columns) } catch {
             throw ServeError(400, "bad_request", error.message)
         }
     }

@@ -4,8 +4,8 @@ import NIOHTTPTypes
 
 /// Answers 408 and closes the connection when a request's body has not fully arrived
 /// within the deadline after its head (a slow client, or one that stops sending). It sits
-/// in the channel pipeline, so the timer is the event loop's own — no task or thread per
-/// request — and every other connection is served meanwhile.
+/// in the channel pipeline with one repeating check per connection on the event loop — no
+/// task, timer or thread per request — and every other connection is served meanwhile.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -13,58 +13,58 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private let timeout: TimeAmount
-    private var timer: Scheduled<Void>?
-    private var answering = false
+    /// One repeating check per connection (not a timer per request): requests stay cheap.
+    private var check: RepeatedTask?
+    /// When the head of the request still being read arrived; nil between requests.
+    private var pendingSince: NIODeadline?
     private var timedOut = false
 
     init(timeout: TimeAmount) { self.timeout = timeout }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let ctx = NIOLoopBound(context, eventLoop: loop)
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let every = TimeAmount.nanoseconds(max(timeout.nanoseconds / 4, 50_000_000))
+        check = loop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in handler.value.tick(ctx.value) }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !timedOut else { return }
         switch unwrapInboundIn(data) {
-        case .head:
-            answering = false
-            let loop = context.eventLoop
-            let ctx = NIOLoopBound(context, eventLoop: loop)
-            let handler = NIOLoopBound(self, eventLoop: loop)
-            timer = loop.scheduleTask(in: timeout) { handler.value.expire(ctx.value) }
-        case .end:
-            timer?.cancel()
-            timer = nil
-        case .body:
-            break
+        case .head: pendingSince = .now()
+        case .end: pendingSince = nil
+        case .body: break
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .head = unwrapOutboundIn(data) {
-            answering = true
-            timer?.cancel()
-            timer = nil
-        }
         guard !timedOut else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
+        if case .head = unwrapOutboundIn(data) { pendingSince = nil }
         context.write(data, promise: promise)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
-    }
+    func handlerRemoved(context: ChannelHandlerContext) { stop() }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        stop()
         context.fireChannelInactive()
     }
 
-    private func expire(_ context: ChannelHandlerContext) {
-        timer = nil
-        guard !answering, context.channel.isActive else { return }
+    private func stop() {
+        check?.cancel()
+        check = nil
+    }
+
+    private func tick(_ context: ChannelHandlerContext) {
+        guard let since = pendingSince, NIODeadline.now() - since >= timeout, context.channel.isActive else { return }
+        pendingSince = nil
         timedOut = true
+        stop()
         let error = ServeError(408, "request_timeout", "the request body did not arrive within \(timeout.nanoseconds / 1_000_000_000) s")
         var w = JSONWriter()
         w.write(error.body)

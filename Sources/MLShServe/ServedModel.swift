@@ -25,7 +25,7 @@ public final class ServedModel: Sendable {
     public let version: Int64
     public let model: FittedModel
     /// The input schema the server enforces: the model's training feature columns.
-    public let schema: [(name: String, dtype: DType)]
+    public let schema: InputSchema
     /// The training sample the drift monitor compares requests with (nil for models saved
     /// before mlsh kept one).
     public let reference: Table?
@@ -36,7 +36,7 @@ public final class ServedModel: Sendable {
 
     public init(name: String, version: Int64, model: FittedModel) {
         self.name = name; self.version = version; self.model = model
-        schema = model.features
+        schema = InputSchema(model.features)
         var types: [String: DType] = [:]
         for f in model.features { types[f.name] = f.dtype }
         reference = model.state.reference.flatMap { csv in
@@ -47,7 +47,7 @@ public final class ServedModel: Sendable {
 
     /// The schema as `/v1/models` lists it.
     public var schemaJSON: JSON {
-        .array(schema.map { .object([("name", .string($0.name)), ("type", .string($0.dtype.rawValue))]) })
+        .array(schema.columns.map { .object([("name", .string($0.name)), ("type", .string($0.dtype.rawValue))]) })
     }
 
     /// What the model answered for a table of request rows.
