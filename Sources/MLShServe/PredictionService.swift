@@ -88,7 +88,7 @@ public struct PredictionService: HTTPResponder, Sendable {
                 guard let model = pick(Array(routes.indices)) else { throw ServeError(404, "not_found", "no model is served") }
                 label = model.label
                 let body = try await collect(request)
-                let input = try decode(request, body) { json throws(ServeError) in try Inputs.mlflow(json, schema: model.schema) }
+                let input = try decode(request, body, model) { json throws(ServeError) in try Inputs.mlflow(json, schema: model.schema) }
                 return try predict(model, input, mlflow: true, start: start)
             default:
                 break
@@ -103,7 +103,7 @@ public struct PredictionService: HTTPResponder, Sendable {
                 }
                 label = model.label
                 let body = try await collect(request)
-                let input = try decode(request, body) { json throws(ServeError) in try Inputs.rows(json, schema: model.schema) }
+                let input = try decode(request, body, model) { json throws(ServeError) in try Inputs.rows(json, schema: model.schema) }
                 return try predict(model, input, mlflow: false, start: start)
             }
             throw ServeError(404, "not_found", "no route \(request.method) \(path)")
@@ -158,14 +158,13 @@ public struct PredictionService: HTTPResponder, Sendable {
     }
 
     /// A JSON (or, on /invocations, CSV) body as the model's input table.
-    private func decode(_ request: Request, _ body: ByteBuffer,
+    private func decode(_ request: Request, _ body: ByteBuffer, _ model: ServedModel,
                         _ fromJSON: (JSON) throws(ServeError) -> Table) throws(ServeError) -> Table {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         if type.hasPrefix("text/csv") {
             guard request.uri.path == "/invocations" else {
                 throw ServeError(415, "unsupported_media_type", "this route takes application/json")
             }
-            let model = routes[0].model
             return try Inputs.csv(Array(buffer: body), schema: model.schema)
         }
         if !type.isEmpty, !type.hasPrefix("application/json") {
