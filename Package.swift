@@ -72,6 +72,7 @@ let package = Package(
         .testTarget(name: "MLShServeTests", dependencies: [
             "MLShServe", "MLShStore", "MLShModels", "MLShEngine",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
         .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "MLShServe", "TestSupport"],

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MLShEngine
 import NIOCore
@@ -183,7 +184,9 @@ public struct PredictionService: HTTPResponder, Sendable {
         if !mlflow { members.append(("model", .string(model.label))) }
         members.append(("predictions", .array(answer.predictions)))
         if !mlflow, let p = answer.probabilities { members.append(("probabilities", .array(p))) }
-        let response = json(200, .object(members))
+        var response = json(200, .object(members))
+        // MLflow's answer has no place for it in the body: every prediction names its version here.
+        response.headers[modelHeader] = model.label
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let at = Date().timeIntervalSince1970
         monitor.count(model.label, status: 200)
@@ -228,6 +231,9 @@ public struct PredictionService: HTTPResponder, Sendable {
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
     }
 }
+
+/// The response header naming the version that answered (`diabetes@4`).
+let modelHeader: HTTPField.Name = HTTPField.Name("X-MLSH-Model") ?? .server  // a valid name: never the fallback
 
 /// Compares secrets in time independent of where they differ.
 func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -7,8 +7,10 @@ import MLShStore
 /// and under overload entries are dropped and counted rather than waited for), request
 /// counts and latencies for `status`, and a window of recent inputs per model for drift.
 public final class RequestMonitor: @unchecked Sendable {
-    /// Entries queued before new ones are dropped.
+    /// Rows queued by default before new ones are dropped.
     public static let queueCapacity = 200_000
+    /// Rows this monitor queues before it drops new ones.
+    let capacity: Int
     /// Recent latencies kept for the p50/p99 of `status`.
     static let latencyWindow = 10_000
     /// Recent input rows kept per model for drift.
@@ -66,9 +68,10 @@ public final class RequestMonitor: @unchecked Sendable {
         var current: [Table] { Array(tables[start...]) }
     }
 
-    public init(store: Store?, deployment: Int64?) {
+    public init(store: Store?, deployment: Int64?, capacity: Int = RequestMonitor.queueCapacity) {
         self.store = store
         self.deployment = deployment
+        self.capacity = capacity
         guard store != nil, deployment != nil else { return }
         let t = Thread { [weak self] in self?.writeLoop() }
         t.name = "mlsh-request-log"
@@ -90,7 +93,7 @@ public final class RequestMonitor: @unchecked Sendable {
         }
         var wakeWriter = false
         if writer != nil {
-            if queuedRows + e.input.rowCount <= RequestMonitor.queueCapacity {
+            if queuedRows + e.input.rowCount <= capacity {
                 queue.append(e)
                 queuedRows += e.input.rowCount
                 wakeWriter = queuedRows >= 512

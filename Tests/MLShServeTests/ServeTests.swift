@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import MLShEngine
@@ -116,6 +117,12 @@ func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, type
                 #expect(j?["model"] == nil)
                 let p = try #require(prediction(j))
                 #expect(abs(p - expected) < 1e-9)
+            }
+            var h = HTTPFields()
+            h[.contentType] = "application/json"
+            try await client.execute(uri: "/invocations", method: .post, headers: h,
+                                     body: ByteBuffer(string: bodies[1])) { r in
+                #expect(r.headers[HTTPField.Name("X-MLSH-Model") ?? .server] == "diabetes@1")
             }
             let csv = "age,sex,bmi,bp,s1,s2,s3,s4,s5,s6\n59,2,32.1,101,157,93.2,38,4,4.8598,87\n"
             let (status, j, _) = try await post(client, "/invocations", csv, type: "text/csv")

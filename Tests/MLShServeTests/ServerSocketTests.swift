@@ -72,6 +72,25 @@ import Testing
         #expect(server.service.monitor.snapshot().dropped == 0)
     }
 
+    /// Under overload the log drops rows and counts them instead of making requests wait.
+    @Test func aFullLogQueueDropsAndCounts() async throws { try await Self.offPool { try Self.aFullLogQueueDropsAndCounts() } }
+
+    static func aFullLogQueueDropsAndCounts() throws {
+        let store = try Self.tempStore()
+        defer { try? FileManager.default.removeItem(atPath: store.folder) }
+        let deployment = try store.startDeployment(url: "http://test", models: ["diabetes@1"])
+        let monitor = RequestMonitor(store: store, deployment: deployment, capacity: 10)
+        let one = Fixtures.diabetes.take([0])
+        for _ in 0..<50 {
+            monitor.record(.init(model: Fixtures.ridge, input: one, predictions: [.number(1)], latencyMs: 0.1, at: 0, shadow: false))
+        }
+        monitor.close()
+        let s = monitor.snapshot()
+        #expect(s.dropped >= 30, "dropped \(s.dropped)")
+        #expect(s.logged + s.dropped == 50)
+        #expect(try store.requests(.deployment(deployment)).count == s.logged)
+    }
+
     @Test func aTakenPortIsAClearError() async throws { try await Self.offPool { try Self.aTakenPortIsAClearError() } }
 
     static func aTakenPortIsAClearError() throws {
