@@ -104,7 +104,12 @@ public enum Markdown {
 
     // MARK: blocks
 
-    static func blocks(_ lines: [String]) -> String {
+    /// Nesting deeper than this (quotes, lists, emphasis, link labels) renders as plain
+    /// escaped text: the renderer recurses once per level and must not exhaust the stack.
+    static let maxDepth = 48
+
+    static func blocks(_ lines: [String], depth: Int = 0) -> String {
+        guard depth <= maxDepth else { return "<p>\(esc(lines.joined(separator: "\n")))</p>\n" }
         var out = ""
         var i = 0
         while i < lines.count {
@@ -132,11 +137,11 @@ public enum Markdown {
                     if t.first == " " { t = t.dropFirst() }
                     quoted.append(String(t)); i += 1
                 }
-                out += "<blockquote>\n\(blocks(quoted))</blockquote>\n"
+                out += "<blockquote>\n\(blocks(quoted, depth: depth + 1))</blockquote>\n"
                 continue
             }
             if let marker = listMarker(line) {
-                out += list(lines, &i, marker.ordered, marker.start)
+                out += list(lines, &i, marker.ordered, marker.start, depth: depth + 1)
                 continue
             }
             if line.contains("|"), i + 1 < lines.count, isTableSeparator(lines[i + 1]) {
@@ -153,7 +158,7 @@ public enum Markdown {
 
     /// A list starting at `lines[i]`: items at the first item's indentation; lines
     /// indented deeper (and blank lines between them) belong to the item above.
-    static func list(_ lines: [String], _ i: inout Int, _ ordered: Bool, _ start: Int) -> String {
+    static func list(_ lines: [String], _ i: inout Int, _ ordered: Bool, _ start: Int, depth: Int) -> String {
         let base = indent(lines[i])
         var items: [[String]] = []
         var loose = false
@@ -186,7 +191,7 @@ public enum Markdown {
         let tag = ordered ? "ol" : "ul"
         var out = ordered && start != 1 ? "<ol start=\"\(start)\">\n" : "<\(tag)>\n"
         for item in items {
-            let body = blocks(item)
+            let body = blocks(item, depth: depth + 1)
             // A tight item holding one paragraph shows without the <p>.
             if !loose, body.hasPrefix("<p>"), let end = body.range(of: "</p>\n") {
                 out += "<li>" + body[body.index(body.startIndex, offsetBy: 3)..<end.lowerBound] + body[end.upperBound...] + "</li>\n"
@@ -252,7 +257,8 @@ public enum Markdown {
         return inline(chars, 0, chars.count)
     }
 
-    static func inline(_ c: [Character], _ from: Int, _ to: Int) -> String {
+    static func inline(_ c: [Character], _ from: Int, _ to: Int, depth: Int = 0) -> String {
+        guard depth <= maxDepth else { return esc(String(c[from..<to])) }
         var out = ""
         var i = from
         while i < to {
@@ -273,7 +279,7 @@ public enum Markdown {
                 continue
             }
             if ch == "[" || (ch == "!" && i + 1 < to && c[i + 1] == "["), let link = link(c, ch == "!" ? i + 1 : i, to) {
-                let label = inline(c, link.text.lowerBound, link.text.upperBound)
+                let label = inline(c, link.text.lowerBound, link.text.upperBound, depth: depth + 1)
                 if let url = safeURL(link.url) {
                     out += "<a href=\"\(esc(url))\">\(label)</a>"
                 } else {
@@ -293,7 +299,7 @@ public enum Markdown {
             if ch == "*" || ch == "_" {
                 let n = min(3, run(c, i, to, ch))
                 if canOpen(c, i, n, to, ch), let close = findEmphasisClose(c, i + n, to, ch, n) {
-                    let inner = inline(c, i + n, close)
+                    let inner = inline(c, i + n, close, depth: depth + 1)
                     switch n {
                     case 1: out += "<em>\(inner)</em>"
                     case 2: out += "<strong>\(inner)</strong>"

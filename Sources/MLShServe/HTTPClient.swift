@@ -92,10 +92,10 @@ public enum HTTPClient {
                 var j = i
                 while j + 1 < body.count, !(body[j] == 13 && body[j + 1] == 10) { j += 1 }
                 let sizeText = String(decoding: body[i..<j], as: UTF8.self).split(separator: ";").first.map(String.init) ?? ""
-                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { break }
+                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else { break }
                 if size == 0 { break }
                 let start = j + 2
-                guard start + size <= body.count else { break }
+                guard start <= body.count, size <= body.count - start else { break }
                 out.append(contentsOf: body[start..<(start + size)])
                 i = start + size + 2
             }

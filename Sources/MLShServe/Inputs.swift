@@ -18,6 +18,16 @@ public struct InputSchema: Sendable {
 /// Request bodies → a table of the model's input columns, with the schema enforced:
 /// every missing, extra and mistyped column is named in one 422.
 public enum Inputs {
+    /// Rows one request may hold (memory per request stays bounded by it, not only by the
+    /// body limit: `{}` is a row in 3 bytes).
+    public static let maxRows = 100_000
+
+    static func checkRows(_ n: Int) throws(ServeError) {
+        guard n <= maxRows else {
+            throw ServeError(413, "payload_too_large", "the request holds \(n) rows; at most \(maxRows) are taken per request")
+        }
+    }
+
     /// The mlsh route's body: `{"rows": [{...}, ...]}`.
     public static func rows(_ body: JSON, schema: InputSchema) throws(ServeError) -> Table {
         guard case .object = body else {
@@ -70,7 +80,7 @@ public enum Inputs {
                     guard case .array(let values) = v else {
                         throw ServeError(400, "bad_request", "\(key).\(name) must be an array of values")
                     }
-                    if k == 0 { rows = values.count; data = Array(repeating: [], count: rows) }
+                    if k == 0 { rows = values.count; try checkRows(rows); data = Array(repeating: [], count: rows) }
                     guard values.count == rows else {
                         throw ServeError(400, "bad_request", "\(key) columns differ in length (\(name) has \(values.count), expected \(rows))")
                     }
@@ -92,6 +102,7 @@ public enum Inputs {
         do { t = try CSV.read(data: bytes, name: "request body", options: CSVOptions(types: types)) } catch {
             throw ServeError(400, "bad_request", "malformed CSV: \(error.message)")
         }
+        try checkRows(t.rowCount)
         let missing = schema.names.filter { t.index(of: $0) == nil }
         let extra = t.names.filter { schema.position[$0] == nil }
         var mistyped: [JSON] = []
@@ -113,6 +124,7 @@ public enum Inputs {
     /// Records: one object per row. A key absent from a row is a missing value there; a
     /// column absent from every row is missing.
     static func records(_ items: [JSON], schema: InputSchema, member: String) throws(ServeError) -> Table {
+        try checkRows(items.count)
         let position = schema.position
         var cells = [[JSON]](repeating: [JSON](repeating: .null, count: items.count), count: schema.columns.count)
         var seen = [Bool](repeating: false, count: schema.columns.count)
@@ -132,6 +144,7 @@ public enum Inputs {
     /// Rows of values under column names.
     static func matrix(_ names: [String], _ rows: [JSON], schema: InputSchema,
                        member: String) throws(ServeError) -> Table {
+        try checkRows(rows.count)
         let position = schema.position
         let extra = names.filter { position[$0] == nil }
         let missing = schema.names.filter { !names.contains($0) }

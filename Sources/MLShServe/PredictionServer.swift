@@ -30,6 +30,15 @@ public final class PredictionServer: @unchecked Sendable {
         for r in routes where !(r.weight > 0 && r.weight.isFinite) {
             throw ServeError(400, "bad_request", "the traffic weight of \(r.model.label) must be a positive number, got \(r.weight)")
         }
+        guard routes.reduce(0.0, { $0 + $1.weight }).isFinite else {
+            throw ServeError(400, "bad_request", "the traffic weights add up to more than a number can hold; use shares such as 0.9 and 0.1")
+        }
+        // One request goes to any version of the split, so every version must read the same input.
+        let first = routes[0].model
+        for r in routes.dropFirst() where r.model.schema.columns.map({ "\($0.name):\($0.dtype.rawValue)" })
+            != first.schema.columns.map({ "\($0.name):\($0.dtype.rawValue)" }) {
+            throw ServeError(400, "bad_request", "a traffic split needs one input schema: \(r.model.label) reads other columns than \(first.label)")
+        }
         let bound = BoundAddress()
         var logger = Logger(label: "mlsh-serve")
         logger.logLevel = .error
@@ -93,9 +102,16 @@ public final class PredictionServer: @unchecked Sendable {
     public func waitUntilStopped() {
         finishedSignal.wait()
         finishedSignal.signal()
+        lock.lock()
+        let first = !closed
+        closed = true
+        stopped = true
+        lock.unlock()
+        guard first else { return }
         service.monitor.close()
         if let store, let deployment { try? store.endDeployment(deployment) }
     }
+    private var closed = false
 
     public var isRunning: Bool {
         lock.lock(); defer { lock.unlock() }

@@ -193,9 +193,10 @@ public struct PredictionService: HTTPResponder, Sendable {
         metrics.answered(model.label, status: 200, seconds: seconds)
         monitor.record(.init(model: model, input: input, predictions: answer.predictions, latencyMs: seconds * 1000,
                              at: at, shadow: false))
-        if let shadow {
+        if let shadow, monitor.beginShadow(rows: input.rowCount) {
             let monitor = monitor
             Task.detached(priority: .low) {
+                defer { monitor.endShadow() }
                 let s0 = DispatchTime.now().uptimeNanoseconds
                 guard let a = try? shadow.answer(input) else { return }
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - s0) / 1e6

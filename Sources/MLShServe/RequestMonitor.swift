@@ -105,6 +105,23 @@ public final class RequestMonitor: @unchecked Sendable {
         if wakeWriter { wake.lock(); wake.signal(); wake.unlock() }
     }
 
+    /// Shadow scorings running at once; more are skipped (and counted as dropped rows)
+    /// so a slow shadow model cannot pile up work behind the answered traffic.
+    static let maxShadowsInFlight = 64
+    private var shadowsInFlight = 0
+
+    /// Claims a slot for scoring `rows` with the shadow model; false (counted) when full.
+    func beginShadow(rows: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard shadowsInFlight < RequestMonitor.maxShadowsInFlight else { dropped += rows; return false }
+        shadowsInFlight += 1
+        return true
+    }
+
+    func endShadow() {
+        lock.lock(); shadowsInFlight -= 1; lock.unlock()
+    }
+
     /// Counts an answer by model label (or "-" before a model was chosen) and status.
     func count(_ label: String, status: Int) {
         lock.lock()

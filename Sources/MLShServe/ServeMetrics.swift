@@ -15,7 +15,8 @@ public final class ServeMetrics: @unchecked Sendable {
     private let models: [ServedModel]
     private var driftComputed: Double = 0
     private var driftGauges: [String: Gauge] = [:]
-    public var driftInterval: Double = 30
+    /// Seconds between drift computations.
+    public let driftInterval: Double = 30
 
     static let buckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
                                       .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),

@@ -49,8 +49,10 @@ struct RunCommand: ParsableCommand {
 
     /// `--param` arguments must read NAME=VALUE.
     static func checkParams(_ params: [String]) throws {
-        for p in params where !p.contains("=") {
-            throw ValidationError("--param takes NAME=VALUE, got '\(p)'")
+        for p in params {
+            guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+                throw ValidationError("--param takes NAME=VALUE, got '\(p)'")
+            }
         }
     }
 
@@ -58,8 +60,8 @@ struct RunCommand: ParsableCommand {
     static func values(_ params: [String]) -> [String: Value] {
         var values: [String: Value] = [:]
         for p in params {
-            let parts = p.split(separator: "=", maxSplits: 1)
-            values[String(parts[0])] = Runtime.parseParam(parts.count > 1 ? String(parts[1]) : "")
+            guard let eq = p.firstIndex(of: "=") else { continue }
+            values[String(p[..<eq])] = Runtime.parseParam(String(p[p.index(after: eq)...]))
         }
         return values
     }

@@ -36,6 +36,13 @@ import TestSupport
         #expect(try runProgram(mlshBinary, ["--bogus"]).code == 2)
         #expect(try runProgram(mlshBinary, ["run"]).code == 2)
         #expect(try runProgram(mlshBinary, ["run", "x.mls", "--param", "novalue"]).code == 2)
+        for bad in ["=", "=x"] {
+            for command in ["run", "render"] {
+                let r = try runProgram(mlshBinary, [command, "x.mls", "--param", bad])
+                #expect(r.code == 2, "\(command) --param \(bad): \(r.err)")
+                #expect(r.err.contains("--param takes NAME=VALUE, got '\(bad)'"))
+            }
+        }
     }
 
     @Test func paramsAndQuiet() throws {

@@ -6,6 +6,21 @@ import TestSupport
 /// `mlsh render`: cells, the rendered page against a golden file, escaping, Markdown
 /// output with its plot files, and exit codes.
 @Suite struct NotebookRenderTests {
+    /// Nesting that would recurse once per level stops at a depth limit and shows as text.
+    @Test func deepNestingRendersAsTextInsteadOfOverflowingTheStack() {
+        for text in [String(repeating: ">", count: 20_000) + " deep",
+                     String(repeating: "- ", count: 20_000) + "deep",
+                     String(repeating: "[", count: 20_000) + "x" + String(repeating: "](u)", count: 20_000),
+                     String(repeating: "*a ", count: 20_000)] {
+            let html = Markdown.html(text)
+            #expect(!html.isEmpty)
+            #expect(!html.contains("<script"))
+        }
+        let nested = Markdown.html(String(repeating: ">", count: 60) + " deep")
+        #expect(nested.contains("&gt;"))
+        #expect(nested.components(separatedBy: "<blockquote>").count == Markdown.maxDepth + 2)
+    }
+
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("notebooks").path
 
     func temporaryFolder() throws -> String {

@@ -238,6 +238,15 @@ func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, type
         }
     }
 
+    @Test func moreRowsThanTheLimitIs413BeforeAnyColumnIsBuilt() async throws {
+        let body = #"{"rows": ["# + Array(repeating: "{}", count: Inputs.maxRows + 1).joined(separator: ",") + "]}"
+        try await Fixtures.app(Fixtures.service([Route(Fixtures.ridge, weight: 1)])).test(.router) { client in
+            let (status, j, _) = try await post(client, "/v1/models/diabetes/predict", body)
+            #expect(status == 413)
+            #expect(j?["error"]?["message"] == .string("the request holds 100001 rows; at most 100000 are taken per request"))
+        }
+    }
+
     @Test func tenThousandRowsInOneRequest() async throws {
         let rows = Array(repeating: Fixtures.row, count: 10_000).joined(separator: ",")
         try await Fixtures.app(Fixtures.service([Route(Fixtures.ridge, weight: 1)])).test(.router) { client in

@@ -91,6 +91,17 @@ import Testing
         #expect(try store.requests(.deployment(deployment)).count == s.logged)
     }
 
+    @Test func splitsNeedFiniteWeightsAndOneInputSchema() {
+        #expect {
+            _ = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1e308), Route(Fixtures.ridge2, weight: 1e308)],
+                                           configuration: ServeConfiguration(port: 0), store: nil)
+        } throws: { e in (e as? ServeError)?.message.contains("weights add up") == true }
+        #expect {
+            _ = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1), Route(Fixtures.logistic, weight: 1)],
+                                           configuration: ServeConfiguration(port: 0), store: nil)
+        } throws: { e in (e as? ServeError)?.message == "a traffic split needs one input schema: iris@3 reads other columns than diabetes@1" }
+    }
+
     @Test func aTakenPortIsAClearError() async throws { try await Self.offPool { try Self.aTakenPortIsAClearError() } }
 
     static func aTakenPortIsAClearError() throws {
