@@ -50,13 +50,26 @@ public enum Markdown {
         return t.allSatisfy { $0 == c }
     }
 
+    /// An opening code fence's marks (GFM: under 4 spaces of indent, 3+ backticks or
+    /// tildes; a backtick fence's info string holds no backtick).
     static func fence(_ s: String) -> String? {
         let t = s.dropFirst(indent(s))
         for mark in ["```", "~~~"] where t.hasPrefix(mark) && indent(s) < 4 {
             let c = mark.first ?? "`"
-            return String(t.prefix { $0 == c })
+            let marks = String(t.prefix { $0 == c })
+            if c == "`", t.dropFirst(marks.count).contains("`") { return nil }
+            return marks
         }
         return nil
+    }
+
+    /// Whether a line closes a fence opened with `marks`: the same character, at least as
+    /// many, under 4 spaces of indent, nothing after but spaces.
+    static func closes(_ s: String, _ marks: String) -> Bool {
+        guard indent(s) < 4, let c = marks.first else { return false }
+        let t = s.dropFirst(indent(s))
+        let run = t.prefix { $0 == c }
+        return run.count >= marks.count && t.dropFirst(run.count).allSatisfy { $0 == " " }
     }
 
     static func heading(_ s: String) -> (Int, String)? {
@@ -119,7 +132,7 @@ public enum Markdown {
                 let info = line.dropFirst(indent(line) + marks.count).trimmingCharacters(in: .whitespaces)
                 var body: [String] = []
                 i += 1
-                while i < lines.count, !(fence(lines[i]).map { $0.hasPrefix(marks) } ?? false) { body.append(lines[i]); i += 1 }
+                while i < lines.count, !closes(lines[i], marks) { body.append(lines[i]); i += 1 }
                 i += 1
                 let language = info.split(separator: " ").first.map { " class=\"language-\(esc(String($0)))\"" } ?? ""
                 out += "<pre><code\(language)>\(esc(body.joined(separator: "\n")))</code></pre>\n"

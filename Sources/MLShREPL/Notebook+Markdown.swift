@@ -87,14 +87,14 @@ struct NotebookMarkdown {
         var out: [String] = []
         var fence: String?
         for line in text.components(separatedBy: "\n") {
-            let trimmed = line.drop { $0 == " " }
-            let marks = trimmed.hasPrefix("```") ? "```" : trimmed.hasPrefix("~~~") ? "~~~" : nil
+            // Fences by GFM's rules (the viewer's), so no line is kept raw that a viewer
+            // would read as HTML.
             if let f = fence {
                 out.append(line)
-                if trimmed.hasPrefix(f) { fence = nil }
+                if Markdown.closes(line, f) { fence = nil }
                 continue
             }
-            if let marks { fence = marks; out.append(line); continue }
+            if let marks = Markdown.fence(line) { fence = marks; out.append(line); continue }
             // A code span (a backtick run closed by a run of the same length) stays as it is.
             let c = Array(line)
             var escaped = "", i = 0

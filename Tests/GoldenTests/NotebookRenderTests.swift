@@ -112,6 +112,11 @@ import TestSupport
         #expect(html.contains("&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt;"))
         let md = NotebookMarkdown.escapeRawHTML("a <script>x</script> `<kept>` b\n```\n<pre-kept>\n```")
         #expect(md == "a &lt;script>x&lt;/script> `<kept>` b\n```\n<pre-kept>\n```")
+        // Not fences to a GFM viewer, so not kept raw: an indented ``` and a backtick info string.
+        #expect(NotebookMarkdown.escapeRawHTML("    ```\n<script>x</script>") == "    ```\n&lt;script>x&lt;/script>")
+        #expect(NotebookMarkdown.escapeRawHTML("``` a`b\n<script>x</script>").hasSuffix("&lt;script>x&lt;/script>"))
+        // A shorter run does not close a longer fence.
+        #expect(NotebookMarkdown.escapeRawHTML("````\n```\n<kept>\n````\n<b>") == "````\n```\n<kept>\n````\n&lt;b>")
     }
 
     @Test func markdownBlocksAndInlines() {
