@@ -35,6 +35,10 @@ public struct Route: Sendable {
 public struct PredictionService: HTTPResponder, Sendable {
     public typealias Context = BasicRequestContext
 
+    /// The routes with one path, and the method each answers.
+    static let fixedRoutes: [String: HTTPRequest.Method] = ["/health": .get, "/metrics": .get, "/v1/models": .get,
+                                                            "/invocations": .post]
+
     public let routes: [Route]
     public let shadow: ServedModel?
     public let configuration: ServeConfiguration
@@ -71,8 +75,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         let path = request.uri.path
         var label = "-"
         do {
-            let fixed: [String: HTTPRequest.Method] = ["/health": .get, "/metrics": .get, "/v1/models": .get, "/invocations": .post]
-            if let method = fixed[path], method != request.method { throw methodNotAllowed(path) }
+            if let method = PredictionService.fixedRoutes[path], method != request.method { throw methodNotAllowed(path) }
             if path == "/health" {
                 return json(200, .object([("status", .string("ok")), ("models", .array(routes.map { .string($0.model.label) }))]))
             }
@@ -125,7 +128,7 @@ public struct PredictionService: HTTPResponder, Sendable {
     }
 
     private func methodNotAllowed(_ path: String, allow: String? = nil) -> ServeError {
-        let allowed = allow ?? (path == "/invocations" ? "POST" : "GET")
+        let allowed = allow ?? PredictionService.fixedRoutes[path]?.rawValue ?? "GET"
         return ServeError(405, "method_not_allowed", "\(path) answers \(allowed) only", details: [("allow", .string(allowed))])
     }
 

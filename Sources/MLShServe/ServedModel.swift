@@ -1,5 +1,6 @@
 import MLShEngine
 import MLShModels
+import MLShStore
 
 /// A request the server refuses: the HTTP status, a stable code and a message, plus any
 /// details (such as the columns that do not match the schema) for the JSON error body.
@@ -26,10 +27,8 @@ public final class ServedModel: Sendable {
     public let model: FittedModel
     /// The input schema the server enforces: the model's training feature columns.
     public let schema: InputSchema
-    /// The training sample the drift monitor compares requests with (nil for models saved
-    /// before mlsh kept one).
-    public let reference: Table?
-    /// The reference prepared once for scoring request windows.
+    /// The training sample (kept in the model file) prepared for scoring request windows;
+    /// nil for models saved before mlsh kept one.
     let driftReference: DriftReference?
 
     public var label: String { "\(name)@\(version)" }
@@ -39,10 +38,14 @@ public final class ServedModel: Sendable {
         schema = InputSchema(model.features)
         var types: [String: DType] = [:]
         for f in model.features { types[f.name] = f.dtype }
-        reference = model.state.reference.flatMap { csv in
-            try? CSV.read(data: Array(csv.utf8), name: "reference", options: CSVOptions(types: types))
+        driftReference = model.state.reference.flatMap { csv in
+            (try? CSV.read(data: Array(csv.utf8), name: "reference", options: CSVOptions(types: types))).map { DriftReference($0) }
         }
-        driftReference = reference.map { DriftReference($0) }
+    }
+
+    /// A registered version (`name@N`, `name@alias`, `name@latest`) loaded from a store.
+    public static func load(_ version: ModelVersionRecord, from store: Store) throws(StoreError) -> ServedModel {
+        ServedModel(name: version.name, version: version.version, model: try store.model(version.artifact))
     }
 
     /// The schema as `/v1/models` lists it.

@@ -38,37 +38,29 @@ struct ServeCommand: ParsableCommand {
         guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
     }
 
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data(("serve error: " + message + "\n").utf8))
-        Foundation.exit(1)
-    }
-
     func run() throws {
         var config = ServeConfiguration(host: host, port: port)
         config.bodyLimit = bodyLimit
         if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile) else { ServeCommand.fail("cannot read the token file \(tokenFile)") }
+            guard let data = FileManager.default.contents(atPath: tokenFile) else { StoreCLI.fail(kind: "serve error", "cannot read the token file \(tokenFile)") }
             let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else { ServeCommand.fail("the token file \(tokenFile) is empty") }
+            guard !token.isEmpty else { StoreCLI.fail(kind: "serve error", "the token file \(tokenFile) is empty") }
             config.token = token
         } else if let t = ProcessInfo.processInfo.environment["MLSH_TOKEN"], !t.isEmpty {
             config.token = t
         }
         try StoreCLI.guarded {
             guard let store = try StoreCLI.existing(storeOption.path) else {
-                ServeCommand.fail("there is no store at \(StoreCLI.folder(storeOption.path)): register a model first")
+                StoreCLI.fail(kind: "serve error", "there is no store at \(StoreCLI.folder(storeOption.path)): register a model first")
             }
-            func load(_ ref: String) throws -> ServedModel {
-                let v = try store.resolve(ref)
-                return ServedModel(name: v.name, version: v.version, model: try store.model(v.artifact))
-            }
+            func load(_ ref: String) throws -> ServedModel { try ServedModel.load(try store.resolve(ref), from: store) }
             var routes: [Route] = []
             for arg in versions {
                 var ref = arg, weight = 1.0
                 if let eq = arg.lastIndex(of: "=") {
                     ref = String(arg[..<eq])
                     guard let w = Double(arg[arg.index(after: eq)...]), w > 0, w.isFinite else {
-                        ServeCommand.fail("the weight in '\(arg)' must be a positive number")
+                        StoreCLI.fail(kind: "serve error", "the weight in '\(arg)' must be a positive number")
                     }
                     weight = w
                 }
@@ -79,7 +71,7 @@ struct ServeCommand: ParsableCommand {
             do {
                 server = try PredictionServer.start(routes: routes, shadow: shadowModel, configuration: config, store: store,
                                                     signals: [.sigterm, .sigint])
-            } catch let e as ServeError { ServeCommand.fail(e.message) }
+            } catch let e as ServeError { StoreCLI.fail(kind: "serve error", e.message) }
             let served = routes.map(\.model.label).joined(separator: ", ")
             FileHandle.standardError.write(Data("serving \(served) at \(server.url) (Ctrl-C stops)\n".utf8))
             server.waitUntilStopped()

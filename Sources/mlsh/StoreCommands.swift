@@ -60,8 +60,8 @@ enum StoreCLI {
         }
     }
 
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data(("store error: " + message + "\n").utf8))
+    static func fail(kind: String = "store error", _ message: String) -> Never {
+        FileHandle.standardError.write(Data((kind + ": " + message + "\n").utf8))
         exit(1)
     }
 

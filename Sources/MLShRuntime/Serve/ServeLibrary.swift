@@ -72,9 +72,8 @@ extension StoreLibrary {
         default:
             throw MLShError.type("\(function): expected a model version (from register or model), \"name@version\" or a record of weights, got \(v.typeName)")
         }
-        let store = try session.store(), hash = record.artifact
-        let model = try storing { () throws(StoreError) in try store.model(hash) }
-        return ServedModel(name: record.name, version: record.version, model: model)
+        let store = try session.store()
+        return try storing { () throws(StoreError) in try ServedModel.load(record, from: store) }
     }
 
     static func deployment(_ a: Arguments, _ name: String) throws(MLShError) -> PredictionServer {
