@@ -28,8 +28,11 @@ let package = Package(
         .systemLibrary(name: "CLapack",
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
 
+        // glibc's allocator controls (mallopt, malloc_trim), for the engine's memory policy.
+        .systemLibrary(name: "CMalloc"),
+
         .target(name: "MLShLanguage"),
-        .target(name: "MLShEngine", swiftSettings: numericFlags),
+        .target(name: "MLShEngine", dependencies: ["CMalloc"], swiftSettings: numericFlags),
         .target(name: "MLShModels", dependencies: ["MLShEngine", "CLapack"],
                 swiftSettings: numericFlags),
         .target(name: "MLShStore", dependencies: [

@@ -1,9 +1,12 @@
 // Times compiled column expressions on generated 10M-row float columns: median of N runs
-// after a warm-up, one line per expression: `name<TAB>median ms<TAB>min ms<TAB>min CPU ms`. Used by scripts/bench.d/engine.
+// after a warm-up, one line per expression: `name<TAB>median ms<TAB>min ms<TAB>min CPU ms`,
+// then this machine's STREAM triad bandwidth: `stream triad<TAB>median GB/s`. Used by
+// scripts/bench.d/engine.
 //   KernelBench [rows] [runs] [name ...]
 import Foundation
 import MLShEngine
 
+ColumnMemory.configure()   // as mlsh does
 let args = CommandLine.arguments.dropFirst()
 let rows = args.first.flatMap { Int($0) } ?? 10_000_000
 let runs = args.dropFirst().first.flatMap { Int($0) } ?? 7
@@ -85,4 +88,35 @@ for (name, e, scalar) in cases where only.isEmpty || only.contains(name) {
     // figures for A/B runs on a busy machine)
     print([name, String(format: "%.2f", samples[samples.count / 2]), String(format: "%.2f", samples[0]),
            String(format: "%.2f", cpuSamples[0])].joined(separator: "\t") + (sink == -1 ? "\t" : ""))
+}
+
+/// STREAM's triad `a = b + s·c` on both cores over preallocated arrays of 20M doubles
+/// (STREAM's size; 3 × 8 bytes counted per element, as STREAM counts): the bandwidth the
+/// memory-bound expressions are measured against.
+func streamTriad(runs: Int) -> Double {
+    let n = 20_000_000, s = 3.0
+    let b = [Double](repeating: 1, count: n), c = [Double](repeating: 2, count: n)
+    var a = [Double](repeating: 0, count: n)
+    var times: [Double] = []
+    a.withUnsafeMutableBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+            c.withUnsafeBufferPointer { cp in
+                nonisolated(unsafe) let (pa, pb, pc) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+                for k in 0...runs {
+                    let t0 = now()
+                    DispatchQueue.concurrentPerform(iterations: 2) { part in
+                        let lo = part * n / 2, hi = (part + 1) * n / 2
+                        for i in lo..<hi { pa[i] = pb[i].addingProduct(s, pc[i]) }
+                    }
+                    if k > 0 { times.append(now() - t0) }
+                }
+            }
+        }
+    }
+    times.sort()
+    return Double(3 * 8 * n) / (times[times.count / 2] / 1e3) / 1e9 + (a[n - 1] == 7 ? 0 : .nan)
+}
+
+if only.isEmpty || only.contains("stream triad") {
+    print("stream triad\t" + String(format: "%.2f", streamTriad(runs: max(runs, 5))))
 }

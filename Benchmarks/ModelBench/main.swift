@@ -5,6 +5,8 @@ import Foundation
 import MLShEngine
 import MLShModels
 
+ColumnMemory.configure()   // as mlsh does
+
 struct DatasetInfo: Decodable {
     var rows: Int
     var cols: Int

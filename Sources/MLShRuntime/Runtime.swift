@@ -1,3 +1,4 @@
+import MLShEngine
 import MLShLanguage
 
 /// The glue between the language and the domain targets: the one place where every
@@ -5,6 +6,12 @@ import MLShLanguage
 public enum Runtime {
     /// The mlsh version, recorded in run lineage and printed by `--version`.
     public static let version = "0.1.0"
+
+    /// Process-wide settings every mlsh process starts with (the engine's memory policy,
+    /// see `ColumnMemory`). Call first thing in `main`.
+    public static func configureProcess() {
+        ColumnMemory.configure()
+    }
 
     /// The domain libraries, in registration order.
     static func libraries() -> [Library] { [DataLibrary(), ModelsLibrary(), StoreLibrary(), PlotLibrary(), DriftLibrary()] }

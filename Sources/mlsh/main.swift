@@ -82,6 +82,7 @@ struct RunCommand: ParsableCommand {
 }
 
 /// Parses the command line; usage errors exit 2, as LANGUAGE.md §10 says.
+Runtime.configureProcess()
 do {
     var command = try MLSh.parseAsRoot()
     try command.run()

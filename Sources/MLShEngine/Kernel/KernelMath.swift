@@ -54,25 +54,34 @@ enum KernelMath {
     static let lg5 = 1.818357216161805012e-01, lg6 = 1.531383769920937332e-01
     static let lg7 = 1.479819860511658591e-01
 
-    /// Natural log (fdlibm's e_log.c reduction and polynomial, < 1 ulp).
-    @inline(__always) static func log(_ x: Double) -> Double {
-        let subnormal = x < 2.2250738585072014e-308
-        let xs = subnormal ? x * 18014398509481984.0 : x   // · 2^54
-        let kAdjust: Double = subnormal ? -54 : 0
-        // Shift the exponent so the mantissa lands in [√2/2, √2).
-        let ix = xs.bitPattern &+ (UInt64(0x3ff00000 - 0x3fe6a09e) &<< 32)
-        let kInt = (ix &>> 52) &- 0x3ff
-        let m = Double(bitPattern: (ix & 0x000f_ffff_ffff_ffff) &+ (UInt64(0x3fe6a09e) &<< 32))
-        let kd = (Double(bitPattern: 0x4338_0000_0000_0000 &+ kInt) - roundingMagic) + kAdjust
-        let f = m - 1
-        let s = f / (2 + f)
+    /// x = m · 2^k with m in [√2/2, √2), for positive normal x: (m, k as an integer).
+    @inline(__always) static func split(_ x: Double) -> (m: Double, k: UInt64) {
+        let ix = x.bitPattern &+ (UInt64(0x3ff00000 - 0x3fe6a09e) &<< 32)
+        return (Double(bitPattern: (ix & 0x000f_ffff_ffff_ffff) &+ (UInt64(0x3fe6a09e) &<< 32)), (ix &>> 52) &- 0x3ff)
+    }
+
+    /// k as a double (k in two's complement, |k| < 2^51).
+    @inline(__always) static func double(_ k: UInt64) -> Double {
+        Double(bitPattern: 0x4338_0000_0000_0000 &+ k) - roundingMagic
+    }
+
+    /// fdlibm's log(m · 2^k) from f = m - 1, s = f / (2 + f), k and a low-order term
+    /// added before the final rounding.
+    @inline(__always) static func logPolynomial(f: Double, s: Double, kd: Double, low: Double) -> Double {
         let z = s * s
         let w = z * z
         let t1 = w * lg2.addingProduct(w, lg4.addingProduct(w, lg6))
         let t2 = z * lg1.addingProduct(w, lg3.addingProduct(w, lg5.addingProduct(w, lg7)))
-        let rr = t2 + t1
         let hfsq = 0.5 * f * f
-        var y = kd * ln2Hi - ((hfsq - (s * (hfsq + rr) + kd * ln2Lo)) - f)
+        return kd * ln2Hi - ((hfsq - (s * (hfsq + (t2 + t1)) + (kd * ln2Lo + low))) - f)
+    }
+
+    /// Natural log (fdlibm's e_log.c reduction and polynomial, < 1 ulp).
+    @inline(__always) static func log(_ x: Double) -> Double {
+        let subnormal = x < 2.2250738585072014e-308
+        let (m, k) = split(subnormal ? x * 18014398509481984.0 : x)   // · 2^54
+        let f = m - 1
+        var y = logPolynomial(f: f, s: f / (2 + f), kd: double(k) + (subnormal ? -54 : 0), low: 0)
         y = x == .infinity ? .infinity : y
         y = x == 0 ? -.infinity : y
         y = x < 0 ? .nan : y
@@ -80,11 +89,19 @@ enum KernelMath {
     }
 
     /// log(1 + x): log(u) for u = 1 + x plus the rounding error of u, (x - (u - 1)) / u
-    /// (fdlibm's correction term), exact at ±0.
+    /// (fdlibm's s_log1p correction), exact at ±0. With u = m · 2^k, one division serves
+    /// both quotients: q = 1 / ((2 + f) · m) gives s = f / (2 + f) = f · m · q and
+    /// c / u = c · (2 + f) · q · 2^-k (each within 2 ulp, which moves the result by well
+    /// under one; 2^-k is capped at 2^-1022, where c / u is far below the result's ulp).
     @inline(__always) static func log1p(_ x: Double) -> Double {
-        let u = 1 + x
-        let c = (u >= 2 ? 1 - (u - x) : x - (u - 1)) / u
-        var y = log(u) + c
+        let u = 1 + x   // for x > -1, u ≥ 2^-53: never subnormal
+        let c = u >= 2 ? 1 - (u - x) : x - (u - 1)
+        let (m, k) = split(u)
+        let f = m - 1
+        let twoF = 2 + f
+        let q = 1 / (twoF * m)
+        let scale = Double(bitPattern: UInt64(1023 - Swift.min(Int64(bitPattern: k), 1022)) &<< 52)
+        var y = logPolynomial(f: f, s: f * m * q, kd: double(k), low: c * twoF * q * scale)
         y = x == 0 ? x : y
         y = x == .infinity ? .infinity : y
         y = x == -1 ? -.infinity : y
