@@ -78,8 +78,8 @@ public final class FittedModel: Sendable {
                 throw .missingColumn(name, suggestion: closestName(to: name, in: t.names.filter { !state.featureNames.contains($0) }))
             }
             let c = t.columns[i]
-            let numeric: Set<String> = ["float", "int"]
-            if c.dtype.rawValue != type && !(numeric.contains(type) && numeric.contains(c.dtype.rawValue)) {
+            let numeric = c.dtype == .float || c.dtype == .int
+            if c.dtype.rawValue != type && !(numeric && (type == "float" || type == "int")) {
                 throw .wrongColumnType(column: name, expected: type, actual: c.dtype.rawValue)
             }
             cols.append(c)
@@ -93,13 +93,24 @@ public final class FittedModel: Sendable {
     /// classification, the cluster id for kmeans) and, for classifiers, `proba_<class>` columns.
     /// Columns the model does not use pass through unchanged.
     public func predict(_ t: Table) throws(ModelError) -> Table {
+        let predicted = try predictions(t)
+        let replaced = Set(predicted.map(\.name))
+        var allNames: [String] = [], allCols: [Column] = []
+        for (n, c) in zip(t.names, t.columns) where !replaced.contains(n) { allNames.append(n); allCols.append(c) }
+        var result = try makeTable(allNames + predicted.map(\.name), allCols + predicted.map(\.column))
+        result.label = t.label
+        return result
+    }
+
+    /// Only the columns `predict` adds: `prediction`, then each `proba_<class>` for
+    /// classifiers (what a server answers with, without rebuilding the input table).
+    public func predictions(_ t: Table) throws(ModelError) -> [(name: String, column: Column)] {
         let out = estimate(try design(t))
-        var names: [String] = [], cols: [Column] = []
         switch state.task {
         case .regression:
-            names = ["prediction"]; cols = [Column(floats: out.column(0))]
+            return [("prediction", Column(floats: out.column(0)))]
         case .clustering:
-            names = ["prediction"]; cols = [Column(ints: out.column(0).map { Int64($0) })]
+            return [("prediction", Column(ints: out.column(0).map { Int64($0) }))]
         case .classification:
             let k = state.classes.count
             var codes = [Int32](repeating: 0, count: out.rows)
@@ -108,15 +119,9 @@ public final class FittedModel: Sendable {
                 for c in 1..<k where out.data[i * k + c] > out.data[i * k + best] { best = c }
                 codes[i] = Int32(best)
             }
-            names = ["prediction"] + state.classes.map { "proba_\($0)" }
-            cols = [Column(.string(codes: codes, dictionary: state.classes))] + (0..<k).map { Column(floats: out.column($0)) }
+            return [("prediction", Column(.string(codes: codes, dictionary: state.classes)))]
+                + (0..<k).map { ("proba_\(state.classes[$0])", Column(floats: out.column($0))) }
         }
-        let replaced = Set(names)
-        var allNames: [String] = [], allCols: [Column] = []
-        for (n, c) in zip(t.names, t.columns) where !replaced.contains(n) { allNames.append(n); allCols.append(c) }
-        var result = try makeTable(allNames + names, allCols + cols)
-        result.label = t.label
-        return result
     }
 
     /// Metrics of the model on a table holding the target column (for kmeans: `labels`

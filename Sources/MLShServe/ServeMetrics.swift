@@ -8,7 +8,8 @@ import Prometheus
 public final class ServeMetrics: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let lock = NSLock()
-    private var counters: [String: Counter] = [:]
+    private struct CounterKey: Hashable { var model: String; var status: Int }
+    private var counters: [CounterKey: Counter] = [:]
     private var histograms: [String: DurationHistogram] = [:]
     private let logged: Gauge
     private let dropped: Gauge
@@ -31,7 +32,7 @@ public final class ServeMetrics: @unchecked Sendable {
 
     /// Counts one answer; `seconds` is its latency when it was a prediction.
     func answered(_ model: String, status: Int, seconds: Double?) {
-        let key = model + "\u{0}" + String(status)
+        let key = CounterKey(model: model, status: status)
         lock.lock()
         let counter: Counter
         if let c = counters[key] { counter = c } else {

@@ -31,10 +31,12 @@ public final class ServedModel: Sendable {
     /// nil for models saved before mlsh kept one.
     let driftReference: DriftReference?
 
-    public var label: String { "\(name)@\(version)" }
+    /// `name@version`, built once: every answer names it.
+    public let label: String
 
     public init(name: String, version: Int64, model: FittedModel) {
         self.name = name; self.version = version; self.model = model
+        label = "\(name)@\(version)"
         schema = InputSchema(model.features)
         var types: [String: DType] = [:]
         for f in model.features { types[f.name] = f.dtype }
@@ -64,13 +66,13 @@ public final class ServedModel: Sendable {
     /// Predicts a table already checked against the schema; model errors (a NaN the
     /// model cannot take, say) are 422s naming the column.
     public func answer(_ input: Table) throws(ServeError) -> Answer {
-        let out: Table
-        do { out = try model.predict(input) } catch {
+        let out: [(name: String, column: Column)]
+        do { out = try model.predictions(input) } catch {
             throw ServeError(422, "invalid_input", error.message)
         }
-        guard let i = out.index(of: "prediction") else { throw ServeError(500, "internal", "the model gave no prediction column") }
+        guard let first = out.first else { throw ServeError(500, "internal", "the model gave no prediction column") }
         let predictions: [JSON]
-        switch out.columns[i].storage {
+        switch first.column.storage {
         case .float(let v): predictions = v.map { .number($0) }
         case .int(let v, _): predictions = v.map { .number(Double($0)) }
         case .bool(let v, _): predictions = v.map { .bool($0) }
@@ -78,12 +80,13 @@ public final class ServedModel: Sendable {
             predictions = codes.map { $0 >= 0 && Int($0) < dict.count ? .string(dict[Int($0)]) : .null }
         }
         guard model.task == .classification else { return Answer(predictions: predictions, probabilities: nil) }
+        // After the prediction, one probability column per class, in the model's class order.
         var perClass: [(String, [Double])] = []
-        for c in model.classes {
-            guard let j = out.index(of: "proba_\(c)"), case .float(let p) = out.columns[j].storage else { continue }
+        for (c, (_, column)) in zip(model.classes, out.dropFirst()) {
+            guard case .float(let p) = column.storage else { continue }
             perClass.append((c, p))
         }
-        let probabilities: [JSON] = (0..<out.rowCount).map { r in .object(perClass.map { ($0.0, .number($0.1[r])) }) }
+        let probabilities: [JSON] = (0..<input.rowCount).map { r in .object(perClass.map { ($0.0, .number($0.1[r])) }) }
         return Answer(predictions: predictions, probabilities: probabilities)
     }
 }
