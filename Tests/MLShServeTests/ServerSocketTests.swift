@@ -72,6 +72,43 @@ import Testing
         #expect(server.service.monitor.snapshot().dropped == 0)
     }
 
+    /// A client that trickles header bytes and never ends its head is closed once the idle
+    /// timeout passes (the idle clock counts whole request parts, so its bytes do not count
+    /// as activity); others are served meanwhile.
+    @Test func closesAConnectionWhoseHeadNeverEnds() async throws {
+        try await Self.offPool { try Self.closesAConnectionWhoseHeadNeverEnds() }
+    }
+
+    static func closesAConnectionWhoseHeadNeverEnds() throws {
+        var config = ServeConfiguration(port: 0)
+        config.idleTimeout = .seconds(1)
+        config.bodyTimeout = .seconds(1)
+        let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], configuration: config, store: nil)
+        defer { server.stop() }
+        let fd = try SlowClient.connect(port: server.port)
+        defer { close(fd) }
+        try HTTPClient.sendAll(fd, Array("GET /health HTTP/1.1\r\nX".utf8))
+        let start = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        var closedAfter: Double?
+        var served = false
+        // One more header-name byte every 100 ms, for up to 8 s.
+        while elapsed() < 8 {
+            var buf = [UInt8](repeating: 0, count: 512)
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { closedAfter = elapsed(); break }
+            var x: UInt8 = 0x58
+            if send(fd, &x, 1, Int32(MSG_NOSIGNAL)) < 0 { closedAfter = elapsed(); break }
+            if !served {
+                served = (try? HTTPClient.request("GET", server.url + "/health", timeout: 2))?.status == 200
+            }
+            usleep(100_000)
+        }
+        #expect(served)
+        let after = try #require(closedAfter, "the trickling connection was still open after 8 s")
+        #expect(after >= 0.9 && after < 4, "closed after \(after) s")
+    }
+
     /// Under overload the log drops rows and counts them instead of making requests wait.
     @Test func aFullLogQueueDropsAndCounts() async throws { try await Self.offPool { try Self.aFullLogQueueDropsAndCounts() } }
 
