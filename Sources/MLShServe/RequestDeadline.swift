@@ -17,6 +17,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var check: RepeatedTask?
     /// When the head of the request still being read arrived; nil between requests.
     private var pendingSince: NIODeadline?
+    /// Request heads read and response heads written: a response answers the request being
+    /// read only when they are equal (a pipelined request keeps its deadline while the one
+    /// before it is answered).
+    private var headsRead = 0
+    private var headsWritten = 0
     private var timedOut = false
 
     init(timeout: TimeAmount) { self.timeout = timeout }
@@ -32,7 +37,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !timedOut else { return }
         switch unwrapInboundIn(data) {
-        case .head: pendingSince = .now()
+        case .head: pendingSince = .now(); headsRead += 1
         case .end: pendingSince = nil
         case .body: break
         }
@@ -44,7 +49,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        if case .head = unwrapOutboundIn(data) { pendingSince = nil }
+        if case .head(let response) = unwrapOutboundIn(data), response.status.kind != .informational {
+            headsWritten += 1
+            // Answered early (before its body ended): no deadline for the rest of it.
+            if headsWritten >= headsRead { pendingSince = nil }
+        }
         context.write(data, promise: promise)
     }
 

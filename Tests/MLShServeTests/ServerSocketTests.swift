@@ -109,6 +109,29 @@ import Testing
         #expect(after >= 0.9 && after < 4, "closed after \(after) s")
     }
 
+    /// Two pipelined requests, the second's body never finished: the first is answered, and
+    /// answering it does not lift the second's deadline (408 when it passes).
+    @Test func aPipelinedRequestKeepsItsDeadline() async throws {
+        try await Self.offPool { try Self.aPipelinedRequestKeepsItsDeadline() }
+    }
+
+    static func aPipelinedRequestKeepsItsDeadline() throws {
+        var config = ServeConfiguration(port: 0)
+        config.bodyTimeout = .seconds(1)
+        let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], configuration: config, store: nil)
+        defer { server.stop() }
+        let body = #"{"rows": [\#(Fixtures.row)]}"#
+        let first = "POST /v1/models/diabetes/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        let second = "POST /v1/models/diabetes/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        let client = try SlowClient(port: server.port, head: first + second)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let text = client.readAll(timeout: 8)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        #expect(text.hasPrefix("HTTP/1.1 200"), "\(text.prefix(200))")
+        #expect(text.contains("HTTP/1.1 408"), "no 408 for the pipelined request in \(seconds) s: \(text.suffix(300))")
+        #expect(seconds < 5)
+    }
+
     /// Under overload the log drops rows and counts them instead of making requests wait.
     @Test func aFullLogQueueDropsAndCounts() async throws { try await Self.offPool { try Self.aFullLogQueueDropsAndCounts() } }
 
@@ -177,6 +200,21 @@ struct SlowClient {
         var tv = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         try HTTPClient.sendAll(fd, Array(head.utf8))
+    }
+
+    /// Everything the server sends until it closes the connection or `timeout` seconds pass.
+    func readAll(timeout: Int) -> String {
+        defer { close(fd) }
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The status code of the answer, or 0 when none came.
