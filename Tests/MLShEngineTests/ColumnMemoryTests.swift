@@ -5,7 +5,12 @@ import Testing
 /// The memory policy: a large column's buffer, once freed, stays in the heap for the next
 /// large column, so a derive over millions of rows does not pay for fresh pages (see
 /// `ColumnMemory`). Without the policy glibc unmaps it at once.
+///
+/// On the main thread: `mlsh` applies the policy before any other thread starts, so every
+/// thread shares glibc's main arena; in this test process other threads already have their
+/// own arenas, and only the main thread is sure to use the main one.
 @Suite struct ColumnMemoryTests {
+    @MainActor
     @Test func aFreedColumnBufferStaysForTheNextDerive() throws {
         ColumnMemory.configure()
         let rows = 5_000_000   // 40 MB per column: over glibc's largest mapping threshold

@@ -61,6 +61,21 @@ import Testing
         #expect(count("fma_ffff", in: shared) == 0, "\(shared)")
     }
 
+    @Test func fusesSubtractDivideBitForBit() throws {
+        let e = call("div", call("sub", a, b), call("add", b, .float(3)))
+        let l = try listing(e)
+        #expect(count("subDivF_ffff", in: l) == 1 && count("sub_fff", in: l) == 0 && count("div_fff", in: l) == 0, "\(l)")
+        var off = KCompileOptions()
+        off.fuseSubtractDivide = false
+        let unfused = try KernelProgram.compile(e, for: Self.t, options: off, toOutput: true).run(on: Self.t)
+        guard case .float(let want) = unfused.storage else { Issue.record("not float"); return }
+        let got = try floats(e)
+        #expect(got.count == 4 && zip(got, want).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(got) vs \(want)")
+        // A difference used twice is computed once, not fused.
+        let shared = try listing(call("add", call("div", call("sub", a, b), b), call("sub", a, b)))
+        #expect(count("subDivF_ffff", in: shared) == 0, "\(shared)")
+    }
+
     @Test func registersAreReused() throws {
         var e = a
         for k in 0..<20 { e = call(k % 2 == 0 ? "add" : "mul", e, call("sqrt", b)) }

@@ -162,6 +162,7 @@ enum KernelExecutor {
         case .min2F: KLoop.map2(n, f(d), f(x), f(y), KLoop.min2)
         case .max2F: KLoop.map2(n, f(d), f(x), f(y), KLoop.max2)
         case .fmaF: KLoop.map3(n, f(d), f(x), f(y), f(z)) { $2.addingProduct($0, $1) }
+        case .subDivF: KLoop.map3(n, f(d), f(x), f(y), f(z)) { ($0 - $1) / $2 }
         case .negF: KLoop.map1(n, f(d), f(x)) { -$0 }
         case .absF: KLoop.map1(n, f(d), f(x)) { Double(bitPattern: $0.bitPattern & 0x7fff_ffff_ffff_ffff) }
         case .sqrtF: KLoop.map1(n, f(d), f(x), KLoop.sqrt)

@@ -53,7 +53,7 @@ extension KType {
 
 /// Kernel opcodes. `KOp.table[op.rawValue]` describes each (checked by a test).
 enum KOp: Int, Sendable, CaseIterable {
-    case addF, subF, mulF, divF, modF, powF, min2F, max2F, fmaF
+    case addF, subF, mulF, divF, modF, powF, min2F, max2F, fmaF, subDivF
     case negF, absF, sqrtF, expF, logF, log1pF, log2F, log10F, sinF, cosF, tanF
     case floorF, ceilF, roundF, signF
     case addI, subI, mulI, modI, powI, min2I, max2I, negI, absI, signI
@@ -80,6 +80,7 @@ enum KOp: Int, Sendable, CaseIterable {
         KOpSpec(op: .min2F, call: "min2", result: .f, args: [.f, .f], semantics: "smaller of a, b; NaN if either is NaN"),
         KOpSpec(op: .max2F, call: "max2", result: .f, args: [.f, .f], semantics: "larger of a, b; NaN if either is NaN"),
         KOpSpec(op: .fmaF, call: "fma", result: .f, args: [.f, .f, .f], semantics: "a * b + c with one rounding (made by the fuse pass)"),
+        KOpSpec(op: .subDivF, call: "", result: .f, args: [.f, .f, .f], semantics: "(a - b) / c, rounded after each step as unfused (made by the fuse pass)"),
         KOpSpec(op: .negF, call: "neg", result: .f, args: [.f], semantics: "-a"),
         KOpSpec(op: .absF, call: "abs", result: .f, args: [.f], semantics: "|a|"),
         KOpSpec(op: .sqrtF, call: "sqrt", result: .f, args: [.f], semantics: "square root; NaN below 0"),

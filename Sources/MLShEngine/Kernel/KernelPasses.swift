@@ -5,6 +5,9 @@ struct KCompileOptions: Sendable, Equatable {
     var eliminateCommonSubexpressions = true
     /// Fuse `a*b + c` into one FMA (one rounding instead of two).
     var fuseMultiplyAdd = true
+    /// Fuse `(a - b) / c` into one pass (same roundings): standardising and min-max
+    /// scaling stream their column once instead of twice through the block.
+    var fuseSubtractDivide = true
 }
 
 enum KPasses {
@@ -88,6 +91,19 @@ enum KPasses {
                 uses[m] = 0
                 break
             }
+        }
+    }
+
+    /// Pass 4b: rewrites `div(sub(a, b), c)` into `subDiv(a, b, c)` when the difference has
+    /// no other use. Bit for bit the same result: both steps still round.
+    static func fuseSubtractDivide(_ nodes: inout [KNode], roots: [Int]) {
+        var uses = useCounts(nodes, roots: roots)
+        for j in nodes.indices where nodes[j].op == .divF {
+            let d = nodes[j].args[0]
+            guard nodes[d].op == .subF, uses[d] == 1 else { continue }
+            nodes[j] = KNode(kind: .op(.subDivF), type: .f, args: [nodes[d].args[0], nodes[d].args[1], nodes[j].args[1]],
+                             note: nodes[j].note)
+            uses[d] = 0
         }
     }
 

@@ -47,7 +47,7 @@ public struct KernelProgram: Sendable {
     }
 
     /// The pipeline: resolve types → fold constants → eliminate common subexpressions →
-    /// fuse multiply-adds → eliminate dead code → allocate registers → validate.
+    /// fuse multiply-adds and subtract-divides → eliminate dead code → allocate registers → validate.
     static func compile(_ e: KExpr, for table: Table, options: KCompileOptions, toOutput: Bool) throws(EngineError) -> KernelProgram {
         if toOutput, case .call("cast", let args) = e, args.count == 2, case .string("string") = args[1] {
             var inner = try compile(args[0], for: table, options: options, toOutput: true)
@@ -63,6 +63,7 @@ public struct KernelProgram: Sendable {
         if options.foldConstants { KPasses.foldConstants(&nodes) }
         if options.eliminateCommonSubexpressions { nodes = KPasses.eliminateCommonSubexpressions(nodes, roots: &roots) }
         if options.fuseMultiplyAdd { KPasses.fuseMultiplyAdd(&nodes, roots: roots) }
+        if options.fuseSubtractDivide { KPasses.fuseSubtractDivide(&nodes, roots: roots) }
         nodes = KPasses.eliminateDeadCode(nodes, roots: &roots)
         var passthrough: String? = nil
         if value.type == .c, case .column(let name) = nodes[roots[0]].kind { passthrough = name }
