@@ -90,7 +90,7 @@ for (name, e, scalar) in cases where only.isEmpty || only.contains(name) {
            String(format: "%.2f", cpuSamples[0])].joined(separator: "\t") + (sink == -1 ? "\t" : ""))
 }
 
-/// STREAM's triad `a = b + s·c` on both cores over preallocated arrays of 20M doubles
+/// STREAM's triad `a = b + s·c` on every core (as the kernel runs) over preallocated arrays of 20M doubles
 /// (STREAM's size; 3 × 8 bytes counted per element, as STREAM counts): the bandwidth the
 /// memory-bound expressions are measured against.
 func streamTriad(runs: Int) -> Double {
@@ -104,8 +104,9 @@ func streamTriad(runs: Int) -> Double {
                 nonisolated(unsafe) let (pa, pb, pc) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
                 for k in 0...runs {
                     let t0 = now()
-                    DispatchQueue.concurrentPerform(iterations: 2) { part in
-                        let lo = part * n / 2, hi = (part + 1) * n / 2
+                    let parts = max(1, ProcessInfo.processInfo.activeProcessorCount)
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        let lo = part * n / parts, hi = (part + 1) * n / parts
                         for i in lo..<hi { pa[i] = pb[i].addingProduct(s, pc[i]) }
                     }
                     if k > 0 { times.append(now() - t0) }

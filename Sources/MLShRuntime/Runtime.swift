@@ -7,8 +7,10 @@ public enum Runtime {
     /// The mlsh version, recorded in run lineage and printed by `--version`.
     public static let version = "0.1.0"
 
-    /// Process-wide settings every mlsh process starts with (the engine's memory policy,
-    /// see `ColumnMemory`). Call first thing in `main`.
+    /// Process-wide settings for the commands that run scripts in this process (the prompt,
+    /// `-e`, `run`, `render`): the engine's memory policy, see `ColumnMemory`. Call before any
+    /// other thread starts. `mlsh serve` keeps glibc's defaults: its allocations are small
+    /// and its threads many.
     public static func configureProcess() {
         ColumnMemory.configure()
     }

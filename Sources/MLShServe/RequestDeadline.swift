@@ -3,7 +3,10 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Answers 408 and closes the connection when a request's body has not fully arrived
-/// within the deadline after its head (a slow client, or one that stops sending). It sits
+/// within the deadline after its head (a slow client, or one that stops sending); a
+/// request answered early (401, 413) whose body still trickles is closed at the deadline
+/// without a second answer. The clock of a pipelined request starts when the one before it
+/// is answered (until then the server is not reading it). It sits
 /// in the channel pipeline with one repeating check per connection on the event loop — no
 /// task, timer or thread per request — and every other connection is served meanwhile.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -15,11 +18,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let timeout: TimeAmount
     /// One repeating check per connection (not a timer per request): requests stay cheap.
     private var check: RepeatedTask?
-    /// When the head of the request still being read arrived; nil between requests.
+    /// When the clock of the request still being read started (its head arrived, or the
+    /// request before it was answered); nil between requests.
     private var pendingSince: NIODeadline?
-    /// Request heads read and response heads written: a response answers the request being
-    /// read only when they are equal (a pipelined request keeps its deadline while the one
-    /// before it is answered).
+    /// Request heads read and final response heads written: the request being read is
+    /// answered when they are equal, and is the next to answer when one apart.
     private var headsRead = 0
     private var headsWritten = 0
     private var timedOut = false
@@ -51,8 +54,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         if case .head(let response) = unwrapOutboundIn(data), response.status.kind != .informational {
             headsWritten += 1
-            // Answered early (before its body ended): no deadline for the rest of it.
-            if headsWritten >= headsRead { pendingSince = nil }
+            // The request being read is next in line now: its clock starts here.
+            if pendingSince != nil, headsWritten == headsRead - 1 { pendingSince = .now() }
         }
         context.write(data, promise: promise)
     }
@@ -70,10 +73,15 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func tick(_ context: ChannelHandlerContext) {
-        guard let since = pendingSince, NIODeadline.now() - since >= timeout, context.channel.isActive else { return }
+        guard let since = pendingSince, NIODeadline.now() - since >= timeout, context.channel.isActive,
+              headsWritten >= headsRead - 1 else { return }   // earlier answers first
         pendingSince = nil
         timedOut = true
         stop()
+        if headsWritten >= headsRead {   // already answered: only the rest of its body is late
+            context.close(promise: nil)
+            return
+        }
         let error = ServeError(408, "request_timeout", "the request body did not arrive within \(timeout.nanoseconds / 1_000_000_000) s")
         var w = JSONWriter()
         w.write(error.body)

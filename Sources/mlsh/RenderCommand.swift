@@ -38,6 +38,7 @@ struct RenderCommand: ParsableCommand {
     }
 
     func run() throws {
+        Runtime.configureProcess()   // the commands that run scripts; not `serve`
         if let store = storeOption.path ?? StoreCLI.storeArgument() { setenv("MLSH_STORE", store, 1) }
         let target = output ?? NotebookRenderer.defaultOutput(for: file)
         throw ExitCode(NotebookRenderer.render(file, to: target, keepGoing: keepGoing, params: RunCommand.values(params)))

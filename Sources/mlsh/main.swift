@@ -20,6 +20,7 @@ struct MLSh: ParsableCommand {
     var store: String? { storeOption.path }
 
     func run() throws {
+        Runtime.configureProcess()   // the commands that run scripts; not `serve`
         if let store { setenv("MLSH_STORE", store, 1) }
         if let code { throw ExitCode(ScriptRunner.runCode(code)) }
         throw ExitCode(Prompt.start())
@@ -67,6 +68,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        Runtime.configureProcess()   // the commands that run scripts; not `serve`
         if let store = store ?? StoreCLI.storeArgument() { setenv("MLSH_STORE", store, 1) }
         let values = Self.values(params)
         guard let junit else { throw ExitCode(ScriptRunner.runFile(file, params: values, quiet: quiet)) }
@@ -82,7 +84,6 @@ struct RunCommand: ParsableCommand {
 }
 
 /// Parses the command line; usage errors exit 2, as LANGUAGE.md §10 says.
-Runtime.configureProcess()
 do {
     var command = try MLSh.parseAsRoot()
     try command.run()

@@ -132,6 +132,26 @@ import Testing
         #expect(seconds < 5)
     }
 
+    /// A request answered before its body arrived (401 here) whose body keeps trickling is
+    /// closed at the body deadline, without a second answer.
+    @Test func anEarlyAnswerStillHasABodyDeadline() async throws {
+        try await Self.offPool { try Self.anEarlyAnswerStillHasABodyDeadline() }
+    }
+
+    static func anEarlyAnswerStillHasABodyDeadline() throws {
+        var config = ServeConfiguration(port: 0, token: "secret")
+        config.bodyTimeout = .seconds(1)
+        let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], configuration: config, store: nil)
+        defer { server.stop() }
+        let client = try SlowClient(port: server.port, head: "POST /v1/models/diabetes/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{")
+        let start = DispatchTime.now().uptimeNanoseconds
+        let text = client.readAll(timeout: 8)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        #expect(text.hasPrefix("HTTP/1.1 401"), "\(text.prefix(200))")
+        #expect(!text.contains("HTTP/1.1 408"), "\(text)")
+        #expect(seconds < 5, "the connection stayed open \(seconds) s")
+    }
+
     /// Under overload the log drops rows and counts them instead of making requests wait.
     @Test func aFullLogQueueDropsAndCounts() async throws { try await Self.offPool { try Self.aFullLogQueueDropsAndCounts() } }
 

@@ -100,7 +100,7 @@ enum KernelMath {
         let f = m - 1
         let twoF = 2 + f
         let q = 1 / (twoF * m)
-        let scale = Double(bitPattern: UInt64(1023 - Swift.min(Int64(bitPattern: k), 1022)) &<< 52)
+        let scale = Double(bitPattern: UInt64(bitPattern: 1023 &- Swift.min(Int64(bitPattern: k), 1022)) &<< 52)
         var y = logPolynomial(f: f, s: f * m * q, kd: double(k), low: c * twoF * q * scale)
         y = x == 0 ? x : y
         y = x == .infinity ? .infinity : y
