@@ -4,12 +4,21 @@ import MLShEngine
 public struct InputSchema: Sendable {
     public let columns: [(name: String, dtype: DType)]
     let position: [String: Int]
+    /// Each column's type by name, as CSV reading takes it.
+    let types: [String: DType]
 
     public init(_ columns: [(name: String, dtype: DType)]) {
         self.columns = columns
         var p: [String: Int] = [:]
-        for (k, c) in columns.enumerated() where p[c.name] == nil { p[c.name] = k }
+        var t: [String: DType] = [:]
+        for (k, c) in columns.enumerated() where p[c.name] == nil { p[c.name] = k; t[c.name] = c.dtype }
         position = p
+        types = t
+    }
+
+    /// The same names and types, in the same order.
+    func matches(_ other: InputSchema) -> Bool {
+        columns.elementsEqual(other.columns) { $0.name == $1.name && $0.dtype == $1.dtype }
     }
 
     public var names: [String] { columns.map(\.name) }
@@ -96,10 +105,8 @@ public enum Inputs {
 
     /// A `text/csv` body with a header row.
     public static func csv(_ bytes: [UInt8], schema: InputSchema) throws(ServeError) -> Table {
-        var types: [String: DType] = [:]
-        for f in schema.columns { types[f.name] = f.dtype }
         let t: Table
-        do { t = try CSV.read(data: bytes, name: "request body", options: CSVOptions(types: types)) } catch {
+        do { t = try CSV.read(data: bytes, name: "request body", options: CSVOptions(types: schema.types)) } catch {
             throw ServeError(400, "bad_request", "malformed CSV: \(error.message)")
         }
         try checkRows(t.rowCount)

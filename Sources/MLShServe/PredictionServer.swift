@@ -35,8 +35,7 @@ public final class PredictionServer: @unchecked Sendable {
         }
         // One request goes to any version of the split, so every version must read the same input.
         let first = routes[0].model
-        for r in routes.dropFirst() where r.model.schema.columns.map({ "\($0.name):\($0.dtype.rawValue)" })
-            != first.schema.columns.map({ "\($0.name):\($0.dtype.rawValue)" }) {
+        for r in routes.dropFirst() where !r.model.schema.matches(first.schema) {
             throw ServeError(400, "bad_request", "a traffic split needs one input schema: \(r.model.label) reads other columns than \(first.label)")
         }
         let bound = BoundAddress()

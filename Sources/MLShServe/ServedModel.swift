@@ -37,11 +37,10 @@ public final class ServedModel: Sendable {
     public init(name: String, version: Int64, model: FittedModel) {
         self.name = name; self.version = version; self.model = model
         label = "\(name)@\(version)"
-        schema = InputSchema(model.features)
-        var types: [String: DType] = [:]
-        for f in model.features { types[f.name] = f.dtype }
+        let schema = InputSchema(model.features)
+        self.schema = schema
         driftReference = model.state.reference.flatMap { csv in
-            (try? CSV.read(data: Array(csv.utf8), name: "reference", options: CSVOptions(types: types))).map { DriftReference($0) }
+            (try? CSV.read(data: Array(csv.utf8), name: "reference", options: CSVOptions(types: schema.types))).map { DriftReference($0) }
         }
     }
 

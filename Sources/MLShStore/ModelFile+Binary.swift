@@ -58,17 +58,14 @@ struct ArrayPacker {
 struct ByteReader {
     let bytes: [UInt8]
 
-    func uint32(at offset: Int) -> UInt32? {
-        guard offset >= 0, offset <= bytes.count - 4 else { return nil }
-        var v: UInt32 = 0
-        for k in 0..<4 { v |= UInt32(bytes[offset + k]) << (8 * k) }
-        return v
-    }
+    func uint32(at offset: Int) -> UInt32? { read(at: offset) }
+    func uint64(at offset: Int) -> UInt64? { read(at: offset) }
 
-    func uint64(at offset: Int) -> UInt64? {
-        guard offset >= 0, offset <= bytes.count - 8 else { return nil }
-        var v: UInt64 = 0
-        for k in 0..<8 { v |= UInt64(bytes[offset + k]) << (8 * k) }
+    private func read<T: FixedWidthInteger & UnsignedInteger>(at offset: Int) -> T? {
+        let size = MemoryLayout<T>.size
+        guard offset >= 0, offset <= bytes.count - size else { return nil }
+        var v: T = 0
+        for k in 0..<size { v |= T(bytes[offset + k]) << (8 * k) }
         return v
     }
 }
@@ -143,28 +140,24 @@ extension ModelFile {
                 throw StoreError("malformed model file: array \(e.path) (offset \(e.offset), \(e.count) values) does not lie "
                                  + "at offset \(next) within the \(dataLength)-byte data section")
             }
+            guard e.dtype == "f64" || e.dtype == "i64" else {
+                throw StoreError("malformed model file: array \(e.path) has dtype '\(e.dtype)' (expected f64 or i64)")
+            }
             let base = dataStart + next
-            switch e.dtype {
-            case "f64":
-                var v: [Double] = []
-                v.reserveCapacity(e.count)
-                for k in 0..<e.count {
-                    guard let bits = r.uint64(at: base + 8 * k) else { throw StoreError("malformed model file: array \(e.path) is cut short") }
-                    let d = Double(bitPattern: bits)
-                    guard d.isFinite else { throw StoreError("malformed model file: array \(e.path) holds a non-finite number (\(d))") }
-                    v.append(d)
+            var bits: [UInt64] = []
+            bits.reserveCapacity(e.count)
+            for k in 0..<e.count {
+                guard let b = r.uint64(at: base + 8 * k) else { throw StoreError("malformed model file: array \(e.path) is cut short") }
+                bits.append(b)
+            }
+            if e.dtype == "i64" {
+                arrays.append(.ints(bits.map { Int64(bitPattern: $0) }))
+            } else {
+                let v = bits.map(Double.init(bitPattern:))
+                if let bad = v.first(where: { !$0.isFinite }) {
+                    throw StoreError("malformed model file: array \(e.path) holds a non-finite number (\(bad))")
                 }
                 arrays.append(.doubles(v))
-            case "i64":
-                var v: [Int64] = []
-                v.reserveCapacity(e.count)
-                for k in 0..<e.count {
-                    guard let bits = r.uint64(at: base + 8 * k) else { throw StoreError("malformed model file: array \(e.path) is cut short") }
-                    v.append(Int64(bitPattern: bits))
-                }
-                arrays.append(.ints(v))
-            default:
-                throw StoreError("malformed model file: array \(e.path) has dtype '\(e.dtype)' (expected f64 or i64)")
             }
             next += 8 * e.count
         }

@@ -78,9 +78,7 @@ public enum ModelFile {
         let state = model.encodeParameters()
         let tree: JSONTree
         do {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys]
-            tree = try JSONDecoder().decode(JSONTree.self, from: enc.encode(state))
+            tree = try JSONDecoder().decode(JSONTree.self, from: sortedJSON(state))
         } catch let EncodingError.invalidValue(value, context) {
             // Enum payload keys (`_0`) say nothing to a reader.
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
@@ -95,9 +93,7 @@ public enum ModelFile {
                             arrays: packer.directory, state: packed)
         var headerBytes: [UInt8]
         do {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys]
-            headerBytes = [UInt8](try enc.encode(header))
+            headerBytes = [UInt8](try sortedJSON(header))
         } catch {
             throw StoreError("cannot encode the model: \(error)")
         }
@@ -127,6 +123,13 @@ public enum ModelFile {
             return try decodeVersion1(bytes)
         }
         throw StoreError("not an mlsh model file (it starts with neither the MLSHMODL magic bytes nor a version 1 JSON header)")
+    }
+
+    /// `value` as JSON with sorted keys (deterministic bytes).
+    static func sortedJSON(_ value: some Encodable) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return try enc.encode(value)
     }
 
     /// The kind the header names: the model's, or `pipeline` for transforms alone.
