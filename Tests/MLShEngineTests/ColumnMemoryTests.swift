@@ -26,7 +26,9 @@ import Testing
         }
         // Checked right around the free (other tests allocate concurrently).
         let gained = ColumnMemory.freeHeapBytes - before
-        #expect(gained >= rows * 8, "freeing a \(rows * 8)-byte column added \(gained) free bytes to the heap")
+        // Nearly all of it: a small allocation elsewhere may take a few KB from the chunk
+        // meanwhile (seen in CI: 3 KB short). Without the policy the gain is ~0.
+        #expect(gained >= rows * 8 * 9 / 10, "freeing a \(rows * 8)-byte column added \(gained) free bytes to the heap")
         #expect(sample == [0, Double(rows - 1) * 2])
     }
 }
