@@ -30,6 +30,18 @@ static inline long mlsh_malloc_free_bytes(void) {
 #endif
 }
 
+/* 1 when the block at p (from malloc) has its own mapping, which glibc unmaps on free;
+ * 0 when it lies in a heap; -1 where this is not glibc. Reads the chunk's size field,
+ * whose IS_MMAPPED bit glibc keeps just before the block. */
+static inline int mlsh_malloc_is_mapped(const void *p) {
+#if defined(__GLIBC__)
+    return (((const size_t *)p)[-1] & 0x2) != 0;
+#else
+    (void)p;
+    return -1;
+#endif
+}
+
 /* Hands free pages back to the system. */
 static inline void mlsh_malloc_trim(void) {
 #if defined(__GLIBC__)

@@ -57,6 +57,16 @@ public enum ColumnMemory {
     /// Free bytes the allocator holds (free chunks in its heap, resident or not).
     public static var freeHeapBytes: Int { mlsh_malloc_free_bytes() }
 
+    /// Whether a block of `bytes` from the allocator gets a mapping of its own, unmapped
+    /// on free (glibc's default for large blocks), rather than heap pages a later block
+    /// reuses; nil where the allocator is not glibc.
+    public static func mapsBlock(ofSize bytes: Int) -> Bool? {
+        guard let p = malloc(bytes) else { return nil }
+        defer { free(p) }
+        let mapped = mlsh_malloc_is_mapped(p)
+        return mapped < 0 ? nil : mapped == 1
+    }
+
     /// The fewest free bytes seen since the last trim. glibc keeps counting the chunks a
     /// trim handed back as free, so the excess is measured from here, not from zero.
     nonisolated(unsafe) private static var floor = 0
