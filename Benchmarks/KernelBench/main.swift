@@ -1,7 +1,7 @@
 // Times compiled column expressions on generated 10M-row float columns: median of N runs
-// after a warm-up, one line per expression: `name<TAB>median ms<TAB>min ms<TAB>min CPU ms`,
-// then this machine's STREAM triad bandwidth: `stream triad<TAB>median GB/s`. Used by
-// scripts/bench.d/engine.
+// after a warm-up, one line per expression: `name<TAB>median ms<TAB>min ms<TAB>min CPU ms<TAB>
+// triad GB/s` (STREAM triad passes run between its runs), then `stream triad<TAB>median GB/s`
+// over the whole run. Used by scripts/bench.d/engine.
 //   KernelBench [rows] [runs] [name ...]
 import Foundation
 import MLShEngine
@@ -67,9 +67,38 @@ func cpu() -> Double {
     return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
 }
 
+/// STREAM's triad `a = b + s·c` on every core (as the kernel runs) over preallocated arrays
+/// of 20M doubles (STREAM's size; 3 × 8 bytes counted per element, as STREAM counts): the
+/// bandwidth the memory-bound expressions are measured against. One pass runs after each
+/// timed run of every expression, so each expression has its own figure, measured under
+/// the same conditions as it (the machine is shared; its bandwidth drifts over a run).
+final class StreamTriad {
+    let n = 20_000_000
+    let a: UnsafeMutableBufferPointer<Double>, b: UnsafeMutableBufferPointer<Double>, c: UnsafeMutableBufferPointer<Double>
+    var all: [Double] = []
+    init() {
+        a = .allocate(capacity: n); b = .allocate(capacity: n); c = .allocate(capacity: n)
+        a.initialize(repeating: 0); b.initialize(repeating: 1); c.initialize(repeating: 2)
+    }
+    /// One pass; returns GB/s.
+    func pass() -> Double {
+        nonisolated(unsafe) let (pa, pb, pc, n) = (a.baseAddress!, b.baseAddress!, c.baseAddress!, n)
+        let t0 = now()
+        let parts = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            for i in (part * n / parts)..<((part + 1) * n / parts) { pa[i] = pb[i].addingProduct(3, pc[i]) }
+        }
+        let gbs = Double(3 * 8 * n) / ((now() - t0) / 1e3) / 1e9
+        all.append(a[n - 1] == 7 ? gbs : .nan)
+        return all[all.count - 1]
+    }
+}
+let triad = StreamTriad()
+_ = triad.pass()   // warm-up
+
 for (name, e, scalar) in cases where only.isEmpty || only.contains(name) {
     let program = try KernelProgram.compile(e, for: table)
-    var samples: [Double] = [], cpuSamples: [Double] = []
+    var samples: [Double] = [], cpuSamples: [Double] = [], triads: [Double] = []
     var sink = 0.0
     for k in 0...runs {
         let t0 = now(), c0 = cpu()
@@ -82,42 +111,16 @@ for (name, e, scalar) in cases where only.isEmpty || only.contains(name) {
         }
         let t = now() - t0
         if k > 0 { samples.append(t); cpuSamples.append(cpu() - c0) }   // the first run is the warm-up
+        if k > 0 { triads.append(triad.pass()) }
     }
-    samples.sort(); cpuSamples.sort()
-    // name, median, minimum, minimum CPU ms of both workers (the last two are the steadier
-    // figures for A/B runs on a busy machine)
+    samples.sort(); cpuSamples.sort(); triads.sort()
+    // name, median, minimum, minimum CPU ms of both workers (the steadier figures for A/B
+    // runs on a busy machine), median GB/s of the triad passes between its runs
     print([name, String(format: "%.2f", samples[samples.count / 2]), String(format: "%.2f", samples[0]),
-           String(format: "%.2f", cpuSamples[0])].joined(separator: "\t") + (sink == -1 ? "\t" : ""))
+           String(format: "%.2f", cpuSamples[0]), String(format: "%.2f", triads[triads.count / 2])]
+        .joined(separator: "\t") + (sink == -1 ? "\t" : ""))
 }
 
-/// STREAM's triad `a = b + s·c` on every core (as the kernel runs) over preallocated arrays of 20M doubles
-/// (STREAM's size; 3 × 8 bytes counted per element, as STREAM counts): the bandwidth the
-/// memory-bound expressions are measured against.
-func streamTriad(runs: Int) -> Double {
-    let n = 20_000_000, s = 3.0
-    let b = [Double](repeating: 1, count: n), c = [Double](repeating: 2, count: n)
-    var a = [Double](repeating: 0, count: n)
-    var times: [Double] = []
-    a.withUnsafeMutableBufferPointer { ap in
-        b.withUnsafeBufferPointer { bp in
-            c.withUnsafeBufferPointer { cp in
-                nonisolated(unsafe) let (pa, pb, pc) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
-                for k in 0...runs {
-                    let t0 = now()
-                    let parts = max(1, ProcessInfo.processInfo.activeProcessorCount)
-                    DispatchQueue.concurrentPerform(iterations: parts) { part in
-                        let lo = part * n / parts, hi = (part + 1) * n / parts
-                        for i in lo..<hi { pa[i] = pb[i].addingProduct(s, pc[i]) }
-                    }
-                    if k > 0 { times.append(now() - t0) }
-                }
-            }
-        }
-    }
-    times.sort()
-    return Double(3 * 8 * n) / (times[times.count / 2] / 1e3) / 1e9 + (a[n - 1] == 7 ? 0 : .nan)
-}
-
-if only.isEmpty || only.contains("stream triad") {
-    print("stream triad\t" + String(format: "%.2f", streamTriad(runs: max(runs, 5))))
-}
+// Over every pass of the run.
+triad.all.sort()
+print("stream triad\t" + String(format: "%.2f", triad.all[triad.all.count / 2]))

@@ -76,12 +76,56 @@ import Testing
         #expect(count("subDivF_ffff", in: shared) == 0, "\(shared)")
     }
 
+    /// Runs `e` with every fuse pass on and with `off` applied; the two must agree bit for bit.
+    func expectSameBits(_ e: KExpr, _ off: (inout KCompileOptions) -> Void, on table: Table = Self.t) throws {
+        var options = KCompileOptions()
+        off(&options)
+        let unfused = try KernelProgram.compile(e, for: table, options: options, toOutput: true).run(on: table)
+        let fused = try KernelProgram.compile(e, for: table).run(on: table)
+        guard case .float(let want) = unfused.storage, case .float(let got) = fused.storage else { Issue.record("not float"); return }
+        #expect(got.count == want.count && zip(got, want).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(e): \(got) vs \(want)")
+    }
+
+    @Test func fusesCompareSelectBitForBit() throws {
+        let nan = try Table(names: ["a", "b"], columns: [Column(floats: [1, -2, .nan, 0, -0.0, .infinity]),
+                                                       Column(floats: [.nan, 3, 1, -0.0, 0, 2])], label: "t")
+        for cmp in ["gt", "ge", "lt", "le", "eq", "ne"] {
+            let e = call("mul", call("if_else", call(cmp, a, .float(0)), a, b), b)
+            let l = try listing(e)
+            #expect(count("cmpSelF_fffff", in: l) == 1 && count("if_else_fbff", in: l) == 0 && l.contains("cmp=\(cmp)"), "\(l)")
+            try expectSameBits(e, { $0.fuseCompareSelect = false }, on: nan)
+        }
+        // A mask used twice stays a mask.
+        let shared = try listing(call("if_else", call("gt", a, b), a, call("cast", call("gt", a, b), .string("float"))))
+        #expect(count("cmpSelF_fffff", in: shared) == 0, "\(shared)")
+    }
+
+    @Test func fusesSquareRootAbsAndNegationAsEpilogues() throws {
+        // sqrt(a*a + b*b): the product, then one loop for the multiply-add and the root.
+        let norm = call("sqrt", call("add", call("mul", a, a), call("mul", b, b)))
+        let l = try listing(norm)
+        #expect(count("fma_ffff+sqrt", in: l) == 1 && count("sqrt_ff", in: l) == 0 && l.contains("1 register"), "\(l)")
+        #expect(try floats(norm) == [1, 2, 3, 4].enumerated().map { k, x in (x * x + [0.25, 0, 1, 4][k]).squareRoot() })
+        for e in [norm, call("abs", call("sub", a, b)), call("neg", call("div", a, b)), call("sqrt", call("max2", a, b)),
+                  call("abs", call("div", call("sub", a, b), call("add", b, .float(1)))), call("sqrt", call("sub", b, a))] {
+            try expectSameBits(e, { $0.fuseEpilogues = false })
+            let fused = try listing(e)
+            #expect(count("+sqrt", in: fused) + count("+abs", in: fused) + count("+neg", in: fused) == 1, "\(fused)")
+        }
+        // A result that is also used elsewhere is stored before its root is taken.
+        let shared = try listing(call("add", call("sqrt", call("mul", a, b)), call("mul", a, b)))
+        #expect(count("+sqrt", in: shared) == 0, "\(shared)")
+        // Only ops that take an epilogue get one (exp is not one; sqrt of sqrt stays two loops).
+        let chained = try listing(call("sqrt", call("sqrt", call("add", a, b))))
+        #expect(count("+sqrt", in: chained) == 1 && count("sqrt_ff", in: chained) == 1, "\(chained)")
+    }
+
     @Test func registersAreReused() throws {
         var e = a
         for k in 0..<20 { e = call(k % 2 == 0 ? "add" : "mul", e, call("sqrt", b)) }
         let p = try KernelProgram.compile(e, for: Self.t)
         #expect(p.registerCount <= 3, "\(p.disassembly())")
-        #expect(p.instrs.allSatisfy { ins in ![ins.a, ins.b, ins.c].contains(ins.dst) }, "a destination aliases an operand")
+        #expect(p.instrs.allSatisfy { ins in ![ins.a, ins.b, ins.c, ins.d].contains(ins.dst) }, "a destination aliases an operand")
     }
 
     @Test func explicitCastsAppearInTheListing() throws {
@@ -101,7 +145,15 @@ import Testing
         #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
         bad.instrs = [KInstr(op: .addF, dst: 0, a: 0, b: 0)]   // writes an input
         #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+        bad.instrs = [KInstr(op: .addF, dst: 2, a: 0, b: 0, post: .expF)]   // exp is no epilogue
+        #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+        bad.instrs = [KInstr(op: .cmpSelF, dst: 2, a: 0, b: 0, c: 0, d: 0, imm: Int64(KOp.addF.rawValue))]   // no comparison
+        #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+        bad.instrs = [KInstr(op: .cmpSelF, dst: 2, a: 0, b: 0, c: 0, imm: Int64(KOp.gtF.rawValue))]   // three operands
+        #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
         bad.instrs = [KInstr(op: .addF, dst: 2, a: 0, b: 0)]
+        #expect(throws: Never.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+        bad.instrs = [KInstr(op: .cmpSelF, dst: 2, a: 0, b: 0, c: 0, d: 0, imm: Int64(KOp.gtF.rawValue))]
         #expect(throws: Never.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
     }
 
@@ -113,9 +165,10 @@ import Testing
     }
 
     @Test func listingShowsTypedOpsAndSemantics() throws {
-        let l = try listing(call("mul", call("if_else", call("gt", a, .float(0)), a, .float(0)), b))
-        #expect(l.contains("gt_bff") && l.contains("if_else_fbff") && l.contains("mul_fff"), "\(l)")
+        let cond = call("and", call("gt", a, .float(0)), call("lt", b, .float(1)))
+        let l = try listing(call("mul", call("if_else", cond, a, .float(0)), b))
+        #expect(l.contains("gt_bff") && l.contains("and_bbb") && l.contains("if_else_fbff") && l.contains("mul_fff"), "\(l)")
         #expect(l.contains("c ? a : b"))
-        #expect(l.hasPrefix("kernel if_else($a > 0.0, $a, 0.0) * $b"), "\(l)")
+        #expect(l.hasPrefix("kernel if_else($a > 0.0 and $b < 1.0, $a, 0.0) * $b"), "\(l)")
     }
 }

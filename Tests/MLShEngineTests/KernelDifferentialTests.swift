@@ -42,14 +42,16 @@ struct KExprGenerator {
             default: return .column(rng.pick(["f1", "f2"]))
             }
         }
-        switch rng.int(15) {
+        switch rng.int(16) {
         case 0: return .call(rng.pick(["add", "sub", "mul", "div", "mod", "min2", "max2"]), [f(d - 1), f(d - 1)])
         case 1: return .call(rng.pick(["add", "sub", "mul", "div"]), [f(d - 1), i(d - 1)])
         case 2, 3: return .call(rng.pick(["sqrt", "exp", "log", "log1p", "abs", "neg", "floor", "ceil", "sign", "sin", "log2"]), [f(d - 1)])
         case 4: return .call("round", [f(d - 1), .int(Int64(rng.int(3)))])
         case 5: return .call("clip", [f(d - 1), .float(-1), .float(1)])
         case 6: return .call("fill_nan", [f(d - 1), .float(7)])
-        case 7: return .call("if_else", [b(d - 1), f(d - 1), f(d - 1)])
+        case 7:   // half the time on a float comparison: the fused compare-select's shape
+            let cond = rng.chance(0.5) ? .call(rng.pick(["gt", "lt", "ge", "le", "eq", "ne"]), [f(d - 1), f(d - 1)]) : b(d - 1)
+            return .call("if_else", [cond, f(d - 1), f(d - 1)])
         case 8: return .call("pow", [f(d - 1), .float(rng.pick([2, 0.5, -1]))])
         case 9: return .call("div", [i(d - 1), i(d - 1)])
         case 10 where allowReductions:
@@ -58,6 +60,9 @@ struct KExprGenerator {
         case 11 where allowReductions:
             return .call("sub", [.column("f1"), .reduce("mean", .column("f1"), [])])
         case 12: return .call("add", [.call("mul", [f(d - 1), f(d - 1)]), f(d - 1)])
+        case 13:   // a unary op of arithmetic: the fused epilogue's shape
+            return .call(rng.pick(["sqrt", "abs", "neg"]),
+                         [.call(rng.pick(["add", "sub", "mul", "div", "min2", "max2"]), [f(d - 1), f(d - 1)])])
         default: return .call(rng.pick(["add", "mul"]), [f(d - 1), f(d - 1)])
         }
     }
@@ -181,7 +186,10 @@ func kernelMismatch(_ col: Column, _ ref: [KernelReference.RV], tolerance: Doubl
 
     /// Compiles without FMA fusion (so element-wise results are bit-identical to the
     /// reference, which uses the same scalar math) and compares every row.
-    func differential(rows: Int, seed: UInt64, count: Int, grouped: Bool, fuse: Bool = false) throws {
+    /// Returns how many programs used a fused compare-select and a fused epilogue.
+    @discardableResult
+    func differential(rows: Int, seed: UInt64, count: Int, grouped: Bool, fuse: Bool = false) throws -> (compareSelect: Int, epilogue: Int) {
+        var fusedCounts = (compareSelect: 0, epilogue: 0)
         let table = try kernelTestTable(rows: rows, seed: seed)
         var rng = KTestRandom(state: seed &* 7 &+ 1)
         var gen = KExprGenerator(rng: KTestRandom(state: seed &+ 99))
@@ -194,6 +202,8 @@ func kernelMismatch(_ col: Column, _ ref: [KernelReference.RV], tolerance: Doubl
             let e = gen.expr(type, 1 + gen.rng.int(4))
             let program = try KernelProgram.compile(e, for: table, options: options, toOutput: true)
             #expect(program.resultType == type, "\(e)")
+            if program.instrs.contains(where: { $0.op == .cmpSelF }) { fusedCounts.compareSelect += 1 }
+            if program.instrs.contains(where: { $0.post != nil }) { fusedCounts.epilogue += 1 }
             var reference = KernelReference(table: table, groups: groups)
             var want: [KernelReference.RV] = []
             var overflow = false
@@ -204,17 +214,20 @@ func kernelMismatch(_ col: Column, _ ref: [KernelReference.RV], tolerance: Doubl
                 #expect(!overflow, "expected overflow: \(e)")
                 if let m = kernelMismatch(got, want, tolerance: hasReduction || fuse ? 1e-9 : 0) {
                     Issue.record("rows \(rows) seed \(seed) #\(k) grouped \(grouped): \(e)\n\(m)\n\(program.disassembly())")
-                    return
+                    return fusedCounts
                 }
             } catch {
                 #expect(overflow, "unexpected \(error) for \(e)")
             }
         }
+        return fusedCounts
     }
 
     @Test(arguments: [0, 1, bs - 1, bs + 1, 3 * bs + 7])
     func randomTreesAgree(rows: Int) throws {
-        try differential(rows: rows, seed: UInt64(rows) &+ 11, count: rows > 1000 ? 15 : 100, grouped: false)
+        let fused = try differential(rows: rows, seed: UInt64(rows) &+ 11, count: rows > 1000 ? 15 : 100, grouped: false)
+        // The fuse passes are on here, so the agreement covers their loops too.
+        if rows <= 1000 { #expect(fused.compareSelect > 0 && fused.epilogue > 0, "\(fused)") }
     }
 
     @Test(arguments: [0, 1, bs - 1, bs + 1, 3 * bs + 7])

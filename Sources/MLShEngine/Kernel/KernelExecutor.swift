@@ -4,9 +4,11 @@ import Foundation
 struct KInstr: Sendable, Equatable {
     var op: KOp
     var dst: Int32
-    var a: Int32 = -1, b: Int32 = -1, c: Int32 = -1
-    /// Immediate (round's digits).
+    var a: Int32 = -1, b: Int32 = -1, c: Int32 = -1, d: Int32 = -1
+    /// Immediate (round's digits; the comparison of `cmpSelF`).
     var imm: Int64 = 0
+    /// A unary float op applied to each result before it is stored (`KNode.post`).
+    var post: KOp? = nil
     /// Index into the bound auxiliary tables (string tables, group values), or -1.
     var aux: Int32 = -1
     /// The source expression this instruction computes, for error messages.
@@ -29,6 +31,15 @@ enum KExecSlot {
     case strided(UnsafeMutableRawPointer?, Int)
 }
 
+
+/// The unary ops that run as another op's epilogue (`KInstr.post`), as types so each
+/// fused loop is specialised for its pair.
+protocol KEpilogue { static func apply(_ x: Double) -> Double }
+enum KSqrtEpilogue: KEpilogue { @inline(__always) static func apply(_ x: Double) -> Double { KLoop.sqrt(x) } }
+enum KAbsEpilogue: KEpilogue {
+    @inline(__always) static func apply(_ x: Double) -> Double { Double(bitPattern: x.bitPattern & 0x7fff_ffff_ffff_ffff) }
+}
+enum KNegEpilogue: KEpilogue { @inline(__always) static func apply(_ x: Double) -> Double { -x } }
 
 /// The block executor: one hot loop over fixed-size blocks, one `switch` per op per block.
 enum KernelExecutor {
@@ -144,6 +155,26 @@ enum KernelExecutor {
         }
     }
 
+    /// A float arithmetic op with its unary epilogue `G`, in one loop per pair (each
+    /// specialised and vectorised: `G.apply` is a static function, inlined; a closure
+    /// parameter captured by the loop's closure would be called per element).
+    @inline(__always) static func epilogueLoop<G: KEpilogue>(_ ins: KInstr, _ t: UnsafeMutablePointer<UnsafeMutableRawPointer>,
+                                                             _ n: Int, _: G.Type) {
+        @inline(__always) func f(_ s: Int32) -> UnsafeMutablePointer<Double> { t[Int(s)].assumingMemoryBound(to: Double.self) }
+        let d = f(ins.dst)
+        switch ins.op {
+        case .addF: KLoop.map2(n, d, f(ins.a), f(ins.b)) { G.apply($0 + $1) }
+        case .subF: KLoop.map2(n, d, f(ins.a), f(ins.b)) { G.apply($0 - $1) }
+        case .mulF: KLoop.map2(n, d, f(ins.a), f(ins.b)) { G.apply($0 * $1) }
+        case .divF: KLoop.map2(n, d, f(ins.a), f(ins.b)) { G.apply($0 / $1) }
+        case .min2F: KLoop.map2(n, d, f(ins.a), f(ins.b)) { G.apply(KLoop.min2($0, $1)) }
+        case .max2F: KLoop.map2(n, d, f(ins.a), f(ins.b)) { G.apply(KLoop.max2($0, $1)) }
+        case .fmaF: KLoop.map3(n, d, f(ins.a), f(ins.b), f(ins.c)) { G.apply($2.addingProduct($0, $1)) }
+        case .subDivF: KLoop.map3(n, d, f(ins.a), f(ins.b), f(ins.c)) { G.apply(($0 - $1) / $2) }
+        default: break   // validation admits only these (`KOp.takesEpilogue`)
+        }
+    }
+
     /// Executes one instruction over `n` rows. Returns true on int overflow.
     static func apply(_ ins: KInstr, _ t: UnsafeMutablePointer<UnsafeMutableRawPointer>, _ n: Int,
                       _ aux: UnsafeBufferPointer<KAuxTable>) -> Bool {
@@ -152,6 +183,15 @@ enum KernelExecutor {
         @inline(__always) func b(_ s: Int32) -> UnsafeMutablePointer<UInt8> { t[Int(s)].assumingMemoryBound(to: UInt8.self) }
         @inline(__always) func c(_ s: Int32) -> UnsafeMutablePointer<Int32> { t[Int(s)].assumingMemoryBound(to: Int32.self) }
         let d = ins.dst, x = ins.a, y = ins.b, z = ins.c
+        if let post = ins.post {
+            switch post {
+            case .sqrtF: epilogueLoop(ins, t, n, KSqrtEpilogue.self)
+            case .absF: epilogueLoop(ins, t, n, KAbsEpilogue.self)
+            case .negF: epilogueLoop(ins, t, n, KNegEpilogue.self)
+            default: break   // validation admits no other epilogue
+            }
+            return false
+        }
         switch ins.op {
         case .addF: KLoop.map2(n, f(d), f(x), f(y)) { $0 + $1 }
         case .subF: KLoop.map2(n, f(d), f(x), f(y)) { $0 - $1 }
@@ -163,6 +203,23 @@ enum KernelExecutor {
         case .max2F: KLoop.map2(n, f(d), f(x), f(y), KLoop.max2)
         case .fmaF: KLoop.map3(n, f(d), f(x), f(y), f(z)) { $2.addingProduct($0, $1) }
         case .subDivF: KLoop.map3(n, f(d), f(x), f(y), f(z)) { ($0 - $1) / $2 }
+        case .cmpSelF:
+            // Branch-free like selF, with the comparison in the same loop.
+            let o = f(d), p = f(x), q = f(y), u = f(z), v = f(ins.d)
+            @inline(__always) func select(_ test: (Double, Double) -> Bool) {
+                for k in 0..<n {
+                    o[k] = Double(bitPattern: KLoop.blend(test(p[k], q[k]) ? 1 : 0, u[k].bitPattern, v[k].bitPattern))
+                }
+            }
+            switch KOp(rawValue: Int(ins.imm)) {
+            case .eqF: select(==)
+            case .neF: select(!=)
+            case .ltF: select(<)
+            case .leF: select(<=)
+            case .gtF: select(>)
+            case .geF: select(>=)
+            default: break   // validation admits only these
+            }
         case .negF: KLoop.map1(n, f(d), f(x)) { -$0 }
         case .absF: KLoop.map1(n, f(d), f(x)) { Double(bitPattern: $0.bitPattern & 0x7fff_ffff_ffff_ffff) }
         case .sqrtF: KLoop.map1(n, f(d), f(x), KLoop.sqrt)

@@ -28,16 +28,18 @@ struct KNode: Sendable {
     var aux: Int = -1
     /// The source expression, for overflow messages.
     var note: String = ""
+    /// A unary op applied to the result in the same loop (set by the epilogue fuse pass).
+    var post: KOp? = nil
 
     var op: KOp? { if case .op(let o) = kind { return o } else { return nil } }
     var isConstant: Bool { if case .constant = kind { return true } else { return false } }
     var constantBits: UInt64? { if case .constant(let b) = kind { return b } else { return nil } }
 
     /// The key common-subexpression elimination compares (everything but the note).
-    var cseKey: KNodeKey { KNodeKey(kind: kind, type: type, args: args, imm: imm, aux: aux) }
+    var cseKey: KNodeKey { KNodeKey(kind: kind, type: type, args: args, imm: imm, aux: aux, post: post) }
 }
 
-struct KNodeKey: Hashable { let kind: KNodeKind; let type: KType; let args: [Int]; let imm: Int64; let aux: Int }
+struct KNodeKey: Hashable { let kind: KNodeKind; let type: KType; let args: [Int]; let imm: Int64; let aux: Int; let post: KOp? }
 
 /// Run-time tables an op reads, described at compile time and built when the program is
 /// bound to a table (so a dictionary's codes are never baked into the program).

@@ -53,7 +53,7 @@ extension KType {
 
 /// Kernel opcodes. `KOp.table[op.rawValue]` describes each (checked by a test).
 enum KOp: Int, Sendable, CaseIterable {
-    case addF, subF, mulF, divF, modF, powF, min2F, max2F, fmaF, subDivF
+    case addF, subF, mulF, divF, modF, powF, min2F, max2F, fmaF, subDivF, cmpSelF
     case negF, absF, sqrtF, expF, logF, log1pF, log2F, log10F, sinF, cosF, tanF
     case floorF, ceilF, roundF, signF
     case addI, subI, mulI, modI, powI, min2I, max2I, negI, absI, signI
@@ -81,6 +81,7 @@ enum KOp: Int, Sendable, CaseIterable {
         KOpSpec(op: .max2F, call: "max2", result: .f, args: [.f, .f], semantics: "larger of a, b; NaN if either is NaN"),
         KOpSpec(op: .fmaF, call: "fma", result: .f, args: [.f, .f, .f], semantics: "a * b + c with one rounding (made by the fuse pass)"),
         KOpSpec(op: .subDivF, call: "", result: .f, args: [.f, .f, .f], semantics: "(a - b) / c, rounded after each step as unfused (made by the fuse pass)"),
+        KOpSpec(op: .cmpSelF, call: "", result: .f, args: [.f, .f, .f, .f], semantics: "(a cmp b) ? c : d, cmp a float comparison (made by the fuse pass)"),
         KOpSpec(op: .negF, call: "neg", result: .f, args: [.f], semantics: "-a"),
         KOpSpec(op: .absF, call: "abs", result: .f, args: [.f], semantics: "|a|"),
         KOpSpec(op: .sqrtF, call: "sqrt", result: .f, args: [.f], semantics: "square root; NaN below 0"),
@@ -180,6 +181,31 @@ enum KOp: Int, Sendable, CaseIterable {
     var usesAux: Bool {
         switch self {
         case .lutBC, .lutIC, .lutFC, .lutCC, .gatherF, .gatherI, .gatherB: return true
+        default: return false
+        }
+    }
+
+    /// Float ops that can carry a fused unary epilogue (`KNode.post`): their loop applies
+    /// it to each result before storing.
+    var takesEpilogue: Bool {
+        switch self {
+        case .addF, .subF, .mulF, .divF, .min2F, .max2F, .fmaF, .subDivF: return true
+        default: return false
+        }
+    }
+
+    /// Unary float ops that can run as another op's epilogue.
+    var isEpilogue: Bool {
+        switch self {
+        case .sqrtF, .absF, .negF: return true
+        default: return false
+        }
+    }
+
+    /// Float comparisons a `cmpSelF` can test (its `imm` holds the op's raw value).
+    var isFloatComparison: Bool {
+        switch self {
+        case .eqF, .neF, .ltF, .leF, .gtF, .geF: return true
         default: return false
         }
     }

@@ -8,6 +8,10 @@ struct KCompileOptions: Sendable, Equatable {
     /// Fuse `(a - b) / c` into one pass (same roundings): standardising and min-max
     /// scaling stream their column once instead of twice through the block.
     var fuseSubtractDivide = true
+    /// Fuse `if_else(a < b, c, d)` (any float comparison) into one pass: no mask block.
+    var fuseCompareSelect = true
+    /// Fuse `sqrt`, `abs` and `-` of a float arithmetic result into that op's loop.
+    var fuseEpilogues = true
 }
 
 enum KPasses {
@@ -24,7 +28,7 @@ enum KPasses {
         defer { table.deallocate() }
         for s in 0..<4 { table[s] = scratch + s * 8 }
         for j in nodes.indices {
-            guard let op = nodes[j].op, !op.usesAux, !nodes[j].args.isEmpty,
+            guard let op = nodes[j].op, !op.usesAux, !nodes[j].args.isEmpty, nodes[j].args.count <= 3, nodes[j].post == nil,
                   nodes[j].args.allSatisfy({ nodes[$0].isConstant }) else { continue }
             var safe = true
             for (s, a) in nodes[j].args.enumerated() {
@@ -107,6 +111,37 @@ enum KPasses {
         }
     }
 
+    /// Pass 4c: rewrites `if_else(cmp(a, b), c, d)` with a float comparison into
+    /// `cmpSel(a, b, c, d)` when the mask has no other use: the same values, selected in the
+    /// comparison's own loop instead of through a mask block.
+    static func fuseCompareSelect(_ nodes: inout [KNode], roots: [Int]) {
+        var uses = useCounts(nodes, roots: roots)
+        for j in nodes.indices where nodes[j].op == .selF {
+            let m = nodes[j].args[0]
+            guard let cmp = nodes[m].op, cmp.isFloatComparison, uses[m] == 1 else { continue }
+            nodes[j] = KNode(kind: .op(.cmpSelF), type: .f, args: nodes[m].args + nodes[j].args.dropFirst(), imm: Int64(cmp.rawValue),
+                             note: nodes[j].note)
+            uses[m] = 0
+        }
+    }
+
+    /// Pass 4d: folds `sqrt`, `abs` or `-` of a float arithmetic result that has no other
+    /// use into that op as its epilogue, so the value is stored once, finished. Each step
+    /// still rounds as unfused (bit for bit the same).
+    static func fuseEpilogues(_ nodes: inout [KNode], roots: [Int]) {
+        var uses = useCounts(nodes, roots: roots)
+        for j in nodes.indices {
+            guard let post = nodes[j].op, post.isEpilogue else { continue }
+            let p = nodes[j].args[0]
+            guard let producer = nodes[p].op, producer.takesEpilogue, nodes[p].post == nil, uses[p] == 1 else { continue }
+            var fused = nodes[p]
+            fused.post = post
+            fused.note = nodes[j].note
+            nodes[j] = fused
+            uses[p] = 0
+        }
+    }
+
     static func useCounts(_ nodes: [KNode], roots: [Int]) -> [Int] {
         var uses = [Int](repeating: 0, count: nodes.count)
         for n in nodes { for a in n.args { uses[a] += 1 } }
@@ -181,7 +216,8 @@ enum KPasses {
                 let s = n.args.map { Int32(nodeSlot[$0]) }
                 alloc.instrs.append(KInstr(op: op, dst: Int32(nodeSlot[j]), a: s.count > 0 ? s[0] : -1,
                                            b: s.count > 1 ? s[1] : -1, c: s.count > 2 ? s[2] : -1,
-                                           imm: n.imm, aux: Int32(n.aux), note: n.note))
+                                           d: s.count > 3 ? s[3] : -1, imm: n.imm, post: n.post, aux: Int32(n.aux),
+                                           note: n.note))
             }
         }
         alloc.rootSlots = roots.map { nodeSlot[$0] }
@@ -210,8 +246,14 @@ enum KPasses {
         }
         for (k, ins) in a.instrs.enumerated() {
             let spec = ins.op.spec
-            let operands = [ins.a, ins.b, ins.c].filter { $0 >= 0 }
+            let operands = [ins.a, ins.b, ins.c, ins.d].filter { $0 >= 0 }
             guard operands.count == spec.args.count else { throw fail("\(k): \(spec.name) takes \(spec.args.count) operands") }
+            if let post = ins.post, !(post.isEpilogue && ins.op.takesEpilogue) {
+                throw fail("\(k): \(spec.name) cannot end with \(post.spec.name)")
+            }
+            if ins.op == .cmpSelF, !(KOp(rawValue: Int(ins.imm))?.isFloatComparison ?? false) {
+                throw fail("\(k): \(spec.name) has no float comparison (imm \(ins.imm))")
+            }
             for (o, t) in zip(operands, spec.args) {
                 let actual = try typeOf(o)
                 guard actual == t else { throw fail("\(k): \(spec.name) operand is \(actual.letter), expected \(t.letter)") }

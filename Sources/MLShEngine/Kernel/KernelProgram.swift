@@ -48,7 +48,7 @@ public struct KernelProgram: Sendable {
     }
 
     /// The pipeline: resolve types → fold constants → eliminate common subexpressions →
-    /// fuse multiply-adds and subtract-divides → eliminate dead code → allocate registers → validate.
+    /// fuse multiply-adds, subtract-divides, compare-selects and epilogues → eliminate dead code → allocate registers → validate.
     static func compile(_ e: KExpr, for table: Table, options: KCompileOptions, toOutput: Bool) throws(EngineError) -> KernelProgram {
         if toOutput, case .call("cast", let args) = e, args.count == 2, case .string("string") = args[1] {
             var inner = try compile(args[0], for: table, options: options, toOutput: true)
@@ -65,6 +65,8 @@ public struct KernelProgram: Sendable {
         if options.eliminateCommonSubexpressions { nodes = KPasses.eliminateCommonSubexpressions(nodes, roots: &roots) }
         if options.fuseMultiplyAdd { KPasses.fuseMultiplyAdd(&nodes, roots: roots) }
         if options.fuseSubtractDivide { KPasses.fuseSubtractDivide(&nodes, roots: roots) }
+        if options.fuseCompareSelect { KPasses.fuseCompareSelect(&nodes, roots: roots) }
+        if options.fuseEpilogues { KPasses.fuseEpilogues(&nodes, roots: roots) }
         nodes = KPasses.eliminateDeadCode(nodes, roots: &roots)
         var passthrough: String? = nil
         if value.type == .c, case .column(let name) = nodes[roots[0]].kind { passthrough = name }
@@ -94,12 +96,15 @@ public struct KernelProgram: Sendable {
         for (k, a) in aux.enumerated() { lines.append("  t\(k) = \(kernelAuxText(a))") }
         for (k, ins) in instrs.enumerated() {
             let spec = ins.op.spec
-            var operands = [ins.a, ins.b, ins.c].filter { $0 >= 0 }.map { slotText(Int($0)) }
+            var operands = [ins.a, ins.b, ins.c, ins.d].filter { $0 >= 0 }.map { slotText(Int($0)) }
             if ins.op == .roundF { operands.append("digits=\(ins.imm)") }
+            if ins.op == .cmpSelF, let cmp = KOp(rawValue: Int(ins.imm)) { operands.append("cmp=\(cmp.spec.call)") }
             if ins.aux >= 0 { operands.append("t\(ins.aux)") }
-            let name = spec.name.padding(toLength: max(spec.name.count, 11), withPad: " ", startingAt: 0)
+            let full = spec.name + (ins.post.map { "+" + $0.spec.call } ?? "")
+            let name = full.padding(toLength: max(full.count, 11), withPad: " ", startingAt: 0)
             let text = "  \(String(k).kernelLeftPad(3)): \(name) \(slotText(Int(ins.dst))) <- \(operands.joined(separator: ", "))"
-            lines.append(text.padding(toLength: max(text.count, 48), withPad: " ", startingAt: 0) + " ; " + spec.semantics)
+            let semantics = ins.post.map { spec.semantics + ", then \($0.spec.call) (fused)" } ?? spec.semantics
+            lines.append(text.padding(toLength: max(text.count, 48), withPad: " ", startingAt: 0) + " ; " + semantics)
         }
         if !toOutput { lines.append("  result in " + rootSlots.map { slots[$0].listing }.joined(separator: ", ")) }
         if formatsStrings { lines.append("  then formats the \(resultKType.dtype.rawValue) values as strings") }
