@@ -106,18 +106,26 @@ import Testing
         let l = try listing(norm)
         #expect(count("fma_ffff+sqrt", in: l) == 1 && count("sqrt_ff", in: l) == 0 && l.contains("1 register"), "\(l)")
         #expect(try floats(norm) == [1, 2, 3, 4].enumerated().map { k, x in (x * x + [0.25, 0, 1, 4][k]).squareRoot() })
+        // Inexact products (one rounding or two shows), signed zeros, NaN, huge and tiny values.
+        let inexact = try Table(names: ["a", "b"], columns: [
+            Column(floats: [0.1, 1.0 / 3, 1e8 + 0.1, -0.0, 3, .nan, 2.5e-300, 1e16 + 2]),
+            Column(floats: [0.3, 0.7, 1e-8, 0.0, -3, 1, 1e300, 1])], label: "t")
         for e in [norm, call("abs", call("sub", a, b)), call("neg", call("div", a, b)), call("sqrt", call("max2", a, b)),
-                  call("abs", call("div", call("sub", a, b), call("add", b, .float(1)))), call("sqrt", call("sub", b, a))] {
-            try expectSameBits(e, { $0.fuseEpilogues = false })
+                  call("abs", call("div", call("sub", a, b), call("add", b, .float(1)))), call("sqrt", call("sub", b, a)),
+                  call("neg", call("sub", a, a)), call("sqrt", call("add", call("mul", a, b), .float(0.1))),
+                  call("neg", call("add", call("mul", a, b), b))] {
+            try expectSameBits(e, { $0.fuseEpilogues = false }, on: inexact)
             let fused = try listing(e)
             #expect(count("+sqrt", in: fused) + count("+abs", in: fused) + count("+neg", in: fused) == 1, "\(fused)")
         }
         // A result that is also used elsewhere is stored before its root is taken.
         let shared = try listing(call("add", call("sqrt", call("mul", a, b)), call("mul", a, b)))
         #expect(count("+sqrt", in: shared) == 0, "\(shared)")
-        // Only ops that take an epilogue get one (exp is not one; sqrt of sqrt stays two loops).
+        // Only arithmetic ops take an epilogue: sqrt of sqrt, or of exp, stays two loops.
         let chained = try listing(call("sqrt", call("sqrt", call("add", a, b))))
         #expect(count("+sqrt", in: chained) == 1 && count("sqrt_ff", in: chained) == 1, "\(chained)")
+        let transcendental = try listing(call("sqrt", call("exp", a)))
+        #expect(count("+sqrt", in: transcendental) == 0 && count("sqrt_ff", in: transcendental) == 1, "\(transcendental)")
     }
 
     @Test func registersAreReused() throws {
@@ -146,6 +154,10 @@ import Testing
         bad.instrs = [KInstr(op: .addF, dst: 0, a: 0, b: 0)]   // writes an input
         #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
         bad.instrs = [KInstr(op: .addF, dst: 2, a: 0, b: 0, post: .expF)]   // exp is no epilogue
+        #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+        bad.instrs = [KInstr(op: .expF, dst: 2, a: 0, post: .sqrtF)]   // exp takes none
+        #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
+        bad.instrs = [KInstr(op: .fmaF, dst: 2, a: 0, b: 0, d: 0)]   // operands out of place (c unset)
         #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }
         bad.instrs = [KInstr(op: .cmpSelF, dst: 2, a: 0, b: 0, c: 0, d: 0, imm: Int64(KOp.addF.rawValue))]   // no comparison
         #expect(throws: EngineError.self) { try KPasses.validate(bad, auxCount: 0, toOutput: true, hasValidity: false) }

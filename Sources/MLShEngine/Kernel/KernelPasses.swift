@@ -246,8 +246,11 @@ enum KPasses {
         }
         for (k, ins) in a.instrs.enumerated() {
             let spec = ins.op.spec
-            let operands = [ins.a, ins.b, ins.c, ins.d].filter { $0 >= 0 }
-            guard operands.count == spec.args.count else { throw fail("\(k): \(spec.name) takes \(spec.args.count) operands") }
+            let slots = [ins.a, ins.b, ins.c, ins.d]
+            let operands = Array(slots.prefix(spec.args.count))
+            guard operands.allSatisfy({ $0 >= 0 }), slots.dropFirst(spec.args.count).allSatisfy({ $0 == -1 }) else {
+                throw fail("\(k): \(spec.name) takes \(spec.args.count) operands, in its first slots")
+            }
             if let post = ins.post, !(post.isEpilogue && ins.op.takesEpilogue) {
                 throw fail("\(k): \(spec.name) cannot end with \(post.spec.name)")
             }

@@ -2,8 +2,8 @@
 //   KExpr.swift                 the IR the runtime lowers `$` expressions to
 //   KernelOpcode.swift          the opcode table (data): typed signatures and semantics
 //   KernelLowering.swift        pass 1, type resolution with explicit casts
-//   KernelPasses.swift          folding, CSE, FMA and subtract-divide fusion, dead code,
-//                               registers, validation
+//   KernelPasses.swift          folding, CSE, fusion (multiply-add, subtract-divide,
+//                               compare-select, epilogues), dead code, registers, validation
 //   KernelProgram.swift         the pipeline and the listing (this file)
 //   KernelProgram+Run.swift     binding a program to a table and running it
 //   KernelExecutor.swift        the block loop on both cores, one switch per op per block
