@@ -36,6 +36,21 @@ import Testing
         #expect(try evaluateScalar(.reduce("count", .column("s"), []), on: Self.t) == 5)
     }
 
+    /// A large offset with a small spread, over several blocks and 512-row spans, with NaN
+    /// runs (a whole span among them): the span and block merges keep the variance that a
+    /// sum of squares would lose to cancellation (1e18 against 0.5).
+    @Test func varianceOfALargeOffsetMatchesTwoPasses() throws {
+        let rows = 3 * KernelExecutor.blockSize + 7
+        let xs = (0..<rows).map { k -> Double in (k % 97 == 0 || (1024..<1536).contains(k)) ? .nan : 1e9 + sin(Double(k)) }
+        let t = try Table(names: ["x"], columns: [Column(floats: xs)], label: "t")
+        let present = xs.filter { !$0.isNaN }
+        let mean = present.reduce(0, +) / Double(present.count)
+        let want = present.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(present.count - 1)
+        let got = try #require(try evaluateScalar(.reduce("var", x, []), on: t))
+        #expect(abs(got - want) <= 1e-6 * want, "var \(got), two passes \(want)")
+        #expect(abs(want - 0.5) < 0.01)   // the data are what the test means
+    }
+
     @Test func intsStayIntAndSkipMissing() throws {
         let c = try agg(.reduce("sum", n, []))
         guard case .int(let v, _) = c.storage else { Issue.record("sum of int is \(c.dtype)"); return }

@@ -325,8 +325,31 @@ enum KReduceLoop {
         return s
     }
 
-    /// Count, sum and M2 of a block's non-NaN values (two passes over the cached block).
+    /// Rows per sub-block of `blockMoments`: 4 KiB, so its second pass reads L1.
+    static let momentsSpan = 512
+
+    /// Count, sum and M2 of a block's non-NaN values: two passes over each 512-row span
+    /// while it is in L1 (the block's first pass streams it from memory), the spans merged
+    /// as `KMoments.merge` merges blocks.
     @inline(__always) static func blockMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double, Double) {
+        var count = 0.0, sum = 0.0, m2 = 0.0
+        var start = 0
+        while start < n {
+            let len = Swift.min(momentsSpan, n - start)
+            let (c, s, q) = spanMoments(p + start, len)
+            start += len
+            guard c > 0 else { continue }
+            if count == 0 { (count, sum, m2) = (c, s, q); continue }
+            let delta = s / c - sum / count
+            m2 += q + delta * delta * count * c / (count + c)
+            sum += s
+            count += c
+        }
+        return (count, sum, m2)
+    }
+
+    /// Count, sum and M2 of a span's non-NaN values, in two passes.
+    @inline(__always) static func spanMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double, Double) {
         var s0 = V(), s1 = V(), c = SIMD8<UInt64>()
         var i = 0
         while i + 16 <= n {
