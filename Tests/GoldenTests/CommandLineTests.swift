@@ -18,6 +18,17 @@ import TestSupport
         #expect(r.out == "42\n\"done\"\n")
     }
 
+    @Test func anUnknownMemorySettingIsNamedNotIgnored() throws {
+        var env = ProcessInfo.processInfo.environment
+        env["MLSH_MALLOC"] = "jemalloc"
+        let r = try runProgram(mlshBinary, ["-e", "1 + 1"], environment: env)
+        #expect(r.code == 0 && r.out == "2\n")
+        #expect(r.err == "mlsh: ignoring MLSH_MALLOC=jemalloc: the one setting is MLSH_MALLOC=system (keep the allocator's defaults)\n")
+        env["MLSH_MALLOC"] = "system"
+        let quiet = try runProgram(mlshBinary, ["-e", "1 + 1"], environment: env)
+        #expect(quiet.code == 0 && quiet.out == "2\n" && quiet.err.isEmpty)
+    }
+
     @Test func runExitCodes() throws {
         let ok = try runProgram(mlshBinary, ["run", try script("print(1)")])
         #expect(ok.code == 0 && ok.out == "1\n")
