@@ -34,6 +34,13 @@ public enum ColumnMemory {
         return nil
     }
 
+    /// `MLSH_MALLOC` as the process started: `system` opts out of the policy.
+    private static let setting: String? = getenv("MLSH_MALLOC").map { String(cString: $0) }
+
+    /// An `MLSH_MALLOC` value other than `system`: ignored (the policy applies), so the
+    /// command line says so.
+    public static var ignoredSetting: String? { setting == "system" ? nil : setting }
+
     /// Whether the policy is in effect (glibc took it and `MLSH_MALLOC` did not opt out).
     public static var isActive: Bool { trimTimer != nil }
 
@@ -45,7 +52,7 @@ public enum ColumnMemory {
 
     /// The trim check's timer, alive for the process's lifetime; nil when the policy is off.
     nonisolated(unsafe) private static let trimTimer: DispatchSourceTimer? = {
-        if let v = getenv("MLSH_MALLOC"), String(cString: v) == "system" { return nil }
+        if setting == "system" { return nil }
         guard mlsh_malloc_keep_freed(Int32(clamping: retainedBytes)) == 1 else { return nil }
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "mlsh.memory", qos: .utility))
         timer.schedule(deadline: .now() + .seconds(5), repeating: .seconds(5), leeway: .seconds(1))
@@ -55,7 +62,7 @@ public enum ColumnMemory {
     }()
 
     /// Free bytes the allocator holds (free chunks in its heap, resident or not).
-    public static var freeHeapBytes: Int { mlsh_malloc_free_bytes() }
+    static var freeHeapBytes: Int { mlsh_malloc_free_bytes() }
 
     /// Whether a block of `bytes` from the allocator gets a mapping of its own, unmapped
     /// on free (glibc's default for large blocks), rather than heap pages a later block

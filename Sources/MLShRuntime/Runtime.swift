@@ -13,17 +13,10 @@ public enum Runtime {
     /// other thread starts. `mlsh serve` keeps glibc's defaults: its allocations are small
     /// and its threads many.
     public static func configureProcess() {
-        if let warning = memorySettingWarning(ProcessInfo.processInfo.environment) {
-            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        if let v = ColumnMemory.ignoredSetting {
+            FileHandle.standardError.write(Data("mlsh: ignoring MLSH_MALLOC=\(v): the one setting is MLSH_MALLOC=system (keep the allocator's defaults)\n".utf8))
         }
         ColumnMemory.configure()
-    }
-
-    /// The warning for an `MLSH_MALLOC` value mlsh does not know (it would otherwise be
-    /// ignored without a word); nil when it is unset or `system`.
-    static func memorySettingWarning(_ environment: [String: String]) -> String? {
-        guard let v = environment["MLSH_MALLOC"], v != "system" else { return nil }
-        return "mlsh: ignoring MLSH_MALLOC=\(v): the one setting is MLSH_MALLOC=system (keep the allocator's defaults)"
     }
 
     /// The domain libraries, in registration order.

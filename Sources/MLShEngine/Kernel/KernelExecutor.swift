@@ -40,6 +40,8 @@ enum KAbsEpilogue: KEpilogue {
     @inline(__always) static func apply(_ x: Double) -> Double { Double(bitPattern: x.bitPattern & 0x7fff_ffff_ffff_ffff) }
 }
 enum KNegEpilogue: KEpilogue { @inline(__always) static func apply(_ x: Double) -> Double { -x } }
+/// The plain op: its result as computed.
+enum KNoEpilogue: KEpilogue { @inline(__always) static func apply(_ x: Double) -> Double { x } }
 
 /// The block executor: one hot loop over fixed-size blocks, one `switch` per op per block.
 enum KernelExecutor {
@@ -155,6 +157,17 @@ enum KernelExecutor {
         }
     }
 
+    /// A float arithmetic op (`KOp.takesEpilogue`) with its unary epilogue, if any.
+    @inline(__always) static func arithmetic(_ ins: KInstr, _ t: UnsafeMutablePointer<UnsafeMutableRawPointer>, _ n: Int) {
+        switch ins.post {
+        case nil: epilogueLoop(ins, t, n, KNoEpilogue.self)
+        case .sqrtF: epilogueLoop(ins, t, n, KSqrtEpilogue.self)
+        case .absF: epilogueLoop(ins, t, n, KAbsEpilogue.self)
+        case .negF: epilogueLoop(ins, t, n, KNegEpilogue.self)
+        default: break   // validation admits no other epilogue
+        }
+    }
+
     /// A float arithmetic op with its unary epilogue `G`, in one loop per pair (each
     /// specialised and vectorised: `G.apply` is a static function, inlined; a closure
     /// parameter captured by the loop's closure would be called per element).
@@ -183,26 +196,10 @@ enum KernelExecutor {
         @inline(__always) func b(_ s: Int32) -> UnsafeMutablePointer<UInt8> { t[Int(s)].assumingMemoryBound(to: UInt8.self) }
         @inline(__always) func c(_ s: Int32) -> UnsafeMutablePointer<Int32> { t[Int(s)].assumingMemoryBound(to: Int32.self) }
         let d = ins.dst, x = ins.a, y = ins.b, z = ins.c
-        if let post = ins.post {
-            switch post {
-            case .sqrtF: epilogueLoop(ins, t, n, KSqrtEpilogue.self)
-            case .absF: epilogueLoop(ins, t, n, KAbsEpilogue.self)
-            case .negF: epilogueLoop(ins, t, n, KNegEpilogue.self)
-            default: break   // validation admits no other epilogue
-            }
-            return false
-        }
         switch ins.op {
-        case .addF: KLoop.map2(n, f(d), f(x), f(y)) { $0 + $1 }
-        case .subF: KLoop.map2(n, f(d), f(x), f(y)) { $0 - $1 }
-        case .mulF: KLoop.map2(n, f(d), f(x), f(y)) { $0 * $1 }
-        case .divF: KLoop.map2(n, f(d), f(x), f(y)) { $0 / $1 }
+        case .addF, .subF, .mulF, .divF, .min2F, .max2F, .fmaF, .subDivF: arithmetic(ins, t, n)
         case .modF: let o = f(d), p = f(x), q = f(y); for k in 0..<n { o[k] = KLoop.modF(p[k], q[k]) }
         case .powF: let o = f(d), p = f(x), q = f(y); for k in 0..<n { o[k] = Foundation.pow(p[k], q[k]) }
-        case .min2F: KLoop.map2(n, f(d), f(x), f(y), KLoop.min2)
-        case .max2F: KLoop.map2(n, f(d), f(x), f(y), KLoop.max2)
-        case .fmaF: KLoop.map3(n, f(d), f(x), f(y), f(z)) { $2.addingProduct($0, $1) }
-        case .subDivF: KLoop.map3(n, f(d), f(x), f(y), f(z)) { ($0 - $1) / $2 }
         case .cmpSelF:
             // Branch-free like selF, with the comparison in the same loop.
             let o = f(d), p = f(x), q = f(y), u = f(z), v = f(ins.d)

@@ -330,22 +330,13 @@ enum KReduceLoop {
 
     /// Count, sum and M2 of a block's non-NaN values: two passes over each 512-row span
     /// while it is in L1 (the block's first pass streams it from memory), the spans merged
-    /// as `KMoments.merge` merges blocks.
+    /// as blocks are (`KMoments.combine`).
     @inline(__always) static func blockMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double, Double) {
-        var count = 0.0, sum = 0.0, m2 = 0.0
-        var start = 0
-        while start < n {
-            let len = Swift.min(momentsSpan, n - start)
-            let (c, s, q) = spanMoments(p + start, len)
-            start += len
-            guard c > 0 else { continue }
-            if count == 0 { (count, sum, m2) = (c, s, q); continue }
-            let delta = s / c - sum / count
-            m2 += q + delta * delta * count * c / (count + c)
-            sum += s
-            count += c
+        var total = (0.0, 0.0, 0.0)
+        for start in stride(from: 0, to: n, by: momentsSpan) {
+            total = KMoments.combine(total, spanMoments(p + start, Swift.min(momentsSpan, n - start)))
         }
-        return (count, sum, m2)
+        return total
     }
 
     /// Count, sum and M2 of a span's non-NaN values, in two passes.

@@ -90,13 +90,16 @@ struct KMoments {
 
     /// Merges (nb, sumB, m2B) into group g.
     mutating func merge(_ g: Int, _ nb: Double, _ sumB: Double, _ m2B: Double) {
-        guard nb > 0 else { return }
-        let na = n[g]
-        if na == 0 { n[g] = nb; sum[g] = sumB; m2[g] = m2B; return }
-        let total = na + nb, delta = sumB / nb - sum[g] / na
-        m2[g] += m2B + delta * delta * na * nb / total
-        sum[g] += sumB
-        n[g] = total
+        (n[g], sum[g], m2[g]) = KMoments.combine((n[g], sum[g], m2[g]), (nb, sumB, m2B))
+    }
+
+    /// Two parts' (count, sum, M2) as one (Chan et al.); an empty part changes nothing.
+    @inline(__always) static func combine(_ a: (Double, Double, Double), _ b: (Double, Double, Double)) -> (Double, Double, Double) {
+        let (na, sumA, m2A) = a, (nb, sumB, m2B) = b
+        guard nb > 0 else { return a }
+        guard na > 0 else { return b }
+        let total = na + nb, delta = sumB / nb - sumA / na
+        return (total, sumA + sumB, m2A + m2B + delta * delta * na * nb / total)
     }
 }
 
