@@ -51,6 +51,53 @@ import Testing
         #expect(abs(want - 0.5) < 0.01)   // the data are what the test means
     }
 
+    /// Each way a span's moments are taken — the unmasked shifted pass, the masked one when
+    /// a NaN shows, the two-pass sums when the shift is far from the mean or a value is
+    /// infinite — agrees with a compensated two-pass reference, and each way is taken.
+    @Test func spanMomentsTakeEachPathAndAgree() {
+        func reference(_ xs: [Double]) -> (Double, Double, Double) {
+            let present = xs.filter { !$0.isNaN }
+            var s = 0.0, c = 0.0
+            for x in present { let y = x - c; let t = s + y; c = (t - s) - y; s = t }   // Kahan
+            let mean = s / Double(present.count)
+            var m2 = 0.0; c = 0
+            for x in present { let y = (x - mean) * (x - mean) - c; let t = m2 + y; c = (t - m2) - y; m2 = t }
+            return (Double(present.count), s, m2)
+        }
+        func moments(_ xs: [Double]) -> (Double, Double, Double) {
+            var xs = xs
+            return xs.withUnsafeMutableBufferPointer { KReduceLoop.spanMoments($0.baseAddress!, $0.count) }
+        }
+        func unmasked(_ xs: [Double]) -> ((Double, Double, Double)?, sawNaN: Bool) {
+            var xs = xs
+            let shift = xs[0]
+            return xs.withUnsafeMutableBufferPointer { KReduceLoop.shiftedMoments($0.baseAddress!, $0.count, shift, masked: false) }
+        }
+        let n = KReduceLoop.momentsSpan
+        let offset = (0..<n).map { 1e9 + sin(Double($0)) }                 // one unmasked pass
+        var holes = offset; for k in stride(from: 3, to: n, by: 7) { holes[k] = .nan }   // masked
+        var outlier = (0..<n).map { cos(Double($0)) }; outlier[0] = 1e12    // shift far from the mean
+        let ragged = Array(offset.prefix(n - 5))                             // a tail past the vectors
+        #expect(unmasked(offset).0 != nil)
+        #expect(unmasked(holes).0 == nil && unmasked(holes).sawNaN)
+        #expect(unmasked(outlier).0 == nil && !unmasked(outlier).sawNaN)
+        for xs in [offset, holes, outlier, ragged, [5.0], [2.0, 4.0, 9.0]] {
+            let (c, s, m2) = moments(xs), (rc, rs, rm2) = reference(xs)
+            #expect(c == rc)
+            #expect(abs(s - rs) <= 1e-15 * abs(rs) * Double(xs.count), "sum \(s) vs \(rs)")
+            #expect(abs(m2 - rm2) <= 1e-12 * rm2, "M2 \(m2) vs \(rm2) over \(xs.count) values")
+        }
+        // Infinities: the two-pass sums, as they always were.
+        var inf = offset; inf[9] = .infinity
+        var both = inf; both[10] = -.infinity
+        for xs in [inf, both] {
+            var a = xs, b = xs
+            let one = a.withUnsafeMutableBufferPointer { KReduceLoop.spanMoments($0.baseAddress!, $0.count) }
+            let two = b.withUnsafeMutableBufferPointer { KReduceLoop.twoPassMoments($0.baseAddress!, $0.count) }
+            #expect(one.0 == two.0 && one.1.bitPattern == two.1.bitPattern && one.2.bitPattern == two.2.bitPattern)
+        }
+    }
+
     @Test func intsStayIntAndSkipMissing() throws {
         let c = try agg(.reduce("sum", n, []))
         guard case .int(let v, _) = c.storage else { Issue.record("sum of int is \(c.dtype)"); return }

@@ -58,6 +58,11 @@ enum KernelExecutor {
     /// Row count below which one worker is used (thread hand-off costs more than it saves).
     static let parallelThreshold = 1 << 16
 
+    /// The cores the process may use (its cgroup's CPU quota counted). Read once:
+    /// Foundation reads the cgroup files on every call, ~30 µs, as long as a small
+    /// expression takes to run.
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     /// Chunks per core for dynamic balancing.
     static let chunksPerCore = 8
 
@@ -67,7 +72,6 @@ enum KernelExecutor {
     /// keep one accumulator set per chunk; with many groups that state is large, so then
     /// there is one chunk per core.
     static func partition(rows: Int, groups: Int = 1) -> [Range<Int>] {
-        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         guard rows >= parallelThreshold, cores > 1 else { return [0..<rows] }
         let blocks = (rows + blockSize - 1) / blockSize
         let chunks = max(1, groups > 1024 ? cores : min(chunksPerCore * cores, blocks / 4))

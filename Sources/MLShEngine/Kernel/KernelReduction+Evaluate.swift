@@ -339,8 +339,56 @@ enum KReduceLoop {
         return total
     }
 
-    /// Count, sum and M2 of a span's non-NaN values, in two passes.
+    /// Count, sum and M2 of a span's non-NaN values. One pass sums their deviations d from
+    /// a shift K (the span's first finite value) and d²: sum = n·K + Σd, M2 = Σd² − (Σd)²/n.
+    /// The rounding error grows with Σd²/M2, which K being one of the values bounds by n + 1;
+    /// past 2⁸ (an outlier first) or with infinities the span takes the two-pass sums, still
+    /// in L1. The pass runs without NaN masks first: a NaN shows in the result, and only then
+    /// is the span summed again with them. One pass, not two, keeps this loop as fast as a
+    /// plain sum: it is memory-bound, where the two-pass version was not.
     @inline(__always) static func spanMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double, Double) {
+        var f = 0
+        while f < n && !p[f].isFinite { f += 1 }
+        guard f < n else { return twoPassMoments(p, n) }
+        var (m, sawNaN) = shiftedMoments(p, n, p[f], masked: false)
+        if m == nil && sawNaN { m = shiftedMoments(p, n, p[f], masked: true).0 }
+        return m ?? twoPassMoments(p, n)
+    }
+
+    /// `spanMoments`' one pass; nil when M2 came out inexact (or, unmasked, NaN: `sawNaN`).
+    @inline(__always) static func shiftedMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int, _ shift: Double,
+                                                 masked useMasks: Bool) -> ((Double, Double, Double)?, sawNaN: Bool) {
+        let kv = V(repeating: shift)
+        var d0 = V(), d1 = V(), q0 = V(), q1 = V(), negCount = SIMD8<UInt64>()
+        var i = 0
+        while i + 16 <= n {
+            let v = load(p, i), w = load(p, i + 8)
+            var dv = v - kv, dw = w - kv
+            if useMasks {
+                let mv = present(v), mw = present(w)
+                dv = masked(dv, mv); dw = masked(dw, mw)
+                negCount &+= mv &+ mw   // an all-ones lane is -1
+            }
+            d0 += dv; d1 += dw
+            q0 += dv * dv; q1 += dw * dw
+            i += 16
+        }
+        var d = (d0 + d1).sum(), q = (q0 + q1).sum()
+        var count = useMasks ? Double(0 &- negCount.wrappedSum()) : Double(i)
+        for k in i..<n where !(useMasks && p[k].isNaN) { let x = p[k] - shift; d += x; q += x * x; count += 1 }
+        if q.isNaN { return (nil, true) }
+        let m2 = q - d * d / count
+        guard m2 >= 0, q.isFinite, q <= m2 * 256 else { return (nil, false) }
+        return ((count, shift * count + d, m2), false)
+    }
+
+    @inline(__always) static func masked(_ v: V, _ m: SIMD8<UInt64>) -> V {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt64>.self) & m, to: V.self)
+    }
+
+    /// Count, sum and M2 of a span's non-NaN values in two passes: the mean, then the
+    /// squared deviations from it.
+    static func twoPassMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double, Double) {
         var s0 = V(), s1 = V(), c = SIMD8<UInt64>()
         var i = 0
         while i + 16 <= n {
