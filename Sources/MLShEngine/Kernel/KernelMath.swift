@@ -24,19 +24,19 @@ enum KernelMath {
         // r = x - n·ln2 in two steps; |r| ≤ 0.35.
         var r = xc.addingProduct(-nd, ln2Hi)
         r = r.addingProduct(-nd, ln2Lo)
-        // e^r: Taylor to degree 13 (truncation < 1e-17 relative), Horner with FMA.
-        var p = (1.0 / 479001600.0).addingProduct(r, 1.0 / 6227020800.0)
-        p = (1.0 / 39916800.0).addingProduct(r, p)
-        p = (1.0 / 3628800.0).addingProduct(r, p)
-        p = (1.0 / 362880.0).addingProduct(r, p)
-        p = (1.0 / 40320.0).addingProduct(r, p)
-        p = (1.0 / 5040.0).addingProduct(r, p)
-        p = (1.0 / 720.0).addingProduct(r, p)
-        p = (1.0 / 120.0).addingProduct(r, p)
-        p = (1.0 / 24.0).addingProduct(r, p)
-        p = (1.0 / 6.0).addingProduct(r, p)
-        p = 0.5.addingProduct(r, p)
-        let er = 1 + r.addingProduct(r * r, p)
+        // e^r: Taylor to degree 13 (truncation < 1e-17 relative), in Estrin's scheme: the
+        // coefficients pairwise, then by r², r⁴, r⁸ — a chain of 5 FMAs instead of Horner's 12,
+        // so the vectorized loop is not bound by FMA latency.
+        let r2 = r * r, r4 = r2 * r2, r8 = r4 * r4
+        let a0 = (1.0 / 2.0).addingProduct(r, 1.0 / 6.0)
+        let a1 = (1.0 / 24.0).addingProduct(r, 1.0 / 120.0)
+        let a2 = (1.0 / 720.0).addingProduct(r, 1.0 / 5040.0)
+        let a3 = (1.0 / 40320.0).addingProduct(r, 1.0 / 362880.0)
+        let a4 = (1.0 / 3628800.0).addingProduct(r, 1.0 / 39916800.0)
+        let a5 = (1.0 / 479001600.0).addingProduct(r, 1.0 / 6227020800.0)
+        let b0 = a0.addingProduct(r2, a1), b1 = a2.addingProduct(r2, a3), b2 = a4.addingProduct(r2, a5)
+        let p = b0.addingProduct(r4, b1).addingProduct(r8, b2)
+        let er = 1 + r.addingProduct(r2, p)
         // Scale by 2^n as 2^n1 · 2^n2 so subnormal results round once.
         let n = t.bitPattern &- roundingMagic.bitPattern   // n, two's complement
         let n1 = UInt64(bitPattern: Int64(bitPattern: n) &>> 1)
