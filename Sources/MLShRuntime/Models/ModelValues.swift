@@ -48,19 +48,19 @@ final class ModelValue: DomainObject {
         switch name {
         case "kind": return .string(model.kind)
         case "task": return .string(model.task.rawValue)
-        case "target": return model.target.map { .string($0) } ?? .none
+        case "target": return model.target.map { .string($0) } ?? Value.none
         case "features": return .list(model.features.map { .string($0.name) })
         case "classes": return .list(model.classes.map { .string($0) })
         case "spec": return .object(SpecValue(model.spec))
         case "metrics": return .record(Record(model.trainingMetrics.map { ($0.0, .float($0.1)) }))
         case "coefficients":
-            guard let c = model.coefficients else { return .none }
+            guard let c = model.coefficients else { return Value.none }
             return c.count == 1 ? numbers(c[0]) : .list(c.map(numbers))
         case "intercept":
-            guard let i = model.intercept else { return .none }
+            guard let i = model.intercept else { return Value.none }
             return i.count == 1 ? .float(i[0]) : numbers(i)
         case "centers":
-            guard let c = model.centers else { return .none }
+            guard let c = model.centers else { return Value.none }
             return .list(c.map(numbers))
         default: return nil
         }
