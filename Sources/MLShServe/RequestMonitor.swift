@@ -221,46 +221,55 @@ public final class RequestMonitor: @unchecked Sendable {
 
     private func write(_ batch: [Entry]) {
         guard let store, let deployment else { return }
-        var records: [RequestRecord] = []
-        records.reserveCapacity(batch.count)
+        var log = RequestLogBatch()
+        var w = JSONWriter(capacity: batch.count * 160)
+        log.rows.reserveCapacity(batch.count)
         for e in batch {
-            let rows = RequestMonitor.rowObjects(e.input)
-            for (r, inputs) in rows.enumerated() {
-                records.append(RequestRecord(deployment: deployment, name: e.model.name, version: e.model.version, at: e.at,
-                                             latencyMs: e.latencyMs, inputs: inputs,
-                                             prediction: r < e.predictions.count ? JSONWriter.text(e.predictions[r]) : "null",
-                                             shadow: e.shadow))
+            for r in 0..<e.input.rowCount {
+                let start = w.bytes.count
+                RequestMonitor.writeRow(e.input, r, into: &w)
+                let mid = w.bytes.count
+                if r < e.predictions.count { w.write(e.predictions[r]) } else { w.raw("null") }
+                log.rows.append(.init(deployment: deployment, name: e.model.name, version: e.model.version, at: e.at,
+                                      latencyMs: e.latencyMs, shadow: e.shadow, inputs: start..<mid, prediction: mid..<w.bytes.count))
             }
         }
+        log.text = w.bytes
         do {
-            try store.logRequests(records)
-            lock.lock(); written += records.count; lock.unlock()
+            try store.logRequests(log)
+            lock.lock(); written += log.rows.count; lock.unlock()
         } catch {
-            lock.lock(); dropped += records.count; lastWriteError = error.message; lock.unlock()
+            lock.lock(); dropped += log.rows.count; lastWriteError = error.message; lock.unlock()
         }
+    }
+
+    /// Row `r` of a table as a JSON object of its columns.
+    static func writeRow(_ t: Table, _ r: Int, into w: inout JSONWriter) {
+        w.raw("{")
+        for (k, (name, col)) in zip(t.names, t.columns).enumerated() {
+            if k > 0 { w.raw(",") }
+            w.string(name)
+            w.raw(":")
+            switch col.storage {
+            case .float(let v): w.number(v[r])
+            case .int(let v, let valid):
+                if let valid, !valid[r] { w.raw("null") } else { w.raw(String(v[r])) }
+            case .bool(let v, let valid):
+                if let valid, !valid[r] { w.raw("null") } else { w.raw(v[r] ? "true" : "false") }
+            case .string(let codes, let dict):
+                let c = Int(codes[r])
+                if c >= 0 && c < dict.count { w.string(dict[c]) } else { w.raw("null") }
+            }
+        }
+        w.raw("}")
     }
 
     /// Each row of a table as a JSON object of its columns.
     public static func rowObjects(_ t: Table) -> [String] {
-        var writers = [JSONWriter](repeating: JSONWriter(capacity: 64), count: t.rowCount)
-        for r in 0..<t.rowCount { writers[r].raw("{") }
-        for (k, (name, col)) in zip(t.names, t.columns).enumerated() {
-            for r in 0..<t.rowCount {
-                if k > 0 { writers[r].raw(",") }
-                writers[r].string(name)
-                writers[r].raw(":")
-                switch col.storage {
-                case .float(let v): writers[r].number(v[r])
-                case .int(let v, let valid):
-                    if let valid, !valid[r] { writers[r].raw("null") } else { writers[r].raw(String(v[r])) }
-                case .bool(let v, let valid):
-                    if let valid, !valid[r] { writers[r].raw("null") } else { writers[r].raw(v[r] ? "true" : "false") }
-                case .string(let codes, let dict):
-                    let c = Int(codes[r])
-                    if c >= 0 && c < dict.count { writers[r].string(dict[c]) } else { writers[r].raw("null") }
-                }
-            }
+        (0..<t.rowCount).map { r in
+            var w = JSONWriter(capacity: 64)
+            writeRow(t, r, into: &w)
+            return String(decoding: w.bytes, as: UTF8.self)
         }
-        return writers.map { w in var w = w; w.raw("}"); return String(decoding: w.bytes, as: UTF8.self) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// One served row: which version answered it, when, how fast, its inputs and its
 /// prediction (both as JSON text, so any schema fits one table).
@@ -22,6 +23,37 @@ public struct RequestRecord: Sendable, Equatable {
         self.latencyMs = latencyMs; self.inputs = inputs; self.prediction = prediction; self.shadow = shadow
     }
 }
+
+/// Served rows on their way to the log: the fixed fields per row, and every row's inputs
+/// and prediction JSON back to back in one buffer (a batch of thousands of rows is a few
+/// arrays, not thousands of strings).
+public struct RequestLogBatch: Sendable {
+    public struct Row: Sendable {
+        public var deployment: Int64
+        public var name: String
+        public var version: Int64
+        public var at: Double
+        public var latencyMs: Double
+        public var shadow: Bool
+        /// The inputs' JSON object and the prediction's JSON value in `text`.
+        public var inputs: Range<Int>
+        public var prediction: Range<Int>
+
+        public init(deployment: Int64, name: String, version: Int64, at: Double, latencyMs: Double, shadow: Bool,
+                    inputs: Range<Int>, prediction: Range<Int>) {
+            self.deployment = deployment; self.name = name; self.version = version; self.at = at
+            self.latencyMs = latencyMs; self.shadow = shadow; self.inputs = inputs; self.prediction = prediction
+        }
+    }
+    public var rows: [Row]
+    /// UTF-8 JSON texts the rows' ranges point into.
+    public var text: [UInt8]
+
+    public init(rows: [Row] = [], text: [UInt8] = []) { self.rows = rows; self.text = text }
+}
+
+/// SQLite's SQLITE_TRANSIENT (a C macro Swift does not import): copy the bound value.
+private let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
 /// Which rows `requests(...)` reads.
 public enum RequestFilter: Sendable {
@@ -50,17 +82,45 @@ extension Store {
         }
     }
 
-    /// Appends served rows in one transaction.
-    public func logRequests(_ rows: [RequestRecord]) throws(StoreError) {
-        guard !rows.isEmpty else { return }
+    /// Appends served rows in one transaction. The values are bound straight from the
+    /// batch (its JSON texts in place, a name only when it changes): the request log's
+    /// writer runs beside the server, and per-row strings and argument arrays cost it more
+    /// than SQLite's own work.
+    public func logRequests(_ batch: RequestLogBatch) throws(StoreError) {
+        guard !batch.rows.isEmpty else { return }
         try Store.guarded("logging requests") {
             try db.write { db in
-                let stmt = try db.cachedStatement(sql: """
+                let statement = try db.cachedStatement(sql: """
                     INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-                for r in rows {
-                    try stmt.execute(arguments: [r.deployment, r.name, r.version, r.at, r.latencyMs, r.inputs, r.prediction, r.shadow])
+                let s = statement.sqliteStatement
+                defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+                try batch.text.withUnsafeBufferPointer { text in
+                    guard let base = text.baseAddress else { return }
+                    var name: String?
+                    for row in batch.rows {
+                        guard row.inputs.lowerBound >= 0, row.inputs.upperBound <= text.count,
+                              row.prediction.lowerBound >= 0, row.prediction.upperBound <= text.count else {
+                            throw DatabaseError(message: "a request log row points outside its batch's text")
+                        }
+                        sqlite3_reset(s)
+                        if row.name != name {
+                            sqlite3_bind_text(s, 2, row.name, -1, sqliteTransient)
+                            name = row.name
+                        }
+                        sqlite3_bind_int64(s, 1, row.deployment)
+                        sqlite3_bind_int64(s, 3, row.version)
+                        sqlite3_bind_double(s, 4, row.at)
+                        sqlite3_bind_double(s, 5, row.latencyMs)
+                        sqlite3_bind_text(s, 6, base + row.inputs.lowerBound, Int32(row.inputs.count), nil)   // static: text outlives the step
+                        sqlite3_bind_text(s, 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
+                        sqlite3_bind_int64(s, 8, row.shadow ? 1 : 0)
+                        let rc = sqlite3_step(s)
+                        guard rc == SQLITE_DONE else {
+                            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                        }
+                    }
                 }
             }
         }

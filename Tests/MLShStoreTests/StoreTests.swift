@@ -219,3 +219,47 @@ func smallModel() throws -> FittedModel {
         }
     }
 }
+
+@Suite struct RequestLogTests {
+    /// A batch binds each row's fields and its slices of the shared text; names change
+    /// between rows (a traffic split) and back.
+    @Test func batchReadsBackRowByRow() throws {
+        let store = try Store(folder: freshFolder())
+        let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1", "b@2"])
+        var batch = RequestLogBatch()
+        let rows: [(String, Int64, String, String, Bool)] = [
+            ("a", 1, #"{"x":1}"#, "0.5", false), ("b", 2, #"{"x":"é\"q"}"#, #""yes""#, false),
+            ("b", 2, "{}", "null", true), ("a", 1, #"{"x":3}"#, "2", false),
+        ]
+        for (k, (name, version, inputs, prediction, shadow)) in rows.enumerated() {
+            let start = batch.text.count
+            batch.text += Array(inputs.utf8)
+            let mid = batch.text.count
+            batch.text += Array(prediction.utf8)
+            batch.rows.append(.init(deployment: d, name: name, version: version, at: 100 + Double(k), latencyMs: 0.25 * Double(k),
+                                    shadow: shadow, inputs: start..<mid, prediction: mid..<batch.text.count))
+        }
+        try store.logRequests(batch)
+        let want = rows.enumerated().map { k, r in
+            RequestRecord(deployment: d, name: r.0, version: r.1, at: 100 + Double(k), latencyMs: 0.25 * Double(k),
+                          inputs: r.2, prediction: r.3, shadow: r.4)
+        }
+        #expect(try store.requests(.deployment(d)) == want.filter { !$0.shadow })
+        #expect(try store.requests(.deployment(d), shadow: true) == want.filter { $0.shadow })
+        #expect(try store.requests(.model("b")) == [want[1]])
+    }
+
+    /// A row whose slice lies outside the text is refused, and the batch is not half written.
+    @Test func aBadSliceWritesNothing() throws {
+        let store = try Store(folder: freshFolder())
+        let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1"])
+        let text = Array(#"{"x":1}0.5"#.utf8)
+        let good = RequestLogBatch.Row(deployment: d, name: "a", version: 1, at: 1, latencyMs: 1, shadow: false, inputs: 0..<7, prediction: 7..<10)
+        var bad = good
+        bad.prediction = 7..<11
+        #expect(throws: StoreError.self) { try store.logRequests(RequestLogBatch(rows: [good, bad], text: text)) }
+        #expect(try store.requests(.deployment(d)).isEmpty)
+        try store.logRequests(RequestLogBatch(rows: [good], text: text))
+        #expect(try store.requests(.deployment(d)).map(\.prediction) == ["0.5"])
+    }
+}
