@@ -86,13 +86,23 @@ public struct Table: Sendable {
     /// A display name (the variable or file the table came from), used in messages.
     public var label: String?
 
+    /// The table with no columns.
+    public static let empty = Table()
+    private init() { names = []; columns = []; rowCount = 0 }
+
     /// Builds a table; fails when lengths differ or a name repeats.
     public init(names: [String], columns: [Column], label: String? = nil) throws(EngineError) {
         guard names.count == columns.count else {
             throw EngineError.invalidArgument("\(names.count) names for \(columns.count) columns")
         }
-        var seen = Set<String>()
-        for n in names where !seen.insert(n).inserted { throw EngineError.duplicateColumn(n) }
+        if names.count <= 16 {
+            // Pairwise: for the few columns of most tables (a served request builds one per
+            // call) cheaper than hashing every name into a set.
+            for i in names.indices.dropFirst() where names[..<i].contains(names[i]) { throw EngineError.duplicateColumn(names[i]) }
+        } else {
+            var seen = Set<String>()
+            for n in names where !seen.insert(n).inserted { throw EngineError.duplicateColumn(n) }
+        }
         let n = columns.first?.count ?? 0
         for (name, c) in zip(names, columns) where c.count != n {
             throw EngineError.lengthMismatch(column: name, expected: n, actual: c.count)

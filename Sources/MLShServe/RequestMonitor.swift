@@ -56,9 +56,12 @@ public final class RequestMonitor: @unchecked Sendable {
             rows += t.rowCount
             while tables.count - start > 1, rows - tables[start].rowCount >= RequestMonitor.driftWindow {
                 rows -= tables[start].rowCount
+                tables[start] = .empty   // its columns are freed now, one table per request
                 start += 1
             }
-            // Compact now and then, so dropped tables are released.
+            // Compact now and then: moves the live tables (≈ driftWindow of them at most)
+            // and drops placeholders that own nothing, so no request pays for freeing
+            // thousands of tables at once under the monitor's lock.
             if start >= 4096, start * 2 >= tables.count {
                 tables.removeFirst(start)
                 start = 0

@@ -32,6 +32,21 @@ func col(_ t: Table, _ name: String) -> [Scalar] {
         #expect(throws: EngineError.lengthMismatch(column: "filter condition", expected: 5, actual: 1)) { try t.rows(where: Column(bools: [true])) }
     }
 
+    /// A repeated name is refused whether the table has few columns (compared pairwise)
+    /// or many (hashed); distinct names are taken.
+    @Test func duplicateNamesAreRefusedAtAnyWidth() throws {
+        func table(_ names: [String]) throws -> Table {
+            try Table(names: names, columns: names.map { _ in Column(floats: [1]) })
+        }
+        let many = (0..<20).map { "c\($0)" }
+        #expect(try table(many).names == many)
+        #expect(try table(Array(many.prefix(16))).names.count == 16)
+        #expect(throws: EngineError.duplicateColumn("a")) { try table(["a", "b", "a"]) }
+        #expect(throws: EngineError.duplicateColumn("c15")) { try table(Array(many.prefix(16)) + ["c15"]) }
+        #expect(throws: EngineError.duplicateColumn("c2")) { try table(many + ["c2"]) }
+        #expect(throws: EngineError.duplicateColumn("c3")) { try table(Array(many.prefix(15)) + ["c3"]) }
+    }
+
     @Test func selectDropRenameSetting() throws {
         let t = try people()
         #expect(try t.select(["score", "id"]).names == ["score", "id"])

@@ -300,3 +300,25 @@ let colours = ["red", "green", "blue", "black"]
         #expect(seconds < 20, "debug builds are slow; release takes a fraction of a second")
     }
 }
+
+@Suite struct DriftWindowTests {
+    /// The window keeps the newest requests holding at least `driftWindow` rows, in order,
+    /// across its compactions.
+    @Test func keepsTheNewestRowsAcrossCompactions() throws {
+        let w = RequestMonitor.Window()
+        let n = RequestMonitor.driftWindow
+        for k in 0..<(3 * 4096 + 123) {
+            w.append(try Table(names: ["x"], columns: [Column(floats: [Double(k)])]))
+            if k % 1000 == 999 || k == 3 * 4096 + 122 {
+                let xs = w.current.flatMap { t -> [Double] in
+                    guard case .float(let v) = t.columns[0].storage else { return [] }
+                    return v
+                }
+                #expect(xs == (k + 1 - n...k).map(Double.init), "after \(k + 1) requests")
+            }
+        }
+        // A two-row request, then one-row ones: still the fewest newest tables reaching n rows.
+        w.append(try Table(names: ["x"], columns: [Column(floats: [-1, -2])]))
+        #expect(w.current.reduce(0) { $0 + $1.rowCount } == n)
+    }
+}
