@@ -257,6 +257,9 @@ public struct JSONParser {
     }
 
     private func validated(_ raw: UnsafeRawBufferPointer, at offset: Int) throws(JSONError) -> String {
+        // ASCII (column names, most values) is valid UTF-8 as it is; the generic validator
+        // costs a runtime type lookup per string.
+        if !raw.contains(where: { $0 >= 0x80 }) { return String(decoding: raw, as: UTF8.self) }
         guard let s = String(validating: raw, as: UTF8.self) else {
             throw JSONError(offset: offset, reason: "invalid UTF-8 in a string")
         }

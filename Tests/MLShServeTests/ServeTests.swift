@@ -297,3 +297,24 @@ func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, type
         }
     }
 }
+
+@Suite struct JSONStringTests {
+    func parse(_ bytes: [UInt8]) throws(JSONError) -> JSON {
+        try bytes.withUnsafeBytes { raw -> Result<JSON, JSONError> in
+            do throws(JSONError) { return .success(try JSONParser.parse(raw)) } catch { return .failure(error) }
+        }.get()
+    }
+
+    /// ASCII strings take the direct path, others are validated: both read back exactly, and
+    /// a byte that is not UTF-8 is an error naming where its string starts, never a
+    /// replacement character.
+    @Test func stringsAreValidatedUTF8() throws {
+        #expect(try parse(Array(#"{"age": "plain", "k\"q": "tab\tend"}"#.utf8)) == .object([("age", .string("plain")), ("k\"q", .string("tab\tend"))]))
+        #expect(try parse(Array(#"["élan", "日本", "😀"]"#.utf8)) == .array([.string("élan"), .string("日本"), .string("😀")]))
+        for bad: [UInt8] in [[0xff], [0xc3], [0xe6, 0x97], [0xed, 0xa0, 0x80], [0x61, 0x80]] {
+            let text = Array(#"{"a": ""#.utf8) + bad + Array(#""}"#.utf8)
+            #expect(throws: JSONError.self) { try parse(text) }
+            do { _ = try parse(text) } catch { #expect(error.reason == "invalid UTF-8 in a string" && error.offset == 7, "\(bad): \(error)") }
+        }
+    }
+}
