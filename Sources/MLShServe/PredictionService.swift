@@ -100,7 +100,8 @@ public struct PredictionService: HTTPResponder, Sendable {
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
             if parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "models", parts[4] == "predict" {
                 guard request.method == .post else { throw methodNotAllowed(path, allow: "POST") }
-                let name = String(parts[3]).removingPercentEncoding ?? String(parts[3])
+                let raw = String(parts[3])
+                let name = raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw
                 let eligible = routes.indices.filter { routes[$0].model.name == name || routes[$0].model.label == name }
                 guard let model = pick(eligible) else {
                     throw ServeError(404, "not_found", "no model named \(name) is served here (serving \(routes.map(\.model.label).joined(separator: ", ")))")

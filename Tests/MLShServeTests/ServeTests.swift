@@ -81,6 +81,12 @@ func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, type
             #expect(body?["model"] == .string("diabetes@1"))
             let p = try #require(prediction(body))
             #expect(abs(p - expected) < 1e-9)
+            // The version's label, plain and percent-encoded, names the same model.
+            for path in ["/v1/models/diabetes@1/predict", "/v1/models/diabetes%401/predict", "/v1/models/%64iabetes/predict"] {
+                let (s, b, _) = try await post(client, path, #"{"rows": [\#(Fixtures.row)]}"#)
+                #expect(s == 200 && b?["model"] == .string("diabetes@1"), "\(path)")
+            }
+            #expect(try await post(client, "/v1/models/diabetes%402/predict", #"{"rows": [\#(Fixtures.row)]}"#).0 == 404)
         }
     }
 
