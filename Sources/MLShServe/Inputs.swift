@@ -133,7 +133,7 @@ public enum Inputs {
     static func records(_ items: [JSON], schema: InputSchema, member: String) throws(ServeError) -> Table {
         try checkRows(items.count)
         let position = schema.position
-        var cells = [[JSON]](repeating: [JSON](repeating: .null, count: items.count), count: schema.columns.count)
+        var builders = schema.columns.map { ColumnBuilder($0.dtype, rows: items.count) }
         var seen = [Bool](repeating: false, count: schema.columns.count)
         var extra: [String] = []
         for (r, item) in items.enumerated() {
@@ -141,11 +141,11 @@ public enum Inputs {
                 throw ServeError(400, "bad_request", "\(member)[\(r)] must be an object of column values, not \(item.typeName)")
             }
             for (key, v) in members {
-                if let k = position[key] { cells[k][r] = v; seen[k] = true } else if !extra.contains(key) { extra.append(key) }
+                if let k = position[key] { builders[k].set(r, v); seen[k] = true } else if !extra.contains(key) { extra.append(key) }
             }
         }
         let missing = items.isEmpty ? [] : schema.columns.indices.filter { !seen[$0] }.map { schema.columns[$0].name }
-        return try build(cells, schema: schema, missing: missing, extra: extra)
+        return try build(builders, schema: schema, missing: missing, extra: extra)
     }
 
     /// Rows of values under column names.
@@ -155,7 +155,7 @@ public enum Inputs {
         let position = schema.position
         let extra = names.filter { position[$0] == nil }
         let missing = schema.names.filter { !names.contains($0) }
-        var cells = [[JSON]](repeating: [JSON](repeating: .null, count: rows.count), count: schema.columns.count)
+        var builders = schema.columns.map { ColumnBuilder($0.dtype, rows: rows.count) }
         let targets = names.map { position[$0] }
         for (r, row) in rows.enumerated() {
             guard case .array(let values) = row else {
@@ -164,70 +164,25 @@ public enum Inputs {
             guard values.count == names.count else {
                 throw ServeError(400, "bad_request", "\(member)[\(r)] has \(values.count) values for \(names.count) columns")
             }
-            for (c, v) in values.enumerated() { if let k = targets[c] { cells[k][r] = v } }
+            for (c, v) in values.enumerated() { if let k = targets[c] { builders[k].set(r, v) } }
         }
-        return try build(cells, schema: schema, missing: missing, extra: extra)
+        return try build(builders, schema: schema, missing: missing, extra: extra)
     }
 
-    /// Typed columns from cells, or one 422 naming every problem.
-    static func build(_ cells: [[JSON]], schema: InputSchema, missing: [String],
+    /// The typed columns, or one 422 naming every problem.
+    static func build(_ builders: [ColumnBuilder], schema: InputSchema, missing: [String],
                       extra: [String]) throws(ServeError) -> Table {
         var mistyped: [JSON] = []
         var columns: [Column] = []
-        for (k, f) in schema.columns.enumerated() {
+        columns.reserveCapacity(builders.count)
+        for (f, b) in zip(schema.columns, builders) {
             if !missing.isEmpty, missing.contains(f.name) { columns.append(Column(floats: [])); continue }
-            var bad: (row: Int, value: JSON)?
-            let col: Column
-            switch f.dtype {
-            case .float:
-                var v = [Double](repeating: .nan, count: cells[k].count)
-                for (r, cell) in cells[k].enumerated() {
-                    switch cell {
-                    case .number(let d): v[r] = d
-                    case .null: break
-                    default: if bad == nil { bad = (r, cell) }
-                    }
-                }
-                col = Column(floats: v)
-            case .int:
-                var v = [Int64](repeating: 0, count: cells[k].count), valid = [Bool](repeating: true, count: v.count)
-                var anyMissing = false
-                for (r, cell) in cells[k].enumerated() {
-                    switch cell {
-                    case .number(let d) where d == d.rounded() && abs(d) < 9.2e18: v[r] = Int64(d)
-                    case .null: valid[r] = false; anyMissing = true
-                    default: if bad == nil { bad = (r, cell) }
-                    }
-                }
-                col = Column(ints: v, validity: anyMissing ? valid : nil)
-            case .bool:
-                var v = [Bool](repeating: false, count: cells[k].count), valid = [Bool](repeating: true, count: v.count)
-                var anyMissing = false
-                for (r, cell) in cells[k].enumerated() {
-                    switch cell {
-                    case .bool(let b): v[r] = b
-                    case .null: valid[r] = false; anyMissing = true
-                    default: if bad == nil { bad = (r, cell) }
-                    }
-                }
-                col = Column(bools: v, validity: anyMissing ? valid : nil)
-            case .string:
-                var v = [String?](repeating: nil, count: cells[k].count)
-                for (r, cell) in cells[k].enumerated() {
-                    switch cell {
-                    case .string(let s): v[r] = s
-                    case .null: break
-                    default: if bad == nil { bad = (r, cell) }
-                    }
-                }
-                col = Column(strings: v)
-            }
-            if let bad {
+            if let bad = b.bad {
                 let expected = f.dtype == .int ? "an integer" : f.dtype == .float ? "a number" : f.dtype == .bool ? "a boolean" : "a string"
                 mistyped.append(.object([("column", .string(f.name)), ("row", .number(Double(bad.row))),
                                          ("expected", .string(expected)), ("got", .string(JSONWriter.text(bad.value)))]))
             }
-            columns.append(col)
+            columns.append(b.column())
         }
         try mismatch(missing: missing, extra: extra, mistyped: mistyped)
         do { return try Table(names: schema.names, columns: columns) } catch {
@@ -252,5 +207,50 @@ public enum Inputs {
                          details: [("missing", .array(missing.map { .string($0) })),
                                    ("extra", .array(extra.map { .string($0) })),
                                    ("mistyped", .array(mistyped))])
+    }
+}
+
+/// One schema column filled cell by cell, straight into its typed values (no table of JSON
+/// cells in between): every cell starts missing, and the first cell of the wrong type is
+/// kept for the 422.
+struct ColumnBuilder {
+    let dtype: DType
+    private var floats: [Double] = [], ints: [Int64] = [], bools: [Bool] = [], strings: [String?] = []
+    /// int and bool: which rows hold a value.
+    private var valid: [Bool] = []
+    private(set) var bad: (row: Int, value: JSON)?
+
+    init(_ dtype: DType, rows: Int) {
+        self.dtype = dtype
+        switch dtype {
+        case .float: floats = [Double](repeating: .nan, count: rows)
+        case .int: ints = [Int64](repeating: 0, count: rows); valid = [Bool](repeating: false, count: rows)
+        case .bool: bools = [Bool](repeating: false, count: rows); valid = [Bool](repeating: false, count: rows)
+        case .string: strings = [String?](repeating: nil, count: rows)
+        }
+    }
+
+    /// Row `r`'s cell; a key given twice in one row counts as its last value.
+    mutating func set(_ r: Int, _ cell: JSON) {
+        if bad?.row == r { bad = nil }
+        switch (dtype, cell) {
+        case (.float, .number(let d)): floats[r] = d
+        case (.float, .null): floats[r] = .nan
+        case (.int, .number(let d)) where d == d.rounded() && abs(d) < 9.2e18: ints[r] = Int64(d); valid[r] = true
+        case (.bool, .bool(let b)): bools[r] = b; valid[r] = true
+        case (.int, .null), (.bool, .null): valid[r] = false
+        case (.string, .string(let s)): strings[r] = s
+        case (.string, .null): strings[r] = nil
+        default: if bad == nil { bad = (r, cell) }
+        }
+    }
+
+    func column() -> Column {
+        switch dtype {
+        case .float: return Column(floats: floats)
+        case .int: return Column(ints: ints, validity: valid.contains(false) ? valid : nil)
+        case .bool: return Column(bools: bools, validity: valid.contains(false) ? valid : nil)
+        case .string: return Column(strings: strings)
+        }
     }
 }

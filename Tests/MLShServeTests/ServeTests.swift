@@ -324,3 +324,43 @@ func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, type
         }
     }
 }
+
+@Suite struct InputColumnTests {
+    let schema = InputSchema([("f", .float), ("i", .int), ("b", .bool), ("s", .string)])
+
+    func table(_ body: String) throws(ServeError) -> Table {
+        guard let json = try? JSONParser.parse(body) else { throw ServeError(400, "bad_request", "unparsable test body") }
+        return try Inputs.rows(json, schema: schema)
+    }
+
+    /// Cells go straight into typed columns: absent keys and nulls are missing values, a key
+    /// given twice in a row counts as its last value, and the first misfit cell is reported.
+    @Test func recordsFillTypedColumns() throws {
+        let t = try table(#"{"rows": [{"f": 1.5, "i": 2, "b": true, "s": "x"}, {"f": null, "i": null, "s": null}, {"i": "no", "i": 7, "b": false}]}"#)
+        guard case .float(let f) = t.columns[0].storage, case .int(let i, let iv) = t.columns[1].storage,
+              case .bool(let b, let bv) = t.columns[2].storage, case .string(let codes, let dict) = t.columns[3].storage else {
+            Issue.record("column types: \(t.columns.map(\.dtype))"); return
+        }
+        #expect(f[0] == 1.5 && f[1].isNaN && f[2].isNaN)
+        #expect(i == [2, 0, 7] && iv == [true, false, true])
+        #expect(b == [true, false, false] && bv == [true, false, true])
+        #expect(codes.map { $0 >= 0 ? dict[Int($0)] : nil } == ["x", nil, nil])
+        // Every row present: no validity mask.
+        let full = try table(#"{"rows": [{"f": 1, "i": 2, "b": true, "s": "x"}]}"#)
+        guard case .int(_, let mask) = full.columns[1].storage else { Issue.record("i is \(full.columns[1].dtype)"); return }
+        #expect(mask == nil)
+    }
+
+    @Test func theFirstMisfitCellOfEachColumnIsNamed() {
+        #expect(throws: ServeError.self) { try table(#"{"rows": [{"i": 1.5}]}"#) }
+        do {
+            _ = try table(#"{"rows": [{"f": 1}, {"f": "a", "i": 2.5}, {"f": "b", "i": 1, "i": 2.5}, {"b": 1, "b": true}]}"#)
+            Issue.record("no error")
+        } catch {
+            #expect(error.status == 422)
+            #expect(error.message.contains("column f expects a number, got \"a\" in row 1"), "\(error.message)")
+            #expect(error.message.contains("column i expects an integer, got 2.5 in row 1"), "\(error.message)")
+            #expect(!error.message.contains("column b"), "\(error.message)")
+        }
+    }
+}
