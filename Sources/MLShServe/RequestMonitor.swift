@@ -202,7 +202,26 @@ public final class RequestMonitor: @unchecked Sendable {
 
     private var writing = false
 
+    /// The writer's nice value: answering comes first. On a busy machine the scheduler
+    /// gives the request threads the CPU and the writer its share in between (its batches
+    /// otherwise land as bursts beside the answers and lengthen the tail of latency); should
+    /// it fall behind, the bounded queue drops and counts rows, as for a slow disk.
+    static let writerNice: Int32 = 10
+    /// The writer thread's nice value once running (nil before it has started).
+    private(set) var writerPriority: Int32?
+
     private func writeLoop() {
+        #if os(Linux)
+        // Linux keeps a nice value per thread: `who` 0 is this thread alone. Never raised
+        // back above a process already started at a lower priority.
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        errno = 0
+        let inherited = getpriority(which, 0)
+        if errno == 0 { setpriority(which, 0, max(inherited, RequestMonitor.writerNice)) }
+        errno = 0
+        let nice = getpriority(which, 0)
+        lock.lock(); writerPriority = errno == 0 ? nice : nil; lock.unlock()
+        #endif
         while true {
             wake.lock()
             _ = wake.wait(until: Date(timeIntervalSinceNow: 0.2))

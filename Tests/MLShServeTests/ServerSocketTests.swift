@@ -246,3 +246,22 @@ struct SlowClient {
         return Int(String(decoding: buf[9..<12], as: UTF8.self)) ?? 0
     }
 }
+
+@Suite struct RequestLogWriterTests {
+    /// The request log's writer thread runs below the answering threads' priority.
+    @Test func writerRunsAtLowPriority() throws {
+        let store = try ServerSocketTests.tempStore()
+        let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["m@1"])
+        #if os(Linux)
+        let mine = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        #endif
+        let monitor = RequestMonitor(store: store, deployment: d)
+        defer { monitor.close() }
+        var nice: Int32?
+        for _ in 0..<200 where nice == nil { nice = monitor.writerPriority; if nice == nil { usleep(10_000) } }
+        #if os(Linux)
+        #expect(nice.map { $0 >= RequestMonitor.writerNice } == true, "writer nice \(String(describing: nice))")
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == mine)   // the process's other threads keep theirs
+        #endif
+    }
+}
