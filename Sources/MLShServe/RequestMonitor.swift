@@ -205,10 +205,12 @@ public final class RequestMonitor: @unchecked Sendable {
     /// The writer's nice value: answering comes first. On a busy machine the scheduler
     /// gives the request threads the CPU and the writer its share in between (its batches
     /// otherwise land as bursts beside the answers and lengthen the tail of latency); should
-    /// it fall behind, the bounded queue drops and counts rows, as for a slow disk.
+    /// it fall behind, the bounded queue drops and counts rows, as for a slow disk. The
+    /// request path never waits on the store the writer holds: it only appends to the queue.
     static let writerNice: Int32 = 10
     /// The writer thread's nice value once running (nil before it has started).
-    private(set) var writerPriority: Int32?
+    var writerPriority: Int32? { lock.lock(); defer { lock.unlock() }; return writerNiceValue }
+    private var writerNiceValue: Int32?
 
     private func writeLoop() {
         #if os(Linux)
@@ -220,7 +222,7 @@ public final class RequestMonitor: @unchecked Sendable {
         if errno == 0 { setpriority(which, 0, max(inherited, RequestMonitor.writerNice)) }
         errno = 0
         let nice = getpriority(which, 0)
-        lock.lock(); writerPriority = errno == 0 ? nice : nil; lock.unlock()
+        lock.lock(); writerNiceValue = errno == 0 ? nice : nil; lock.unlock()
         #endif
         while true {
             wake.lock()

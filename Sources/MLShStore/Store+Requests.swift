@@ -95,31 +95,39 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let s = statement.sqliteStatement
-                defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+                func failed(_ rc: Int32) -> DatabaseError {
+                    DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
                 try batch.text.withUnsafeBufferPointer { text in
-                    guard let base = text.baseAddress else { return }
+                    // The texts are bound in place (no destructor: SQLite reads them during the
+                    // step), so the statement lets go of them before this closure returns.
+                    defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+                    guard let base = text.baseAddress else {
+                        throw DatabaseError(message: "a request log batch has rows but no text")
+                    }
                     var name: String?
                     for row in batch.rows {
                         guard row.inputs.lowerBound >= 0, row.inputs.upperBound <= text.count,
-                              row.prediction.lowerBound >= 0, row.prediction.upperBound <= text.count else {
+                              row.prediction.lowerBound >= 0, row.prediction.upperBound <= text.count,
+                              row.inputs.count <= Int(Int32.max), row.prediction.count <= Int(Int32.max) else {
                             throw DatabaseError(message: "a request log row points outside its batch's text")
                         }
                         sqlite3_reset(s)
                         if row.name != name {
-                            sqlite3_bind_text(s, 2, row.name, -1, sqliteTransient)
+                            let rc = row.name.withCString { sqlite3_bind_text(s, 2, $0, Int32(clamping: row.name.utf8.count), sqliteTransient) }
+                            guard rc == SQLITE_OK else { throw failed(rc) }
                             name = row.name
                         }
                         sqlite3_bind_int64(s, 1, row.deployment)
                         sqlite3_bind_int64(s, 3, row.version)
                         sqlite3_bind_double(s, 4, row.at)
                         sqlite3_bind_double(s, 5, row.latencyMs)
-                        sqlite3_bind_text(s, 6, base + row.inputs.lowerBound, Int32(row.inputs.count), nil)   // static: text outlives the step
-                        sqlite3_bind_text(s, 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
+                        let ri = sqlite3_bind_text(s, 6, base + row.inputs.lowerBound, Int32(row.inputs.count), nil)
+                        let rp = sqlite3_bind_text(s, 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
+                        guard ri == SQLITE_OK, rp == SQLITE_OK else { throw failed(ri == SQLITE_OK ? rp : ri) }
                         sqlite3_bind_int64(s, 8, row.shadow ? 1 : 0)
                         let rc = sqlite3_step(s)
-                        guard rc == SQLITE_DONE else {
-                            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                        }
+                        guard rc == SQLITE_DONE else { throw failed(rc) }
                     }
                 }
             }

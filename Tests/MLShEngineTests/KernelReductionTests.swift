@@ -68,11 +68,12 @@ import Testing
             var xs = xs
             return xs.withUnsafeMutableBufferPointer { KReduceLoop.spanMoments($0.baseAddress!, $0.count) }
         }
-        func unmasked(_ xs: [Double]) -> ((Double, Double, Double)?, sawNaN: Bool) {
+        func shifted(_ xs: [Double], masked: Bool) -> ((Double, Double, Double)?, sawNaN: Bool) {
             var xs = xs
             let shift = xs[0]
-            return xs.withUnsafeMutableBufferPointer { KReduceLoop.shiftedMoments($0.baseAddress!, $0.count, shift, masked: false) }
+            return xs.withUnsafeMutableBufferPointer { KReduceLoop.shiftedMoments($0.baseAddress!, $0.count, shift, masked: masked) }
         }
+        func unmasked(_ xs: [Double]) -> ((Double, Double, Double)?, sawNaN: Bool) { shifted(xs, masked: false) }
         let n = KReduceLoop.momentsSpan
         let offset = (0..<n).map { 1e9 + sin(Double($0)) }                 // one unmasked pass
         var holes = offset; for k in stride(from: 3, to: n, by: 7) { holes[k] = .nan }   // masked
@@ -80,8 +81,12 @@ import Testing
         let ragged = Array(offset.prefix(n - 5))                             // a tail past the vectors
         #expect(unmasked(offset).0 != nil)
         #expect(unmasked(holes).0 == nil && unmasked(holes).sawNaN)
+        #expect(shifted(holes, masked: true).0 != nil)
         #expect(unmasked(outlier).0 == nil && !unmasked(outlier).sawNaN)
-        for xs in [offset, holes, outlier, ragged, [5.0], [2.0, 4.0, 9.0]] {
+        // The shift is the first finite value, wherever it is.
+        var lateStart = offset; lateStart[0] = .nan; lateStart[1] = .nan
+        var infFirst = (0..<n).map { cos(Double($0)) }; infFirst[0] = .infinity
+        for xs in [offset, holes, outlier, ragged, lateStart, [5.0], [2.0, 4.0, 9.0], [.nan, 3.0, 5.0]] {
             let (c, s, m2) = moments(xs), (rc, rs, rm2) = reference(xs)
             #expect(c == rc)
             #expect(abs(s - rs) <= 1e-15 * abs(rs) * Double(xs.count), "sum \(s) vs \(rs)")
@@ -90,7 +95,7 @@ import Testing
         // Infinities: the two-pass sums, as they always were.
         var inf = offset; inf[9] = .infinity
         var both = inf; both[10] = -.infinity
-        for xs in [inf, both] {
+        for xs in [inf, both, infFirst] {
             var a = xs, b = xs
             let one = a.withUnsafeMutableBufferPointer { KReduceLoop.spanMoments($0.baseAddress!, $0.count) }
             let two = b.withUnsafeMutableBufferPointer { KReduceLoop.twoPassMoments($0.baseAddress!, $0.count) }

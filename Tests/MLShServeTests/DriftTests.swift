@@ -317,7 +317,7 @@ let colours = ["red", "green", "blue", "black"]
                 #expect(xs == (k + 1 - n...k).map(Double.init), "after \(k + 1) requests")
             }
         }
-        // A two-row request, then one-row ones: still the fewest newest tables reaching n rows.
+        // After one-row requests, a two-row one: still the fewest newest tables reaching n rows.
         w.append(try Table(names: ["x"], columns: [Column(floats: [-1, -2])]))
         #expect(w.current.reduce(0) { $0 + $1.rowCount } == n)
     }

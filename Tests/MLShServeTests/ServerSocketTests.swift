@@ -257,9 +257,9 @@ struct SlowClient {
         #endif
         let monitor = RequestMonitor(store: store, deployment: d)
         defer { monitor.close() }
+        #if os(Linux)
         var nice: Int32?
         for _ in 0..<200 where nice == nil { nice = monitor.writerPriority; if nice == nil { usleep(10_000) } }
-        #if os(Linux)
         #expect(nice.map { $0 >= RequestMonitor.writerNice } == true, "writer nice \(String(describing: nice))")
         #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == mine)   // the process's other threads keep theirs
         #endif

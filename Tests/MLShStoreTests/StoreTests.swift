@@ -249,7 +249,8 @@ func smallModel() throws -> FittedModel {
         #expect(try store.requests(.model("b")) == [want[1]])
     }
 
-    /// A row whose slice lies outside the text is refused, and the batch is not half written.
+    /// A row whose slice lies outside the text (or a batch with no text) is refused, and
+    /// the batch is not half written.
     @Test func aBadSliceWritesNothing() throws {
         let store = try Store(folder: freshFolder())
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1"])
@@ -258,6 +259,7 @@ func smallModel() throws -> FittedModel {
         var bad = good
         bad.prediction = 7..<11
         #expect(throws: StoreError.self) { try store.logRequests(RequestLogBatch(rows: [good, bad], text: text)) }
+        #expect(throws: StoreError.self) { try store.logRequests(RequestLogBatch(rows: [good], text: [])) }
         #expect(try store.requests(.deployment(d)).isEmpty)
         try store.logRequests(RequestLogBatch(rows: [good], text: text))
         #expect(try store.requests(.deployment(d)).map(\.prediction) == ["0.5"])

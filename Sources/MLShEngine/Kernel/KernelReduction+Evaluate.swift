@@ -325,12 +325,12 @@ enum KReduceLoop {
         return s
     }
 
-    /// Rows per sub-block of `blockMoments`: 4 KiB, so its second pass reads L1.
+    /// Rows per sub-block of `blockMoments`: 4 KiB, so a span that must be read again is in L1.
     static let momentsSpan = 512
 
-    /// Count, sum and M2 of a block's non-NaN values: two passes over each 512-row span
-    /// while it is in L1 (the block's first pass streams it from memory), the spans merged
-    /// as blocks are (`KMoments.combine`).
+    /// Count, sum and M2 of a block's non-NaN values: one pass per 512-row span (the
+    /// fallbacks of `spanMoments` re-read it from L1), the spans merged as blocks are
+    /// (`KMoments.combine`).
     @inline(__always) static func blockMoments(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> (Double, Double, Double) {
         var total = (0.0, 0.0, 0.0)
         for start in stride(from: 0, to: n, by: momentsSpan) {
