@@ -268,7 +268,7 @@ public final class RequestMonitor: @unchecked Sendable {
     }
 
     /// Row `r` of a table as a JSON object of its columns.
-    static func writeRow(_ t: Table, _ r: Int, into w: inout JSONWriter) {
+    public static func writeRow(_ t: Table, _ r: Int, into w: inout JSONWriter) {
         w.raw("{")
         for (k, (name, col)) in zip(t.names, t.columns).enumerated() {
             if k > 0 { w.raw(",") }

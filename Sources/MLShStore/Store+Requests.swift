@@ -95,9 +95,6 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let s = statement.sqliteStatement
-                func failed(_ rc: Int32) -> DatabaseError {
-                    DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
                 try batch.text.withUnsafeBufferPointer { text in
                     // The texts are bound in place (no destructor: SQLite reads them during the
                     // step), so the statement lets go of them before this closure returns.
@@ -115,7 +112,7 @@ extension Store {
                         sqlite3_reset(s)
                         if row.name != name {
                             let rc = row.name.withCString { sqlite3_bind_text(s, 2, $0, Int32(clamping: row.name.utf8.count), sqliteTransient) }
-                            guard rc == SQLITE_OK else { throw failed(rc) }
+                            guard rc == SQLITE_OK else { throw Store.sqliteFailure(db, rc) }
                             name = row.name
                         }
                         sqlite3_bind_int64(s, 1, row.deployment)
@@ -124,10 +121,10 @@ extension Store {
                         sqlite3_bind_double(s, 5, row.latencyMs)
                         let ri = sqlite3_bind_text(s, 6, base + row.inputs.lowerBound, Int32(row.inputs.count), nil)
                         let rp = sqlite3_bind_text(s, 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
-                        guard ri == SQLITE_OK, rp == SQLITE_OK else { throw failed(ri == SQLITE_OK ? rp : ri) }
+                        guard ri == SQLITE_OK, rp == SQLITE_OK else { throw Store.sqliteFailure(db, ri == SQLITE_OK ? rp : ri) }
                         sqlite3_bind_int64(s, 8, row.shadow ? 1 : 0)
                         let rc = sqlite3_step(s)
-                        guard rc == SQLITE_DONE else { throw failed(rc) }
+                        guard rc == SQLITE_DONE else { throw Store.sqliteFailure(db, rc) }
                     }
                 }
             }

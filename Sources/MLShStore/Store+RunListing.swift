@@ -75,11 +75,14 @@ extension Store {
         while true {
             let rc = sqlite3_step(s)
             if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
+            guard rc == SQLITE_ROW else { throw sqliteFailure(db, rc) }
             try body(RawRow(s))
         }
+    }
+
+    /// The error of a raw SQLite call that returned `rc`, with the connection's message.
+    static func sqliteFailure(_ db: Database, _ rc: Int32) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
     }
 
     /// One result row of a raw statement.

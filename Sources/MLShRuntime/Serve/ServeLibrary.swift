@@ -171,12 +171,18 @@ extension StoreLibrary {
     /// Posts the rows to `/v1/models/{name}/predict`, one request, and tables the answer.
     static func send(_ server: PredictionServer, _ t: Table) throws(MLShError) -> Table {
         guard let name = server.service.routes.first?.model.name else { throw MLShError("serve error", "send: nothing is served") }
-        let rows = RequestMonitor.rowObjects(t).joined(separator: ",")
+        var body = JSONWriter(capacity: 16 + 160 * t.rowCount)
+        body.raw(#"{"rows":["#)
+        for r in 0..<t.rowCount {
+            if r > 0 { body.raw(",") }
+            RequestMonitor.writeRow(t, r, into: &body)
+        }
+        body.raw("]}")
         var headers = [("Content-Type", "application/json")]
         if let token = server.service.configuration.token { headers.append(("Authorization", "Bearer \(token)")) }
         let reply: HTTPClient.Reply
         do {
-            reply = try HTTPClient.request("POST", server.url + "/v1/models/\(name)/predict", body: Array("{\"rows\":[\(rows)]}".utf8),
+            reply = try HTTPClient.request("POST", server.url + "/v1/models/\(name)/predict", body: body.bytes,
                                            headers: headers)
         } catch { throw MLShError("serve error", "send: \(error.message)") }
         let json: JSON
