@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MLShStore
 import NIOCore
@@ -43,9 +44,11 @@ public final class PredictionServer: @unchecked Sendable {
         logger.logLevel = .error
         let app = Application(
             responder: PredictionServiceBox.responder(bound),
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [RequestDeadlineHandler(timeout: .nanoseconds(nanoseconds(configuration.bodyTimeout)))],
-                idleTimeout: .nanoseconds(nanoseconds(configuration.idleTimeout)))),
+            server: HTTPServerBuilder { responder in
+                PredictionChannel(responder: responder, bound: bound,
+                                  bodyTimeout: .nanoseconds(nanoseconds(configuration.bodyTimeout)),
+                                  idleTimeout: configuration.idleTimeout)
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in bound.ready(channel.localAddress?.port) },
             logger: logger)
@@ -172,3 +175,4 @@ func nanoseconds(_ d: Duration) -> Int64 {
     let (s, atto) = d.components
     return s * 1_000_000_000 + atto / 1_000_000_000
 }
+

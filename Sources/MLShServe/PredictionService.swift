@@ -70,62 +70,84 @@ public struct PredictionService: HTTPResponder, Sendable {
         return routes[eligible[eligible.count - 1]].model
     }
 
+    /// What a request asks for, decided from its head alone (before its body is read).
+    enum Target {
+        case health, metrics, models
+        /// A prediction by `model` on MLflow's `/invocations` or on the mlsh route.
+        case predict(ServedModel, mlflow: Bool)
+    }
+
+    /// Routes a request head: method, auth and model choice (a traffic split picks here).
+    func route(_ method: HTTPRequest.Method, _ path: Substring, _ headers: HTTPFields) throws(ServeError) -> Target {
+        if let m = PredictionService.fixedRoutes[String(path)], m != method { throw methodNotAllowed(String(path)) }
+        if path == "/health" { return .health }
+        try authorize(headers)
+        switch (path, method) {
+        case ("/metrics", .get): return .metrics
+        case ("/v1/models", .get): return .models
+        case ("/invocations", .post):
+            guard let model = pick(Array(routes.indices)) else { throw ServeError(404, "not_found", "no model is served") }
+            return .predict(model, mlflow: true)
+        default: break
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "models", parts[4] == "predict" {
+            guard method == .post else { throw methodNotAllowed(String(path), allow: "POST") }
+            let raw = String(parts[3])
+            let name = raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw
+            let eligible = routes.indices.filter { routes[$0].model.name == name || routes[$0].model.label == name }
+            guard let model = pick(eligible) else {
+                throw ServeError(404, "not_found", "no model named \(name) is served here (serving \(routes.map(\.model.label).joined(separator: ", ")))")
+            }
+            return .predict(model, mlflow: false)
+        }
+        throw ServeError(404, "not_found", "no route \(method) \(path)")
+    }
+
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
-        let path = request.uri.path
-        var label = "-"
-        do {
-            if let method = PredictionService.fixedRoutes[path], method != request.method { throw methodNotAllowed(path) }
-            if path == "/health" {
-                return json(200, .object([("status", .string("ok")), ("models", .array(routes.map { .string($0.model.label) }))]))
-            }
-            try authorize(request)
-            switch (path, request.method) {
-            case ("/metrics", .get):
-                var headers = HTTPFields()
-                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-                return Response(status: .ok, headers: headers,
-                                body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor))))
-            case ("/v1/models", .get):
-                return json(200, .object([("models", .array(modelsJSON()))]))
-            case ("/invocations", .post):
-                guard let model = pick(Array(routes.indices)) else { throw ServeError(404, "not_found", "no model is served") }
-                label = model.label
-                let body = try await collect(request)
-                let input = try decode(request, body, model) { json throws(ServeError) in try Inputs.mlflow(json, schema: model.schema) }
-                return try predict(model, input, mlflow: true, start: start)
-            default:
-                break
-            }
-            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-            if parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "models", parts[4] == "predict" {
-                guard request.method == .post else { throw methodNotAllowed(path, allow: "POST") }
-                let raw = String(parts[3])
-                let name = raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw
-                let eligible = routes.indices.filter { routes[$0].model.name == name || routes[$0].model.label == name }
-                guard let model = pick(eligible) else {
-                    throw ServeError(404, "not_found", "no model named \(name) is served here (serving \(routes.map(\.model.label).joined(separator: ", ")))")
-                }
-                label = model.label
-                let body = try await collect(request)
-                let input = try decode(request, body, model) { json throws(ServeError) in try Inputs.rows(json, schema: model.schema) }
-                return try predict(model, input, mlflow: false, start: start)
-            }
-            throw ServeError(404, "not_found", "no route \(request.method) \(path)")
-        } catch let e as ServeError {
-            monitor.count(label, status: e.status)
-            metrics.answered(label, status: e.status, seconds: nil)
-            var r = json(e.status, e.body)
-            if e.status == 401 { r.headers[.wwwAuthenticate] = "Bearer" }
-            if e.status == 405, case .string(let allow)? = e.details.first(where: { $0.0 == "allow" })?.1 {
-                r.headers[.allow] = allow
-            }
-            return r
-        } catch {
-            monitor.count(label, status: 500)
-            metrics.answered(label, status: 500, seconds: nil)
-            return json(500, ServeError(500, "internal", "\(error)").body)
+        let target: Target
+        do { target = try route(request.method, Substring(request.uri.path), request.headers) } catch {
+            return Response(failure(error, label: "-"))
         }
+        switch target {
+        case .health:
+            return Response(json(200, .object([("status", .string("ok")), ("models", .array(routes.map { .string($0.model.label) }))])))
+        case .metrics:
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor))))
+        case .models:
+            return Response(json(200, .object([("models", .array(modelsJSON()))])))
+        case .predict(let model, let mlflow):
+            let body: ByteBuffer
+            do { body = try await collect(request) } catch { return Response(failure(error, label: model.label)) }
+            return Response(predict(model, mlflow: mlflow, contentType: request.headers[.contentType], body: body, start: start))
+        }
+    }
+
+    /// The answer to a prediction whose whole body has arrived: the predictions, or the
+    /// JSON error (counted either way). Synchronous: the event loop calls it for small bodies.
+    func predict(_ model: ServedModel, mlflow: Bool, contentType: String?, body: ByteBuffer, start: UInt64) -> Reply {
+        do {
+            let input = try decode(contentType, body, model, mlflow: mlflow)
+            return try predict(model, input, mlflow: mlflow, start: start)
+        } catch {
+            return failure(error, label: model.label)
+        }
+    }
+
+    /// A refusal as its JSON error, counted for the version it was meant for.
+    func failure(_ e: ServeError, label: String) -> Reply {
+        monitor.count(label, status: e.status)
+        metrics.answered(label, status: e.status, seconds: nil)
+        var r = json(e.status, e.body)
+        if e.status == 401 { r.headers[.wwwAuthenticate] = "Bearer" }
+        if e.status == 405, case .string(let allow)? = e.details.first(where: { $0.0 == "allow" })?.1 {
+            r.headers[.allow] = allow
+        }
+        return r
     }
 
     private func methodNotAllowed(_ path: String, allow: String? = nil) -> ServeError {
@@ -133,9 +155,9 @@ public struct PredictionService: HTTPResponder, Sendable {
         return ServeError(405, "method_not_allowed", "\(path) answers \(allowed) only", details: [("allow", .string(allowed))])
     }
 
-    private func authorize(_ request: Request) throws(ServeError) {
+    private func authorize(_ headers: HTTPFields) throws(ServeError) {
         guard let token = configuration.token else { return }
-        let given = request.headers[.authorization] ?? ""
+        let given = headers[.authorization] ?? ""
         guard given.hasPrefix("Bearer "), constantTimeEqual(Array(given.utf8.dropFirst(7)), Array(token.utf8)) else {
             throw ServeError(401, "unauthorized", given.isEmpty ? "this server needs an Authorization: Bearer token"
                                                                  : "the bearer token is not valid for this server")
@@ -163,26 +185,24 @@ public struct PredictionService: HTTPResponder, Sendable {
     }
 
     /// A JSON (or, on /invocations, CSV) body as the model's input table.
-    private func decode(_ request: Request, _ body: ByteBuffer, _ model: ServedModel,
-                        _ fromJSON: (JSON) throws(ServeError) -> Table) throws(ServeError) -> Table {
-        let type = request.headers[.contentType]?.lowercased() ?? ""
+    private func decode(_ contentType: String?, _ body: ByteBuffer, _ model: ServedModel,
+                        mlflow: Bool) throws(ServeError) -> Table {
+        let type = contentType?.lowercased() ?? ""
         if type.hasPrefix("text/csv") {
-            guard request.uri.path == "/invocations" else {
-                throw ServeError(415, "unsupported_media_type", "this route takes application/json")
-            }
+            guard mlflow else { throw ServeError(415, "unsupported_media_type", "this route takes application/json") }
             return try Inputs.csv(Array(buffer: body), schema: model.schema)
         }
         if !type.isEmpty, !type.hasPrefix("application/json") {
-            throw ServeError(415, "unsupported_media_type", "send application/json\(request.uri.path == "/invocations" ? " or text/csv" : ""), not \(type)")
+            throw ServeError(415, "unsupported_media_type", "send application/json\(mlflow ? " or text/csv" : ""), not \(type)")
         }
         let parsed: JSON
         do {
             parsed = try body.withUnsafeReadableBytes { raw throws(JSONError) in try JSONParser.parse(raw) }
         } catch { throw ServeError(400, "bad_request", error.message) }
-        return try fromJSON(parsed)
+        return mlflow ? try Inputs.mlflow(parsed, schema: model.schema) : try Inputs.rows(parsed, schema: model.schema)
     }
 
-    private func predict(_ model: ServedModel, _ input: Table, mlflow: Bool, start: UInt64) throws(ServeError) -> Response {
+    private func predict(_ model: ServedModel, _ input: Table, mlflow: Bool, start: UInt64) throws(ServeError) -> Reply {
         let answer = try model.answer(input)
         var members: [(String, JSON)] = []
         if !mlflow { members.append(("model", .string(model.label))) }
@@ -193,7 +213,6 @@ public struct PredictionService: HTTPResponder, Sendable {
         response.headers[modelHeader] = model.label
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let at = Date().timeIntervalSince1970
-        monitor.count(model.label, status: 200)
         metrics.answered(model.label, status: 200, seconds: seconds)
         monitor.record(.init(model: model, input: input, predictions: answer.predictions, latencyMs: seconds * 1000,
                              at: at, shadow: false))
@@ -228,13 +247,25 @@ public struct PredictionService: HTTPResponder, Sendable {
                  ("task", .string(m.model.task.rawValue)), ("inputs", m.schemaJSON)])
     }
 
-    private func json(_ status: Int, _ value: JSON) -> Response {
+    private func json(_ status: Int, _ value: JSON) -> Reply {
         var w = JSONWriter()
         w.write(value)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        return Reply(status: .init(code: status), headers: headers, body: ByteBuffer(bytes: w.bytes))
     }
+}
+
+/// A whole answer: written by Hummingbird, or straight from the event loop for small
+/// prediction requests (`InlinePredictionHandler`).
+struct Reply {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: ByteBuffer
+}
+
+extension Response {
+    init(_ r: Reply) { self.init(status: r.status, headers: r.headers, body: .init(byteBuffer: r.body)) }
 }
 
 /// The response header naming the version that answered (`diabetes@4`).

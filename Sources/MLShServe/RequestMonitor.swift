@@ -51,17 +51,19 @@ public final class RequestMonitor: @unchecked Sendable {
         private var start = 0
         private var rows = 0
 
-        func append(_ t: Table) {
+        /// Adds `t`; the tables it pushes out of the window go to `evicted`, for the caller
+        /// to free once it has let go of the monitor's lock.
+        func append(_ t: Table, evicted: inout [Table]) {
             tables.append(t)
             rows += t.rowCount
             while tables.count - start > 1, rows - tables[start].rowCount >= RequestMonitor.driftWindow {
                 rows -= tables[start].rowCount
-                tables[start] = .empty   // its columns are freed now, one table per request
+                evicted.append(tables[start])
+                tables[start] = .empty
                 start += 1
             }
             // Compact now and then: moves the live tables (≈ driftWindow of them at most)
-            // and drops placeholders that own nothing, so no request pays for freeing
-            // thousands of tables at once under the monitor's lock.
+            // and drops placeholders that own nothing.
             if start >= 4096, start * 2 >= tables.count {
                 tables.removeFirst(start)
                 start = 0
@@ -82,30 +84,44 @@ public final class RequestMonitor: @unchecked Sendable {
         t.start()
     }
 
-    /// Records one answered request (called on the request path: constant work, no I/O).
+    /// Records one answered request and counts it as a 200 (a shadow scoring is logged,
+    /// not counted). Called on the request path: one short lock section of constant work,
+    /// no I/O; the tables leaving the drift window are freed after the lock is let go.
     func record(_ e: Entry) {
+        var evicted: [Table] = []
         lock.lock()
         if !e.shadow {
+            counts[e.model.label, default: [:]][200, default: 0] += 1
             if latencies.count < RequestMonitor.latencyWindow { latencies.append(e.latencyMs) } else {
                 latencies[latencyNext] = e.latencyMs
                 latencyNext = (latencyNext + 1) % RequestMonitor.latencyWindow
             }
             let w: Window
             if let existing = windows[e.model.label] { w = existing } else { w = Window(); windows[e.model.label] = w }
-            w.append(e.input)
+            w.append(e.input, evicted: &evicted)
         }
         var wakeWriter = false
         if writer != nil {
             if queuedRows + e.input.rowCount <= capacity {
                 queue.append(e)
                 queuedRows += e.input.rowCount
-                wakeWriter = queuedRows >= 512
+                wakeWriter = queuedRows >= 512 && !wakePending
+                if wakeWriter { wakePending = true }
             } else {
                 dropped += e.input.rowCount
             }
         }
         lock.unlock()
-        if wakeWriter { wake.lock(); wake.signal(); wake.unlock() }
+        if wakeWriter { signalWriter() }
+    }
+    /// The writer has been signalled and has not yet taken the queue (under `lock`): one
+    /// signal per batch, not one per request.
+    private var wakePending = false
+    /// A signal the writer has not yet seen (under `wake`): none is lost while it writes.
+    private var woken = false
+
+    private func signalWriter() {
+        wake.lock(); woken = true; wake.signal(); wake.unlock()
     }
 
     /// Shadow scorings running at once; more are skipped (and counted as dropped rows)
@@ -177,7 +193,7 @@ public final class RequestMonitor: @unchecked Sendable {
         let t = writer
         lock.unlock()
         guard t != nil else { return }
-        wake.lock(); wake.signal(); wake.unlock()
+        signalWriter()
         while true {
             lock.lock()
             let done = writer == nil
@@ -195,7 +211,7 @@ public final class RequestMonitor: @unchecked Sendable {
             let hasWriter = writer != nil
             lock.unlock()
             if empty || !hasWriter { return }
-            wake.lock(); wake.signal(); wake.unlock()
+            signalWriter()
             usleep(1_000)
         }
     }
@@ -224,18 +240,25 @@ public final class RequestMonitor: @unchecked Sendable {
         let nice = getpriority(which, 0)
         lock.lock(); writerNiceValue = errno == 0 ? nice : nil; lock.unlock()
         #endif
+        var batch: [Entry] = []
         while true {
             wake.lock()
-            _ = wake.wait(until: Date(timeIntervalSinceNow: 0.2))
+            if !woken { _ = wake.wait(until: Date(timeIntervalSinceNow: 0.2)) }
+            woken = false
             wake.unlock()
+            // The queue and the emptied last batch trade places: O(1) under the lock.
             lock.lock()
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
+            swap(&queue, &batch)
             queuedRows = 0
+            wakePending = false
             writing = !batch.isEmpty
             let stop = stopping
             lock.unlock()
-            if !batch.isEmpty { write(batch) }
+            if !batch.isEmpty {
+                write(batch)
+                // Kept for the next swap, unless a burst made it large.
+                batch.removeAll(keepingCapacity: batch.count <= 16_384)
+            }
             lock.lock()
             writing = false
             if stop && queue.isEmpty { writer = nil; lock.unlock(); return }

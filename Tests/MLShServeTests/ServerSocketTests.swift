@@ -152,6 +152,40 @@ import Testing
         #expect(seconds < 5, "the connection stayed open \(seconds) s")
     }
 
+    /// Small predictions are answered on the event loop, the rest by Hummingbird's tasks:
+    /// the same answer either way, and pipelined requests mixing both are answered in order.
+    @Test func bothPathsAnswerAlikeAndInOrder() async throws { try await Self.offPool { try Self.bothPathsAnswerAlikeAndInOrder() } }
+
+    static func bothPathsAnswerAlikeAndInOrder() throws {
+        let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], configuration: ServeConfiguration(port: 0),
+                                                store: nil)
+        defer { server.stop() }
+        let records = #"{"dataframe_records": [\#(Fixtures.row)]}"#
+        let padded = records + String(repeating: " ", count: InlinePredictionHandler.maxBody)
+        let small = try HTTPClient.request("POST", server.url + "/invocations", body: Array(records.utf8))
+        let large = try HTTPClient.request("POST", server.url + "/invocations", body: Array(padded.utf8))
+        #expect(small.status == 200 && large.status == 200)
+        #expect(small.text == #"{"predictions":[205.59094435613116]}"#)
+        #expect(large.text == small.text)
+        for name in ["Content-Type", "Content-Length", "X-MLSH-Model"] { #expect(small.header(name) == large.header(name)) }
+
+        func post(_ body: String, close: Bool = false) -> String {
+            "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+                + (close ? "Connection: close\r\n" : "") + "\r\n" + body
+        }
+        let get = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        // inline, Hummingbird, inline-sized but queued behind it, large, bad JSON, inline + close
+        let client = try SlowClient(port: server.port, head: post(records) + get + post(records) + post(padded) + post("{x")
+                                                             + post(records, close: true))
+        let text = client.readAll(timeout: 8)
+        let statuses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+        #expect(statuses == ["200", "200", "200", "200", "400", "200"], "\(text.prefix(600))")
+        let bodies = text.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.components(separatedBy: "HTTP/1.1")[0] }
+        #expect(bodies.count == 6)
+        #expect(bodies.enumerated().allSatisfy { [0, 2, 3, 5].contains($0.offset) == ($0.element == small.text) })
+        #expect(bodies.dropFirst().first?.hasPrefix(#"{"status":"ok""#) == true)
+    }
+
     /// Under overload the log drops rows and counts them instead of making requests wait.
     @Test func aFullLogQueueDropsAndCounts() async throws { try await Self.offPool { try Self.aFullLogQueueDropsAndCounts() } }
 
