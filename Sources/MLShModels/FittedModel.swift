@@ -50,6 +50,21 @@ public final class FittedModel: Sendable {
         return (0..<k.k).map { Array(k.centers[($0 * p)..<(($0 + 1) * p)]) }
     }
 
+    /// Rough arithmetic operations to score one row (the estimator's work plus building
+    /// the row from its features): a server uses it to keep expensive requests off its
+    /// event loop. k-nearest neighbours pays for every training row.
+    public var scoringCostPerRow: Int {
+        let design = state.featureNames.count * 4
+        let treePath = 64   // a generous depth for one tree
+        switch state.estimator {
+        case .linear(let l): return design + l.coef.count
+        case .naiveBayes(let nb): return design + nb.theta.count * 2
+        case .knn(let s): return design + s.rows.multipliedReportingOverflow(by: max(1, s.features)).partialValue
+        case .kmeans(let km): return design + km.centers.count
+        case .trees(let e): return design + e.trees.reduce(0) { $0 + min($1.feature.count, treePath) * max(1, $1.outputs) }
+        }
+    }
+
     /// Raw estimator output on a design matrix: class probabilities (n × classes),
     /// values (n × 1) or cluster ids (n × 1).
     func estimate(_ x: Dense) -> Dense {

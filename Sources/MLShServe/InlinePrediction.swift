@@ -8,29 +8,46 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// Answers small prediction requests on the connection's event loop, where their bytes
-/// arrive: parse, predict and write happen in one go, without handing the request to a
-/// task and the answer back to the loop. Those two hops were most of a one-row
-/// prediction's cost. Everything else — other routes, bodies over `maxBody`, requests
-/// pipelined behind one Hummingbird is still answering — passes on to Hummingbird
-/// unchanged, so both paths give the same answers (`PredictionService.route` and
-/// `predict` are shared) and a connection's answers stay in request order.
+/// Answers small, cheap prediction requests on the connection's event loop, where their
+/// bytes arrive: parse, predict and write happen in one go, without handing the request
+/// to a task and the answer back to the loop. Those two hops were most of a one-row
+/// prediction's cost. Everything else passes on to Hummingbird unchanged: other routes,
+/// bodies over `maxBody` or the server's body limit, inputs too costly to score on the
+/// loop (`maxCost`), requests pipelined behind one Hummingbird is still answering, and
+/// any request while the client is not reading its answers (Hummingbird's backpressure
+/// then applies). Both paths share `PredictionService.route` and its answers, and a
+/// connection's answers stay in request order.
 final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    /// Bodies up to this size are answered inline: a request blocks its event loop for
-    /// well under a millisecond. Larger ones go to Hummingbird's tasks.
+    /// Bodies up to this size are read here.
     static let maxBody = 64 * 1024
+    /// Rows × the model's `scoringCostPerRow` scored here; costlier inputs go to
+    /// Hummingbird's tasks, so one request holds its event loop for about a millisecond at
+    /// most (a one-row ridge prediction costs ~50).
+    static let maxCost = 1_000_000
 
     private enum State {
         case idle
-        /// Reading a request to answer inline.
-        case reading(head: HTTPRequest, service: PredictionService, model: ServedModel, mlflow: Bool, start: UInt64, body: ByteBuffer?)
+        /// Reading a request to answer here.
+        case reading(Reading)
         /// Passing the current request on to Hummingbird.
         case passing
+        /// A request asked to close the connection: what follows is not answered.
+        case closing
+    }
+
+    private struct Reading {
+        var head: HTTPRequest
+        var service: PredictionService
+        var model: ServedModel
+        var mlflow: Bool
+        var start: UInt64
+        var limit: Int
+        var body: ByteBuffer?
     }
 
     private let bound: BoundAddress
@@ -47,46 +64,74 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         switch (state, part) {
+        case (.closing, _):
+            return
+        case _ where handedOver:
+            context.fireChannelRead(data)
         case (.idle, .head(let head)):
-            if passedPending == 0, let (service, model, mlflow) = inlineTarget(head) {
-                state = .reading(head: head, service: service, model: model, mlflow: mlflow,
-                                 start: DispatchTime.now().uptimeNanoseconds, body: nil)
+            if passedPending == 0, context.channel.isWritable, let r = reading(head) {
+                state = .reading(r)
             } else {
-                pass(context, data)
+                pass(context, data, closes: InlinePredictionHandler.closes(head))
             }
-        case (.reading(let head, let service, let model, let mlflow, let start, var body), .body(var chunk)):
+        case (.reading(var r), .body(var chunk)):
             state = .idle   // the state lets go of the body, which then grows in place
-            if body == nil {
-                body = chunk
-            } else {
-                body?.writeBuffer(&chunk)
-            }
-            if let b = body, b.readableBytes > InlinePredictionHandler.maxBody {
-                // Grew past what is answered inline (chunked, or a wrong Content-Length):
-                // Hummingbird takes over from the head, with what has arrived so far.
-                pass(context, wrapInboundOut(.head(head)))
+            if r.body == nil { r.body = chunk } else { r.body?.writeBuffer(&chunk) }
+            if let b = r.body, b.readableBytes > r.limit {
+                // Outgrew what is read here (chunked, or a wrong Content-Length): Hummingbird
+                // takes over from the head, with what has arrived so far.
+                pass(context, wrapInboundOut(.head(r.head)), closes: InlinePredictionHandler.closes(r.head))
                 context.fireChannelRead(wrapInboundOut(.body(b)))
             } else {
-                state = .reading(head: head, service: service, model: model, mlflow: mlflow, start: start, body: body)
+                state = .reading(r)
             }
-        case (.reading(let head, let service, let model, let mlflow, let start, let body), .end):
+        case (.reading(let r), .end):
             state = .idle
-            let reply = service.predict(model, mlflow: mlflow, contentType: head.headerFields[.contentType],
-                                        body: body ?? ByteBuffer(), start: start)
-            write(context, reply, close: head.headerFields[.connection]?.lowercased() == "close")
+            let body = r.body ?? ByteBuffer()
+            let reply: Reply
+            switch r.service.input(r.model, mlflow: r.mlflow, contentType: r.head.headerFields[.contentType], body: body) {
+            case .failure(let e):
+                reply = r.service.failure(e, label: r.model.label)
+            case .success(let input):
+                let cost = input.rowCount.multipliedReportingOverflow(by: r.model.model.scoringCostPerRow)
+                guard !cost.overflow, cost.partialValue <= InlinePredictionHandler.maxCost else {
+                    // Too costly for the event loop: Hummingbird's tasks score it.
+                    pass(context, wrapInboundOut(.head(r.head)), closes: InlinePredictionHandler.closes(r.head))
+                    context.fireChannelRead(wrapInboundOut(.body(body)))
+                    finishPassing(context, data)
+                    return
+                }
+                reply = r.service.answer(r.model, input, mlflow: r.mlflow, start: r.start)
+            }
+            r.service.monitor.inlineAnswers.add(1, ordering: .relaxed)
+            write(context, reply, close: InlinePredictionHandler.closes(r.head))
         case (.passing, .end):
-            state = .idle
-            context.fireChannelRead(data)
+            finishPassing(context, data)
         default:
             context.fireChannelRead(data)
         }
     }
 
+    /// Whether a request asks to close the connection after its answer.
+    static func closes(_ head: HTTPRequest) -> Bool {
+        guard let value = head.headerFields[.connection] else { return false }
+        return value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
+    }
+
     /// Passes the request being read (from its head) on to Hummingbird.
-    private func pass(_ context: ChannelHandlerContext, _ head: NIOAny) {
+    private func pass(_ context: ChannelHandlerContext, _ head: NIOAny, closes: Bool) {
         passedPending += 1
         state = .passing
+        if closes { handedOver = true }
         context.fireChannelRead(head)
+    }
+    /// A request passed on asked to close: Hummingbird closes after answering it, so what
+    /// follows goes to it too (it no longer reads), never answered here.
+    private var handedOver = false
+
+    private func finishPassing(_ context: ChannelHandlerContext, _ end: NIOAny) {
+        state = .idle
+        context.fireChannelRead(end)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -94,16 +139,19 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.write(data, promise: promise)
     }
 
-    /// The model and route when this head is a prediction small enough to answer here.
-    private func inlineTarget(_ head: HTTPRequest) -> (PredictionService, ServedModel, Bool)? {
-        guard head.method == .post, let path = head.path, head.headerFields[.expect] == nil else { return nil }
+    /// The request's route when this head is a prediction whose body is read here.
+    private func reading(_ head: HTTPRequest) -> Reading? {
+        guard head.method == .post, let path = head.path, head.headerFields[.expect] == nil,
+              let service = bound.current else { return nil }
+        let limit = min(InlinePredictionHandler.maxBody, service.configuration.bodyLimit)
         if let length = head.headerFields[.contentLength] {
-            guard let n = Int(length), n <= InlinePredictionHandler.maxBody else { return nil }
+            guard let n = Int(length), n <= limit else { return nil }
         }
         // A refused head (401, 404, 405) is answered by Hummingbird, which reads no body.
-        guard let service = bound.current, case .predict(let model, let mlflow)? = try? service.route(head.method, Substring(URI(path).path),
-                                                                                      head.headerFields) else { return nil }
-        return (service, model, mlflow)
+        guard case .predict(let model, let mlflow)? = try? service.route(head.method, Substring(URI(path).path),
+                                                                         head.headerFields) else { return nil }
+        return Reading(head: head, service: service, model: model, mlflow: mlflow,
+                       start: DispatchTime.now().uptimeNanoseconds, limit: limit, body: nil)
     }
 
     /// Writes an answer. The flush waits for the end of the event loop's turn, so the
@@ -119,7 +167,9 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.write(wrapOutboundOut(.body(reply.body)), promise: nil)
         if close {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            state = .closing
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
             return
         }
         context.write(wrapOutboundOut(.end(nil)), promise: nil)

@@ -298,13 +298,36 @@ public struct JSONWriter {
         }
     }
 
-    public mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    public mutating func raw(_ s: String) {
+        // Literals and native strings are contiguous: one copy, not the generic append.
+        if s.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+            bytes.append(contentsOf: s.utf8)
+        }
+    }
 
     /// A finite number in the shortest form that reads back the same; integers without `.0`.
     public mutating func number(_ d: Double) {
         guard d.isFinite else { raw("null"); return }
-        if d == d.rounded(), abs(d) < 1e15 { raw(String(Int64(d))); return }
-        raw("\(d)")
+        if d == d.rounded(), abs(d) < 1e15 { integer(Int64(d)); return }
+        raw(d.description)
+    }
+
+    /// An integer's decimal digits, written in place.
+    public mutating func integer(_ v: Int64) {
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buf in
+            var i = buf.count   // 20 places: UInt64's largest value has 20 digits
+            repeat {
+                i -= 1
+                buf[i] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+            } while m > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[i...]))
+        }
     }
 
     public mutating func string(_ s: String) {

@@ -128,7 +128,7 @@ public struct PredictionService: HTTPResponder, Sendable {
     }
 
     /// The answer to a prediction whose whole body has arrived: the predictions, or the
-    /// JSON error (counted either way). Synchronous: the event loop calls it for small bodies.
+    /// JSON error (counted either way).
     func predict(_ model: ServedModel, mlflow: Bool, contentType: String?, body: ByteBuffer, start: UInt64) -> Reply {
         do {
             let input = try decode(contentType, body, model, mlflow: mlflow)
@@ -136,6 +136,16 @@ public struct PredictionService: HTTPResponder, Sendable {
         } catch {
             return failure(error, label: model.label)
         }
+    }
+
+    /// The same in two steps, for the event loop: the input table (or the error's answer),
+    /// then, for an input cheap enough to score there, the answer.
+    func input(_ model: ServedModel, mlflow: Bool, contentType: String?, body: ByteBuffer) -> Result<Table, ServeError> {
+        do { return .success(try decode(contentType, body, model, mlflow: mlflow)) } catch { return .failure(error) }
+    }
+
+    func answer(_ model: ServedModel, _ input: Table, mlflow: Bool, start: UInt64) -> Reply {
+        do { return try predict(model, input, mlflow: mlflow, start: start) } catch { return failure(error, label: model.label) }
     }
 
     /// A refusal as its JSON error, counted for the version it was meant for.

@@ -62,6 +62,14 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerRemoved(context: ChannelHandlerContext) { stop() }
 
+    /// On graceful shutdown the connection state handler after this one closes an idle
+    /// connection at once: answers written on the event loop but not yet flushed (they
+    /// flush at the end of the loop's turn) leave first.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent { context.flush() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         stop()
         context.fireChannelInactive()

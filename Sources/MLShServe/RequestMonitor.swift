@@ -1,6 +1,7 @@
 import Foundation
 import MLShEngine
 import MLShStore
+import Synchronization
 
 /// Everything a server observes about its answers: the request log (written to the store
 /// by a background thread in batches — the request path only appends to a bounded queue,
@@ -35,6 +36,9 @@ public final class RequestMonitor: @unchecked Sendable {
     /// The deployment id rows are logged under (nil: no store, nothing is logged).
     public let deployment: Int64?
 
+    /// Answers written straight from an event loop (`InlinePredictionHandler`).
+    let inlineAnswers = Atomic<Int>(0)
+    var answeredInline: Int { inlineAnswers.load(ordering: .relaxed) }
     private(set) var dropped = 0
     private(set) var written = 0
     private(set) var lastWriteError: String?
@@ -300,7 +304,7 @@ public final class RequestMonitor: @unchecked Sendable {
             switch col.storage {
             case .float(let v): w.number(v[r])
             case .int(let v, let valid):
-                if let valid, !valid[r] { w.raw("null") } else { w.raw(String(v[r])) }
+                if let valid, !valid[r] { w.raw("null") } else { w.integer(v[r]) }
             case .bool(let v, let valid):
                 if let valid, !valid[r] { w.raw("null") } else { w.raw(v[r] ? "true" : "false") }
             case .string(let codes, let dict):

@@ -1,6 +1,10 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
 import MLShEngine
+import MLShModels
 import NIOCore
 import NIOEmbedded
 import NIOHTTPTypes
@@ -13,9 +17,14 @@ import Testing
 @Suite struct InlinePredictionTests {
     static let records = #"{"dataframe_records": [\#(Fixtures.row)]}"#
 
-    func channel(token: String? = nil) throws -> EmbeddedChannel {
+    static let knn: ServedModel = {
+        let m = try! fit(PipelineSpec(.knn(KNNSpec(k: 5))), on: Fixtures.diabetes, target: "progression", features: nil)
+        return ServedModel(name: "diabetes", version: 7, model: m)
+    }()
+
+    func channel(token: String? = nil, bodyLimit: Int = 10 << 20, model: ServedModel = Fixtures.ridge) throws -> EmbeddedChannel {
         let bound = BoundAddress()
-        bound.install(Fixtures.service([Route(Fixtures.ridge, weight: 1)], token: token))
+        bound.install(Fixtures.service([Route(model, weight: 1)], token: token, bodyLimit: bodyLimit))
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(InlinePredictionHandler(bound: bound))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -124,6 +133,38 @@ import Testing
         #expect(try answer(e) == nil)
     }
 
+    /// The server's body limit below `maxBody` still holds (Hummingbird answers 413), and
+    /// a client that does not read its answers meets Hummingbird's backpressure.
+    @Test func passesOnOverTheBodyLimitAndWhileUnwritable() throws {
+        let c = try channel(bodyLimit: 100)
+        try post(c)
+        #expect(try passed(c) == ["POST /invocations", "body \(Self.records.utf8.count)", "end"])
+        try hummingbirdAnswers(c)
+
+        let d = try channel()
+        d.isWritable = false
+        try post(d)
+        #expect(try passed(d).count == 3)
+        try hummingbirdAnswers(d)
+        d.isWritable = true
+        try post(d)
+        #expect(try passed(d).isEmpty)
+    }
+
+    /// An input too costly to score on the event loop (rows × the model's cost per row) is
+    /// scored by Hummingbird's tasks: k-nearest neighbours pays for all 442 training rows.
+    @Test func passesOnCostlyInputs() throws {
+        #expect(Fixtures.ridge.model.scoringCostPerRow < 100)
+        #expect(Self.knn.model.scoringCostPerRow > 4_000)
+        let c = try channel(model: Self.knn)
+        try post(c)
+        #expect(try answer(c)?.0.status == .ok)
+        let many = #"{"dataframe_records": ["# + Array(repeating: Fixtures.row, count: 300).joined(separator: ",") + "]}"
+        try post(c, body: many)
+        #expect(try passed(c) == ["POST /invocations", "body \(many.utf8.count)", "end"])
+        #expect(try answer(c) == nil)
+    }
+
     /// While Hummingbird has not answered a request, later ones on the connection go to it
     /// too: answers leave in request order.
     @Test func keepsRequestOrder() throws {
@@ -141,15 +182,49 @@ import Testing
         #expect(try answer(c)?.0.status == .ok)
     }
 
+    /// After a `Connection: close` request answered here, what follows is not answered;
+    /// after one passed on, everything goes to Hummingbird (which closes after answering).
     @Test func closesAfterAnsweringConnectionClose() throws {
         let c = try channel()
         try post(c)
         #expect(try answer(c) != nil)
         #expect(c.isActive)
-        try post(c, body: Self.records, [(.contentType, "application/json"), (.connection, "close")])
+        try post(c, body: Self.records, [(.contentType, "application/json"), (.connection, "Keep-Alive, Close")])
+        try post(c)
         let (h, _) = try #require(try answer(c))
         #expect(h.headerFields[.connection] == "close")
         c.embeddedEventLoop.run()
+        #expect(!c.isActive)
+        #expect(try c.readOutbound(as: HTTPResponsePart.self) == nil)
+        #expect(try passed(c).isEmpty)
+
+        let d = try channel()
+        try send(d, head(.get, "/health", [(.connection, "close")]), .end(nil))
+        try hummingbirdAnswers(d)
+        try post(d)
+        #expect(try passed(d) == ["GET /health", "end", "POST /invocations", "body \(Self.records.utf8.count)", "end"])
+        #expect(try answer(d) == nil)
+    }
+
+    /// On graceful shutdown an idle connection is closed at once; an answer written here
+    /// and not yet flushed leaves first.
+    @Test func flushesBeforeAQuiesceClose() throws {
+        let bound = BoundAddress()
+        bound.install(Fixtures.service([Route(Fixtures.ridge, weight: 1)]))
+        let c = EmbeddedChannel()
+        try c.pipeline.syncOperations.addHandlers([
+            RequestDeadlineHandler(timeout: .seconds(30)),
+            HTTPConnectionStateHandler(idleTimeout: .seconds(60), logger: Logger(label: "test")),
+            InlinePredictionHandler(bound: bound),
+        ])
+        try c.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try post(c)   // answered, its flush queued for the end of the loop's turn
+        c.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        guard case .head(let h)? = try c.readOutbound(as: HTTPResponsePart.self) else {
+            Issue.record("the answer was not flushed before the close")
+            return
+        }
+        #expect(h.status == .ok)
         #expect(!c.isActive)
     }
 

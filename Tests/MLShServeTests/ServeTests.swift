@@ -364,3 +364,32 @@ func post(_ client: some TestClientProtocol, _ uri: String, _ body: String, type
         }
     }
 }
+
+@Suite struct JSONWriterTests {
+    func text(_ write: (inout JSONWriter) -> Void) -> String {
+        var w = JSONWriter()
+        write(&w)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    /// Whole numbers without `.0`, digits written in place; others in their shortest form.
+    @Test func writesNumbers() {
+        let cases: [(Double, String)] = [(0, "0"), (-0.0, "0"), (7, "7"), (-42, "-42"), (101, "101"),
+                                         (999_999_999_999_999, "999999999999999"), (1e15, "1000000000000000.0"),
+                                         (32.1, "32.1"), (4.8598, "4.8598"), (-0.5, "-0.5"), (1e-7, "1e-07"),
+                                         (.nan, "null"), (.infinity, "null")]
+        for (d, expected) in cases { #expect(text { $0.number(d) } == expected, "\(d)") }
+        #expect(text { $0.integer(.min) } == "-9223372036854775808")
+        #expect(text { $0.integer(.max) } == "9223372036854775807")
+        #expect(text { $0.integer(-1) } == "-1")
+        for d in [0.1, 2.0 / 3, 123.456e-200, -9.87654321e300] {
+            #expect(Double(text { $0.number(d) }) == d)
+        }
+    }
+
+    @Test func writesRawAndStrings() {
+        let built = "built-\(Int.random(in: 10_000_000...99_999_999))-at-run-time"
+        #expect(text { $0.raw("{"); $0.raw(built); $0.raw("}") } == "{" + built + "}")
+        #expect(text { $0.string("a\"b\\c\n\u{1}é") } == #""a\"b\\c\n\u0001é""#)
+    }
+}

@@ -162,8 +162,11 @@ import Testing
         defer { server.stop() }
         let records = #"{"dataframe_records": [\#(Fixtures.row)]}"#
         let padded = records + String(repeating: " ", count: InlinePredictionHandler.maxBody)
+        let monitor = server.service.monitor
         let small = try HTTPClient.request("POST", server.url + "/invocations", body: Array(records.utf8))
+        #expect(monitor.answeredInline == 1)   // answered on the event loop
         let large = try HTTPClient.request("POST", server.url + "/invocations", body: Array(padded.utf8))
+        #expect(monitor.answeredInline == 1)   // answered by Hummingbird
         #expect(small.status == 200 && large.status == 200)
         #expect(small.text == #"{"predictions":[205.59094435613116]}"#)
         #expect(large.text == small.text)
@@ -184,6 +187,8 @@ import Testing
         #expect(bodies.count == 6)
         #expect(bodies.enumerated().allSatisfy { [0, 2, 3, 5].contains($0.offset) == ($0.element == small.text) })
         #expect(bodies.dropFirst().first?.hasPrefix(#"{"status":"ok""#) == true)
+        // Only the first went inline: the rest arrived while Hummingbird had the GET.
+        #expect(monitor.answeredInline == 2)
     }
 
     /// Under overload the log drops rows and counts them instead of making requests wait.
