@@ -45,6 +45,8 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         var service: PredictionService
         var model: ServedModel
         var mlflow: Bool
+        var contentType: String?
+        var closes: Bool
         var start: UInt64
         var limit: Int
         var body: ByteBuffer?
@@ -80,7 +82,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if let b = r.body, b.readableBytes > r.limit {
                 // Outgrew what is read here (chunked, or a wrong Content-Length): Hummingbird
                 // takes over from the head, with what has arrived so far.
-                pass(context, wrapInboundOut(.head(r.head)), closes: InlinePredictionHandler.closes(r.head))
+                pass(context, wrapInboundOut(.head(r.head)), closes: r.closes)
                 context.fireChannelRead(wrapInboundOut(.body(b)))
             } else {
                 state = .reading(r)
@@ -89,14 +91,14 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
             state = .idle
             let body = r.body ?? ByteBuffer()
             let reply: Reply
-            switch r.service.input(r.model, mlflow: r.mlflow, contentType: r.head.headerFields[.contentType], body: body) {
+            switch r.service.input(r.model, mlflow: r.mlflow, contentType: r.contentType, body: body) {
             case .failure(let e):
                 reply = r.service.failure(e, label: r.model.label)
             case .success(let input):
                 let cost = input.rowCount.multipliedReportingOverflow(by: r.model.model.scoringCostPerRow)
                 guard !cost.overflow, cost.partialValue <= InlinePredictionHandler.maxCost else {
                     // Too costly for the event loop: Hummingbird's tasks score it.
-                    pass(context, wrapInboundOut(.head(r.head)), closes: InlinePredictionHandler.closes(r.head))
+                    pass(context, wrapInboundOut(.head(r.head)), closes: r.closes)
                     context.fireChannelRead(wrapInboundOut(.body(body)))
                     finishPassing(context, data)
                     return
@@ -104,7 +106,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 reply = r.service.answer(r.model, input, mlflow: r.mlflow, start: r.start)
             }
             r.service.monitor.inlineAnswers.add(1, ordering: .relaxed)
-            write(context, reply, close: InlinePredictionHandler.closes(r.head))
+            write(context, reply, close: r.closes)
         case (.passing, .end):
             finishPassing(context, data)
         default:
@@ -114,8 +116,12 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Whether a request asks to close the connection after its answer.
     static func closes(_ head: HTTPRequest) -> Bool {
-        guard let value = head.headerFields[.connection] else { return false }
-        return value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
+        head.headerFields[fields: .connection].contains { closes($0.value) }
+    }
+
+    /// Whether a `Connection` header's value holds the `close` option.
+    static func closes(_ value: String) -> Bool {
+        value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
     }
 
     /// Passes the request being read (from its head) on to Hummingbird.
@@ -141,18 +147,27 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// The request's route when this head is a prediction whose body is read here.
     private func reading(_ head: HTTPRequest) -> Reading? {
-        guard head.method == .post, let path = head.path, head.headerFields[.expect] == nil,
-              let service = bound.current else { return nil }
+        guard head.method == .post, let path = head.path else { return nil }
+        if service == nil { service = bound.current }   // installed once, never replaced
+        guard let service else { return nil }
         let limit = min(InlinePredictionHandler.maxBody, service.configuration.bodyLimit)
-        if let length = head.headerFields[.contentLength] {
-            guard let n = Int(length), n <= limit else { return nil }
+        var contentType: String?, closes = false
+        for field in head.headerFields {
+            switch field.name {
+            case .contentLength: guard let n = Int(field.value), n <= limit else { return nil }
+            case .expect: return nil
+            case .contentType: contentType = field.value
+            case .connection: closes = closes || InlinePredictionHandler.closes(field.value)
+            default: break
+            }
         }
         // A refused head (401, 404, 405) is answered by Hummingbird, which reads no body.
-        guard case .predict(let model, let mlflow)? = try? service.route(head.method, Substring(URI(path).path),
-                                                                         head.headerFields) else { return nil }
-        return Reading(head: head, service: service, model: model, mlflow: mlflow,
+        let routed = path == "/invocations" ? Substring(path) : Substring(URI(path).path)
+        guard case .predict(let model, let mlflow)? = try? service.route(head.method, routed, head.headerFields) else { return nil }
+        return Reading(head: head, service: service, model: model, mlflow: mlflow, contentType: contentType, closes: closes,
                        start: DispatchTime.now().uptimeNanoseconds, limit: limit, body: nil)
     }
+    private var service: PredictionService?
 
     /// Writes an answer. The flush waits for the end of the event loop's turn, so the
     /// answers to every connection read in that turn leave together: a client reading

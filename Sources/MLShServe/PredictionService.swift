@@ -58,16 +58,18 @@ public struct PredictionService: HTTPResponder, Sendable {
     }
 
     /// Picks a route by weight among those `eligible`.
-    func pick(_ eligible: [Int]) -> ServedModel? {
+    func pick<C: Collection<Int>>(_ eligible: C) -> ServedModel? {
         guard let first = eligible.first else { return nil }
         if eligible.count == 1 { return routes[first].model }
         let total = eligible.reduce(0.0) { $0 + routes[$1].weight }
         var x = Double.random(in: 0..<total)
+        var last = first
         for i in eligible {
             x -= routes[i].weight
             if x < 0 { return routes[i].model }
+            last = i
         }
-        return routes[eligible[eligible.count - 1]].model
+        return routes[last].model   // rounding left x just past the end
     }
 
     /// What a request asks for, decided from its head alone (before its body is read).
@@ -86,7 +88,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         case ("/metrics", .get): return .metrics
         case ("/v1/models", .get): return .models
         case ("/invocations", .post):
-            guard let model = pick(Array(routes.indices)) else { throw ServeError(404, "not_found", "no model is served") }
+            guard let model = pick(routes.indices) else { throw ServeError(404, "not_found", "no model is served") }
             return .predict(model, mlflow: true)
         default: break
         }
