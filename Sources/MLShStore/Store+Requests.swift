@@ -85,8 +85,9 @@ extension Store {
     /// Appends served rows in one transaction. The values are bound straight from the
     /// batch (its JSON texts in place, a name only when it changes): the request log's
     /// writer runs beside the server, and per-row strings and argument arrays cost it more
-    /// than SQLite's own work.
-    public func logRequests(_ batch: RequestLogBatch) throws(StoreError) {
+    /// than SQLite's own work. `pause.action` runs between rows, every `pause.every` rows
+    /// (the server's writer sleeps there, inside the one transaction).
+    public func logRequests(_ batch: RequestLogBatch, pause: (every: Int, action: () -> Void)? = nil) throws(StoreError) {
         guard !batch.rows.isEmpty else { return }
         try Store.guarded("logging requests") {
             try db.write { db in
@@ -103,7 +104,8 @@ extension Store {
                         throw DatabaseError(message: "a request log batch has rows but no text")
                     }
                     var name: String?
-                    for row in batch.rows {
+                    for (k, row) in batch.rows.enumerated() {
+                        if let pause, k > 0, pause.every > 0, k % pause.every == 0 { pause.action() }
                         guard row.inputs.lowerBound >= 0, row.inputs.upperBound <= text.count,
                               row.prediction.lowerBound >= 0, row.prediction.upperBound <= text.count,
                               row.inputs.count <= Int(Int32.max), row.prediction.count <= Int(Int32.max) else {

@@ -249,6 +249,23 @@ func smallModel() throws -> FittedModel {
         #expect(try store.requests(.model("b")) == [want[1]])
     }
 
+    /// The pause runs between rows, every `every` rows, inside the batch's transaction
+    /// (another connection sees none of the rows until the batch is done).
+    @Test func pausesBetweenRows() throws {
+        let folder = freshFolder()
+        let store = try Store(folder: folder)
+        let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1"])
+        let text = Array(#"{"x":1}0.5"#.utf8)
+        let row = RequestLogBatch.Row(deployment: d, name: "a", version: 1, at: 1, latencyMs: 1, shadow: false, inputs: 0..<7, prediction: 7..<10)
+        let reader = try Store(folder: folder)
+        var seen: [Int] = []
+        try store.logRequests(RequestLogBatch(rows: Array(repeating: row, count: 50), text: text), pause: (16, {
+            seen.append((try? reader.requests(.deployment(d)).count) ?? -1)
+        }))
+        #expect(seen == [0, 0, 0])   // after rows 16, 32 and 48
+        #expect(try reader.requests(.deployment(d)).count == 50)
+    }
+
     /// A row whose slice lies outside the text (or a batch with no text) is refused, and
     /// the batch is not half written.
     @Test func aBadSliceWritesNothing() throws {
