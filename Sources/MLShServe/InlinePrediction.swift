@@ -10,8 +10,9 @@ import NIOHTTPTypesHTTP1
 
 /// Answers small, cheap prediction requests on the connection's event loop, where their
 /// bytes arrive: parse, predict and write happen in one go, without handing the request
-/// to a task and the answer back to the loop. Those two hops were most of a one-row
-/// prediction's cost. Everything else passes on to Hummingbird unchanged: other routes,
+/// to a task and the answer back to the loop. Those two hops were about a third of the
+/// server's work for a one-row prediction. Everything else passes on to Hummingbird
+/// unchanged: other routes,
 /// bodies over `maxBody` or the server's body limit, inputs too costly to score on the
 /// loop (`maxCost`), requests pipelined behind one Hummingbird is still answering, and
 /// any request while the client is not reading its answers (Hummingbird's backpressure
