@@ -210,6 +210,24 @@ import Testing
         #expect(try store.requests(.deployment(deployment)).count == s.logged)
     }
 
+    /// The log holds each row's own inputs object and prediction, in order, for
+    /// multi-row requests too.
+    @Test func logsEachRowsInputs() throws {
+        let store = try Self.tempStore()
+        defer { try? FileManager.default.removeItem(atPath: store.folder) }
+        let deployment = try store.startDeployment(url: "http://test", models: ["diabetes@1"])
+        let monitor = RequestMonitor(store: store, deployment: deployment)
+        let three = Fixtures.diabetes.take([0, 1, 2])
+        let one = Fixtures.diabetes.take([3])
+        monitor.record(.init(model: Fixtures.ridge, input: three, predictions: [.number(1), .number(2), .number(3)],
+                             latencyMs: 0.1, at: 0, shadow: false))
+        monitor.record(.init(model: Fixtures.ridge, input: one, predictions: [.number(4)], latencyMs: 0.1, at: 0, shadow: false))
+        monitor.close()
+        let logged = try store.requests(.deployment(deployment))
+        #expect(logged.map(\.inputs) == RequestMonitor.rowObjects(three) + RequestMonitor.rowObjects(one))
+        #expect(logged.map(\.prediction) == ["1", "2", "3", "4"])
+    }
+
     @Test func splitsNeedFiniteWeightsAndOneInputSchema() {
         #expect {
             _ = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1e308), Route(Fixtures.ridge2, weight: 1e308)],
