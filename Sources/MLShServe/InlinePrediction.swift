@@ -12,11 +12,10 @@ import NIOHTTPTypesHTTP1
 /// bytes arrive: parse, predict and write happen in one go, without handing the request
 /// to a task and the answer back to the loop. Those two hops were about a third of the
 /// server's work for a one-row prediction. Everything else passes on to Hummingbird
-/// unchanged: other routes,
-/// bodies over `maxBody` or the server's body limit, inputs too costly to score on the
-/// loop (`maxCost`), requests pipelined behind one Hummingbird is still answering, and
-/// any request while the client is not reading its answers (Hummingbird's backpressure
-/// then applies). Both paths share `PredictionService.route` and its answers, and a
+/// unchanged: other routes, bodies over `maxBody` or the server's body limit, inputs too
+/// costly to score on the loop (`maxCost`), requests pipelined behind one Hummingbird is
+/// still answering, and any request while the client is not reading its answers
+/// (Hummingbird's backpressure then applies). Both paths share `PredictionService.route` and its answers, and a
 /// connection's answers stay in request order.
 final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
@@ -49,7 +48,6 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         var contentType: String?
         var closes: Bool
         var start: UInt64
-        var limit: Int
         var body: ByteBuffer?
     }
 
@@ -80,7 +78,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case (.reading(var r), .body(var chunk)):
             state = .idle   // the state lets go of the body, which then grows in place
             if r.body == nil { r.body = chunk } else { r.body?.writeBuffer(&chunk) }
-            if let b = r.body, b.readableBytes > r.limit {
+            if let b = r.body, b.readableBytes > InlinePredictionHandler.readLimit(r.service) {
                 // Outgrew what is read here (chunked, or a wrong Content-Length): Hummingbird
                 // takes over from the head, with what has arrived so far.
                 pass(context, wrapInboundOut(.head(r.head)), closes: r.closes)
@@ -114,6 +112,9 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.fireChannelRead(data)
         }
     }
+
+    /// Body bytes read here before Hummingbird takes over (it answers 413 past the limit).
+    static func readLimit(_ service: PredictionService) -> Int { min(maxBody, service.configuration.bodyLimit) }
 
     /// Whether a request asks to close the connection after its answer.
     static func closes(_ head: HTTPRequest) -> Bool {
@@ -151,7 +152,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard head.method == .post, let path = head.path else { return nil }
         if service == nil { service = bound.current }   // installed once, never replaced
         guard let service else { return nil }
-        let limit = min(InlinePredictionHandler.maxBody, service.configuration.bodyLimit)
+        let limit = InlinePredictionHandler.readLimit(service)
         var contentType: String?, closes = false
         for field in head.headerFields {
             switch field.name {
@@ -166,7 +167,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         let routed = path == "/invocations" ? Substring(path) : Substring(URI(path).path)
         guard case .predict(let model, let mlflow)? = try? service.route(head.method, routed, head.headerFields) else { return nil }
         return Reading(head: head, service: service, model: model, mlflow: mlflow, contentType: contentType, closes: closes,
-                       start: DispatchTime.now().uptimeNanoseconds, limit: limit, body: nil)
+                       start: DispatchTime.now().uptimeNanoseconds, body: nil)
     }
     private var service: PredictionService?
 
@@ -219,10 +220,11 @@ struct PredictionChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            let decoder = HTTP1Channel.Configuration.DecoderConfiguration()   // Hummingbird's defaults
             var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderFieldSize = 80 * 1024
-            limits.maxHeaderListSize = 80 * 1024
-            limits.maxHeaderFieldCount = 1000
+            limits.maxHeaderFieldSize = decoder.maxHeaderFieldSize
+            limits.maxHeaderListSize = decoder.maxHeaderListSize
+            limits.maxHeaderFieldCount = decoder.maxHeaderFieldCount
             let pipeline = channel.pipeline.syncOperations
             try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false,
                                                      withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),

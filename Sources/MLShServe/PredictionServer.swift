@@ -175,4 +175,3 @@ func nanoseconds(_ d: Duration) -> Int64 {
     let (s, atto) = d.components
     return s * 1_000_000_000 + atto / 1_000_000_000
 }
-

@@ -132,16 +132,14 @@ public struct PredictionService: HTTPResponder, Sendable {
     /// The answer to a prediction whose whole body has arrived: the predictions, or the
     /// JSON error (counted either way).
     func predict(_ model: ServedModel, mlflow: Bool, contentType: String?, body: ByteBuffer, start: UInt64) -> Reply {
-        do {
-            let input = try decode(contentType, body, model, mlflow: mlflow)
-            return try predict(model, input, mlflow: mlflow, start: start)
-        } catch {
-            return failure(error, label: model.label)
+        switch input(model, mlflow: mlflow, contentType: contentType, body: body) {
+        case .success(let table): return answer(model, table, mlflow: mlflow, start: start)
+        case .failure(let e): return failure(e, label: model.label)
         }
     }
 
-    /// The same in two steps, for the event loop: the input table (or the error's answer),
-    /// then, for an input cheap enough to score there, the answer.
+    /// Its two steps, apart for the event loop (which checks an input's cost in between):
+    /// the input table, then the answer.
     func input(_ model: ServedModel, mlflow: Bool, contentType: String?, body: ByteBuffer) -> Result<Table, ServeError> {
         do { return .success(try decode(contentType, body, model, mlflow: mlflow)) } catch { return .failure(error) }
     }
