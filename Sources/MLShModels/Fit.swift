@@ -174,8 +174,11 @@ func encodeTarget(_ col: Column, name: String, model: ModelSpec, positive: Strin
 func designMatrix(_ frame: Frame, inputs: [String]) throws(ModelError) -> Dense {
     let n = frame.rowCount, p = inputs.count
     var cols: [[Double]] = []
-    for name in inputs {
-        guard let i = frame.index(name) else { throw .missingColumn(name, suggestion: closestName(to: name, in: frame.names)) }
+    cols.reserveCapacity(p)
+    // The frame's columns are often the inputs themselves, in order (unique names).
+    let inOrder = frame.names == inputs
+    for (k, name) in inputs.enumerated() {
+        guard let i = inOrder ? k : frame.index(name) else { throw .missingColumn(name, suggestion: closestName(to: name, in: frame.names)) }
         let c = frame.columns[i]
         guard c.dtype != .string else { throw .stringFeature(column: name) }
         let v = c.modelDoubles

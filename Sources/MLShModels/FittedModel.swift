@@ -88,8 +88,11 @@ public final class FittedModel: Sendable {
     /// Checks a table against the input schema and builds the estimator's matrix.
     func design(_ t: Table) throws(ModelError) -> Dense {
         var cols: [Column] = []
-        for (name, type) in zip(state.featureNames, state.featureTypes) {
-            guard let i = t.index(of: name) else {
+        cols.reserveCapacity(state.featureNames.count)
+        for (k, (name, type)) in zip(state.featureNames, state.featureTypes).enumerated() {
+            // A table's names are unique: the column at the feature's own place, when it has
+            // the name, is the one a search would find (served inputs come in schema order).
+            guard let i = k < t.names.count && t.names[k] == name ? k : t.index(of: name) else {
                 throw .missingColumn(name, suggestion: closestName(to: name, in: t.names.filter { !state.featureNames.contains($0) }))
             }
             let c = t.columns[i]

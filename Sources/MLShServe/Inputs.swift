@@ -7,6 +7,11 @@ public struct InputSchema: Sendable {
     /// Each column's type by name, as CSV reading takes it.
     let types: [String: DType]
 
+    /// Each name's UTF-8 bytes, matched against a body's keys without making strings.
+    let nameBytes: [[UInt8]]
+    /// No name is given twice (the direct reader matches keys by bytes only then).
+    let uniqueNames: Bool
+
     public init(_ columns: [(name: String, dtype: DType)]) {
         self.columns = columns
         var p: [String: Int] = [:]
@@ -14,6 +19,9 @@ public struct InputSchema: Sendable {
         for (k, c) in columns.enumerated() where p[c.name] == nil { p[c.name] = k; t[c.name] = c.dtype }
         position = p
         types = t
+        names = columns.map(\.name)
+        nameBytes = names.map { Array($0.utf8) }
+        uniqueNames = p.count == columns.count
     }
 
     /// The same names and types, in the same order.
@@ -21,7 +29,7 @@ public struct InputSchema: Sendable {
         columns.elementsEqual(other.columns) { $0.name == $1.name && $0.dtype == $1.dtype }
     }
 
-    public var names: [String] { columns.map(\.name) }
+    public let names: [String]
 }
 
 /// Request bodies → a table of the model's input columns, with the schema enforced:
@@ -34,6 +42,77 @@ public enum Inputs {
     static func checkRows(_ n: Int) throws(ServeError) {
         guard n <= maxRows else {
             throw ServeError(413, "payload_too_large", "the request holds \(n) rows; at most \(maxRows) are taken per request")
+        }
+    }
+
+    /// The common body read straight into the schema's columns, without a JSON tree: one
+    /// top-level member holding an array of records (`rows` on the mlsh route;
+    /// `dataframe_records`, `instances` or `inputs` for MLflow) whose keys are all schema
+    /// columns and whose values all fit their column's type. Nil for anything else —
+    /// other forms, other members, extra, missing or mistyped columns, malformed JSON, too
+    /// many rows — which the general path then reads and answers (with its errors). When
+    /// not nil, the table equals the general path's.
+    static func direct(_ raw: UnsafeRawBufferPointer, schema: InputSchema, mlflow: Bool) -> Table? {
+        guard schema.uniqueNames else { return nil }
+        var p = JSONParser(bytes: raw)
+        do throws(JSONError) {
+            p.skipSpace()
+            guard p.take(UInt8(ascii: "{")) else { return nil }
+            p.skipSpace()
+            guard let key = p.plainKey() else { return nil }
+            let accepted = mlflow ? key.elementsEqual("dataframe_records".utf8) || key.elementsEqual("instances".utf8)
+                || key.elementsEqual("inputs".utf8) : key.elementsEqual("rows".utf8)
+            guard accepted else { return nil }
+            p.skipSpace()
+            guard p.take(UInt8(ascii: ":")) else { return nil }
+            p.skipSpace()
+            guard p.take(UInt8(ascii: "[")) else { return nil }
+            var builders = schema.columns.map { ColumnBuilder($0.dtype, rows: 0) }
+            var seen = [Bool](repeating: false, count: schema.columns.count)
+            var rows = 0
+            p.skipSpace()
+            if !p.take(UInt8(ascii: "]")) {
+                while true {
+                    p.skipSpace()
+                    guard rows < maxRows, p.take(UInt8(ascii: "{")) else { return nil }
+                    for b in builders.indices { builders[b].addRow() }
+                    rows += 1
+                    var next = 0   // keys usually come in schema order
+                    p.skipSpace()
+                    if !p.take(UInt8(ascii: "}")) {
+                        while true {
+                            p.skipSpace()
+                            guard let name = p.plainKey() else { return nil }
+                            let k: Int
+                            if next < schema.nameBytes.count, name.elementsEqual(schema.nameBytes[next]) { k = next } else {
+                                guard let found = schema.nameBytes.firstIndex(where: { name.elementsEqual($0) }) else { return nil }
+                                k = found
+                            }
+                            next = k + 1
+                            p.skipSpace()
+                            guard p.take(UInt8(ascii: ":")) else { return nil }
+                            p.skipSpace()
+                            guard let c = p.peek, c != UInt8(ascii: "{"), c != UInt8(ascii: "[") else { return nil }
+                            builders[k].set(rows - 1, try p.value(depth: 1))
+                            guard builders[k].bad == nil else { return nil }
+                            seen[k] = true
+                            p.skipSpace()
+                            if p.take(UInt8(ascii: "}")) { break }
+                            guard p.take(UInt8(ascii: ",")) else { return nil }
+                        }
+                    }
+                    p.skipSpace()
+                    if p.take(UInt8(ascii: "]")) { break }
+                    guard p.take(UInt8(ascii: ",")) else { return nil }
+                }
+            }
+            p.skipSpace()
+            guard p.take(UInt8(ascii: "}")) else { return nil }
+            p.skipSpace()
+            guard p.i == raw.count, rows == 0 || !seen.contains(false) else { return nil }
+            return try? build(builders, schema: schema, missing: [], extra: [])
+        } catch {
+            return nil
         }
     }
 
@@ -175,14 +254,15 @@ public enum Inputs {
         var mistyped: [JSON] = []
         var columns: [Column] = []
         columns.reserveCapacity(builders.count)
-        for (f, b) in zip(schema.columns, builders) {
+        for k in builders.indices {
+            let f = schema.columns[k]
             if !missing.isEmpty, missing.contains(f.name) { columns.append(Column(floats: [])); continue }
-            if let bad = b.bad {
+            if let bad = builders[k].bad {
                 let expected = f.dtype == .int ? "an integer" : f.dtype == .float ? "a number" : f.dtype == .bool ? "a boolean" : "a string"
                 mistyped.append(.object([("column", .string(f.name)), ("row", .number(Double(bad.row))),
                                          ("expected", .string(expected)), ("got", .string(JSONWriter.text(bad.value)))]))
             }
-            columns.append(b.column())
+            columns.append(builders[k].column())
         }
         try mismatch(missing: missing, extra: extra, mistyped: mistyped)
         do { return try Table(names: schema.names, columns: columns) } catch {
@@ -227,6 +307,16 @@ struct ColumnBuilder {
         case .int: ints = [Int64](repeating: 0, count: rows); valid = [Bool](repeating: false, count: rows)
         case .bool: bools = [Bool](repeating: false, count: rows); valid = [Bool](repeating: false, count: rows)
         case .string: strings = [String?](repeating: nil, count: rows)
+        }
+    }
+
+    /// One more row, its cell missing.
+    mutating func addRow() {
+        switch dtype {
+        case .float: floats.append(.nan)
+        case .int: ints.append(0); valid.append(false)
+        case .bool: bools.append(false); valid.append(false)
+        case .string: strings.append(nil)
         }
     }
 

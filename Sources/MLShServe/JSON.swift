@@ -52,8 +52,8 @@ public struct JSONError: Error, Sendable, Equatable {
 public struct JSONParser {
     public static let maxDepth = 64
 
-    private let bytes: UnsafeRawBufferPointer
-    private var i = 0
+    let bytes: UnsafeRawBufferPointer
+    var i = 0
 
     /// Parses a whole document.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSON {
@@ -72,13 +72,38 @@ public struct JSONParser {
         }.get()
     }
 
-    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     private func error(_ reason: String) -> JSONError { JSONError(offset: i, reason: reason) }
 
-    private var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
+    var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
 
-    private mutating func skipSpace() {
+    /// Steps over `c` if it comes next.
+    mutating func take(_ c: UInt8) -> Bool {
+        guard i < bytes.count, bytes[i] == c else { return false }
+        i += 1
+        return true
+    }
+
+    /// The bytes of a string key without escapes or non-ASCII bytes, stepped over; nil
+    /// (nothing taken) for any other key.
+    mutating func plainKey() -> UnsafeRawBufferPointer? {
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
+        var k = i + 1
+        while k < bytes.count {
+            let c = bytes[k]
+            if c == UInt8(ascii: "\"") {
+                let key = UnsafeRawBufferPointer(rebasing: bytes[(i + 1)..<k])
+                i = k + 1
+                return key
+            }
+            guard c >= 0x20, c < 0x80, c != UInt8(ascii: "\\") else { return nil }
+            k += 1
+        }
+        return nil
+    }
+
+    mutating func skipSpace() {
         while i < bytes.count {
             let c = bytes[i]
             guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
@@ -94,7 +119,7 @@ public struct JSONParser {
         return v
     }
 
-    private mutating func value(depth: Int) throws(JSONError) -> JSON {
+    mutating func value(depth: Int) throws(JSONError) -> JSON {
         guard let c = peek else { throw error("unexpected end of input") }
         switch c {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
@@ -174,12 +199,47 @@ public struct JSONParser {
             if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { i += 1 }
             guard digits(&self) > 0 else { throw error("expected a digit in the exponent") }
         }
+        if let d = JSONParser.exact(UnsafeRawBufferPointer(rebasing: bytes[start..<i])) { return d }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         guard let d = Double(text) else { i = start; throw error("number out of range") }
         return d
     }
 
-    private mutating func string() throws(JSONError) -> String {
+    /// Powers of ten a Double holds exactly.
+    private static let exactPowers: [Double] = (0...22).map { p in (0..<p).reduce(1.0) { x, _ in x * 10 } }
+
+    /// A well-formed number with at most 15 significant digits and a small exponent, read
+    /// exactly: its digits as an integer below 2^53 times or over an exact power of ten is
+    /// one correctly rounded operation (Clinger's fast path), so the result equals
+    /// `Double(text)`'s. Nil for the rest, which go through `Double(text)`.
+    static func exact(_ t: UnsafeRawBufferPointer) -> Double? {
+        var k = 0, negative = false
+        if k < t.count, t[k] == UInt8(ascii: "-") { negative = true; k += 1 }
+        var mantissa: UInt64 = 0, digits = 0, scale = 0
+        while k < t.count, t[k] >= 0x30, t[k] <= 0x39 {
+            mantissa = mantissa &* 10 &+ UInt64(t[k] - 0x30); digits += 1; k += 1
+        }
+        if k < t.count, t[k] == UInt8(ascii: ".") {
+            k += 1
+            while k < t.count, t[k] >= 0x30, t[k] <= 0x39 {
+                mantissa = mantissa &* 10 &+ UInt64(t[k] - 0x30); digits += 1; scale -= 1; k += 1
+            }
+        }
+        if k < t.count, t[k] == UInt8(ascii: "e") || t[k] == UInt8(ascii: "E") {
+            k += 1
+            var sign = 1, e = 0, n = 0
+            if k < t.count, t[k] == UInt8(ascii: "+") || t[k] == UInt8(ascii: "-") { sign = t[k] == UInt8(ascii: "-") ? -1 : 1; k += 1 }
+            while k < t.count, t[k] >= 0x30, t[k] <= 0x39, n < 4 { e = e * 10 + Int(t[k] - 0x30); n += 1; k += 1 }
+            guard k == t.count else { return nil }
+            scale += sign * e
+        }
+        guard k == t.count, digits <= 15, abs(scale) <= 22 else { return nil }
+        let m = Double(mantissa)
+        let d = scale >= 0 ? m * exactPowers[scale] : m / exactPowers[-scale]
+        return negative ? -d : d
+    }
+
+    mutating func string() throws(JSONError) -> String {
         i += 1
         let start = i
         // Fast path: no escapes.
@@ -298,6 +358,8 @@ public struct JSONWriter {
         }
     }
 
+    public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+
     public mutating func raw(_ s: String) {
         // Literals and native strings are contiguous: one copy, not the generic append.
         if s.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
@@ -332,6 +394,13 @@ public struct JSONWriter {
 
     public mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Most strings (column names, labels) need no escape: one copy.
+        let plain = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
+            guard !u.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            bytes.append(contentsOf: u)
+            return true
+        }
+        if plain == true { bytes.append(UInt8(ascii: "\"")); return }
         for c in s.utf8 {
             switch c {
             case UInt8(ascii: "\""): raw("\\\"")

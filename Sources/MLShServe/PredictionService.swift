@@ -205,6 +205,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         if !type.isEmpty, !type.hasPrefix("application/json") {
             throw ServeError(415, "unsupported_media_type", "send application/json\(mlflow ? " or text/csv" : ""), not \(type)")
         }
+        if let t = body.withUnsafeReadableBytes({ Inputs.direct($0, schema: model.schema, mlflow: mlflow) }) { return t }
         let parsed: JSON
         do {
             parsed = try body.withUnsafeReadableBytes { raw throws(JSONError) in try JSONParser.parse(raw) }

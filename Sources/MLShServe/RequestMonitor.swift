@@ -281,10 +281,12 @@ public final class RequestMonitor: @unchecked Sendable {
         var log = RequestLogBatch()
         var w = JSONWriter(capacity: batch.count * 160)
         log.rows.reserveCapacity(batch.count)
+        var rowWriter = RowWriter([])
         for e in batch {
+            if e.input.names != rowWriter.names { rowWriter = RowWriter(e.input.names) }
             for r in 0..<e.input.rowCount {
                 let start = w.bytes.count
-                RequestMonitor.writeRow(e.input, r, into: &w)
+                rowWriter.write(e.input, r, into: &w)
                 let mid = w.bytes.count
                 if r < e.predictions.count { w.write(e.predictions[r]) } else { w.raw("null") }
                 log.rows.append(.init(deployment: deployment, name: e.model.name, version: e.model.version, at: e.at,
@@ -302,11 +304,41 @@ public final class RequestMonitor: @unchecked Sendable {
 
     /// Row `r` of a table as a JSON object of its columns.
     public static func writeRow(_ t: Table, _ r: Int, into w: inout JSONWriter) {
-        w.raw("{")
-        for (k, (name, col)) in zip(t.names, t.columns).enumerated() {
-            if k > 0 { w.raw(",") }
+        RowWriter(t.names).write(t, r, into: &w)
+    }
+
+    /// Each row of a table as a JSON object of its columns.
+    public static func rowObjects(_ t: Table) -> [String] {
+        (0..<t.rowCount).map { r in
+            var w = JSONWriter(capacity: 64)
+            writeRow(t, r, into: &w)
+            return String(decoding: w.bytes, as: UTF8.self)
+        }
+    }
+}
+
+/// Writes rows of tables with given column names as JSON objects; each name's key text
+/// (with the `{` or `,` before it) is made once, not once per row.
+struct RowWriter {
+    let names: [String]
+    private let keys: [[UInt8]]
+
+    init(_ names: [String]) {
+        self.names = names
+        keys = names.enumerated().map { k, name in
+            var w = JSONWriter(capacity: name.utf8.count + 4)
+            w.raw(k == 0 ? "{" : ",")
             w.string(name)
             w.raw(":")
+            return w.bytes
+        }
+    }
+
+    /// Row `r` of `t`, whose names are `names`.
+    func write(_ t: Table, _ r: Int, into w: inout JSONWriter) {
+        guard !keys.isEmpty else { w.raw("{}"); return }
+        for (key, col) in zip(keys, t.columns) {
+            w.raw(key)
             switch col.storage {
             case .float(let v): w.number(v[r])
             case .int(let v, let valid):
@@ -319,14 +351,5 @@ public final class RequestMonitor: @unchecked Sendable {
             }
         }
         w.raw("}")
-    }
-
-    /// Each row of a table as a JSON object of its columns.
-    public static func rowObjects(_ t: Table) -> [String] {
-        (0..<t.rowCount).map { r in
-            var w = JSONWriter(capacity: 64)
-            writeRow(t, r, into: &w)
-            return String(decoding: w.bytes, as: UTF8.self)
-        }
     }
 }

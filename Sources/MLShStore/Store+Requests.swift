@@ -82,51 +82,63 @@ extension Store {
         }
     }
 
-    /// Appends served rows in one transaction. The values are bound straight from the
-    /// batch (its JSON texts in place, a name only when it changes): the request log's
-    /// writer runs beside the server, and per-row strings and argument arrays cost it more
-    /// than SQLite's own work. `pause.action` runs between rows, every `pause.every` rows
-    /// (the server's writer sleeps there, inside the one transaction).
+    /// Rows one INSERT statement takes (8 values each, well under SQLite's limit of
+    /// bound values): the statement's own work is shared by them.
+    static let rowsPerInsert = 16
+
+    /// Appends served rows in one transaction, up to `rowsPerInsert` rows per statement.
+    /// The values are bound straight from the batch (its JSON texts in place): the request
+    /// log's writer runs beside the server, and per-row strings and argument arrays cost it
+    /// more than SQLite's own work. `pause.action` runs between rows, every `pause.every`
+    /// rows (the server's writer sleeps there, inside the one transaction).
     public func logRequests(_ batch: RequestLogBatch, pause: (every: Int, action: () -> Void)? = nil) throws(StoreError) {
         guard !batch.rows.isEmpty else { return }
         try Store.guarded("logging requests") {
             try db.write { db in
-                let statement = try db.cachedStatement(sql: """
-                    INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                let s = statement.sqliteStatement
                 try batch.text.withUnsafeBufferPointer { text in
-                    // The texts are bound in place (no destructor: SQLite reads them during the
-                    // step), so the statement lets go of them before this closure returns.
-                    defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
                     guard let base = text.baseAddress else {
                         throw DatabaseError(message: "a request log batch has rows but no text")
                     }
-                    var name: String?
-                    for (k, row) in batch.rows.enumerated() {
-                        if let pause, k > 0, pause.every > 0, k % pause.every == 0 { pause.action() }
+                    for row in batch.rows {
                         guard row.inputs.lowerBound >= 0, row.inputs.upperBound <= text.count,
                               row.prediction.lowerBound >= 0, row.prediction.upperBound <= text.count,
                               row.inputs.count <= Int(Int32.max), row.prediction.count <= Int(Int32.max) else {
                             throw DatabaseError(message: "a request log row points outside its batch's text")
                         }
+                    }
+                    // A statement's rows never span a pause.
+                    let every = max(1, pause?.every ?? Int.max)
+                    var first = 0
+                    while first < batch.rows.count {
+                        if let pause, first > 0, first % every == 0 { pause.action() }
+                        let end = min(batch.rows.count, first + Store.rowsPerInsert, (first / every + 1).multipliedReportingOverflow(by: every).partialValue)
+                        let rows = batch.rows[first..<end]
+                        let statement = try db.cachedStatement(sql: """
+                            INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow)
+                            VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", "))
+                            """)
+                        let s = statement.sqliteStatement
+                        // The texts are bound in place (no destructor: SQLite reads them during
+                        // the step), so the statement lets go of them before this closure returns.
+                        defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
                         sqlite3_reset(s)
-                        if row.name != name {
-                            let rc = row.name.withCString { sqlite3_bind_text(s, 2, $0, Int32(clamping: row.name.utf8.count), sqliteTransient) }
-                            guard rc == SQLITE_OK else { throw Store.sqliteFailure(db, rc) }
-                            name = row.name
+                        for (k, row) in rows.enumerated() {
+                            let at = Int32(k * 8)
+                            let rn = row.name.withCString { sqlite3_bind_text(s, at + 2, $0, Int32(clamping: row.name.utf8.count), sqliteTransient) }
+                            sqlite3_bind_int64(s, at + 1, row.deployment)
+                            sqlite3_bind_int64(s, at + 3, row.version)
+                            sqlite3_bind_double(s, at + 4, row.at)
+                            sqlite3_bind_double(s, at + 5, row.latencyMs)
+                            let ri = sqlite3_bind_text(s, at + 6, base + row.inputs.lowerBound, Int32(row.inputs.count), nil)
+                            let rp = sqlite3_bind_text(s, at + 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
+                            sqlite3_bind_int64(s, at + 8, row.shadow ? 1 : 0)
+                            guard rn == SQLITE_OK, ri == SQLITE_OK, rp == SQLITE_OK else {
+                                throw Store.sqliteFailure(db, rn != SQLITE_OK ? rn : ri != SQLITE_OK ? ri : rp)
+                            }
                         }
-                        sqlite3_bind_int64(s, 1, row.deployment)
-                        sqlite3_bind_int64(s, 3, row.version)
-                        sqlite3_bind_double(s, 4, row.at)
-                        sqlite3_bind_double(s, 5, row.latencyMs)
-                        let ri = sqlite3_bind_text(s, 6, base + row.inputs.lowerBound, Int32(row.inputs.count), nil)
-                        let rp = sqlite3_bind_text(s, 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
-                        guard ri == SQLITE_OK, rp == SQLITE_OK else { throw Store.sqliteFailure(db, ri == SQLITE_OK ? rp : ri) }
-                        sqlite3_bind_int64(s, 8, row.shadow ? 1 : 0)
                         let rc = sqlite3_step(s)
                         guard rc == SQLITE_DONE else { throw Store.sqliteFailure(db, rc) }
+                        first += rows.count
                     }
                 }
             }

@@ -266,6 +266,41 @@ func smallModel() throws -> FittedModel {
         #expect(try reader.requests(.deployment(d)).count == 50)
     }
 
+    /// Rows go in several to a statement, never across a pause, and come back in order with
+    /// their own values, whatever the pause interval.
+    @Test func manyRowsPerStatementKeepOrderAndPauses() throws {
+        let store = try Store(folder: freshFolder())
+        let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1", "b@2"])
+        for every in [5, 16, 40, 0] {
+            var text: [UInt8] = []
+            var rows: [RequestLogBatch.Row] = []
+            for k in 0..<37 {
+                let input = Array(#"{"x":\#(k)}"#.utf8), prediction = Array("\(Double(k) / 4)".utf8)
+                let i = text.count..<(text.count + input.count)
+                text += input
+                let p = text.count..<(text.count + prediction.count)
+                text += prediction
+                rows.append(.init(deployment: d, name: k % 3 == 0 ? "b" : "a", version: k % 3 == 0 ? 2 : 1, at: Double(k),
+                                  latencyMs: Double(k) / 10, shadow: k == 36, inputs: i, prediction: p))
+            }
+            let before = try store.requests(.deployment(d)).count
+            var paused: [Int] = []
+            let reader = try Store(folder: store.folder)
+            try store.logRequests(RequestLogBatch(rows: rows, text: text), pause: every == 0 ? nil : (every, {
+                paused.append((try? reader.requests(.deployment(d)).count) ?? -1)
+            }))
+            #expect(paused.count == (every == 0 ? 0 : 36 / every), "every \(every)")
+            #expect(paused.allSatisfy { $0 == before }, "every \(every): \(paused)")
+            let logged = try store.requests(.deployment(d)).suffix(36)
+            #expect(logged.map(\.inputs) == (0..<36).map { #"{"x":\#($0)}"# }, "every \(every)")
+            #expect(logged.map(\.prediction) == (0..<36).map { "\(Double($0) / 4)" })
+            #expect(logged.map(\.name) == (0..<36).map { $0 % 3 == 0 ? "b" : "a" })
+            #expect(logged.map(\.version) == (0..<36).map { $0 % 3 == 0 ? 2 : 1 })
+            #expect(logged.map(\.at) == (0..<36).map { Double($0) } && logged.map(\.latencyMs) == (0..<36).map { Double($0) / 10 })
+            #expect(try store.requests(.deployment(d), shadow: true).last?.inputs == #"{"x":36}"#)
+        }
+    }
+
     /// A row whose slice lies outside the text (or a batch with no text) is refused, and
     /// the batch is not half written.
     @Test func aBadSliceWritesNothing() throws {
