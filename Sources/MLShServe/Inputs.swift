@@ -302,6 +302,7 @@ struct ColumnBuilder {
 
     init(_ dtype: DType, rows: Int) {
         self.dtype = dtype
+        guard rows > 0 else { return }   // grown by `addRow`
         switch dtype {
         case .float: floats = [Double](repeating: .nan, count: rows)
         case .int: ints = [Int64](repeating: 0, count: rows); valid = [Bool](repeating: false, count: rows)

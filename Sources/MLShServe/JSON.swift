@@ -1,5 +1,5 @@
 /// A JSON value as the server reads and writes it. Objects keep their key order.
-public indirect enum JSON: Sendable, Equatable {
+public enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)

@@ -90,7 +90,8 @@ public final class RequestMonitor: @unchecked Sendable {
 
     /// Records one answered request and counts it as a 200 (a shadow scoring is logged,
     /// not counted). Called on the request path: one short lock section of constant work,
-    /// no I/O; the tables leaving the drift window are freed after the lock is let go.
+    /// no I/O. The tables leaving the drift window are freed by the writer with its next
+    /// batch (without a writer, or with one far behind, here after the lock is let go).
     func record(_ e: Entry) {
         var evicted: [Table] = []
         lock.lock()
@@ -102,7 +103,10 @@ public final class RequestMonitor: @unchecked Sendable {
             }
             let w: Window
             if let existing = windows[e.model.label] { w = existing } else { w = Window(); windows[e.model.label] = w }
-            w.append(e.input, evicted: &evicted)
+            // The writer frees them off the request path, unless it is behind.
+            if writer != nil, retired.count < RequestMonitor.maxRetired { w.append(e.input, evicted: &retired) } else {
+                w.append(e.input, evicted: &evicted)
+            }
         }
         var wakeWriter = false
         if writer != nil {
@@ -118,6 +122,10 @@ public final class RequestMonitor: @unchecked Sendable {
         lock.unlock()
         if wakeWriter { signalWriter() }
     }
+    /// Tables that left the drift windows, for the writer to free with its next batch
+    /// (at most `maxRetired`; past that the request path frees them itself).
+    private var retired: [Table] = []
+    static let maxRetired = 16_384
     /// The writer has been signalled and has not yet taken the queue (under `lock`): one
     /// signal per batch, not one per request.
     private var wakePending = false
@@ -251,6 +259,7 @@ public final class RequestMonitor: @unchecked Sendable {
         lock.lock(); writerNiceValue = errno == 0 ? nice : nil; lock.unlock()
         #endif
         var batch: [Entry] = []
+        var retiring: [Table] = []
         while true {
             wake.lock()
             if !woken { _ = wake.wait(until: Date(timeIntervalSinceNow: 0.2)) }
@@ -259,6 +268,7 @@ public final class RequestMonitor: @unchecked Sendable {
             // The queue and the emptied last batch trade places: O(1) under the lock.
             lock.lock()
             swap(&queue, &batch)
+            swap(&retired, &retiring)
             queuedRows = 0
             wakePending = false
             writing = !batch.isEmpty
@@ -269,6 +279,7 @@ public final class RequestMonitor: @unchecked Sendable {
                 // Kept for the next swap, unless a burst made it large.
                 batch.removeAll(keepingCapacity: batch.count <= 16_384)
             }
+            retiring.removeAll(keepingCapacity: retiring.count <= 16_384)
             lock.lock()
             writing = false
             if stop && queue.isEmpty { writer = nil; lock.unlock(); return }
