@@ -9,19 +9,20 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
 /// Answers small, cheap prediction requests on the connection's event loop, where their
-/// bytes arrive: parse, predict and write happen in one go, without handing the request
-/// to a task and the answer back to the loop. Those two hops were about a third of the
-/// server's work for a one-row prediction. Everything else passes on to Hummingbird
-/// unchanged: other routes, bodies over `maxBody` or the server's body limit, inputs too
-/// costly to score on the loop (`maxCost`), requests pipelined behind one Hummingbird is
-/// still answering, and any request while the client is not reading its answers
-/// (Hummingbird's backpressure then applies). Both paths share `PredictionService.route` and its answers, and a
-/// connection's answers stay in request order.
+/// bytes arrive: parse, predict and write happen in one go, in NIO's own HTTP/1 parts,
+/// without converting the request for Hummingbird, handing it to a task and the answer
+/// back to the loop. Everything else passes on to Hummingbird unchanged: other routes,
+/// bodies over `maxBody` or the server's body limit, inputs too costly to score on the loop
+/// (`maxCost`), requests pipelined behind one Hummingbird is still answering, and any
+/// request while the client is not reading its answers (Hummingbird's backpressure then
+/// applies). Both paths share `PredictionService.route` and its answers, and a
+/// connection's answers stay in request order. `ConnectionGuard`, before this handler,
+/// sees both paths' requests and answers (deadlines, idle and graceful close).
 final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     /// Bodies up to this size are read here.
     static let maxBody = 64 * 1024
@@ -41,7 +42,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private struct Reading {
-        var head: HTTPRequest
+        var head: HTTPRequestHead
         var service: PredictionService
         var model: ServedModel
         var mlflow: Bool
@@ -73,7 +74,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if passedPending == 0, context.channel.isWritable, let r = reading(head) {
                 state = .reading(r)
             } else {
-                pass(context, data, closes: InlinePredictionHandler.closes(head))
+                pass(context, data, closes: !head.isKeepAlive)
             }
         case (.reading(var r), .body(var chunk)):
             state = .idle   // the state lets go of the body, which then grows in place
@@ -116,16 +117,6 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Body bytes read here before Hummingbird takes over (it answers 413 past the limit).
     static func readLimit(_ service: PredictionService) -> Int { min(maxBody, service.configuration.bodyLimit) }
 
-    /// Whether a request asks to close the connection after its answer.
-    static func closes(_ head: HTTPRequest) -> Bool {
-        head.headerFields[fields: .connection].contains { closes($0.value) }
-    }
-
-    /// Whether a `Connection` header's value holds the `close` option.
-    static func closes(_ value: String) -> Bool {
-        value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
-    }
-
     /// Passes the request being read (from its head) on to Hummingbird.
     private func pass(_ context: ChannelHandlerContext, _ head: NIOAny, closes: Bool) {
         passedPending += 1
@@ -147,27 +138,34 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.write(data, promise: promise)
     }
 
-    /// The request's route when this head is a prediction whose body is read here.
-    private func reading(_ head: HTTPRequest) -> Reading? {
-        guard head.method == .post, let path = head.path else { return nil }
+    /// The request's route when this head is a prediction whose body is read here: a POST
+    /// whose length, type and credentials are each given at most once, with no `Expect`.
+    private func reading(_ head: HTTPRequestHead) -> Reading? {
+        guard head.method == .POST else { return nil }
         if service == nil { service = bound.current }   // installed once, never replaced
         guard let service else { return nil }
         let limit = InlinePredictionHandler.readLimit(service)
-        var contentType: String?, closes = false
-        for field in head.headerFields {
-            switch field.name {
-            case .contentLength: guard let n = Int(field.value), n <= limit else { return nil }
-            case .expect: return nil
-            case .contentType: contentType = field.value
-            case .connection: closes = closes || InlinePredictionHandler.closes(field.value)
+        var contentType: String?, authorization: String?, length = false
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 6 where name.caseInsensitiveEquals("expect"): return nil
+            case 12 where name.caseInsensitiveEquals("content-type"):
+                guard contentType == nil else { return nil }
+                contentType = value
+            case 13 where name.caseInsensitiveEquals("authorization"):
+                guard authorization == nil else { return nil }
+                authorization = value
+            case 14 where name.caseInsensitiveEquals("content-length"):
+                guard !length, let n = Int(value), n <= limit else { return nil }
+                length = true
             default: break
             }
         }
         // A refused head (401, 404, 405) is answered by Hummingbird, which reads no body.
-        let routed = path == "/invocations" ? Substring(path) : Substring(URI(path).path)
-        guard case .predict(let model, let mlflow)? = try? service.route(head.method, routed, head.headerFields) else { return nil }
-        return Reading(head: head, service: service, model: model, mlflow: mlflow, contentType: contentType, closes: closes,
-                       start: DispatchTime.now().uptimeNanoseconds, body: nil)
+        let routed = head.uri == "/invocations" ? Substring(head.uri) : Substring(URI(head.uri).path)
+        guard case .predict(let model, let mlflow)? = try? service.route(.post, routed, authorization: authorization) else { return nil }
+        return Reading(head: head, service: service, model: model, mlflow: mlflow, contentType: contentType,
+                       closes: !head.isKeepAlive, start: DispatchTime.now().uptimeNanoseconds, body: nil)
     }
     private var service: PredictionService?
 
@@ -175,14 +173,17 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// answers to every connection read in that turn leave together: a client reading
     /// many connections (a load generator, a proxy) then wakes once for several of them.
     private func write(_ context: ChannelHandlerContext, _ reply: Reply, close: Bool) {
-        var response = HTTPResponse(status: reply.status, headerFields: reply.headers)
-        response.headerFields[.contentLength] = String(reply.body.readableBytes)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(reply.headers.count + 4)
+        for field in reply.headers { headers.add(name: field.name.rawName, value: field.value) }
+        headers.add(name: "Content-Length", value: String(reply.body.readableBytes))
         let now = time(nil)
         if now != dateSecond { dateSecond = now; dateText = HTTPDate.format(now) }
-        response.headerFields[.date] = dateText
-        if close { response.headerFields[.connection] = "close" }
-        context.write(wrapOutboundOut(.head(response)), promise: nil)
-        context.write(wrapOutboundOut(.body(reply.body)), promise: nil)
+        headers.add(name: "Date", value: dateText)
+        if close { headers.add(name: "Connection", value: "close") }
+        let status = HTTPResponseStatus(statusCode: reply.status.code, reasonPhrase: reply.status.reasonPhrase)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
         if close {
             state = .closing
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -206,10 +207,10 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var flushScheduled = false
 }
 
-/// Hummingbird's HTTP/1.1 channel with `InlinePredictionHandler` in the pipeline, right
-/// before the task that runs Hummingbird's responder: the same codec, limits, body
-/// deadline and connection state handling (idle timeout, graceful close) as
-/// `HTTP1Channel`, for both paths.
+/// Hummingbird's HTTP/1.1 channel, with the same HTTP codec and limits as `HTTP1Channel`,
+/// and with `ConnectionGuard` (body deadline, idle timeout, graceful close) and
+/// `InlinePredictionHandler` in front of the conversion to Hummingbird's request types:
+/// the predictions answered on the event loop are never converted.
 struct PredictionChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
@@ -229,10 +230,9 @@ struct PredictionChannel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false,
                                                      withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
                                                      withDecoderLimitConfiguration: limits)
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandler(RequestDeadlineHandler(timeout: bodyTimeout))
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
+            try pipeline.addHandler(ConnectionGuard(bodyTimeout: bodyTimeout, idleTimeout: .nanoseconds(nanoseconds(idleTimeout))))
             try pipeline.addHandler(InlinePredictionHandler(bound: bound))
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }
@@ -253,5 +253,14 @@ enum HTTPDate {
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(days[Int(tm.tm_wday) % 7]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon) % 12]) \(tm.tm_year + 1900) "
             + "\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) GMT"
+    }
+}
+
+extension String {
+    /// Equal to a lowercase ASCII name, ignoring the case of letters (HTTP field names).
+    fileprivate func caseInsensitiveEquals(_ lower: StaticString) -> Bool {
+        guard utf8.count == lower.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+        return zip(utf8, expected).allSatisfy { c, e in (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) == e }
     }
 }

@@ -80,10 +80,11 @@ public struct PredictionService: HTTPResponder, Sendable {
     }
 
     /// Routes a request head: method, auth and model choice (a traffic split picks here).
-    func route(_ method: HTTPRequest.Method, _ path: Substring, _ headers: HTTPFields) throws(ServeError) -> Target {
+    /// The target of a request, from its method, path and `Authorization` header.
+    func route(_ method: HTTPRequest.Method, _ path: Substring, authorization: String?) throws(ServeError) -> Target {
         if let m = PredictionService.fixedRoutes[String(path)], m != method { throw methodNotAllowed(String(path)) }
         if path == "/health" { return .health }
-        try authorize(headers)
+        try authorize(authorization)
         switch (path, method) {
         case ("/metrics", .get): return .metrics
         case ("/v1/models", .get): return .models
@@ -109,7 +110,7 @@ public struct PredictionService: HTTPResponder, Sendable {
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
         let target: Target
-        do { target = try route(request.method, Substring(request.uri.path), request.headers) } catch {
+        do { target = try route(request.method, Substring(request.uri.path), authorization: request.headers[.authorization]) } catch {
             return Response(failure(error, label: "-"))
         }
         switch target {
@@ -165,9 +166,9 @@ public struct PredictionService: HTTPResponder, Sendable {
         return ServeError(405, "method_not_allowed", "\(path) answers \(allowed) only", details: [("allow", .string(allowed))])
     }
 
-    private func authorize(_ headers: HTTPFields) throws(ServeError) {
+    private func authorize(_ authorization: String?) throws(ServeError) {
         guard let token = configuration.token else { return }
-        let given = headers[.authorization] ?? ""
+        let given = authorization ?? ""
         guard given.hasPrefix("Bearer "), constantTimeEqual(Array(given.utf8.dropFirst(7)), Array(token.utf8)) else {
             throw ServeError(401, "unauthorized", given.isEmpty ? "this server needs an Authorization: Bearer token"
                                                                  : "the bearer token is not valid for this server")
@@ -175,7 +176,7 @@ public struct PredictionService: HTTPResponder, Sendable {
     }
 
     /// The body, refused when over the limit (a body that never completes is answered 408
-    /// by `RequestDeadlineHandler`).
+    /// by `ConnectionGuard`).
     private func collect(_ request: Request) async throws(ServeError) -> ByteBuffer {
         let limit = configuration.bodyLimit
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
