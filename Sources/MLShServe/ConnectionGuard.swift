@@ -8,11 +8,14 @@ import NIOHTTP1
 ///   request answered early (401, 413) whose body still trickles is closed at the deadline
 ///   without a second answer. The clock of a pipelined request starts when the one before
 ///   it is answered (until then the server is not reading it).
-/// - **idle timeout:** closes a connection with no request in progress once nothing has
-///   happened on it for `idleTimeout` (to within a check's interval).
-/// - **graceful close:** on `ChannelShouldQuiesceEvent` an idle connection closes at once,
+/// - **idle timeout:** closes a connection once nothing has arrived on it (and no answer
+///   ended) for `idleTimeout`, to within a check's interval — unless a request read in
+///   full is waiting for its answer.
+/// - **closing:** after the answer to a request that is not keep-alive (`Connection:
+///   close`, HTTP/1.0 without keep-alive), that answer saying `Connection: close`. On
+///   `ChannelShouldQuiesceEvent` (graceful shutdown) an idle connection closes at once,
 ///   after the answers written on the event loop but not yet flushed leave; a busy one
-///   closes after the answers to the requests it has read.
+///   after the answers to the requests it has read.
 ///
 /// One repeating check per connection on the event loop — no task, timer or thread per
 /// request — and every other connection is served meanwhile.
@@ -35,9 +38,15 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var headsRead = 0
     private var headsWritten = 0
     private var answersEnded = 0
-    /// A request head arrived or an answer ended.
+    /// A request part arrived or an answer ended.
     private var lastActive = NIODeadline.uptimeNanoseconds(0)
+    /// A 408 was written: the connection closes at the next check at the latest.
     private var timedOut = false
+    /// The number (1, 2, ...) of the first request that is not keep-alive: the connection
+    /// closes after its answer.
+    private var lastRequest: Int?
+    /// The answer being written is the connection's last.
+    private var closeAfterAnswer = false
     /// Graceful shutdown began while requests were in progress.
     private var closeWhenAnswered = false
 
@@ -58,8 +67,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !timedOut else { return }
+        lastActive = context.eventLoop.now
         switch unwrapInboundIn(data) {
-        case .head: pendingSince = context.eventLoop.now; lastActive = pendingSince ?? lastActive; headsRead += 1
+        case .head(let head):
+            pendingSince = lastActive
+            headsRead += 1
+            if lastRequest == nil, !head.isKeepAlive { lastRequest = headsRead }
         case .end: pendingSince = nil
         case .body: break
         }
@@ -72,14 +85,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         switch unwrapOutboundIn(data) {
-        case .head(let response) where response.status.code >= 200:
+        case .head(var response) where response.status.code >= 200:
             headsWritten += 1
             // The request being read is next in line now: its clock starts here.
             if pendingSince != nil, headsWritten == headsRead - 1 { pendingSince = context.eventLoop.now }
+            if headsWritten == lastRequest || (closeWhenAnswered && headsWritten >= headsRead) {
+                closeAfterAnswer = true
+                if response.headers["connection"] != ["close"] {
+                    response.headers.replaceOrAdd(name: "Connection", value: "close")
+                    context.write(wrapOutboundOut(.head(response)), promise: promise)
+                    return
+                }
+            }
         case .end:
             answersEnded += 1
             lastActive = context.eventLoop.now
-            if closeWhenAnswered, answersEnded >= headsRead {
+            if closeAfterAnswer || (closeWhenAnswered && answersEnded >= headsRead) {
                 context.writeAndFlush(data, promise: promise)
                 context.close(promise: nil)
                 return
@@ -109,19 +130,25 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func tick(_ context: ChannelHandlerContext) {
-        guard context.channel.isActive else { return }
+        guard context.channel.isActive else { stop(); return }
+        if timedOut {   // the 408 had a check's interval to leave (a client not reading never lets it)
+            stop()
+            context.close(promise: nil)
+            return
+        }
         let now = context.eventLoop.now
-        if let idleTimeout, answersEnded >= headsRead, now - lastActive >= idleTimeout {
+        let waitingForAnswer = pendingSince == nil && answersEnded < headsRead
+        if let idleTimeout, !waitingForAnswer, now - lastActive >= idleTimeout {
             stop()
             context.close(promise: nil)
             return
         }
         guard let since = pendingSince, now - since >= bodyTimeout,
-              headsWritten >= headsRead - 1 else { return }   // earlier answers first
+              answersEnded >= headsRead - 1 else { return }   // earlier answers first
         pendingSince = nil
         timedOut = true
-        stop()
         if headsWritten >= headsRead {   // already answered: only the rest of its body is late
+            stop()
             context.close(promise: nil)
             return
         }

@@ -26,9 +26,9 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Bodies up to this size are read here.
     static let maxBody = 64 * 1024
-    /// Rows × the model's `scoringCostPerRow` scored here; costlier inputs go to
-    /// Hummingbird's tasks, so one request holds its event loop for about a millisecond at
-    /// most (a one-row ridge prediction costs ~50).
+    /// Rows × the served models' largest `scoringCostPerRow` scored here; costlier inputs
+    /// go to Hummingbird's tasks, so one request holds its event loop for about a
+    /// millisecond at most (a one-row ridge prediction costs ~50).
     static let maxCost = 1_000_000
 
     private enum State {
@@ -95,7 +95,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
             case .failure(let e):
                 reply = r.service.failure(e, label: r.model.label)
             case .success(let input):
-                let cost = input.rowCount.multipliedReportingOverflow(by: r.model.model.scoringCostPerRow)
+                let cost = input.rowCount.multipliedReportingOverflow(by: r.service.maxScoringCostPerRow)
                 guard !cost.overflow, cost.partialValue <= InlinePredictionHandler.maxCost else {
                     // Too costly for the event loop: Hummingbird's tasks score it.
                     pass(context, wrapInboundOut(.head(r.head)), closes: r.closes)
@@ -124,8 +124,8 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         if closes { handedOver = true }
         context.fireChannelRead(head)
     }
-    /// A request passed on asked to close: Hummingbird closes after answering it, so what
-    /// follows goes to it too (it no longer reads), never answered here.
+    /// A request passed on is not keep-alive: the connection closes after its answer
+    /// (`ConnectionGuard`), so what follows goes to Hummingbird too, never answered here.
     private var handedOver = false
 
     private func finishPassing(_ context: ChannelHandlerContext, _ end: NIOAny) {

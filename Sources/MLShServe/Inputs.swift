@@ -85,7 +85,11 @@ public enum Inputs {
                             guard let name = p.plainKey() else { return nil }
                             let k: Int
                             if next < schema.nameBytes.count, name.elementsEqual(schema.nameBytes[next]) { k = next } else {
-                                guard let found = schema.nameBytes.firstIndex(where: { name.elementsEqual($0) }) else { return nil }
+                                // Wide schemas look names up by hash, narrow ones by scanning.
+                                let found = schema.nameBytes.count > 32
+                                    ? schema.position[String(decoding: name, as: UTF8.self)]
+                                    : schema.nameBytes.firstIndex(where: { name.elementsEqual($0) })
+                                guard let found else { return nil }
                                 k = found
                             }
                             next = k + 1

@@ -45,6 +45,10 @@ public struct PredictionService: HTTPResponder, Sendable {
     public let monitor: RequestMonitor
     public let metrics: ServeMetrics
     private let cumulative: [Double]
+    /// The largest `scoringCostPerRow` of the served versions: whether an input is cheap
+    /// enough for the event loop is decided for all of a split's versions alike, so the
+    /// split's weights hold on both paths.
+    let maxScoringCostPerRow: Int
 
     public init(routes: [Route], shadow: ServedModel? = nil, configuration: ServeConfiguration,
                 monitor: RequestMonitor, metrics: ServeMetrics? = nil) {
@@ -55,6 +59,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         self.metrics = metrics ?? ServeMetrics(routes: routes.map(\.model), shadow: shadow)
         var total = 0.0
         cumulative = routes.map { total += $0.weight; return total }
+        maxScoringCostPerRow = routes.map(\.model.model.scoringCostPerRow).max() ?? 0
     }
 
     /// Picks a route by weight among those `eligible`.

@@ -104,7 +104,11 @@ public final class RequestMonitor: @unchecked Sendable {
             let w: Window
             if let existing = windows[e.model.label] { w = existing } else { w = Window(); windows[e.model.label] = w }
             // The writer frees them off the request path, unless it is behind.
-            if writer != nil, retired.count < RequestMonitor.maxRetired { w.append(e.input, evicted: &retired) } else {
+            if writer != nil, retiredRows < RequestMonitor.maxRetiredRows {
+                let before = retired.count
+                w.append(e.input, evicted: &retired)
+                for k in before..<retired.count { retiredRows += retired[k].rowCount }
+            } else {
                 w.append(e.input, evicted: &evicted)
             }
         }
@@ -123,9 +127,11 @@ public final class RequestMonitor: @unchecked Sendable {
         if wakeWriter { signalWriter() }
     }
     /// Tables that left the drift windows, for the writer to free with its next batch
-    /// (at most `maxRetired`; past that the request path frees them itself).
+    /// (holding up to `maxRetiredRows` rows; past that the request path frees them itself,
+    /// so a writer held up by a busy store never holds much memory).
     private var retired: [Table] = []
-    static let maxRetired = 16_384
+    private var retiredRows = 0
+    static let maxRetiredRows = 16_384
     /// The writer has been signalled and has not yet taken the queue (under `lock`): one
     /// signal per batch, not one per request.
     private var wakePending = false
@@ -269,6 +275,7 @@ public final class RequestMonitor: @unchecked Sendable {
             lock.lock()
             swap(&queue, &batch)
             swap(&retired, &retiring)
+            retiredRows = 0
             queuedRows = 0
             wakePending = false
             writing = !batch.isEmpty
@@ -282,7 +289,14 @@ public final class RequestMonitor: @unchecked Sendable {
             retiring.removeAll(keepingCapacity: retiring.count <= 16_384)
             lock.lock()
             writing = false
-            if stop && queue.isEmpty { writer = nil; lock.unlock(); return }
+            if stop && queue.isEmpty {
+                writer = nil
+                swap(&retired, &retiring)   // freed below, after the lock
+                retiredRows = 0
+                lock.unlock()
+                retiring.removeAll()
+                return
+            }
             lock.unlock()
         }
     }

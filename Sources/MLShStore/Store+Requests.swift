@@ -107,7 +107,7 @@ extension Store {
                         }
                     }
                     // A statement's rows never span a pause.
-                    let every = max(1, pause?.every ?? Int.max)
+                    let every = pause.map { $0.every > 0 ? $0.every : Int.max } ?? Int.max
                     var first = 0
                     while first < batch.rows.count {
                         if let pause, first > 0, first % every == 0 { pause.action() }

@@ -18,15 +18,18 @@ import Testing
         return mlflow ? try? Inputs.mlflow(json, schema: schema) : try? Inputs.rows(json, schema: schema)
     }
 
-    /// Names, types, validity and every cell, as text.
+    /// Names, row count and every column's stored values exactly (floats by bit pattern:
+    /// NaN, infinities and -0 stay apart; validity masks; string dictionaries).
     func describe(_ t: Table) -> String {
-        let validity = t.columns.map { c -> String in
+        let columns = t.columns.map { c -> String in
             switch c.storage {
-            case .int(_, let v), .bool(_, let v): return v.map { $0.map { $0 ? "1" : "0" }.joined() } ?? "-"
-            default: return "-"
+            case .float(let v): return "f" + v.map { String($0.bitPattern, radix: 16) }.joined(separator: ",")
+            case .int(let v, let valid): return "i\(v) \(valid.map { "\($0)" } ?? "-")"
+            case .bool(let v, let valid): return "b\(v) \(valid.map { "\($0)" } ?? "-")"
+            case .string(let codes, let dict): return "s\(codes) \(dict)"
             }
         }
-        return "\(t.names) \(t.columns.map(\.dtype)) \(t.rowCount) \(validity) " + RequestMonitor.rowObjects(t).joined(separator: " ")
+        return "\(t.names) \(t.rowCount) " + columns.joined(separator: " | ")
     }
 
     @Test func readsTheCommonFormsAsTheGeneralPathDoes() throws {
@@ -124,10 +127,24 @@ import Testing
             #expect(try JSONParser.parse(text) == .number(Double(text) ?? .nan), "\(text)")
         }
         #expect(exact > 5_000)
+        for text in ["0.5", "-0.001", "0.1", "0.30000000000000004", "0e5", "0.0", "-0.0", "0.000123456789012345", "-0", "7e-22", "123456789012345e7"] {
+            let read = Array(text.utf8).withUnsafeBytes { JSONParser.exact($0) } ?? Double(text)
+            #expect(read?.bitPattern == Double(text)?.bitPattern, "\(text)")
+        }
         #expect(Array("-0".utf8).withUnsafeBytes { JSONParser.exact($0) }?.sign == .minus)
         for long in ["1234567890123456", "1e23", "0.00000000000000000000001", "1e+1000"] {
             #expect(Array(long.utf8).withUnsafeBytes { JSONParser.exact($0) } == nil, "\(long)")
         }
+    }
+
+    /// A wide schema (names looked up by hash) with keys in any order.
+    @Test func readsWideSchemasInAnyKeyOrder() throws {
+        let wide = InputSchema((0..<40).map { ("c\($0)", DType.float) })
+        let body = #"{"rows": [{"# + (0..<40).reversed().map { #""c\#($0)": \#($0)"# }.joined(separator: ", ") + "}]}"
+        let d = try #require(Array(body.utf8).withUnsafeBytes { Inputs.direct($0, schema: wide, mlflow: false) })
+        let g = try Inputs.rows(try JSONParser.parse(body), schema: wide)
+        #expect(describe(d) == describe(g))
+        #expect(Array(#"{"rows": [{"c1": 1, "nope": 2}]}"#.utf8).withUnsafeBytes { Inputs.direct($0, schema: wide, mlflow: false) } == nil)
     }
 
     @Test func rowWriterWritesEachTypeAndEscapesNames() throws {

@@ -22,9 +22,10 @@ import Testing
         return ServedModel(name: "diabetes", version: 7, model: m)
     }()
 
-    func channel(token: String? = nil, bodyLimit: Int = 10 << 20, model: ServedModel = Fixtures.ridge) throws -> EmbeddedChannel {
+    func channel(token: String? = nil, bodyLimit: Int = 10 << 20, model: ServedModel = Fixtures.ridge,
+                 split: [ServedModel] = []) throws -> EmbeddedChannel {
         let bound = BoundAddress()
-        bound.install(Fixtures.service([Route(model, weight: 1)], token: token, bodyLimit: bodyLimit))
+        bound.install(Fixtures.service(([model] + split).map { Route($0, weight: 1) }, token: token, bodyLimit: bodyLimit))
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(InlinePredictionHandler(bound: bound))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -47,13 +48,18 @@ import Testing
                  .body(ByteBuffer(string: body)), .end(nil))
     }
 
-    /// Hummingbird answering a request it was passed (its end part, read back out).
-    func hummingbirdAnswers(_ channel: EmbeddedChannel) throws {
+    /// Hummingbird answering a request it was passed (its head and end, read back out):
+    /// the head as it left.
+    @discardableResult
+    func hummingbirdAnswers(_ channel: EmbeddedChannel) throws -> HTTPResponseHead? {
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
         try channel.writeOutbound(HTTPServerResponsePart.end(nil))
-        guard case .end? = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+        guard case .head(let h)? = try channel.readOutbound(as: HTTPServerResponsePart.self),
+              case .end? = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
             Issue.record("the handler held back Hummingbird's answer")
-            return
+            return nil
         }
+        return h
     }
 
     /// The answer written outbound: its head and body text, nil when none was written.
@@ -163,6 +169,15 @@ import Testing
         try post(c, body: many)
         #expect(try passed(c) == ["POST /invocations", "body \(many.utf8.count)", "end"])
         #expect(try answer(c) == nil)
+
+        // In a split the costliest version decides, whichever one the head picked: the
+        // split's weights hold on both paths.
+        let d = try channel(model: Fixtures.ridge, split: [Self.knn])
+        for _ in 0..<20 {
+            try post(d, body: many)
+            #expect(try passed(d) == ["POST /invocations", "body \(many.utf8.count)", "end"])
+            try hummingbirdAnswers(d)
+        }
     }
 
     /// While Hummingbird has not answered a request, later ones on the connection go to it
@@ -274,6 +289,48 @@ import Testing
         #expect(d.isActive)
         d.embeddedEventLoop.advanceTime(by: .milliseconds(600))
         #expect(!d.isActive)
+    }
+
+    /// A request that is not keep-alive gets `Connection: close` and the connection closes
+    /// after its answer, on both paths; so does the last answer after a quiesce.
+    @Test func closesAfterTheLastAnswer() throws {
+        let c = try guarded()
+        var h10 = HTTPRequestHead(version: .http1_0, method: .GET, uri: "/v1/models")
+        try send(c, .head(h10), .end(nil))
+        #expect(try hummingbirdAnswers(c)?.headers["Connection"] == ["close"])
+        #expect(!c.isActive)
+
+        let d = try guarded()
+        h10.method = .POST
+        h10.uri = "/invocations"
+        h10.headers.add(name: "Content-Type", value: "application/json")
+        h10.headers.add(name: "Content-Length", value: String(Self.records.utf8.count))
+        try send(d, .head(h10), .body(ByteBuffer(string: Self.records)), .end(nil))
+        #expect(try answer(d)?.0.headers["Connection"] == ["close"])
+        #expect(!d.isActive)
+
+        let e = try guarded()
+        h10.version = .http1_1   // keep-alive
+        try send(e, .head(h10), .body(ByteBuffer(string: Self.records)), .end(nil))
+        #expect(try answer(e)?.0.headers["Connection"] == [])
+        try send(e, head(.GET, "/v1/models"), .end(nil))
+        e.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(e.isActive)
+        #expect(try hummingbirdAnswers(e)?.headers["Connection"] == ["close"])
+        #expect(!e.isActive)
+    }
+
+    /// A request still arriving behind one Hummingbird has not answered is closed once
+    /// idle for the timeout (a client that stops reading and sending holds nothing).
+    @Test func aStalledPipelineIsClosedWhenIdle() throws {
+        let c = try guarded(idleTimeout: .seconds(1))
+        try send(c, head(.GET, "/v1/models"), .end(nil))
+        try send(c, head(.POST, "/invocations", [("Content-Type", "application/json"), ("Content-Length", "500")]),
+                 .body(ByteBuffer(string: "{")))
+        c.embeddedEventLoop.advanceTime(by: .milliseconds(700))
+        #expect(c.isActive)
+        c.embeddedEventLoop.advanceTime(by: .milliseconds(600))
+        #expect(!c.isActive)
     }
 
     /// A body that stops arriving is answered 408 and the connection closed.

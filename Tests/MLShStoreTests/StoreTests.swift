@@ -271,7 +271,7 @@ func smallModel() throws -> FittedModel {
     @Test func manyRowsPerStatementKeepOrderAndPauses() throws {
         let store = try Store(folder: freshFolder())
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1", "b@2"])
-        for every in [5, 16, 40, 0] {
+        for every in [5, 16, 40, 0, -1] {
             var text: [UInt8] = []
             var rows: [RequestLogBatch.Row] = []
             for k in 0..<37 {
@@ -286,10 +286,10 @@ func smallModel() throws -> FittedModel {
             let before = try store.requests(.deployment(d)).count
             var paused: [Int] = []
             let reader = try Store(folder: store.folder)
-            try store.logRequests(RequestLogBatch(rows: rows, text: text), pause: every == 0 ? nil : (every, {
+            try store.logRequests(RequestLogBatch(rows: rows, text: text), pause: every == 0 ? nil : (every, {   // -1: never
                 paused.append((try? reader.requests(.deployment(d)).count) ?? -1)
             }))
-            #expect(paused.count == (every == 0 ? 0 : 36 / every), "every \(every)")
+            #expect(paused.count == (every <= 0 ? 0 : 36 / every), "every \(every)")
             #expect(paused.allSatisfy { $0 == before }, "every \(every): \(paused)")
             let logged = try store.requests(.deployment(d)).suffix(36)
             #expect(logged.map(\.inputs) == (0..<36).map { #"{"x":\#($0)}"# }, "every \(every)")
