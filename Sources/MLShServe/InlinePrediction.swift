@@ -41,15 +41,22 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case closing
     }
 
-    private struct Reading {
-        var head: HTTPRequestHead
-        var service: PredictionService
-        var model: ServedModel
-        var mlflow: Bool
-        var contentType: String?
-        var closes: Bool
-        var start: UInt64
+    /// A request being read (a class: the state moves one reference, not its fields).
+    private final class Reading {
+        let head: HTTPRequestHead
+        let service: PredictionService
+        let model: ServedModel
+        let mlflow: Bool
+        let contentType: String?
+        let closes: Bool
+        let start: UInt64
         var body: ByteBuffer?
+
+        init(head: HTTPRequestHead, service: PredictionService, model: ServedModel, mlflow: Bool, contentType: String?,
+             closes: Bool, start: UInt64) {
+            self.head = head; self.service = service; self.model = model; self.mlflow = mlflow
+            self.contentType = contentType; self.closes = closes; self.start = start
+        }
     }
 
     private let bound: BoundAddress
@@ -76,16 +83,13 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
             } else {
                 pass(context, data, closes: !head.isKeepAlive)
             }
-        case (.reading(var r), .body(var chunk)):
-            state = .idle   // the state lets go of the body, which then grows in place
-            if r.body == nil { r.body = chunk } else { r.body?.writeBuffer(&chunk) }
+        case (.reading(let r), .body(var chunk)):
+            if r.body == nil { r.body = chunk } else { r.body?.writeBuffer(&chunk) }   // grows in place
             if let b = r.body, b.readableBytes > InlinePredictionHandler.readLimit(r.service) {
-                // Outgrew what is read here (chunked, or a wrong Content-Length): Hummingbird
-                // takes over from the head, with what has arrived so far.
+                // Outgrew what is read here (chunked): Hummingbird takes over from the
+                // head, with what has arrived so far.
                 pass(context, wrapInboundOut(.head(r.head)), closes: r.closes)
                 context.fireChannelRead(wrapInboundOut(.body(b)))
-            } else {
-                state = .reading(r)
             }
         case (.reading(let r), .end):
             state = .idle
@@ -165,7 +169,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         let routed = head.uri == "/invocations" ? Substring(head.uri) : Substring(URI(head.uri).path)
         guard case .predict(let model, let mlflow)? = try? service.route(.post, routed, authorization: authorization) else { return nil }
         return Reading(head: head, service: service, model: model, mlflow: mlflow, contentType: contentType,
-                       closes: !head.isKeepAlive, start: DispatchTime.now().uptimeNanoseconds, body: nil)
+                       closes: !head.isKeepAlive, start: DispatchTime.now().uptimeNanoseconds)
     }
     private var service: PredictionService?
 
