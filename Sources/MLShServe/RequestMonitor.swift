@@ -26,9 +26,86 @@ public final class RequestMonitor: @unchecked Sendable {
         var shadow: Bool
     }
 
+    /// What the writer logs of one answer. Numeric inputs and predictions are copied into
+    /// `values` on the request path, so the writer reads plain memory of its own instead
+    /// of the tables and JSON the event loops made (touching those costs the writer a
+    /// cross-core reference count per column and cell); other inputs keep their table.
+    struct Queued {
+        /// The answering model's place in `loggedModels`.
+        var model: Int
+        var rows: Int
+        /// The inputs row by row (NaN: missing), then one prediction per row when
+        /// `numericPredictions`; nothing when `table` holds the inputs.
+        var values: [Double]
+        /// The predictions are the last `rows` of `values`.
+        var numericPredictions: Bool
+        var table: Table?
+        var predictions: [JSON]
+        var latencyMs: Double
+        var at: Double
+        var shadow: Bool
+
+        init(_ e: Entry, model: Int) {
+            self.model = model
+            let n = e.input.rowCount
+            rows = n
+            latencyMs = e.latencyMs; at = e.at; shadow = e.shadow
+            let numeric = e.predictions.count == n && e.predictions.allSatisfy { if case .number = $0 { true } else { false } }
+            // The writer names and types the values after the model's schema: the table must
+            // follow it.
+            guard e.input.names == e.model.schema.names,
+                  zip(e.input.columns, e.model.schema.columns).allSatisfy({ $0.dtype == $1.dtype }),
+                  var v = Queued.numbers(e.input, extra: numeric ? n : 0) else {
+                values = []; numericPredictions = false; table = e.input; predictions = e.predictions
+                return
+            }
+            numericPredictions = numeric
+            table = nil
+            if numeric {
+                v.withUnsafeMutableBufferPointer { out in
+                    for (r, p) in e.predictions.enumerated() { if case .number(let d) = p { out[out.count - n + r] = d } }
+                }
+                predictions = []
+            } else {
+                predictions = e.predictions
+            }
+            values = v
+        }
+
+        /// The table's cells row by row as numbers, with `extra` more places at the end;
+        /// nil unless every column is float, or int of at most 2^53 in magnitude.
+        static func numbers(_ t: Table, extra: Int) -> [Double]? {
+            let n = t.rowCount, p = t.columns.count
+            for c in t.columns {
+                switch c.storage {
+                case .float: continue
+                case .int(let v, _): guard v.allSatisfy({ $0.magnitude <= 1 << 53 }) else { return nil }
+                default: return nil
+                }
+            }
+            return [Double](unsafeUninitializedCapacity: n * p + extra) { out, count in
+                for (j, c) in t.columns.enumerated() {
+                    switch c.storage {
+                    case .float(let v):
+                        for r in 0..<n { out[r * p + j] = v[r] }
+                    case .int(let v, let valid):
+                        for r in 0..<n { out[r * p + j] = valid.map { $0[r] } ?? true ? Double(v[r]) : .nan }
+                    default: break
+                    }
+                }
+                for k in (n * p)..<(n * p + extra) { out[k] = .nan }
+                count = n * p + extra
+            }
+        }
+    }
+
+    /// The models answers were logged for (`Queued.model`), in order of first answer.
+    private var loggedModels: [ServedModel] = []
+    private var loggedModelIndex: [ObjectIdentifier: Int] = [:]
+
     private let lock = NSLock()
     private let wake = NSCondition()
-    private var queue: [Entry] = []
+    private var queue: [Queued] = []
     private var queuedRows = 0
     private var stopping = false
     private var writer: Thread?
@@ -94,6 +171,8 @@ public final class RequestMonitor: @unchecked Sendable {
     /// batch (without a writer, or with one far behind, here after the lock is let go).
     func record(_ e: Entry) {
         var evicted: [Table] = []
+        // Copied before taking the lock; its model's place is settled under it.
+        let queued = store != nil && deployment != nil ? Queued(e, model: -1) : nil
         lock.lock()
         if !e.shadow {
             counts[e.model.label, default: [:]][200, default: 0] += 1
@@ -114,8 +193,14 @@ public final class RequestMonitor: @unchecked Sendable {
         }
         var wakeWriter = false
         if writer != nil {
-            if queuedRows + e.input.rowCount <= capacity {
-                queue.append(e)
+            if queuedRows + e.input.rowCount <= capacity, var q = queued {
+                let id = ObjectIdentifier(e.model)
+                if let known = loggedModelIndex[id] { q.model = known } else {
+                    q.model = loggedModels.count
+                    loggedModels.append(e.model)
+                    loggedModelIndex[id] = q.model
+                }
+                queue.append(q)
                 queuedRows += e.input.rowCount
                 wakeWriter = queuedRows >= 512 && !wakePending
                 if wakeWriter { wakePending = true }
@@ -264,8 +349,9 @@ public final class RequestMonitor: @unchecked Sendable {
         let nice = getpriority(which, 0)
         lock.lock(); writerNiceValue = errno == 0 ? nice : nil; lock.unlock()
         #endif
-        var batch: [Entry] = []
+        var batch: [Queued] = []
         var retiring: [Table] = []
+        var models: [LoggedModel] = []
         while true {
             wake.lock()
             if !woken { _ = wake.wait(until: Date(timeIntervalSinceNow: 0.2)) }
@@ -275,14 +361,16 @@ public final class RequestMonitor: @unchecked Sendable {
             lock.lock()
             swap(&queue, &batch)
             swap(&retired, &retiring)
+            let newModels = loggedModels.count > models.count ? Array(loggedModels[models.count...]) : []
             retiredRows = 0
             queuedRows = 0
             wakePending = false
             writing = !batch.isEmpty
             let stop = stopping
             lock.unlock()
+            models += newModels.map(LoggedModel.init)
             if !batch.isEmpty {
-                write(batch)
+                write(batch, models)
                 // Kept for the next swap, unless a burst made it large.
                 batch.removeAll(keepingCapacity: batch.count <= 16_384)
             }
@@ -301,21 +389,46 @@ public final class RequestMonitor: @unchecked Sendable {
         }
     }
 
-    private func write(_ batch: [Entry]) {
+    /// A logged model as the writer keeps it: its name, version and column keys, copied
+    /// once on the writer's thread.
+    struct LoggedModel {
+        let name: String
+        let version: Int64
+        let rows: RowWriter
+        /// Int columns (written without a fraction) by schema position.
+        let integer: [Bool]
+
+        init(_ m: ServedModel) {
+            name = String(decoding: Array(m.name.utf8), as: UTF8.self)
+            version = m.version
+            rows = RowWriter(m.schema.names)
+            integer = m.schema.columns.map { $0.dtype == .int }
+        }
+    }
+
+    private func write(_ batch: [Queued], _ models: [LoggedModel]) {
         guard let store, let deployment else { return }
         var log = RequestLogBatch()
         var w = JSONWriter(capacity: batch.count * 160)
         log.rows.reserveCapacity(batch.count)
-        var rowWriter = RowWriter([])
-        for e in batch {
-            if e.input.names != rowWriter.names { rowWriter = RowWriter(e.input.names) }
-            for r in 0..<e.input.rowCount {
+        var tableWriter = RowWriter([])
+        for q in batch {
+            guard q.model >= 0, q.model < models.count else { continue }
+            let m = models[q.model]
+            for r in 0..<q.rows {
                 let start = w.bytes.count
-                rowWriter.write(e.input, r, into: &w)
+                if let t = q.table {
+                    if t.names != tableWriter.names { tableWriter = RowWriter(t.names) }
+                    tableWriter.write(t, r, into: &w)
+                } else {
+                    m.rows.write(numbers: q.values, row: r, integer: m.integer, into: &w)
+                }
                 let mid = w.bytes.count
-                if r < e.predictions.count { w.write(e.predictions[r]) } else { w.raw("null") }
-                log.rows.append(.init(deployment: deployment, name: e.model.name, version: e.model.version, at: e.at,
-                                      latencyMs: e.latencyMs, shadow: e.shadow, inputs: start..<mid, prediction: mid..<w.bytes.count))
+                if q.numericPredictions, q.values.count >= q.rows { w.number(q.values[q.values.count - q.rows + r]) } else if r < q.predictions.count {
+                    w.write(q.predictions[r])
+                } else { w.raw("null") }
+                log.rows.append(.init(deployment: deployment, name: m.name, version: m.version, at: q.at,
+                                      latencyMs: q.latencyMs, shadow: q.shadow, inputs: start..<mid, prediction: mid..<w.bytes.count))
             }
         }
         log.text = w.bytes
@@ -357,6 +470,21 @@ struct RowWriter {
             w.raw(":")
             return w.bytes
         }
+    }
+
+    /// Row `r` of inputs stored row by row in `values` (NaN: missing), `integer` telling
+    /// which columns are int.
+    func write(numbers values: [Double], row r: Int, integer: [Bool], into w: inout JSONWriter) {
+        guard !keys.isEmpty else { w.raw("{}"); return }
+        values.withUnsafeBufferPointer { v in
+            let base = r * keys.count
+            for (j, key) in keys.enumerated() {
+                w.raw(key)
+                let d = base + j < v.count ? v[base + j] : .nan
+                if j < integer.count, integer[j], !d.isNaN { w.integer(Int64(d)) } else { w.number(d) }
+            }
+        }
+        w.raw("}")
     }
 
     /// Row `r` of `t`, whose names are `names`.

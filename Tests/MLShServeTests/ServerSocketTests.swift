@@ -228,6 +228,51 @@ import Testing
         #expect(logged.map(\.prediction) == ["1", "2", "3", "4"])
     }
 
+    /// Numeric inputs logged from their copied values and all others from their tables
+    /// read the same: int columns with missing cells, NaN, columns out of schema order,
+    /// integers too large for a double, non-numeric or absent predictions.
+    @Test func logsEveryKindOfInputAndPrediction() throws {
+        let store = try Self.tempStore()
+        defer { try? FileManager.default.removeItem(atPath: store.folder) }
+        let deployment = try store.startDeployment(url: "http://test", models: ["diabetes@1"])
+        let monitor = RequestMonitor(store: store, deployment: deployment)
+        let schema = Fixtures.ridge.schema.columns, names = Fixtures.ridge.schema.names
+        #expect(schema.first?.dtype == .int && schema.contains { $0.dtype == .float })
+        // The schema's own types: int columns with a missing cell, float ones with NaN.
+        func table(first: Column) throws -> Table {
+            try Table(names: names, columns: [first] + schema.dropFirst().enumerated().map { k, c in
+                c.dtype == .int ? Column(ints: [Int64(k), -Int64(k)], validity: [true, k % 2 == 0])
+                    : Column(floats: k % 3 == 0 ? [.nan, 2.5] : [Double(k) + 0.25, -Double(k)]) })
+        }
+        let withMissing = try table(first: Column(ints: [7, 0], validity: [true, false]))
+        let huge = try table(first: Column(ints: [1 << 60, -(1 << 60)], validity: nil))
+        let two = Fixtures.diabetes.take([0, 1])
+        let reordered = try Table(names: two.names.reversed(), columns: two.columns.reversed())
+        let cases: [(Table, [JSON], [String])] = [
+            (withMissing, [.number(1.5), .number(-2)], ["1.5", "-2"]),
+            (huge, [.number(3), .number(.nan)], ["3", "null"]),
+            (reordered, [.number(4), .number(5)], ["4", "5"]),
+            (withMissing, [.string("yes"), .null], [#""yes""#, "null"]),
+            (withMissing, [], ["null", "null"]),
+        ]
+        for (t, predictions, _) in cases {
+            monitor.record(.init(model: Fixtures.ridge, input: t, predictions: predictions, latencyMs: 0.1, at: 0, shadow: false))
+        }
+        monitor.close()
+        let logged = try store.requests(.deployment(deployment))
+        #expect(logged.map(\.inputs) == cases.flatMap { RequestMonitor.rowObjects($0.0) })
+        #expect(logged.map(\.prediction) == cases.flatMap(\.2))
+        #expect(logged.first?.inputs.hasPrefix(#"{"\#(names[0])":7,"#) == true)
+        #expect(logged.contains { $0.inputs.contains(":null") } && logged.contains { $0.inputs.contains("\(1 << 60)") })
+        // A table that does not follow the schema's types is logged from the table.
+        let floats = try Table(names: names, columns: names.map { _ in Column(floats: [0.5]) })
+        let again = RequestMonitor(store: store, deployment: deployment)
+        again.record(.init(model: Fixtures.ridge, input: floats, predictions: [.number(1)], latencyMs: 0.1, at: 0, shadow: false))
+        again.close()
+        #expect(try store.requests(.deployment(deployment)).last?.inputs == RequestMonitor.rowObjects(floats).first)
+        #expect(logged.dropFirst().first?.inputs.hasPrefix(#"{"\#(names[0])":null,"#) == true)
+    }
+
     @Test func splitsNeedFiniteWeightsAndOneInputSchema() {
         #expect {
             _ = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1e308), Route(Fixtures.ridge2, weight: 1e308)],
