@@ -85,6 +85,11 @@ extension Store {
     /// Rows one INSERT statement takes (8 values each, well under SQLite's limit of
     /// bound values): the statement's own work is shared by them.
     static let rowsPerInsert = 16
+    /// The INSERT statement for each number of rows up to `rowsPerInsert`, by count.
+    static let insertRequests: [String] = (0...rowsPerInsert).map { n in
+        "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: max(1, n)).joined(separator: ", ")
+    }
 
     /// Appends served rows in one transaction, up to `rowsPerInsert` rows per statement.
     /// The values are bound straight from the batch (its JSON texts in place): the request
@@ -113,10 +118,7 @@ extension Store {
                         if let pause, first > 0, first % every == 0 { pause.action() }
                         let end = min(batch.rows.count, first + Store.rowsPerInsert, (first / every + 1).multipliedReportingOverflow(by: every).partialValue)
                         let rows = batch.rows[first..<end]
-                        let statement = try db.cachedStatement(sql: """
-                            INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow)
-                            VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", "))
-                            """)
+                        let statement = try db.cachedStatement(sql: Store.insertRequests[rows.count])
                         let s = statement.sqliteStatement
                         // The texts are bound in place (no destructor: SQLite reads them during
                         // the step), so the statement lets go of them before this closure returns.
