@@ -273,6 +273,50 @@ import Testing
         #expect(logged.dropFirst().first?.inputs.hasPrefix(#"{"\#(names[0])":null,"#) == true)
     }
 
+    @Test func aClientThatNeverReadsCannotHoldShutdown() async throws {
+        try await Self.offPool { try Self.aClientThatNeverReadsCannotHoldShutdown() }
+    }
+
+    /// A client pipelining requests without reading the answers fills the socket until the
+    /// server can neither write nor read: graceful shutdown does not wait for it, the
+    /// connection ends and `stop` returns.
+    static func aClientThatNeverReadsCannotHoldShutdown() throws {
+        let config = ServeConfiguration(port: 0)
+        let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], configuration: config, store: nil)
+        let fd = try SlowClient.connect(port: server.port)
+        defer { close(fd) }
+        var small: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        let request = Array("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        let burst = Array([[UInt8]](repeating: request, count: 2_000).joined())
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        // Until the server stops reading (its answers are stuck), or 20 MB of requests.
+        var sent = 0
+        while sent < 20 << 20 {
+            let n = burst.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { break }
+            sent += n
+        }
+        #expect(sent >= 100_000, "sent \(sent) bytes")
+        // Stopped from another thread, so a shutdown that hangs fails the test instead.
+        let stopped = DispatchSemaphore(value: 0)
+        Thread { server.stop(); stopped.signal() }.start()
+        #expect(stopped.wait(timeout: .now() + 15) == .success, "stop did not return")
+        var byte: UInt8 = 0
+        tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        // Drain what was answered: the connection ends (EOF or reset), it does not hang.
+        var ended = false
+        for _ in 0..<100_000 {
+            let n = recv(fd, &byte, 1, 0)
+            if n <= 0 { ended = true; break }
+            var buf = [UInt8](repeating: 0, count: 65_536)
+            if recv(fd, &buf, buf.count, 0) <= 0 { ended = true; break }
+        }
+        #expect(ended)
+    }
+
     @Test func splitsNeedFiniteWeightsAndOneInputSchema() {
         #expect {
             _ = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1e308), Route(Fixtures.ridge2, weight: 1e308)],
