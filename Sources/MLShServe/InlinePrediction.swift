@@ -184,16 +184,12 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         let now = time(nil)
         if now != dateSecond { dateSecond = now; dateText = HTTPDate.format(now) }
         headers.add(name: "Date", value: dateText)
-        if close { headers.add(name: "Connection", value: "close") }
         let status = HTTPResponseStatus(statusCode: reply.status.code, reasonPhrase: reply.status.reasonPhrase)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
-        if close {
-            state = .closing
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
-            return
-        }
+        // The last answer (`ConnectionGuard` says so and closes after it): nothing after
+        // it is answered.
+        if close { state = .closing }
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
         guard !flushScheduled else { return }
         flushScheduled = true

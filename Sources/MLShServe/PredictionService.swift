@@ -44,7 +44,6 @@ public struct PredictionService: HTTPResponder, Sendable {
     public let configuration: ServeConfiguration
     public let monitor: RequestMonitor
     public let metrics: ServeMetrics
-    private let cumulative: [Double]
     /// The largest `scoringCostPerRow` of the served versions: whether an input is cheap
     /// enough for the event loop is decided for all of a split's versions alike, so the
     /// split's weights hold on both paths.
@@ -57,8 +56,6 @@ public struct PredictionService: HTTPResponder, Sendable {
         self.configuration = configuration
         self.monitor = monitor
         self.metrics = metrics ?? ServeMetrics(routes: routes.map(\.model), shadow: shadow)
-        var total = 0.0
-        cumulative = routes.map { total += $0.weight; return total }
         maxScoringCostPerRow = routes.map(\.model.model.scoringCostPerRow).max() ?? 0
     }
 
@@ -84,8 +81,8 @@ public struct PredictionService: HTTPResponder, Sendable {
         case predict(ServedModel, mlflow: Bool)
     }
 
-    /// Routes a request head: method, auth and model choice (a traffic split picks here).
-    /// The target of a request, from its method, path and `Authorization` header.
+    /// Routes a request head from its method, path and `Authorization` header: method,
+    /// auth and model choice (a traffic split picks here).
     func route(_ method: HTTPRequest.Method, _ path: Substring, authorization: String?) throws(ServeError) -> Target {
         if let m = PredictionService.fixedRoutes[String(path)], m != method { throw methodNotAllowed(String(path)) }
         if path == "/health" { return .health }

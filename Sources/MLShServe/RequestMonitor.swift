@@ -394,14 +394,14 @@ public final class RequestMonitor: @unchecked Sendable {
     struct LoggedModel {
         let name: String
         let version: Int64
-        let rows: RowWriter
+        let rowWriter: RowWriter
         /// Int columns (written without a fraction) by schema position.
         let integer: [Bool]
 
         init(_ m: ServedModel) {
             name = String(decoding: Array(m.name.utf8), as: UTF8.self)
             version = m.version
-            rows = RowWriter(m.schema.names)
+            rowWriter = RowWriter(m.schema.names)
             integer = m.schema.columns.map { $0.dtype == .int }
         }
     }
@@ -421,7 +421,7 @@ public final class RequestMonitor: @unchecked Sendable {
                     if t.names != tableWriter.names { tableWriter = RowWriter(t.names) }
                     tableWriter.write(t, r, into: &w)
                 } else {
-                    m.rows.write(numbers: q.values, row: r, integer: m.integer, into: &w)
+                    m.rowWriter.write(numbers: q.values, row: r, integer: m.integer, into: &w)
                 }
                 let mid = w.bytes.count
                 if q.numericPredictions, q.values.count >= q.rows { w.number(q.values[q.values.count - q.rows + r]) } else if r < q.predictions.count {

@@ -85,10 +85,10 @@ extension Store {
     /// Rows one INSERT statement takes (8 values each, well under SQLite's limit of
     /// bound values): the statement's own work is shared by them.
     static let rowsPerInsert = 16
-    /// The INSERT statement for each number of rows up to `rowsPerInsert`, by count.
-    static let insertRequests: [String] = (0...rowsPerInsert).map { n in
+    /// The INSERT statement for 1, 2, ... `rowsPerInsert` rows.
+    static let insertRequests: [String] = (1...rowsPerInsert).map { n in
         "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: max(1, n)).joined(separator: ", ")
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
     }
 
     /// Appends served rows in one transaction, up to `rowsPerInsert` rows per statement.
@@ -118,7 +118,7 @@ extension Store {
                         if let pause, first > 0, first % every == 0 { pause.action() }
                         let end = min(batch.rows.count, first + Store.rowsPerInsert, (first / every + 1).multipliedReportingOverflow(by: every).partialValue)
                         let rows = batch.rows[first..<end]
-                        let statement = try db.cachedStatement(sql: Store.insertRequests[rows.count])
+                        let statement = try db.cachedStatement(sql: Store.insertRequests[rows.count - 1])
                         let s = statement.sqliteStatement
                         // The texts are bound in place (no destructor: SQLite reads them during
                         // the step), so the statement lets go of them before this closure returns.

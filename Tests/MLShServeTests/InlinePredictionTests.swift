@@ -22,14 +22,26 @@ import Testing
         return ServedModel(name: "diabetes", version: 7, model: m)
     }()
 
+    /// The handler alone, or (`guarded`) behind a `ConnectionGuard` as the server has it.
     func channel(token: String? = nil, bodyLimit: Int = 10 << 20, model: ServedModel = Fixtures.ridge,
-                 split: [ServedModel] = []) throws -> EmbeddedChannel {
+                 split: [ServedModel] = [], guarded idleTimeout: TimeAmount? = nil) throws -> EmbeddedChannel {
         let bound = BoundAddress()
         bound.install(Fixtures.service(([model] + split).map { Route($0, weight: 1) }, token: token, bodyLimit: bodyLimit))
         let channel = EmbeddedChannel()
+        if let idleTimeout {
+            try channel.pipeline.syncOperations.addHandler(ConnectionGuard(bodyTimeout: .seconds(30), idleTimeout: idleTimeout))
+        }
         try channel.pipeline.syncOperations.addHandler(InlinePredictionHandler(bound: bound))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
+    }
+
+    func guarded(idleTimeout: TimeAmount = .seconds(60)) throws -> EmbeddedChannel { try channel(guarded: idleTimeout) }
+
+    /// A prediction head and the first byte of its 500-byte body, the rest never sent.
+    func sendPartialBody(_ channel: EmbeddedChannel) throws {
+        try send(channel, head(.POST, "/invocations", [("Content-Type", "application/json"), ("Content-Length", "500")]),
+                 .body(ByteBuffer(string: "{")))
     }
 
     func head(_ method: HTTPMethod, _ path: String, _ fields: [(String, String)] = []) -> HTTPServerRequestPart {
@@ -198,9 +210,9 @@ import Testing
     }
 
     /// After a `Connection: close` request answered here, what follows is not answered;
-    /// after one passed on, everything goes to Hummingbird (which closes after answering).
+    /// after one passed on, everything goes to Hummingbird (the connection closes after its answer).
     @Test func closesAfterAnsweringConnectionClose() throws {
-        let c = try channel()
+        let c = try guarded()   // the guard closes after the last answer
         try post(c)
         #expect(try answer(c) != nil)
         #expect(c.isActive)
@@ -219,17 +231,6 @@ import Testing
         try post(d)
         #expect(try passed(d) == ["GET /health", "end", "POST /invocations", "body \(Self.records.utf8.count)", "end"])
         #expect(try answer(d) == nil)
-    }
-
-    /// The handlers in front of Hummingbird's codec, as the server has them.
-    func guarded(idleTimeout: TimeAmount = .seconds(60)) throws -> EmbeddedChannel {
-        let bound = BoundAddress()
-        bound.install(Fixtures.service([Route(Fixtures.ridge, weight: 1)]))
-        let c = EmbeddedChannel()
-        try c.pipeline.syncOperations.addHandlers([ConnectionGuard(bodyTimeout: .seconds(30), idleTimeout: idleTimeout),
-                                                   InlinePredictionHandler(bound: bound)])
-        try c.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        return c
     }
 
     /// On graceful shutdown an idle connection is closed at once; an answer written here
@@ -325,8 +326,7 @@ import Testing
     @Test func aStalledPipelineIsClosedWhenIdle() throws {
         let c = try guarded(idleTimeout: .seconds(1))
         try send(c, head(.GET, "/v1/models"), .end(nil))
-        try send(c, head(.POST, "/invocations", [("Content-Type", "application/json"), ("Content-Length", "500")]),
-                 .body(ByteBuffer(string: "{")))
+        try sendPartialBody(c)
         c.embeddedEventLoop.advanceTime(by: .milliseconds(700))
         #expect(c.isActive)
         c.embeddedEventLoop.advanceTime(by: .milliseconds(600))
@@ -336,8 +336,7 @@ import Testing
     /// A body that stops arriving is answered 408 and the connection closed.
     @Test func aLateBodyIsAnswered408() throws {
         let c = try guarded()
-        try send(c, head(.POST, "/invocations", [("Content-Type", "application/json"), ("Content-Length", "500")]),
-                 .body(ByteBuffer(string: "{")))
+        try sendPartialBody(c)
         c.embeddedEventLoop.advanceTime(by: .seconds(29))
         #expect(c.isActive)
         c.embeddedEventLoop.advanceTime(by: .seconds(2))
