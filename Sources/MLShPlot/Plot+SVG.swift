@@ -75,23 +75,25 @@ extension Plot {
                 out += "<rect class=\"bar\" x=\"\(f(x0))\" y=\"\(f(y))\" width=\"\(f(x1 - x0))\" height=\"\(f(sy(0) - y))\"/>\n"
             }
             out += "</g>\n"
-        case .scatter:
-            for (i, s) in series.enumerated() {
-                var d = ""
-                for (x, y) in Plot.points(s) {
-                    d += "M\(f(sx(x) - 2.5)) \(f(sy(y)))a2.5 2.5 0 1 0 5 0a2.5 2.5 0 1 0 -5 0"
-                }
-                out += "<path class=\"series\" d=\"\(d)\" fill=\"\(Plot.palette[i % Plot.palette.count])\" fill-opacity=\"0.75\"/>\n"
-            }
         case .heatmap:
             break
-        case .roc:
-            out += "<line class=\"chance\" x1=\"\(f(sx(0)))\" y1=\"\(f(sy(0)))\" x2=\"\(f(sx(1)))\" y2=\"\(f(sy(1)))\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n"
-            fallthrough
-        case .line:
+        case .scatter, .line, .roc:
+            if kind == .roc {
+                out += "<line class=\"chance\" x1=\"\(f(sx(0)))\" y1=\"\(f(sy(0)))\" x2=\"\(f(sx(1)))\" y2=\"\(f(sy(1)))\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n"
+            }
             for (i, s) in series.enumerated() {
-                let pts = Plot.points(s).map { "\(f(sx($0.0))),\(f(sy($0.1)))" }.joined(separator: " ")
-                out += "<polyline class=\"series\" points=\"\(pts)\" fill=\"none\" stroke=\"\(Plot.palette[i % Plot.palette.count])\" stroke-width=\"2\"/>\n"
+                let color = Plot.palette[i % Plot.palette.count]
+                switch style(of: s) {
+                case .points:
+                    var d = ""
+                    for (x, y) in Plot.points(s) {
+                        d += "M\(f(sx(x) - 2.5)) \(f(sy(y)))a2.5 2.5 0 1 0 5 0a2.5 2.5 0 1 0 -5 0"
+                    }
+                    out += "<path class=\"series\" d=\"\(d)\" fill=\"\(color)\" fill-opacity=\"0.75\"/>\n"
+                case .line:
+                    let pts = Plot.points(s).map { "\(f(sx($0.0))),\(f(sy($0.1)))" }.joined(separator: " ")
+                    out += "<polyline class=\"series\" points=\"\(pts)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+                }
             }
         }
 

@@ -99,18 +99,17 @@ extension Plot {
                 let a = px(x), b = max(a, px(x + binWidth) - 1)
                 for xx in a...b { canvas.line(xx, ph - 1, xx, py(c)) }
             }
-        case .scatter:
-            for (i, s) in series.enumerated() { for (x, y) in Plot.points(s) { canvas.set(px(x), py(y), series: i) } }
         case .heatmap:
             break
-        case .roc:
-            canvas.line(px(0), py(0), px(1), py(1), series: -1, every: 3)
-            fallthrough
-        case .line:
+        case .scatter, .line, .roc:
+            if kind == .roc { canvas.line(px(0), py(0), px(1), py(1), series: -1, every: 3) }
             for (i, s) in series.enumerated() {
                 let pts = Plot.points(s)
-                if pts.count == 1, let p = pts.first { canvas.set(px(p.0), py(p.1), series: i) }
-                for (a, b) in zip(pts, pts.dropFirst()) { canvas.line(px(a.0), py(a.1), px(b.0), py(b.1), series: i) }
+                if style(of: s) == .points || pts.count == 1 {
+                    for (x, y) in pts { canvas.set(px(x), py(y), series: i) }
+                } else {
+                    for (a, b) in zip(pts, pts.dropFirst()) { canvas.line(px(a.0), py(a.1), px(b.0), py(b.1), series: i) }
+                }
             }
         }
         func pad(_ s: String) -> String { String(repeating: " ", count: max(0, gutter - s.count)) + s }

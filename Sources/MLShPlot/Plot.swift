@@ -8,14 +8,43 @@ public struct Plot: Sendable, Equatable {
     /// both axes, `values` holds the rows, actual × predicted, row-major).
     public enum Kind: String, Sendable, Equatable { case hist, scatter, line, bar, roc, heatmap }
 
+    /// How a series of an x-y chart is drawn.
+    public enum Style: Sendable, Equatable { case points, line }
+
     /// One series of points (for `hist`: bin left edges and counts).
     public struct Series: Sendable, Equatable {
         public var x: [Double]
         public var y: [Double]
         public var label: String?
-        public init(x: [Double], y: [Double], label: String? = nil) {
-            self.x = x; self.y = y; self.label = label
+        /// Points or a line; nil draws it as its chart's kind does (points for scatter).
+        public var style: Style?
+        public init(x: [Double], y: [Double], label: String? = nil, style: Style? = nil) {
+            self.x = x; self.y = y; self.label = label; self.style = style
         }
+    }
+
+    /// How `s` is drawn on this chart.
+    func style(of s: Series) -> Style { s.style ?? (kind == .scatter ? .points : .line) }
+
+    /// `self + other`: both charts' series on one pair of axes, each drawn as in its own
+    /// chart (a line over a scatter), with this chart's title; unlabelled series are
+    /// named by their y column for the legend. Only scatter and line charts combine:
+    /// nil for the others.
+    public func overlaid(with other: Plot) -> Plot? {
+        guard [.scatter, .line].contains(kind), [.scatter, .line].contains(other.kind) else { return nil }
+        func styled(_ p: Plot) -> [Series] {
+            p.series.map { s in
+                var s = s
+                s.style = p.style(of: s)
+                if s.label == nil { s.label = p.yLabel }
+                return s
+            }
+        }
+        var out = self
+        out.series = styled(self) + styled(other)
+        if other.xLabel != xLabel { out.xLabel = xLabel + ", " + other.xLabel }
+        if other.yLabel != yLabel { out.yLabel = yLabel + ", " + other.yLabel }
+        return out
     }
 
     public var kind: Kind

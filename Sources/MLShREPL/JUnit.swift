@@ -1,4 +1,6 @@
 import Foundation
+import MLShLanguage
+import MLShRuntime
 
 /// One script's result, as `mlsh test` and `mlsh run --junit` report it.
 public struct ScriptResult: Sendable {
@@ -103,10 +105,10 @@ public enum JUnit {
         return x
     }
 
-    /// Writes the report atomically (a temp file renamed over FILE).
-    public static func write(_ path: String, suite: String, results: [ScriptResult]) throws {
-        let data = Data(document(suite: suite, results: results).utf8)
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    /// Writes the report through `Runtime.writeAtomically` (onto the resolved target, or
+    /// into a stream).
+    public static func write(_ path: String, suite: String, results: [ScriptResult]) throws(MLShError) {
+        try Runtime.writeAtomically(document(suite: suite, results: results), to: path)
     }
 
     /// Element text: like `escape` but keeps newlines and tabs readable.

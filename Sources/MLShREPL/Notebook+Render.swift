@@ -7,8 +7,8 @@ import MLShRuntime
 /// the script could not be read or the page not written.
 public enum NotebookRenderer {
     /// The output formats, chosen by the output file's extension.
-    public enum Format: Sendable {
-        case html, markdown
+    public enum Format: String, Sendable {
+        case html, markdown = "md"
 
         /// The format for an output path, or nil when the extension is not one of
         /// `.html`, `.htm`, `.md`, `.markdown`.
@@ -26,11 +26,20 @@ public enum NotebookRenderer {
         ((input as NSString).deletingPathExtension) + ".html"
     }
 
-    /// Renders `input` to `output`; returns the exit code.
-    public static func render(_ input: String, to output: String, keepGoing: Bool,
+    /// The format for `output`: `given`, else the extension's, else HTML for a stream
+    /// (`/dev/stdout`, a FIFO, a character device); nil when none applies.
+    public static func format(for output: String, given: Format?) -> Format? {
+        if let given { return given }
+        if let f = Format(path: output) { return f }
+        return Runtime.isStream(output) ? .html : nil
+    }
+
+    /// Renders `input` to `output` (as `format`, else as `format(for:given:)` decides);
+    /// returns the exit code.
+    public static func render(_ input: String, to output: String, format given: Format? = nil, keepGoing: Bool,
                               params: [String: Value] = [:]) -> Int32 {
-        guard let format = Format(path: output) else {
-            ScriptRunner.printError("usage error: the output must end in .html or .md, got '\(output)'")
+        guard let format = format(for: output, given: given) else {
+            ScriptRunner.printError("usage error: the output must end in .html or .md (or give --format), got '\(output)'")
             return 2
         }
         guard let data = FileManager.default.contents(atPath: input) else {
@@ -53,7 +62,8 @@ public enum NotebookRenderer {
                 let stem = ((output as NSString).lastPathComponent as NSString).deletingPathExtension
                 var md = NotebookMarkdown(assets: stem + "_files")
                 let text = md.document(title: title, results: results)
-                let dir = (output as NSString).deletingLastPathComponent
+                // A stream's plots go to a folder in the working directory.
+                let dir = Runtime.isStream(output) ? "" : (output as NSString).deletingLastPathComponent
                 if !md.files.isEmpty {
                     let folder = dir.isEmpty ? md.assets : dir + "/" + md.assets
                     do {

@@ -27,26 +27,18 @@ extension Runtime {
     /// Escapes text for HTML (and XML) content and attribute values.
     public static func escapeHTML(_ s: String) -> String { xmlEscape(s) }
 
-    /// Writes text to a temporary file beside `path`, then renames it into place, so a
-    /// reader never sees half a file.
+    /// Writes text to `path` through `FileOutput`: atomically onto the resolved target (a
+    /// reader never sees half a file, a link stays a link), or straight into a stream
+    /// such as `/dev/stdout` or a FIFO.
     public static func writeAtomically(_ text: String, to path: String) throws(MLShError) {
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try Data(text.utf8).write(to: temp)
-            guard rename(temp.path, url.path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temp)
-                throw MLShError("io error", "cannot write \(path): \(reason)")
-            }
-        } catch let e as MLShError {
-            throw e
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw MLShError("io error", "cannot write \(path): \(error.localizedDescription)")
+        do { try FileOutput.write(text, to: path) } catch {
+            throw MLShError("io error", "cannot write \(error.message)")
         }
     }
+
+    /// Whether `writeAtomically` writes `path` as a stream (`/dev/stdout`, a FIFO, a
+    /// character device) rather than as a file.
+    public static func isStream(_ path: String) -> Bool { FileOutput.isStream(path) }
 
     /// How a notebook shows a displayed value: tables and metrics as tables, plots as
     /// SVG, anything else as the prompt's text.

@@ -18,25 +18,8 @@ extension Store {
         // does not remove it while its reference is being recorded.
         if utimes(final, nil) == 0 { return hash }
         if errno != ENOENT, FileManager.default.fileExists(atPath: final) { return hash }
-        let temp = folder + "/artifacts/.tmp-\(hash.prefix(16))-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw StoreError("cannot write an artifact in \(folder)/artifacts (errno \(errno))") }
-        var ok = bytes.withUnsafeBytes { raw -> Bool in
-            var off = 0
-            while off < raw.count {
-                guard let base = raw.baseAddress else { return false }
-                let n = write(fd, base + off, raw.count - off)
-                if n <= 0 { return false }
-                off += n
-            }
-            return true
-        }
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(temp, final) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temp)
-            throw StoreError("cannot write artifact \(hash) in \(folder)/artifacts: \(reason)")
+        do { try FileOutput.write(bytes, to: final) } catch {
+            throw StoreError("cannot write artifact \(hash) in \(folder)/artifacts: \(error.message)")
         }
         return hash
     }

@@ -22,6 +22,9 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The page to write: FILE.html or FILE.md (default: the script's name with .html).", valueName: "FILE"))
     var output: String?
 
+    @Option(name: .customLong("format"), help: ArgumentHelp("html or md (default: from the output's extension; html for a stream such as /dev/stdout).", valueName: "FORMAT"))
+    var format: String?
+
     @Flag(name: .customLong("keep-going"), help: "Run every cell even after one fails.")
     var keepGoing = false
 
@@ -31,8 +34,11 @@ struct RenderCommand: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
 
     func validate() throws {
-        if let output, NotebookRenderer.Format(path: output) == nil {
-            throw ValidationError("the output must end in .html or .md, got '\(output)'")
+        if let format, NotebookRenderer.Format(rawValue: format) == nil {
+            throw ValidationError("--format is html or md, got '\(format)'")
+        }
+        if let output, NotebookRenderer.format(for: output, given: format.flatMap(NotebookRenderer.Format.init(rawValue:))) == nil {
+            throw ValidationError("the output must end in .html or .md (or give --format), got '\(output)'")
         }
         try RunCommand.checkParams(params)
     }
@@ -41,6 +47,10 @@ struct RenderCommand: ParsableCommand {
         Runtime.configureProcess()   // the commands that run scripts; not `serve`
         if let store = storeOption.path ?? StoreCLI.storeArgument() { setenv("MLSH_STORE", store, 1) }
         let target = output ?? NotebookRenderer.defaultOutput(for: file)
-        throw ExitCode(NotebookRenderer.render(file, to: target, keepGoing: keepGoing, params: RunCommand.values(params)))
+        let code = NotebookRenderer.render(file, to: target, format: format.flatMap(NotebookRenderer.Format.init(rawValue:)),
+                                           keepGoing: keepGoing, params: RunCommand.values(params))
+        // Without -o the page's place is not on the command line: say it.
+        if code == 0 && output == nil { ScriptRunner.printError("wrote \(target)") }
+        throw ExitCode(code)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MLShLanguage
 import MLShREPL
 
 /// `mlsh test PATH...`: runs every `.mls` script as one test case, each in its own
@@ -59,7 +60,7 @@ struct TestCommand: ParsableCommand {
             do {
                 try JUnit.write(junit, suite: "mlsh test", results: results)
             } catch {
-                ScriptRunner.printError("error: cannot write the JUnit report '\(junit)': \(error.localizedDescription)")
+                ScriptRunner.printError("error: the JUnit report: \(error.message)")
                 throw ExitCode(1)
             }
         }

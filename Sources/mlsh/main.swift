@@ -76,7 +76,7 @@ struct RunCommand: ParsableCommand {
         do {
             try JUnit.write(junit, suite: "mlsh run", results: [result])
         } catch {
-            ScriptRunner.printError("error: cannot write the JUnit report '\(junit)': \(error.localizedDescription)")
+            ScriptRunner.printError("error: the JUnit report: \(error.message)")
             throw ExitCode(1)
         }
         throw ExitCode(result.exitCode)

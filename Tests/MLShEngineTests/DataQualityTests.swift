@@ -83,7 +83,7 @@ import Testing
 
 @Suite struct SplitTests {
     @Test func splitReproducibleAndStratified() throws {
-        let iris = try bundledDataset("iris", dataDirectory: dataDir())
+        let iris = try bundledDataset("iris")
         let (a, b) = try iris.split(fraction: 0.8, seed: 42, stratify: nil)
         #expect(a.rowCount == 120 && b.rowCount == 30)
         let (a2, _) = try iris.split(fraction: 0.8, seed: 42, stratify: nil)
@@ -150,13 +150,13 @@ import Testing
 
     @Test func bundled() throws {
         for name in bundledDatasetNames {
-            let t = try bundledDataset(name, dataDirectory: dataDir())
+            let t = try bundledDataset(name)
             #expect(t.label == name && t.rowCount > 100)
         }
-        let digits = try bundledDataset("digits", dataDirectory: dataDir())
+        let digits = try bundledDataset("digits")
         #expect(digits.rowCount == 1797 && digits.columns.count == 65 && digits.columns[64].dtype == .int)
         #expect(throws: EngineError.invalidArgument("unknown dataset 'irsi' (did you mean 'iris'?); bundled datasets: iris, wine, breast_cancer, diabetes, digits")) {
-            try bundledDataset("irsi", dataDirectory: dataDir())
+            try bundledDataset("irsi")
         }
     }
 

@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct FormatterTests {
     @Test func irisGolden() throws {
-        let iris = try bundledDataset("iris", dataDirectory: dataDir())
+        let iris = try bundledDataset("iris")
         #expect(TableFormatter().render(iris, name: "iris") == """
             sepal_length  sepal_width  petal_length  petal_width  species
                    float        float         float        float  string
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func columns() throws {
-        let iris = try bundledDataset("iris", dataDirectory: dataDir())
+        let iris = try bundledDataset("iris")
         #expect(TableFormatter().render(try iris.column("sepal_length"), name: "sepal_length") ==
                 "sepal_length: float[150]\n[5.1, 4.9, 4.7, 4.6, 5.0, …, 6.7, 6.3, 6.5, 6.2, 5.9]")
         #expect(TableFormatter().render(Column(strings: ["a", nil]), name: "s") == "s: string[2]\n[\"a\", NA]")

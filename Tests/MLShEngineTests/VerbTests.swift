@@ -154,7 +154,7 @@ func col(_ t: Table, _ name: String) -> [Scalar] {
     }
 
     @Test func describeIrisMatchesPandas() throws {
-        let iris = try bundledDataset("iris", dataDirectory: dataDir())
+        let iris = try bundledDataset("iris")
         let d = iris.describe()
         #expect(d.names == ["stat", "sepal_length", "sepal_width", "petal_length", "petal_width", "species"])
         #expect(col(d, "stat").map(\.text) == ["count", "missing", "mean", "std", "min", "25%", "50%", "75%", "max", "unique", "top", "freq"])
@@ -177,7 +177,7 @@ func col(_ t: Table, _ name: String) -> [Scalar] {
     }
 
     @Test func groupedReductions() throws {
-        let iris = try bundledDataset("iris", dataDirectory: dataDir())
+        let iris = try bundledDataset("iris")
         let (g, keys) = try iris.grouping(by: ["species"])
         let c = try iris.column("petal_length")
         let means = try Reductions.grouped(.mean, c, by: g).doubles()

@@ -7,37 +7,10 @@ import Darwin
 #endif
 
 extension CSV {
-    /// Writes `t` to `path` atomically: a temporary file in the same directory, flushed to
-    /// disk, then renamed over `path`.
+    /// Writes `t` to `path` through `FileOutput`: atomically onto the resolved target, or
+    /// straight into a stream such as `/dev/stdout`.
     public static func write(_ t: Table, to path: String, separator: UInt8 = 44) throws(EngineError) {
-        let bytes = encode(t, separator: separator)
-        let dir: String
-        if let slash = path.lastIndex(of: "/") { dir = String(path[..<slash]) + "/" } else { dir = "" }
-        let file = path.split(separator: "/").last.map(String.init) ?? path
-        let tmp = "\(dir).\(file).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw EngineError.io(path: path, message: dataErrnoText()) }
-        var written = 0
-        var failure: String?
-        bytes.withUnsafeBufferPointer { buf in
-            guard let base = buf.baseAddress else { return }
-            while written < buf.count {
-                let r = Glibc.write(fd, base + written, buf.count - written)
-                if r < 0 {
-                    if errno == EINTR { continue }
-                    failure = dataErrnoText()
-                    return
-                }
-                written += r
-            }
-        }
-        if failure == nil && fsync(fd) != 0 { failure = dataErrnoText() }
-        if close(fd) != 0 && failure == nil { failure = dataErrnoText() }
-        if failure == nil && rename(tmp, path) != 0 { failure = dataErrnoText() }
-        if let failure {
-            unlink(tmp)
-            throw EngineError.io(path: path, message: failure)
-        }
+        try FileOutput.write(encode(t, separator: separator), to: path)
     }
 
     /// The CSV text of `t`: a header row, then one line per row ending in `\n`. Floats are

@@ -1,16 +1,16 @@
-/// The bundled datasets, as files `<name>.csv` in the data directory.
-public let bundledDatasetNames = ["iris", "wine", "breast_cancer", "diabetes", "digits"]
+/// The bundled datasets' names (their CSV text is built into the binary:
+/// `bundledDatasetText`).
+public let bundledDatasetNames = bundledDatasetText.map(\.key)
 
-/// A bundled dataset read from `dataDirectory/<name>.csv`, labelled `name`.
-public func bundledDataset(_ name: String, dataDirectory: String) throws(EngineError) -> Table {
-    guard bundledDatasetNames.contains(name) else {
+/// A bundled dataset, parsed from the CSV text built into the binary, labelled `name`.
+public func bundledDataset(_ name: String) throws(EngineError) -> Table {
+    guard let text = bundledDatasetText.first(where: { $0.key == name })?.value else {
         var m = "unknown dataset '\(name)'"
         if let s = closestName(to: name, in: bundledDatasetNames) { m += " (did you mean '\(s)'?)" }
         m += "; bundled datasets: " + bundledDatasetNames.joined(separator: ", ")
         throw EngineError.invalidArgument(m)
     }
-    let dir = dataDirectory.hasSuffix("/") ? dataDirectory : dataDirectory + "/"
-    var t = try CSV.read(path: dir + name + ".csv")
+    var t = try CSV.read(data: Array(text.utf8), name: name)
     t.label = name
     return t
 }

@@ -96,27 +96,3 @@ enum DataArgs {
         return path
     }
 }
-
-/// Where the bundled datasets live: `$MLSH_DATA`, else the `data/` folder of the
-/// checkout the executable was built in (found upward from the executable), else
-/// upward from the working directory.
-enum BundledData {
-    static let directory: String? = {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["MLSH_DATA"], !env.isEmpty { return env }
-        var starts: [String] = []
-        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        starts.append(exe.deletingLastPathComponent().path)
-        if let own = Bundle.main.executableURL?.resolvingSymlinksInPath() { starts.append(own.deletingLastPathComponent().path) }
-        starts.append(fm.currentDirectoryPath)
-        for s in starts {
-            var dir = URL(fileURLWithPath: s)
-            for _ in 0..<8 {
-                let candidate = dir.appendingPathComponent("data")
-                if fm.fileExists(atPath: candidate.appendingPathComponent("iris.csv").path) { return candidate.path }
-                dir.deleteLastPathComponent()
-            }
-        }
-        return nil
-    }()
-}

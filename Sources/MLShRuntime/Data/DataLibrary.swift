@@ -86,10 +86,7 @@ struct DataLibrary: Library {
                 summary: "A bundled dataset: iris, wine, breast_cancer, diabetes, digits.",
                 example: #"dataset("iris")"#) { a, _ throws(MLShError) in
             let name = try a.string("name")
-            guard let dir = BundledData.directory else {
-                throw MLShError("io error", "the bundled datasets were not found; set MLSH_DATA to the folder holding iris.csv")
-            }
-            return DataLibrary.wrap(try engine { () throws(EngineError) in try bundledDataset(name, dataDirectory: dir) })
+            return DataLibrary.wrap(try engine { () throws(EngineError) in try bundledDataset(name) })
         },
         Builtin("synth", ["kind", "rows=1000", "features=10", "classes=2", "centers=8", "noise=0.1", "informative=none", "seed=0"],
                 category: "data",

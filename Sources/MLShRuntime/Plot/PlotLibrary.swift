@@ -35,6 +35,18 @@ final class PlotValue: DomainObject {
 struct PlotLibrary: Library {
     func register(into interp: Interpreter) {
         for b in builtins { interp.register(b) }
+        // `p + q` draws two scatter or line charts on one pair of axes.
+        let previous = interp.objectOperator
+        interp.objectOperator = { op, a, b throws(MLShError) in
+            guard op == .add, case .object(let x as PlotValue) = a else { return try previous?(op, a, b) }
+            guard case .object(let y as PlotValue) = b else {
+                throw MLShError.type("'+' adds a plot to a plot, not to \(b.typeName)")
+            }
+            guard let both = x.plot.overlaid(with: y.plot) else {
+                throw MLShError.type("'+' combines scatter and line charts, not \(x.plot.kind.rawValue) and \(y.plot.kind.rawValue)")
+            }
+            return .object(PlotValue(both))
+        }
         // `save` writes SVG for a plot and defers to the data library otherwise.
         if let original = interp.builtins["save"] {
             interp.register(Builtin("save", original.params, category: original.category,
