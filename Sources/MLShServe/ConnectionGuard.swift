@@ -12,7 +12,9 @@ import NIOHTTP1
 ///   ended) for `idleTimeout`, to within a check's interval — unless a request read in
 ///   full is waiting for its answer.
 /// - **closing:** after the answer to a request that is not keep-alive (`Connection:
-///   close`, HTTP/1.0 without keep-alive), that answer saying `Connection: close`. On
+///   close`, HTTP/1.0 without keep-alive), or that a handler behind it marked the
+///   connection's last (`CloseAfterAnswer`), that answer saying `Connection: close`; an
+///   HTTP/1.0 connection kept alive is told so (`Connection: keep-alive`). On
 ///   `ChannelShouldQuiesceEvent` (graceful shutdown) an idle connection closes at once,
 ///   after the answers written on the event loop but not yet flushed leave; a busy one
 ///   after the answers to the requests it has read.
@@ -49,6 +51,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterAnswer = false
     /// Graceful shutdown began while requests were in progress.
     private var closeWhenAnswered = false
+    /// The last request read was HTTP/1.0 (its answers say `Connection: keep-alive` when the connection stays open).
+    private var http10 = false
+
+    /// An outbound event: the last request read is the connection's last (its body will
+    /// not be read), so the connection closes after its answer.
+    struct CloseAfterAnswer {}
 
     init(bodyTimeout: TimeAmount, idleTimeout: TimeAmount?) {
         self.bodyTimeout = bodyTimeout
@@ -72,6 +80,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             pendingSince = lastActive
             headsRead += 1
+            http10 = head.version.minor == 0
             if lastRequest == nil, !head.isKeepAlive { lastRequest = headsRead }
         case .end: pendingSince = nil
         case .body: break
@@ -96,6 +105,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                     context.write(wrapOutboundOut(.head(response)), promise: promise)
                     return
                 }
+            } else if http10 {
+                response.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+                context.write(wrapOutboundOut(.head(response)), promise: promise)
+                return
             }
         case .end:
             answersEnded += 1
@@ -111,6 +124,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) { stop() }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is CloseAfterAnswer else { context.triggerUserOutboundEvent(event, promise: promise); return }
+        lastRequest = min(lastRequest ?? headsRead, headsRead)
+        promise?.succeed()
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else { context.fireUserInboundEventTriggered(event); return }

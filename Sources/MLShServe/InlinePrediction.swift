@@ -81,7 +81,8 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if passedPending == 0, context.channel.isWritable, let r = reading(head) {
                 state = .reading(r)
             } else {
-                pass(context, data, closes: !head.isKeepAlive)
+                let refused = head.version.minor > 0 && expectsContinue(head) ? !answerExpectation(context, head) : false
+                pass(context, data, closes: !head.isKeepAlive || refused)
             }
         case (.reading(let r), .body(var chunk)):
             if r.body == nil { r.body = chunk } else { r.body?.writeBuffer(&chunk) }   // grows in place
@@ -99,7 +100,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
             case .failure(let e):
                 reply = r.service.failure(e, label: r.model.label)
             case .success(let input):
-                let cost = input.rowCount.multipliedReportingOverflow(by: r.service.maxScoringCostPerRow)
+                let cost = input.table.rowCount.multipliedReportingOverflow(by: r.service.maxScoringCostPerRow)
                 guard !cost.overflow, cost.partialValue <= InlinePredictionHandler.maxCost else {
                     // Too costly for the event loop: Hummingbird's tasks score it.
                     pass(context, wrapInboundOut(.head(r.head)), closes: r.closes)
@@ -138,12 +139,52 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { passedPending -= 1 }
+        guard case .end = unwrapOutboundIn(data) else { context.write(data, promise: promise); return }
+        passedPending -= 1
         context.write(data, promise: promise)
+        if let n = continueAfter {
+            continueAfter = n > 1 ? n - 1 : nil
+            if n == 1 { writeContinue(context) }
+        }
+    }
+
+    /// A request passed on asks for `Expect: 100-continue`.
+    private func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        head.headers["expect"].contains { $0.utf8.count == 12 && $0.lowercased() == "100-continue" }
+    }
+
+    /// Answers a request passed on that waits for `100 Continue` before sending its body:
+    /// `100 Continue` once the answers before it have left, when it is a prediction the
+    /// server will read; false when it is refused from its head (401, 404, 405, 413, 415,
+    /// 503 — Hummingbird answers at once, and the connection closes after that answer: the
+    /// body the client holds back never comes) or reads no body.
+    private func answerExpectation(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) -> Bool {
+        if service == nil { service = bound.current }
+        guard let service, let method = HTTPRequest.Method(head.method.rawValue) else {
+            context.triggerUserOutboundEvent(ConnectionGuard.CloseAfterAnswer(), promise: nil)
+            return false
+        }
+        let target = try? service.route(method, Substring(URI(head.uri).path), authorization: head.headers.first(name: "authorization"))
+        guard case .predict(_, let mlflow)? = target,
+              (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) <= service.configuration.bodyLimit,
+              service.mediaRefusal(type: head.headers.first(name: "content-type")?.lowercased() ?? "",
+                                   encoding: head.headers.first(name: "content-encoding"), mlflow: mlflow) == nil else {
+            context.triggerUserOutboundEvent(ConnectionGuard.CloseAfterAnswer(), promise: nil)
+            return false
+        }
+        if passedPending == 0 { writeContinue(context) } else { continueAfter = passedPending }
+        return true
+    }
+    /// Answers still to end before the `100 Continue` of the request passed on last.
+    private var continueAfter: Int?
+
+    private func writeContinue(_ context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
     /// The request's route when this head is a prediction whose body is read here: a POST
-    /// whose length, type and credentials are each given at most once, with no `Expect`.
+    /// whose length, type and credentials are each given at most once, with no `Expect`
+    /// or `Content-Encoding`.
     private func reading(_ head: HTTPRequestHead) -> Reading? {
         guard head.method == .POST else { return nil }
         if service == nil { service = bound.current }   // installed once, never replaced
@@ -152,7 +193,8 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
         var contentType: String?, authorization: String?, length = false
         for (name, value) in head.headers {
             switch name.utf8.count {
-            case 6 where name.caseInsensitiveEquals("expect"): return nil
+            case 6 where name.caseInsensitiveEquals("expect"): return nil   // answered by `answerExpectation`
+            case 16 where name.caseInsensitiveEquals("content-encoding"): return nil   // refused (415) from the head
             case 12 where name.caseInsensitiveEquals("content-type"):
                 guard contentType == nil else { return nil }
                 contentType = value

@@ -33,8 +33,13 @@ public struct InputSchema: Sendable {
 }
 
 /// Request bodies → a table of the model's input columns, with the schema enforced:
-/// every missing, extra and mistyped column is named in one 422.
+/// every missing, extra and mistyped column is named in one 422. MLflow's protocol ignores
+/// the columns the model does not use (as MLflow does) and names them instead.
 public enum Inputs {
+    /// An MLflow request's input: the model's columns, and the columns it gave that the
+    /// model does not use (ignored), in the order they first appear.
+    public typealias Ignoring = (table: Table, ignored: [String])
+
     /// Rows one request may hold (memory per request stays bounded by it, not only by the
     /// body limit: `{}` is a row in 3 bytes).
     public static let maxRows = 100_000
@@ -50,8 +55,8 @@ public enum Inputs {
     /// `dataframe_records`, `instances` or `inputs` for MLflow) whose keys are all schema
     /// columns and whose values all fit their column's type. Nil for anything else —
     /// other forms, other members, extra, missing or mistyped columns, malformed JSON, too
-    /// many rows — which the general path then reads and answers (with its errors). When
-    /// not nil, the table equals the general path's.
+    /// many rows — which the general path then reads and answers (with its errors, or the
+    /// columns it ignores). When not nil, the table equals the general path's.
     static func direct(_ raw: UnsafeRawBufferPointer, schema: InputSchema, mlflow: Bool) -> Table? {
         guard schema.uniqueNames else { return nil }
         var p = JSONParser(bytes: raw)
@@ -129,12 +134,12 @@ public enum Inputs {
         guard case .array(let items) = rows else {
             throw ServeError(400, "bad_request", "\"rows\" must be an array of objects, not \(rows.typeName)")
         }
-        return try records(items, schema: schema, member: "rows")
+        return try records(items, schema: schema, member: "rows", ignoring: false).table
     }
 
     /// MLflow's scoring protocol: exactly one of `dataframe_split`, `dataframe_records`,
     /// `instances`, `inputs`.
-    public static func mlflow(_ body: JSON, schema: InputSchema) throws(ServeError) -> Table {
+    public static func mlflow(_ body: JSON, schema: InputSchema) throws(ServeError) -> Ignoring {
         guard case .object(let members) = body else {
             throw ServeError(400, "bad_request", "the body must be a JSON object with one of dataframe_split, dataframe_records, instances, inputs; got \(body.typeName)")
         }
@@ -155,17 +160,17 @@ public enum Inputs {
                 guard case .string(let s) = c else { throw ServeError(400, "bad_request", "dataframe_split columns must be strings") }
                 names.append(s)
             }
-            return try matrix(names, data, schema: schema, member: "dataframe_split.data")
+            return try matrix(names, data, schema: schema, member: "dataframe_split.data", ignoring: true)
         case "dataframe_records":
             guard case .array(let items) = value else { throw ServeError(400, "bad_request", "dataframe_records must be an array of objects") }
-            return try records(items, schema: schema, member: key)
+            return try records(items, schema: schema, member: key, ignoring: true)
         default:
             // instances / inputs: records, rows of values in schema order, or {column: [values]}.
             switch value {
             case .array(let items):
-                if case .object? = items.first { return try records(items, schema: schema, member: key) }
-                if items.isEmpty { return try records([], schema: schema, member: key) }
-                return try matrix(schema.names, items, schema: schema, member: key)
+                if case .object? = items.first { return try records(items, schema: schema, member: key, ignoring: true) }
+                if items.isEmpty { return try records([], schema: schema, member: key, ignoring: true) }
+                return try matrix(schema.names, items, schema: schema, member: key, ignoring: true)
             case .object(let columns):
                 var names: [String] = [], rows = 0, data: [[JSON]] = []
                 for (k, (name, v)) in columns.enumerated() {
@@ -179,15 +184,15 @@ public enum Inputs {
                     names.append(name)
                     for r in 0..<rows { data[r].append(values[r]) }
                 }
-                return try matrix(names, data.map { .array($0) }, schema: schema, member: key)
+                return try matrix(names, data.map { .array($0) }, schema: schema, member: key, ignoring: true)
             default:
                 throw ServeError(400, "bad_request", "\(key) must be an array or an object of columns, not \(value.typeName)")
             }
         }
     }
 
-    /// A `text/csv` body with a header row.
-    public static func csv(_ bytes: [UInt8], schema: InputSchema) throws(ServeError) -> Table {
+    /// A `text/csv` body with a header row (MLflow's protocol: other columns are ignored).
+    public static func csv(_ bytes: [UInt8], schema: InputSchema) throws(ServeError) -> Ignoring {
         let t: Table
         do { t = try CSV.read(data: bytes, name: "request body", options: CSVOptions(types: schema.types)) } catch {
             throw ServeError(400, "bad_request", "malformed CSV: \(error.message)")
@@ -203,8 +208,12 @@ public enum Inputs {
                                          ("got", .string(t.columns[i].dtype.rawValue))]))
             }
         }
-        try mismatch(missing: missing, extra: extra, mistyped: mistyped)
-        return t
+        try mismatch(missing: missing, extra: [], mistyped: mistyped)
+        guard !extra.isEmpty else { return (t, []) }
+        let columns = schema.names.compactMap { t.index(of: $0).map { t.columns[$0] } }
+        do { return (try Table(names: schema.names, columns: columns), extra) } catch {
+            throw ServeError(400, "bad_request", error.message)
+        }
     }
 
     private static func compatible(_ got: DType, _ want: DType) -> Bool {
@@ -212,8 +221,9 @@ public enum Inputs {
     }
 
     /// Records: one object per row. A key absent from a row is a missing value there; a
-    /// column absent from every row is missing.
-    static func records(_ items: [JSON], schema: InputSchema, member: String) throws(ServeError) -> Table {
+    /// column absent from every row is missing. Keys outside the schema are refused, or
+    /// returned as ignored when `ignoring`.
+    static func records(_ items: [JSON], schema: InputSchema, member: String, ignoring: Bool) throws(ServeError) -> Ignoring {
         try checkRows(items.count)
         let position = schema.position
         var builders = schema.columns.map { ColumnBuilder($0.dtype, rows: items.count) }
@@ -228,12 +238,12 @@ public enum Inputs {
             }
         }
         let missing = items.isEmpty ? [] : schema.columns.indices.filter { !seen[$0] }.map { schema.columns[$0].name }
-        return try build(builders, schema: schema, missing: missing, extra: extra)
+        return (try build(builders, schema: schema, missing: missing, extra: ignoring ? [] : extra), ignoring ? extra : [])
     }
 
-    /// Rows of values under column names.
+    /// Rows of values under column names (names outside the schema as in `records`).
     static func matrix(_ names: [String], _ rows: [JSON], schema: InputSchema,
-                       member: String) throws(ServeError) -> Table {
+                       member: String, ignoring: Bool) throws(ServeError) -> Ignoring {
         try checkRows(rows.count)
         let position = schema.position
         let extra = names.filter { position[$0] == nil }
@@ -249,7 +259,7 @@ public enum Inputs {
             }
             for (c, v) in values.enumerated() { if let k = targets[c] { builders[k].set(r, v) } }
         }
-        return try build(builders, schema: schema, missing: missing, extra: extra)
+        return (try build(builders, schema: schema, missing: missing, extra: ignoring ? [] : extra), ignoring ? extra : [])
     }
 
     /// The typed columns, or one 422 naming every problem.

@@ -74,7 +74,8 @@ public final class PredictionServer: @unchecked Sendable {
             }
         }
         let monitor = RequestMonitor(store: store, deployment: deployment)
-        let service = PredictionService(routes: routes, shadow: shadow, configuration: configuration, monitor: monitor)
+        let service = PredictionService(routes: routes, shadow: shadow, configuration: configuration, monitor: monitor,
+                                        url: url, deployment: deployment)
         bound.install(service)
         return PredictionServer(service: service, url: url, port: port, deployment: deployment, store: store, group: group,
                                 finished: finished)

@@ -17,9 +17,24 @@ public struct ServeConfiguration: Sendable {
     public var bodyTimeout: Duration = .seconds(30)
     /// Idle keep-alive connections are closed after this long.
     public var idleTimeout: Duration = .seconds(60)
+    /// What `/version` answers: the mlsh version (MLflow's scoring server answers its own).
+    public var version = "unknown"
 
     public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil) {
         self.host = host; self.port = port; self.token = token
+    }
+
+    /// The warning for a server others can reach that has no token (anyone who reaches it
+    /// may call every route), or nil: bound to a loopback address, or with a token.
+    public var exposureWarning: String? {
+        guard token == nil else { return nil }
+        var v4 = in_addr(), v6 = in6_addr()
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if bare == "localhost" || (inet_pton(AF_INET, bare, &v4) == 1 && UInt32(bigEndian: v4.s_addr) >> 24 == 127)
+            || (inet_pton(AF_INET6, bare, &v6) == 1 && withUnsafeBytes(of: &v6) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }) {
+            return nil
+        }
+        return "warning: serving on \(host) without a token: anyone who can reach this address can call the server; set one with --token-file or MLSH_TOKEN (token= in deploy)"
     }
 }
 
@@ -35,23 +50,28 @@ public struct Route: Sendable {
 public struct PredictionService: HTTPResponder, Sendable {
     public typealias Context = BasicRequestContext
 
-    /// The routes with one path, and the method each answers.
-    static let fixedRoutes: [String: HTTPRequest.Method] = ["/health": .get, "/metrics": .get, "/v1/models": .get,
-                                                            "/invocations": .post]
+    /// The routes with one path, and the method each answers (a GET route answers HEAD too).
+    static let fixedRoutes: [String: HTTPRequest.Method] = ["/health": .get, "/ping": .get, "/version": .get, "/metrics": .get,
+                                                            "/v1/models": .get, "/v1/status": .get, "/invocations": .post]
 
     public let routes: [Route]
     public let shadow: ServedModel?
     public let configuration: ServeConfiguration
     public let monitor: RequestMonitor
     public let metrics: ServeMetrics
+    /// `http://HOST:PORT` as bound, and the deployment's id in the store: what `/v1/status` reports.
+    public let url: String
+    public let deployment: Int64?
     /// The largest `scoringCostPerRow` of the served versions: whether an input is cheap
     /// enough for the event loop is decided for all of a split's versions alike, so the
     /// split's weights hold on both paths.
     let maxScoringCostPerRow: Int
 
     public init(routes: [Route], shadow: ServedModel? = nil, configuration: ServeConfiguration,
-                monitor: RequestMonitor, metrics: ServeMetrics? = nil) {
+                monitor: RequestMonitor, metrics: ServeMetrics? = nil, url: String = "", deployment: Int64? = nil) {
         self.routes = routes
+        self.url = url
+        self.deployment = deployment
         self.shadow = shadow
         self.configuration = configuration
         self.monitor = monitor
@@ -76,20 +96,30 @@ public struct PredictionService: HTTPResponder, Sendable {
 
     /// What a request asks for, decided from its head alone (before its body is read).
     enum Target {
-        case health, metrics, models
+        case health, ping, version, metrics, models, status
         /// A prediction by `model` on MLflow's `/invocations` or on the mlsh route.
         case predict(ServedModel, mlflow: Bool)
     }
 
     /// Routes a request head from its method, path and `Authorization` header: method,
-    /// auth and model choice (a traffic split picks here).
+    /// auth and model choice (a traffic split picks here). `/health` and MLflow's `/ping`
+    /// and `/version` need no token (its client sends none).
     func route(_ method: HTTPRequest.Method, _ path: Substring, authorization: String?) throws(ServeError) -> Target {
-        if let m = PredictionService.fixedRoutes[String(path)], m != method { throw methodNotAllowed(String(path)) }
-        if path == "/health" { return .health }
+        let asked = method == .head ? HTTPRequest.Method.get : method   // HEAD answers as GET, without the body
+        if let m = PredictionService.fixedRoutes[String(path)] {
+            if m != asked { throw methodNotAllowed(String(path)) }
+            switch path {
+            case "/health": return .health
+            case "/ping": return .ping
+            case "/version": return .version
+            default: break
+            }
+        }
         try authorize(authorization)
-        switch (path, method) {
+        switch (path, asked) {
         case ("/metrics", .get): return .metrics
         case ("/v1/models", .get): return .models
+        case ("/v1/status", .get): return .status
         case ("/invocations", .post):
             guard let model = pick(routes.indices) else { throw ServeError(404, "not_found", "no model is served") }
             return .predict(model, mlflow: true)
@@ -97,7 +127,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         if parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "models", parts[4] == "predict" {
-            guard method == .post else { throw methodNotAllowed(String(path), allow: "POST") }
+            guard asked == .post else { throw methodNotAllowed(String(path), allow: "POST") }
             let raw = String(parts[3])
             let name = raw.contains("%") ? raw.removingPercentEncoding ?? raw : raw
             let eligible = routes.indices.filter { routes[$0].model.name == name || routes[$0].model.label == name }
@@ -118,6 +148,12 @@ public struct PredictionService: HTTPResponder, Sendable {
         switch target {
         case .health:
             return Response(json(200, .object([("status", .string("ok")), ("models", .array(routes.map { .string($0.model.label) }))])))
+        case .ping:
+            return mlflowText("\n")
+        case .version:
+            return mlflowText(configuration.version)
+        case .status:
+            return Response(json(200, status(running: true)))
         case .metrics:
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
@@ -126,28 +162,42 @@ public struct PredictionService: HTTPResponder, Sendable {
         case .models:
             return Response(json(200, .object([("models", .array(modelsJSON()))])))
         case .predict(let model, let mlflow):
+            let refusal = mediaRefusal(type: request.headers[.contentType]?.lowercased() ?? "",
+                                       encoding: request.headers[.contentEncoding], mlflow: mlflow)
+            // A client waiting for `100 Continue` sends no body: it is answered at once. Other
+            // bodies are read first, so closing after the answer does not reset it away.
+            if let refusal, request.headers[.expect] != nil { return Response(failure(refusal, label: model.label)) }
             let body: ByteBuffer
             do { body = try await collect(request) } catch { return Response(failure(error, label: model.label)) }
+            if let refusal { return Response(failure(refusal, label: model.label)) }
             return Response(predict(model, mlflow: mlflow, contentType: request.headers[.contentType], body: body, start: start))
         }
+    }
+
+    /// MLflow's scoring server's answers to `/ping` and `/version`, type included: its
+    /// client checks the status and reads the text.
+    private func mlflowText(_ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// The answer to a prediction whose whole body has arrived: the predictions, or the
     /// JSON error (counted either way).
     func predict(_ model: ServedModel, mlflow: Bool, contentType: String?, body: ByteBuffer, start: UInt64) -> Reply {
         switch input(model, mlflow: mlflow, contentType: contentType, body: body) {
-        case .success(let table): return answer(model, table, mlflow: mlflow, start: start)
+        case .success(let input): return answer(model, input, mlflow: mlflow, start: start)
         case .failure(let e): return failure(e, label: model.label)
         }
     }
 
     /// Its two steps, apart for the event loop (which checks an input's cost in between):
     /// the input table, then the answer.
-    func input(_ model: ServedModel, mlflow: Bool, contentType: String?, body: ByteBuffer) -> Result<Table, ServeError> {
+    func input(_ model: ServedModel, mlflow: Bool, contentType: String?, body: ByteBuffer) -> Result<Inputs.Ignoring, ServeError> {
         do { return .success(try decode(contentType, body, model, mlflow: mlflow)) } catch { return .failure(error) }
     }
 
-    func answer(_ model: ServedModel, _ input: Table, mlflow: Bool, start: UInt64) -> Reply {
+    func answer(_ model: ServedModel, _ input: Inputs.Ignoring, mlflow: Bool, start: UInt64) -> Reply {
         do { return try predict(model, input, mlflow: mlflow, start: start) } catch { return failure(error, label: model.label) }
     }
 
@@ -164,17 +214,36 @@ public struct PredictionService: HTTPResponder, Sendable {
     }
 
     private func methodNotAllowed(_ path: String, allow: String? = nil) -> ServeError {
-        let allowed = allow ?? PredictionService.fixedRoutes[path]?.rawValue ?? "GET"
+        let fixed = PredictionService.fixedRoutes[path] ?? .get
+        let allowed = allow ?? (fixed == .get ? "GET, HEAD" : fixed.rawValue)
         return ServeError(405, "method_not_allowed", "\(path) answers \(allowed) only", details: [("allow", .string(allowed))])
     }
 
     private func authorize(_ authorization: String?) throws(ServeError) {
         guard let token = configuration.token else { return }
         let given = authorization ?? ""
-        guard given.hasPrefix("Bearer "), constantTimeEqual(Array(given.utf8.dropFirst(7)), Array(token.utf8)) else {
+        // `Bearer`, in any case (auth schemes are case-insensitive), then one or more spaces.
+        let scheme = given.utf8.prefix(7)
+        let bearer = scheme.count == 7 && scheme.elementsEqual("bearer ".utf8) { c, e in (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) == e }
+        guard bearer, constantTimeEqual(Array(given.utf8.dropFirst(7).drop { $0 == 0x20 }), Array(token.utf8)) else {
             throw ServeError(401, "unauthorized", given.isEmpty ? "this server needs an Authorization: Bearer token"
                                                                  : "the bearer token is not valid for this server")
         }
+    }
+
+    /// Why a prediction with this `Content-Type` (lowercased; empty when not given) and
+    /// `Content-Encoding` is refused (415), or nil.
+    func mediaRefusal(type: String, encoding: String?, mlflow: Bool) -> ServeError? {
+        if let encoding, !encoding.isEmpty, encoding.lowercased() != "identity" {
+            return ServeError(415, "unsupported_media_type", "the body is \(encoding)-encoded; send it uncompressed (without Content-Encoding)")
+        }
+        if type.hasPrefix("text/csv") {
+            return mlflow ? nil : ServeError(415, "unsupported_media_type", "this route takes application/json")
+        }
+        if !type.isEmpty, !type.hasPrefix("application/json") {
+            return ServeError(415, "unsupported_media_type", "send application/json\(mlflow ? " or text/csv" : ""), not \(type)")
+        }
+        return nil
     }
 
     /// The body, refused when over the limit (a body that never completes is answered 408
@@ -197,26 +266,25 @@ public struct PredictionService: HTTPResponder, Sendable {
         ServeError(413, "payload_too_large", "the body is over this server's limit of \(configuration.bodyLimit) bytes")
     }
 
-    /// A JSON (or, on /invocations, CSV) body as the model's input table.
+    /// A JSON (or, on /invocations, CSV) body as the model's input table, with the columns
+    /// ignored on /invocations.
     private func decode(_ contentType: String?, _ body: ByteBuffer, _ model: ServedModel,
-                        mlflow: Bool) throws(ServeError) -> Table {
+                        mlflow: Bool) throws(ServeError) -> Inputs.Ignoring {
         let type = contentType?.lowercased() ?? ""
+        if let e = mediaRefusal(type: type, encoding: nil, mlflow: mlflow) { throw e }
         if type.hasPrefix("text/csv") {
-            guard mlflow else { throw ServeError(415, "unsupported_media_type", "this route takes application/json") }
             return try Inputs.csv(Array(buffer: body), schema: model.schema)
         }
-        if !type.isEmpty, !type.hasPrefix("application/json") {
-            throw ServeError(415, "unsupported_media_type", "send application/json\(mlflow ? " or text/csv" : ""), not \(type)")
-        }
-        if let t = body.withUnsafeReadableBytes({ Inputs.direct($0, schema: model.schema, mlflow: mlflow) }) { return t }
+        if let t = body.withUnsafeReadableBytes({ Inputs.direct($0, schema: model.schema, mlflow: mlflow) }) { return (t, []) }
         let parsed: JSON
         do {
             parsed = try body.withUnsafeReadableBytes { raw throws(JSONError) in try JSONParser.parse(raw) }
         } catch { throw ServeError(400, "bad_request", error.message) }
-        return mlflow ? try Inputs.mlflow(parsed, schema: model.schema) : try Inputs.rows(parsed, schema: model.schema)
+        return mlflow ? try Inputs.mlflow(parsed, schema: model.schema) : (try Inputs.rows(parsed, schema: model.schema), [])
     }
 
-    private func predict(_ model: ServedModel, _ input: Table, mlflow: Bool, start: UInt64) throws(ServeError) -> Reply {
+    private func predict(_ model: ServedModel, _ given: Inputs.Ignoring, mlflow: Bool, start: UInt64) throws(ServeError) -> Reply {
+        let input = given.table
         let answer = try model.answer(input)
         var members: [(String, JSON)] = []
         if !mlflow { members.append(("model", .string(model.label))) }
@@ -225,6 +293,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         var response = json(200, .object(members))
         // MLflow's answer has no place for it in the body: every prediction names its version here.
         response.headers[modelHeader] = model.label
+        if !given.ignored.isEmpty { response.headers[ignoredHeader] = given.ignored.joined(separator: ",") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let at = Date().timeIntervalSince1970
         metrics.answered(model.label, status: 200, seconds: seconds)
@@ -245,6 +314,30 @@ public struct PredictionService: HTTPResponder, Sendable {
 
     /// Drift of a served version's recent requests from its training sample.
     public func drift(_ model: ServedModel) -> [DriftScore]? { driftScores(model, monitor: monitor) }
+
+    /// The deployment's state, as `status(d)`, `mlsh status` and `/v1/status` give it: url,
+    /// store id, models, request counts, errors (4xx and 5xx answers), latency p50/p99 (ms),
+    /// rows logged and dropped, the features whose recent requests drifted, requests by
+    /// version, and the request log's last write error when there is one.
+    public func status(running: Bool) -> JSON {
+        let s = monitor.snapshot()
+        let errors = s.byStatus.filter { $0.key >= 400 }.values.reduce(0, +)
+        var drifted: [JSON] = []
+        for r in routes {
+            for d in drift(r.model) ?? [] where d.drifted {
+                drifted.append(.string(routes.count > 1 ? "\(r.model.label): \(d.feature)" : d.feature))
+            }
+        }
+        var members: [(String, JSON)] = [
+            ("url", .string(url)), ("deployment", deployment.map { .number(Double($0)) } ?? .null), ("running", .bool(running)),
+            ("models", .array(routes.map { .string($0.model.label) })), ("requests", .number(Double(s.requests))),
+            ("errors", .number(Double(errors))), ("p50_ms", .number(s.p50)), ("p99_ms", .number(s.p99)),
+            ("logged", .number(Double(s.logged))), ("dropped", .number(Double(s.dropped))), ("drifted", .array(drifted)),
+            ("by_model", .object(s.byModel.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
+        ]
+        if let e = s.lastWriteError { members.append(("log_error", .string(e))) }
+        return .object(members)
+    }
 
     private func modelsJSON() -> [JSON] {
         let total = routes.reduce(0.0) { $0 + $1.weight }
@@ -284,6 +377,8 @@ extension Response {
 
 /// The response header naming the version that answered (`diabetes@4`).
 let modelHeader: HTTPField.Name = HTTPField.Name("X-MLSH-Model") ?? .server  // a valid name: never the fallback
+/// The response header naming the columns `/invocations` ignored (`note,id`).
+let ignoredHeader: HTTPField.Name = HTTPField.Name("X-MLSH-Ignored-Columns") ?? .server  // a valid name: never the fallback
 
 /// Compares secrets in time independent of where they differ.
 func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -82,6 +82,31 @@ extension Store {
         }
     }
 
+    /// A deployment as the store records it: `ended` is nil while it is recorded as running
+    /// (a server killed without stopping gracefully stays so).
+    public struct DeploymentRecord: Sendable, Equatable {
+        public var id: Int64
+        public var url: String
+        /// The served versions' labels (`diabetes@4`).
+        public var models: [String]
+        public var started: Double
+        public var ended: Double?
+    }
+
+    /// The deployments recorded as running, newest first.
+    public func runningDeployments() throws(StoreError) -> [DeploymentRecord] {
+        try Store.guarded("reading the deployments") {
+            try db.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, url, models, started, ended FROM deployments WHERE ended IS NULL ORDER BY id DESC")
+                    .map { r in
+                        let models: String = r["models"]
+                        return DeploymentRecord(id: r["id"], url: r["url"], models: models.split(separator: ",").map(String.init),
+                                                started: r["started"], ended: r["ended"])
+                    }
+            }
+        }
+    }
+
     /// Rows one INSERT statement takes (8 values each, well under SQLite's limit of
     /// bound values): the statement's own work is shared by them.
     static let rowsPerInsert = 16

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MLShRuntime
 import MLShServe
 import MLShStore
 import UnixSignals
@@ -38,17 +39,34 @@ struct ServeCommand: ParsableCommand {
         guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
     }
 
-    func run() throws {
-        var config = ServeConfiguration(host: host, port: port)
-        config.bodyLimit = bodyLimit
+    /// The token of `--token-file FILE`, else `MLSH_TOKEN`, else nil.
+    static func token(_ tokenFile: String?) -> String? {
         if let tokenFile {
             guard let data = FileManager.default.contents(atPath: tokenFile) else { StoreCLI.fail(kind: "serve error", "cannot read the token file \(tokenFile)") }
             let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !token.isEmpty else { StoreCLI.fail(kind: "serve error", "the token file \(tokenFile) is empty") }
-            config.token = token
-        } else if let t = ProcessInfo.processInfo.environment["MLSH_TOKEN"], !t.isEmpty {
-            config.token = t
+            return token
         }
+        if let t = ProcessInfo.processInfo.environment["MLSH_TOKEN"], !t.isEmpty { return t }
+        return nil
+    }
+
+    /// `NAME@VERSION[=WEIGHT]` read from the right: the weight follows the last `=` when
+    /// that `=` comes after the last `@` (or there is no `@`) and a number follows it; any
+    /// other `=` belongs to the name (`a=b@2`). Nil weight: 1; nil for both: a weight that
+    /// is not a positive number.
+    static func parseVersion(_ arg: String) -> (ref: String, weight: Double?)? {
+        guard let eq = arg.lastIndex(of: "="), arg.lastIndex(of: "@").map({ $0 < eq }) ?? true else { return (arg, nil) }
+        let text = arg[arg.index(after: eq)...]
+        guard let w = Double(text) else { return arg.contains("@") ? nil : (arg, nil) }   // no `@`: a name with `=`
+        return w > 0 && w.isFinite ? (String(arg[..<eq]), w) : nil
+    }
+
+    func run() throws {
+        var config = ServeConfiguration(host: host, port: port)
+        config.bodyLimit = bodyLimit
+        config.version = Runtime.version
+        config.token = Self.token(tokenFile)
         try StoreCLI.guarded {
             guard let store = try StoreCLI.existing(storeOption.path) else {
                 StoreCLI.fail(kind: "serve error", "there is no store at \(StoreCLI.folder(storeOption.path)): register a model first")
@@ -56,15 +74,10 @@ struct ServeCommand: ParsableCommand {
             func load(_ ref: String) throws -> ServedModel { try ServedModel.load(try store.resolve(ref), from: store) }
             var routes: [Route] = []
             for arg in versions {
-                var ref = arg, weight = 1.0
-                if let eq = arg.lastIndex(of: "=") {
-                    ref = String(arg[..<eq])
-                    guard let w = Double(arg[arg.index(after: eq)...]), w > 0, w.isFinite else {
-                        StoreCLI.fail(kind: "serve error", "the weight in '\(arg)' must be a positive number")
-                    }
-                    weight = w
+                guard let (ref, weight) = Self.parseVersion(arg) else {
+                    StoreCLI.fail(kind: "serve error", "the weight in '\(arg)' must be a positive number")
                 }
-                routes.append(Route(try load(ref), weight: weight))
+                routes.append(Route(try load(ref), weight: weight ?? 1))
             }
             let shadowModel = try shadow.map(load)
             let server: PredictionServer
@@ -72,10 +85,79 @@ struct ServeCommand: ParsableCommand {
                 server = try PredictionServer.start(routes: routes, shadow: shadowModel, configuration: config, store: store,
                                                     signals: [.sigterm, .sigint])
             } catch let e as ServeError { StoreCLI.fail(kind: "serve error", e.message) }
+            if let warning = config.exposureWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             let served = routes.map(\.model.label).joined(separator: ", ")
             FileHandle.standardError.write(Data("serving \(served) at \(server.url) (Ctrl-C stops)\n".utf8))
             server.waitUntilStopped()
             FileHandle.standardError.write(Data("stopped; \(server.service.monitor.snapshot().logged) predictions logged\n".utf8))
+        }
+    }
+}
+
+/// `mlsh status [PORT|URL|NAME]`: a running server's state as `status(d)` gives it, asked
+/// over HTTP (`/v1/status`) — of the server on a port of this machine, at a URL, or of the
+/// deployments of a model the store records as running (all of them without an argument).
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a running server's status: requests, errors, latency, rows logged, drift.")
+
+    @ArgumentParser.Argument(help: ArgumentHelp("A port on this machine, a server's URL, or a model name (its deployments the store records as running); default: every deployment recorded as running.", valueName: "PORT|URL|NAME"))
+    var target: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("The server's token, in FILE (also: MLSH_TOKEN).", valueName: "FILE"))
+    var tokenFile: String?
+
+    @Flag(help: "Print each status as one JSON object per line.")
+    var json = false
+
+    @OptionGroup var storeOption: StoreOption
+
+    func run() throws {
+        let token = ServeCommand.token(tokenFile)
+        let targets: [RemoteStatus.Target]
+        do {
+            targets = try RemoteStatus.targets(target) { () throws(StoreError) in try StoreCLI.existing(storeOption.path) }
+        } catch { StoreCLI.fail(kind: "serve error", error.message) }
+        var failures: [String] = []
+        var shown = 0
+        for t in targets {
+            let status: JSON
+            do { status = try RemoteStatus.fetch(t, token: token) } catch {
+                failures.append(error.message)
+                continue
+            }
+            if json {
+                print(JSONWriter.text(status))
+            } else {
+                if shown > 0 { print() }
+                print(Self.render(status))
+            }
+            shown += 1
+        }
+        for f in failures { FileHandle.standardError.write(Data("serve error: \(f)\n".utf8)) }
+        if shown == 0 { throw ExitCode(1) }
+    }
+
+    /// One `name  value` line per member, values as the prompt shows them.
+    static func render(_ status: JSON) -> String {
+        guard case .object(let members) = status else { return JSONWriter.text(status) }
+        let width = members.map(\.0.count).max() ?? 0
+        return members.map { name, value in
+            // Latencies (`_ms`) as milliseconds to the microsecond; other numbers are counts.
+            let shown = name.hasSuffix("_ms") ? ({ if case .number(let d) = value { String(format: "%.3f", d) } else { "none" } }()) : text(value)
+            return name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + shown
+        }.joined(separator: "\n")
+    }
+
+    private static func text(_ v: JSON) -> String {
+        switch v {
+        case .null: "none"
+        case .string(let s): s
+        case .array(let items): items.isEmpty ? "-" : items.map(text).joined(separator: ", ")
+        case .object(let members): members.isEmpty ? "-" : members.map { "\($0.0)=\(text($0.1))" }.joined(separator: ", ")
+        case .number(let d): d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        default: JSONWriter.text(v)
         }
     }
 }

@@ -11,7 +11,7 @@ struct MLSh: ParsableCommand {
         abstract: "A shell for the whole machine-learning lifecycle.",
         version: Runtime.version,
         subcommands: [RunCommand.self, TestCommand.self, RenderCommand.self, RunsCommand.self, ModelsCommand.self,
-                      LineageCommand.self, GCCommand.self, ServeCommand.self])
+                      LineageCommand.self, GCCommand.self, ServeCommand.self, StatusCommand.self])
 
     @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate CODE, print its values, and exit.", valueName: "code"))
     var code: String?

@@ -1,4 +1,5 @@
 import Foundation
+import MLShRuntime
 import MLShServe
 import Testing
 import TestSupport
@@ -112,5 +113,189 @@ import TestSupport
         #expect(weight.err == "serve error: the weight in 'diabetes@1=-1' must be a positive number\n")
         let usage = try box.mlsh(["serve"])
         #expect(usage.code == 2)
+    }
+
+    /// A test's setup that could not be done, and why.
+    struct SetupFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Starts `mlsh serve ARGS` and waits until `/health` answers on `port`; the pid.
+    static func serve(_ box: Sandbox, _ args: [String], port: Int, stderr: String? = nil) throws -> pid_t {
+        let pid = try spawnProgram(mlshBinary, ["serve"] + args + ["--port", String(port)], environment: box.environment, stderr: stderr)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if (try? HTTPClient.request("GET", "http://127.0.0.1:\(port)/health", timeout: 2))?.status == 200 { return pid }
+            usleep(100_000)
+        }
+        kill(pid, SIGKILL)
+        _ = waitStatus(pid)
+        throw SetupFailure("mlsh serve \(args) did not come up on port \(port)")
+    }
+
+    /// Stops a server started by `serve` (SIGTERM: graceful), or kills it; its wait status.
+    @discardableResult
+    static func stop(_ pid: pid_t, signal: Int32 = SIGTERM) -> Int32 {
+        kill(pid, signal)
+        return waitStatus(pid)
+    }
+
+    /// Versions are read from the right: a name may hold `-` and `=` (`a=b@1` is version 1
+    /// of `a=b`, `my-model@1=3` version 1 of `my-model` with weight 3). Binding a non-loopback address without a
+    /// token warns on stderr.
+    @Test func serveParsesNamesWithDashesAndEqualsAndWarnsWhenExposed() async throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let register = try box.mlsh(["run", try box.script("""
+            let m = fit(ridge(alpha=1.0), dataset("diabetes"), target=$progression)
+            register(m, "my-model")
+            register(m, "a=b")
+            """)])
+        #expect(register.code == 0, "\(register.err)")
+        let port = Self.freePort()
+        let errors = box.dir + "/serve.err"
+        let pid = try Self.serve(box, ["my-model@1=3", "a=b@1", "--host", "0.0.0.0"], port: port, stderr: errors)
+        let models = try await Task.detached { try HTTPClient.request("GET", "http://127.0.0.1:\(port)/v1/models") }.value
+        Self.stop(pid)
+        #expect(models.status == 200)
+        let json = try JSONParser.parse(models.text)
+        guard case .array(let served)? = json["models"] else { Issue.record("\(models.text)"); return }
+        #expect(served.map { $0["model"] } == [.string("my-model@1"), .string("a=b@1")])
+        #expect(served.map { $0["weight"] } == [.number(0.75), .number(0.25)])
+        let err = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+        #expect(err.contains("warning: serving on 0.0.0.0 without a token"), "\(err)")
+
+        // On loopback, or with a token, no warning.
+        let quiet = box.dir + "/quiet.err"
+        let port2 = Self.freePort()
+        Self.stop(try Self.serve(box, ["my-model@1"], port: port2, stderr: quiet))
+        let text = (try? String(contentsOfFile: quiet, encoding: .utf8)) ?? ""
+        #expect(!text.contains("warning"), "\(text)")
+        #expect(text.contains("serving my-model@1 at http://127.0.0.1:\(port2)"), "\(text)")
+    }
+
+    /// `mlsh status` asks a running server for what `status(d)` reports — by port, URL or
+    /// model name (the deployments the store records as running) — and `status("name")`
+    /// does the same in the language. A server killed without recording its end is
+    /// reported as not answering, not as running.
+    @Test func statusShowsAServerStartedFromTheShell() async throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        _ = try box.mlsh(["run", try box.script("""
+            register(fit(ridge(alpha=1.0), dataset("diabetes"), target=$progression), "diabetes")
+            """)])
+        let tokenFile = box.dir + "/token"
+        try "s3cret\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let port = Self.freePort()
+        let pid = try Self.serve(box, ["diabetes@1", "--token-file", tokenFile], port: port)
+        var stopped = false
+        defer { if !stopped { Self.stop(pid, signal: SIGKILL) } }
+        let url = "http://127.0.0.1:\(port)"
+        try await Task.detached {
+            let body = Array(#"{"rows": [\#(Self.row)]}"#.utf8)
+            for _ in 0..<2 {
+                let r = try HTTPClient.request("POST", url + "/v1/models/diabetes/predict", body: body,
+                                               headers: [("Authorization", "Bearer s3cret")])
+                #expect(r.status == 200)
+            }
+        }.value
+        /// `name value` lines as a dictionary.
+        func fields(_ text: String) -> [String: String] {
+            var out: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 1)
+                if parts.count == 2 { out[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+            }
+            return out
+        }
+        let denied = try box.mlsh(["status", String(port)])
+        #expect(denied.code == 1 && denied.err.contains("needs its token"), "\(denied.err)")
+        for target in [String(port), url, "diabetes", "diabetes@1"] {
+            let r = try box.mlsh(["status", target, "--token-file", tokenFile])
+            #expect(r.code == 0, "\(target): \(r.err)")
+            let f = fields(r.out)
+            #expect(f["url"] == url && f["running"] == "true" && f["models"] == "diabetes@1", "\(target): \(r.out)")
+            // The refused status request counts (a 401), the status requests that answer do not.
+            #expect(f["requests"] == "3" && f["errors"] == "1" && f["by_model"] == "diabetes@1=2", "\(target): \(r.out)")
+            #expect(f["p99_ms"].flatMap(Double.init).map { $0 > 0 } == true, "\(r.out)")
+        }
+        let all = try box.mlsh(["status", "--json", "--token-file", tokenFile])
+        #expect(all.code == 0, "\(all.err)")
+        let json = try JSONParser.parse(all.out.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(json["url"] == .string(url) && json["deployment"] == .number(1) && json["requests"] == .number(3), "\(all.out)")
+
+        let language = try box.mlsh(["run", try box.script("""
+            let s = status("diabetes", token="s3cret")
+            print(s.requests, s.errors, s.models, s.running, s.deployment, s.p99_ms > 0)
+            """, name: "status.mls")])
+        #expect(language.out == "3 1 [\"diabetes@1\"] true 1 true\n", "\(language.err)")
+        let other = try box.mlsh(["status", "iris"])
+        #expect(other.code == 1 && other.err.contains("no deployment of iris is recorded as running"), "\(other.err)")
+
+        // Killed without recording its end: the store still says running; status says it does not answer.
+        Self.stop(pid, signal: SIGKILL)
+        stopped = true
+        let gone = try box.mlsh(["status", "diabetes"])
+        #expect(gone.code == 1, "\(gone.out)")
+        #expect(gone.err.contains("nothing answers at \(url) (deployment 1 is recorded as running: it stopped without recording its end)"), "\(gone.err)")
+        let goneHere = try box.mlsh(["-e", #"status("diabetes")"#])
+        #expect(goneHere.code == 1 && goneHere.err.contains("nothing answers at \(url)"), "\(goneHere.err)")
+    }
+
+    /// MLflow's own `ScoringServerClient` (mlflow-skinny, from a venv this test makes once
+    /// under .build/) sees an `mlsh serve` server ready (`/ping`), reads its `/version`
+    /// and scores a pandas DataFrame through `/invocations`, extra columns included.
+    @Test func mlflowsOwnClientWorksUnchanged() async throws {
+        let python = try Self.mlflowVenv()
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        _ = try box.mlsh(["run", try box.script("""
+            register(fit(ridge(alpha=1.0), dataset("diabetes"), target=$progression), "diabetes")
+            """)])
+        let port = Self.freePort()
+        let pid = try Self.serve(box, ["diabetes@1"], port: port)
+        defer { Self.stop(pid) }
+        let client = try box.script("""
+            import json, sys
+            import pandas as pd
+            from mlflow.pyfunc.scoring_server.client import ScoringServerClient
+            c = ScoringServerClient("127.0.0.1", int(sys.argv[1]))
+            c.wait_server_ready(timeout=20)
+            print(c.get_version())
+            row = json.loads(sys.argv[2])
+            frame = pd.DataFrame([row, dict(row, bmi=20.5)]).assign(customer_id=[1, 2])
+            print(json.dumps(c.invoke(frame)["predictions"]))
+            """, name: "client.py")
+        let r = try runProgram(python, [client, String(port), Self.row])
+        #expect(r.code == 0, "MLflow's client failed: \(r.err)")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        #expect(lines.first == Runtime.version, "\(r.out)")
+        // The same predictions as mlsh's own route gives for these rows.
+        let ours = try HTTPClient.request("POST", "http://127.0.0.1:\(port)/v1/models/diabetes/predict",
+                                          body: Array(#"{"rows": [\#(Self.row), \#(Self.row.replacingOccurrences(of: "32.1", with: "20.5"))]}"#.utf8))
+        guard case .array(let predictions)? = try JSONParser.parse(ours.text)["predictions"], lines.count == 2 else {
+            Issue.record("\(ours.text) / \(r.out)"); return
+        }
+        #expect(try JSONParser.parse(lines[1]) == .array(predictions), "\(r.out)")
+    }
+
+    /// The venv with MLflow's client (mlflow-skinny, with the numpy, pandas and scipy its
+    /// `dump_input_data` imports), made once under .build/ and reused while it holds these
+    /// packages; its python. Fails with the reason when it cannot be made.
+    static func mlflowVenv() throws -> String {
+        let packages = ["mlflow-skinny==3.18.0", "numpy", "pandas", "scipy"]
+        let venv = repositoryRoot + "/.build/mlflow-client-venv"
+        let python = venv + "/bin/python"
+        let ready = venv + "/.ready"
+        if (try? String(contentsOfFile: ready, encoding: .utf8)) == packages.joined(separator: " ") { return python }
+        if !FileManager.default.fileExists(atPath: python) {
+            let made = try runProgram("/usr/bin/env", ["python3", "-m", "venv", venv])
+            guard made.code == 0 else { throw SetupFailure("cannot make the MLflow venv at \(venv): \(made.err)") }
+        }
+        let pip = try runProgram(venv + "/bin/pip", ["install", "-q"] + packages)
+        guard pip.code == 0 else { throw SetupFailure("cannot install MLflow's client into \(venv): \(pip.err)") }
+        try packages.joined(separator: " ").write(toFile: ready, atomically: true, encoding: .utf8)
+        return python
     }
 }

@@ -15,7 +15,7 @@ import Testing
     /// The general path's table, or nil when it refuses the body.
     func general(_ body: String, mlflow: Bool) -> Table? {
         guard let json = try? JSONParser.parse(body) else { return nil }
-        return mlflow ? try? Inputs.mlflow(json, schema: schema) : try? Inputs.rows(json, schema: schema)
+        return mlflow ? (try? Inputs.mlflow(json, schema: schema))?.table : try? Inputs.rows(json, schema: schema)
     }
 
     /// Names, row count and every column's stored values exactly (floats by bit pattern:
@@ -145,6 +145,34 @@ import Testing
         let g = try Inputs.rows(try JSONParser.parse(body), schema: wide)
         #expect(describe(d) == describe(g))
         #expect(Array(#"{"rows": [{"c1": 1, "nope": 2}]}"#.utf8).withUnsafeBytes { Inputs.direct($0, schema: wide, mlflow: false) } == nil)
+    }
+
+    /// MLflow's forms ignore the columns the model does not use and name them (first-seen
+    /// order); the mlsh route refuses them. The direct reader leaves such bodies to the
+    /// general path, whose table is the one of the same body without those columns.
+    @Test func mlflowFormsIgnoreUnusedColumnsAndNameThem() throws {
+        let cases: [(String, String)] = [
+            (#"{"dataframe_records": [{"f": 1.5, "note": "a", "i": 2, "b": true, "s": "x"}, {"id": 7, "f": 2, "i": 3, "b": false, "s": "y", "note": "b"}]}"#,
+             #"{"dataframe_records": [{"f": 1.5, "i": 2, "b": true, "s": "x"}, {"f": 2, "i": 3, "b": false, "s": "y"}]}"#),
+            (#"{"dataframe_split": {"columns": ["note", "f", "i", "b", "s", "id"], "data": [["a", 1.5, 2, true, "x", 7]]}}"#,
+             #"{"dataframe_split": {"columns": ["f", "i", "b", "s"], "data": [[1.5, 2, true, "x"]]}}"#),
+            (#"{"inputs": {"note": ["a"], "f": [1.5], "i": [2], "b": [true], "s": ["x"], "id": [7]}}"#,
+             #"{"inputs": {"f": [1.5], "i": [2], "b": [true], "s": ["x"]}}"#),
+        ]
+        for (body, plain) in cases {
+            #expect(direct(body, mlflow: true) == nil, "\(body)")
+            let got = try Inputs.mlflow(try JSONParser.parse(body), schema: schema)
+            let want = try Inputs.mlflow(try JSONParser.parse(plain), schema: schema)
+            #expect(describe(got.table) == describe(want.table), "\(body)")
+            #expect(got.ignored == ["note", "id"], "\(body)")
+            #expect(want.ignored.isEmpty)
+        }
+        let csv = try Inputs.csv(Array("note,f,i,b,s\nhello,1.5,2,true,x\n".utf8), schema: schema)
+        #expect(csv.ignored == ["note"] && csv.table.names == ["f", "i", "b", "s"] && csv.table.rowCount == 1)
+        // Still refused: a missing column beside an ignored one, and any extra on the mlsh route.
+        #expect(throws: ServeError.self) { try Inputs.mlflow(try JSONParser.parse(#"{"dataframe_records": [{"f": 1, "i": 2, "b": true, "note": 1}]}"#), schema: schema) }
+        #expect { try Inputs.rows(try JSONParser.parse(#"{"rows": [{"f": 1, "i": 2, "b": true, "s": "x", "note": 1}]}"#), schema: schema) }
+            throws: { e in (e as? ServeError)?.status == 422 && (e as? ServeError)?.message.contains("unexpected column note") == true }
     }
 
     @Test func rowWriterWritesEachTypeAndEscapesNames() throws {

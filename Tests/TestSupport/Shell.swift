@@ -46,14 +46,15 @@ public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
 /// The debug `mlsh` binary that `swift build --build-tests` produced.
 public var mlshBinary: String { repositoryRoot + "/.build/debug/mlsh" }
 
-/// Starts a program in the background (output discarded); returns its pid.
-public func spawnProgram(_ path: String, _ args: [String], environment: [String: String]) throws -> pid_t {
+/// Starts a program in the background (output discarded; standard error to the file
+/// `stderr` when given); returns its pid.
+public func spawnProgram(_ path: String, _ args: [String], environment: [String: String], stderr: String? = nil) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     let argv = ([path] + args).map { strdup($0) } + [nil]
     let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { argv.forEach { free($0) }; envp.forEach { free($0) } }

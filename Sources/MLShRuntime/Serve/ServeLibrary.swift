@@ -94,10 +94,12 @@ extension StoreLibrary {
             let port = try a.int("port", 8080)
             guard (0...65535).contains(port) else { throw MLShError.value("deploy: port must be between 0 and 65535, got \(port)") }
             var config = ServeConfiguration(host: try a.string("host", "127.0.0.1"), port: port)
+            config.version = Runtime.version
             if let t = a["token"] {
                 guard case .string(let token) = t, !token.isEmpty else { throw MLShError.type("deploy: token must be a non-empty string") }
                 config.token = token
             }
+            if let warning = config.exposureWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
             let store = try session.store()
             let server = try serving { () throws(ServeError) in
                 try PredictionServer.start(routes: routes, shadow: shadow, configuration: config, store: store)
@@ -113,33 +115,34 @@ extension StoreLibrary {
             session.deployments.removeAll { $0 === server }
             return .none
         },
-        Builtin("status", ["d"], category: "deployment",
-                summary: "A deployment's state: url, models, request counts, errors, latency p50/p99 (ms), rows logged and dropped, and the features whose recent requests drifted from the training data.",
+        Builtin("status", ["d", "token=none"], category: "deployment",
+                summary: "A deployment's state: url, id, models, request counts, errors, latency p50/p99 (ms), rows logged and dropped, and the features whose recent requests drifted from the training data. d is a deployment, or a model name (\"name\" or \"name@V\") served by another process — `mlsh serve` — that the store records as running, asked over HTTP with token= (default MLSH_TOKEN).",
                 example: "status(d).p99_ms") { a, _ throws(MLShError) in
-            let server = try deployment(a, "d")
-            let s = server.service.monitor.snapshot()
-            let errors = s.byStatus.filter { $0.key >= 400 }.values.reduce(0, +)
-            var pairs: [(String, Value)] = [
-                ("url", .string(server.url)),
-                ("running", .bool(server.isRunning)),
-                ("models", .list(server.service.routes.map { .string($0.model.label) })),
-                ("requests", .int(Int64(s.requests))),
-                ("errors", .int(Int64(errors))),
-                ("p50_ms", .float(s.p50)),
-                ("p99_ms", .float(s.p99)),
-                ("logged", .int(Int64(s.logged))),
-                ("dropped", .int(Int64(s.dropped))),
-            ]
-            var drifted: [Value] = []
-            for r in server.service.routes {
-                for d in server.service.drift(r.model) ?? [] where d.drifted {
-                    drifted.append(.string(server.service.routes.count > 1 ? "\(r.model.label): \(d.feature)" : d.feature))
+            let v = try a.value("d")
+            switch v {
+            case .object(let d as DeploymentValue):
+                return statusValue(d.server.service.status(running: d.server.isRunning))
+            case .string(let target):
+                var token = ProcessInfo.processInfo.environment["MLSH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+                if let t = a["token"] {
+                    guard case .string(let s) = t, !s.isEmpty else { throw MLShError.type("status: token must be a non-empty string") }
+                    token = s
                 }
+                // The newest deployment that answers (older records may be servers killed without recording their end).
+                let targets = try serving { () throws(ServeError) in
+                    try RemoteStatus.targets(target) { () throws(StoreError) in
+                        guard session.exists else { return nil }
+                        do throws(MLShError) { return try session.store() } catch { throw StoreError(error.message) }
+                    }
+                }
+                var firstError: ServeError?
+                for t in targets {
+                    do throws(ServeError) { return statusValue(try RemoteStatus.fetch(t, token: token)) } catch { firstError = firstError ?? error }
+                }
+                throw MLShError("serve error", "status: " + (firstError?.message ?? "no deployment of \(target) answers"))
+            default:
+                throw MLShError.type("status: expected a deployment (from deploy) or the name of a served model, got \(v.typeName)")
             }
-            pairs.append(("drifted", .list(drifted)))
-            pairs.append(("by_model", .record(Record(s.byModel.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }))))
-            if let e = s.lastWriteError { pairs.append(("log_error", .string(e))) }
-            return .record(Record(pairs))
         },
         Builtin("requests", ["d", "shadow=false"], category: "deployment",
                 summary: "The predictions a deployment (or every deployment of a model name) served, as a table: inputs, prediction, model, latency_ms, at.",
@@ -256,6 +259,18 @@ extension StoreLibrary {
         return try engine { () throws(EngineError) in
             try Table(names: names + ["prediction", "model", "latency_ms", "at"], columns: columns, label: "requests")
         }
+    }
+}
+
+/// A status's JSON as a record: latencies (`_ms`) as floats, other numbers (counts, ids) as ints.
+func statusValue(_ json: JSON, key: String = "") -> Value {
+    switch json {
+    case .null: return .none
+    case .bool(let b): return .bool(b)
+    case .string(let s): return .string(s)
+    case .number(let d): return key.hasSuffix("_ms") || d != d.rounded() || abs(d) > 9e15 ? .float(d) : .int(Int64(d))
+    case .array(let items): return .list(items.map { statusValue($0) })
+    case .object(let members): return .record(Record(members.map { ($0.0, statusValue($0.1, key: $0.0)) }))
     }
 }
 
