@@ -58,7 +58,9 @@ enum QualityChecks {
             .maxMissing(try column(a), try a.double("frac"))
         },
         Builtin("check", ["t", "..."], category: "quality",
-                summary: "Runs data checks (or any true/false expression); a report table: check, passed, failing, example.",
+                summary: "Runs data checks (or any true/false expression); a report table: check, passed, failing, example. "
+                    + "Missing values (NaN too) are counted by not_null and max_missing and skipped by every other rule; "
+                    + "a condition skips the rows where it reads one.",
                 example: "check(t, not_null($price), unique($id), $price >= 0)") { a, _ throws(MLShError) in
             let t = try a.table("t")
             let items = try QualityChecks.items(a.extra, t)
@@ -82,11 +84,8 @@ enum QualityChecks {
             switch v {
             case .object(let c as CheckValue): out.append(c.item)
             case .expr(let e):
-                let col = try ExprLowering.evaluate(try ExprLowering.lower(e), on: t)
-                guard col.dtype == .bool else {
-                    throw MLShError.type("check: \(e.text) is a \(col.dtype.rawValue) expression; a check must be true or false")
-                }
-                out.append(CheckItem(check: .predicate(text: e.text, mask: col), text: e.text))
+                let k = try ExprLowering.lower(e)
+                out.append(CheckItem(check: try engine { () throws(EngineError) in try t.condition(k, text: e.text) }, text: e.text))
             default: throw MLShError.type("check takes checks like not_null($x) or conditions like $x > 0, got \(v.typeName)")
             }
         }
