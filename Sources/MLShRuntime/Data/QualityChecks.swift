@@ -29,19 +29,19 @@ enum QualityChecks {
     }
 
     static var builtins: [Builtin] { [
-        make("not_null", ["x"], "Check: the column has no missing values.", "check(t, not_null($price))") { a throws(MLShError) in
+        make("not_null", ["x"], "Check: the column has no missing values (NaN is missing).", "check(t, not_null($price))") { a throws(MLShError) in
             .notNull(try column(a))
         },
-        make("between", ["x", "lo", "hi"], "Check: every value lies in [lo, hi].", "check(t, between($age, 0, 120))") { a throws(MLShError) in
+        make("between", ["x", "lo", "hi"], "Check: every value lies in [lo, hi] (missing values are skipped).", "check(t, between($age, 0, 120))") { a throws(MLShError) in
             .between(try column(a), try a.double("lo"), try a.double("hi"))
         },
-        make("unique", ["x"], "Check: no value repeats (failing = rows that share a value).", "check(t, unique($id))") { a throws(MLShError) in
+        make("unique", ["x"], "Check: no value repeats (failing = rows that share a value; missing values are skipped).", "check(t, unique($id))") { a throws(MLShError) in
             .unique(try column(a))
         },
         make("rows_between", ["lo", "hi"], "Check: the row count lies in [lo, hi].", "check(t, rows_between(100, 1e7))") { a throws(MLShError) in
             .rowsBetween(try a.double("lo"), try a.double("hi"))
         },
-        make("in_set", ["x", "values"], "Check: every value is one of the list.", #"check(t, in_set($city, ["Oslo", "Lima"]))"#) { a throws(MLShError) in
+        make("in_set", ["x", "values"], "Check: every value is one of the list (missing values are skipped).", #"check(t, in_set($city, ["Oslo", "Lima"]))"#) { a throws(MLShError) in
             guard case .list(let xs) = try a.value("values") else { throw MLShError.type("in_set needs a list of allowed values") }
             var allowed: [Scalar] = []
             for x in xs {
@@ -50,11 +50,11 @@ enum QualityChecks {
             }
             return .inSet(try column(a), allowed)
         },
-        make("matches", ["x", "pattern"], "Check: every string value matches the regular expression (search; anchor with ^ and $).",
+        make("matches", ["x", "pattern"], "Check: every value matches the regular expression (search; anchor with ^ and $; missing values are skipped).",
              #"check(t, matches($zip, r"^\d{5}$"))"#) { a throws(MLShError) in
             .matches(try column(a), try a.string("pattern"))
         },
-        make("max_missing", ["x", "frac"], "Check: at most this fraction of values is missing.", "check(t, max_missing($age, 0.05))") { a throws(MLShError) in
+        make("max_missing", ["x", "frac"], "Check: at most this fraction of values is missing (NaN is missing).", "check(t, max_missing($age, 0.05))") { a throws(MLShError) in
             .maxMissing(try column(a), try a.double("frac"))
         },
         Builtin("check", ["t", "..."], category: "quality",
