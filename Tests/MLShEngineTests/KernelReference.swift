@@ -69,10 +69,11 @@ struct KernelReference {
         case .call(let name, let args):
             var vs: [RV] = []
             for a in args { vs.append(try eval(a, r)) }
-            // `none` is missing of the type of the values it meets (the condition's bool
-            // in if_else, a string in string functions).
+            // `none` is missing of the type of the operands it meets in the calls that
+            // unify their operands (the condition's bool in if_else, a string in string
+            // functions), else NaN.
             let valueArgs = name == "if_else" ? 1..<args.count : 0..<args.count
-            let like = valueArgs.first { args[$0] != .missing }.map { vs[$0] }
+            let like = Self.unifying.contains(name) ? valueArgs.first { args[$0] != .missing }.map { vs[$0] } : nil
             for k in args.indices where args[k] == .missing {
                 let t: RV = k == 0 && name == "if_else" ? .b(false, false)
                     : Self.stringFunctions.contains(name) ? .s(nil) : like ?? .f(.nan)
@@ -88,6 +89,8 @@ struct KernelReference {
     }
 
     static let stringFunctions: Set<String> = ["trim", "lower", "upper", "replace", "split_text"]
+    static let unifying: Set<String> = ["if_else", "fill_nan", "and", "or", "eq", "ne", "lt", "le", "gt", "ge",
+                                        "add", "sub", "mul", "min2", "max2", "mod", "pow"]
 
     func bothInt(_ a: RV, _ b: RV) -> Bool { !a.isFloat && !b.isFloat }
 
