@@ -71,7 +71,7 @@ struct KernelReference {
             for a in args { vs.append(try eval(a, r)) }
             // `none` is missing of the type of the operands it meets in the calls that
             // unify their operands (the condition's bool in if_else, a string in string
-            // functions), else NaN.
+            // functions), else NaN; comparisons with it are refused.
             let valueArgs = name == "if_else" ? 1..<args.count : 0..<args.count
             let like = Self.unifying.contains(name) ? valueArgs.first { args[$0] != .missing }.map { vs[$0] } : nil
             for k in args.indices where args[k] == .missing {
@@ -89,8 +89,7 @@ struct KernelReference {
     }
 
     static let stringFunctions: Set<String> = ["trim", "lower", "upper", "replace", "split_text"]
-    static let unifying: Set<String> = ["if_else", "fill_nan", "and", "or", "eq", "ne", "lt", "le", "gt", "ge",
-                                        "add", "sub", "mul", "min2", "max2", "mod", "pow"]
+    static let unifying: Set<String> = ["if_else", "fill_nan", "and", "or", "add", "sub", "mul", "min2", "max2", "mod", "pow"]
 
     func bothInt(_ a: RV, _ b: RV) -> Bool { !a.isFloat && !b.isFloat }
 

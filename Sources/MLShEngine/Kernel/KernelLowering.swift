@@ -392,6 +392,9 @@ struct KLowering {
     static let mirrored: [String: String] = ["eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"]
 
     mutating func lowerComparison(_ name: String, _ l: KExpr, _ r: KExpr) throws(EngineError) -> KVal {
+        if l == .missing || r == .missing {
+            throw EngineError.invalidArgument("cannot compare with none (a missing value equals nothing); use is_nan(x) to find missing values")
+        }
         // String literal on either side.
         if case .string(let a) = l, case .string(let b) = r {
             return KVal(node: constB(kernelCompareStrings(a, name, b)), valid: nil, type: .b)
