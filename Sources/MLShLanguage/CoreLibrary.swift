@@ -25,9 +25,19 @@ public struct CoreLibrary: Library {
             interp.output(a.extra.map { $0.printed() }.joined(separator: " "))
             return .none
         },
-        Builtin("show", ["x"], category: "output", summary: "Display a value exactly as the prompt would.",
-                example: "show([1, 2])") { a, interp throws(MLShError) in
-            interp.showValue(try a.value("x"))
+        Builtin("show", ["x", "rows=none"], category: "output",
+                summary: "Display a value exactly as the prompt would; a table or column with up to `rows` rows.",
+                example: "show(iris, rows=30)") { a, interp throws(MLShError) in
+            var x = try a.value("x")
+            if a["rows"] != nil {
+                let n = try a.int("rows")
+                guard n > 0 else { throw MLShError.value("show: rows must be 1 or more, got \(n)") }
+                guard case .object(let o) = x, let shown = o.showing(rows: n) else {
+                    throw MLShError.type("show: rows= applies to tables and columns, got \(x.typeName)")
+                }
+                x = .object(shown)
+            }
+            interp.showValue(x)
             return .none
         },
         Builtin("type", ["x"], category: "types", summary: "The type name of a value.",
@@ -156,23 +166,44 @@ public struct CoreLibrary: Library {
         },
         Builtin("to_list", ["x"], category: "collections", summary: "A list of the items of a range, column or list.",
                 example: "to_list(range(3))") { a, _ throws(MLShError) in .list(try CoreLibrary.items(try a.value("x"), "to_list")) },
-        Builtin("upper", ["s"], category: "strings", summary: "A string in upper case.",
-                example: #"upper("abc")"#) { a, _ throws(MLShError) in .string(try a.string("s").uppercased()) },
-        Builtin("lower", ["s"], category: "strings", summary: "A string in lower case.",
-                example: #"lower("ABC")"#) { a, _ throws(MLShError) in .string(try a.string("s").lowercased()) },
-        Builtin("trim", ["s"], category: "strings", summary: "A string without leading and trailing white space.",
-                example: #"trim("  x ")"#) { a, _ throws(MLShError) in .string(try a.string("s").trimmingCharacters(in: .whitespacesAndNewlines)) },
-        Builtin("replace", ["s", "old", "new"], category: "strings", summary: "A string with every `old` replaced by `new`.",
-                example: #"replace("a-b", "-", "_")"#) { a, _ throws(MLShError) in
-            let old = try a.string("old")
-            guard !old.isEmpty else { throw MLShError.value("replace: 'old' must not be empty") }
-            return .string(try a.string("s").replacingOccurrences(of: old, with: try a.string("new")))
+        Builtin("upper", ["s"], category: "strings",
+                summary: "A string in upper case (each value of a string column or $ expression).",
+                example: #"upper("abc")  # "ABC"; derive(t, code = upper($code)) does each value"#) { a, interp throws(MLShError) in
+            try CoreLibrary.text("upper", a, interp) { s throws(MLShError) in .string(s.uppercased()) }
         },
-        Builtin("split_text", ["s", "sep"], category: "strings", summary: "The parts of a string between separators.",
-                example: #"split_text("a,b", ",")"#) { a, _ throws(MLShError) in
-            let sep = try a.string("sep")
-            guard !sep.isEmpty else { throw MLShError.value("split_text: 'sep' must not be empty") }
-            return .list(try a.string("s").components(separatedBy: sep).map { .string($0) })
+        Builtin("lower", ["s"], category: "strings",
+                summary: "A string in lower case (each value of a string column or $ expression).",
+                example: #"lower("ABC")  # "abc"; derive(t, city = lower($city)) does each value"#) { a, interp throws(MLShError) in
+            try CoreLibrary.text("lower", a, interp) { s throws(MLShError) in .string(s.lowercased()) }
+        },
+        Builtin("trim", ["s"], category: "strings",
+                summary: "A string without leading and trailing white space (each value of a string column or $ expression).",
+                example: #"trim("  x ")  # "x"; derive(t, contract = trim($contract)) does each value"#) { a, interp throws(MLShError) in
+            try CoreLibrary.text("trim", a, interp) { s throws(MLShError) in .string(s.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        },
+        Builtin("replace", ["s", "old", "new"], category: "strings",
+                summary: "A string with every `old` replaced by `new` (each value of a string column or $ expression).",
+                example: #"replace("a-b", "-", "_")  # "a_b"; derive(t, plan = replace($plan, "-", " ")) does each value"#) { a, interp throws(MLShError) in
+            try CoreLibrary.text("replace", a, interp, [try a.value("old"), try a.value("new")]) { s throws(MLShError) in
+                let old = try a.string("old")
+                guard !old.isEmpty else { throw MLShError.value("replace: 'old' must not be empty") }
+                return .string(s.replacingOccurrences(of: old, with: try a.string("new")))
+            }
+        },
+        Builtin("split_text", ["s", "sep", "i=none"], category: "strings",
+                summary: "The parts of a string between separators, or part i (0-based, negative from the end; none when "
+                    + "there is none). On a string column or $ expression: part i of each value (i is needed).",
+                example: #"split_text("a,b", ",")  # ["a", "b"]; derive(t, area = split_text($phone, "-", 0)) takes part 0 of each value"#) { a, interp throws(MLShError) in
+            let rest = [try a.value("sep")] + (a["i"].map { [$0] } ?? [])
+            return try CoreLibrary.text("split_text", a, interp, rest) { s throws(MLShError) in
+                let sep = try a.string("sep")
+                guard !sep.isEmpty else { throw MLShError.value("split_text: 'sep' must not be empty") }
+                let parts = s.components(separatedBy: sep)
+                guard a["i"] != nil else { return .list(parts.map { .string($0) }) }
+                let i = try a.int("i")
+                let k = i < 0 ? parts.count + i : i
+                return k >= 0 && k < parts.count ? .string(parts[k]) : .none
+            }
         },
         Builtin("join_text", ["items", "sep=\"\""], category: "strings", summary: "Items joined into one string.",
                 example: #"join_text(["a", "b"], ", ")"#) { a, _ throws(MLShError) in
@@ -254,6 +285,14 @@ public struct CoreLibrary: Library {
             guard let d = x.number else { throw MLShError.type("\(name) needs a number, got \(x.typeName)") }
             return .float(fn(d))
         }
+    }
+
+    /// A string function of argument `s`: lifted onto a column or `$` expression (with its
+    /// constant arguments `rest`), else `f` of the string.
+    static func text(_ name: String, _ a: Arguments, _ interp: Interpreter, _ rest: [Value] = [],
+                     _ f: (String) throws(MLShError) -> Value) throws(MLShError) -> Value {
+        if let r = try lift(name, [try a.value("s")] + rest, interp) { return r }
+        return try f(try a.string("s"))
     }
 
     /// Builds a column expression when an argument is one, or hands domain values

@@ -76,6 +76,8 @@ public indirect enum ColumnExpr: Sendable, Hashable {
     case float(Double)
     case bool(Bool)
     case string(String)
+    /// `none`: a missing value of the type its context needs.
+    case missing
     case call(String, [ColumnExpr])
 
     /// Lifts a scalar value into a constant, or nil when it has no column form.
@@ -85,6 +87,7 @@ public indirect enum ColumnExpr: Sendable, Hashable {
         case .float(let d): self = .float(d)
         case .bool(let b): self = .bool(b)
         case .string(let s): self = .string(s)
+        case .none: self = .missing
         case .expr(let e): self = e
         default: return nil
         }
@@ -123,6 +126,7 @@ public indirect enum ColumnExpr: Sendable, Hashable {
         case .float(let d): return formatFloat(d)
         case .bool(let b): return b ? "true" : "false"
         case .string(let s): return quoteString(s)
+        case .missing: return "none"
         case .call(let name, let args):
             if let (sym, prec) = ColumnExpr.infix[name], args.count == 2 {
                 let rightPrec = name == "pow" ? prec : prec + 1
@@ -163,6 +167,8 @@ public protocol DomainObject: AnyObject, Sendable {
     var length: Int? { get }
     /// Structural equality with another domain value.
     func isEqual(to other: any DomainObject) -> Bool
+    /// The value displayed with up to `rows` rows (`show(x, rows=n)`); nil when it has no rows.
+    func showing(rows: Int) -> (any DomainObject)?
     /// The items `for` loops over, when it is iterable.
     func iterate() -> [Value]?
 }
@@ -174,6 +180,7 @@ extension DomainObject {
     public func element(_ key: Value) throws(MLShError) -> Value? { nil }
     public var length: Int? { nil }
     public func isEqual(to other: any DomainObject) -> Bool { self === other }
+    public func showing(rows: Int) -> (any DomainObject)? { nil }
     public func iterate() -> [Value]? { nil }
 }
 

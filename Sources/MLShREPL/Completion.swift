@@ -1,8 +1,10 @@
 import Foundation
 import MLShLanguage
+import MLShRuntime
 
 /// What Tab offers at the prompt: keywords, builtins and names in scope; fields after
-/// `.`; `$columns` of the tables in scope; file paths inside a string.
+/// `.`; `$columns` of the tables in scope; bundled dataset names in `dataset("…`; file
+/// paths inside other strings; `:commands` at the start of a line (paths after `:load`).
 public struct Completer {
     let interpreter: Interpreter
 
@@ -16,10 +18,16 @@ public struct Completer {
             // The line editor splits words at '/', so the folders typed so far are the
             // string's text before this word; complete in that folder, replacing the word.
             let typed = linePrefix.split(separator: "\"", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+            if stringArgument(of: linePrefix) == "dataset" {
+                return Runtime.bundledDatasets.filter { $0.hasPrefix(typed + word) }.map { String($0.dropFirst(typed.count)) }
+            }
             let folder = typed.lastIndex(of: "/").map { String(typed[...$0]) } ?? ""
             let full = paths(folder + word)
             return full.map { String($0.dropFirst(folder.count)) }
         }
+        let command = linePrefix.trimmingCharacters(in: .whitespaces)
+        if command.isEmpty, word.hasPrefix(":") { return Prompt.commands.filter { $0.hasPrefix(word) } }
+        if command == ":load" { return paths(word) }
         if word.hasPrefix("$") {
             let stem = String(word.dropFirst())
             return columnNames().filter { $0.hasPrefix(stem) }.map { "$" + $0 }
@@ -31,6 +39,16 @@ public struct Completer {
         }
         let names = Set(interpreter.names + Keyword.allCases.map(\.rawValue))
         return names.filter { $0.hasPrefix(word) }.sorted()
+    }
+
+    /// The function whose first argument is the string open at the end of `linePrefix`
+    /// (`dataset` for `dataset("ir`).
+    func stringArgument(of linePrefix: String) -> String? {
+        guard let quote = linePrefix.lastIndex(of: "\"") else { return nil }
+        let before = linePrefix[..<quote].trimmingCharacters(in: .whitespaces)
+        guard before.hasSuffix("(") else { return nil }
+        let call = before.dropLast().trimmingCharacters(in: .whitespaces)
+        return String(call.reversed().prefix { $0 == "_" || $0.isLetter || $0.isNumber }.reversed())
     }
 
     func insideString(_ s: String) -> Bool {

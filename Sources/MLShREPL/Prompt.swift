@@ -28,6 +28,15 @@ public final class Prompt: @unchecked Sendable {
         }
     }
 
+    /// Runs one prompt command (`mlsh -e ':help trim'`); returns the exit code.
+    public static func runCommand(_ text: String) -> Int32 {
+        Interpreter.onLargeStack {
+            let p = Prompt(interactive: false)
+            _ = p.command(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            return p.failed ? 1 : 0
+        }
+    }
+
     /// Ctrl-C requests that the running evaluation stop (the session stays).
     static func catchInterrupts() {
         signal(SIGINT) { _ in Interrupt.request() }
@@ -80,6 +89,9 @@ public final class Prompt: @unchecked Sendable {
         ScriptRunner.printError(e.render())
     }
 
+    /// The prompt's commands (`:help` also answers to `:h`, `:quit` to `:q` and `:exit`).
+    static let commands = [":help", ":vars", ":time", ":load", ":reset", ":quit"]
+
     /// Handles a `:command`; false means quit.
     func command(_ text: String) -> Bool {
         let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
@@ -110,8 +122,7 @@ public final class Prompt: @unchecked Sendable {
             print(String(format: "time: %.3f ms", ms))
         default:
             var m = "unknown command \(parts[0])"
-            let known = [":help", ":vars", ":time", ":load", ":reset", ":quit"]
-            if let s = closestName(parts[0], known) { m += " (did you mean \(s)?)" }
+            if let s = closestName(parts[0], Prompt.commands) { m += " (did you mean \(s)?)" }
             report(MLShError("usage error", m + "; :help lists the commands"))
         }
         return true
@@ -150,7 +161,8 @@ public final class Prompt: @unchecked Sendable {
         let word = String(cString: text)
         let lineBytes = mlsh_line_buffer().map { String(cString: $0) } ?? ""
         let prefix = String(lineBytes.utf8.prefix(Int(start))) ?? ""
-        let matches = Completer(interpreter: owner.interpreter).complete(word: word, linePrefix: prefix)
+        let completer = Completer(interpreter: owner.interpreter)
+        let matches = completer.complete(word: word, linePrefix: prefix)
         guard !matches.isEmpty else { return nil }
         // readline's contract: [common prefix, match1, match2, ..., NULL], all malloc'ed.
         var common = matches[0]
@@ -159,7 +171,10 @@ public final class Prompt: @unchecked Sendable {
         let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: all.count + 1)
         for (i, s) in all.enumerated() { array[i] = strdup(s) }
         array[all.count] = nil
-        if matches.count == 1, !(matches[0].hasSuffix("/")) { mlsh_set_completion_append(matches[0].hasSuffix("(") ? 0 : 32) }
+        // No space after a name inside a string (it would become part of it).
+        if matches.count == 1, !(matches[0].hasSuffix("/")) {
+            mlsh_set_completion_append(matches[0].hasSuffix("(") || completer.insideString(prefix) ? 0 : 32)
+        }
         return array
     }
 }

@@ -35,6 +35,7 @@ public enum Help {
         .assert: "assert COND, \"message {x}\"  stops with the message when COND is false",
         .import: "import \"file.mls\"  runs another script's top level once, relative to this file",
         .return: "return EXPR  leaves the function with a value",
+        .none: "none  no value; in a column expression a missing value of the column's type: if_else($age < 0, none, $age)",
     ]
 
     static func overview(_ interp: Interpreter) -> String {

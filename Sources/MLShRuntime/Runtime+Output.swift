@@ -46,7 +46,7 @@ extension Runtime {
         guard case .object(let o) = value else { return [.text(value.display())] }
         switch o {
         case let t as TableValue:
-            let formatter = TableFormatter(maxRows: t.table.rowCount <= 20 ? 20 : 10, maxColumns: 16, maxCellWidth: 40)
+            let formatter = TableFormatter(maxRows: t.rows ?? (t.table.rowCount <= 20 ? 20 : 10), maxColumns: 16, maxCellWidth: 40)
             return [.table(formatter.layout(t.table, name: t.table.label), caption: nil)]
         case let p as PlotValue:
             return [.plot(svg: p.plot.svgElement(), title: p.plot.title, text: p.plot.terminal())]

@@ -7,6 +7,8 @@ import MLShLanguage
 public enum Runtime {
     /// The mlsh version, recorded in run lineage and printed by `--version`.
     public static let version = "0.1.0"
+    /// The names `dataset` loads without a store (for completion).
+    public static let bundledDatasets = bundledDatasetNames
 
     /// Process-wide settings for the commands that run scripts in this process (the prompt,
     /// `-e`, `run`, `render`): the engine's memory policy, see `ColumnMemory`. Call before any

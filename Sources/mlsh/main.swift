@@ -13,7 +13,7 @@ struct MLSh: ParsableCommand {
         subcommands: [RunCommand.self, TestCommand.self, RenderCommand.self, RunsCommand.self, ModelsCommand.self,
                       LineageCommand.self, GCCommand.self, ServeCommand.self, StatusCommand.self])
 
-    @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate CODE, print its values, and exit.", valueName: "code"))
+    @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate CODE (or run a :command such as ':help trim'), print its values, and exit.", valueName: "code"))
     var code: String?
 
     @OptionGroup var storeOption: StoreOption
@@ -22,7 +22,10 @@ struct MLSh: ParsableCommand {
     func run() throws {
         Runtime.configureProcess()   // the commands that run scripts; not `serve`
         if let store { setenv("MLSH_STORE", store, 1) }
-        if let code { throw ExitCode(ScriptRunner.runCode(code)) }
+        if let code {
+            let command = code.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix(":")
+            throw ExitCode(command ? Prompt.runCommand(code) : ScriptRunner.runCode(code))
+        }
         throw ExitCode(Prompt.start())
     }
 }

@@ -74,6 +74,37 @@ import TestSupport
         #expect(rh.code == 0 && rh.out.contains("--param"))
     }
 
+    @Test func evalRunsAPromptCommand() throws {
+        let r = try runProgram(mlshBinary, ["-e", ":help trim"])
+        #expect(r.code == 0, "\(r.err)")
+        #expect(r.out.hasPrefix("trim(s)\n"), "\(r.out)")
+        #expect(r.out.contains("derive(t, contract = trim($contract))"))
+        let bad = try runProgram(mlshBinary, ["-e", ":hepl"])
+        #expect(bad.code == 1 && bad.err.contains("unknown command :hepl (did you mean :help?)"), "\(bad.err)")
+    }
+
+    /// Unasked, a long table shows its first and last 5 rows; rows asked for are shown.
+    @Test func rowsAskedForAreShown() throws {
+        func shown(_ code: String) throws -> [Int] {
+            let r = try runProgram(mlshBinary, ["-e", "let t = table({i: to_list(range(100, 140))})\n" + code])
+            #expect(r.code == 0, "\(r.err)")
+            return r.out.split(separator: "\n").compactMap { line in
+                line.split(separator: " ").last.flatMap { Int($0) }.flatMap { (100..<140).contains($0) ? $0 : nil }
+            }
+        }
+        #expect(try shown("t") == Array(100..<105) + Array(135..<140))
+        #expect(try shown("head(t, 30)") == Array(100..<130))
+        #expect(try shown("tail(t, 12)") == Array(128..<140))
+        #expect(try shown("show(t, rows=30)") == Array(100..<115) + Array(125..<140))
+        #expect(try shown("show(t, rows=40)") == Array(100..<140))
+        let c = try runProgram(mlshBinary, ["-e", "show(column(to_list(range(100, 140))), rows=20)"])
+        let values: [String] = (100..<110).map { String($0) } + ["…"] + (130..<140).map { String($0) }
+        #expect(c.out.hasSuffix("[" + values.joined(separator: ", ") + "]\n"), "\(c.out)")
+        #expect(try shown("head(t, 30) |> derive(j = $i)").count == 10)
+        let bad = try runProgram(mlshBinary, ["-e", "show([1, 2], rows=3)"])
+        #expect(bad.code == 1 && bad.err.contains("show: rows= applies to tables and columns, got list"), "\(bad.err)")
+    }
+
     @Test func promptWithoutTerminalReadsPlainLines() throws {
         let r = try runProgram(mlshBinary, [], stdin: "let x = 1\nx + 1\nlet y = [1,\n2]\ny\nbad +\n1\nnope\n:vars\n")
         #expect(r.out == "2\n[1, 2]\nx: int = 1\ny: list = [1, 2]\n")

@@ -111,6 +111,16 @@ import TestSupport
         // :help names a builtin's signature and example.
         try s.type(":help range"); try s.keys("Enter")
         try s.waitFor("range(start, stop=none, step=1)")
+        // Tab completes a :command, and a bundled dataset's name inside dataset("…
+        // (with no space after it inside the string).
+        try s.type(":he"); try s.keys("Tab")
+        try s.type(" trim"); try s.keys("Enter")
+        try s.waitFor("trim(s)")
+        try s.type("let w = dataset(\"wi"); try s.keys("Tab")
+        try s.waitFor("dataset(\"wine")
+        try s.type("\")"); try s.enter()
+        try s.type("len(w) + 1000"); try s.enter()
+        try s.waitFor("1178")
         // Ctrl-D leaves; the history file was written.
         try s.keys("C-d")
         for _ in 0..<100 where s.alive { Thread.sleep(forTimeInterval: 0.05) }

@@ -79,6 +79,37 @@ import Testing
         #expect(throws: EngineError.self) { try t.check([CheckItem(.matches("zip", "("))]) }
         #expect(throws: EngineError.unknownColumn("agee", table: "t", suggestion: "age")) { try t.check([CheckItem(.notNull("agee"))]) }
     }
+
+    /// NaN is missing in every rule: counted by not_null and max_missing, skipped by the
+    /// others and by conditions (unless the condition uses it, as is_nan and fill_nan do).
+    @Test func nanIsMissingInEveryRule() throws {
+        let t = try Table(names: ["x", "y", "n", "s"], columns: [
+            Column(floats: [1, .nan, 3, .nan]), Column(floats: [.nan, 2, 2, 5]),
+            Column(ints: [1, 0, 3, 3], validity: [true, false, true, true]), Column(strings: ["a", nil, "b", "a"]),
+        ], label: "t")
+        let x = KExpr.column("x"), y = KExpr.column("y")
+        func cond(_ e: KExpr) throws -> CheckItem { CheckItem(try t.condition(e, text: e.description)) }
+        let items = [
+            CheckItem(.notNull("x")), CheckItem(.maxMissing("x", 0.25)), CheckItem(.maxMissing("x", 0.5)),
+            CheckItem(.between("x", 0, 5)), CheckItem(.unique("x")), CheckItem(.inSet("x", [.int(1), .int(3)])),
+            CheckItem(.matches("x", "^\\d\\.0$")),
+            try cond(.call("gt", [x, .float(0)])),
+            try cond(.call("gt", [.call("add", [x, y]), .float(4)])),
+            try cond(.call("not", [.call("is_nan", [x])])),
+            try cond(.call("gt", [.call("fill_nan", [x, .float(-1)]), .float(0)])),
+            try cond(.call("gt", [.call("if_else", [.call("gt", [y, .float(3)]), x, .float(1)]), .float(0)])),
+            try cond(.call("lt", [.column("n"), .int(2)])),
+            try cond(.call("eq", [.call("split_text", [.column("s"), .string("-"), .int(1)]), .string("z")])),
+        ]
+        let r = try t.check(items)
+        #expect(col(r, "passed") == [false, false, true, true, true, true, true, true, true, false, false, true, false, true].map { .bool($0) })
+        #expect(col(r, "failing") == [2, 2, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 2, 0].map { .int($0) })
+        // Only the present rows are examples.
+        #expect(col(r, "example")[12] == .string("row 2"))
+        #expect(throws: EngineError.typeMismatch("check: $x + 1.0 is a float expression; a check must be true or false")) {
+            try t.condition(.call("add", [x, .float(1)]), text: "$x + 1.0")
+        }
+    }
 }
 
 @Suite struct SplitTests {

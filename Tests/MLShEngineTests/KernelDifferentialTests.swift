@@ -48,7 +48,7 @@ struct KExprGenerator {
         case 2, 3: return .call(rng.pick(["sqrt", "exp", "log", "log1p", "abs", "neg", "floor", "ceil", "sign", "sin", "log2"]), [f(d - 1)])
         case 4: return .call("round", [f(d - 1), .int(Int64(rng.int(3)))])
         case 5: return .call("clip", [f(d - 1), .float(-1), .float(1)])
-        case 6: return .call("fill_nan", [f(d - 1), .float(7)])
+        case 6: return .call("fill_nan", [f(d - 1), rng.chance(0.8) ? .float(7) : .missing])
         case 7:   // half the time on a float comparison: the fused compare-select's shape
             let cond = rng.chance(0.5) ? .call(rng.pick(["gt", "lt", "ge", "le", "eq", "ne"]), [f(d - 1), f(d - 1)]) : b(d - 1)
             return .call("if_else", [cond, f(d - 1), f(d - 1)])
@@ -81,14 +81,14 @@ struct KExprGenerator {
         case 1: return .call("mul", [i(d - 1), i(0)])
         case 2: return .call("mod", [i(d - 1), .column("i2")])
         case 3: return .call(rng.pick(["neg", "abs", "sign", "floor"]), [i(d - 1)])
-        case 4: return .call("if_else", [b(d - 1), i(d - 1), i(d - 1)])
+        case 4: return .call("if_else", [b(d - 1), i(d - 1), rng.chance(0.7) ? i(d - 1) : .missing])
         case 5: return .call("fill_nan", [.column("i1"), .int(-9)])
         case 6: return .call("pow", [i(0), .int(2)])
         case 7 where allowReductions:
             switch rng.int(5) {
             case 0: return .reduce("sum", i(1), [])
             case 1: return .reduce(rng.pick(["count", "count_nan"]), rng.chance(0.5) ? f(1) : .column("i1"), [])
-            case 2: return .reduce("n_unique", rng.pick([KExpr.column("i1"), .column("s1"), .column("f3")]), [])
+            case 2: return .reduce("n_unique", rng.pick([KExpr.column("i1"), .column("s1"), .column("f3"), .call("lower", [.column("s3")])]), [])
             default: return .reduce(rng.pick(["min", "max"]), i(1), [])
             }
         default: return .call("add", [i(d - 1), i(d - 1)])
@@ -97,12 +97,15 @@ struct KExprGenerator {
 
     mutating func str(_ d: Int) -> KExpr {
         if d <= 0 || rng.chance(0.3) {
-            return rng.pick([KExpr.column("s1"), .column("s2"), .string("a"), .string("new")])
+            return rng.pick([KExpr.column("s1"), .column("s2"), .column("s3"), .column("s3"), .string("a"), .string(" New-a ")])
         }
-        switch rng.int(3) {
+        switch rng.int(6) {
         case 0: return .call("fill_nan", [str(d - 1), str(d - 1)])
         case 1: return .call("cast", [str(d - 1), .string("string")])
-        default: return .call("if_else", [b(d - 1), str(d - 1), str(d - 1)])
+        case 2: return .call(rng.pick(["trim", "lower", "upper"]), [rng.chance(0.9) ? str(d - 1) : .missing])
+        case 3: return .call("replace", [str(d - 1), .string(rng.pick(["a", "-", " "])), .string(rng.pick(["", "A", "--"]))])
+        case 4: return .call("split_text", [str(d - 1), .string(rng.pick(["-", "a", ", "])), .int(Int64(rng.int(5)) - 2)])
+        default: return .call("if_else", [b(d - 1), str(d - 1), rng.chance(0.8) ? str(d - 1) : .missing])
         }
     }
 
@@ -124,7 +127,7 @@ struct KExprGenerator {
         case 2: return .call("not", [b(d - 1)])
         case 3: return .call(rng.pick(["lt", "eq", "ge", "ne"]), [i(d - 1), i(d - 1)])
         case 4: return .call(rng.pick(["lt", "gt", "ne"]), [i(d - 1), f(d - 1)])
-        case 5: return .call("if_else", [b(d - 1), b(d - 1), b(d - 1)])
+        case 5: return .call("if_else", [b(d - 1), rng.chance(0.8) ? b(d - 1) : .missing, b(d - 1)])
         default: return .call("cast", [rng.chance(0.5) ? i(d - 1) : f(d - 1), .string("bool")])
         }
     }
@@ -135,7 +138,7 @@ struct KExprGenerator {
 func kernelTestTable(rows n: Int, seed: UInt64) throws -> Table {
     var r = KTestRandom(state: seed)
     var f1 = [Double](), f2 = [Double](), f3 = [Double](), i1 = [Int64](), i2 = [Int64](), b1 = [Bool](), b2 = [Bool]()
-    var m1 = [Bool](), mb = [Bool](), s1 = [String?](), s2 = [String?]()
+    var m1 = [Bool](), mb = [Bool](), s1 = [String?](), s2 = [String?](), s3 = [String?]()
     for _ in 0..<n {
         let u = r.unit()
         f1.append(u < 0.08 ? .nan : u < 0.1 ? r.pick([0, -0.0, .infinity, -.infinity]) : (r.unit() - 0.5) * 6)
@@ -145,10 +148,11 @@ func kernelTestTable(rows n: Int, seed: UInt64) throws -> Table {
         i2.append(Int64(r.int(11)) - 5)
         b1.append(r.chance(0.5)); mb.append(!r.chance(0.1)); b2.append(r.chance(0.3))
         s1.append(r.pick(["a", "b", "c", nil])); s2.append(r.pick(["d", "c", "b", nil]))
+        s3.append(r.pick([" a-b ", "A-b-c", "Ab", "a, B", "", "  ", "é-Ü", nil]))
     }
-    return try Table(names: ["f1", "f2", "f3", "i1", "i2", "b1", "b2", "s1", "s2"], columns: [
+    return try Table(names: ["f1", "f2", "f3", "i1", "i2", "b1", "b2", "s1", "s2", "s3"], columns: [
         Column(floats: f1), Column(floats: f2), Column(floats: f3), Column(ints: i1, validity: m1), Column(ints: i2),
-        Column(bools: b1, validity: mb), Column(bools: b2), Column(strings: s1), Column(strings: s2),
+        Column(bools: b1, validity: mb), Column(bools: b2), Column(strings: s1), Column(strings: s2), Column(strings: s3),
     ], label: "t")
 }
 

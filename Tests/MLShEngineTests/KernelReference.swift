@@ -62,15 +62,34 @@ struct KernelReference {
         case .int(let v): return .i(v, true)
         case .bool(let v): return .b(v, true)
         case .string(let s): return .s(s)
+        case .missing: return .f(.nan)
         case .reduce:
             if cache[e] == nil { cache[e] = try reduce(e) }
             return cache[e]![groupOf[r]]
         case .call(let name, let args):
             var vs: [RV] = []
             for a in args { vs.append(try eval(a, r)) }
+            // `none` is missing of the type of the operands it meets in the calls that
+            // unify their operands (the condition's bool in if_else, a string in string
+            // functions), else NaN; comparisons with it are refused.
+            let valueArgs = name == "if_else" ? 1..<args.count : 0..<args.count
+            let like = Self.unifying.contains(name) ? valueArgs.first { args[$0] != .missing }.map { vs[$0] } : nil
+            for k in args.indices where args[k] == .missing {
+                let t: RV = k == 0 && name == "if_else" ? .b(false, false)
+                    : Self.stringFunctions.contains(name) ? .s(nil) : like ?? .f(.nan)
+                switch t {
+                case .f: vs[k] = .f(.nan)
+                case .i: vs[k] = .i(0, false)
+                case .b: vs[k] = .b(false, false)
+                case .s: vs[k] = .s(nil)
+                }
+            }
             return try apply(name, vs, args)
         }
     }
+
+    static let stringFunctions: Set<String> = ["trim", "lower", "upper", "replace", "split_text"]
+    static let unifying: Set<String> = ["if_else", "fill_nan", "and", "or", "add", "sub", "mul", "min2", "max2", "mod", "pow"]
 
     func bothInt(_ a: RV, _ b: RV) -> Bool { !a.isFloat && !b.isFloat }
 
@@ -196,6 +215,19 @@ struct KernelReference {
         case "not":
             guard case .b(let a, let x) = v[0] else { return .f(.nan) }
             return .b(!a, x)
+        case "trim", "lower", "upper", "replace", "split_text":
+            guard case .s(let x) = v[0], let x else { return .s(nil) }
+            switch (name, args.count > 1 ? args[1] : .missing, args.count > 2 ? args[2] : .missing) {
+            case ("trim", _, _): return .s(x.trimmingCharacters(in: .whitespacesAndNewlines))
+            case ("lower", _, _): return .s(x.lowercased())
+            case ("upper", _, _): return .s(x.uppercased())
+            case ("replace", .string(let old), .string(let new)): return .s(x.replacingOccurrences(of: old, with: new))
+            case ("split_text", .string(let sep), .int(let i)):
+                let parts = x.components(separatedBy: sep)
+                let k = i < 0 ? parts.count + Int(i) : Int(i)
+                return .s(parts.indices.contains(k) ? parts[k] : nil)
+            default: return .f(.nan)
+            }
         case "cast":
             guard case .string(let t) = args[1] else { return .f(.nan) }
             switch (t, v[0]) {

@@ -1,4 +1,7 @@
-/// A data-quality check on a table (see `Table.check`).
+/// A data-quality check on a table (see `Table.check`). Missing values — NaN in float
+/// columns, missing ints, bools and strings — are treated alike by every rule:
+/// `not_null` and `max_missing` count them, every other rule skips them (as Great
+/// Expectations and pandera do), and a condition skips the rows where it reads one.
 public enum Check: Sendable {
     /// No missing values in the column.
     case notNull(String)
@@ -15,7 +18,8 @@ public enum Check: Sendable {
     case matches(String, String)
     /// At most this fraction (0...1) of the values is missing.
     case maxMissing(String, Double)
-    /// A row-wise condition already evaluated to a bool column; false rows fail (missing does not).
+    /// A row-wise condition already evaluated to a bool column; false rows fail (missing
+    /// does not). `Table.condition` makes one that skips rows with missing inputs.
     case predicate(text: String, mask: Column)
 
     /// The check as the user would write it, such as `not_null($price)`.
@@ -197,6 +201,52 @@ extension Table {
                 n += 1
             }
             return DataCheckOutcome(failing: n, example: ex, passed: n == 0)
+        }
+    }
+}
+
+extension Table {
+    /// A condition as a check: rows where it is false fail; rows where it reads a missing
+    /// value (`KExpr.missingWhere`), or is missing, are skipped.
+    public func condition(_ e: KExpr, text: String) throws(EngineError) -> Check {
+        let value = try KernelProgram.compile(e, for: self).run(on: self)
+        guard case .bool(let v, let valid) = value.storage else {
+            throw EngineError.typeMismatch("check: \(text) is a \(value.dtype.rawValue) expression; a check must be true or false")
+        }
+        guard let m = e.missingWhere else { return .predicate(text: text, mask: value) }
+        let missing = try KernelProgram.compile(m, for: self).run(on: self)
+        guard case .bool(let skip, let known) = missing.storage, skip.count == v.count else {
+            throw EngineError.invalidArgument("internal error: the missing rows of \(text) are not a bool column")
+        }
+        let present = v.indices.map { (valid?[$0] ?? true) && !skip[$0] && (known?[$0] ?? true) }
+        return .predicate(text: text, mask: Column(bools: v, validity: present))
+    }
+}
+
+extension KExpr {
+    /// Where the expression reads a missing value that reaches its result — SQL's NULL
+    /// rule: a missing column value, `none` or NaN makes the result missing, except
+    /// through `is_nan` and `fill_nan`, which use it, and reductions, which skip it;
+    /// `split_text` is missing where it finds no part. Nil when it never is.
+    public var missingWhere: KExpr? {
+        func any(_ xs: [KExpr?]) -> KExpr? {
+            xs.compactMap { $0 }.reduce(nil) { acc, x in acc.map { .call("or", [$0, x]) } ?? x }
+        }
+        switch self {
+        case .column: return .call("is_nan", [self])
+        case .missing: return .bool(true)
+        case .float(let v): return v.isNaN ? .bool(true) : nil
+        case .int, .bool, .string, .reduce: return nil
+        case .call("is_nan", _): return nil
+        case .call("fill_nan", let args) where args.count == 2:
+            guard let a = args[0].missingWhere, let b = args[1].missingWhere else { return nil }
+            return .call("and", [a, b])
+        case .call("if_else", let args) where args.count == 3:
+            let a = args[1].missingWhere, b = args[2].missingWhere
+            let branch: KExpr? = a == nil && b == nil ? nil : .call("if_else", [args[0], a ?? .bool(false), b ?? .bool(false)])
+            return any([args[0].missingWhere, branch])
+        case .call("split_text", let args): return any(args.map(\.missingWhere) + [.call("is_nan", [self])])
+        case .call(_, let args): return any(args.map(\.missingWhere))
         }
     }
 }

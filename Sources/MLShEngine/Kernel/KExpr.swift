@@ -13,6 +13,9 @@ public indirect enum KExpr: Sendable, Equatable, Hashable {
     case bool(Bool)
     /// A string constant.
     case string(String)
+    /// `none`: a missing value of the type its context needs (NaN, an invalid int or
+    /// bool, a missing string), float NaN when nothing decides.
+    case missing
     /// An operator or element-wise function by name (`add`, `sqrt`, `if_else`, ...).
     case call(String, [KExpr])
     /// A reduction (`sum`, `mean`, `quantile`, ...) over the table or per group, broadcast
@@ -82,6 +85,7 @@ private func kernelRender(_ e: KExpr, parentPrecedence: Int) -> String {
         return "\(v)"
     case .int(let v): return "\(v)"
     case .bool(let v): return v ? "true" : "false"
+    case .missing: return "none"
     case .string(let s): return "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\""
     case .call(let name, let args):
         if args.count == 2, let (sym, p) = kernelInfix[name] {

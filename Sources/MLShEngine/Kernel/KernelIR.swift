@@ -1,3 +1,5 @@
+import Foundation
+
 /// The compiler's intermediate form: a list of typed SSA nodes in dependency order (a
 /// node's arguments always precede it). Passes rewrite the list; register allocation
 /// turns it into `KInstr`s over slots.
@@ -53,6 +55,46 @@ enum KAux: Hashable, Sendable {
     case stringNumber(column: String)
     /// Per code of `column`: its code in the program's dictionary (see `kernelStringUnion`).
     case stringRemap(column: String)
+    /// Per code of `column`, or with no column per code of the program dictionary as the
+    /// aux before it built it: the program-dictionary code of `function` of the value
+    /// (-1 where it gives none). One entry per distinct value, never per row; a table
+    /// without a column is never shared, as it covers only the codes made before it.
+    case stringFunction(KStringFunction, column: String?)
+}
+
+/// A string function of column expressions, applied to dictionaries.
+enum KStringFunction: Hashable, Sendable {
+    case trim, lower, upper
+    /// Every occurrence of `old` (not empty) replaced by `new`.
+    case replace(old: String, new: String)
+    /// The part at `index` between separators (0-based; negative counts from the end),
+    /// as Polars' `str.split(sep).list.get(i, null_on_oob=True)`.
+    case splitPart(separator: String, index: Int64)
+
+    /// The function's value for `s`; nil is missing.
+    func apply(_ s: String) -> String? {
+        switch self {
+        case .trim: return s.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .lower: return s.lowercased()
+        case .upper: return s.uppercased()
+        case .replace(let old, let new): return s.replacingOccurrences(of: old, with: new)
+        case .splitPart(let sep, let index):
+            let parts = s.components(separatedBy: sep)
+            let k = index < 0 ? Int64(parts.count) + index : index
+            return k >= 0 && k < Int64(parts.count) ? parts[Int(k)] : nil
+        }
+    }
+
+    /// The call in mls syntax, applied to `value`.
+    func text(_ value: String) -> String {
+        switch self {
+        case .trim: return "trim(\(value))"
+        case .lower: return "lower(\(value))"
+        case .upper: return "upper(\(value))"
+        case .replace(let old, let new): return "replace(\(value), \(KExpr.string(old)), \(KExpr.string(new)))"
+        case .splitPart(let sep, let index): return "split_text(\(value), \(KExpr.string(sep)), \(index))"
+        }
+    }
 }
 
 /// A compiled value: its node, its validity node (int/bool only; nil = always present).
@@ -63,6 +105,8 @@ struct KVal {
     /// For strings read straight from a column: the column, whose own codes these are
     /// (comparisons use them); computed strings carry program-dictionary codes instead.
     var rawColumn: String? = nil
+    /// `none`, which takes the type of the operand it meets (see `KLowering.adopt`).
+    var isMissing = false
 }
 
 /// A program slot: where an instruction operand lives.

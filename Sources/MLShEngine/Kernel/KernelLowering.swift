@@ -40,6 +40,20 @@ struct KLowering {
         aux.append(a); return aux.count - 1
     }
 
+    /// A missing value of type `t`.
+    mutating func missing(_ t: KType) -> KVal {
+        switch t {
+        case .f: return KVal(node: constF(.nan), valid: nil, type: .f)
+        case .i: return KVal(node: constI(0), valid: constB(false), type: .i)
+        case .b: return KVal(node: constB(false), valid: constB(false), type: .b)
+        case .c: return KVal(node: constC(-1), valid: nil, type: .c)
+        }
+    }
+    /// A `none` operand takes the type of the other operand.
+    mutating func adopt(_ a: inout KVal, _ b: inout KVal) {
+        if a.isMissing, !b.isMissing { a = missing(b.type) } else if b.isMissing, !a.isMissing { b = missing(a.type) }
+    }
+
     /// AND of two optional validities.
     mutating func andValid(_ a: Int?, _ b: Int?) -> Int? {
         guard let a else { return b }
@@ -73,6 +87,10 @@ struct KLowering {
     }
     /// Brings numeric operands to one type: float if any is float, else int.
     mutating func unifyNumeric(_ vs: [KVal], _ what: String) throws(EngineError) -> [KVal] {
+        var vs = vs
+        if let t = vs.first(where: { !$0.isMissing })?.type {
+            for k in vs.indices where vs[k].isMissing { vs[k] = missing(t) }
+        }
         if let s = vs.first(where: { $0.type == .c }) {
             _ = s
             throw EngineError.typeMismatch("\(what) expects numbers, got " + vs.map { typeName($0.type) }.joined(separator: " and "))
@@ -110,6 +128,10 @@ struct KLowering {
         case .int(let v): return KVal(node: constI(v), valid: nil, type: .i)
         case .bool(let v): return KVal(node: constB(v), valid: nil, type: .b)
         case .string(let s): return KVal(node: literal(s), valid: nil, type: .c)
+        case .missing:
+            var v = missing(.f)
+            v.isMissing = true
+            return v
         case .reduce(let name, let arg, let extra):
             return try lowerReduction(e, name, arg, extra)
         case .call(let name, let args):
@@ -214,7 +236,8 @@ struct KLowering {
             }
         case "fill_nan":
             try arity(name, args, 2...2)
-            let x = try lower(args[0]), fill = try lower(args[1])
+            var x = try lower(args[0]), fill = try lower(args[1])
+            adopt(&x, &fill)
             if x.type == .c || fill.type == .c {
                 guard x.type == .c, fill.type == .c else {
                     throw EngineError.typeMismatch("fill_nan cannot mix \(typeName(x.type)) and \(typeName(fill.type))")
@@ -236,9 +259,11 @@ struct KLowering {
             return KVal(node: v, valid: b.valid.map { op(.orB, [m, $0]) }, type: .i)
         case "if_else":
             try arity(name, args, 3...3)
-            let c = try lower(args[0])
+            var c = try lower(args[0])
+            if c.isMissing { c = missing(.b) }
             guard c.type == .b else { throw EngineError.typeMismatch("if_else expects a bool condition, got \(typeName(c.type))") }
             var a = try lower(args[1]), b = try lower(args[2])
+            adopt(&a, &b)
             if a.type == .c || b.type == .c {
                 guard a.type == .c, b.type == .c else {
                     throw EngineError.typeMismatch("if_else cannot mix \(typeName(a.type)) and \(typeName(b.type))")
@@ -266,7 +291,8 @@ struct KLowering {
             return try lowerComparison(name, args[0], args[1])
         case "and", "or":
             try arity(name, args, 2...2)
-            let a = try lower(args[0]), b = try lower(args[1])
+            var a = try lower(args[0]), b = try lower(args[1])
+            adopt(&a, &b)
             guard a.type == .b, b.type == .b else {
                 throw EngineError.typeMismatch("\(name) expects bools, got \(typeName(a.type)) and \(typeName(b.type))")
             }
@@ -276,6 +302,8 @@ struct KLowering {
             let a = try lower(args[0])
             guard a.type == .b else { throw EngineError.typeMismatch("not expects a bool, got \(typeName(a.type))") }
             return KVal(node: op(.notB, [a.node]), valid: a.valid, type: .b)
+        case "trim", "lower", "upper", "replace", "split_text":
+            return try lowerStringFunction(name, args)
         case "cast":
             try arity(name, args, 2...2)
             guard case .string(let target) = args[1] else {
@@ -285,6 +313,47 @@ struct KLowering {
         default:
             throw EngineError.invalidArgument("unknown column function '\(name)'")
         }
+    }
+
+    /// A string function: folded for a literal, else a look-up table made per distinct
+    /// value of the column (or of the program dictionary) when the program is bound.
+    mutating func lowerStringFunction(_ name: String, _ args: [KExpr]) throws(EngineError) -> KVal {
+        if name == "split_text", args.count == 2 {
+            throw EngineError.invalidArgument("split_text in a column expression takes the part's index: split_text($s, \"-\", 0)")
+        }
+        try arity(name, args, name == "replace" || name == "split_text" ? 3...3 : 1...1)
+        func text(_ k: Int, _ what: String) throws(EngineError) -> String {
+            guard case .string(let s) = args[k] else {
+                throw EngineError.invalidArgument("\(name)'s \(what) must be a string constant, got \(args[k])")
+            }
+            guard !s.isEmpty else { throw EngineError.invalidArgument("\(name)'s \(what) must not be empty") }
+            return s
+        }
+        let f: KStringFunction
+        switch name {
+        case "trim": f = .trim
+        case "lower": f = .lower
+        case "upper": f = .upper
+        case "replace":
+            guard case .string(let new) = args[2] else {
+                throw EngineError.invalidArgument("replace's new must be a string constant, got \(args[2])")
+            }
+            f = .replace(old: try text(1, "old"), new: new)
+        default:
+            guard case .int(let i) = args[2] else {
+                throw EngineError.invalidArgument("split_text's index must be an int constant, got \(args[2])")
+            }
+            f = .splitPart(separator: try text(1, "sep"), index: i)
+        }
+        if case .string(let s) = args[0] { return f.apply(s).map { KVal(node: literal($0), valid: nil, type: .c) } ?? missing(.c) }
+        let v = try lower(args[0])
+        if v.isMissing { return missing(.c) }
+        guard v.type == .c else { throw EngineError.typeMismatch("\(name) expects a string, got \(typeName(v.type))") }
+        let k: Int
+        if let col = v.rawColumn { k = auxIndex(.stringFunction(f, column: col)) } else {
+            aux.append(.stringFunction(f, column: nil)); k = aux.count - 1
+        }
+        return KVal(node: op(.lutCC, [v.node], aux: k), valid: nil, type: .c)
     }
 
     /// The table row for `call` over these operand types, or a typeMismatch naming them.
@@ -323,6 +392,9 @@ struct KLowering {
     static let mirrored: [String: String] = ["eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"]
 
     mutating func lowerComparison(_ name: String, _ l: KExpr, _ r: KExpr) throws(EngineError) -> KVal {
+        if l == .missing || r == .missing {
+            throw EngineError.invalidArgument("cannot compare with none (a missing value equals nothing); use is_nan(x) to find missing values")
+        }
         // String literal on either side.
         if case .string(let a) = l, case .string(let b) = r {
             return KVal(node: constB(kernelCompareStrings(a, name, b)), valid: nil, type: .b)
@@ -342,7 +414,8 @@ struct KLowering {
             let k = auxIndex(.stringPredicate(column: col, op: name, literal: lit))
             return KVal(node: op(.lutBC, [v.node], aux: k), valid: nil, type: .b)
         }
-        let a = try lower(l), b = try lower(r)
+        var a = try lower(l), b = try lower(r)
+        adopt(&a, &b)
         if a.type == .c, b.type == .c, a.rawColumn == nil || b.rawColumn == nil, name == "eq" || name == "ne" {
             let x = toCodes(a), y = toCodes(b)
             return KVal(node: op(name == "eq" ? .eqC : .neC, [x.node, y.node]), valid: nil, type: .b)

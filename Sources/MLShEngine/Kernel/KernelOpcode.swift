@@ -157,9 +157,10 @@ enum KOp: Int, Sendable, CaseIterable {
         KOpSpec(op: .copyI, call: "copy", result: .i, args: [.i], semantics: "a"),
         KOpSpec(op: .copyB, call: "copy", result: .b, args: [.b], semantics: "a"),
         KOpSpec(op: .copyC, call: "copy", result: .c, args: [.c], semantics: "a"),
-        // Computed strings: codes into the program's own dictionary (its literals, then the
-        // referenced string columns' values), built when the program is bound.
-        KOpSpec(op: .lutCC, call: "lut", result: .c, args: [.c], semantics: "table[code] (a column's code in the program dictionary; -1 stays missing)"),
+        // Computed strings: codes into the program's own dictionary (its literals, the
+        // referenced string columns' values and the string functions' results), built
+        // when the program is bound.
+        KOpSpec(op: .lutCC, call: "lut", result: .c, args: [.c], semantics: "table[code] (a column's value, or a string function's result, as a code in the program dictionary; -1 stays missing)"),
         KOpSpec(op: .selC, call: "if_else", result: .c, args: [.b, .c, .c], semantics: "c ? a : b (string codes)"),
         KOpSpec(op: .fillnanC, call: "fill_nan", result: .c, args: [.c, .c], semantics: "a is missing (-1) ? b : a (string codes)"),
         KOpSpec(op: .eqC, call: "eq", result: .b, args: [.c, .c], semantics: "a == b, both present (codes in one dictionary)"),

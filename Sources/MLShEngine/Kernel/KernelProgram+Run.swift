@@ -50,7 +50,7 @@ extension KernelProgram {
             return Column(bools: out, validity: valid)
         case .c:
             let union = kernelStringUnion(literals, aux, table)
-            let out: [Int32] = kernelNewArray(n) { p in failure = execute(table, g, reduced, output: p, validity: nil) }
+            let out: [Int32] = kernelNewArray(n) { p in failure = execute(table, g, reduced, output: p, validity: nil, union: union) }
             if let failure { throw failure }
             return Column(.string(codes: out, dictionary: union.dictionary))
         }
@@ -64,9 +64,11 @@ extension KernelProgram {
     }
 
     /// Binds the slots and runs the block program. `output`/`validity` receive the result
-    /// in column mode; `sink` sees each finished block in sink mode.
+    /// in column mode; `sink` sees each finished block in sink mode. `union` is the
+    /// program dictionary when the caller has built it already.
     func execute(_ table: Table, _ g: KGroups?, _ reduced: [KReduced],
                  output: UnsafeMutableRawPointer?, validity: UnsafeMutableRawPointer?, stateGroups: Int = 1,
+                 union: KStringUnion? = nil,
                  sink: ((Int, Int, Int, UnsafeMutablePointer<UnsafeMutableRawPointer>) -> Void)? = nil) -> EngineError? {
         let rows = table.rowCount
         if rows == 0 { return nil }
@@ -102,9 +104,9 @@ extension KernelProgram {
         if grouped, let g { arrays.append(.c(g.ids)) }
         var auxTables: [KAuxTable] = []
         let arena = KArena()
-        let union = kernelStringUnion(literals, aux, table)
-        for a in aux {
-            guard let t = kernelBuildAux(a, table, union, arena) else { return .invalidArgument("internal error: cannot bind \(kernelAuxText(a))") }
+        let union = union ?? kernelStringUnion(literals, aux, table)
+        for (k, a) in aux.enumerated() {
+            guard let t = kernelBuildAux(a, at: k, table, union, arena) else { return .invalidArgument("internal error: cannot bind \(kernelAuxText(a))") }
             auxTables.append(t)
         }
         return kernelWithInputs(arrays) { ptrs -> EngineError? in
@@ -257,12 +259,16 @@ final class KArena {
     }
 }
 
-/// Builds a string look-up table for `table`'s dictionaries (entry 0 is the missing code).
-func kernelBuildAux(_ a: KAux, _ table: Table, _ union: KStringUnion, _ arena: KArena) -> KAuxTable? {
-    func dictionary(_ name: String) -> [String]? {
-        guard let i = table.index(of: name), case .string(_, let d) = table.columns[i].storage else { return nil }
-        return d
-    }
+/// A string column's dictionary.
+func kernelDictionary(_ table: Table, _ name: String) -> [String]? {
+    guard let i = table.index(of: name), case .string(_, let d) = table.columns[i].storage else { return nil }
+    return d
+}
+
+/// Builds aux table `k`, a string look-up table for `table`'s dictionaries (entry 0 is
+/// the missing code).
+func kernelBuildAux(_ a: KAux, at k: Int, _ table: Table, _ union: KStringUnion, _ arena: KArena) -> KAuxTable? {
+    func dictionary(_ name: String) -> [String]? { kernelDictionary(table, name) }
     switch a {
     case .stringPredicate(let col, let op, let lit):
         guard let d = dictionary(col) else { return nil }
@@ -281,27 +287,47 @@ func kernelBuildAux(_ a: KAux, _ table: Table, _ union: KStringUnion, _ arena: K
     case .stringRemap(let col):
         guard let d = dictionary(col) else { return nil }
         return arena.table([Int32(-1)] + d.map { union.index[$0] ?? -1 })
+    case .stringFunction:
+        return union.functionTables[k].map { arena.table($0) }
     }
 }
 
-/// The dictionary of a program's computed strings: its literals, then the values of the
-/// string columns it remaps, in order, each once.
+/// The dictionary of a program's computed strings: its literals, then, in aux order, the
+/// values of the string columns it remaps and the results of its string functions, each
+/// once.
 struct KStringUnion {
     var dictionary: [String] = []
     var index: [String: Int32] = [:]
+    /// Per `.stringFunction` aux index: input code + 1 → result code (see `KAux`).
+    var functionTables: [Int: [Int32]] = [:]
 
-    mutating func add(_ s: String) {
-        if index[s] == nil { index[s] = Int32(dictionary.count); dictionary.append(s) }
+    @discardableResult
+    mutating func add(_ s: String) -> Int32 {
+        if let k = index[s] { return k }
+        index[s] = Int32(dictionary.count); dictionary.append(s)
+        return Int32(dictionary.count - 1)
     }
 }
 
 func kernelStringUnion(_ literals: [String], _ aux: [KAux], _ table: Table) -> KStringUnion {
     var u = KStringUnion()
     for s in literals { u.add(s) }
-    for a in aux {
-        guard case .stringRemap(let col) = a, let i = table.index(of: col),
-              case .string(_, let d) = table.columns[i].storage else { continue }
-        for s in d { u.add(s) }
+    for (k, a) in aux.enumerated() {
+        switch a {
+        case .stringRemap(let col):
+            for s in kernelDictionary(table, col) ?? [] { u.add(s) }
+        case .stringFunction(let f, let col):
+            var inputs = u.dictionary
+            if let col {
+                guard let d = kernelDictionary(table, col) else { continue }
+                inputs = d
+            }
+            var codes: [Int32] = [-1]
+            codes.reserveCapacity(inputs.count + 1)
+            for s in inputs { codes.append(f.apply(s).map { u.add($0) } ?? -1) }
+            u.functionTables[k] = codes
+        default: continue
+        }
     }
     return u
 }

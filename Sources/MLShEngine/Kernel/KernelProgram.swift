@@ -133,6 +133,8 @@ func kernelAuxText(_ a: KAux) -> String {
     case .stringRank(let c, let union): return "per code of $\(c): rank among " + union.map { "$" + $0 }.joined(separator: ", ")
     case .stringNumber(let c): return "per code of $\(c): parsed number"
     case .stringRemap(let c): return "per code of $\(c): code in the program dictionary"
+    case .stringFunction(let f, let c?): return "per code of $\(c): code of \(f.text("value")) in the program dictionary"
+    case .stringFunction(let f, nil): return "per code of the program dictionary so far: code of \(f.text("value"))"
     }
 }
 

@@ -4,13 +4,15 @@ import MLShLanguage
 /// The table verbs of §5: each takes the table first, so it reads well after `|>`.
 extension DataLibrary {
     var verbs: [Builtin] { [
-        Builtin("head", ["t", "n=10"], category: "verbs", summary: "The first n rows.",
-                example: "iris |> head(3)") { a, _ throws(MLShError) in
-            DataLibrary.wrap(try a.table("t").head(try DataLibrary.count(a, "n")))
+        Builtin("head", ["t", "n=10"], category: "verbs", summary: "The first n rows (all of them displayed).",
+                example: "iris |> head(30)") { a, _ throws(MLShError) in
+            let n = try DataLibrary.count(a, "n")
+            return .object(TableValue(try a.table("t").head(n), rows: n))
         },
-        Builtin("tail", ["t", "n=10"], category: "verbs", summary: "The last n rows.",
+        Builtin("tail", ["t", "n=10"], category: "verbs", summary: "The last n rows (all of them displayed).",
                 example: "iris |> tail(3)") { a, _ throws(MLShError) in
-            DataLibrary.wrap(try a.table("t").tail(try DataLibrary.count(a, "n")))
+            let n = try DataLibrary.count(a, "n")
+            return .object(TableValue(try a.table("t").tail(n), rows: n))
         },
         Builtin("sample", ["t", "n=none", "frac=none", "seed=0"], category: "verbs",
                 summary: "n rows (or a fraction) drawn without replacement, reproducibly from the seed.",

@@ -16,6 +16,7 @@ enum ExprLowering {
         case .float(let d): return .float(d)
         case .bool(let b): return .bool(b)
         case .string(let s): return .string(s)
+        case .missing: return .missing
         case .call("col", let args):
             guard args.count == 1, case .string(let name) = args[0] else {
                 throw MLShError.type("col needs a column name string")

@@ -29,19 +29,19 @@ enum QualityChecks {
     }
 
     static var builtins: [Builtin] { [
-        make("not_null", ["x"], "Check: the column has no missing values.", "check(t, not_null($price))") { a throws(MLShError) in
+        make("not_null", ["x"], "Check: the column has no missing values (NaN is missing).", "check(t, not_null($price))") { a throws(MLShError) in
             .notNull(try column(a))
         },
-        make("between", ["x", "lo", "hi"], "Check: every value lies in [lo, hi].", "check(t, between($age, 0, 120))") { a throws(MLShError) in
+        make("between", ["x", "lo", "hi"], "Check: every value lies in [lo, hi] (missing values are skipped).", "check(t, between($age, 0, 120))") { a throws(MLShError) in
             .between(try column(a), try a.double("lo"), try a.double("hi"))
         },
-        make("unique", ["x"], "Check: no value repeats (failing = rows that share a value).", "check(t, unique($id))") { a throws(MLShError) in
+        make("unique", ["x"], "Check: no value repeats (failing = rows that share a value; missing values are skipped).", "check(t, unique($id))") { a throws(MLShError) in
             .unique(try column(a))
         },
         make("rows_between", ["lo", "hi"], "Check: the row count lies in [lo, hi].", "check(t, rows_between(100, 1e7))") { a throws(MLShError) in
             .rowsBetween(try a.double("lo"), try a.double("hi"))
         },
-        make("in_set", ["x", "values"], "Check: every value is one of the list.", #"check(t, in_set($city, ["Oslo", "Lima"]))"#) { a throws(MLShError) in
+        make("in_set", ["x", "values"], "Check: every value is one of the list (missing values are skipped).", #"check(t, in_set($city, ["Oslo", "Lima"]))"#) { a throws(MLShError) in
             guard case .list(let xs) = try a.value("values") else { throw MLShError.type("in_set needs a list of allowed values") }
             var allowed: [Scalar] = []
             for x in xs {
@@ -50,15 +50,17 @@ enum QualityChecks {
             }
             return .inSet(try column(a), allowed)
         },
-        make("matches", ["x", "pattern"], "Check: every string value matches the regular expression (search; anchor with ^ and $).",
+        make("matches", ["x", "pattern"], "Check: every value matches the regular expression (search; anchor with ^ and $; missing values are skipped).",
              #"check(t, matches($zip, r"^\d{5}$"))"#) { a throws(MLShError) in
             .matches(try column(a), try a.string("pattern"))
         },
-        make("max_missing", ["x", "frac"], "Check: at most this fraction of values is missing.", "check(t, max_missing($age, 0.05))") { a throws(MLShError) in
+        make("max_missing", ["x", "frac"], "Check: at most this fraction of values is missing (NaN is missing).", "check(t, max_missing($age, 0.05))") { a throws(MLShError) in
             .maxMissing(try column(a), try a.double("frac"))
         },
         Builtin("check", ["t", "..."], category: "quality",
-                summary: "Runs data checks (or any true/false expression); a report table: check, passed, failing, example.",
+                summary: "Runs data checks (or any true/false expression); a report table: check, passed, failing, example. "
+                    + "Missing values (NaN too) are counted by not_null and max_missing and skipped by every other rule; "
+                    + "a condition skips the rows where it reads one.",
                 example: "check(t, not_null($price), unique($id), $price >= 0)") { a, _ throws(MLShError) in
             let t = try a.table("t")
             let items = try QualityChecks.items(a.extra, t)
@@ -82,11 +84,8 @@ enum QualityChecks {
             switch v {
             case .object(let c as CheckValue): out.append(c.item)
             case .expr(let e):
-                let col = try ExprLowering.evaluate(try ExprLowering.lower(e), on: t)
-                guard col.dtype == .bool else {
-                    throw MLShError.type("check: \(e.text) is a \(col.dtype.rawValue) expression; a check must be true or false")
-                }
-                out.append(CheckItem(check: .predicate(text: e.text, mask: col), text: e.text))
+                let k = try ExprLowering.lower(e)
+                out.append(CheckItem(check: try engine { () throws(EngineError) in try t.condition(k, text: e.text) }, text: e.text))
             default: throw MLShError.type("check takes checks like not_null($x) or conditions like $x > 0, got \(v.typeName)")
             }
         }

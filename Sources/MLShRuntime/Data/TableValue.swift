@@ -4,14 +4,18 @@ import MLShLanguage
 /// A table as a language value: columns are members (`t.price`, `t["odd name"]`).
 final class TableValue: DomainObject {
     let table: Table
+    /// Rows to display when they were asked for (`head(t, 30)`, `show(t, rows=30)`).
+    let rows: Int?
 
-    init(_ table: Table) { self.table = table }
+    init(_ table: Table, rows: Int? = nil) { self.table = table; self.rows = rows }
 
     var typeName: String { "table" }
-    /// The first 10 rows, or all of a table of up to 15 (a describe or check report).
+    /// The rows asked for, else the first and last 5, or all of a table of up to 15 (a
+    /// describe or check report).
     func render() -> String {
-        TableFormatter(maxRows: table.rowCount <= 15 ? 15 : 10).render(table, name: table.label)
+        TableFormatter(maxRows: rows ?? (table.rowCount <= 15 ? 15 : 10)).render(table, name: table.label)
     }
+    func showing(rows: Int) -> (any DomainObject)? { TableValue(table, rows: rows) }
     var summary: String { "<table \(table.rowCount)×\(table.names.count)>" }
     var memberNames: [String] { table.names }
     var length: Int? { table.rowCount }
@@ -40,10 +44,14 @@ final class ColumnValue: DomainObject {
     let column: Column
     let name: String
 
-    init(_ column: Column, name: String) { self.column = column; self.name = name }
+    /// Values to display when they were asked for (`show(c, rows=30)`).
+    let rows: Int?
+
+    init(_ column: Column, name: String, rows: Int? = nil) { self.column = column; self.name = name; self.rows = rows }
 
     var typeName: String { "column" }
-    func render() -> String { TableFormatter().render(column, name: name) }
+    func render() -> String { TableFormatter(maxRows: rows ?? 10).render(column, name: name) }
+    func showing(rows: Int) -> (any DomainObject)? { ColumnValue(column, name: name, rows: rows) }
     var summary: String { "<column \(name): \(column.dtype.rawValue)[\(column.count)]>" }
     var length: Int? { column.count }
     var memberNames: [String] { ["name", "dtype"] }
