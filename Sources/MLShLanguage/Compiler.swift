@@ -318,7 +318,7 @@ final class Compiler {
         for p in parts {
             switch p {
             case .text(let s): codes.append(.text(s))
-            case .code(let n): codes.append(.code(try compile(n)))
+            case .code(let n): codes.append(.code(try compile(n), n.span))
             }
         }
         return { f throws(Signal) in
@@ -326,13 +326,14 @@ final class Compiler {
             for c in codes {
                 switch c {
                 case .text(let t): s += t
-                case .code(let code): s += try code(f).printed()
+                case .code(let code, let span):
+                    do throws(MLShError) { s += try code(f).text(in: "a string template") } catch { throw .error(error.located(at: span)) }
                 }
             }
             return .string(s)
         }
     }
-    enum Either { case text(String), code(Code) }
+    enum Either { case text(String), code(Code, Span) }
 
     func compileBinary(_ op: BinaryOp, _ l: Node, _ r: Node, _ span: Span) throws(MLShError) -> Code {
         let a = try compile(l), b = try compile(r)

@@ -207,7 +207,9 @@ public struct CoreLibrary: Library {
         },
         Builtin("join_text", ["items", "sep=\"\""], category: "strings", summary: "Items joined into one string.",
                 example: #"join_text(["a", "b"], ", ")"#) { a, _ throws(MLShError) in
-            .string(try CoreLibrary.items(try a.value("items"), "join_text").map { $0.printed() }.joined(separator: try a.string("sep", "")))
+            var parts: [String] = []
+            for item in try CoreLibrary.items(try a.value("items"), "join_text") { parts.append(try item.text(in: "join_text")) }
+            return .string(parts.joined(separator: try a.string("sep", "")))
         },
     ] }
 
@@ -226,7 +228,7 @@ public struct CoreLibrary: Library {
 
     var conversions: [Builtin] { [
         Builtin("str", ["x"], category: "types", summary: "A value as text (as print writes it).",
-                example: "str(0.1)  # \"0.1\"") { a, _ throws(MLShError) in .string(try a.value("x").printed()) },
+                example: "str(0.1)  # \"0.1\"") { a, _ throws(MLShError) in .string(try a.value("x").text(in: "str")) },
         Builtin("int", ["x"], category: "types", summary: "An int from a number (toward zero), bool or numeric string.",
                 example: #"int("42")"#) { a, _ throws(MLShError) in
             let x = try a.value("x")

@@ -257,6 +257,17 @@ extension Value {
         if case .string(let s) = self { return s }
         return display()
     }
+
+    /// The text of a value made into a string (`str`, `join_text`, `"{x}"`). A column
+    /// expression is refused: its text is not its values, and inside a verb the result
+    /// would be one constant string in every row.
+    public func text(in context: String) throws(MLShError) -> String {
+        if case .expr(let e) = self {
+            throw MLShError.type("\(context) of the column expression \(e.text) would be its text, not its values; "
+                                 + "inside a verb use cast(\(e.text), \"string\") for a string column")
+        }
+        return printed()
+    }
 }
 
 /// Structural equality of two values; ints and floats compare by number.

@@ -56,7 +56,9 @@ public final class PredictionServer: @unchecked Sendable {
         let finished = DispatchSemaphore(value: 0)
         let failure = Failure()
         Task.detached {
-            do { try await group.run() } catch { failure.set("\(error)") }
+            do { try await group.run() } catch let io as IOError {
+                failure.set(io.errnoCode == EADDRINUSE ? "the port is already in use" : String(cString: strerror(io.errnoCode)))
+            } catch { failure.set("\(error)") }
             bound.failed()
             finished.signal()
         }

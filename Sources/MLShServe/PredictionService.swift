@@ -293,7 +293,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         var response = json(200, .object(members))
         // MLflow's answer has no place for it in the body: every prediction names its version here.
         response.headers[modelHeader] = model.label
-        if !given.ignored.isEmpty { response.headers[ignoredHeader] = given.ignored.joined(separator: ",") }
+        if !given.ignored.isEmpty { response.headers[ignoredHeader] = ignoredHeaderValue(given.ignored) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let at = Date().timeIntervalSince1970
         metrics.answered(model.label, status: 200, seconds: seconds)
@@ -379,6 +379,25 @@ extension Response {
 let modelHeader: HTTPField.Name = HTTPField.Name("X-MLSH-Model") ?? .server  // a valid name: never the fallback
 /// The response header naming the columns `/invocations` ignored (`note,id`).
 let ignoredHeader: HTTPField.Name = HTTPField.Name("X-MLSH-Ignored-Columns") ?? .server  // a valid name: never the fallback
+
+/// The value of `X-MLSH-Ignored-Columns`: the names, comma-separated, each
+/// percent-encoded outside HTTP's token characters (so `a,b` is `a%2Cb` and `é` is
+/// `%C3%A9`), at most about 1 KB: past that the rest are counted (`(+4990 more)`), so
+/// no client or proxy refuses the header for its length.
+func ignoredHeaderValue(_ names: [String], limit: Int = 1024) -> String {
+    var out = ""
+    for (k, name) in names.enumerated() {
+        var encoded = ""
+        for b in name.utf8 {
+            let token = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || "!#$&'*+-.^_`|~".utf8.contains(b)
+            if token { encoded.unicodeScalars.append(Unicode.Scalar(b)) } else { encoded += "%" + String(format: "%02X", b) }
+        }
+        if k > 0 && out.utf8.count + encoded.utf8.count + 1 > limit { return out + ",(+\(names.count - k) more)" }
+        out += (k > 0 ? "," : "") + encoded
+    }
+    return out
+}
 
 /// Compares secrets in time independent of where they differ.
 func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -207,6 +207,34 @@ import Testing
         }
     }
 
+    /// A port another server holds is named as such, not as the socket call that failed.
+    @Test func aPortInUseIsSaidPlainly() async throws {
+        try await ServerSocketTests.offPool {
+            let first = try Self.start()
+            defer { first.stop() }
+            guard let port = Int(first.url.split(separator: ":").last ?? "") else { Issue.record("no port in \(first.url)"); return }
+            var config = ServeConfiguration(port: port, token: nil)
+            config.version = "test"
+            do {
+                let second = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], configuration: config, store: nil)
+                second.stop()
+                Issue.record("a second server started on port \(port)")
+            } catch {
+                #expect(error.message == "cannot serve on 127.0.0.1:\(port): the port is already in use")
+            }
+        }
+    }
+
+    /// The ignored columns' header encodes names that hold separators or non-ASCII text
+    /// and stays about 1 KB however many columns were sent.
+    @Test func ignoredColumnsHeaderIsEncodedAndBounded() {
+        #expect(ignoredHeaderValue(["id", "a,b", "café", "x y%"]) == "id,a%2Cb,caf%C3%A9,x%20y%25")
+        let many = ignoredHeaderValue((0..<5000).map { "column_\($0)" })
+        #expect(many.utf8.count <= 1024 + 16 && many.hasPrefix("column_0,column_1,"))
+        let listed = many.split(separator: ",").count - 1
+        #expect(many.hasSuffix(",(+\(5000 - listed) more)"), "\(many.suffix(30))")
+    }
+
     /// `/invocations` ignores the columns the model does not use and names them in
     /// `X-MLSH-Ignored-Columns`, on both paths and in every MLflow form; the answer is the
     /// one without them. The mlsh route keeps its 422.

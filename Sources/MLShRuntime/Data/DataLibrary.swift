@@ -75,10 +75,14 @@ struct DataLibrary: Library {
         },
         Builtin("save", ["value", "path"], category: "data",
                 summary: "Writes a table to CSV (TSV for .tsv), atomically.",
-                example: #"save(t, "out/clean.csv")"#) { a, interp throws(MLShError) in
+                example: #"save(t, "clean.csv")"#) { a, interp throws(MLShError) in
             let path = try a.string("path")
             let t = try a.table("value")
-            let sep: UInt8 = path.hasSuffix(".tsv") ? 9 : 44
+            let ext = (path as NSString).pathExtension.lowercased()
+            guard ["", "csv", "tsv", "txt"].contains(ext) else {
+                throw MLShError.value("save writes a table as .csv or .tsv, not .\(ext)")
+            }
+            let sep: UInt8 = ext == "tsv" ? 9 : 44
             try engine { () throws(EngineError) in try CSV.write(t, to: path, separator: sep) }
             return .none
         },

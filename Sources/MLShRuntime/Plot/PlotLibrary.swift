@@ -51,10 +51,12 @@ struct PlotLibrary: Library {
         if let original = interp.builtins["save"] {
             interp.register(Builtin("save", original.params, category: original.category,
                                     summary: "Writes a table to CSV (TSV for .tsv), or a plot to SVG, atomically.",
-                                    example: #"save(hist(iris, $petal_length), "out/petals.svg")"#) { a, interp throws(MLShError) in
+                                    example: #"save(hist(iris, $petal_length), "petals.svg")"#) { a, interp throws(MLShError) in
                 let value = try a.value("value")
                 if case .object(let p as PlotValue) = value {
                     let given = try a.string("path")
+                    let ext = (given as NSString).pathExtension.lowercased()
+                    guard ext.isEmpty || ext == "svg" else { throw MLShError.value("save writes a plot as .svg, not .\(ext)") }
                     try Runtime.writeAtomically(p.plot.svg(), to: given)
                     return .none
                 }
