@@ -50,6 +50,12 @@ public final class FittedModel: Sendable {
         return (0..<k.k).map { Array(k.centers[($0 * p)..<(($0 + 1) * p)]) }
     }
 
+    /// kmeans: the training inertia and Lloyd iterations (nil when an older file lacks them).
+    public var kmeansFit: (inertia: Double, iterations: Int?)? {
+        guard case .kmeans(let k) = state.estimator else { return nil }
+        return (k.inertia, k.nIter)
+    }
+
     /// Rough arithmetic operations to score one row (the estimator's work plus building
     /// the row from its features): a server uses it to keep expensive requests off its
     /// event loop. k-nearest neighbours pays for every training row.
@@ -85,6 +91,11 @@ public final class FittedModel: Sendable {
         }
     }
 
+    /// Whether the pipeline has a `features` step.
+    var computesFeatures: Bool {
+        state.transforms.contains { if case .features = $0 { true } else { false } }
+    }
+
     /// Checks a table against the input schema and builds the estimator's matrix.
     func design(_ t: Table) throws(ModelError) -> Dense {
         var cols: [Column] = []
@@ -100,6 +111,8 @@ public final class FittedModel: Sendable {
             if c.dtype.rawValue != type && !(numeric && (type == "float" || type == "int")) {
                 throw .wrongColumnType(column: name, expected: type, actual: c.dtype.rawValue)
             }
+            // Feature expressions see the type they were fitted on (int arithmetic can differ).
+            if computesFeatures, type == "float", c.dtype == .int { cols.append(Column(floats: c.modelDoubles)); continue }
             cols.append(c)
         }
         var frame = Frame(names: state.featureNames, columns: cols, rowCount: t.rowCount)
@@ -137,8 +150,28 @@ public final class FittedModel: Sendable {
                 for c in 1..<k where out.data[i * k + c] > out.data[i * k + best] { best = c }
                 codes[i] = Int32(best)
             }
-            return [("prediction", Column(.string(codes: codes, dictionary: state.classes)))]
+            return [("prediction", classColumn(codes))]
                 + (0..<k).map { ("proba_\(state.classes[$0])", Column(floats: out.column($0))) }
+        }
+    }
+
+    /// Predicted classes as a column of the target's type (bool, int or float targets give
+    /// bool, int or float predictions), else as the class labels.
+    private func classColumn(_ codes: [Int32]) -> Column {
+        let labels = Column(.string(codes: codes, dictionary: state.classes))
+        switch state.targetType.flatMap(DType.init(rawValue:)) {
+        case .bool?:
+            let values = state.classes.map { $0 == "true" }
+            return Column(bools: codes.map { values[Int($0)] })
+        case .int?:
+            let values = state.classes.compactMap { Int64($0) }
+            guard values.count == state.classes.count else { return labels }
+            return Column(ints: codes.map { values[Int($0)] })
+        case .float?:
+            let values = state.classes.compactMap { Double($0) }
+            guard values.count == state.classes.count else { return labels }
+            return Column(floats: codes.map { values[Int($0)] })
+        default: return labels
         }
     }
 
@@ -176,24 +209,30 @@ public final class FittedModel: Sendable {
         return t.columns[i]
     }
 
-    /// Per-feature importance over `inputColumns`: coefficients for linear models (for
-    /// multinomial, `importance` is the mean absolute coefficient and `coef_<class>` holds each
-    /// class's weight), normalised impurity decrease for tree models.
+    /// Per-feature importance over `inputColumns`, largest magnitude first (ties in input
+    /// order): coefficients for linear models (for multinomial, `importance` is the mean
+    /// absolute coefficient and `coef_<class>` holds each class's weight), normalised impurity
+    /// decrease for tree models.
     public func importance() throws(ModelError) -> Table {
         let names = state.inputs
+        func sorted(_ extra: [String], _ importance: [Double], _ more: [[Double]]) throws(ModelError) -> Table {
+            let order = importance.indices.sorted { a, b in
+                let x = abs(importance[a]), y = abs(importance[b])
+                return x > y || (x == y && a < b) || (y.isNaN && !x.isNaN)
+            }
+            let cols = [Column(strings: order.map { names[$0] }), Column(floats: order.map { importance[$0] })]
+                + more.map { v in Column(floats: order.map { v[$0] }) }
+            return try makeTable(["feature", "importance"] + extra, cols)
+        }
         switch state.estimator {
         case .linear(let l):
             let p = names.count
-            if l.outputs == 1 {
-                return try makeTable(["feature", "importance"], [Column(strings: names), Column(floats: l.coef)])
-            }
+            if l.outputs == 1 { return try sorted([], l.coef, []) }
             var mean = [Double](repeating: 0, count: p)
             for k in 0..<l.outputs { for j in 0..<p { mean[j] += abs(l.coef[k * p + j]) / Double(l.outputs) } }
-            var cols = [Column(strings: names), Column(floats: mean)]
-            for k in 0..<l.outputs { cols.append(Column(floats: Array(l.coef[(k * p)..<((k + 1) * p)]))) }
-            return try makeTable(["feature", "importance"] + state.classes.map { "coef_\($0)" }, cols)
+            return try sorted(state.classes.map { "coef_\($0)" }, mean, (0..<l.outputs).map { Array(l.coef[($0 * p)..<(($0 + 1) * p)]) })
         case .trees(let e):
-            return try makeTable(["feature", "importance"], [Column(strings: names), Column(floats: e.importance)])
+            return try sorted([], e.importance, [])
         default:
             throw .invalid("importance() is not defined for \(kind)(); use explain(model, table) for permutation importance")
         }

@@ -42,7 +42,8 @@ final class ModelValue: DomainObject {
         return lines.joined(separator: "\n")
     }
     var memberNames: [String] {
-        ["kind", "task", "target", "features", "classes", "spec", "metrics", "coefficients", "intercept", "centers"]
+        ["kind", "task", "target", "features", "classes", "spec", "metrics", "coefficients", "intercept", "centers",
+         "inertia", "n_iter"]
     }
     func member(_ name: String) throws(MLShError) -> Value? {
         switch name {
@@ -62,6 +63,8 @@ final class ModelValue: DomainObject {
         case "centers":
             guard let c = model.centers else { return Value.none }
             return .list(c.map(numbers))
+        case "inertia": return model.kmeansFit.map { .float($0.inertia) } ?? Value.none
+        case "n_iter": return model.kmeansFit?.iterations.map { .int(Int64($0)) } ?? Value.none
         default: return nil
         }
     }
