@@ -94,8 +94,13 @@ final class MetricsValue: DomainObject {
     var memberNames: [String] { metrics.values.map(\.0) + (metrics.confusion == nil ? [] : ["confusion"]) }
     func member(_ name: String) throws(MLShError) -> Value? {
         if name == "confusion", let c = metrics.confusion { return .object(TableValue(c)) }
+        if metrics.task == .regression, Self.classification.contains(name) {
+            throw MLShError("key error", "\(name) is a classification metric, but the model does regression (it has: "
+                            + memberNames.joined(separator: ", ") + "); a number target is regressed unless fit(..., task=\"classification\")")
+        }
         return metrics[name].map { .float($0) }
     }
+    static let classification: Set<String> = ["accuracy", "precision", "recall", "f1", "auc", "logloss", "confusion"]
     var length: Int? { metrics.values.count }
     /// The metrics as a plain record (what `log` records).
     var record: Record { Record(metrics.values.map { ($0.0, .float($0.1)) }) }
