@@ -46,6 +46,9 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
         throw .invalid("features() reads the target column \(target); features are computed from the inputs only "
                        + "(a served model never sees the target)")
     }
+    if let target, computed.contains(target) {
+        throw .invalid("features() computes a column named \(target), the target; give the feature another name")
+    }
     var readOnly: [String] = []
     if let features {
         if let target, features.contains(target) {
