@@ -197,7 +197,8 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
 
     /// This transform with some settings replaced (used by `tune`).
     public func with(_ changes: [String: SettingValue]) throws(ModelError) -> TransformSpec {
-        if case .features = self, let name = changes.keys.sorted().first {
+        if case .features = self {
+            guard let name = changes.keys.sorted().first else { return self }
             throw .unknownSetting(kind: kind, name: name, accepted: [], suggestion: nil)
         }
         var d = Dictionary(settings, uniquingKeysWith: { a, _ in a })
