@@ -6,8 +6,47 @@ public final class FittedModel: Sendable {
     /// The model's complete learned state (what a store writes).
     public let state: FittedState
 
+    /// The `features` steps' expressions compiled once, by transform index, for the input
+    /// schema's types (a program recompiles itself for a table whose types differ).
+    let featurePrograms: [Int: [KernelProgram]]
+
     /// Rebuilds a model from its state.
-    public init(state: FittedState) { self.state = state }
+    public init(state: FittedState) {
+        self.state = state
+        featurePrograms = FittedModel.compileFeatures(state)
+    }
+
+    /// Compiles the feature expressions against an empty table of the input schema, replaying
+    /// the steps before each; empty when there are none or they do not apply (each call then
+    /// compiles for itself, and reports the error).
+    static func compileFeatures(_ state: FittedState) -> [Int: [KernelProgram]] {
+        guard state.transforms.contains(where: { if case .features = $0 { true } else { false } }) else { return [:] }
+        var frame = Frame(names: state.featureNames, columns: state.featureTypes.map { t -> Column in
+            switch DType(rawValue: t) {
+            case .int?: return Column(ints: [])
+            case .bool?: return Column(bools: [])
+            case .string?: return Column(strings: [])
+            default: return Column(floats: [])
+            }
+        }, rowCount: 0)
+        var out: [Int: [KernelProgram]] = [:]
+        for (i, ft) in state.transforms.enumerated() {
+            if case .features(let names, let exprs) = ft {
+                guard var table = try? frame.table() else { return [:] }
+                var programs: [KernelProgram] = []
+                for (name, e) in zip(names, exprs) {
+                    guard let p = try? KernelProgram.compile(e, for: table), let c = try? p.run(on: table),
+                          let next = try? table.setting(name, c) else { return [:] }
+                    programs.append(p)
+                    table = next
+                }
+                out[i] = programs
+            }
+            guard let next = try? ft.apply(frame, programs: out[i]) else { return [:] }
+            frame = next
+        }
+        return out
+    }
 
     /// The state, for serialisation.
     public func encodeParameters() -> FittedState { state }
@@ -116,7 +155,7 @@ public final class FittedModel: Sendable {
             cols.append(c)
         }
         var frame = Frame(names: state.featureNames, columns: cols, rowCount: t.rowCount)
-        for ft in state.transforms { frame = try ft.apply(frame) }
+        for (i, ft) in state.transforms.enumerated() { frame = try ft.apply(frame, programs: featurePrograms[i]) }
         return try designMatrix(frame, inputs: state.inputs)
     }
 

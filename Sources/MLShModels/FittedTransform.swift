@@ -186,8 +186,9 @@ extension FittedTransform {
         }
     }
 
-    /// Replays the transform on a frame.
-    func apply(_ frame: Frame) throws(ModelError) -> Frame {
+    /// Replays the transform on a frame; a `features` step runs `programs` when given (its
+    /// expressions compiled in advance), else compiles them.
+    func apply(_ frame: Frame, programs: [KernelProgram]? = nil) throws(ModelError) -> Frame {
         var f = frame
         func col(_ c: String) throws(ModelError) -> Int {
             guard let i = f.index(c) else { throw .missingColumn(c, suggestion: closestName(to: c, in: f.names)) }
@@ -259,9 +260,10 @@ extension FittedTransform {
             f.columns = keep.map { f.columns[$0] }
         case .features(let names, let exprs):
             var table = try f.table()
-            for (name, e) in zip(names, exprs) {
+            for (j, (name, e)) in zip(names, exprs).enumerated() {
                 let column = try engineCall { () throws(EngineError) -> Column in
-                    try KernelProgram.compile(e, for: table).run(on: table)
+                    if let programs, j < programs.count { return try programs[j].run(on: table) }
+                    return try KernelProgram.compile(e, for: table).run(on: table)
                 }
                 table = try engineCall { () throws(EngineError) -> Table in try table.setting(name, column) }
             }
