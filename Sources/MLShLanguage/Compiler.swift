@@ -327,7 +327,8 @@ final class Compiler {
                 switch c {
                 case .text(let t): s += t
                 case .code(let code, let span):
-                    do throws(MLShError) { s += try code(f).text(in: "a string template") } catch { throw .error(error.located(at: span)) }
+                    let v = try code(f)
+                    do throws(MLShError) { s += try v.text(in: "a string template") } catch { throw .error(error.located(at: span)) }
                 }
             }
             return .string(s)

@@ -25,7 +25,7 @@ func foldAssignment(rows: Int, folds: Int, classes: [Int32]?, seed: UInt64) -> [
 
 /// Per-fold metrics of fitting on the other folds.
 func foldMetrics(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
-                 folds: Int, seed: UInt64, positive: String? = nil) throws(ModelError) -> [Metrics] {
+                 folds: Int, seed: UInt64, positive: String? = nil, task: ModelTask? = nil) throws(ModelError) -> [Metrics] {
     guard let model = spec.model else { throw .noModel }
     guard folds >= 2 else { throw .invalid("cv needs at least 2 folds, got \(folds)") }
     guard table.rowCount >= folds else { throw .invalid("cv with \(folds) folds needs at least \(folds) rows, the table has \(table.rowCount)") }
@@ -34,8 +34,10 @@ func foldMetrics(_ spec: PipelineSpec, on table: Table, target: String?, feature
     if case .kmeans = model { clustering = true }
     if !clustering, let target {
         let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
-        let enc = try encodeTarget(col, name: target, model: model, positive: positive)
+        let enc = try encodeTarget(col, name: target, model: model, positive: positive, task: task)
         if enc.task == .classification { classIds = enc.classIds }
+    } else if let task {
+        throw .invalid("\(model.kind)() clusters rows; task=\"\(task.rawValue)\" applies to models fitted with a target")
     }
     let fold = foldAssignment(rows: table.rowCount, folds: folds, classes: classIds, seed: seed)
     var out: [Metrics] = []
@@ -44,7 +46,7 @@ func foldMetrics(_ spec: PipelineSpec, on table: Table, target: String?, feature
         let testIdx = fold.indices.filter { fold[$0] == f }
         guard !testIdx.isEmpty, !trainIdx.isEmpty else { continue }
         let train = try table.modelGatherRows(trainIdx), test = try table.modelGatherRows(testIdx)
-        let m = try fit(spec, on: train, target: target, features: features, positive: positive)
+        let m = try fit(spec, on: train, target: target, features: features, positive: positive, task: task)
         out.append(try m.evaluate(test))
     }
     return out
@@ -53,8 +55,9 @@ func foldMetrics(_ spec: PipelineSpec, on table: Table, target: String?, feature
 /// k-fold cross-validation (stratified for classification): one row per metric with its
 /// mean and population std over the folds.
 public func crossValidate(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
-                          folds: Int = 5, seed: UInt64 = 0, positive: String? = nil) throws(ModelError) -> Table {
-    let all = try foldMetrics(spec, on: table, target: target, features: features, folds: folds, seed: seed, positive: positive)
+                          folds: Int = 5, seed: UInt64 = 0, positive: String? = nil, task: ModelTask? = nil) throws(ModelError) -> Table {
+    let all = try foldMetrics(spec, on: table, target: target, features: features, folds: folds, seed: seed,
+                              positive: positive, task: task)
     guard let first = all.first else { throw .invalid("cv produced no folds") }
     var names: [String] = [], means: [Double] = [], stds: [Double] = []
     for (i, (name, _)) in first.values.enumerated() {
@@ -99,7 +102,7 @@ func applySettings(_ spec: PipelineSpec, _ settings: [(String, SettingValue)]) t
 /// table, and one row per candidate: its settings, `mean_<metric>`, `std_<metric>`, `rank`.
 public func tune(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
                  grid: [(String, [SettingValue])], random: Int? = nil, folds: Int = 5, seed: UInt64 = 0,
-                 metric: String? = nil, positive: String? = nil) throws(ModelError)
+                 metric: String? = nil, positive: String? = nil, task: ModelTask? = nil) throws(ModelError)
     -> (best: FittedModel, bestSettings: [(String, SettingValue)], results: Table) {
     guard let model = spec.model else { throw .noModel }
     guard !grid.isEmpty else { throw .invalid("tune needs a grid of settings, such as grid={alpha: [0.1, 1, 10]}") }
@@ -124,7 +127,8 @@ public func tune(_ spec: PipelineSpec, on table: Table, target: String?, feature
     var metricName = metric
     var means: [Double] = [], stds: [Double] = []
     for s in specs {
-        let ms = try foldMetrics(s, on: table, target: target, features: features, folds: folds, seed: seed, positive: positive)
+        let ms = try foldMetrics(s, on: table, target: target, features: features, folds: folds, seed: seed,
+                                 positive: positive, task: task)
         if metricName == nil {
             switch ms.first?.task {
             case .regression: metricName = "rmse"
@@ -136,8 +140,12 @@ public func tune(_ spec: PipelineSpec, on table: Table, target: String?, feature
         var v: [Double] = []
         for m in ms {
             guard let x = m[name] else {
-                throw .invalid("tune metric \"\(name)\" is not reported for \(model.kind)(); available: "
-                               + m.values.map(\.0).joined(separator: ", "))
+                var message = "tune metric \"\(name)\" is not reported for \(model.kind)(); available: "
+                    + m.values.map(\.0).joined(separator: ", ")
+                if m.task == .regression, task == nil, model.choosesTask {
+                    message += " (the target \(target ?? "") was treated as regression; pass task=\"classification\" for classification metrics)"
+                }
+                throw .invalid(message)
             }
             v.append(x)
         }
@@ -154,7 +162,7 @@ public func tune(_ spec: PipelineSpec, on table: Table, target: String?, feature
     var rank = [Int64](repeating: 0, count: means.count)
     for (r, i) in order.enumerated() { rank[i] = Int64(r + 1) }
     let bestIndex = order.first ?? 0
-    let best = try fit(specs[bestIndex], on: table, target: target, features: features, positive: positive)
+    let best = try fit(specs[bestIndex], on: table, target: target, features: features, positive: positive, task: task)
     var names: [String] = [], cols: [Column] = []
     for (j, (key, _)) in grid.enumerated() {
         let vals = candidates.map { $0[j].1 }

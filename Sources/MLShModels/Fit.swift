@@ -21,9 +21,10 @@ struct EncodedTarget {
 }
 
 /// Fits a pipeline on a table. `features` nil means every column except the target; `target`
-/// may be nil only for kmeans. For two classes `positive` names the positive class.
+/// may be nil only for kmeans. For two classes `positive` names the positive class. `task`
+/// nil decides from the target's type and the model (see `encodeTarget`).
 public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
-                positive: String? = nil) throws(ModelError) -> FittedModel {
+                positive: String? = nil, task: ModelTask? = nil) throws(ModelError) -> FittedModel {
     // The target is never a feature: a transform naming it (`onehot($species)` in a
     // pipeline fitted with target=$species, as §6's example does) leaves it alone.
     var spec = spec
@@ -38,10 +39,26 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
         throw .invalid("\(model.kind)() needs a target column: fit(model, table, target=$column)")
     }
     var featureNames: [String]
+    // `features` steps: the raw columns they read join the input schema; those not listed in
+    // `features` (when it is given) feed the expressions only, not the estimator.
+    let reads = spec.featureReads, computed = spec.featureNames
+    if let target, reads.contains(target) {
+        throw .invalid("features() reads the target column \(target); features are computed from the inputs only "
+                       + "(a served model never sees the target)")
+    }
+    if let target, computed.contains(target) {
+        throw .invalid("features() computes a column named \(target), the target; give the feature another name")
+    }
+    var readOnly: [String] = []
     if let features {
-        featureNames = features
         if let target, features.contains(target) {
             throw .invalid("the target \(target) is also listed among the features")
+        }
+        // A listed column that a features step computes is not an input.
+        featureNames = features.filter { table.index(of: $0) != nil || !computed.contains($0) }
+        for c in reads where !featureNames.contains(c) && table.index(of: c) != nil {
+            featureNames.append(c)
+            if !computed.contains(c) { readOnly.append(c) }
         }
     } else {
         featureNames = table.names.filter { $0 != target }
@@ -52,9 +69,13 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
 
     // Target.
     var enc = EncodedTarget(task: .clustering)
+    var targetType: DType?
     if !isClustering, let target {
         let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
-        enc = try encodeTarget(col, name: target, model: model, positive: positive)
+        enc = try encodeTarget(col, name: target, model: model, positive: positive, task: task)
+        targetType = col.dtype
+    } else if let task {
+        throw .invalid("\(model.kind)() clusters rows; task=\"\(task.rawValue)\" applies to models fitted with a target")
     }
 
     trace("target")
@@ -69,7 +90,8 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
         fitted.append(ft)
     }
     trace("transforms")
-    let x = try designMatrix(frame, inputs: frame.names)
+    let inputs = frame.names.filter { !readOnly.contains($0) }
+    let x = try designMatrix(frame, inputs: inputs)
     trace("design matrix")
 
     // Estimator.
@@ -104,8 +126,9 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     trace("estimator")
     var state = FittedState(formatVersion: 1, spec: spec, task: enc.task, target: isClustering ? nil : target,
                             featureNames: featureNames, featureTypes: featureCols.map { $0.dtype.rawValue },
-                            classes: enc.classes, transforms: fitted, inputs: frame.names, estimator: estimator,
+                            classes: enc.classes, transforms: fitted, inputs: inputs, estimator: estimator,
                             trainingMetricNames: [], trainingMetricValues: [])
+    if enc.task == .classification { state.targetType = targetType?.rawValue }
     // Training metrics, from the design matrix already built; above 20,000 rows on an evenly
     // spaced sample of 20,000 (the figures are for orientation, the fit stays fast).
     let m = FittedModel(state: state)
@@ -139,20 +162,28 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     return FittedModel(state: state)
 }
 
-/// Decides the task from the target's type and the model, and encodes it.
-func encodeTarget(_ col: Column, name: String, model: ModelSpec, positive: String?) throws(ModelError) -> EncodedTarget {
+/// Decides the task and encodes the target. Without `task`: string and bool targets are
+/// classes, numbers are classes only for models that only classify (logistic, naive_bayes).
+/// With `task`, the model must support it and a regression target must be numeric.
+func encodeTarget(_ col: Column, name: String, model: ModelSpec, positive: String?,
+                  task: ModelTask? = nil) throws(ModelError) -> EncodedTarget {
     let missing = col.modelMissingCount
     if missing > 0 {
         throw .invalid("target column \(name) has \(missing) missing value\(missing == 1 ? "" : "s"); drop those rows before fitting")
     }
+    try model.check(task: task)
     let classify: Bool
-    switch col.dtype {
-    case .string, .bool:
+    switch (task, col.dtype) {
+    case (.classification, _): classify = true
+    case (.regression, .string):
+        throw .invalid("task=\"regression\" needs a numeric target; \(name) is string")
+    case (.regression, _): classify = false
+    case (_, .string), (_, .bool):
         if model.onlyRegresses {
             throw .invalid("\(model.kind)() predicts numbers, but target \(name) is \(col.dtype.rawValue); use a classifier such as logistic()")
         }
         classify = true
-    case .int, .float:
+    case (_, .int), (_, .float):
         classify = model.onlyClassifies
     }
     guard classify else { return EncodedTarget(task: .regression, values: col.modelDoubles) }

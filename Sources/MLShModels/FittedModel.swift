@@ -6,8 +6,47 @@ public final class FittedModel: Sendable {
     /// The model's complete learned state (what a store writes).
     public let state: FittedState
 
+    /// The `features` steps' expressions compiled once, by transform index, for the input
+    /// schema's types (a program recompiles itself for a table whose types differ).
+    let featurePrograms: [Int: [KernelProgram]]
+
     /// Rebuilds a model from its state.
-    public init(state: FittedState) { self.state = state }
+    public init(state: FittedState) {
+        self.state = state
+        featurePrograms = FittedModel.compileFeatures(state)
+    }
+
+    /// Compiles the feature expressions against an empty table of the input schema, replaying
+    /// the steps before each; empty when there are none or they do not apply (each call then
+    /// compiles for itself, and reports the error).
+    static func compileFeatures(_ state: FittedState) -> [Int: [KernelProgram]] {
+        guard state.transforms.contains(where: { if case .features = $0 { true } else { false } }) else { return [:] }
+        var frame = Frame(names: state.featureNames, columns: state.featureTypes.map { t -> Column in
+            switch DType(rawValue: t) {
+            case .int?: return Column(ints: [])
+            case .bool?: return Column(bools: [])
+            case .string?: return Column(strings: [])
+            default: return Column(floats: [])
+            }
+        }, rowCount: 0)
+        var out: [Int: [KernelProgram]] = [:]
+        for (i, ft) in state.transforms.enumerated() {
+            if case .features(let names, let exprs) = ft {
+                guard var table = try? frame.table() else { return [:] }
+                var programs: [KernelProgram] = []
+                for (name, e) in zip(names, exprs) {
+                    guard let p = try? KernelProgram.compile(e, for: table), let c = try? p.run(on: table),
+                          let next = try? table.setting(name, c) else { return [:] }
+                    programs.append(p)
+                    table = next
+                }
+                out[i] = programs
+            }
+            guard let next = try? ft.apply(frame, programs: out[i]) else { return [:] }
+            frame = next
+        }
+        return out
+    }
 
     /// The state, for serialisation.
     public func encodeParameters() -> FittedState { state }
@@ -50,6 +89,12 @@ public final class FittedModel: Sendable {
         return (0..<k.k).map { Array(k.centers[($0 * p)..<(($0 + 1) * p)]) }
     }
 
+    /// kmeans: the training inertia and Lloyd iterations (nil when an older file lacks them).
+    public var kmeansFit: (inertia: Double, iterations: Int?)? {
+        guard case .kmeans(let k) = state.estimator else { return nil }
+        return (k.inertia, k.nIter)
+    }
+
     /// Rough arithmetic operations to score one row (the estimator's work plus building
     /// the row from its features): a server uses it to keep expensive requests off its
     /// event loop. k-nearest neighbours pays for every training row.
@@ -85,6 +130,11 @@ public final class FittedModel: Sendable {
         }
     }
 
+    /// Whether the pipeline has a `features` step.
+    var computesFeatures: Bool {
+        state.transforms.contains { if case .features = $0 { true } else { false } }
+    }
+
     /// Checks a table against the input schema and builds the estimator's matrix.
     func design(_ t: Table) throws(ModelError) -> Dense {
         var cols: [Column] = []
@@ -100,10 +150,12 @@ public final class FittedModel: Sendable {
             if c.dtype.rawValue != type && !(numeric && (type == "float" || type == "int")) {
                 throw .wrongColumnType(column: name, expected: type, actual: c.dtype.rawValue)
             }
+            // Feature expressions see the type they were fitted on (int arithmetic can differ).
+            if computesFeatures, type == "float", c.dtype == .int { cols.append(Column(floats: c.modelDoubles)); continue }
             cols.append(c)
         }
         var frame = Frame(names: state.featureNames, columns: cols, rowCount: t.rowCount)
-        for ft in state.transforms { frame = try ft.apply(frame) }
+        for (i, ft) in state.transforms.enumerated() { frame = try ft.apply(frame, programs: featurePrograms[i]) }
         return try designMatrix(frame, inputs: state.inputs)
     }
 
@@ -137,8 +189,28 @@ public final class FittedModel: Sendable {
                 for c in 1..<k where out.data[i * k + c] > out.data[i * k + best] { best = c }
                 codes[i] = Int32(best)
             }
-            return [("prediction", Column(.string(codes: codes, dictionary: state.classes)))]
+            return [("prediction", classColumn(codes))]
                 + (0..<k).map { ("proba_\(state.classes[$0])", Column(floats: out.column($0))) }
+        }
+    }
+
+    /// Predicted classes as a column of the target's type (bool, int or float targets give
+    /// bool, int or float predictions), else as the class labels.
+    private func classColumn(_ codes: [Int32]) -> Column {
+        let labels = Column(.string(codes: codes, dictionary: state.classes))
+        switch state.targetType.flatMap(DType.init(rawValue:)) {
+        case .bool?:
+            let values = state.classes.map { $0 == "true" }
+            return Column(bools: codes.map { values[Int($0)] })
+        case .int?:
+            let values = state.classes.compactMap { Int64($0) }
+            guard values.count == state.classes.count else { return labels }
+            return Column(ints: codes.map { values[Int($0)] })
+        case .float?:
+            let values = state.classes.compactMap { Double($0) }
+            guard values.count == state.classes.count else { return labels }
+            return Column(floats: codes.map { values[Int($0)] })
+        default: return labels
         }
     }
 
@@ -176,24 +248,30 @@ public final class FittedModel: Sendable {
         return t.columns[i]
     }
 
-    /// Per-feature importance over `inputColumns`: coefficients for linear models (for
-    /// multinomial, `importance` is the mean absolute coefficient and `coef_<class>` holds each
-    /// class's weight), normalised impurity decrease for tree models.
+    /// Per-feature importance over `inputColumns`, largest magnitude first (ties in input
+    /// order): coefficients for linear models (for multinomial, `importance` is the mean
+    /// absolute coefficient and `coef_<class>` holds each class's weight), normalised impurity
+    /// decrease for tree models.
     public func importance() throws(ModelError) -> Table {
         let names = state.inputs
+        func sorted(_ extra: [String], _ importance: [Double], _ more: [[Double]]) throws(ModelError) -> Table {
+            let order = importance.indices.sorted { a, b in
+                let x = abs(importance[a]), y = abs(importance[b])
+                return x > y || (x == y && a < b) || (y.isNaN && !x.isNaN)
+            }
+            let cols = [Column(strings: order.map { names[$0] }), Column(floats: order.map { importance[$0] })]
+                + more.map { v in Column(floats: order.map { v[$0] }) }
+            return try makeTable(["feature", "importance"] + extra, cols)
+        }
         switch state.estimator {
         case .linear(let l):
             let p = names.count
-            if l.outputs == 1 {
-                return try makeTable(["feature", "importance"], [Column(strings: names), Column(floats: l.coef)])
-            }
+            if l.outputs == 1 { return try sorted([], l.coef, []) }
             var mean = [Double](repeating: 0, count: p)
             for k in 0..<l.outputs { for j in 0..<p { mean[j] += abs(l.coef[k * p + j]) / Double(l.outputs) } }
-            var cols = [Column(strings: names), Column(floats: mean)]
-            for k in 0..<l.outputs { cols.append(Column(floats: Array(l.coef[(k * p)..<((k + 1) * p)]))) }
-            return try makeTable(["feature", "importance"] + state.classes.map { "coef_\($0)" }, cols)
+            return try sorted(state.classes.map { "coef_\($0)" }, mean, (0..<l.outputs).map { Array(l.coef[($0 * p)..<(($0 + 1) * p)]) })
         case .trees(let e):
-            return try makeTable(["feature", "importance"], [Column(strings: names), Column(floats: e.importance)])
+            return try sorted([], e.importance, [])
         default:
             throw .invalid("importance() is not defined for \(kind)(); use explain(model, table) for permutation importance")
         }

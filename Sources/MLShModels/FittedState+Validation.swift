@@ -8,6 +8,7 @@ extension FittedState {
         guard formatVersion == 1 else { throw .invalid("the model file has format version \(formatVersion); this mlsh reads version 1") }
         guard featureNames.count == featureTypes.count, !featureNames.isEmpty else { throw bad("feature names and types differ in number") }
         for t in featureTypes where DType(rawValue: t) == nil { throw bad("unknown feature type '\(t)'") }
+        if let t = targetType, DType(rawValue: t) == nil { throw bad("unknown target type '\(t)'") }
         for t in transforms {
             switch t {
             case .standardize(let c, let a, let b), .minmax(let c, let a, let b):
@@ -15,13 +16,16 @@ extension FittedState {
                 for x in b where x == 0 || !x.isFinite { throw bad("a zero or non-finite scale") }
             case .impute(let c, let nums, let labels):
                 guard nums.count == c.count, labels.count == c.count else { throw bad("impute parameters") }
-            case .onehot(let c, let cats):
+            case .onehot(let c, let cats, _):
                 guard cats.count == c.count else { throw bad("onehot categories") }
             case .bin(let c, let e):
                 guard e.count == c.count else { throw bad("bin edges") }
             case .poly(let c, let terms):
                 for term in terms { for j in term where j < 0 || j >= c.count { throw bad("poly term index \(j)") } }
             case .select: break
+            case .features(let names, let exprs):
+                guard names.count == exprs.count, !names.isEmpty, !names.contains(""),
+                      !exprs.contains(where: containsReduction) else { throw bad("feature expressions") }
             }
         }
         let p = inputs.count, k = classes.count
@@ -44,6 +48,7 @@ extension FittedState {
             }
         case .kmeans(let km):
             guard task == .clustering, km.features == p, km.k >= 1, km.centers.count == km.k * p else { throw bad("kmeans centre shapes") }
+            guard km.inertia >= 0, (km.nIter ?? 1) >= 1 else { throw bad("kmeans inertia or iteration count") }
         case .trees(let e):
             let boosted: Bool
             if case .boost = spec.model { boosted = true } else { boosted = false }
@@ -70,5 +75,20 @@ extension FittedModel {
     public convenience init(checked state: FittedState) throws(ModelError) {
         try state.validate()
         self.init(state: state)
+        // Feature expressions are checked by compiling them: every function and column they
+        // name must exist, with fitting types, before the model answers a request.
+        if computesFeatures {
+            let empty = try makeTable(state.featureNames, state.featureTypes.map { t -> Column in
+                switch DType(rawValue: t) {
+                case .int?: return Column(ints: [])
+                case .bool?: return Column(bools: [])
+                case .string?: return Column(strings: [])
+                default: return Column(floats: [])
+                }
+            })
+            do { _ = try design(empty) } catch {
+                throw .invalid("the model file is inconsistent: its feature expressions do not apply to its inputs (\(error.message))")
+            }
+        }
     }
 }

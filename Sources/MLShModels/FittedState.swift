@@ -39,6 +39,10 @@ public struct FittedState: Codable, Sendable, Equatable {
     /// feature columns, as CSV: the reference a server's drift monitor compares requests with.
     /// Absent in files written before it existed.
     public var reference: String? = nil
+    /// Classifiers: the target column's dtype (`DType.rawValue`), which the `prediction`
+    /// column takes (a bool target predicts bools). Absent in files written before it
+    /// existed: their predictions are the class labels as strings.
+    public var targetType: String? = nil
 
     /// Rows kept in `reference`: Evidently's small-sample regime (KS and chi-squared tests).
     public static let referenceRows = 1000

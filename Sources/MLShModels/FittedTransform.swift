@@ -6,12 +6,16 @@ public enum FittedTransform: Codable, Sendable, Equatable {
     case minmax(columns: [String], min: [Double], scale: [Double])
     /// Per column: the number filled into numeric columns, the label into string columns.
     case impute(columns: [String], numbers: [Double], labels: [String])
-    case onehot(columns: [String], categories: [[String]])
+    /// `refuseUnknown` (onehot(unknown="error")) refuses a category not seen in training; nil
+    /// (the default, and files written before it existed) encodes it as all zeros.
+    case onehot(columns: [String], categories: [[String]], refuseUnknown: Bool?)
     /// Per column: the interior quantile edges (`bins - 1` at most).
     case bin(columns: [String], edges: [[Double]])
     /// Each term is a list of column indices into `columns` multiplied together.
     case poly(columns: [String], terms: [[Int]])
     case select(drop: [String])
+    /// Column expressions computed in order, reductions already replaced by their training values.
+    case features(names: [String], exprs: [KExpr])
 }
 
 /// The target as transforms see it (select_features scores against it).
@@ -99,13 +103,13 @@ extension TransformSpec {
                 }
             }
             return .impute(columns: cols, numbers: numbers, labels: labels)
-        case .onehot:
+        case .onehot(let spec):
             var cats: [[String]] = []
             for c in cols {
                 guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
                 cats.append(sortedLabels(frame.columns[i]))
             }
-            return .onehot(columns: cols, categories: cats)
+            return .onehot(columns: cols, categories: cats, refuseUnknown: spec.unknown == "error" ? true : nil)
         case .bin(let s):
             var edges: [[Double]] = []
             for c in cols {
@@ -152,6 +156,18 @@ extension TransformSpec {
             }
             let drop = order.dropFirst(s.k).map(\.element.0)
             return .select(drop: drop)
+        case .features(let s):
+            var table = try frame.table()
+            var exprs: [KExpr] = []
+            for (name, e) in zip(s.names, s.exprs) {
+                let fitted = try frozen(e, on: table)
+                let column = try engineCall { () throws(EngineError) -> Column in
+                    try KernelProgram.compile(fitted, for: table).run(on: table)
+                }
+                table = try engineCall { () throws(EngineError) -> Table in try table.setting(name, column) }
+                exprs.append(fitted)
+            }
+            return .features(names: s.names, exprs: exprs)
         }
     }
 }
@@ -160,14 +176,19 @@ extension FittedTransform {
     /// The columns the transform reads.
     var inputColumns: [String] {
         switch self {
-        case .standardize(let c, _, _), .minmax(let c, _, _), .impute(let c, _, _), .onehot(let c, _),
+        case .standardize(let c, _, _), .minmax(let c, _, _), .impute(let c, _, _), .onehot(let c, _, _),
              .bin(let c, _), .poly(let c, _): return c
         case .select(let d): return d
+        case .features(_, let exprs):
+            var out: [String] = []
+            for e in exprs { for c in e.referencedColumns where !out.contains(c) { out.append(c) } }
+            return out
         }
     }
 
-    /// Replays the transform on a frame.
-    func apply(_ frame: Frame) throws(ModelError) -> Frame {
+    /// Replays the transform on a frame; a `features` step runs `programs` when given (its
+    /// expressions compiled in advance), else compiles them.
+    func apply(_ frame: Frame, programs: [KernelProgram]? = nil) throws(ModelError) -> Frame {
         var f = frame
         func col(_ c: String) throws(ModelError) -> Int {
             guard let i = f.index(c) else { throw .missingColumn(c, suggestion: closestName(to: c, in: f.names)) }
@@ -199,7 +220,7 @@ extension FittedTransform {
                     }
                 }
             }
-        case .onehot(let cols, let cats):
+        case .onehot(let cols, let cats, let refuseUnknown):
             for (j, c) in cols.enumerated() {
                 let i = try col(c)
                 let labels = f.columns[i].modelLabels
@@ -207,7 +228,10 @@ extension FittedTransform {
                 for (k, v) in cats[j].enumerated() { lookup[v] = k }
                 var outs = [[Double]](repeating: [Double](repeating: 0, count: f.rowCount), count: cats[j].count)
                 for (r, l) in labels.enumerated() {
-                    if let l, let k = lookup[l] { outs[k][r] = 1 }
+                    guard let l else { continue }
+                    if let k = lookup[l] { outs[k][r] = 1 } else if refuseUnknown == true {
+                        throw .unknownCategory(column: c, value: l, row: r, known: cats[j])
+                    }
                 }
                 f.names.replaceSubrange(i...i, with: cats[j].map { "\(c)_\($0)" })
                 f.columns.replaceSubrange(i...i, with: outs.map { Column(floats: $0) })
@@ -234,8 +258,48 @@ extension FittedTransform {
             let keep = f.names.indices.filter { !d.contains(f.names[$0]) }
             f.names = keep.map { f.names[$0] }
             f.columns = keep.map { f.columns[$0] }
+        case .features(let names, let exprs):
+            var table = try f.table()
+            for (j, (name, e)) in zip(names, exprs).enumerated() {
+                let column = try engineCall { () throws(EngineError) -> Column in
+                    if let programs, j < programs.count { return try programs[j].run(on: table) }
+                    return try KernelProgram.compile(e, for: table).run(on: table)
+                }
+                table = try engineCall { () throws(EngineError) -> Table in try table.setting(name, column) }
+            }
+            f = Frame(names: table.names, columns: table.columns, rowCount: f.rowCount)
         }
         return f
+    }
+}
+
+/// `e` with each reduction replaced by its value on `table` (a constant from then on).
+func frozen(_ e: KExpr, on table: Table) throws(ModelError) -> KExpr {
+    switch e {
+    case .reduce:
+        let c = try engineCall { () throws(EngineError) -> Column in try KernelAggregate.aggregate(e, on: table, groups: nil) }
+        switch c.value(at: 0) {
+        case .float(let v): return .float(v)
+        case .int(let v): return .int(v)
+        case .bool(let v): return .bool(v)
+        case .string(let v): return .string(v)
+        case .missing: return .float(.nan)
+        }
+    case .call(let name, let args):
+        var out: [KExpr] = []
+        for a in args { out.append(try frozen(a, on: table)) }
+        return .call(name, out)
+    default:
+        return e
+    }
+}
+
+/// Whether a reduction is left anywhere in `e` (a fitted feature holds none).
+func containsReduction(_ e: KExpr) -> Bool {
+    switch e {
+    case .reduce: return true
+    case .call(_, let args): return args.contains(where: containsReduction)
+    default: return false
     }
 }
 

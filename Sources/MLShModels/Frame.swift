@@ -11,6 +11,9 @@ struct Frame: Sendable {
     }
 
     func index(_ name: String) -> Int? { names.firstIndex(of: name) }
+
+    /// The frame as a table (for column expressions).
+    func table() throws(ModelError) -> Table { try makeTable(names, columns) }
 }
 
 extension Column {

@@ -1,12 +1,15 @@
 import CLapack
 import Foundation
 
-/// Cluster centres, k × features, row-major.
+/// Cluster centres, k × features, row-major, with scikit-learn's `inertia_` (the sum of
+/// squared distances of the training rows to their nearest centre) and `n_iter_` (the Lloyd
+/// iterations of the kept start; absent in files written before it was kept).
 public struct KMeansState: Codable, Sendable, Equatable {
     public var centers: [Double]
     public var k: Int
     public var features: Int
     public var inertia: Double
+    public var nIter: Int? = nil
 }
 
 /// Assigns each row to its nearest centre (BLAS distances, both cores); returns labels,
@@ -68,7 +71,9 @@ func fitKMeans(_ x: Dense, spec: KMeansSpec) -> KMeansState {
         var centers = kmeansPlusPlus(x, k: k, rng: &rng)
         trace("kmeans++")
         var labels: [Int32] = [], dist: [Double] = []
+        var iterations = 0
         for _ in 0..<300 {
+            iterations += 1
             (labels, dist) = assignClusters(x, centers: centers, k: k)
             var sums = [Double](repeating: 0, count: k * p), counts = [Double](repeating: 0, count: k)
             x.data.withUnsafeBufferPointer { xp in
@@ -100,7 +105,7 @@ func fitKMeans(_ x: Dense, spec: KMeansSpec) -> KMeansState {
         (labels, dist) = assignClusters(x, centers: centers, k: k)
         let inertia = dist.reduce(0, +)
         if best.map({ inertia < $0.inertia }) ?? true {
-            best = KMeansState(centers: centers, k: k, features: p, inertia: inertia)
+            best = KMeansState(centers: centers, k: k, features: p, inertia: inertia, nIter: iterations)
         }
     }
     return best ?? KMeansState(centers: [], k: 0, features: p, inertia: 0)

@@ -29,6 +29,8 @@ public enum ModelError: Error, Sendable, Equatable {
     case modelNotLast
     /// A pipeline with no model at its end.
     case noModel
+    /// A category `onehot(unknown="error")` did not see in training (`row` 0-based).
+    case unknownCategory(column: String, value: String, row: Int, known: [String])
     /// Any other invalid use, with its message.
     case invalid(String)
     /// An error raised by the engine.
@@ -69,6 +71,9 @@ public enum ModelError: Error, Sendable, Equatable {
             return "a model must be the last step"
         case .noModel:
             return "the pipeline has no model; end it with one, such as >> ridge()"
+        case .unknownCategory(let c, let v, let row, let known):
+            let shown = known.prefix(10).joined(separator: ", ") + (known.count > 10 ? ", … (\(known.count))" : "")
+            return "column \(c) has category \"\(v)\" (row \(row + 1)), which onehot(unknown=\"error\") did not see in training; known: \(shown)"
         case .invalid(let m):
             return m
         case .engine(let e):

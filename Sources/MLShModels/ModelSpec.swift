@@ -201,4 +201,50 @@ public enum ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         default: return false
         }
     }
+
+    /// Refuses a `task=` the model cannot do (kmeans takes none: it has no target).
+    func check(task: ModelTask?) throws(ModelError) {
+        switch task {
+        case .classification? where onlyRegresses:
+            throw .invalid("\(kind)() only predicts numbers; task=\"classification\" needs a classifier such as logistic(), tree(), forest(), boost(), knn() or naive_bayes()")
+        case .regression? where onlyClassifies:
+            throw .invalid("\(kind)() only classifies; task=\"regression\" needs a regressor such as ridge(), tree(), forest(), boost() or knn()")
+        case .clustering?:
+            throw .invalid("task= is \"classification\" or \"regression\"; \(kind)() clusters without it")
+        default: break
+        }
+    }
+
+    /// Whether the model can both classify and regress, so an int target's task is a choice.
+    var choosesTask: Bool { !onlyClassifies && !onlyRegresses && kind != "kmeans" }
 }
+
+extension ModelTask {
+    /// `task="classification" | "regression"` as written in a call.
+    public static func parse(_ text: String) throws(ModelError) -> ModelTask {
+        let accepted = ["classification", "regression"]
+        guard accepted.contains(text), let t = ModelTask(rawValue: text) else {
+            throw .invalid("task= must be \"classification\" or \"regression\", got \"\(text)\""
+                           + (closestName(to: text, in: accepted).map { " (did you mean \"\($0)\"?)" } ?? ""))
+        }
+        return t
+    }
+}
+
+/// The note `fit`, `cv` and `tune` show when an int target with few distinct values (20 at
+/// most) is treated as a regression target without `task=` saying so; nil otherwise.
+public func implicitRegressionNote(_ spec: PipelineSpec, on table: Table, target: String?, task: ModelTask?) -> String? {
+    guard task == nil, let model = spec.model, model.choosesTask, let target, let i = table.index(of: target) else { return nil }
+    let col = table.columns[i]
+    guard case .int(let v, let m) = col.storage else { return nil }
+    var seen = Set<Int64>()
+    for r in v.indices where m.map({ $0[r] }) ?? true {
+        seen.insert(v[r])
+        if seen.count > implicitRegressionMaxClasses { return nil }
+    }
+    return "note: \(model.kind)() treats the int target \(target) (\(seen.count) distinct values) as regression; "
+        + "pass task=\"classification\" to predict classes, or task=\"regression\" to keep numbers and silence this note"
+}
+
+/// An int target with at most this many distinct values may be classes.
+let implicitRegressionMaxClasses = 20

@@ -20,10 +20,29 @@ public struct ImputeSpec: Codable, Sendable, Equatable {
     }
 }
 
-/// One 0/1 column `<col>_<value>` per category (sorted); unseen or missing → all zeros.
+/// One 0/1 column `<col>_<value>` per category (sorted); a missing value → all zeros, and so
+/// is a category unseen in training with `unknown` "ignore" (the default, as scikit-learn's
+/// `handle_unknown`), while "error" refuses it.
 public struct OneHotSpec: Codable, Sendable, Equatable {
     public var columns: [String]?
-    public init(columns: [String]? = nil) { self.columns = columns }
+    public var unknown: String
+    public init(columns: [String]? = nil, unknown: String = "ignore") { self.columns = columns; self.unknown = unknown }
+
+    enum CodingKeys: String, CodingKey { case columns, unknown }
+
+    /// Pipelines saved before `unknown` existed read as "ignore" (what they did).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(columns: try c.decodeIfPresent([String].self, forKey: .columns),
+                  unknown: try c.decodeIfPresent(String.self, forKey: .unknown) ?? "ignore")
+    }
+
+    /// The default is left out, so such pipelines encode as they did before `unknown` existed.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(columns, forKey: .columns)
+        if unknown != "ignore" { try c.encode(unknown, forKey: .unknown) }
+    }
 }
 
 /// Replaces numeric columns by their quantile bin index `0..<bins` (like `KBinsDiscretizer(encode="ordinal")`).
@@ -45,10 +64,29 @@ public struct SelectFeaturesSpec: Codable, Sendable, Equatable {
     public init(k: Int = 10, columns: [String]? = nil) { self.k = k; self.columns = columns }
 }
 
+/// Columns computed by column expressions, `features(bmi2 = $bmi ^ 2, ratio = $a / $b)`: in
+/// order, each adds a column (or replaces the one of its name, as `derive` does); the others
+/// pass through. Reductions inside (`$x - mean($x)`) are computed on the training rows when
+/// fitted and kept as constants. The expressions are data (engine IR), never code.
+public struct FeaturesSpec: Codable, Sendable, Equatable {
+    public var names: [String], exprs: [KExpr]
+    public init(names: [String], exprs: [KExpr]) { self.names = names; self.exprs = exprs }
+
+    /// The columns the expressions read that they do not compute themselves, in first-use order.
+    public var reads: [String] {
+        var out: [String] = [], made: Set<String> = []
+        for (name, e) in zip(names, exprs) {
+            for c in e.referencedColumns where !made.contains(c) && !out.contains(c) { out.append(c) }
+            made.insert(name)
+        }
+        return out
+    }
+}
+
 /// Any transform's parameters.
 public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     case standardize(StandardizeSpec), minmax(MinMaxSpec), impute(ImputeSpec), onehot(OneHotSpec)
-    case bin(BinSpec), poly(PolySpec), selectFeatures(SelectFeaturesSpec)
+    case bin(BinSpec), poly(PolySpec), selectFeatures(SelectFeaturesSpec), features(FeaturesSpec)
 
     /// The transform with `name` taken out of the columns it names (unchanged when it
     /// names none: it then applies to every fitting feature).
@@ -63,6 +101,7 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
         case .bin(var s): s.columns = kept; return .bin(s)
         case .poly(var s): s.columns = kept; return .poly(s)
         case .selectFeatures(var s): s.columns = kept; return .selectFeatures(s)
+        case .features: return self
         }
     }
 
@@ -73,6 +112,7 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
     public static func acceptedSettings(kind: String) -> [String] {
         switch kind {
         case "impute": return ["strategy", "value"]
+        case "onehot": return ["unknown"]
         case "bin": return ["bins"]
         case "poly": return ["degree"]
         case "select_features": return ["k"]
@@ -97,7 +137,7 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
             case .strings: throw .wrongSettingType(kind: kind, name: "value", expected: "a number or a string", actual: v.typeName)
             }
             return .impute(ImputeSpec(strategy: s, value: v, columns: columns))
-        case "onehot": return .onehot(OneHotSpec(columns: columns))
+        case "onehot": return .onehot(OneHotSpec(columns: columns, unknown: try r.string("unknown", "ignore", oneOf: ["ignore", "error"])))
         case "bin": return .bin(BinSpec(bins: try r.int("bins", 10, min: 2), columns: columns))
         case "poly": return .poly(PolySpec(degree: try r.int("degree", 2, min: 1), columns: columns))
         default: return .selectFeatures(SelectFeaturesSpec(k: try r.int("k", 10, min: 1), columns: columns))
@@ -114,6 +154,7 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
         case .bin: return "bin"
         case .poly: return "poly"
         case .selectFeatures: return "select_features"
+        case .features: return "features"
         }
     }
 
@@ -127,22 +168,28 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
         case .bin(let s): return s.columns
         case .poly(let s): return s.columns
         case .selectFeatures(let s): return s.columns
+        case .features: return nil
         }
     }
 
     /// Every setting with its value (defaults included).
     public var settings: [(String, SettingValue)] {
         switch self {
-        case .standardize, .minmax, .onehot: return []
+        case .standardize, .minmax: return []
+        case .onehot(let s): return s.unknown == "ignore" ? [] : [("unknown", .string(s.unknown))]
         case .impute(let s): return [("strategy", .string(s.strategy))] + (s.value == .none ? [] : [("value", s.value)])
         case .bin(let s): return [("bins", .int(Int64(s.bins)))]
         case .poly(let s): return [("degree", .int(Int64(s.degree)))]
         case .selectFeatures(let s): return [("k", .int(Int64(s.k)))]
+        case .features: return []
         }
     }
 
     /// The call as written in mlsh, e.g. `impute(strategy="median")` or `standardize($a, $b)`.
     public var description: String {
+        if case .features(let f) = self {
+            return "features(" + zip(f.names, f.exprs).map { "\($0) = \($1)" }.joined(separator: ", ") + ")"
+        }
         var parts = (columns ?? []).map { "$" + $0 }
         parts += settings.map { "\($0.0)=\($0.1)" }
         return kind + "(" + parts.joined(separator: ", ") + ")"
@@ -150,6 +197,10 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
 
     /// This transform with some settings replaced (used by `tune`).
     public func with(_ changes: [String: SettingValue]) throws(ModelError) -> TransformSpec {
+        if case .features = self {
+            guard let name = changes.keys.sorted().first else { return self }
+            throw .unknownSetting(kind: kind, name: name, accepted: [], suggestion: nil)
+        }
         var d = Dictionary(settings, uniquingKeysWith: { a, _ in a })
         for (k, v) in changes { d[k] = v }
         return try TransformSpec.make(kind: kind, settings: d, columns: columns)
@@ -171,6 +222,23 @@ public struct PipelineSpec: Codable, Sendable, Equatable, CustomStringConvertibl
     public static func compose(_ a: PipelineSpec, _ b: PipelineSpec) throws(ModelError) -> PipelineSpec {
         guard a.model == nil else { throw .modelNotLast }
         return PipelineSpec(steps: a.steps + b.steps, model: b.model)
+    }
+
+    /// The raw columns the pipeline's `features` steps read (not computed by an earlier one).
+    var featureReads: [String] {
+        var out: [String] = [], made: Set<String> = []
+        for case .features(let f) in steps {
+            for c in f.reads where !made.contains(c) && !out.contains(c) { out.append(c) }
+            made.formUnion(f.names)
+        }
+        return out
+    }
+
+    /// The columns the pipeline's `features` steps compute.
+    var featureNames: Set<String> {
+        var out: Set<String> = []
+        for case .features(let f) in steps { out.formUnion(f.names) }
+        return out
     }
 
     /// Steps joined with `>>`.

@@ -9,9 +9,9 @@ import TestSupport
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("scripts").path
 
     @Test(arguments: GoldenScript.all(in: folder))
-    func script(_ script: GoldenScript) throws {
+    func script(_ script: GoldenScript) async throws {
         let (expected, expectedError) = try script.expectations()
-        let (output, error) = script.run()
+        let (output, error) = await Self.offPool { script.run() }
         #expect(output == expected, "output of \(script)")
         if let expectedError {
             let e = try #require(error, "\(script) should stop with: \(expectedError.text)")
@@ -19,6 +19,15 @@ import TestSupport
             #expect(e.line == expectedError.line, "error line in \(script)")
         } else {
             #expect(error == nil, "\(script) failed: \(error?.rendered ?? "")")
+        }
+    }
+
+    /// Runs a script on its own thread, not on one of Swift concurrency's pool threads (one
+    /// per core): a script that deploys a server and calls it waits on that server, which
+    /// needs a pool thread to answer, so scripts blocking every pool thread would hang.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
+            Thread { c.resume(returning: body()) }.start()
         }
     }
 

@@ -220,7 +220,7 @@ import Testing
                 second.stop()
                 Issue.record("a second server started on port \(port)")
             } catch {
-                #expect(error.message == "cannot serve on 127.0.0.1:\(port): the port is already in use")
+                #expect((error as? ServeError)?.message == "cannot serve on 127.0.0.1:\(port): the port is already in use", "\(error)")
             }
         }
     }

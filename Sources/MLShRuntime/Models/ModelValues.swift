@@ -42,7 +42,8 @@ final class ModelValue: DomainObject {
         return lines.joined(separator: "\n")
     }
     var memberNames: [String] {
-        ["kind", "task", "target", "features", "classes", "spec", "metrics", "coefficients", "intercept", "centers"]
+        ["kind", "task", "target", "features", "classes", "spec", "metrics", "coefficients", "intercept", "centers",
+         "inertia", "n_iter"]
     }
     func member(_ name: String) throws(MLShError) -> Value? {
         switch name {
@@ -62,6 +63,8 @@ final class ModelValue: DomainObject {
         case "centers":
             guard let c = model.centers else { return Value.none }
             return .list(c.map(numbers))
+        case "inertia": return model.kmeansFit.map { .float($0.inertia) } ?? Value.none
+        case "n_iter": return model.kmeansFit?.iterations.map { .int(Int64($0)) } ?? Value.none
         default: return nil
         }
     }
@@ -91,8 +94,13 @@ final class MetricsValue: DomainObject {
     var memberNames: [String] { metrics.values.map(\.0) + (metrics.confusion == nil ? [] : ["confusion"]) }
     func member(_ name: String) throws(MLShError) -> Value? {
         if name == "confusion", let c = metrics.confusion { return .object(TableValue(c)) }
+        if metrics.task == .regression, Self.classification.contains(name) {
+            throw MLShError("key error", "\(name) is a classification metric, but the model does regression (it has: "
+                            + memberNames.joined(separator: ", ") + "); a number target is regressed unless fit(..., task=\"classification\")")
+        }
         return metrics[name].map { .float($0) }
     }
+    static let classification: Set<String> = ["accuracy", "precision", "recall", "f1", "auc", "logloss", "confusion"]
     var length: Int? { metrics.values.count }
     /// The metrics as a plain record (what `log` records).
     var record: Record { Record(metrics.values.map { ($0.0, .float($0.1)) }) }

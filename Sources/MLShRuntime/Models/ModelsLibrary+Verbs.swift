@@ -1,6 +1,8 @@
+import Foundation
 import MLShEngine
 import MLShLanguage
 import MLShModels
+import Synchronization
 
 extension Arguments {
     /// A transform, model spec or pipeline argument.
@@ -38,17 +40,38 @@ extension Arguments {
     func optionalString(_ name: String) throws(MLShError) -> String? {
         self[name] == nil ? nil : try string(name)
     }
+
+    /// The optional `task="classification" | "regression"`.
+    func task() throws(MLShError) -> ModelTask? {
+        guard let text = try optionalString("task") else { return nil }
+        return try modeling { () throws(ModelError) in try ModelTask.parse(text) }
+    }
+}
+
+/// Says once per target column on stderr (not in the output: scripts' and notebooks'
+/// output stay as they were) when an int target with few values is fitted as regression.
+enum TaskNotes {
+    private static let shown = Mutex<Set<String>>([])
+
+    static func show(_ spec: PipelineSpec, _ t: Table, target: String?, task: ModelTask?) {
+        guard let note = implicitRegressionNote(spec, on: t, target: target, task: task), let target else { return }
+        guard shown.withLock({ $0.insert(target).inserted }) else { return }
+        FileHandle.standardError.write(Data((note + "\n").utf8))
+    }
 }
 
 extension ModelsLibrary {
     var verbs: [Builtin] { [
-        Builtin("fit", ["spec", "t", "target=none", "features=none", "positive=none"], category: "models",
-                summary: "Fits a model or pipeline on a table; features default to every other column.",
+        Builtin("fit", ["spec", "t", "target=none", "features=none", "positive=none", "task=none"], category: "models",
+                summary: "Fits a model or pipeline on a table; features default to every other column. task=\"classification\" or \"regression\" chooses for models that do both (an int target is otherwise a regression target).",
                 example: "let m = fit(standardize() >> logistic(), train, target=$species)") { a, _ throws(MLShError) in
             let spec = try a.spec("spec"), t = try a.table("t")
             let target = try a.columnName("target"), features = try a.columnList("features")
-            let positive = try a.optionalString("positive")
-            let m = try modeling { () throws(ModelError) in try fit(spec, on: t, target: target, features: features, positive: positive) }
+            let positive = try a.optionalString("positive"), task = try a.task()
+            TaskNotes.show(spec, t, target: target, task: task)
+            let m = try modeling { () throws(ModelError) in
+                try fit(spec, on: t, target: target, features: features, positive: positive, task: task)
+            }
             return .object(ModelValue(m))
         },
         Builtin("predict", ["m", "t"], category: "models",
@@ -66,18 +89,21 @@ extension ModelsLibrary {
             let labels = try a.columnName("labels")
             return .object(MetricsValue(try modeling { () throws(ModelError) in try m.evaluate(t, labels: labels) }))
         },
-        Builtin("cv", ["spec", "t", "target=none", "folds=5", "seed=0", "features=none", "positive=none"], category: "models",
+        Builtin("cv", ["spec", "t", "target=none", "folds=5", "seed=0", "features=none", "positive=none", "task=none"], category: "models",
                 summary: "k-fold cross-validation (stratified for classifiers): mean and std of each metric.",
                 example: "cv(logistic(), iris, target=$species, folds=5, seed=0)") { a, _ throws(MLShError) in
             let spec = try a.spec("spec"), t = try a.table("t")
             let target = try a.columnName("target"), features = try a.columnList("features")
             let folds = try a.int("folds", 5), seed = try a.seed(), positive = try a.optionalString("positive")
+            let task = try a.task()
+            TaskNotes.show(spec, t, target: target, task: task)
             let table = try modeling { () throws(ModelError) in
-                try crossValidate(spec, on: t, target: target, features: features, folds: folds, seed: seed, positive: positive)
+                try crossValidate(spec, on: t, target: target, features: features, folds: folds, seed: seed,
+                                  positive: positive, task: task)
             }
             return .object(TableValue(table))
         },
-        Builtin("tune", ["spec", "t", "target=none", "grid=none", "random=none", "folds=5", "seed=0", "metric=none", "features=none", "positive=none"],
+        Builtin("tune", ["spec", "t", "target=none", "grid=none", "random=none", "folds=5", "seed=0", "metric=none", "features=none", "positive=none", "task=none"],
                 category: "models",
                 summary: "Searches a grid of settings (or random=N samples of it) by cv; {model, settings, results}.",
                 example: "tune(logistic(), train, target=$species, grid={l2: [0.01, 0.1, 1, 10]}, metric=\"accuracy\")") { a, _ throws(MLShError) in
@@ -96,9 +122,11 @@ extension ModelsLibrary {
             let random: Int? = a["random"] == nil ? nil : try a.int("random")
             let folds = try a.int("folds", 5), seed = try a.seed()
             let metric = try a.optionalString("metric"), positive = try a.optionalString("positive")
+            let task = try a.task()
+            TaskNotes.show(spec, t, target: target, task: task)
             let result = try modeling { () throws(ModelError) in
                 try tune(spec, on: t, target: target, features: features, grid: grid, random: random,
-                         folds: folds, seed: seed, metric: metric, positive: positive)
+                         folds: folds, seed: seed, metric: metric, positive: positive, task: task)
             }
             return .record(Record([
                 ("model", .object(ModelValue(result.best))),
