@@ -321,6 +321,35 @@ import TestSupport
         #expect(unknown.code == 0 && unknown.err.contains("'gizmo' does not say whether lower is better; sorting highest first"))
     }
 
+    /// `log_artifact` of a path keeps the file (named after it unless named); `artifact`
+    /// reads text back as a string, `.json` as a record, `.csv` as a table; a binary file
+    /// is refused with its size, a missing path with its name.
+    @Test func fileArtifactsReadBack() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        try "first line\nsecond\n".write(toFile: box.dir + "/notes.txt", atomically: true, encoding: .utf8)
+        try #"{"lr": 0.5, "tags": ["a"]}"#.write(toFile: box.dir + "/cfg.json", atomically: true, encoding: .utf8)
+        try "a,b\n1,x\n".write(toFile: box.dir + "/t.csv", atomically: true, encoding: .utf8)
+        try Data([0xff, 0xfe, 0x00, 0x01]).write(to: URL(fileURLWithPath: box.dir + "/blob.bin"))
+        let r = try box.mlsh(["run", try box.script("""
+            let d = "\(box.dir)"
+            with run(experiment("f")) {
+              log_artifact(d + "/notes.txt")
+              log_artifact(d + "/cfg.json", "config")
+              log_artifact(d + "/t.csv")
+              log_artifact(d + "/blob.bin")
+            }
+            print(runs("f").run_id[0], artifact(1, "notes.txt"))
+            print(artifact(1, "config"), columns(artifact(1, "t.csv")))
+            """)])
+        #expect(r.out == "1 first line\nsecond\n\n{lr: 0.5, tags: [\"a\"]} [\"a\", \"b\"]\n",
+                "\(r.out) \(r.err)")
+        let binary = try box.mlsh(["run", try box.script("print(artifact(1, \"blob.bin\"))", name: "b.mls")])
+        #expect(binary.code == 1 && binary.err.contains("artifact: 'blob.bin' of run 1 is binary (4 bytes), not text"), "\(binary.err)")
+        let missing = try box.mlsh(["run", try box.script("with run(experiment(\"f\")) { log_artifact(\"\(box.dir)/nope.txt\") }", name: "m.mls")])
+        #expect(missing.code == 1 && missing.err.contains("log_artifact: '\(box.dir)/nope.txt' is not a readable file"), "\(missing.err)")
+    }
+
     /// `mlsh runs` shows tags, the parent run and a failed run's error, as text and JSON.
     @Test func runsShowTagsParentAndError() throws {
         let box = try Sandbox()
