@@ -158,9 +158,9 @@ struct StoreLibrary: Library {
             w.write(json(v))
             (bytes, kind) = (w.bytes, "json")
         case .string(let path):
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
-                  let data = FileManager.default.contents(atPath: path) else {
+            // Regular files only: reading a FIFO or a device could block or never end.
+            let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+            guard type == .typeRegular, let data = FileManager.default.contents(atPath: path) else {
                 throw MLShError("store error", "\(function): '\(path)' is not a readable file")
             }
             let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
