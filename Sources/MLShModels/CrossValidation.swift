@@ -153,7 +153,7 @@ public func tune(_ spec: PipelineSpec, on table: Table, target: String?, feature
         means.append(mean); stds.append(std)
     }
     let name = metricName ?? "rmse"
-    let lower = Metrics.lowerIsBetter(name)
+    let lower = Metrics.lowerIsBetter(name) ?? false
     let order = means.indices.sorted { a, b in
         let x = means[a].isNaN ? (lower ? Double.infinity : -Double.infinity) : means[a]
         let y = means[b].isNaN ? (lower ? Double.infinity : -Double.infinity) : means[b]

@@ -17,10 +17,40 @@ public struct Metrics: Sendable {
     /// A metric by name.
     public subscript(_ name: String) -> Double? { values.first { $0.0 == name }?.1 }
 
-    /// Whether a lower value of the named metric is better.
-    public static func lowerIsBetter(_ name: String) -> Bool {
-        ["rmse", "mae", "logloss", "inertia", "mse"].contains(name)
+    /// Whether a lower value of the named metric is better (`best_run`, `tune`, `mlsh runs
+    /// --sort` all rank by this), read from the words users put in metric names: the name
+    /// is split on `_`, `-`, `.`, `/` and spaces, and the last part that names an error
+    /// (`cv_rmse`, `val_loss`, `test-mae`, `valloss`) or a score (`test_auc`, `cv_r2`) decides;
+    /// a `neg` part (`neg_mean_squared_error`, as scikit-learn names negated errors) turns it
+    /// round. Nil when no part says either.
+    public static func lowerIsBetter(_ name: String) -> Bool? {
+        let parts = name.lowercased().split(whereSeparator: { "_-./ ".contains($0) }).map(String.init)
+        let negated = parts.contains { $0 == "neg" || $0 == "negative" }
+        for part in parts.reversed() {
+            let lower: Bool
+            if errorWords.contains(part) { lower = true }
+            else if scoreWords.contains(part) { lower = false }
+            else if errorWords.contains(where: { $0.count >= 3 && part.hasSuffix($0) }) { lower = true }
+            else if scoreWords.contains(where: { $0.count >= 3 && part.hasSuffix($0) }) { lower = false }
+            else { continue }
+            return lower != negated
+        }
+        return nil
     }
+
+    /// Words of metric names where lower is better.
+    static let errorWords: Set<String> = [
+        "rmse", "mse", "mae", "mape", "smape", "rmsle", "msle", "medae", "mad", "loss", "logloss", "nll", "error", "err",
+        "errors", "inertia", "deviance", "brier", "hinge", "perplexity", "cost", "regret", "wer", "cer", "fpr", "fnr",
+        "latency", "time", "seconds", "distance",
+    ]
+    /// Words of metric names where higher is better.
+    static let scoreWords: Set<String> = [
+        "accuracy", "acc", "auc", "roc", "f1", "f2", "fbeta", "r2", "precision", "recall", "prec", "ap", "map", "ndcg", "mrr",
+        "silhouette", "ari", "nmi", "ami", "score", "iou", "dice", "bleu", "rouge", "specificity", "sensitivity", "tpr",
+        "tnr", "kappa", "mcc", "likelihood", "elbo", "reward", "return", "throughput", "correlation", "corr", "pearson",
+        "spearman", "top1", "top5", "hits", "gain", "explained",
+    ]
 }
 
 func regressionMetrics(actual: [Double], predicted: [Double]) -> Metrics {

@@ -44,8 +44,12 @@ public struct RunRecord: Sendable {
     public var id: Int64
     public var experiment: String
     public var name: String?
+    /// `running`, `finished`, `failed` or `killed`.
     public var status: String
+    /// Why it failed or was killed.
     public var error: String?
+    /// The run it was started inside (`with run` nested in another), if any.
+    public var parent: Int64?
     public var started: Double
     public var ended: Double?
     public var script: String?
@@ -55,6 +59,16 @@ public struct RunRecord: Sendable {
     /// The last value of each metric (highest step, then latest), in first-logged order.
     public var metrics: [(String, Double)]
     public var datasets: [String]
+    /// Tags (`log(note="baseline")`), in first-set order.
+    public var tags: [(String, String)]
+}
+
+/// An artifact a run recorded: its name, kind (`model`, `csv`, `svg`, `json`, `file`), size and hash.
+public struct RunArtifact: Sendable, Equatable {
+    public var name: String
+    public var kind: String
+    public var size: Int
+    public var hash: String
 }
 
 extension Store {
@@ -80,15 +94,18 @@ extension Store {
         return id
     }
 
-    /// Starts a run (status `running`) with its params; returns its id.
-    public func startRun(experiment: Int64, name: String?, params: [(String, ParamValue)],
+    /// Starts a run (status `running`) with its params, for this process (host and pid, so
+    /// it is marked killed once the process is gone); returns its id.
+    public func startRun(experiment: Int64, name: String?, params: [(String, ParamValue)], parent: Int64? = nil,
                          script: String?, scriptHash: String?, mlshVersion: String) throws(StoreError) -> Int64 {
-        try Store.guarded("starting a run") {
+        let pid = RunProcess.pid, identity = RunProcess.identity(pid)
+        return try Store.guarded("starting a run") {
             try db.write { db in
                 try db.execute(sql: """
-                    INSERT INTO runs (experiment, name, status, started, script, script_hash, mlsh_version)
-                    VALUES (?, ?, 'running', ?, ?, ?, ?)
-                    """, arguments: [experiment, name, Date().timeIntervalSince1970, script, scriptHash, mlshVersion])
+                    INSERT INTO runs (experiment, name, status, started, script, script_hash, mlsh_version, parent, host, pid, pid_start)
+                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [experiment, name, Date().timeIntervalSince1970, script, scriptHash, mlshVersion,
+                                     parent, RunProcess.host, pid, identity])
                 let id = db.lastInsertedRowID
                 for (k, v) in params {
                     try db.execute(sql: "INSERT OR REPLACE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
@@ -132,6 +149,29 @@ extension Store {
         }
     }
 
+    /// Sets a run's tag (a later value replaces an earlier one).
+    public func setTag(run: Int64, name: String, value: String) throws(StoreError) {
+        try Store.guarded("recording a tag") {
+            try db.write { db in
+                try db.execute(sql: "INSERT INTO tags (run, name, value) VALUES (?, ?, ?) ON CONFLICT (run, name) DO UPDATE SET value = excluded.value",
+                               arguments: [run, name, value])
+            }
+        }
+    }
+
+    /// A run's artifacts, the latest under each name, in first-recorded order.
+    public func artifacts(run: Int64) throws(StoreError) -> [RunArtifact] {
+        try Store.guarded("reading artifacts") {
+            try db.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT name, kind, size, hash FROM artifacts a WHERE run = ?
+                      AND rowid = (SELECT MAX(rowid) FROM artifacts WHERE run = a.run AND name = a.name)
+                    ORDER BY (SELECT MIN(rowid) FROM artifacts WHERE run = a.run AND name = a.name)
+                    """, arguments: [run]).map { r in RunArtifact(name: r["name"], kind: r["kind"], size: r["size"], hash: r["hash"]) }
+            }
+        }
+    }
+
     /// Records a dataset fingerprint used by a run.
     public func recordDataset(run: Int64, fingerprint: String) throws(StoreError) {
         try Store.guarded("recording a dataset") {
@@ -148,8 +188,9 @@ extension Store {
         }
     }
 
-    /// A run with its params, last metrics and datasets.
+    /// A run with its params, last metrics, datasets and tags.
     public func run(_ id: Int64) throws(StoreError) -> RunRecord {
+        try? reapRuns()
         let r: RunRecord? = try Store.guarded("reading run \(id)") {
             try db.read { db -> RunRecord? in
                 guard let row = try Row.fetchOne(db, sql: """
@@ -175,9 +216,12 @@ extension Store {
                     metrics.append((name, (value ?? nil) ?? .nan))
                 }
                 let datasets = try String.fetchAll(db, sql: "SELECT fingerprint FROM datasets WHERE run = ? ORDER BY rowid", arguments: [id])
+                let tags = try Row.fetchAll(db, sql: "SELECT name, value FROM tags WHERE run = ? ORDER BY rowid", arguments: [id])
+                    .map { (r: Row) -> (String, String) in (r["name"], r["value"]) }
                 return RunRecord(id: id, experiment: row["exp_name"], name: row["name"], status: row["status"], error: row["error"],
-                                 started: row["started"], ended: row["ended"], script: row["script"], scriptHash: row["script_hash"],
-                                 mlshVersion: row["mlsh_version"], params: params, metrics: metrics, datasets: datasets)
+                                 parent: row["parent"], started: row["started"], ended: row["ended"], script: row["script"],
+                                 scriptHash: row["script_hash"], mlshVersion: row["mlsh_version"], params: params, metrics: metrics,
+                                 datasets: datasets, tags: tags)
             }
         }
         guard let r else { throw StoreError("no run with id \(id) in \(folder)") }

@@ -66,6 +66,8 @@ public final class Store: Sendable {
             }
             try migrator.migrate(db)
         }
+        // Best effort: a store this process cannot write is still read.
+        try? reapRuns()
     }
 
     /// Runs database work, reporting SQLite errors as store errors.
@@ -155,6 +157,22 @@ public final class Store: Sendable {
                   shadow INTEGER NOT NULL DEFAULT 0);
                 CREATE INDEX requests_deployment ON requests(deployment);
                 CREATE INDEX requests_name ON requests(name);
+                """)
+        }
+        // Runs: their parent, the process that runs them (host, pid and the pid's start, so
+        // a run whose process is gone can be marked killed), and their tags.
+        m.registerMigration("v3-runs") { db in
+            try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN parent INTEGER REFERENCES runs(id);
+                ALTER TABLE runs ADD COLUMN host TEXT;
+                ALTER TABLE runs ADD COLUMN pid INTEGER;
+                ALTER TABLE runs ADD COLUMN pid_start TEXT;
+                CREATE INDEX runs_running ON runs(status) WHERE status = 'running';
+                CREATE TABLE tags (
+                  run INTEGER NOT NULL REFERENCES runs(id),
+                  name TEXT NOT NULL,
+                  value TEXT NOT NULL,
+                  PRIMARY KEY (run, name));
                 """)
         }
         return m

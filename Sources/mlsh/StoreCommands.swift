@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MLShEngine
 import MLShLanguage
+import MLShModels
 import MLShRuntime
 import MLShStore
 
@@ -102,6 +103,8 @@ enum StoreCLI {
             "duration": optional(r.ended.map { $0 - r.started }),
             "params": Dictionary(r.params.map { ($0.0, paramJSON($0.1)) }, uniquingKeysWith: { _, b in b }),
             "metrics": Dictionary(r.metrics.map { ($0.0, number($0.1)) }, uniquingKeysWith: { _, b in b }),
+            "tags": Dictionary(r.tags, uniquingKeysWith: { _, b in b }),
+            "parent_run": optional(r.parent),
         ]
     }
 }
@@ -116,6 +119,12 @@ struct RunsCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(help: "Best runs first by this metric: lowest first for errors and losses (rmse, cv_rmse, val_loss, ...), highest for scores (r2, auc, ...), as best_run decides; runs without it last.")
+    var sort: String?
+
+    @Option(help: "With --sort: true sorts lowest first, false highest first (default: from the metric's name).")
+    var lower: Bool?
+
     @OptionGroup var storeOption: StoreOption
     var store: String? { storeOption.path }
 
@@ -129,6 +138,20 @@ struct RunsCommand: ParsableCommand {
                 records = try s.runRecords(experiment: id)
             } else if let s {
                 records = try s.runRecords(experiment: nil)
+            }
+            if let sort {
+                let lower = self.lower ?? Metrics.lowerIsBetter(sort) ?? {
+                    FileHandle.standardError.write(Data("mlsh runs: the name '\(sort)' does not say whether lower is better; sorting highest first (--lower true sorts lowest first)\n".utf8))
+                    return false
+                }()
+                // Stable: runs with equal values (or without the metric) keep their order.
+                let keyed = records.map { r in (r, r.metrics.first { $0.0 == sort }?.1 ?? .nan) }
+                records = keyed.enumerated().sorted { x, y in
+                    let (a, b) = (x.element.1, y.element.1)
+                    if a.isNaN != b.isNaN { return b.isNaN }
+                    if a != b && !a.isNaN { return lower ? a < b : a > b }
+                    return x.offset < y.offset
+                }.map(\.element.0)
             }
             if json {
                 print(try StoreCLI.json(records.map(StoreCLI.runJSON)))

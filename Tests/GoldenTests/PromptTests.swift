@@ -129,4 +129,22 @@ import TestSupport
         // libedit's history format escapes spaces as \\040.
         #expect(history.replacingOccurrences(of: "\\040", with: " ").contains("answer * 2"))
     }
+
+    /// Ctrl-C in a run ends it `killed` (and the session goes on); `:help` shows the
+    /// artifact builtins with their examples.
+    @Test func ctrlCInARunMarksItKilled() throws {
+        let s = try Session()
+        defer { s.close() }
+        try s.type("use_store(\"\(s.home)/store\")"); try s.enter()
+        try s.type("with run(experiment(\"p\")) { log(loss=1); while true { 1 } }"); try s.keys("Enter")
+        Thread.sleep(forTimeInterval: 0.5)
+        try s.keys("C-c")
+        try s.waitFor("interrupted")
+        try s.type("runs(\"p\").status[0] + \" / \" + runs(\"p\").error[0]"); try s.enter()
+        try s.waitFor("killed / killed by SIGINT (Ctrl-C)")
+        try s.type(":help log_artifact"); try s.keys("Enter")
+        try s.waitFor("example: log_artifact(")
+        try s.type(":help artifact"); try s.keys("Enter")
+        try s.waitFor("example: artifact(best_run(exp")
+    }
 }

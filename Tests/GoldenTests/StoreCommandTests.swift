@@ -64,11 +64,11 @@ import TestSupport
         let all = try box.mlsh(["runs"])
         #expect(all.code == 0)
         #expect(all.out.hasPrefix("experiment  run_id  status"))
-        #expect(all.out.contains("runs: 3 rows × 9 columns"))
+        #expect(all.out.contains("runs: 3 rows × 10 columns"))
         let one = try box.mlsh(["runs", "lin"])
         #expect(one.code == 0)
         #expect(one.out.hasPrefix("run_id  status"))
-        #expect(one.out.contains("runs: 2 rows × 6 columns"))
+        #expect(one.out.contains("runs: 2 rows × 7 columns"))
         #expect(one.out.contains("finished"))
 
         let rows = try #require(try box.json(["runs", "lin", "--json"]) as? [[String: Any]])
@@ -213,15 +213,161 @@ import TestSupport
         #expect(rows[0]["status"] as? String == "finished")
         #expect((rows[0]["metrics"] as? [String: Any])?["a"] as? Double == 1)
         #expect((rows[0]["params"] as? [String: Any])?["n"] as? Int == 1)
-        #expect(rows[1]["status"] as? String == "running")
-        #expect(rows[1]["ended"] is NSNull)
+        // Its process is gone: the next listing marks it killed, ended at its last point.
+        #expect(rows[1]["status"] as? String == "killed")
+        let error = rows[1]["error"] as? String ?? ""
+        #expect(error.hasPrefix("its process (pid \(pid) on ") && error.hasSuffix(") ended while the run was open"), "\(error)")
+        #expect(rows[1]["ended"] is String)
         let text = try box.mlsh(["runs", "k"])
-        #expect(text.code == 0 && text.out.contains("running"))
+        #expect(text.code == 0 && text.out.contains("killed"))
         // The store still takes writes.
         let again = try box.mlsh(["run", try box.script("with run(experiment(\"k\"), n=3) { log(a=3) }", name: "again.mls")])
         #expect(again.code == 0, "\(again.err)")
         let after = try #require(try box.json(["runs", "k", "--json"]) as? [[String: Any]])
-        #expect(after.map { $0["status"] as? String } == ["finished", "running", "finished"])
+        #expect(after.map { $0["status"] as? String } == ["finished", "killed", "finished"])
+    }
+
+    /// Starts a script that logs 14 epochs in a run, writes `ready.csv`, then computes
+    /// forever; returns its pid once `ready.csv` exists.
+    func startTraining(_ box: Sandbox) throws -> pid_t {
+        let path = try box.script("""
+            with run(experiment("train"), lr=0.1) {
+              for epoch in range(14) { log(loss=1.0 / (epoch + 1), step=epoch) }
+              save(table({ready: [1]}), "\(box.dir)/ready.csv")
+              let i = 0
+              while true { i = i + 1 }
+            }
+            """, name: "train.mls")
+        let pid = try spawnProgram(mlshBinary, ["run", path], environment: box.environment)
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: box.dir + "/ready.csv") && Date() < deadline { usleep(5_000) }
+        return pid
+    }
+
+    /// The number of points of `loss` run 1 holds, read by another process.
+    func lossPoints(_ box: Sandbox) throws -> Int {
+        let r = try box.mlsh(["run", try box.script("print(len(history(1, \"loss\")))", name: "count.mls")])
+        return Int(r.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    /// Logged points reach the store within a second while the run goes on, so another
+    /// process watching sees them; a run whose process then dies by SIGKILL is marked
+    /// killed the next time the store is listed.
+    @Test func loggedPointsAreWrittenWithinASecond() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let pid = try startTraining(box)
+        defer { kill(pid, SIGKILL); _ = waitStatus(pid) }
+        var seen = -1
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            seen = try lossPoints(box)
+            if seen == 14 { break }
+            usleep(100_000)
+        }
+        #expect(seen == 14)
+        var status: Int32 = 0
+        #expect(waitpid(pid, &status, WNOHANG) == 0, "the training is still running")
+        let rows = try #require(try box.json(["runs", "train", "--json"]) as? [[String: Any]])
+        #expect(rows.first?["status"] as? String == "running")
+    }
+
+    /// SIGTERM or SIGINT right after 14 logged epochs (before the timed write is due): the
+    /// points are written, the run is marked killed with the signal, and the process still
+    /// ends by that signal.
+    @Test(arguments: [SIGTERM, SIGINT]) func signalWritesPointsAndMarksTheRunKilled(_ sig: Int32) throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let pid = try startTraining(box)
+        kill(pid, sig)
+        // Bounded: a process that ignores the signal fails the test instead of hanging it.
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(30)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline { kill(pid, SIGKILL); status = waitStatus(pid); break }
+            usleep(10_000)
+        }
+        #expect((status & 0x7f) == sig, "ended by the signal (status \(status))")
+        let rows = try #require(try box.json(["runs", "train", "--json"]) as? [[String: Any]])
+        #expect(rows.first?["status"] as? String == "killed")
+        #expect(rows.first?["error"] as? String == "killed by " + (sig == SIGTERM ? "SIGTERM" : "SIGINT"))
+        #expect(rows.first?["ended"] is String)
+        #expect(try lossPoints(box) == 14)
+        let text = try box.mlsh(["runs", "train"])
+        #expect(text.out.contains("killed by SIG"), "\(text.out)")
+    }
+
+    /// `mlsh runs --sort METRIC` lists the best runs first by the rule best_run uses;
+    /// --lower says the direction outright; a name that says neither is noted on stderr.
+    @Test func runsSortByMetricDirection() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let r = try box.mlsh(["run", try box.script("""
+            let e = experiment("s")
+            for v in [0.2, 0.1, 0.3] { with run(e, v=v) { log(cv_rmse=v, test_auc=v, gizmo=v) } }
+            with run(e, v=0) { log(other=1) }
+            print(best_run(e, "gizmo").params.v)
+            """)])
+        #expect(r.code == 0 && r.out == "0.3\n", "\(r.err)")
+        #expect(r.err == "best_run: the name 'gizmo' does not say whether lower is better; took the highest (lower=true takes the lowest)\n")
+        func order(_ args: [String]) throws -> [Double?] {
+            let rows = try #require(try box.json(["runs", "s", "--json"] + args) as? [[String: Any]])
+            return rows.map { ($0["params"] as? [String: Any])?["v"] as? Double }
+        }
+        #expect(try order(["--sort", "cv_rmse"]) == [0.1, 0.2, 0.3, 0])
+        #expect(try order(["--sort", "test_auc"]) == [0.3, 0.2, 0.1, 0])
+        #expect(try order(["--sort", "cv_rmse", "--lower", "false"]) == [0.3, 0.2, 0.1, 0])
+        let unknown = try box.mlsh(["runs", "s", "--sort", "gizmo"])
+        #expect(unknown.code == 0 && unknown.err.contains("'gizmo' does not say whether lower is better; sorting highest first"))
+    }
+
+    /// `log_artifact` of a path keeps the file (named after it unless named); `artifact`
+    /// reads text back as a string, `.json` as a record, `.csv` as a table; a binary file
+    /// is refused with its size, a missing path with its name.
+    @Test func fileArtifactsReadBack() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        try "first line\nsecond\n".write(toFile: box.dir + "/notes.txt", atomically: true, encoding: .utf8)
+        try #"{"lr": 0.5, "tags": ["a"]}"#.write(toFile: box.dir + "/cfg.json", atomically: true, encoding: .utf8)
+        try "a,b\n1,x\n".write(toFile: box.dir + "/t.csv", atomically: true, encoding: .utf8)
+        try Data([0xff, 0xfe, 0x00, 0x01]).write(to: URL(fileURLWithPath: box.dir + "/blob.bin"))
+        let r = try box.mlsh(["run", try box.script("""
+            let d = "\(box.dir)"
+            with run(experiment("f")) {
+              log_artifact(d + "/notes.txt")
+              log_artifact(d + "/cfg.json", "config")
+              log_artifact(d + "/t.csv")
+              log_artifact(d + "/blob.bin")
+            }
+            print(runs("f").run_id[0], artifact(1, "notes.txt"))
+            print(artifact(1, "config"), columns(artifact(1, "t.csv")))
+            """)])
+        #expect(r.out == "1 first line\nsecond\n\n{lr: 0.5, tags: [\"a\"]} [\"a\", \"b\"]\n",
+                "\(r.out) \(r.err)")
+        let binary = try box.mlsh(["run", try box.script("print(artifact(1, \"blob.bin\"))", name: "b.mls")])
+        #expect(binary.code == 1 && binary.err.contains("artifact: 'blob.bin' of run 1 is binary (4 bytes), not text"), "\(binary.err)")
+        let missing = try box.mlsh(["run", try box.script("with run(experiment(\"f\")) { log_artifact(\"\(box.dir)/nope.txt\") }", name: "m.mls")])
+        #expect(missing.code == 1 && missing.err.contains("log_artifact: '\(box.dir)/nope.txt' is not a readable file"), "\(missing.err)")
+    }
+
+    /// `mlsh runs` shows tags, the parent run and a failed run's error, as text and JSON.
+    @Test func runsShowTagsParentAndError() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        _ = try box.mlsh(["run", try box.script("""
+            let e = experiment("t")
+            with run(e) { log(note="baseline"); with run(e) { log(x=1) } }
+            with run(e) { assert false, "diverged" }
+            """)])
+        let text = try box.mlsh(["runs", "t"])
+        #expect(text.code == 0)
+        #expect(text.out.contains("tags") && text.out.contains("note=baseline"))
+        #expect(text.out.contains("parent_run") && text.out.contains("assertion failed: diverged"), "\(text.out)")
+        let rows = try #require(try box.json(["runs", "t", "--json"]) as? [[String: Any]])
+        #expect(rows.map { $0["status"] as? String } == ["finished", "finished", "failed"])
+        #expect(rows[0]["tags"] as? [String: String] == ["note": "baseline"])
+        #expect(rows[1]["parent_run"] as? Int == 1 && rows[0]["parent_run"] is NSNull)
+        #expect(rows[2]["error"] as? String == "assertion failed: diverged")
     }
 
     @Test func unwritableStoreFailsClearly() throws {

@@ -3,6 +3,23 @@ import MLShEngine
 @testable import MLShModels
 
 @Suite struct MetricTests {
+    /// Lower is better for errors and losses however users name them; higher for scores;
+    /// a `neg` part turns it round; nil when the name says neither.
+    @Test(arguments: [
+        ("rmse", true), ("cv_rmse", true), ("val_loss", true), ("test_mae", true), ("cv_logloss", true), ("train-mse", true),
+        ("val.error", true), ("valloss", true), ("MAPE", true), ("inertia", true), ("fit_time", true), ("cv_rmse_std", true),
+        ("mean_squared_error", true), ("r2", false), ("cv_r2", false), ("test_auc", false), ("roc_auc", false),
+        ("accuracy", false), ("val_acc", false), ("f1", false), ("precision", false), ("recall", false), ("silhouette", false),
+        ("ari", false), ("neg_mean_squared_error", false), ("neg_log_loss", false), ("explained_variance", false),
+    ])
+    func metricDirectionFromItsName(_ name: String, _ lower: Bool) {
+        #expect(Metrics.lowerIsBetter(name) == lower, "\(name)")
+    }
+
+    @Test func metricNamesThatSayNeither() {
+        for name in ["gizmo", "x", "", "my_metric", "epochs"] { #expect(Metrics.lowerIsBetter(name) == nil, "\(name)") }
+    }
+
     @Test func regressionMetricsOnColumns() throws {
         let a = Column(floats: [3, -0.5, 2, 7]), p = Column(floats: [2.5, 0.0, 2, 8])
         // scikit-learn: mean_squared_error ** 0.5 = 0.612372, mae = 0.5, r2 = 0.948608

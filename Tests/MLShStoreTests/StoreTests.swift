@@ -108,6 +108,8 @@ func smallModel() throws -> FittedModel {
             try db.execute(sql: "INSERT INTO runs (experiment, name, status, started, ended) VALUES (1, 'first', 'finished', 10, 12)")
             try db.execute(sql: "INSERT INTO params (run, name, kind, value) VALUES (1, 'alpha', 'float', '0.5')")
             try db.execute(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (1, 'rmse', NULL, 1.5, 11)")
+            // Running when the store was older: no process recorded, so it cannot be judged gone.
+            try db.execute(sql: "INSERT INTO runs (experiment, name, status, started) VALUES (1, 'open', 'running', 20)")
         }
         #expect(try old.read { db in try db.tableExists("requests") } == false)
         try old.close()
@@ -121,8 +123,10 @@ func smallModel() throws -> FittedModel {
             (try db.tableExists("requests") && db.tableExists("deployments"), try Store.migrator.appliedIdentifiers(db))
         }
         #expect(tables)
-        #expect(applied == ["v1", "v2-requests"])
+        #expect(applied == ["v1", "v2-requests", "v3-runs"])
         #expect(try store.experiment("legacy") == 1)
+        let open = try store.run(2)
+        #expect(open.status == "running" && open.parent == nil && open.tags.isEmpty)
     }
 
     @Test func reopeningKeepsData() throws {
@@ -191,6 +195,71 @@ func smallModel() throws -> FittedModel {
         #expect(all.map(describe) == (try ids.map { id throws(StoreError) in describe(try store.run(id)) }))
         #expect(try store.runRecords(experiment: b).map(\.id) == [ids[1], ids[3], ids[4]])
         #expect(all[0].metrics.map(\.1) == [0, 0])
+    }
+
+    /// A run records this process; once its process is gone (no such pid, or the pid now
+    /// belongs to a process started at another time) the next open or listing marks it
+    /// killed, its end at its last logged point. A run of a live process stays running.
+    @Test func runsOfGoneProcessesAreMarkedKilled() throws {
+        let folder = freshFolder()
+        let store = try Store(folder: folder)
+        let e = try store.experiment("e")
+        let mine = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        let row = try store.db.read { db in try Row.fetchOne(db, sql: "SELECT host, pid, pid_start FROM runs WHERE id = ?", arguments: [mine]) }
+        #expect(row?["host"] == RunProcess.host && row?["pid"] == Int64(getpid()))
+        #expect((row?["pid_start"] as String?)?.hasPrefix("pid:[") == true)
+
+        // A real child that has exited: its pid is gone.
+        var pid = pid_t()
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { argv.forEach { free($0) } }
+        #expect(posix_spawn(&pid, "/bin/true", nil, nil, argv, nil) == 0)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let dead = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        try store.log(run: dead, [MetricPoint(name: "loss", step: 0, value: 1, at: 1e9)])
+        let reused = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        let elsewhere = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        let identity = RunProcess.identity(Int64(getpid())) ?? ""
+        try store.db.write { db in
+            try db.execute(sql: "UPDATE runs SET pid = ?, started = 5e8 WHERE id = ?", arguments: [pid, dead])
+            // This process's pid, recorded for a process started at another time.
+            try db.execute(sql: "UPDATE runs SET pid_start = ? WHERE id = ?", arguments: [identity + "0", reused])
+            try db.execute(sql: "UPDATE runs SET pid = ?, host = 'another-host' WHERE id = ?", arguments: [pid, elsewhere])
+        }
+        let listed = try Store(folder: folder).runRecords(experiment: e)
+        #expect(listed.map(\.status) == ["running", "killed", "killed", "running"])
+        #expect(listed[1].error == "its process (pid \(pid) on \(RunProcess.host)) ended while the run was open")
+        #expect(listed[1].ended == 1e9)
+        #expect(try store.run(mine).status == "running")
+    }
+
+    /// Tags (a later value replaces an earlier one), the parent run, and artifacts (the
+    /// latest under each name) read back.
+    @Test func tagsParentAndArtifacts() throws {
+        let store = try Store(folder: freshFolder())
+        let e = try store.experiment("e")
+        let parent = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        let child = try store.startRun(experiment: e, name: nil, params: [], parent: parent, script: nil, scriptHash: nil, mlshVersion: "t")
+        try store.setTag(run: child, name: "note", value: "a")
+        try store.setTag(run: child, name: "stage", value: "dev")
+        try store.setTag(run: child, name: "note", value: "b")
+        for (name, text) in [("t", "x\n1\n"), ("s", "<svg/>"), ("t", "x\n2\n")] {
+            let bytes = Array(text.utf8)
+            try store.attach(run: child, name: name, hash: try store.putArtifact(bytes), kind: name == "t" ? "csv" : "svg", size: bytes.count)
+        }
+        try store.killRun(child, reason: "killed by SIGTERM")
+        try store.endRun(parent, error: nil)
+        try store.killRun(parent, reason: "x")
+        let rec = try store.run(child)
+        #expect(rec.parent == parent && rec.tags.map { "\($0.0)=\($0.1)" } == ["note=b", "stage=dev"])
+        #expect(rec.status == "killed" && rec.error == "killed by SIGTERM" && rec.ended != nil)
+        #expect(try store.runRecords(experiment: e).map { "\($0.parent ?? 0) \($0.tags.count)" } == ["0 0", "\(parent) 2"])
+        let arts = try store.artifacts(run: child)
+        #expect(arts.map(\.name) == ["t", "s"] && arts.map(\.kind) == ["csv", "svg"])
+        #expect(try store.artifact(arts[0].hash) == Array("x\n2\n".utf8))
+        // killRun does not overwrite a run that already ended.
+        #expect(try store.run(parent).status == "finished")
     }
 
     @Test func failedRunKeepsError() throws {

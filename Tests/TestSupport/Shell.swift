@@ -55,11 +55,22 @@ public func spawnProgram(_ path: String, _ args: [String], environment: [String:
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, stderr ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    // The child starts with no signal blocked and every signal at its default action, as
+    // from a shell (the test runner's threads block most signals, and a mask is inherited).
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t(), all = sigset_t()
+    sigemptyset(&none)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     let argv = ([path] + args).map { strdup($0) } + [nil]
     let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
     var pid = pid_t()
-    guard posix_spawn(&pid, path, &actions, nil, argv, envp) == 0 else {
+    guard posix_spawn(&pid, path, &actions, &attributes, argv, envp) == 0 else {
         throw CocoaError(.executableLoad, userInfo: [NSFilePathErrorKey: path])
     }
     return pid

@@ -2,13 +2,11 @@ import Foundation
 import MLShEngine
 import MLShLanguage
 import MLShModels
+import MLShServe
 import MLShStore
 
 /// Experiments, runs, metrics and the model registry (§7), over the `.mlsh/` store.
 struct StoreLibrary: Library {
-    /// Metrics where lower is better; every other metric is maximized by `best_run`.
-    static let lowerIsBetter: Set<String> = ["rmse", "mae", "mse", "logloss", "inertia", "loss"]
-
     func register(into interp: Interpreter) {
         let session = StoreSession()
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session) { interp.register(b) }
@@ -42,7 +40,8 @@ struct StoreLibrary: Library {
         b.params.filter { $0 != "..." && $0 != "**" }.map { p in p.firstIndex(of: "=").map { String(p[..<$0]) } ?? p }
     }
 
-    /// `fit`, also recording the fingerprint of its table (and the model's seed) for the active run.
+    /// `fit`, also recording for the active run the fingerprint of its table and the model's
+    /// settings as params (`trees`, `max_depth`, `seed`, ...; a param the run already has stays).
     static func recordingFit(_ original: Builtin, _ session: StoreSession) -> Builtin {
         let names = parameterNames(original)
         return Builtin(original.name, original.params, category: original.category, summary: original.summary,
@@ -50,10 +49,15 @@ struct StoreLibrary: Library {
             if let run = session.active.last, let id = run.id, case .object(let t as TableValue)? = a["t"] {
                 let store = try session.store(), fp = t.table.fingerprint()
                 try storing { () throws(StoreError) in try store.recordDataset(run: id, fingerprint: fp) }
-                // The model's seed, when it has one, unless the run's params already name one.
-                if case .object(let s as SpecValue)? = a["spec"], let seed = s.spec.model?.settings.first(where: { $0.0 == "seed" }) {
-                    let value = ParamValue(seed.1.language)
-                    try storing { () throws(StoreError) in try store.addParam(run: id, name: "seed", value: value) }
+                if case .object(let s as SpecValue)? = a["spec"], let settings = s.spec.model?.settings {
+                    let params = settings.compactMap { k, v -> (String, ParamValue)? in
+                        let value = v.language
+                        if case .none = value { return nil }
+                        return (k, ParamValue(value))
+                    }
+                    try storing { () throws(StoreError) in
+                        for (k, v) in params { try store.addParam(run: id, name: k, value: v) }
+                    }
                 }
             }
             let named = names.compactMap { n in a[n].map { (n, $0) } } + a.named
@@ -100,11 +104,11 @@ struct StoreLibrary: Library {
         }
     }
 
-    /// `log`: metrics into the active run, or (one plain argument) the natural logarithm.
+    /// `log`: metrics, tags and artifacts into the active run, or (one plain argument) the natural logarithm.
     static func log(_ session: StoreSession, math: Builtin?) -> Builtin {
         Builtin("log", ["metrics=none", "step=none", "**"], category: "experiments",
-                summary: "Logs metrics into the active run: a metrics record, or name=value pairs; step= keeps a history. log(x) of a number is the natural logarithm.",
-                example: "log(loss=l, step=i)") { a, interp throws(MLShError) in
+                summary: "Logs into the active run: a metrics record, or name=value pairs — numbers are metrics (step= keeps a history), strings are tags, tables, plots and records are artifacts. log(x) of a number is the natural logarithm.",
+                example: "log(loss=l, step=i, note=\"baseline\")") { a, interp throws(MLShError) in
             if let math, a.named.isEmpty, a["step"] == nil, let x = a["metrics"] {
                 switch x {
                 case .object(is MetricsValue), .record: break
@@ -124,10 +128,103 @@ struct StoreLibrary: Library {
             if pairs.isEmpty { throw MLShError.type("log needs metrics: log(evaluate(m, test)) or log(name=value, ...)") }
             let now = Date().timeIntervalSince1970
             for (k, v) in pairs {
-                guard let d = v.number else { throw MLShError.type("log: metric '\(k)' must be a number, got \(v.typeName)") }
-                try session.log(run: id, MetricPoint(name: k, step: step, value: d, at: now))
+                if let d = v.number {
+                    try session.log(run: id, MetricPoint(name: k, step: step, value: d, at: now))
+                    continue
+                }
+                let store = try session.store()
+                switch v {
+                case .string(let text):
+                    try storing { () throws(StoreError) in try store.setTag(run: id, name: k, value: text) }
+                case .record, .object(is TableValue), .object(is PlotValue):
+                    try attach(v, name: k, run: id, store: store, "log")
+                default:
+                    throw MLShError.type("log: '\(k)' must be a number (a metric), a string (a tag), or a table, plot or record (an artifact), got \(v.typeName)")
+                }
             }
             return .none
+        }
+    }
+
+    /// Stores a value as a run's artifact: a table as CSV, a plot as SVG, a record as JSON,
+    /// a string naming an existing file as that file's bytes.
+    static func attach(_ v: Value, name: String, run: Int64, store: Store, _ function: String) throws(MLShError) {
+        let bytes: [UInt8], kind: String
+        switch v {
+        case .object(let t as TableValue): (bytes, kind) = (CSV.encode(t.table), "csv")
+        case .object(let p as PlotValue): (bytes, kind) = (Array(p.plot.svg().utf8), "svg")
+        case .record:
+            var w = JSONWriter()
+            w.write(json(v))
+            (bytes, kind) = (w.bytes, "json")
+        case .string(let path):
+            // Regular files only: reading a FIFO or a device could block or never end.
+            let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+            guard type == .typeRegular, let data = FileManager.default.contents(atPath: path) else {
+                throw MLShError("store error", "\(function): '\(path)' is not a readable file")
+            }
+            let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+            (bytes, kind) = ([UInt8](data), ["csv", "json", "svg"].contains(ext) ? ext : "file")
+        default:
+            throw MLShError.type("\(function): an artifact is a table, a plot, a record or a file's path, got \(v.typeName)")
+        }
+        try storing { () throws(StoreError) in
+            try StoreName.validate(name, "artifact")
+            let hash = try store.putArtifact(bytes)
+            try store.attach(run: run, name: name, hash: hash, kind: kind, size: bytes.count)
+        }
+    }
+
+    /// A record (or any value) as JSON: other values by their inline text.
+    static func json(_ v: Value) -> JSON {
+        switch v {
+        case .none: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .number(Double(i))
+        case .float(let d): .number(d)
+        case .string(let s): .string(s)
+        case .list(let xs): .array(xs.map(json))
+        case .record(let r): .object(r.pairs.map { ($0.0, json($0.1)) })
+        default: .string(v.inline())
+        }
+    }
+
+    /// JSON as a value: whole numbers below 2^53 as ints, objects as records.
+    static func value(_ j: JSON) -> Value {
+        switch j {
+        case .null: .none
+        case .bool(let b): .bool(b)
+        case .number(let d): d == d.rounded() && d.magnitude < 9.007199254740992e15 ? .int(Int64(d)) : .float(d)
+        case .string(let s): .string(s)
+        case .array(let xs): .list(xs.map(value))
+        case .object(let members): .record(Record(members.map { ($0.0, value($0.1)) }))
+        }
+    }
+
+    /// A run's artifact read back: a table (CSV), a record (JSON), a model, or text.
+    static func readArtifact(run: Int64, name: String, store: Store) throws(MLShError) -> Value {
+        let all = try storing { () throws(StoreError) in try store.artifacts(run: run) }
+        guard let found = all.first(where: { $0.name == name }) else {
+            let names = all.map(\.name)
+            throw MLShError("store error", "artifact: run \(run) has no artifact named '\(name)'"
+                            + (names.isEmpty ? " (it has none)" : " (it has: \(names.joined(separator: ", ")))"))
+        }
+        if found.kind == "model" {
+            return .object(ModelValue(try storing { () throws(StoreError) in try store.model(found.hash) }))
+        }
+        let bytes = try storing { () throws(StoreError) in try store.artifact(found.hash) }
+        switch found.kind {
+        case "csv":
+            return .object(TableValue(try engine { () throws(EngineError) in try CSV.read(data: bytes, name: name) }))
+        case "json":
+            do { return value(try JSONParser.parse(String(decoding: bytes, as: UTF8.self))) } catch {
+                throw MLShError("store error", "artifact: '\(name)' of run \(run) is not valid JSON: \(error.message)")
+            }
+        default:
+            guard let text = String(bytes: bytes, encoding: .utf8) else {
+                throw MLShError("store error", "artifact: '\(name)' of run \(run) is binary (\(bytes.count) bytes), not text")
+            }
+            return .string(text)
         }
     }
 
@@ -170,21 +267,47 @@ struct StoreLibrary: Library {
             }
             return .none
         },
+        Builtin("log_artifact", ["x", "name=none"], category: "experiments",
+                summary: "Stores an artifact in the active run: a table (as CSV), a plot (SVG), a record (JSON) or a file (its path; named after it by default).",
+                example: "log_artifact(confusion(m, test), \"confusion\")") { a, _ throws(MLShError) in
+            let run = try session.current("log_artifact")
+            let x = try a.value("x"), store = try session.store()
+            guard let id = run.id else { return .none }
+            var name = try a.optionalString("name")
+            if name == nil, case .string(let path) = x { name = URL(fileURLWithPath: path).lastPathComponent }
+            guard let name else { throw MLShError.type("log_artifact needs a name for a \(x.typeName): log_artifact(x, \"name\")") }
+            try attach(x, name: name, run: id, store: store, "log_artifact")
+            return .none
+        },
+        Builtin("artifact", ["run", "name"], category: "experiments",
+                summary: "A run's artifact read back: a table (CSV), a record (JSON), a model, or text (SVG and other files).",
+                example: "artifact(best_run(exp, \"rmse\"), \"confusion\")") { a, _ throws(MLShError) in
+            let id = try runID(a, "run"), name = try a.string("name"), store = try session.existingStore(a.function)
+            return try readArtifact(run: id, name: name, store: store)
+        },
         Builtin("runs", ["exp"], category: "experiments",
-                summary: "A table of an experiment's runs: run_id status started duration, then params and last metrics.",
+                summary: "A table of an experiment's runs: run_id status started duration, params, last metrics, then tags, parent_run and error.",
                 example: "runs(exp) |> sort($rmse) |> head(3)") { a, _ throws(MLShError) in
             try session.flush()
             let exp = try experimentID(a, "exp", session), store = try session.store()
             let records = try storing { () throws(StoreError) in try store.runRecords(experiment: exp) }
             return .object(TableValue(try runsTable(records)))
         },
-        Builtin("best_run", ["exp", "metric"], category: "experiments",
-                summary: "The finished run with the best value of a metric (lowest for rmse mae mse logloss inertia loss).",
-                example: "best_run(exp, \"rmse\")") { a, _ throws(MLShError) in
+        Builtin("best_run", ["exp", "metric", "lower=none"], category: "experiments",
+                summary: "The finished run with the best value of a metric: lowest for errors and losses (rmse, cv_rmse, val_loss, ...), highest for scores (r2, auc, ...); lower=true|false says it outright.",
+                example: "best_run(exp, \"cv_rmse\")") { a, _ throws(MLShError) in
             try session.flush()
             let exp = try experimentID(a, "exp", session), metric = try a.string("metric"), store = try session.store()
+            let lower: Bool
+            if a["lower"] != nil {
+                lower = try a.bool("lower")
+            } else if let known = Metrics.lowerIsBetter(metric) {
+                lower = known
+            } else {
+                lower = false
+                FileHandle.standardError.write(Data("best_run: the name '\(metric)' does not say whether lower is better; took the highest (lower=true takes the lowest)\n".utf8))
+            }
             let records = try storing { () throws(StoreError) in try store.runRecords(experiment: exp) }
-            let lower = lowerIsBetter.contains(metric)
             var best: (Int64, Double)?
             for r in records where r.status == "finished" {
                 guard let v = r.metrics.first(where: { $0.0 == metric })?.1, !v.isNaN else { continue }
@@ -207,8 +330,19 @@ struct StoreLibrary: Library {
         },
     ] }
 
-    /// One row per run; params and metrics as columns (ints, else numbers as floats, else strings).
+    /// One row per run; params and metrics as columns (ints, else numbers as floats, else
+    /// strings), then `tags` (`name=value, ...`; when a run has one), `parent_run` (when a run
+    /// has one) and `error`. A param or metric named like a fixed column is not shown.
     static func runsTable(_ records: [RunRecord]) throws(MLShError) -> Table {
+        var trailing: [(String, Column)] = []
+        if records.contains(where: { !$0.tags.isEmpty }) {
+            trailing.append(("tags", Column(strings: records.map { r in r.tags.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") })))
+        }
+        if records.contains(where: { $0.parent != nil }) {
+            trailing.append(("parent_run", Column(ints: records.map { $0.parent ?? 0 }, validity: records.map { $0.parent != nil })))
+        }
+        trailing.append(("error", Column(strings: records.map(\.error))))
+        let reserved = Set(trailing.map(\.0))
         var names = ["run_id", "status", "started", "duration"]
         var columns = [
             Column(ints: records.map(\.id)),
@@ -221,7 +355,7 @@ struct StoreLibrary: Library {
             for (k, _) in r.params where !paramNames.contains(k) { paramNames.append(k) }
             for (k, _) in r.metrics where !metricNames.contains(k) { metricNames.append(k) }
         }
-        for p in paramNames where !names.contains(p) {
+        for p in paramNames where !names.contains(p) && !reserved.contains(p) {
             let vals = records.map { r in r.params.first { $0.0 == p }?.1 }
             let numeric = vals.allSatisfy { v in
                 switch v { case .int?, .float?, nil: true; default: false }
@@ -238,10 +372,12 @@ struct StoreLibrary: Library {
                 columns.append(Column(strings: vals.map { $0?.text }))
             }
         }
-        for m in metricNames where !names.contains(m) {
+        for m in metricNames where !names.contains(m) && !reserved.contains(m) {
             names.append(m)
             columns.append(Column(floats: records.map { r in r.metrics.first { $0.0 == m }?.1 ?? .nan }))
         }
+        names += trailing.map(\.0)
+        columns += trailing.map(\.1)
         return try engine { () throws(EngineError) in try Table(names: names, columns: columns, label: "runs") }
     }
 }

@@ -3,6 +3,7 @@ import MLShEngine
 import MLShLanguage
 import MLShServe
 import MLShStore
+import Synchronization
 
 extension StoreError {
     /// The error as the language reports it.
@@ -17,16 +18,29 @@ func storing<T>(_ body: () throws(StoreError) -> T) throws(MLShError) -> T {
 
 /// One interpreter's view of the store: opened lazily (`MLSH_STORE`, else the nearest
 /// `.mlsh/`, or the folder given to `use_store`), the stack of active runs, and the
-/// metric points buffered until 1000 accumulate or the run ends.
+/// metric points buffered until 1000 accumulate, a second has passed since the first of
+/// them, the run ends, or SIGINT/SIGTERM ends the process (which marks its open runs killed).
 final class StoreSession: @unchecked Sendable {
     /// Points buffered before one transaction writes them.
     static let flushEvery = 1000
+    /// The longest a logged point waits before it is written, in seconds.
+    static let flushAfter = 1.0
 
     var folder: String?
     private var opened: Store?
     /// Runs entered with `with` and not yet left, innermost last.
     var active: [RunValue] = []
-    private var buffer: [(run: Int64, point: MetricPoint)] = []
+    /// Points not yet written and the runs open in this session, shared with the timer that
+    /// writes points within a second and with the SIGINT/SIGTERM handler (`RunSignals`).
+    private let pending = Mutex(Pending())
+    struct Pending {
+        var points: [(run: Int64, point: MetricPoint)] = []
+        /// The store the points go to.
+        var store: Store?
+        /// Whether a timed flush is due.
+        var scheduled = false
+        var open: [(store: Store, run: Int64)] = []
+    }
     /// Servers `deploy` started and `undeploy` has not stopped.
     var deployments: [PredictionServer] = []
     /// The script being run (for lineage).
@@ -72,24 +86,60 @@ final class StoreSession: @unchecked Sendable {
         temporary = nil
     }
 
-    /// Buffers a metric point; writes the buffer when full.
+    /// Buffers a metric point; writes the buffer when full, and within a second in any case.
     func log(run: Int64, _ p: MetricPoint) throws(MLShError) {
-        buffer.append((run, p))
-        if buffer.count >= StoreSession.flushEvery { try flush() }
+        let s = try store()
+        let (full, schedule) = pending.withLock { b -> (Bool, Bool) in
+            if b.points.isEmpty { b.store = s }
+            b.points.append((run, p))
+            let schedule = !b.scheduled
+            b.scheduled = true
+            return (b.points.count >= StoreSession.flushEvery, schedule)
+        }
+        if schedule {
+            DispatchQueue.global().asyncAfter(deadline: .now() + StoreSession.flushAfter) { [weak self] in
+                // A failed write keeps the points; the run's end (or the next full buffer) reports it.
+                self?.pending.withLock { b in
+                    b.scheduled = false
+                    try? StoreSession.write(&b)
+                }
+            }
+        }
+        if full { try flush() }
     }
 
     /// Writes every buffered point, one transaction per run.
     func flush() throws(MLShError) {
-        guard !buffer.isEmpty else { return }
-        let pending = buffer
-        buffer.removeAll(keepingCapacity: true)
-        let s = try store()
-        var i = 0
-        while i < pending.count {
-            let run = pending[i].run
-            var points: [MetricPoint] = []
-            while i < pending.count, pending[i].run == run { points.append(pending[i].point); i += 1 }
-            try storing { () throws(StoreError) in try s.log(run: run, points) }
+        try storing { () throws(StoreError) in try pending.withLock { b throws(StoreError) in try StoreSession.write(&b) } }
+    }
+
+    /// Writes the buffered points, removing each run's once written.
+    private static func write(_ b: inout Pending) throws(StoreError) {
+        guard let store = b.store else { return }
+        while let run = b.points.first?.run {
+            let n = b.points.prefix { $0.run == run }.count
+            try store.log(run: run, b.points[..<n].map(\.point))
+            b.points.removeFirst(n)
+        }
+    }
+
+    /// Notes a run entered in this session, so a signal can mark it killed.
+    func opened(_ store: Store, run: Int64) {
+        RunSignals.watch(self)
+        pending.withLock { $0.open.append((store, run)) }
+    }
+
+    /// Notes a run left.
+    func closed(run: Int64) {
+        pending.withLock { $0.open.removeAll { $0.run == run } }
+    }
+
+    /// On SIGINT or SIGTERM: writes the buffered points and marks the open runs killed.
+    func killOpenRuns(_ reason: String) {
+        pending.withLock { b in
+            try? StoreSession.write(&b)
+            for (store, run) in b.open { try? store.killRun(run, reason: reason) }
+            b.open.removeAll()
         }
     }
 

@@ -44,8 +44,9 @@ final class ExperimentValue: DomainObject {
     func isEqual(to other: any DomainObject) -> Bool { (other as? ExperimentValue)?.id == id }
 }
 
-/// A run: made by `run(exp, **params)`, recorded when entered with `with`, finished
-/// (or failed with the error) when left. Members read the store.
+/// A run: made by `run(exp, **params)`, recorded when entered with `with` (inside another
+/// run, as its child), finished (or failed with the error, or killed by Ctrl-C) when left.
+/// Members read the store.
 final class RunValue: ContextObject, @unchecked Sendable {
     let session: StoreSession
     let experiment: Int64
@@ -63,19 +64,29 @@ final class RunValue: ContextObject, @unchecked Sendable {
         guard id == nil else { throw MLShError("store error", "run \(id ?? 0) was already entered; make a new one with run(exp)") }
         let store = try session.store()
         let (script, hash) = session.scriptIdentity()
-        let exp = experiment, params = params
-        id = try storing { () throws(StoreError) in
-            try store.startRun(experiment: exp, name: nil, params: params, script: script, scriptHash: hash, mlshVersion: Runtime.version)
+        let exp = experiment, params = params, parent = session.active.last?.id
+        let id = try storing { () throws(StoreError) in
+            try store.startRun(experiment: exp, name: nil, params: params, parent: parent, script: script, scriptHash: hash,
+                               mlshVersion: Runtime.version)
         }
+        self.id = id
         session.active.append(self)
+        session.opened(store, run: id)
     }
 
     func exit(error: MLShError?) throws(MLShError) {
         session.active.removeAll { $0 === self }
         guard let id else { return }
+        session.closed(run: id)
         try session.flush()
         let store = try session.store()
-        try storing { () throws(StoreError) in try store.endRun(id, error: error.map { "\($0.kind): \($0.message)" }) }
+        try storing { () throws(StoreError) in
+            if let error, error.kind == "interrupted" {
+                try store.killRun(id, reason: "killed by SIGINT (Ctrl-C)")
+            } else {
+                try store.endRun(id, error: error.map { "\($0.kind): \($0.message)" })
+            }
+        }
     }
 
     /// The run as stored now.
@@ -94,7 +105,9 @@ final class RunValue: ContextObject, @unchecked Sendable {
         return s
     }
     var summary: String { id.map { "<run \($0)>" } ?? "<run>" }
-    var memberNames: [String] { ["id", "name", "status", "params", "metrics", "model", "started", "ended"] }
+    var memberNames: [String] {
+        ["id", "name", "status", "error", "params", "metrics", "tags", "artifacts", "parent_run", "model", "started", "ended"]
+    }
     func member(_ name: String) throws(MLShError) -> Value? {
         if name == "id" { return id.map { .int($0) } ?? Value.none }
         guard memberNames.contains(name) else { return nil }
@@ -102,6 +115,12 @@ final class RunValue: ContextObject, @unchecked Sendable {
         switch name {
         case "name": return .string(r.name ?? "run \(r.id)")
         case "status": return .string(r.status)
+        case "error": return r.error.map { .string($0) } ?? Value.none
+        case "tags": return .record(Record(r.tags.map { ($0.0, .string($0.1)) }))
+        case "parent_run": return r.parent.map { .int($0) } ?? Value.none
+        case "artifacts":
+            let store = try session.store()
+            return .list(try storing { () throws(StoreError) in try store.artifacts(run: r.id) }.map { .string($0.name) })
         case "params": return .record(Record(r.params.map { ($0.0, $0.1.language) }))
         case "metrics": return .record(Record(r.metrics.map { ($0.0, .float($0.1)) }))
         case "started": return .string(formatTime(r.started))
