@@ -19,7 +19,8 @@ struct RenderCommand: ParsableCommand {
     @ArgumentParser.Argument(help: "The script to render.")
     var file: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The page to write: FILE.html or FILE.md (default: the script's name with .html).", valueName: "FILE"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The page to write: FILE.html or FILE.md, or - for standard output (default: the script's name with .html).", valueName: "FILE"),
+            transform: { $0 == "-" ? "/dev/stdout" : $0 })
     var output: String?
 
     @Option(name: .customLong("format"), help: ArgumentHelp("html or md (default: from the output's extension; html for a stream such as /dev/stdout).", valueName: "FORMAT"))

@@ -73,6 +73,13 @@ import TestSupport
         #expect(type("/dev/stdout") == S_IFLNK, "\(w.name) kept /dev/stdout a link")
     }
 
+    @Test func renderToADashWritesStandardOutput() throws {
+        let dir = try sandbox()
+        let r = try sh("\"$MLSH\" render nb.mls -o -", dir)
+        #expect(r.code == 0 && r.out.hasPrefix("<!DOCTYPE html>") && r.err.isEmpty, "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/-"))
+    }
+
     @Test func aDirectoryIsRefusedWithItsName() throws {
         let dir = try sandbox()
         let r = try sh("\"$MLSH\" -e 'save(dataset(\"iris\"), \"\(dir)\")'", dir)

@@ -34,6 +34,14 @@ import Testing
                 "no temporary file is left")
     }
 
+    @Test func aHardLinkedFileIsRewrittenInPlaceForEveryName() throws {
+        let dir = try folder()
+        try "old old old".write(toFile: dir + "/a.csv", atomically: false, encoding: .utf8)
+        #expect(link(dir + "/a.csv", dir + "/b.csv") == 0)
+        try FileOutput.write("new\n", to: dir + "/a.csv")
+        #expect(read(dir + "/a.csv") == "new\n" && read(dir + "/b.csv") == "new\n")
+    }
+
     @Test func aDanglingLinkCreatesTheFileItNames() throws {
         let dir = try folder()
         symlink("made.txt", dir + "/dangling")

@@ -12,6 +12,8 @@ import Darwin
 ///   beside the *resolved* target (symbolic links followed), synced, and renamed onto
 ///   it: a reader never sees half a file, the link stays a link, and an existing file
 ///   keeps its permissions;
+/// - a file with other hard links is rewritten in place, so every name sees the new
+///   content (renaming would leave the other names on the old file);
 /// - a stream — `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, a FIFO, a character device
 ///   such as `/dev/null` — is written directly, never replaced;
 /// - a directory, socket or block device is refused with an error.
@@ -26,10 +28,10 @@ public enum FileOutput {
         var st = stat()
         if stat(path, &st) == 0 {
             switch st.st_mode & S_IFMT {
-            case S_IFREG:
+            case S_IFREG where st.st_nlink <= 1:
                 break
-            case S_IFIFO, S_IFCHR:
-                let fd = open(path, O_WRONLY | O_CLOEXEC)
+            case S_IFREG, S_IFIFO, S_IFCHR:
+                let fd = open(path, O_WRONLY | O_CLOEXEC | (st.st_mode & S_IFMT == S_IFREG ? O_TRUNC : 0))
                 guard fd >= 0 else { throw EngineError.io(path: path, message: errnoText()) }
                 defer { close(fd) }
                 try writeAll(fd, bytes, path: path)
