@@ -12,6 +12,28 @@ import TestSupport
         return path
     }
 
+    /// Tests that spawn the binary fail with the reason when it is missing or older than a
+    /// source file, instead of testing stale code.
+    @Test func aStaleBinaryIsNamed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-stale-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/src/Lib", withIntermediateDirectories: true)
+        #expect(binaryProblem(dir + "/bin", sources: dir + "/src") == "there is no mlsh binary at \(dir)/bin: run swift build --build-tests")
+        try "old".write(toFile: dir + "/src/Lib/a.swift", atomically: false, encoding: .utf8)
+        try "binary".write(toFile: dir + "/bin", atomically: false, encoding: .utf8)
+        #expect(binaryProblem(dir + "/bin", sources: dir + "/src") == nil)
+        let later = timespec(tv_sec: time(nil) + 60, tv_nsec: 0)
+        var times = [later, later]
+        #expect(utimensat(AT_FDCWD, dir + "/src/Lib/a.swift", &times, 0) == 0)
+        #expect(binaryProblem(dir + "/bin", sources: dir + "/src")
+                == "\(dir)/bin is older than Lib/a.swift: run swift build --build-tests before swift test --skip-build")
+        // A build after the change (its record newer) vouches for the binary.
+        try "db".write(toFile: dir + "/debug.yaml", atomically: false, encoding: .utf8)
+        let evenLater = [timespec(tv_sec: time(nil) + 120, tv_nsec: 0), timespec(tv_sec: time(nil) + 120, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, dir + "/debug.yaml", evenLater, 0) == 0)
+        #expect(binaryProblem(dir + "/bin", sources: dir + "/src", buildRecord: dir + "/debug.yaml") == nil)
+        #expect(mlshBinaryProblem == nil, "the suite runs the current binary")
+    }
+
     @Test func evalPrintsValues() throws {
         let r = try runProgram(mlshBinary, ["-e", "let x = 41\nx + 1\n\"done\""])
         #expect(r.code == 0)

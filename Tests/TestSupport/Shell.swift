@@ -7,6 +7,7 @@ import Foundation
 /// (tmux) that leaves a daemon behind.
 public func runProgram(_ path: String, _ args: [String], stdin: String? = nil,
                        environment: [String: String]? = nil) throws -> (code: Int32, out: String, err: String) {
+    try checkBinary([path] + args + (environment.map { Array($0.values) } ?? []))
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: tmp) }
@@ -46,9 +47,49 @@ public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
 /// The debug `mlsh` binary that `swift build --build-tests` produced.
 public var mlshBinary: String { repositoryRoot + "/.build/debug/mlsh" }
 
+/// Why the `mlsh` binary would test stale code — missing, or older than a file under
+/// `Sources/` — or nil when it is current.
+public let mlshBinaryProblem: String? = binaryProblem(mlshBinary, sources: repositoryRoot + "/Sources",
+                                                     buildRecord: repositoryRoot + "/.build/debug.yaml")
+
+/// Why `binary` would run stale code: missing, or older than a `.swift` file under
+/// `sources`, unless a build ran after that file changed (`buildRecord`: SwiftPM writes
+/// its build manifest `debug.yaml` on every build, not on `swift test --skip-build`; a
+/// build that finds a touched file's content unchanged does not relink the binary); nil
+/// when it is current.
+public func binaryProblem(_ binary: String, sources: String, buildRecord: String? = nil) -> String? {
+    var st = stat()
+    guard stat(binary, &st) == 0 else { return "there is no mlsh binary at \(binary): run swift build --build-tests" }
+    var built = st.st_mtim
+    if let buildRecord, stat(buildRecord, &st) == 0, (st.st_mtim.tv_sec, st.st_mtim.tv_nsec) > (built.tv_sec, built.tv_nsec) {
+        built = st.st_mtim
+    }
+    let files = FileManager.default.enumerator(atPath: sources)
+    while let f = files?.nextObject() as? String {
+        guard f.hasSuffix(".swift"), stat(sources + "/" + f, &st) == 0 else { continue }
+        if (st.st_mtim.tv_sec, st.st_mtim.tv_nsec) > (built.tv_sec, built.tv_nsec) {
+            return "\(binary) is older than \(f): run swift build --build-tests before swift test --skip-build"
+        }
+    }
+    return nil
+}
+
+/// A test that runs the `mlsh` binary on stale code fails with the reason instead.
+public struct StaleBinary: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Throws `StaleBinary` when any of `words` (a program, its arguments, its environment)
+/// names the `mlsh` binary and that binary is not current.
+func checkBinary(_ words: [String]) throws {
+    guard let problem = mlshBinaryProblem, words.contains(where: { $0.contains(mlshBinary) }) else { return }
+    throw StaleBinary(description: problem)
+}
+
 /// Starts a program in the background (output discarded; standard error to the file
 /// `stderr` when given); returns its pid.
 public func spawnProgram(_ path: String, _ args: [String], environment: [String: String], stderr: String? = nil) throws -> pid_t {
+    try checkBinary([path] + args + Array(environment.values))
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
