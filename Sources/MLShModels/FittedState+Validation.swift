@@ -25,7 +25,7 @@ extension FittedState {
             case .select: break
             case .features(let names, let exprs):
                 guard names.count == exprs.count, !names.isEmpty, !names.contains(""),
-                      !exprs.contains(where: containsReduction) else { throw bad("feature expressions") }
+                      !exprs.contains(where: \.containsReduction) else { throw bad("feature expressions") }
             }
         }
         let p = inputs.count, k = classes.count

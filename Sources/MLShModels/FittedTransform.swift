@@ -294,15 +294,6 @@ func frozen(_ e: KExpr, on table: Table) throws(ModelError) -> KExpr {
     }
 }
 
-/// Whether a reduction is left anywhere in `e` (a fitted feature holds none).
-func containsReduction(_ e: KExpr) -> Bool {
-    switch e {
-    case .reduce: return true
-    case .call(_, let args): return args.contains(where: containsReduction)
-    default: return false
-    }
-}
-
 /// `a*b`, `a^2`, `a^2*b`.
 func termName(_ parts: [String]) -> String {
     var out: [String] = []

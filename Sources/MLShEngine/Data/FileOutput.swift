@@ -32,7 +32,7 @@ public enum FileOutput {
                 break
             case S_IFREG, S_IFIFO, S_IFCHR:
                 let fd = open(path, O_WRONLY | O_CLOEXEC | (st.st_mode & S_IFMT == S_IFREG ? O_TRUNC : 0))
-                guard fd >= 0 else { throw EngineError.io(path: path, message: errnoText()) }
+                guard fd >= 0 else { throw EngineError.io(path: path, message: dataErrnoText()) }
                 defer { close(fd) }
                 try writeAll(fd, bytes, path: path)
                 return
@@ -42,7 +42,7 @@ public enum FileOutput {
                 throw EngineError.io(path: path, message: "is not a regular file (a socket or block device); refusing to replace it")
             }
         } else if errno != ENOENT {
-            throw EngineError.io(path: path, message: errnoText())
+            throw EngineError.io(path: path, message: dataErrnoText())
         }
         let target = try resolve(path)
         let existingMode: mode_t? = stat(target, &st) == 0 ? st.st_mode & 0o7777 : nil
@@ -50,13 +50,13 @@ public enum FileOutput {
         let temp = "\(dir).\(file).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         // A new file gets the usual 0666 less the umask (open applies it).
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, existingMode == nil ? 0o666 : 0o600)
-        guard fd >= 0 else { throw EngineError.io(path: path, message: errnoText()) }
+        guard fd >= 0 else { throw EngineError.io(path: path, message: dataErrnoText()) }
         var failure: String?
         do { try writeAll(fd, bytes, path: path) } catch { failure = error.message }
-        if failure == nil, let existingMode, fchmod(fd, existingMode) != 0 { failure = errnoText() }
-        if failure == nil && fsync(fd) != 0 { failure = errnoText() }
-        if close(fd) != 0 && failure == nil { failure = errnoText() }
-        if failure == nil && rename(temp, target) != 0 { failure = errnoText() }
+        if failure == nil, let existingMode, fchmod(fd, existingMode) != 0 { failure = dataErrnoText() }
+        if failure == nil && fsync(fd) != 0 { failure = dataErrnoText() }
+        if close(fd) != 0 && failure == nil { failure = dataErrnoText() }
+        if failure == nil && rename(temp, target) != 0 { failure = dataErrnoText() }
         if let failure {
             unlink(temp)
             throw EngineError.io(path: path, message: failure)
@@ -102,7 +102,7 @@ public enum FileOutput {
             guard lstat(current, &st) == 0, st.st_mode & S_IFMT == S_IFLNK else { return current }
             var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = readlink(current, &buf, buf.count - 1)
-            guard n > 0 else { throw EngineError.io(path: path, message: errnoText()) }
+            guard n > 0 else { throw EngineError.io(path: path, message: dataErrnoText()) }
             let link = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             current = link.hasPrefix("/") ? link : split(current).dir + link
         }
@@ -124,7 +124,7 @@ public enum FileOutput {
                 let r = Glibc.write(fd, base + written, buf.count - written)
                 if r < 0 {
                     if errno == EINTR { continue }
-                    failure = errnoText()
+                    failure = dataErrnoText()
                     return
                 }
                 written += r
@@ -133,5 +133,4 @@ public enum FileOutput {
         if let failure { throw EngineError.io(path: path, message: failure) }
     }
 
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }

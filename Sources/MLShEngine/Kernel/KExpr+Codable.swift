@@ -56,6 +56,9 @@ extension KExpr: Codable {
 }
 
 extension KExpr {
+    /// Whether the expression holds a reduction (`mean($x)`) anywhere.
+    public var containsReduction: Bool { kernelContainsReduction }
+
     /// Every column the expression reads (inside reductions too), in first-use order.
     public var referencedColumns: [String] {
         var out: [String] = []

@@ -263,14 +263,19 @@ extension StoreLibrary {
 }
 
 /// A status's JSON as a record: latencies (`_ms`) as floats, other numbers (counts, ids) as ints.
-func statusValue(_ json: JSON, key: String = "") -> Value {
+func statusValue(_ json: JSON) -> Value { languageValue(json, floatKey: { $0.hasSuffix("_ms") }) }
+
+/// JSON as a language value: objects as records, whole numbers below 2^53 as ints (floats
+/// under a member name `floatKey` accepts), other numbers as floats.
+func languageValue(_ json: JSON, key: String = "", floatKey: (String) -> Bool = { _ in false }) -> Value {
     switch json {
     case .null: return .none
     case .bool(let b): return .bool(b)
     case .string(let s): return .string(s)
-    case .number(let d): return key.hasSuffix("_ms") || d != d.rounded() || abs(d) > 9e15 ? .float(d) : .int(Int64(d))
-    case .array(let items): return .list(items.map { statusValue($0) })
-    case .object(let members): return .record(Record(members.map { ($0.0, statusValue($0.1, key: $0.0)) }))
+    case .number(let d):
+        return floatKey(key) || d != d.rounded() || d.magnitude >= 9.007199254740992e15 ? .float(d) : .int(Int64(d))
+    case .array(let items): return .list(items.map { languageValue($0, floatKey: floatKey) })
+    case .object(let members): return .record(Record(members.map { ($0.0, languageValue($0.1, key: $0.0, floatKey: floatKey)) }))
     }
 }
 

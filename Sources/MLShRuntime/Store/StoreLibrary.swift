@@ -189,18 +189,6 @@ struct StoreLibrary: Library {
         }
     }
 
-    /// JSON as a value: whole numbers below 2^53 as ints, objects as records.
-    static func value(_ j: JSON) -> Value {
-        switch j {
-        case .null: .none
-        case .bool(let b): .bool(b)
-        case .number(let d): d == d.rounded() && d.magnitude < 9.007199254740992e15 ? .int(Int64(d)) : .float(d)
-        case .string(let s): .string(s)
-        case .array(let xs): .list(xs.map(value))
-        case .object(let members): .record(Record(members.map { ($0.0, value($0.1)) }))
-        }
-    }
-
     /// A run's artifact read back: a table (CSV), a record (JSON), a model, or text.
     static func readArtifact(run: Int64, name: String, store: Store) throws(MLShError) -> Value {
         let all = try storing { () throws(StoreError) in try store.artifacts(run: run) }
@@ -217,7 +205,7 @@ struct StoreLibrary: Library {
         case "csv":
             return .object(TableValue(try engine { () throws(EngineError) in try CSV.read(data: bytes, name: name) }))
         case "json":
-            do { return value(try JSONParser.parse(String(decoding: bytes, as: UTF8.self))) } catch {
+            do { return languageValue(try JSONParser.parse(String(decoding: bytes, as: UTF8.self))) } catch {
                 throw MLShError("store error", "artifact: '\(name)' of run \(run) is not valid JSON: \(error.message)")
             }
         default:
