@@ -32,8 +32,10 @@ let package = Package(
         // glibc's allocator controls (mallopt, malloc_trim), for the engine's memory policy.
         .systemLibrary(name: "CMalloc"),
 
-        .target(name: "MLShLanguage"),
-        .target(name: "MLShEngine", dependencies: ["CMalloc"], swiftSettings: numericFlags),
+        // What every target shares and nothing of ML: the operator table, ...
+        .target(name: "MLShCommon"),
+        .target(name: "MLShLanguage", dependencies: ["MLShCommon"]),
+        .target(name: "MLShEngine", dependencies: ["MLShCommon", "CMalloc"], swiftSettings: numericFlags),
         .target(name: "MLShModels", dependencies: ["MLShEngine", "CLapack"],
                 swiftSettings: numericFlags),
         .target(name: "MLShStore", dependencies: [
@@ -63,16 +65,18 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
-        // Time the kernel and the estimators alone, for scripts/bench.d/engine and models.
+        // Time the kernel, the data operations and the estimators alone, for scripts/bench.d.
         .executableTarget(name: "KernelBench", dependencies: ["MLShEngine"], path: "Benchmarks/KernelBench",
+                          swiftSettings: numericFlags),
+        .executableTarget(name: "DataBench", dependencies: ["MLShEngine"], path: "Benchmarks/DataBench",
                           swiftSettings: numericFlags),
         .executableTarget(name: "ModelBench", dependencies: ["MLShModels", "MLShEngine"],
                           path: "Benchmarks/ModelBench", swiftSettings: numericFlags),
 
         .target(name: "TestSupport", dependencies: ["MLShLanguage", "MLShRuntime"],
                 path: "Tests/TestSupport"),
-        .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "TestSupport"]),
-        .testTarget(name: "MLShEngineTests", dependencies: ["MLShEngine"]),
+        .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "MLShCommon", "TestSupport"]),
+        .testTarget(name: "MLShEngineTests", dependencies: ["MLShCommon", "MLShEngine", "TestSupport"]),
         .testTarget(name: "MLShStoreTests", dependencies: ["MLShStore", "MLShModels", "MLShEngine", "TestSupport"],
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
@@ -84,7 +88,7 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
-        .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "MLShServe", "TestSupport"],
+        .testTarget(name: "GoldenTests", dependencies: ["MLShCommon", "MLShEngine", "MLShLanguage", "MLShRuntime", "MLShREPL", "MLShServe", "TestSupport"],
                     exclude: ["scripts", "notebooks"]),
     ],
     swiftLanguageModes: [.v6]

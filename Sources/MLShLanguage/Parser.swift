@@ -1,3 +1,5 @@
+import MLShCommon
+
 /// A Pratt parser over the token stream: one parse function per grammar rule, operator
 /// precedence in one table, panic-mode recovery at statement boundaries.
 struct Parser {
@@ -17,32 +19,32 @@ struct Parser {
 
     init(file: SourceFile, tokens: [Token]) { self.file = file; self.tokens = tokens }
 
-    /// Binding power and associativity of each infix operator, lowest first.
-    enum Assoc { case left, right, none }
-    static func infixInfo(_ k: TokenKind) -> (prec: Int, assoc: Assoc, op: BinaryOp?)? {
+    /// The infix operator a token spells, with its binding power and associativity from
+    /// the one operator table (`ExprSyntax`); `op` is nil for `|>`.
+    static func infixInfo(_ k: TokenKind) -> (prec: Int, assoc: ExprSyntax.Associativity, op: BinaryOp?)? {
+        let op: BinaryOp?
         switch k {
-        case .symbol(.pipe): return (1, .left, nil)
-        case .symbol(.compose): return (2, .left, .compose)
-        case .keyword(.or): return (3, .left, .or)
-        case .keyword(.and): return (4, .left, .and)
-        // 5: prefix `not`
-        case .symbol(.eq): return (6, .none, .eq)
-        case .symbol(.ne): return (6, .none, .ne)
-        case .symbol(.lt): return (6, .none, .lt)
-        case .symbol(.le): return (6, .none, .le)
-        case .symbol(.gt): return (6, .none, .gt)
-        case .symbol(.ge): return (6, .none, .ge)
-        case .symbol(.plus): return (7, .left, .add)
-        case .symbol(.minus): return (7, .left, .sub)
-        case .symbol(.star): return (8, .left, .mul)
-        case .symbol(.slash): return (8, .left, .div)
-        case .symbol(.percent): return (8, .left, .mod)
-        // 9: prefix `-`
-        case .symbol(.caret): return (10, .right, .pow)
+        case .symbol(.pipe): op = nil
+        case .symbol(.compose): op = .compose
+        case .keyword(.or): op = .or
+        case .keyword(.and): op = .and
+        case .symbol(.eq): op = .eq
+        case .symbol(.ne): op = .ne
+        case .symbol(.lt): op = .lt
+        case .symbol(.le): op = .le
+        case .symbol(.gt): op = .gt
+        case .symbol(.ge): op = .ge
+        case .symbol(.plus): op = .add
+        case .symbol(.minus): op = .sub
+        case .symbol(.star): op = .mul
+        case .symbol(.slash): op = .div
+        case .symbol(.percent): op = .mod
+        case .symbol(.caret): op = .pow
         default: return nil
         }
+        guard let syntax = ExprSyntax.infix(op?.opName ?? "pipe") else { return nil }
+        return (syntax.precedence, syntax.associativity, op)
     }
-    static let notPrec = 5, negPrec = 9, powPrec = 10
 
     // MARK: helpers
 
@@ -354,14 +356,14 @@ struct Parser {
     mutating func parsePrefix() throws(MLShError) -> Node {
         if check(.minus) {
             let t = advance()
-            let operand = try parseExpression(Parser.powPrec)
+            let operand = try parseExpression(ExprSyntax.negation.operandPrecedence)
             if case .intLit(let v) = operand.kind { return node(.intLit(-v), t.span.to(operand.span)) }
             if case .floatLit(let v) = operand.kind { return node(.floatLit(-v), t.span.to(operand.span)) }
             return node(.unary("-", operand), t.span.to(operand.span))
         }
         if check(.not) {
             let t = advance()
-            let operand = try parseExpression(Parser.notPrec + 1)
+            let operand = try parseExpression(ExprSyntax.not.operandPrecedence)
             return node(.unary("not", operand), t.span.to(operand.span))
         }
         return try parsePostfix(try parsePrimary())

@@ -68,86 +68,6 @@ public struct Record: Sendable {
     public var pairs: [(String, Value)] { Array(zip(keys, values)) }
 }
 
-/// A column expression tree, built by arithmetic and functions on `$` references.
-/// Operators and functions are named as the engine's kernel ops (`add`, `sqrt`, `mean`, ...).
-public indirect enum ColumnExpr: Sendable, Hashable {
-    case column(String)
-    case int(Int64)
-    case float(Double)
-    case bool(Bool)
-    case string(String)
-    /// `none`: a missing value of the type its context needs.
-    case missing
-    case call(String, [ColumnExpr])
-
-    /// Lifts a scalar value into a constant, or nil when it has no column form.
-    public init?(_ v: Value) {
-        switch v {
-        case .int(let i): self = .int(i)
-        case .float(let d): self = .float(d)
-        case .bool(let b): self = .bool(b)
-        case .string(let s): self = .string(s)
-        case .none: self = .missing
-        case .expr(let e): self = e
-        default: return nil
-        }
-    }
-
-    /// Every column the expression references, in first-use order.
-    public var columns: [String] {
-        var out: [String] = []
-        func walk(_ e: ColumnExpr) {
-            switch e {
-            case .column(let c): if !out.contains(c) { out.append(c) }
-            case .call(_, let args): args.forEach(walk)
-            default: break
-            }
-        }
-        walk(self)
-        return out
-    }
-
-    static let infix: [String: (String, Int)] = [
-        "or": ("or", 3), "and": ("and", 4),
-        "eq": ("==", 6), "ne": ("!=", 6), "lt": ("<", 6), "le": ("<=", 6), "gt": (">", 6), "ge": (">=", 6),
-        "add": ("+", 7), "sub": ("-", 7), "mul": ("*", 8), "div": ("/", 8), "mod": ("%", 8), "pow": ("^", 10),
-    ]
-
-    /// The expression as source text, with the parentheses precedence needs.
-    public var text: String { render(0) }
-
-    func render(_ outer: Int) -> String {
-        switch self {
-        case .column(let c):
-            let plain = c.first.map { $0 == "_" || $0.isLetter } ?? false
-                && c.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
-            return plain ? "$" + c : "$`" + c + "`"
-        case .int(let i): return String(i)
-        case .float(let d): return formatFloat(d)
-        case .bool(let b): return b ? "true" : "false"
-        case .string(let s): return quoteString(s)
-        case .missing: return "none"
-        case .call(let name, let args):
-            if let (sym, prec) = ColumnExpr.infix[name], args.count == 2 {
-                let rightPrec = name == "pow" ? prec : prec + 1
-                let leftPrec = name == "pow" ? prec + 1 : prec
-                let s = args[0].render(leftPrec) + " " + sym + " " + args[1].render(rightPrec)
-                return prec < outer ? "(" + s + ")" : s
-            }
-            if name == "neg", args.count == 1 {
-                let s = "-" + args[0].render(10)
-                return 9 < outer ? "(" + s + ")" : s
-            }
-            if name == "not", args.count == 1 {
-                let s = "not " + args[0].render(6)
-                return 5 < outer ? "(" + s + ")" : s
-            }
-            if name == "col", args.count == 1, case .string(let c) = args[0] { return ColumnExpr.column(c).render(outer) }
-            return name + "(" + args.map { $0.render(0) }.joined(separator: ", ") + ")"
-        }
-    }
-}
-
 /// A value owned by a domain library. The language only displays it, reads its
 /// members, indexes it and compares it; everything else is the library's.
 public protocol DomainObject: AnyObject, Sendable {
@@ -190,33 +110,6 @@ public protocol ContextObject: DomainObject {
     func enter() throws(MLShError)
     /// Called after the block, with its error if it failed.
     func exit(error: MLShError?) throws(MLShError)
-}
-
-/// The shortest text that reads back to the same Double (`0.1`, `3.0`, `1e-07`).
-public func formatFloat(_ d: Double) -> String {
-    if d.isNaN { return "nan" }
-    if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-    return d.description
-}
-
-/// A string as a literal: quoted, with escapes.
-public func quoteString(_ s: String) -> String {
-    var out = "\""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        case "{": out += "\\{"
-        case "}": out += "\\}"
-        default:
-            if ch.value < 32 || ch.value == 127 { out += "\\u{\(String(ch.value, radix: 16))}" }
-            else { out.unicodeScalars.append(ch) }
-        }
-    }
-    return out + "\""
 }
 
 func isPlainName(_ s: String) -> Bool {

@@ -5,9 +5,8 @@ import TestSupport
 /// The `mlsh` executable: exit codes, -e, run with --param, --quiet, help and version.
 @Suite struct CommandLineTests {
     func script(_ text: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("s.mls").path
+        let dir = try temporaryFolder("cli")
+        let path = dir + "/s.mls"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -15,7 +14,7 @@ import TestSupport
     /// Tests that spawn the binary fail with the reason when it is missing or older than a
     /// source file, instead of testing stale code.
     @Test func aStaleBinaryIsNamed() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-stale-\(UUID().uuidString)").path
+        let dir = try temporaryFolder("stale")
         try FileManager.default.createDirectory(atPath: dir + "/src/Lib", withIntermediateDirectories: true)
         #expect(binaryProblem(dir + "/bin", sources: dir + "/src") == "there is no mlsh binary at \(dir)/bin: run swift build --build-tests")
         try "old".write(toFile: dir + "/src/Lib/a.swift", atomically: false, encoding: .utf8)

@@ -19,8 +19,7 @@ import TestSupport
 
     /// A sandbox folder with a one-cell notebook; returns its path.
     func sandbox() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-writers-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try temporaryFolder("writers")
         try "# %%\n1 + 1\n".write(toFile: dir + "/nb.mls", atomically: true, encoding: .utf8)
         return dir
     }

@@ -23,12 +23,6 @@ import TestSupport
 
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("notebooks").path
 
-    func temporaryFolder() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-render-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     /// Compares with a golden file; `MLSH_UPDATE_GOLDEN=1` rewrites it instead.
     func expectGolden(_ actual: String, _ name: String) throws {
         let path = Self.folder + "/" + name
@@ -183,6 +177,8 @@ import TestSupport
         #expect(unwritable.code == 1 && unwritable.err.contains("cannot write"))
     }
 
+    /// The tutorials are tests: each renders, every cell running to the end on bundled data
+    /// (the one place CI runs them).
     @Test func everyTutorialRendersCleanly() throws {
         let dir = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -8,9 +8,7 @@ import TestSupport
 /// `save` writes SVG for a plot (replacing an older file) and still writes CSV for a table.
 @Suite struct PlotSaveTests {
     @Test func savesPlotsAsSVGAndTablesAsCSV() throws {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mlsh-plot-save-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = URL(fileURLWithPath: try temporaryFolder("plot-save"))
         defer { try? FileManager.default.removeItem(at: dir) }
         let svg = dir.appendingPathComponent("s.svg").path, csv = dir.appendingPathComponent("t.csv").path
         try Data("old".utf8).write(to: URL(fileURLWithPath: svg))

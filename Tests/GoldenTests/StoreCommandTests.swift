@@ -10,8 +10,7 @@ import TestSupport
         let dir: String
         var store: String { dir + "/.mlsh" }
         init() throws {
-            dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-storecli-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            dir = try temporaryFolder("storecli")
         }
         var environment: [String: String] {
             var env = ProcessInfo.processInfo.environment

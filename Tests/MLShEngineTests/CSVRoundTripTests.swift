@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,9 +38,8 @@ import Glibc
     }
 
     @Test func writeFileAtomically() throws {
-        let dir = "/tmp/mlsh-engine-test-\(getpid())"
-        mkdir(dir, 0o755)
-        defer { _ = system("rm -rf '\(dir)'") }
+        let dir = try temporaryFolder("engine")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let t = try tricky()
         try CSV.write(t, to: dir + "/out.csv")
         try CSV.write(t, to: dir + "/out.csv")  // overwrite

@@ -1,16 +1,11 @@
 import Foundation
 import MLShEngine
 import Testing
+import TestSupport
 
 /// `FileOutput.write`: atomic onto the resolved target, streams written in place, never
 /// a link, device or FIFO replaced.
 @Suite struct FileOutputTests {
-    func folder() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-out-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     func fileType(_ path: String) -> mode_t {
         var st = stat()
         return lstat(path, &st) == 0 ? st.st_mode & S_IFMT : 0
@@ -19,7 +14,7 @@ import Testing
     func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "<unreadable>" }
 
     @Test func aLinkStaysALinkAndItsTargetIsWritten() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("out")
         try "old".write(toFile: dir + "/target.csv", atomically: false, encoding: .utf8)
         chmod(dir + "/target.csv", 0o640)
         symlink("target.csv", dir + "/link.csv")
@@ -35,7 +30,7 @@ import Testing
     }
 
     @Test func aHardLinkedFileIsRewrittenInPlaceForEveryName() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("out")
         try "old old old".write(toFile: dir + "/a.csv", atomically: false, encoding: .utf8)
         #expect(link(dir + "/a.csv", dir + "/b.csv") == 0)
         try FileOutput.write("new\n", to: dir + "/a.csv")
@@ -43,14 +38,14 @@ import Testing
     }
 
     @Test func aDanglingLinkCreatesTheFileItNames() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("out")
         symlink("made.txt", dir + "/dangling")
         try FileOutput.write("x", to: dir + "/dangling")
         #expect(fileType(dir + "/dangling") == S_IFLNK && read(dir + "/made.txt") == "x")
     }
 
     @Test func aFIFOIsWrittenInPlace() async throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("out")
         let fifo = dir + "/pipe"
         #expect(mkfifo(fifo, 0o600) == 0)
         let reader = Task.detached { () -> String in
@@ -81,7 +76,7 @@ import Testing
     }
 
     @Test func aDirectoryOrSocketIsRefused() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("out")
         #expect(throws: EngineError.io(path: dir, message: "is a directory, not a file")) {
             try FileOutput.write("x", to: dir)
         }
@@ -102,7 +97,7 @@ import Testing
     }
 
     @Test func aFailedWriteLeavesTheOldFileAndNoTemporary() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("out")
         try "keep".write(toFile: dir + "/f", atomically: false, encoding: .utf8)
         #expect(throws: EngineError.self) { try FileOutput.write("x", to: dir + "/missing/f") }
         #expect(read(dir + "/f") == "keep")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import MLShStore
 
 /// `collectGarbage`: only unreferenced, untouched-for-a-while artifact files go.
@@ -9,7 +10,7 @@ import Testing
     }
 
     @Test func keepsReferencedRecentAndReusedArtifacts() throws {
-        let folder = freshFolder()
+        let folder = try temporaryFolder("store")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try Store(folder: folder)
         let exp = try store.experiment("g")

@@ -15,7 +15,7 @@ final class Collected: @unchecked Sendable {
     /// Four `mlsh -e` processes log into one store (named by `MLSH_STORE`) at once;
     /// every run and every point arrives.
     @Test func fourProcessesShareOneStore() throws {
-        let folder = freshFolder()
+        let folder = try temporaryFolder("store")
         var env = ProcessInfo.processInfo.environment
         env["MLSH_STORE"] = folder
         env["SWIFT_BACKTRACE"] = "enable=no"
@@ -45,7 +45,7 @@ final class Collected: @unchecked Sendable {
 
     /// `--store` names the store folder for `-e` and for `run`.
     @Test func storeOption() throws {
-        let folder = freshFolder()
+        let folder = try temporaryFolder("store")
         let e = try runProgram(mlshBinary, ["--store", folder, "-e", "experiment(\"cli\").name"])
         #expect(e.code == 0, "\(e.err)")
         #expect(e.out == "\"cli\"\n")

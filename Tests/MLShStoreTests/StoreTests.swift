@@ -1,14 +1,10 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 import MLShEngine
 import MLShModels
 @testable import MLShStore
-
-/// A fresh store folder under the temporary directory.
-func freshFolder() -> String {
-    NSTemporaryDirectory() + "/mlsh-store-test-" + UUID().uuidString
-}
 
 /// A small fitted ridge model.
 func smallModel() throws -> FittedModel {
@@ -36,7 +32,7 @@ func smallModel() throws -> FittedModel {
     }
 
     @Test func storeRefusesBadNames() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         #expect(throws: StoreError("experiment name '../etc' must not contain '/'")) { try store.experiment("../etc") }
         #expect(throws: StoreError("model name 'a/b' must not contain '/'")) {
             try store.register(name: "a/b", artifact: String(repeating: "0", count: 64), run: nil)
@@ -46,7 +42,7 @@ func smallModel() throws -> FittedModel {
 
 @Suite struct ArtifactTests {
     @Test func roundTripAndDeduplication() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let bytes = Array("hello artifacts".utf8)
         let h1 = try store.putArtifact(bytes), h2 = try store.putArtifact(bytes)
         #expect(h1 == h2)
@@ -56,7 +52,7 @@ func smallModel() throws -> FittedModel {
     }
 
     @Test func flippedByteIsDetected() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let hash = try store.putModel(try smallModel(), mlshVersion: "test")
         let path = store.folder + "/artifacts/" + hash
         var data = try #require(FileManager.default.contents(atPath: path))
@@ -66,7 +62,7 @@ func smallModel() throws -> FittedModel {
     }
 
     @Test func missingArtifactAndBadHash() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let h = String(repeating: "a", count: 64)
         #expect(throws: StoreError("artifact \(h) is missing from \(store.folder)/artifacts")) { try store.artifact(h) }
         #expect(throws: StoreError("'../x' is not an artifact hash")) { try store.artifact("../x") }
@@ -81,14 +77,14 @@ func smallModel() throws -> FittedModel {
         #expect(text.hasPrefix(#"{"arrays":[],"format":"mlsh-model","kind":"ridge","mlsh_version":"t","state":{"#))
         let back = try ModelFile.decode(a)
         #expect(back.encodeParameters() == m.encodeParameters())
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         #expect(try store.putModel(m, mlshVersion: "t") == store.putModel(try smallModel(), mlshVersion: "t"))
     }
 }
 
 @Suite struct SchemaTests {
     @Test func newerStoreIsRefused() throws {
-        let folder = freshFolder()
+        let folder = try temporaryFolder("store")
         _ = try Store(folder: folder)
         let q = try DatabaseQueue(path: folder + "/store.sqlite")
         try q.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-future')") }
@@ -99,7 +95,7 @@ func smallModel() throws -> FittedModel {
 
     /// A store created before `v2-requests` is upgraded on open, its runs intact.
     @Test func olderStoreIsMigrated() throws {
-        let folder = freshFolder()
+        let folder = try temporaryFolder("store")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let old = try DatabaseQueue(path: folder + "/store.sqlite")
         try Store.migrator.migrate(old, upTo: "v1")
@@ -130,14 +126,14 @@ func smallModel() throws -> FittedModel {
     }
 
     @Test func reopeningKeepsData() throws {
-        let folder = freshFolder()
+        let folder = try temporaryFolder("store")
         let id = try Store(folder: folder).experiment("e")
         #expect(try Store(folder: folder).experiment("e") == id)
     }
 
     @Test func locateUsesEnvironmentThenSearchesUpward() throws {
         #expect(Store.locate(environment: ["MLSH_STORE": "/x/y"], cwd: "/tmp") == "/x/y")
-        let root = freshFolder()
+        let root = try temporaryFolder("store")
         try FileManager.default.createDirectory(atPath: root + "/.mlsh", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/a/b", withIntermediateDirectories: true)
         #expect(Store.locate(environment: [:], cwd: root + "/a/b") == URL(fileURLWithPath: root + "/.mlsh").standardizedFileURL.path)
@@ -146,7 +142,7 @@ func smallModel() throws -> FittedModel {
 
 @Suite struct RunAndRegistryTests {
     @Test func metricsKeepLastValueAndHistory() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let e = try store.experiment("e")
         let r = try store.startRun(experiment: e, name: nil, params: [("alpha", .float(0.1)), ("kind", .string("a"))],
                                    script: nil, scriptHash: nil, mlshVersion: "t")
@@ -162,7 +158,7 @@ func smallModel() throws -> FittedModel {
     }
 
     @Test func nanMetricsReadBackAsNaN() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         try store.log(run: r, [MetricPoint(name: "loss", step: 0, value: 1, at: 0), MetricPoint(name: "loss", step: 1, value: .nan, at: 0)])
         #expect(try store.run(r).metrics[0].1.isNaN)
@@ -171,7 +167,7 @@ func smallModel() throws -> FittedModel {
 
     /// All runs in one pass read the same records as `run(_:)` reads one by one.
     @Test func allRunsInOnePassMatchRunByRun() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let a = try store.experiment("a"), b = try store.experiment("b")
         var ids: [Int64] = []
         for (i, e) in [a, b, a, b, b].enumerated() {
@@ -201,7 +197,7 @@ func smallModel() throws -> FittedModel {
     /// belongs to a process started at another time) the next open or listing marks it
     /// killed, its end at its last logged point. A run of a live process stays running.
     @Test func runsOfGoneProcessesAreMarkedKilled() throws {
-        let folder = freshFolder()
+        let folder = try temporaryFolder("store")
         let store = try Store(folder: folder)
         let e = try store.experiment("e")
         let mine = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
@@ -237,7 +233,7 @@ func smallModel() throws -> FittedModel {
     /// Tags (a later value replaces an earlier one), the parent run, and artifacts (the
     /// latest under each name) read back.
     @Test func tagsParentAndArtifacts() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let e = try store.experiment("e")
         let parent = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         let child = try store.startRun(experiment: e, name: nil, params: [], parent: parent, script: nil, scriptHash: nil, mlshVersion: "t")
@@ -263,7 +259,7 @@ func smallModel() throws -> FittedModel {
     }
 
     @Test func failedRunKeepsError() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         try store.endRun(r, error: "boom")
         let rec = try store.run(r)
@@ -271,7 +267,7 @@ func smallModel() throws -> FittedModel {
     }
 
     @Test func registryResolvesVersionsAliasesAndLatest() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let h = try store.putModel(try smallModel(), mlshVersion: "t")
         _ = try store.register(name: "m", artifact: h, run: nil)
         let v2 = try store.register(name: "m", artifact: h, run: nil)
@@ -293,7 +289,7 @@ func smallModel() throws -> FittedModel {
     /// A batch binds each row's fields and its slices of the shared text; names change
     /// between rows (a traffic split) and back.
     @Test func batchReadsBackRowByRow() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1", "b@2"])
         var batch = RequestLogBatch()
         let rows: [(String, Int64, String, String, Bool)] = [
@@ -321,7 +317,7 @@ func smallModel() throws -> FittedModel {
     /// The pause runs between rows, every `every` rows, inside the batch's transaction
     /// (another connection sees none of the rows until the batch is done).
     @Test func pausesBetweenRows() throws {
-        let folder = freshFolder()
+        let folder = try temporaryFolder("store")
         let store = try Store(folder: folder)
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1"])
         let text = Array(#"{"x":1}0.5"#.utf8)
@@ -338,7 +334,7 @@ func smallModel() throws -> FittedModel {
     /// Rows go in several to a statement, never across a pause, and come back in order with
     /// their own values, whatever the pause interval.
     @Test func manyRowsPerStatementKeepOrderAndPauses() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1", "b@2"])
         for every in [5, 16, 40, 0, -1] {
             var text: [UInt8] = []
@@ -373,7 +369,7 @@ func smallModel() throws -> FittedModel {
     /// A row whose slice lies outside the text (or a batch with no text) is refused, and
     /// the batch is not half written.
     @Test func aBadSliceWritesNothing() throws {
-        let store = try Store(folder: freshFolder())
+        let store = try Store(folder: temporaryFolder("store"))
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1"])
         let text = Array(#"{"x":1}0.5"#.utf8)
         let good = RequestLogBatch.Row(deployment: d, name: "a", version: 1, at: 1, latencyMs: 1, shadow: false, inputs: 0..<7, prediction: 7..<10)

@@ -1,4 +1,5 @@
-/// A reduction by name, as the language spells it (`var`, `count_nan`, `n_unique`).
+/// A reduction by name, as the language spells it (`var`, `count_nan`, `n_unique`): the one
+/// list the kernel's `.reduce` nodes, grouped aggregates and whole-column reductions share.
 public enum ReductionKind: String, Sendable, CaseIterable {
     case sum, mean, std, variance = "var", min, max, count, countMissing = "count_nan", median, quantile, nUnique = "n_unique"
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 
 /// The engine's column-expression IR: what the runtime lowers a `$` expression to and
 /// what `KernelProgram.compile` turns into a block program.
@@ -23,9 +24,20 @@ public indirect enum KExpr: Sendable, Equatable, Hashable {
     case reduce(String, KExpr, [KExpr])
 }
 
+extension KExpr {
+    /// The element-wise functions a column expression calls by name; the operators are
+    /// `ExprSyntax`'s (`add`, `neg`, ...). `KernelProgram.compile` lowers each of them.
+    public static let elementwiseFunctions = [
+        "abs", "sign", "floor", "ceil", "round", "sqrt", "exp", "log", "log1p", "log2", "log10", "sin", "cos", "tan",
+        "min2", "max2", "clip", "is_nan", "fill_nan", "if_else", "cast", "trim", "lower", "upper", "replace", "split_text",
+    ]
+    /// The reductions (`.reduce` nodes): computed once per table or group, then broadcast.
+    public static let reductionFunctions = ReductionKind.allCases.map(\.rawValue)
+}
+
 extension KExpr: CustomStringConvertible {
     /// The expression in mls surface syntax, used in error messages and listings.
-    public var description: String { kernelRender(self, parentPrecedence: 0) }
+    public var description: String { kernelRender(self) }
 
     /// Whether the expression contains a reduction anywhere.
     var kernelContainsReduction: Bool {
@@ -65,45 +77,18 @@ func kernelCheckDepth(_ e: KExpr) throws(EngineError) {
     }
 }
 
-/// Infix spellings and precedences (higher binds tighter) of the binary operators, as in
-/// LANGUAGE.md §3.
-private let kernelInfix: [String: (String, Int)] = [
-    "or": ("or", 1), "and": ("and", 2),
-    "eq": ("==", 4), "ne": ("!=", 4), "lt": ("<", 4), "le": ("<=", 4), "gt": (">", 4), "ge": (">=", 4),
-    "add": ("+", 5), "sub": ("-", 5), "mul": ("*", 6), "div": ("/", 6), "mod": ("%", 6),
-    "pow": ("^", 8),
-]
-
-private func kernelRender(_ e: KExpr, parentPrecedence: Int) -> String {
-    switch e {
-    case .column(let n):
-        return n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) && !n.isEmpty ? "$" + n : "col(\"\(n)\")"
-    case .float(let v):
-        if v.isNaN { return "nan" }
-        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
-        if v == v.rounded(), abs(v) < 1e15 { return String(format: "%.1f", v) }
-        return "\(v)"
-    case .int(let v): return "\(v)"
-    case .bool(let v): return v ? "true" : "false"
-    case .missing: return "none"
-    case .string(let s): return "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    case .call(let name, let args):
-        if args.count == 2, let (sym, p) = kernelInfix[name] {
-            let l = kernelRender(args[0], parentPrecedence: name == "pow" ? p + 1 : p)
-            let r = kernelRender(args[1], parentPrecedence: name == "pow" ? p : p + 1)
-            let s = "\(l) \(sym) \(r)"
-            return p < parentPrecedence ? "(\(s))" : s
+/// The expression as mls source, through the language's one operator table.
+private func kernelRender(_ e: KExpr) -> String {
+    ExprSyntax.render(e) { e in
+        switch e {
+        case .column(let n): return .leaf(ExprSyntax.column(n))
+        case .float(let v): return .leaf(ExprSyntax.float(v))
+        case .int(let v): return .leaf(String(v))
+        case .bool(let v): return .leaf(v ? "true" : "false")
+        case .missing: return .leaf("none")
+        case .string(let s): return .leaf(ExprSyntax.string(s))
+        case .call(let name, let args): return .call(name, args)
+        case .reduce(let name, let arg, let extra): return .call(name, [arg] + extra)
         }
-        if args.count == 1, name == "neg" {
-            let s = "-" + kernelRender(args[0], parentPrecedence: 7)
-            return 7 < parentPrecedence ? "(\(s))" : s
-        }
-        if args.count == 1, name == "not" {
-            let s = "not " + kernelRender(args[0], parentPrecedence: 3)
-            return 3 < parentPrecedence ? "(\(s))" : s
-        }
-        return name + "(" + args.map { kernelRender($0, parentPrecedence: 0) }.joined(separator: ", ") + ")"
-    case .reduce(let name, let arg, let extra):
-        return name + "(" + ([arg] + extra).map { kernelRender($0, parentPrecedence: 0) }.joined(separator: ", ") + ")"
     }
 }

@@ -20,14 +20,14 @@ extension KReductionPlan {
         }
 
         switch kind {
-        case .mean, .std, .var:
+        case .mean, .std, .variance:
             let m = try moments(cache, groups, ranges.count, ids, sink)
             var out = [Double](repeating: .nan, count: groups)
             for k in 0..<groups {
                 let n = m.n[k]
                 switch kind {
                 case .mean: out[k] = n > 0 ? m.sum[k] / n : .nan   // sum/n: exact with ±inf
-                case .var: out[k] = n > 1 ? m.m2[k] / (n - 1) : .nan
+                case .variance: out[k] = n > 1 ? m.m2[k] / (n - 1) : .nan
                 default: out[k] = n > 1 ? (m.m2[k] / (n - 1)).squareRoot() : .nan
                 }
             }
@@ -78,8 +78,8 @@ extension KReductionPlan {
             }
             return .i(total, valid: nil)
 
-        case .count, .countNaN:
-            let wantMissing = kind == .countNaN
+        case .count, .countMissing:
+            let wantMissing = kind == .countMissing
             let acc = KPerWorker(ranges.count) { [Int64](repeating: 0, count: groups) }
             try sink { w, start, n, v, m in
                 // One 0/1 "counts" flag per row, by type, then a plain (vectorizing) sum or

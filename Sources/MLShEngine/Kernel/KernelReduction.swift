@@ -3,11 +3,8 @@
 /// merged. NaN and missing values are skipped; `std`/`var` use n − 1; `quantile` is
 /// linear (numpy's default); `median` is `quantile(0.5)`.
 
-/// The reductions the IR names.
-enum KReduceKind: String, Sendable {
-    case sum, mean, std, `var`, min, max, count, countNaN = "count_nan", median, quantile, nUnique = "n_unique"
-
-    var usesMoments: Bool { self == .mean || self == .std || self == .var }
+extension ReductionKind {
+    var usesMoments: Bool { self == .mean || self == .std || self == .variance }
 }
 
 /// Per-group (or one) reduction results.
@@ -26,7 +23,7 @@ enum KReduced {
 
 /// A reduction to compute before the main program runs.
 struct KReductionPlan: Sendable {
-    let kind: KReduceKind
+    let kind: ReductionKind
     /// The quantile (0.5 for median).
     let q: Double
     /// The argument's program, compiled in sink mode.
@@ -37,7 +34,7 @@ struct KReductionPlan: Sendable {
     let expr: KExpr
 
     init(name: String, arg: KExpr, extra: [KExpr], table: Table, expr: KExpr) throws(EngineError) {
-        guard let kind = KReduceKind(rawValue: name) else {
+        guard let kind = ReductionKind(rawValue: name) else {
             throw EngineError.invalidArgument("unknown reduction '\(name)'")
         }
         var q = 0.5
@@ -59,7 +56,7 @@ struct KReductionPlan: Sendable {
         let t = program.resultKType
         var result: KType = .i
         switch kind {
-        case .mean, .std, .var, .median, .quantile:
+        case .mean, .std, .variance, .median, .quantile:
             if t == .c { throw EngineError.typeMismatch("\(name) expects a number, got string") }
             if t != .f { program = try sink(.call("cast", [arg, .string("float")])) }
             result = .f
@@ -69,7 +66,7 @@ struct KReductionPlan: Sendable {
             result = t == .f ? .f : .i
         case .nUnique:
             if t == .b { program = try sink(.call("cast", [arg, .string("int")])) }
-        case .count, .countNaN: break
+        case .count, .countMissing: break
         }
         self.kind = kind; self.q = q; self.arg = program; self.resultType = result
         self.hasValidity = result == .i && (kind == .min || kind == .max)

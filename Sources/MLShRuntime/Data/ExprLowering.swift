@@ -5,9 +5,7 @@ import MLShLanguage
 /// the language's AST; reductions become `.reduce` nodes that run as a first pass.
 enum ExprLowering {
     /// Reductions: inside an expression they are computed once per table (or group).
-    static let reductions: Set<String> = [
-        "sum", "mean", "std", "var", "min", "max", "count", "count_nan", "median", "quantile", "n_unique",
-    ]
+    static let reductions = Set(KExpr.reductionFunctions)
 
     static func lower(_ e: ColumnExpr) throws(MLShError) -> KExpr {
         switch e {
