@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import MLShEngine
 
 /// Seeded random generator for the differential tests.
@@ -164,8 +165,9 @@ func kernelMismatch(_ col: Column, _ ref: [KernelReference.RV], tolerance: Doubl
         case (.float(let v), .f(let w)):
             let a = v[r]
             if a.isNaN && w.isNaN { continue }
-            if a == w && (a != 0 || a.sign == w.sign || tolerance > 0) { continue }
-            if abs(a - w) <= tolerance * (1 + abs(a) + abs(w)) { continue }
+            // Exact where no tolerance is allowed (-0.0 is not 0.0), else close.
+            if tolerance == 0 ? a == w && a.sign == w.sign
+                : isClose(a, w, relative: 0, absolute: tolerance * (1 + abs(a) + abs(w))) { continue }
             return "row \(r): \(a) vs reference \(w)"
         case (.int(let v, let m), .i(let w, let ok)):
             let valid = m?[r] ?? true

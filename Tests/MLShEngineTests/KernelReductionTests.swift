@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import MLShEngine
 
 /// Reductions, broadcast and aggregated, per table and per group, exactly.
@@ -16,7 +17,7 @@ import Testing
     func agg(_ e: KExpr, _ g: Grouping? = nil) throws -> Column { try KernelAggregate.aggregate(e, on: Self.t, groups: g) }
     func fl(_ c: Column) -> [Double] { if case .float(let v) = c.storage { return v }; return [] }
     func same(_ a: [Double], _ b: [Double], tol: Double = 1e-12) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { ($0.isNaN && $1.isNaN) || abs($0 - $1) <= tol * max(1, abs($1)) }
+        a.count == b.count && zip(a, b).allSatisfy { isClose($0, $1, relative: tol, absolute: tol) }
     }
 
     @Test func wholeTable() throws {
