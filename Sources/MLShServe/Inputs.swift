@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShEngine
 
 /// A model's input columns, with each name's position looked up once.
@@ -118,7 +119,7 @@ public enum Inputs {
             p.skipSpace()
             guard p.take(UInt8(ascii: "}")) else { return nil }
             p.skipSpace()
-            guard p.i == raw.count, rows == 0 || !seen.contains(false) else { return nil }
+            guard p.offset == raw.count, rows == 0 || !seen.contains(false) else { return nil }
             return try? build(builders, schema: schema, missing: [], extra: [])
         } catch {
             return nil
@@ -293,7 +294,7 @@ public enum Inputs {
         for m in mistyped {
             if case .string(let c)? = m["column"], case .string(let e)? = m["expected"], case .string(let g)? = m["got"] {
                 let row: String
-                if case .number(let r)? = m["row"] { row = " in row \(Int(r))" } else { row = "" }
+                if let r = m["row"]?.int64 { row = " in row \(r)" } else { row = "" }
                 parts.append("column \(c) expects \(e), got \(g)\(row)")
             }
         }
@@ -338,6 +339,8 @@ struct ColumnBuilder {
     /// Row `r`'s cell; a key given twice in one row counts as its last value.
     mutating func set(_ r: Int, _ cell: JSON) {
         if bad?.row == r { bad = nil }
+        // A large integer counts as its nearest Double, as every number here.
+        let cell = cell.double.map(JSON.number) ?? cell
         switch (dtype, cell) {
         case (.float, .number(let d)): floats[r] = d
         case (.float, .null): floats[r] = .nan
