@@ -1,6 +1,6 @@
 /// JSON as a `Codable` value, for headers that hold JSON inside a `Codable` struct (the
-/// model file's `state`). Numbers decode as `JSONParser` reads them (an integer beyond
-/// ±2^53 as `.integer`); objects encode their members in order (an encoder set to sort
+/// model file's `state`). Numbers decode as `JSONParser` with `exactIntegers` reads them
+/// (an integer beyond ±2^53 as `.integer`); objects encode their members in order (an encoder set to sort
 /// keys sorts them) and decode with their keys sorted.
 extension JSON: Codable {
     /// Reads any JSON value.

@@ -1,10 +1,9 @@
 /// A JSON value: what the server reads and writes, the store's model-file header, and the
 /// command line's `--json` output. Objects keep their key order.
 ///
-/// Numbers are `Double`s, except integers beyond ±2^53 (where a `Double` drops digits,
-/// such as a `UInt64` seed), which `.integer` keeps digit for digit. `JSONParser` and
-/// the `Decodable` conformance both read a number that way, so a value read and written
-/// back keeps every digit.
+/// Numbers are `Double`s, except where an integer beyond ±2^53 must keep every digit
+/// (a model file's `UInt64` seed): `.integer` holds it, as the `Decodable` conformance and
+/// `JSONParser` with `exactIntegers` read it.
 public enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)

@@ -1,19 +1,23 @@
 /// A strict RFC 8259 parser over bytes, plus the `NaN`, `Infinity` and `-Infinity`
 /// literals Python's `json` writes (MLflow clients send them). Nesting is limited so a
 /// hostile body cannot exhaust the stack.
+///
+/// Numbers are read as `Double`s; with `exactIntegers` (what the model file asks for) an
+/// integer beyond ±2^53, however spelled (`1e16` too), is `.integer`, digit for digit.
 public struct JSONParser {
     /// The deepest nesting of arrays and objects read.
     public static let maxDepth = 64
 
     let bytes: UnsafeRawBufferPointer
+    let exactIntegers: Bool
     var i = 0
 
     /// The byte offset reading has reached.
     public var offset: Int { i }
 
     /// Parses a whole document.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSON {
-        var p = JSONParser(bytes: bytes)
+    public static func parse(_ bytes: UnsafeRawBufferPointer, exactIntegers: Bool = false) throws(JSONError) -> JSON {
+        var p = JSONParser(bytes: bytes, exactIntegers: exactIntegers)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -22,16 +26,19 @@ public struct JSONParser {
     }
 
     /// Parses a whole document from text.
-    public static func parse(_ text: String) throws(JSONError) -> JSON {
+    public static func parse(_ text: String, exactIntegers: Bool = false) throws(JSONError) -> JSON {
         let bytes = Array(text.utf8)
         return try bytes.withUnsafeBytes { raw -> Result<JSON, JSONError> in
-            do throws(JSONError) { return .success(try parse(raw)) } catch { return .failure(error) }
+            do throws(JSONError) { return .success(try parse(raw, exactIntegers: exactIntegers)) } catch { return .failure(error) }
         }.get()
     }
 
     /// A parser at the start of `bytes`, for reading a document piece by piece (the
     /// server's direct path); `parse` reads a whole one.
-    public init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    public init(bytes: UnsafeRawBufferPointer, exactIntegers: Bool = false) {
+        self.bytes = bytes
+        self.exactIntegers = exactIntegers
+    }
 
     private func error(_ reason: String) -> JSONError { JSONError(offset: i, reason: reason) }
 
@@ -140,8 +147,7 @@ public struct JSONParser {
         }
     }
 
-    /// A number: `.integer` for an integer beyond ±2^53 (whatever its spelling, `1e16`
-    /// too), else `.number`.
+    /// A number: `.number`, or with `exactIntegers` `.integer` for an integer beyond ±2^53.
     private mutating func number() throws(JSONError) -> JSON {
         let start = i
         if peek == UInt8(ascii: "-") { i += 1 }
@@ -173,7 +179,7 @@ public struct JSONParser {
         }
         // Beyond 2^53 (the test is on the rounded value: the text may say 2^53 + 1) an
         // integer keeps its digits.
-        if d.magnitude >= Double(JSON.exactDoubleLimit), d == d.rounded(), let (negative, magnitude) = JSONParser.integer(literal) {
+        if exactIntegers, d.magnitude >= Double(JSON.exactDoubleLimit), d == d.rounded(), let (negative, magnitude) = JSONParser.integer(literal) {
             return .integer(negative: negative, magnitude: magnitude)
         }
         return .number(d)

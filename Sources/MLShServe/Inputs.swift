@@ -294,7 +294,7 @@ public enum Inputs {
         for m in mistyped {
             if case .string(let c)? = m["column"], case .string(let e)? = m["expected"], case .string(let g)? = m["got"] {
                 let row: String
-                if let r = m["row"]?.int64 { row = " in row \(r)" } else { row = "" }
+                if case .number(let r)? = m["row"] { row = " in row \(Int(r))" } else { row = "" }
                 parts.append("column \(c) expects \(e), got \(g)\(row)")
             }
         }
@@ -339,8 +339,6 @@ struct ColumnBuilder {
     /// Row `r`'s cell; a key given twice in one row counts as its last value.
     mutating func set(_ r: Int, _ cell: JSON) {
         if bad?.row == r { bad = nil }
-        // A large integer counts as its nearest Double, as every number here.
-        let cell = cell.double.map(JSON.number) ?? cell
         switch (dtype, cell) {
         case (.float, .number(let d)): floats[r] = d
         case (.float, .null): floats[r] = .nan

@@ -80,7 +80,7 @@ public enum ModelFile {
         let tree: JSON
         do {
             let text = [UInt8](try sortedJSON(state))
-            tree = try text.withUnsafeBytes { raw throws(JSONError) in try JSONParser.parse(raw) }
+            tree = try text.withUnsafeBytes { raw throws(JSONError) in try JSONParser.parse(raw, exactIntegers: true) }
         } catch let EncodingError.invalidValue(value, context) {
             // Enum payload keys (`_0`) say nothing to a reader.
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }

@@ -208,8 +208,6 @@ extension StoreLibrary {
 
     /// A column from JSON values: numbers as floats (ints when all integral), strings, bools.
     static func column(_ values: [JSON]) -> Column {
-        // A large integer counts as its nearest Double, as every number here.
-        let values = values.map { $0.double.map(JSON.number) ?? $0 }
         var numbers = true, strings = true, bools = true, integral = true
         for v in values {
             switch v {
