@@ -32,20 +32,21 @@ let package = Package(
         // glibc's allocator controls (mallopt, malloc_trim), for the engine's memory policy.
         .systemLibrary(name: "CMalloc"),
 
-        // What every target shares and nothing of ML: the operator table, ...
+        // What every target shares and nothing of ML: the operator table, JSON, "did you
+        // mean", XML escaping, the usable core count.
         .target(name: "MLShCommon"),
         .target(name: "MLShLanguage", dependencies: ["MLShCommon"]),
         .target(name: "MLShEngine", dependencies: ["MLShCommon", "CMalloc"], swiftSettings: numericFlags),
-        .target(name: "MLShModels", dependencies: ["MLShEngine", "CLapack"],
+        .target(name: "MLShModels", dependencies: ["MLShCommon", "MLShEngine", "CLapack"],
                 swiftSettings: numericFlags),
         .target(name: "MLShStore", dependencies: [
-            "MLShEngine", "MLShModels",
+            "MLShCommon", "MLShEngine", "MLShModels",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
-        .target(name: "MLShPlot", dependencies: ["MLShEngine"]),
+        .target(name: "MLShPlot", dependencies: ["MLShCommon", "MLShEngine"]),
         .target(name: "MLShServe", dependencies: [
-            "MLShEngine", "MLShModels", "MLShStore",
+            "MLShCommon", "MLShEngine", "MLShModels", "MLShStore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -56,11 +57,11 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .target(name: "MLShRuntime",
-                dependencies: ["MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe"]),
+                dependencies: ["MLShCommon", "MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe"]),
         .target(name: "MLShREPL",
-                dependencies: ["MLShLanguage", "MLShRuntime", "CLibEdit"]),
+                dependencies: ["MLShCommon", "MLShLanguage", "MLShRuntime", "CLibEdit"]),
         .executableTarget(name: "mlsh", dependencies: [
-            "MLShREPL", "MLShRuntime", "MLShServe",
+            "MLShCommon", "MLShREPL", "MLShRuntime", "MLShServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
@@ -70,18 +71,19 @@ let package = Package(
                           swiftSettings: numericFlags),
         .executableTarget(name: "DataBench", dependencies: ["MLShEngine"], path: "Benchmarks/DataBench",
                           swiftSettings: numericFlags),
-        .executableTarget(name: "ModelBench", dependencies: ["MLShModels", "MLShEngine"],
+        .executableTarget(name: "ModelBench", dependencies: ["MLShCommon", "MLShModels", "MLShEngine"],
                           path: "Benchmarks/ModelBench", swiftSettings: numericFlags),
 
         .target(name: "TestSupport", dependencies: ["MLShLanguage", "MLShRuntime"],
                 path: "Tests/TestSupport"),
+        .testTarget(name: "MLShCommonTests", dependencies: ["MLShCommon"]),
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "MLShCommon", "TestSupport"]),
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShCommon", "MLShEngine", "TestSupport"]),
-        .testTarget(name: "MLShStoreTests", dependencies: ["MLShStore", "MLShModels", "MLShEngine", "TestSupport"],
+        .testTarget(name: "MLShStoreTests", dependencies: ["MLShCommon", "MLShStore", "MLShModels", "MLShEngine", "TestSupport"],
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
         .testTarget(name: "MLShServeTests", dependencies: [
-            "MLShServe", "MLShStore", "MLShModels", "MLShEngine",
+            "MLShCommon", "MLShServe", "MLShStore", "MLShModels", "MLShEngine",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -2,6 +2,7 @@
 // JSON object {"name": median milliseconds, ...}. Usage: ModelBench DIR [RUNS]
 // DIR holds manifest.json and raw little-endian float64 files written by numpy.
 import Foundation
+import MLShCommon
 import MLShEngine
 import MLShModels
 
@@ -109,5 +110,4 @@ if only?.contains("knn_predict") ?? true {
 }
 var json: [String: Double] = results
 for (k, v) in quality { json["quality_" + k] = v }
-let encoded = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
-print(String(decoding: encoded, as: UTF8.self))
+print(JSONWriter.text(JSON.object(json.map { ($0.key, .number($0.value)) }).sortingKeys()))

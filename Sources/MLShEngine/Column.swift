@@ -1,3 +1,5 @@
+import MLShCommon
+
 /// The element type of a column.
 public enum DType: String, Sendable, Hashable, CaseIterable {
     case float, int, bool, string
@@ -120,38 +122,6 @@ public struct Table: Sendable {
         }
         return columns[i]
     }
-}
-
-/// The closest candidate by edit distance, if it is close enough to be a likely typo.
-public func closestName(to name: String, in candidates: [String]) -> String? {
-    var best: (String, Int)?
-    let a = Array(name.lowercased())
-    for c in candidates {
-        let d = editDistance(a, Array(c.lowercased()))
-        if d < (best?.1 ?? Int.max) { best = (c, d) }
-    }
-    guard let (c, d) = best else { return nil }
-    return d <= max(1, min(3, (name.count + 2) / 3)) ? c : nil
-}
-
-/// Levenshtein distance with adjacent transpositions counted as one edit.
-public func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var prev2 = [Int](repeating: 0, count: b.count + 1)
-    var prev = Array(0...b.count)
-    var cur = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        cur[0] = i
-        for j in 1...b.count {
-            let cost = a[i - 1] == b[j - 1] ? 0 : 1
-            var v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { v = min(v, prev2[j - 2] + 1) }
-            cur[j] = v
-        }
-        (prev2, prev, cur) = (prev, cur, prev2)
-    }
-    return prev[b.count]
 }
 
 /// Row-to-group assignment made by `group`: `ids[row]` is in `0..<count`.

@@ -1,3 +1,5 @@
+import MLShCommon
+
 /// A library of builtins, registered into an interpreter in one place (the runtime's
 /// registration list), like Lua's `linit.c`.
 public protocol Library {
@@ -73,7 +75,7 @@ public final class Builtin: @unchecked Sendable {
             } else {
                 let accepted = names.isEmpty ? "none" : names.joined(separator: ", ")
                 var m = "unknown argument '\(k)' for \(name) (accepted: \(accepted))"
-                if let s = closestName(k, names) { m += "; did you mean '\(s)'?" }
+                if let s = closestName(to: k, in: names, keepingALetter: true) { m += "; did you mean '\(s)'?" }
                 throw MLShError.type(m)
             }
         }
@@ -153,34 +155,4 @@ public struct Arguments {
         guard case .bool(let b) = v else { throw typeError(name, "true or false", v) }
         return b
     }
-}
-
-/// The closest candidate by edit distance, when close enough to be a likely typo.
-public func closestName(_ name: String, _ candidates: [String]) -> String? {
-    var best: (String, Int)?
-    let a = Array(name.lowercased())
-    for c in candidates where c != name {
-        let d = levenshtein(a, Array(c.lowercased()))
-        if d < (best?.1 ?? Int.max) { best = (c, d) }
-    }
-    guard let (c, d) = best else { return nil }
-    return d < name.count && d <= max(1, min(3, (name.count + 2) / 3)) ? c : nil
-}
-
-/// Edit distance counting an adjacent transposition (`stpe` → `step`) as one edit.
-func levenshtein(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var prev2 = [Int](repeating: 0, count: b.count + 1)
-    var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        cur[0] = i
-        for j in 1...b.count {
-            var v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { v = min(v, prev2[j - 2] + 1) }
-            cur[j] = v
-        }
-        (prev2, prev, cur) = (prev, cur, prev2)
-    }
-    return prev[b.count]
 }

@@ -1,3 +1,5 @@
+import MLShCommon
+
 /// Compiles syntax trees into closures: names are resolved once, to a frame slot or a
 /// global cell, so evaluation does no lookups by name.
 final class Compiler {
@@ -61,7 +63,7 @@ final class Compiler {
         var candidates = interp.names
         var s: Scope? = scope
         while let cur = s { for b in cur.blocks { candidates += b.keys }; s = cur.parent }
-        if let best = closestName(name, candidates) { m += " (did you mean '\(best)'?)" }
+        if let best = closestName(to: name, in: candidates, keepingALetter: true) { m += " (did you mean '\(best)'?)" }
         return MLShError("name error", m, span: span)
     }
 
@@ -525,7 +527,7 @@ final class Compiler {
         case (.record(let r), .string(let k)):
             guard let v = r[k] else {
                 var m = "record has no field '\(k)'"
-                if let s = closestName(k, r.keys) { m += " (did you mean '\(s)'?)" }
+                if let s = closestName(to: k, in: r.keys, keepingALetter: true) { m += " (did you mean '\(s)'?)" }
                 throw MLShError("key error", m)
             }
             return v
@@ -542,14 +544,14 @@ final class Compiler {
         case .record(let r):
             guard let v = r[name] else {
                 var m = "record has no field '\(name)'"
-                if let s = closestName(name, r.keys) { m += " (did you mean '\(s)'?)" }
+                if let s = closestName(to: name, in: r.keys, keepingALetter: true) { m += " (did you mean '\(s)'?)" }
                 throw MLShError("key error", m)
             }
             return v
         case .object(let o):
             if let v = try o.member(name) { return v }
             var m = "\(o.typeName) has no field '\(name)'"
-            if let s = closestName(name, o.memberNames) { m += " (did you mean '\(s)'?)" }
+            if let s = closestName(to: name, in: o.memberNames, keepingALetter: true) { m += " (did you mean '\(s)'?)" }
             else if !o.memberNames.isEmpty { m += " (it has: \(o.memberNames.joined(separator: ", ")))" }
             throw MLShError("key error", m)
         default:

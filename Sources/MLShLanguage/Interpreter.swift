@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import Synchronization
 
 /// A named top-level variable. Compiled code holds cells directly, so reading a global
@@ -237,7 +238,7 @@ public final class Interpreter: @unchecked Sendable {
         for (k, v) in named {
             guard let i = c.params.firstIndex(where: { $0.name == k }) else {
                 var m = "unknown argument '\(k)' for \(fname) (accepted: \(c.params.map(\.name).joined(separator: ", ")))"
-                if let s = closestName(k, c.params.map(\.name)) { m += "; did you mean '\(s)'?" }
+                if let s = closestName(to: k, in: c.params.map(\.name), keepingALetter: true) { m += "; did you mean '\(s)'?" }
                 throw .error(MLShError.type(m))
             }
             if given[i] { throw .error(MLShError.type("argument '\(k)' of \(fname) given twice")) }

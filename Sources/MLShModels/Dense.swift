@@ -1,5 +1,6 @@
 import CLapack
 import Dispatch
+import MLShCommon
 
 /// A dense row-major matrix of Doubles, the models' working representation of features.
 struct Dense: Sendable, Equatable {
@@ -73,17 +74,7 @@ func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
 }
 
 /// Number of worker threads to split work into.
-let workerCount: Int = {
-    #if os(Linux)
-    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    #else
-    return 2
-    #endif
-}()
-
-#if os(Linux)
-import Glibc
-#endif
+let workerCount = Processors.usable
 
 /// Splits `0..<n` into `parts` nearly equal contiguous ranges.
 func chunks(_ n: Int, _ parts: Int) -> [Range<Int>] {

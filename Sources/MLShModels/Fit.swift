@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MLShCommon
 import MLShEngine
 
 /// Set MLSH_MODELS_TRACE=1 to print the time each fit phase takes (for benchmarking).

@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShEngine
 
 /// A fitted pipeline: the transforms' learned state and the estimator's parameters.

@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShEngine
 
 /// What a transform learned in `fit`: data only, replayed on new tables by `apply`.

@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShEngine
 
 /// Ordinary least squares (`linear()`), like scikit-learn's `LinearRegression`.

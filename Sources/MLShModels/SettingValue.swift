@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShEngine
 
 /// A setting's value as written in a model or transform call (`ridge(alpha=1)`).

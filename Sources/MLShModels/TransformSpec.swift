@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShEngine
 
 /// Centres and scales numeric columns (population std like `StandardScaler`; zero variance → scale 1).

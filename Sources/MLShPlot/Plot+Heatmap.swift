@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 
 extension Plot {
     /// A confusion heat map: `counts[actual][predicted]` over `classes` (rows: actual,
@@ -58,14 +59,14 @@ extension Plot {
         out += "</g>\n<g class=\"ticks\" fill=\"#333\">\n"
         for (i, label) in categories.enumerated() {
             let mid = Double(i) * size + size / 2
-            out += "<text class=\"tick\" x=\"\(f(x0 - 6))\" y=\"\(f(top + mid + 4))\" text-anchor=\"end\">\(xmlEscape(Plot.cut(label, 16)))</text>\n"
-            out += "<text class=\"tick\" x=\"\(f(x0 + mid))\" y=\"\(f(top + gw + 16))\" text-anchor=\"middle\">\(xmlEscape(Plot.cut(label, chars)))</text>\n"
+            out += "<text class=\"tick\" x=\"\(f(x0 - 6))\" y=\"\(f(top + mid + 4))\" text-anchor=\"end\">\(escapeXML(Plot.cut(label, 16)))</text>\n"
+            out += "<text class=\"tick\" x=\"\(f(x0 + mid))\" y=\"\(f(top + gw + 16))\" text-anchor=\"middle\">\(escapeXML(Plot.cut(label, chars)))</text>\n"
         }
         out += "</g>\n"
-        out += "<text class=\"xlabel\" x=\"\(f(x0 + gw / 2))\" y=\"\(f(top + gw + 36))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
+        out += "<text class=\"xlabel\" x=\"\(f(x0 + gw / 2))\" y=\"\(f(top + gw + 36))\" text-anchor=\"middle\">\(escapeXML(xLabel))</text>\n"
         // The axis name just left of the longest row label.
         let ly = top + gw / 2, lx = max(16, x0 - 7 * longest - 18)
-        out += "<text class=\"ylabel\" x=\"\(f(lx))\" y=\"\(f(ly))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(lx)) \(f(ly)))\">\(xmlEscape(yLabel))</text>\n"
+        out += "<text class=\"ylabel\" x=\"\(f(lx))\" y=\"\(f(ly))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(lx)) \(f(ly)))\">\(escapeXML(yLabel))</text>\n"
         return out
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 
 extension Plot {
     /// A standalone SVG document of the plot, or the empty message as a small SVG text.
@@ -12,9 +13,9 @@ extension Plot {
         var out = ""
         out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
         out += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"\(Int(w))\" height=\"\(Int(h))\" fill=\"white\"/>\n"
-        out += "<text class=\"title\" x=\"\(f(w / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">\(xmlEscape(title))</text>\n"
+        out += "<text class=\"title\" x=\"\(f(w / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">\(escapeXML(title))</text>\n"
         if let message = emptyMessage {
-            out += "<text class=\"message\" x=\"\(f(w / 2))\" y=\"\(f(h / 2))\" text-anchor=\"middle\">\(xmlEscape(message))</text>\n</svg>\n"
+            out += "<text class=\"message\" x=\"\(f(w / 2))\" y=\"\(f(h / 2))\" text-anchor=\"middle\">\(escapeXML(message))</text>\n</svg>\n"
             return out
         }
         if kind == .heatmap { return out + heatmapSVG(w: w, h: h) + "</svg>\n" }
@@ -39,16 +40,16 @@ extension Plot {
             let y = sy(t)
             out += "<line x1=\"\(f(left - 4))\" y1=\"\(f(y))\" x2=\"\(f(left))\" y2=\"\(f(y))\" stroke=\"#333\"/>"
             out += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + pw))\" y2=\"\(f(y))\" stroke=\"#e5e5e5\"/>"
-            out += "<text class=\"tick\" x=\"\(f(left - 7))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(xmlEscape(Plot.tickLabel(t, step: ystep)))</text>\n"
+            out += "<text class=\"tick\" x=\"\(f(left - 7))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(escapeXML(Plot.tickLabel(t, step: ystep)))</text>\n"
         }
         for t in xt {
             let x = sx(t)
             out += "<line x1=\"\(f(x))\" y1=\"\(f(top + ph))\" x2=\"\(f(x))\" y2=\"\(f(top + ph + 4))\" stroke=\"#333\"/>"
-            out += "<text class=\"tick\" x=\"\(f(x))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\">\(xmlEscape(Plot.tickLabel(t, step: xstep)))</text>\n"
+            out += "<text class=\"tick\" x=\"\(f(x))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\">\(escapeXML(Plot.tickLabel(t, step: xstep)))</text>\n"
         }
         if kind == .bar {
             for (i, c) in categories.enumerated() {
-                out += "<text class=\"tick\" x=\"\(f(sx(Double(i) + 0.5)))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\">\(xmlEscape(c))</text>\n"
+                out += "<text class=\"tick\" x=\"\(f(sx(Double(i) + 0.5)))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\">\(escapeXML(c))</text>\n"
             }
         }
         out += "</g>\n"
@@ -56,8 +57,8 @@ extension Plot {
         out += "<line x1=\"\(f(left))\" y1=\"\(f(top + ph))\" x2=\"\(f(left + pw))\" y2=\"\(f(top + ph))\"/>\n"
         out += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + ph))\"/>\n"
         out += "</g>\n"
-        out += "<text class=\"xlabel\" x=\"\(f(left + pw / 2))\" y=\"\(f(h - 12))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
-        out += "<text class=\"ylabel\" x=\"16\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(top + ph / 2)))\">\(xmlEscape(yLabel))</text>\n"
+        out += "<text class=\"xlabel\" x=\"\(f(left + pw / 2))\" y=\"\(f(h - 12))\" text-anchor=\"middle\">\(escapeXML(xLabel))</text>\n"
+        out += "<text class=\"ylabel\" x=\"16\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(top + ph / 2)))\">\(escapeXML(yLabel))</text>\n"
 
         // Data.
         switch kind {
@@ -102,7 +103,7 @@ extension Plot {
             for (i, s) in series.enumerated() {
                 let y = top + 10 + Double(i) * 18
                 out += "<rect class=\"swatch\" x=\"\(f(left + pw + 16))\" y=\"\(f(y - 9))\" width=\"10\" height=\"10\" fill=\"\(Plot.palette[i % Plot.palette.count])\"/>"
-                out += "<text class=\"legend-label\" x=\"\(f(left + pw + 32))\" y=\"\(f(y))\">\(xmlEscape(s.label ?? ""))</text>\n"
+                out += "<text class=\"legend-label\" x=\"\(f(left + pw + 32))\" y=\"\(f(y))\">\(escapeXML(s.label ?? ""))</text>\n"
             }
             out += "</g>\n"
         }

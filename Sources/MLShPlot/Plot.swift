@@ -198,20 +198,3 @@ func clampedIndex(_ x: Double, _ upper: Int) -> Int {
     if x >= Double(upper) { return upper }
     return Int(x)
 }
-
-/// Escapes text for XML content and attribute values.
-public func xmlEscape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.count)
-    for ch in s {
-        switch ch {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&apos;"
-        default: out.append(ch)
-        }
-    }
-    return out
-}

@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShLanguage
 import MLShRuntime
 
@@ -12,7 +13,7 @@ enum Highlight {
         var out = ""
         var i = 0
         func span(_ cls: String, _ from: Int, _ to: Int) {
-            out += "<span class=\"\(cls)\">\(Runtime.escapeHTML(String(c[from..<to])))</span>"
+            out += "<span class=\"\(cls)\">\(escapeXML(String(c[from..<to])))</span>"
         }
         func isName(_ ch: Character) -> Bool { ch == "_" || (ch.isASCII && (ch.isLetter || ch.isNumber)) }
         while i < c.count {
@@ -54,13 +55,13 @@ enum Highlight {
                 let word = String(c[i..<j])
                 if keywords.contains(word) { span("kw", i, j) }
                 else if j < c.count && c[j] == "(" { span("fn", i, j) }
-                else { out += Runtime.escapeHTML(word) }
+                else { out += escapeXML(word) }
                 i = j; continue
             }
             if (ch == "|" || ch == ">") && i + 1 < c.count && c[i + 1] == ">" {
                 span("op", i, i + 2); i += 2; continue
             }
-            out += Runtime.escapeHTML(String(ch))
+            out += escapeXML(String(ch))
             i += 1
         }
         return out

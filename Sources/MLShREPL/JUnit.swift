@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShLanguage
 import MLShRuntime
 
@@ -44,27 +45,7 @@ public struct ScriptResult: Sendable {
 /// Writes JUnit XML reports (the format CI servers read: Jenkins, GitLab, GitHub actions).
 public enum JUnit {
     /// Escapes text for XML content and attribute values; drops characters XML 1.0 cannot hold.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
-            default:
-                let v = scalar.value
-                let allowed = v >= 0x20 && !(0xD800...0xDFFF).contains(v) && v != 0xFFFE && v != 0xFFFF
-                if allowed { out.unicodeScalars.append(scalar) } else { out += "\u{FFFD}" }
-            }
-        }
-        return out
-    }
+    public static func escape(_ s: String) -> String { escapeXML(s, [.xml10, .whitespaceReferences]) }
 
     /// The test case name and class name for a script path: `tutorials/01-x.mls` →
     /// name `01-x`, classname `tutorials` (dots for folders; `mlsh` at top level).
@@ -112,9 +93,7 @@ public enum JUnit {
     }
 
     /// Element text: like `escape` but keeps newlines and tabs readable.
-    static func escapeText(_ s: String) -> String {
-        escape(s).replacingOccurrences(of: "&#10;", with: "\n").replacingOccurrences(of: "&#9;", with: "\t")
-    }
+    static func escapeText(_ s: String) -> String { escapeXML(s, [.xml10, .carriageReturnReference]) }
 
     /// The error kind before the first `:` (`assertion failed`, `name error`), else `error`.
     static func kind(of message: String) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShRuntime
 
 /// A small Markdown → HTML renderer for notebook text cells: ATX headings, paragraphs,
@@ -246,7 +247,7 @@ public enum Markdown {
 
     // MARK: inline
 
-    static func esc(_ s: String) -> String { Runtime.escapeHTML(s) }
+    static func esc(_ s: String) -> String { escapeXML(s) }
 
     /// A paragraph's lines: a line ending in two spaces or `\` breaks the line.
     static func inlineLines(_ lines: [String]) -> String {

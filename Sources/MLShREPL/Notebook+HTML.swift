@@ -1,11 +1,12 @@
 import Foundation
+import MLShCommon
 import MLShEngine
 import MLShRuntime
 
 /// A rendered notebook as one self-contained HTML page: inline CSS (light and dark),
 /// inline SVG plots, no scripts, no network.
 enum NotebookHTML {
-    static func esc(_ s: String) -> String { Runtime.escapeHTML(s) }
+    static func esc(_ s: String) -> String { escapeXML(s) }
 
     static func page(title: String, results: [CellResult]) -> String {
         let failed = results.filter { $0.status == .failed }.count

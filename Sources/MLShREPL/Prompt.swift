@@ -1,5 +1,6 @@
 import CLibEdit
 import Foundation
+import MLShCommon
 import MLShLanguage
 import MLShRuntime
 
@@ -122,7 +123,7 @@ public final class Prompt: @unchecked Sendable {
             print(String(format: "time: %.3f ms", ms))
         default:
             var m = "unknown command \(parts[0])"
-            if let s = closestName(parts[0], Prompt.commands) { m += " (did you mean \(s)?)" }
+            if let s = closestName(to: parts[0], in: Prompt.commands, keepingALetter: true) { m += " (did you mean \(s)?)" }
             report(MLShError("usage error", m + "; :help lists the commands"))
         }
         return true

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShLanguage
 
 /// The text of `:help` and `:help NAME`.
@@ -12,7 +13,7 @@ public enum Help {
         if let k = Keyword(rawValue: name) { return keywordHelp[k] ?? "\(name) is a keyword" }
         if let c = commands.first(where: { $0.0 == name || $0.0 == ":" + name }) { return "\(c.0)  \(c.1)" }
         var m = "no help for '\(name)'"
-        if let s = closestName(name, Array(interpreter.builtins.keys)) { m += " (did you mean '\(s)'?)" }
+        if let s = closestName(to: name, in: Array(interpreter.builtins.keys), keepingALetter: true) { m += " (did you mean '\(s)'?)" }
         return m
     }
 

@@ -24,9 +24,6 @@ extension Runtime {
         return !term.isEmpty && term != "dumb"
     }()
 
-    /// Escapes text for HTML (and XML) content and attribute values.
-    public static func escapeHTML(_ s: String) -> String { xmlEscape(s) }
-
     /// Writes text to `path` through `FileOutput`: atomically onto the resolved target (a
     /// reader never sees half a file, a link stays a link), or straight into a stream
     /// such as `/dev/stdout` or a FIFO.

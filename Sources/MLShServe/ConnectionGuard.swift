@@ -1,3 +1,4 @@
+import MLShCommon
 import NIOCore
 import NIOHTTP1
 

@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShEngine
 
 /// A model's input columns, with each name's position looked up once.
@@ -118,7 +119,7 @@ public enum Inputs {
             p.skipSpace()
             guard p.take(UInt8(ascii: "}")) else { return nil }
             p.skipSpace()
-            guard p.i == raw.count, rows == 0 || !seen.contains(false) else { return nil }
+            guard p.offset == raw.count, rows == 0 || !seen.contains(false) else { return nil }
             return try? build(builders, schema: schema, missing: [], extra: [])
         } catch {
             return nil

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShStore
 
 /// A running server's status asked over HTTP (`GET /v1/status`), for servers this process

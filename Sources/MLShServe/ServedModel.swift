@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShEngine
 import MLShModels
 import MLShStore

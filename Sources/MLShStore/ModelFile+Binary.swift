@@ -1,6 +1,42 @@
 import Foundation
+import MLShCommon
 import MLShEngine
 import MLShModels
+
+/// An array of JSON numbers as the model file stores it.
+enum NumberArray {
+    /// Every element an integer that is exactly its `Double` (`-0` is not): "i64".
+    case ints([Int64])
+    /// Any other numbers: "f64".
+    case doubles([Double])
+    /// Integers, one above `Int64.max`: kept in the header, digit for digit.
+    case unsigned
+
+    /// How `items` are stored; nil unless every one is a number.
+    init?(_ items: [JSON]) {
+        var ints: [Int64] = [], negativeZero = false, unsigned = true
+        ints.reserveCapacity(items.count)
+        for item in items {
+            switch item {
+            case .number(let d):
+                if d == 0 && d.sign == .minus { negativeZero = true; ints.append(0) } else if let i = item.int64 { ints.append(i) }
+                if d != d.rounded() || d.magnitude > Double(JSON.exactDoubleLimit) || d < 0 { unsigned = false }
+            case .integer(let negative, _):
+                if let i = item.int64 { ints.append(i) }
+                if negative { unsigned = false }
+            default:
+                return nil
+            }
+        }
+        if ints.count == items.count {
+            self = negativeZero ? .doubles(items.map { $0.double ?? .nan }) : .ints(ints)
+        } else if unsigned {
+            self = .unsigned
+        } else {
+            self = .doubles(items.map { $0.double ?? .nan })
+        }
+    }
+}
 
 /// Moves the number arrays of an encoded state into a data section, in tree order (object
 /// keys sorted), leaving `{"$array": i}` in their place.
@@ -10,45 +46,42 @@ struct ArrayPacker {
     var directory: [ModelFile.ArrayEntry] = []
     var data: [UInt8] = []
 
-    mutating func pack(_ tree: JSONTree, path: String) throws(StoreError) -> JSONTree {
+    mutating func pack(_ tree: JSON, path: String) throws(StoreError) -> JSON {
         switch tree {
-        case .ints(let v) where v.count >= ModelFile.binaryMinimum:
-            return store(tree, path: path)
-        case .doubles(let v) where v.count >= ModelFile.binaryMinimum:
-            return store(tree, path: path)
         case .array(let items):
-            var out: [JSONTree] = []
-            out.reserveCapacity(items.count)
-            for (i, item) in items.enumerated() { out.append(try pack(item, path: Self.join(path, String(i)))) }
-            return .array(out)
+            switch NumberArray(items) {
+            case .ints(let v)? where v.count >= ModelFile.binaryMinimum:
+                directory.append(.init(path: path, dtype: "i64", count: v.count, offset: data.count))
+                for x in v { ModelFile.appendLittleEndian(x, to: &data) }
+                return reference(directory.count - 1)
+            case .doubles(let v)? where v.count >= ModelFile.binaryMinimum:
+                directory.append(.init(path: path, dtype: "f64", count: v.count, offset: data.count))
+                for x in v { ModelFile.appendLittleEndian(x.bitPattern, to: &data) }
+                return reference(directory.count - 1)
+            case .doubles(let v)?:
+                // Short, in the header, written as the Doubles they are.
+                return .array(v.map(JSON.number))
+            case .ints?, .unsigned?:
+                return tree
+            case nil:
+                var out: [JSON] = []
+                out.reserveCapacity(items.count)
+                for (i, item) in items.enumerated() { out.append(try pack(item, path: Self.join(path, String(i)))) }
+                return .array(out)
+            }
         case .object(let fields):
-            guard fields[Self.referenceKey] == nil else {
+            guard !fields.contains(where: { $0.0 == Self.referenceKey }) else {
                 throw StoreError("cannot encode the model: its state uses the reserved key \(Self.referenceKey) at \(path)")
             }
-            var out: [String: JSONTree] = [:]
-            for key in fields.keys.sorted() {
-                if let value = fields[key] { out[key] = try pack(value, path: Self.join(path, key)) }
-            }
+            var out: [(String, JSON)] = []
+            for (key, value) in fields.sorted(by: { $0.0 < $1.0 }) { out.append((key, try pack(value, path: Self.join(path, key)))) }
             return .object(out)
         default:
             return tree
         }
     }
 
-    private mutating func store(_ numbers: JSONTree, path: String) -> JSONTree {
-        let index = directory.count
-        switch numbers {
-        case .ints(let v):
-            directory.append(.init(path: path, dtype: "i64", count: v.count, offset: data.count))
-            for x in v { ModelFile.appendLittleEndian(x, to: &data) }
-        case .doubles(let v):
-            directory.append(.init(path: path, dtype: "f64", count: v.count, offset: data.count))
-            for x in v { ModelFile.appendLittleEndian(x.bitPattern, to: &data) }
-        default:
-            return numbers
-        }
-        return .object([Self.referenceKey: .int(Int64(index))])
-    }
+    private func reference(_ index: Int) -> JSON { .object([(Self.referenceKey, .number(Double(index)))]) }
 
     static func join(_ path: String, _ part: String) -> String { path.isEmpty ? part : path + "." + part }
 }
@@ -130,9 +163,9 @@ extension ModelFile {
 
     /// The data section's arrays, as the directory lists them: each in bounds, back to back
     /// from offset 0 and filling the section exactly, finite.
-    static func readArrays(_ directory: [ArrayEntry], bytes: [UInt8], dataStart: Int, dataLength: Int) throws(StoreError) -> [JSONTree] {
+    static func readArrays(_ directory: [ArrayEntry], bytes: [UInt8], dataStart: Int, dataLength: Int) throws(StoreError) -> [JSON] {
         let r = ByteReader(bytes: bytes)
-        var arrays: [JSONTree] = []
+        var arrays: [JSON] = []
         arrays.reserveCapacity(directory.count)
         var next = 0
         for e in directory {
@@ -151,13 +184,13 @@ extension ModelFile {
                 bits.append(b)
             }
             if e.dtype == "i64" {
-                arrays.append(.ints(bits.map { Int64(bitPattern: $0) }))
+                arrays.append(.array(bits.map { JSON(Int64(bitPattern: $0)) }))
             } else {
                 let v = bits.map(Double.init(bitPattern:))
                 if let bad = v.first(where: { !$0.isFinite }) {
                     throw StoreError("malformed model file: array \(e.path) holds a non-finite number (\(bad))")
                 }
-                arrays.append(.doubles(v))
+                arrays.append(.array(v.map(JSON.number)))
             }
             next += 8 * e.count
         }
@@ -169,11 +202,11 @@ extension ModelFile {
 
     /// The header's state with each `{"$array": i}` replaced by array `i`; each array may be
     /// used once.
-    static func restore(_ tree: JSONTree, arrays: [JSONTree], used: inout [Bool]) throws(StoreError) -> JSONTree {
+    static func restore(_ tree: JSON, arrays: [JSON], used: inout [Bool]) throws(StoreError) -> JSON {
         switch tree {
         case .object(let fields):
-            if let ref = fields[ArrayPacker.referenceKey] {
-                guard fields.count == 1, case .int(let i) = ref else {
+            if let ref = tree[ArrayPacker.referenceKey] {
+                guard fields.count == 1, let i = ref.int64 else {
                     throw StoreError("malformed model file: an array reference must be {\"\(ArrayPacker.referenceKey)\": index} alone")
                 }
                 guard i >= 0, i < Int64(arrays.count) else {
@@ -183,11 +216,11 @@ extension ModelFile {
                 used[Int(i)] = true
                 return arrays[Int(i)]
             }
-            var out: [String: JSONTree] = [:]
-            for (k, v) in fields { out[k] = try restore(v, arrays: arrays, used: &used) }
+            var out: [(String, JSON)] = []
+            for (k, v) in fields { out.append((k, try restore(v, arrays: arrays, used: &used))) }
             return .object(out)
         case .array(let items):
-            var out: [JSONTree] = []
+            var out: [JSON] = []
             out.reserveCapacity(items.count)
             for item in items { out.append(try restore(item, arrays: arrays, used: &used)) }
             return .array(out)

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShEngine
 import MLShModels
 
@@ -70,15 +71,16 @@ public enum ModelFile {
         /// The model's kind (`forest`, `knn`, ...), as `spec` names it.
         var kind: String
         var arrays: [ArrayEntry]
-        var state: JSONTree
+        var state: JSON
     }
 
     /// The model as file bytes (deterministic: the same model gives the same bytes and hash).
     public static func encode(_ model: FittedModel, mlshVersion: String) throws(StoreError) -> [UInt8] {
         let state = model.encodeParameters()
-        let tree: JSONTree
+        let tree: JSON
         do {
-            tree = try JSONDecoder().decode(JSONTree.self, from: sortedJSON(state))
+            let text = [UInt8](try sortedJSON(state))
+            tree = try text.withUnsafeBytes { raw throws(JSONError) in try JSONParser.parse(raw, exactIntegers: true) }
         } catch let EncodingError.invalidValue(value, context) {
             // Enum payload keys (`_0`) say nothing to a reader.
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }

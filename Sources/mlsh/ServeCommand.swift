@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MLShCommon
 import MLShRuntime
 import MLShServe
 import MLShStore

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MLShCommon
 import MLShEngine
 import MLShLanguage
 import MLShModels
@@ -72,40 +73,42 @@ enum StoreCLI {
             .render(t, name: t.label)
     }
 
-    /// JSON text (sorted keys, pretty) for plain Foundation values.
-    static func json(_ value: Any) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted])
-        return String(decoding: data, as: UTF8.self)
+    /// JSON text, pretty, keys in Foundation's `sortedKeys` order (`fold2` before `fold10`).
+    static func json(_ value: JSON) -> String {
+        JSONWriter.text(value.sortingKeys { $0.compare($1, options: [.numeric, .caseInsensitive, .forcedOrdering]) == .orderedAscending },
+                        pretty: true)
     }
 
-    /// A number for JSON: NaN (a missing metric) as null.
-    static func number(_ d: Double) -> Any { d.isNaN || d.isInfinite ? NSNull() : d }
+    /// An object of name-value pairs; a name given twice keeps its last value.
+    static func object<V>(_ pairs: [(String, V)], _ value: (V) -> JSON) -> JSON {
+        .object(Dictionary(pairs.map { ($0.0, value($0.1)) }, uniquingKeysWith: { _, b in b }).map { ($0.key, $0.value) })
+    }
 
-    static func paramJSON(_ v: ParamValue) -> Any {
+    static func paramJSON(_ v: ParamValue) -> JSON {
         switch v {
-        case .int(let i): i
-        case .float(let d): number(d)
-        case .bool(let b): b
-        case .string(let s): s
+        case .int(let i): JSON(i)
+        case .float(let d): .number(d)
+        case .bool(let b): .bool(b)
+        case .string(let s): .string(s)
         }
     }
 
-    static func optional(_ v: Any?) -> Any { v ?? NSNull() }
+    static func optional(_ v: String?) -> JSON { v.map(JSON.string) ?? .null }
 
-    static func runJSON(_ r: RunRecord) -> [String: Any] {
-        [
-            "experiment": r.experiment,
-            "run_id": r.id,
-            "status": r.status,
-            "error": optional(r.error),
-            "started": StoreTables.time(r.started),
-            "ended": optional(r.ended.map(StoreTables.time)),
-            "duration": optional(r.ended.map { $0 - r.started }),
-            "params": Dictionary(r.params.map { ($0.0, paramJSON($0.1)) }, uniquingKeysWith: { _, b in b }),
-            "metrics": Dictionary(r.metrics.map { ($0.0, number($0.1)) }, uniquingKeysWith: { _, b in b }),
-            "tags": Dictionary(r.tags, uniquingKeysWith: { _, b in b }),
-            "parent_run": optional(r.parent),
-        ]
+    static func runJSON(_ r: RunRecord) -> JSON {
+        .object([
+            ("experiment", .string(r.experiment)),
+            ("run_id", JSON(r.id)),
+            ("status", .string(r.status)),
+            ("error", optional(r.error)),
+            ("started", .string(StoreTables.time(r.started))),
+            ("ended", optional(r.ended.map(StoreTables.time))),
+            ("duration", r.ended.map { .number($0 - r.started) } ?? .null),
+            ("params", object(r.params, paramJSON)),
+            ("metrics", object(r.metrics, JSON.number)),
+            ("tags", object(r.tags, JSON.string)),
+            ("parent_run", r.parent.map { JSON($0) } ?? .null),
+        ])
     }
 }
 
@@ -154,7 +157,7 @@ struct RunsCommand: ParsableCommand {
                 }.map(\.element.0)
             }
             if json {
-                print(try StoreCLI.json(records.map(StoreCLI.runJSON)))
+                print(StoreCLI.json(.array(records.map(StoreCLI.runJSON))))
             } else {
                 print(StoreCLI.render(try StoreTables.runs(records, experimentColumn: experiment == nil)))
             }
@@ -176,10 +179,11 @@ struct ModelsCommand: ParsableCommand {
         try StoreCLI.guarded {
             let versions = try StoreCLI.existing(store)?.versions() ?? []
             if json {
-                print(try StoreCLI.json(versions.map { v -> [String: Any] in
-                    ["name": v.name, "version": v.version, "aliases": v.aliases, "run": StoreCLI.optional(v.run),
-                     "created": StoreTables.time(v.created), "artifact": "sha256:" + v.artifact]
-                }))
+                print(StoreCLI.json(.array(versions.map { v in
+                    .object([("name", .string(v.name)), ("version", JSON(v.version)), ("aliases", .array(v.aliases.map(JSON.string))),
+                             ("run", v.run.map { JSON($0) } ?? .null), ("created", .string(StoreTables.time(v.created))),
+                             ("artifact", .string("sha256:" + v.artifact))])
+                })))
             } else {
                 print(StoreCLI.render(try StoreTables.models(versions)))
             }
@@ -209,19 +213,14 @@ struct LineageCommand: ParsableCommand {
             let v = try s.resolve(version)
             let r = try v.run.map { id throws(StoreError) in try s.run(id) }
             if json {
-                var o: [String: Any] = ["model": v.label, "run": StoreCLI.optional(v.run),
-                                        "params": [String: Any](), "metrics": [String: Any](), "datasets": [String](),
-                                        "script": NSNull(), "script_hash": NSNull(), "mlsh_version": NSNull()]
-                if let r {
-                    let full = StoreCLI.runJSON(r)
-                    o["params"] = full["params"]
-                    o["metrics"] = full["metrics"]
-                    o["datasets"] = r.datasets
-                    o["script"] = StoreCLI.optional(r.script)
-                    o["script_hash"] = StoreCLI.optional(r.scriptHash)
-                    o["mlsh_version"] = StoreCLI.optional(r.mlshVersion)
-                }
-                print(try StoreCLI.json(o))
+                let full = r.map(StoreCLI.runJSON)
+                print(StoreCLI.json(.object([
+                    ("model", .string(v.label)), ("run", v.run.map { JSON($0) } ?? .null),
+                    ("params", full?["params"] ?? .object([])), ("metrics", full?["metrics"] ?? .object([])),
+                    ("datasets", .array((r?.datasets ?? []).map(JSON.string))),
+                    ("script", StoreCLI.optional(r?.script)), ("script_hash", StoreCLI.optional(r?.scriptHash)),
+                    ("mlsh_version", StoreCLI.optional(r?.mlshVersion)),
+                ])))
                 return
             }
             let params = r?.params.map { "\($0.0)=\($0.1.text)" }.joined(separator: ", ") ?? ""

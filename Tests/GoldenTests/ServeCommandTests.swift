@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShRuntime
 import MLShServe
 import Testing

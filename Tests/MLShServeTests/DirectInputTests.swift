@@ -1,6 +1,7 @@
 import MLShEngine
 import Testing
 
+@testable import MLShCommon
 @testable import MLShServe
 
 /// `Inputs.direct` reads the common bodies without a JSON tree; whenever it answers, its

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
+import MLShCommon
 import MLShEngine
 import MLShModels
 import NIOCore

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import MLShCommon
 import MLShEngine
 import MLShModels
 import MLShStore

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShEngine
 import MLShModels
 import Testing

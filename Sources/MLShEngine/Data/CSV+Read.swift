@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import MLShCommon
 
 /// The inferred kind of a column so far (within one chunk).
 enum CSVKind: UInt8 { case none, int, float, bool, text }
@@ -125,7 +126,7 @@ struct CSVReader {
         }
         var columns: [Column] = []
         columns.reserveCapacity(ncols)
-        // Columns are assembled on both cores (each is a copy into fresh memory).
+        // Columns are assembled in parallel (each is a copy into fresh memory).
         let kindsDone = finalKinds, chunksDone = parsed
         let assembled = dataParallelChunks(count: ncols, sequential: count < 1 << 20) { c in
             Result { () throws(CSVFailure) -> Column in try reader.assemble(c, kind: kindsDone[c], chunksDone) }

@@ -31,7 +31,7 @@ extension CSV {
             }
             return nil
         }
-        // Rows are encoded in blocks on both cores, then joined in order.
+        // Rows are encoded in blocks, in parallel, then joined in order.
         let blocks = dataChunkRanges(t.rowCount, parts: max(1, t.rowCount / 8192))
         let encoded = dataParallelChunks(count: dataWorkerCount) { w in
             var parts: [[UInt8]] = []

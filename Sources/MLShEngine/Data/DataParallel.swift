@@ -1,7 +1,9 @@
 import Dispatch
+import MLShCommon
 
-/// The number of worker threads data operations use (the project's machines have 2 cores).
-let dataWorkerCount = 2
+/// The number of worker threads data operations use: every usable core (results never
+/// depend on it).
+let dataWorkerCount = Processors.usable
 
 /// A buffer that parallel chunks write into, each at its own index.
 final class DataParallelSlots<T>: @unchecked Sendable {

@@ -1,3 +1,5 @@
+import MLShCommon
+
 /// The bundled datasets' names (their CSV text is built into the binary:
 /// `bundledDatasetText`).
 public let bundledDatasetNames = bundledDatasetText.map(\.key)

@@ -1,3 +1,5 @@
+import MLShCommon
+
 /// How `joined` treats left rows without a match.
 public enum JoinKind: String, Sendable {
     /// Only rows with a match on both sides.

@@ -1,3 +1,5 @@
+import MLShCommon
+
 /// Row and column selection verbs. Each returns a new table; unchanged columns share storage.
 extension Table {
     /// A table with the same label and the given columns (names are known to be valid).

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 
 /// One instruction of a block program: operands are slot numbers (-1 when unused).
 struct KInstr: Sendable, Equatable {
@@ -58,10 +59,8 @@ enum KernelExecutor {
     /// Row count below which one worker is used (thread hand-off costs more than it saves).
     static let parallelThreshold = 1 << 16
 
-    /// The cores the process may use (its cgroup's CPU quota counted). Read once:
-    /// Foundation reads the cgroup files on every call, ~30 µs, as long as a small
-    /// expression takes to run.
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The cores the process may use.
+    static let cores = Processors.usable
 
     /// Chunks per core for dynamic balancing.
     static let chunksPerCore = 8

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShEngine
 import MLShLanguage
 import MLShModels
@@ -266,7 +267,7 @@ extension StoreLibrary {
 func statusValue(_ json: JSON) -> Value { languageValue(json, floatKey: { $0.hasSuffix("_ms") }) }
 
 /// JSON as a language value: objects as records, whole numbers below 2^53 as ints (floats
-/// under a member name `floatKey` accepts), other numbers as floats.
+/// under a member name `floatKey` accepts), other numbers (larger integers too) as floats.
 func languageValue(_ json: JSON, key: String = "", floatKey: (String) -> Bool = { _ in false }) -> Value {
     switch json {
     case .null: return .none
@@ -274,6 +275,7 @@ func languageValue(_ json: JSON, key: String = "", floatKey: (String) -> Bool = 
     case .string(let s): return .string(s)
     case .number(let d):
         return floatKey(key) || d != d.rounded() || d.magnitude >= 9.007199254740992e15 ? .float(d) : .int(Int64(d))
+    case .integer: return .float(json.double ?? .nan)
     case .array(let items): return .list(items.map { languageValue($0, floatKey: floatKey) })
     case .object(let members): return .record(Record(members.map { ($0.0, languageValue($0.1, key: $0.0, floatKey: floatKey)) }))
     }

@@ -1,63 +1,23 @@
-/// A JSON value as the server reads and writes it. Objects keep their key order.
-public enum JSON: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSON])
-    case object([(String, JSON)])
-
-    public static func == (a: JSON, b: JSON) -> Bool {
-        switch (a, b) {
-        case (.null, .null): return true
-        case (.bool(let x), .bool(let y)): return x == y
-        case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
-        case (.string(let x), .string(let y)): return x == y
-        case (.array(let x), .array(let y)): return x == y
-        case (.object(let x), .object(let y)):
-            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        default: return false
-        }
-    }
-
-    /// The member `key` of an object (the first, if repeated).
-    public subscript(key: String) -> JSON? {
-        guard case .object(let members) = self else { return nil }
-        return members.first { $0.0 == key }?.1
-    }
-
-    /// The name of the value's JSON type, for messages.
-    public var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}
-
-/// A JSON syntax error at a byte offset of the body.
-public struct JSONError: Error, Sendable, Equatable {
-    public let offset: Int
-    public let reason: String
-    public var message: String { "malformed JSON at byte \(offset): \(reason)" }
-}
-
 /// A strict RFC 8259 parser over bytes, plus the `NaN`, `Infinity` and `-Infinity`
 /// literals Python's `json` writes (MLflow clients send them). Nesting is limited so a
 /// hostile body cannot exhaust the stack.
+///
+/// Numbers are read as `Double`s; with `exactIntegers` (what the model file asks for) an
+/// integer beyond ±2^53, however spelled (`1e16` too), is `.integer`, digit for digit.
 public struct JSONParser {
+    /// The deepest nesting of arrays and objects read.
     public static let maxDepth = 64
 
     let bytes: UnsafeRawBufferPointer
+    let exactIntegers: Bool
     var i = 0
 
+    /// The byte offset reading has reached.
+    public var offset: Int { i }
+
     /// Parses a whole document.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSON {
-        var p = JSONParser(bytes: bytes)
+    public static func parse(_ bytes: UnsafeRawBufferPointer, exactIntegers: Bool = false) throws(JSONError) -> JSON {
+        var p = JSONParser(bytes: bytes, exactIntegers: exactIntegers)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -65,21 +25,28 @@ public struct JSONParser {
         return v
     }
 
-    public static func parse(_ text: String) throws(JSONError) -> JSON {
+    /// Parses a whole document from text.
+    public static func parse(_ text: String, exactIntegers: Bool = false) throws(JSONError) -> JSON {
         let bytes = Array(text.utf8)
         return try bytes.withUnsafeBytes { raw -> Result<JSON, JSONError> in
-            do throws(JSONError) { return .success(try parse(raw)) } catch { return .failure(error) }
+            do throws(JSONError) { return .success(try parse(raw, exactIntegers: exactIntegers)) } catch { return .failure(error) }
         }.get()
     }
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    /// A parser at the start of `bytes`, for reading a document piece by piece (the
+    /// server's direct path); `parse` reads a whole one.
+    public init(bytes: UnsafeRawBufferPointer, exactIntegers: Bool = false) {
+        self.bytes = bytes
+        self.exactIntegers = exactIntegers
+    }
 
     private func error(_ reason: String) -> JSONError { JSONError(offset: i, reason: reason) }
 
-    var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
+    /// The next byte, if any.
+    public var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
 
     /// Steps over `c` if it comes next.
-    mutating func take(_ c: UInt8) -> Bool {
+    public mutating func take(_ c: UInt8) -> Bool {
         guard i < bytes.count, bytes[i] == c else { return false }
         i += 1
         return true
@@ -87,7 +54,7 @@ public struct JSONParser {
 
     /// The bytes of a string key without escapes or non-ASCII bytes, stepped over; nil
     /// (nothing taken) for any other key.
-    mutating func plainKey() -> UnsafeRawBufferPointer? {
+    public mutating func plainKey() -> UnsafeRawBufferPointer? {
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
         var k = i + 1
         while k < bytes.count {
@@ -103,7 +70,8 @@ public struct JSONParser {
         return nil
     }
 
-    mutating func skipSpace() {
+    /// Steps over JSON whitespace.
+    public mutating func skipSpace() {
         while i < bytes.count {
             let c = bytes[i]
             guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
@@ -119,7 +87,8 @@ public struct JSONParser {
         return v
     }
 
-    mutating func value(depth: Int) throws(JSONError) -> JSON {
+    /// The value that starts here, nested `depth` levels deep already.
+    public mutating func value(depth: Int) throws(JSONError) -> JSON {
         guard let c = peek else { throw error("unexpected end of input") }
         switch c {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
@@ -133,7 +102,7 @@ public struct JSONParser {
         case UInt8(ascii: "-") where i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "I"):
             i += 1
             return try literal("Infinity", .number(-.infinity))
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw error("unexpected character '\(Unicode.Scalar(c))'")
         }
     }
@@ -178,7 +147,8 @@ public struct JSONParser {
         }
     }
 
-    private mutating func number() throws(JSONError) -> Double {
+    /// A number: `.number`, or with `exactIntegers` `.integer` for an integer beyond ±2^53.
+    private mutating func number() throws(JSONError) -> JSON {
         let start = i
         if peek == UInt8(ascii: "-") { i += 1 }
         func digits(_ p: inout JSONParser) -> Int {
@@ -199,10 +169,65 @@ public struct JSONParser {
             if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { i += 1 }
             guard digits(&self) > 0 else { throw error("expected a digit in the exponent") }
         }
-        if let d = JSONParser.exact(UnsafeRawBufferPointer(rebasing: bytes[start..<i])) { return d }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
-        guard let d = Double(text) else { i = start; throw error("number out of range") }
-        return d
+        let literal = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+        let d: Double
+        if let exact = JSONParser.exact(literal) {
+            d = exact
+        } else {
+            guard let slow = Double(String(decoding: literal, as: UTF8.self)) else { i = start; throw error("number out of range") }
+            d = slow
+        }
+        // Beyond 2^53 (the test is on the rounded value: the text may say 2^53 + 1) an
+        // integer keeps its digits.
+        if exactIntegers, d.magnitude >= Double(JSON.exactDoubleLimit), d == d.rounded(), let (negative, magnitude) = JSONParser.integer(literal) {
+            return .integer(negative: negative, magnitude: magnitude)
+        }
+        return .number(d)
+    }
+
+    /// The exact value of a well-formed number literal that is an integer beyond 2^53 in
+    /// magnitude (`-12345678901234567`, `1.5e17`), within `Int64` when negative and
+    /// `UInt64` when not; nil for any other.
+    static func integer(_ t: UnsafeRawBufferPointer) -> (negative: Bool, magnitude: UInt64)? {
+        var k = 0, negative = false
+        if k < t.count, t[k] == UInt8(ascii: "-") { negative = true; k += 1 }
+        var digits: [UInt8] = [], scale = 0
+        while k < t.count, t[k] >= 0x30, t[k] <= 0x39 { digits.append(t[k] - 0x30); k += 1 }
+        if k < t.count, t[k] == UInt8(ascii: ".") {
+            k += 1
+            while k < t.count, t[k] >= 0x30, t[k] <= 0x39 { digits.append(t[k] - 0x30); scale -= 1; k += 1 }
+        }
+        if k < t.count, t[k] == UInt8(ascii: "e") || t[k] == UInt8(ascii: "E") {
+            k += 1
+            var sign = 1, e = 0
+            if k < t.count, t[k] == UInt8(ascii: "+") || t[k] == UInt8(ascii: "-") { sign = t[k] == UInt8(ascii: "-") ? -1 : 1; k += 1 }
+            while k < t.count, t[k] >= 0x30, t[k] <= 0x39 {
+                e = e * 10 + Int(t[k] - 0x30); k += 1
+                guard e < 100_000 else { return nil }
+            }
+            scale += sign * e
+        }
+        guard k == t.count else { return nil }
+        // A fraction's digits must all be zeros; then the value is the rest times 10^scale.
+        if scale < 0 {
+            guard -scale <= digits.count, digits.suffix(-scale).allSatisfy({ $0 == 0 }) else { return nil }
+            digits.removeLast(-scale)
+            scale = 0
+        }
+        var m: UInt64 = 0
+        for d in digits {
+            let (times10, o1) = m.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(d))
+            guard !o1, !o2 else { return nil }
+            m = sum
+        }
+        for _ in 0..<scale {
+            let (times10, o) = m.multipliedReportingOverflow(by: 10)
+            guard !o else { return nil }
+            m = times10
+        }
+        guard m > JSON.exactDoubleLimit, !negative || m <= UInt64(Int64.max) + 1 else { return nil }
+        return (negative, m)
     }
 
     /// Powers of ten a Double holds exactly.
@@ -239,7 +264,7 @@ public struct JSONParser {
         return negative ? -d : d
     }
 
-    mutating func string() throws(JSONError) -> String {
+    private mutating func string() throws(JSONError) -> String {
         i += 1
         let start = i
         // Fast path: no escapes.
@@ -324,105 +349,5 @@ public struct JSONParser {
             throw JSONError(offset: offset, reason: "invalid UTF-8 in a string")
         }
         return s
-    }
-}
-
-/// Writes JSON text; non-finite numbers become `null` (JSON has no NaN).
-public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = []
-
-    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
-
-    public mutating func write(_ v: JSON) {
-        switch v {
-        case .null: raw("null")
-        case .bool(let b): raw(b ? "true" : "false")
-        case .number(let d): number(d)
-        case .string(let s): string(s)
-        case .array(let items):
-            bytes.append(UInt8(ascii: "["))
-            for (k, item) in items.enumerated() {
-                if k > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(item)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .object(let members):
-            bytes.append(UInt8(ascii: "{"))
-            for (k, (key, item)) in members.enumerated() {
-                if k > 0 { bytes.append(UInt8(ascii: ",")) }
-                string(key)
-                bytes.append(UInt8(ascii: ":"))
-                write(item)
-            }
-            bytes.append(UInt8(ascii: "}"))
-        }
-    }
-
-    public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
-
-    public mutating func raw(_ s: String) {
-        // Literals and native strings are contiguous: one copy, not the generic append.
-        if s.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
-            bytes.append(contentsOf: s.utf8)
-        }
-    }
-
-    /// A finite number in the shortest form that reads back the same; integers without `.0`.
-    public mutating func number(_ d: Double) {
-        guard d.isFinite else { raw("null"); return }
-        if d == d.rounded(), abs(d) < 1e15 { integer(Int64(d)); return }
-        raw(d.description)
-    }
-
-    /// An integer's decimal digits, written in place.
-    public mutating func integer(_ v: Int64) {
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        var m = v.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buf in
-            var i = buf.count   // 20 places: UInt64's largest value has 20 digits
-            repeat {
-                i -= 1
-                buf[i] = UInt8(ascii: "0") + UInt8(m % 10)
-                m /= 10
-            } while m > 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[i...]))
-        }
-    }
-
-    public mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        // Most strings (column names, labels) need no escape: one copy.
-        let plain = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
-            guard !u.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
-            bytes.append(contentsOf: u)
-            return true
-        }
-        if plain == true { bytes.append(UInt8(ascii: "\"")); return }
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "\""): raw("\\\"")
-            case UInt8(ascii: "\\"): raw("\\\\")
-            case 0x0A: raw("\\n")
-            case 0x0D: raw("\\r")
-            case 0x09: raw("\\t")
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                raw("\\u00")
-                bytes.append(hex[Int(c >> 4)])
-                bytes.append(hex[Int(c & 15)])
-            default: bytes.append(c)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// The text of one value.
-    public static func text(_ v: JSON) -> String {
-        var w = JSONWriter()
-        w.write(v)
-        return String(decoding: w.bytes, as: UTF8.self)
     }
 }
