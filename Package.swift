@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit",
@@ -41,10 +42,15 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
-        .target(name: "MLShPlot", dependencies: ["MLShEngine"]),
+        .target(name: "MLShPlot"),
+        // What watches served models: drift statistics; no HTTP.
+        .target(name: "MLShMonitor", dependencies: ["MLShEngine"]),
         .target(name: "MLShServe", dependencies: [
-            "MLShEngine", "MLShModels", "MLShStore",
+            "MLShEngine", "MLShModels", "MLShStore", "MLShMonitor",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -53,12 +59,15 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
-        .target(name: "MLShRuntime",
-                dependencies: ["MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe"]),
+        .target(name: "MLShRuntime", dependencies: [
+            "MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe", "MLShMonitor",
+        ]),
         .target(name: "MLShREPL",
                 dependencies: ["MLShLanguage", "MLShRuntime", "CLibEdit"]),
+        // Notebooks: percent cells, Markdown, HTML and Markdown pages, JUnit reports.
+        .target(name: "MLShNotebook", dependencies: ["MLShLanguage", "MLShRuntime", "MLShEngine"]),
         .executableTarget(name: "mlsh", dependencies: [
-            "MLShREPL", "MLShRuntime", "MLShServe",
+            "MLShREPL", "MLShNotebook", "MLShRuntime", "MLShServe", "MLShStore", "MLShLanguage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
@@ -71,21 +80,30 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["MLShLanguage", "MLShRuntime"],
                 path: "Tests/TestSupport"),
-        .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "TestSupport"]),
+        .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage"]),
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShEngine"]),
-        .testTarget(name: "MLShStoreTests", dependencies: ["MLShStore", "MLShModels", "MLShEngine", "TestSupport"],
+        .testTarget(name: "MLShStoreTests", dependencies: [
+            "MLShStore", "MLShModels", "MLShEngine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ],
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
         .testTarget(name: "MLShServeTests", dependencies: [
             "MLShServe", "MLShStore", "MLShModels", "MLShEngine",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
-            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        .testTarget(name: "MLShMonitorTests", dependencies: ["MLShMonitor", "MLShEngine"]),
+        .testTarget(name: "MLShNotebookTests", dependencies: ["MLShNotebook", "TestSupport"], exclude: ["notebooks"]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
-        .testTarget(name: "GoldenTests", dependencies: ["MLShRuntime", "MLShREPL", "MLShServe", "TestSupport"],
-                    exclude: ["scripts", "notebooks"]),
+        .testTarget(name: "GoldenTests", dependencies: [
+            "MLShLanguage", "MLShRuntime", "MLShREPL", "MLShNotebook", "MLShServe", "TestSupport",
+        ], exclude: ["scripts"]),
     ],
     swiftLanguageModes: [.v6]
 )

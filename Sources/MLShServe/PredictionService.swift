@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MLShEngine
+import MLShMonitor
 import NIOCore
 
 /// How a server listens and what it accepts.
