@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CLibEdit", pkgConfig: "libedit",
@@ -44,10 +45,15 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
-        .target(name: "MLShPlot", dependencies: ["MLShCommon", "MLShEngine"]),
+        .target(name: "MLShPlot", dependencies: ["MLShCommon"]),
+        // What watches served models: drift statistics; no HTTP.
+        .target(name: "MLShMonitor", dependencies: ["MLShEngine"]),
         .target(name: "MLShServe", dependencies: [
-            "MLShCommon", "MLShEngine", "MLShModels", "MLShStore",
+            "MLShCommon", "MLShEngine", "MLShModels", "MLShStore", "MLShMonitor",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -56,17 +62,20 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
-        .target(name: "MLShRuntime",
-                dependencies: ["MLShCommon", "MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe"]),
+        .target(name: "MLShRuntime", dependencies: [
+            "MLShCommon", "MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe", "MLShMonitor",
+        ]),
         .target(name: "MLShREPL",
                 dependencies: ["MLShCommon", "MLShLanguage", "MLShRuntime", "CLibEdit"]),
+        // Notebooks: percent cells, Markdown, HTML and Markdown pages, JUnit reports.
+        .target(name: "MLShNotebook", dependencies: ["MLShCommon", "MLShLanguage", "MLShRuntime", "MLShEngine"]),
         .executableTarget(name: "mlsh", dependencies: [
-            "MLShCommon", "MLShREPL", "MLShRuntime", "MLShServe",
+            "MLShCommon", "MLShREPL", "MLShNotebook", "MLShRuntime", "MLShServe", "MLShStore", "MLShLanguage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
-        // Time the kernel, the data operations and the estimators alone, for scripts/bench.d.
+        // Time the kernel and the estimators alone, for scripts/bench.d/engine and models.
         .executableTarget(name: "KernelBench", dependencies: ["MLShEngine"], path: "Benchmarks/KernelBench",
                           swiftSettings: numericFlags),
         .executableTarget(name: "DataBench", dependencies: ["MLShEngine"], path: "Benchmarks/DataBench",
@@ -77,21 +86,30 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["MLShLanguage", "MLShRuntime"],
                 path: "Tests/TestSupport"),
         .testTarget(name: "MLShCommonTests", dependencies: ["MLShCommon"]),
-        .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "MLShCommon", "TestSupport"]),
+        .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "MLShCommon"]),
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShCommon", "MLShEngine", "TestSupport"]),
-        .testTarget(name: "MLShStoreTests", dependencies: ["MLShCommon", "MLShStore", "MLShModels", "MLShEngine", "TestSupport"],
+        .testTarget(name: "MLShStoreTests", dependencies: [
+            "MLShStore", "MLShModels", "MLShEngine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ],
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
         .testTarget(name: "MLShServeTests", dependencies: [
             "MLShCommon", "MLShServe", "MLShStore", "MLShModels", "MLShEngine",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
-            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        .testTarget(name: "MLShMonitorTests", dependencies: ["MLShMonitor", "MLShEngine"]),
+        .testTarget(name: "MLShNotebookTests", dependencies: ["MLShNotebook", "TestSupport"], exclude: ["notebooks"]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
-        .testTarget(name: "GoldenTests", dependencies: ["MLShCommon", "MLShEngine", "MLShLanguage", "MLShRuntime", "MLShREPL", "MLShServe", "TestSupport"],
-                    exclude: ["scripts", "notebooks"]),
+        .testTarget(name: "GoldenTests", dependencies: [
+            "MLShCommon", "MLShEngine", "MLShLanguage", "MLShRuntime", "MLShREPL", "MLShNotebook", "MLShServe", "TestSupport",
+        ], exclude: ["scripts"]),
     ],
     swiftLanguageModes: [.v6]
 )

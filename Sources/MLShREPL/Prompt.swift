@@ -12,27 +12,30 @@ public final class Prompt: @unchecked Sendable {
     var interpreter: Interpreter
     let interactive: Bool
     var failed = false
+    /// The store folder (`--store`); nil for `MLSH_STORE`, else the nearest `.mlsh/`.
+    let store: String?
 
-    init(interactive: Bool) {
-        self.interpreter = Runtime.makeInterpreter()
+    init(interactive: Bool, store: String?) {
+        self.interpreter = Runtime.makeInterpreter(store: store)
         self.interactive = interactive
+        self.store = store
         interpreter.allowRebinding = true
     }
 
     /// Runs the prompt until end of input; returns the exit code.
-    public static func start() -> Int32 {
+    public static func start(store: String? = nil) -> Int32 {
         let interactive = isatty(0) == 1 && isatty(1) == 1
         catchInterrupts()
         return Interpreter.onLargeStack {
-            let p = Prompt(interactive: interactive)
+            let p = Prompt(interactive: interactive, store: store)
             return p.loop()
         }
     }
 
     /// Runs one prompt command (`mlsh -e ':help trim'`); returns the exit code.
-    public static func runCommand(_ text: String) -> Int32 {
+    public static func runCommand(_ text: String, store: String? = nil) -> Int32 {
         Interpreter.onLargeStack {
-            let p = Prompt(interactive: false)
+            let p = Prompt(interactive: false, store: store)
             _ = p.command(text.trimmingCharacters(in: .whitespacesAndNewlines))
             return p.failed ? 1 : 0
         }
@@ -87,7 +90,7 @@ public final class Prompt: @unchecked Sendable {
 
     func report(_ e: MLShError) {
         failed = true
-        ScriptRunner.printError(e.render())
+        Runtime.printError(e.render())
     }
 
     /// The prompt's commands (`:help` also answers to `:h`, `:quit` to `:q` and `:exit`).
@@ -105,7 +108,7 @@ public final class Prompt: @unchecked Sendable {
             if vars.isEmpty { print("no names defined yet") }
             for (n, v) in vars { print("\(n): \(v.typeName) = \(v.inline().prefix(70))") }
         case ":reset":
-            interpreter = Runtime.makeInterpreter()
+            interpreter = Runtime.makeInterpreter(store: store)
             interpreter.allowRebinding = true
             print("session reset")
         case ":load":

@@ -21,12 +21,16 @@ public enum Runtime {
         ColumnMemory.configure()
     }
 
-    /// The domain libraries, in registration order.
-    static func libraries() -> [Library] { [DataLibrary(), ModelsLibrary(), StoreLibrary(), PlotLibrary(), DriftLibrary()] }
+    /// The domain libraries, in registration order; `store` is the store folder (nil for
+    /// `MLSH_STORE`, else the nearest `.mlsh/`).
+    static func libraries(store: String? = nil) -> [Library] {
+        [DataLibrary(), ModelsLibrary(), StoreLibrary(folder: store), PlotLibrary(), DriftLibrary()]
+    }
 
-    /// A fresh interpreter with every library registered.
-    public static func makeInterpreter(params: [String: Value] = [:]) -> Interpreter {
-        let interp = Interpreter(libraries: libraries())
+    /// A fresh interpreter with every library registered, using the store in `store`
+    /// (`--store`; nil for `MLSH_STORE`, else the nearest `.mlsh/`).
+    public static func makeInterpreter(params: [String: Value] = [:], store: String? = nil) -> Interpreter {
+        let interp = Interpreter(libraries: libraries(store: store))
         interp.params = params
         return interp
     }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MLShCommon
 import MLShEngine
+import MLShMonitor
 import NIOCore
 
 /// How a server listens and what it accepts.

@@ -1,4 +1,5 @@
 import MLShEngine
+import MLShMonitor
 
 /// Drift of the rows a model answered recently (the monitor's window) against its
 /// training sample; nil when the model has no sample or nothing was answered yet.

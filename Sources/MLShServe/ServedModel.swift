@@ -1,6 +1,7 @@
 import MLShCommon
 import MLShEngine
 import MLShModels
+import MLShMonitor
 import MLShStore
 
 /// A request the server refuses: the HTTP status, a stable code and a message, plus any

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MLShREPL
+import MLShNotebook
 import MLShRuntime
 
 /// `mlsh render FILE.mls -o OUT.html|OUT.md [--keep-going]`: a script as a notebook page.
@@ -46,12 +46,12 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         Runtime.configureProcess()   // the commands that run scripts; not `serve`
-        if let store = storeOption.path ?? StoreCLI.storeArgument() { setenv("MLSH_STORE", store, 1) }
         let target = output ?? NotebookRenderer.defaultOutput(for: file)
         let code = NotebookRenderer.render(file, to: target, format: format.flatMap(NotebookRenderer.Format.init(rawValue:)),
-                                           keepGoing: keepGoing, params: RunCommand.values(params))
+                                           keepGoing: keepGoing, params: RunCommand.values(params),
+                                           store: storeOption.path ?? StoreCLI.storeArgument())
         // Without -o the page's place is not on the command line: say it.
-        if code == 0 && output == nil { ScriptRunner.printError("wrote \(target)") }
+        if code == 0 && output == nil { Runtime.printError("wrote \(target)") }
         throw ExitCode(code)
     }
 }

@@ -1,15 +1,13 @@
 import ArgumentParser
 import Foundation
-import MLShCommon
-import MLShEngine
 import MLShLanguage
-import MLShModels
 import MLShRuntime
 import MLShStore
 
 /// The store commands (`runs`, `models`, `lineage`, `gc`): read the `.mlsh/` store
-/// named by `--store`, else `MLSH_STORE`, else the nearest `.mlsh/` upward. Reads never
-/// create a store; errors print `store error: ...` and exit 1.
+/// named by `--store`, else `MLSH_STORE`, else the nearest `.mlsh/` upward, and print
+/// what `StoreListing` makes of it. Reads never create a store; errors print
+/// `store error: ...` and exit 1.
 /// `--store DIR`, shared by every command that reads or writes the store.
 struct StoreOption: ParsableArguments {
     @Option(name: .customLong("store"),
@@ -46,12 +44,11 @@ enum StoreCLI {
         return found
     }
 
+    /// The listings of the store for `--store`.
+    static func listing(_ option: String?) -> StoreListing { StoreListing(folder: folder(option)) }
+
     /// The store, or nil when there is none yet (reads must not create one).
-    static func existing(_ option: String?) throws(StoreError) -> Store? {
-        let f = folder(option)
-        guard FileManager.default.fileExists(atPath: f + "/store.sqlite") else { return nil }
-        return try Store(folder: f)
-    }
+    static func existing(_ option: String?) throws(StoreError) -> Store? { try listing(option).existing() }
 
     /// Runs a command body, reporting store and language errors with exit 1.
     static func guarded(_ body: () throws -> Void) throws {
@@ -65,50 +62,6 @@ enum StoreCLI {
     static func fail(kind: String = "store error", _ message: String) -> Never {
         FileHandle.standardError.write(Data((kind + ": " + message + "\n").utf8))
         exit(1)
-    }
-
-    /// A table as text, every row and column shown.
-    static func render(_ t: Table) -> String {
-        TableFormatter(maxRows: max(10, t.rowCount), maxColumns: max(12, t.columns.count), maxCellWidth: 40)
-            .render(t, name: t.label)
-    }
-
-    /// JSON text, pretty, keys in Foundation's `sortedKeys` order (`fold2` before `fold10`).
-    static func json(_ value: JSON) -> String {
-        JSONWriter.text(value.sortingKeys { $0.compare($1, options: [.numeric, .caseInsensitive, .forcedOrdering]) == .orderedAscending },
-                        pretty: true)
-    }
-
-    /// An object of name-value pairs; a name given twice keeps its last value.
-    static func object<V>(_ pairs: [(String, V)], _ value: (V) -> JSON) -> JSON {
-        .object(Dictionary(pairs.map { ($0.0, value($0.1)) }, uniquingKeysWith: { _, b in b }).map { ($0.key, $0.value) })
-    }
-
-    static func paramJSON(_ v: ParamValue) -> JSON {
-        switch v {
-        case .int(let i): JSON(i)
-        case .float(let d): .number(d)
-        case .bool(let b): .bool(b)
-        case .string(let s): .string(s)
-        }
-    }
-
-    static func optional(_ v: String?) -> JSON { v.map(JSON.string) ?? .null }
-
-    static func runJSON(_ r: RunRecord) -> JSON {
-        .object([
-            ("experiment", .string(r.experiment)),
-            ("run_id", JSON(r.id)),
-            ("status", .string(r.status)),
-            ("error", optional(r.error)),
-            ("started", .string(StoreTables.time(r.started))),
-            ("ended", optional(r.ended.map(StoreTables.time))),
-            ("duration", r.ended.map { .number($0 - r.started) } ?? .null),
-            ("params", object(r.params, paramJSON)),
-            ("metrics", object(r.metrics, JSON.number)),
-            ("tags", object(r.tags, JSON.string)),
-            ("parent_run", r.parent.map { JSON($0) } ?? .null),
-        ])
     }
 }
 
@@ -133,34 +86,9 @@ struct RunsCommand: ParsableCommand {
 
     func run() throws {
         try StoreCLI.guarded {
-            let s = try StoreCLI.existing(store)
-            var records: [RunRecord] = []
-            if let experiment {
-                guard let s else { throw StoreError("no experiment named '\(experiment)': there is no store at \(StoreCLI.folder(store)) yet") }
-                let id = try s.existingExperiment(experiment)
-                records = try s.runRecords(experiment: id)
-            } else if let s {
-                records = try s.runRecords(experiment: nil)
-            }
-            if let sort {
-                let lower = self.lower ?? Metrics.lowerIsBetter(sort) ?? {
-                    FileHandle.standardError.write(Data("mlsh runs: the name '\(sort)' does not say whether lower is better; sorting highest first (--lower true sorts lowest first)\n".utf8))
-                    return false
-                }()
-                // Stable: runs with equal values (or without the metric) keep their order.
-                let keyed = records.map { r in (r, r.metrics.first { $0.0 == sort }?.1 ?? .nan) }
-                records = keyed.enumerated().sorted { x, y in
-                    let (a, b) = (x.element.1, y.element.1)
-                    if a.isNaN != b.isNaN { return b.isNaN }
-                    if a != b && !a.isNaN { return lower ? a < b : a > b }
-                    return x.offset < y.offset
-                }.map(\.element.0)
-            }
-            if json {
-                print(StoreCLI.json(.array(records.map(StoreCLI.runJSON))))
-            } else {
-                print(StoreCLI.render(try StoreTables.runs(records, experimentColumn: experiment == nil)))
-            }
+            print(try StoreCLI.listing(store).runs(experiment: experiment, sort: sort, lower: lower, json: json) { sort in
+                FileHandle.standardError.write(Data("mlsh runs: the name '\(sort)' does not say whether lower is better; sorting highest first (--lower true sorts lowest first)\n".utf8))
+            })
         }
     }
 }
@@ -176,18 +104,7 @@ struct ModelsCommand: ParsableCommand {
     var store: String? { storeOption.path }
 
     func run() throws {
-        try StoreCLI.guarded {
-            let versions = try StoreCLI.existing(store)?.versions() ?? []
-            if json {
-                print(StoreCLI.json(.array(versions.map { v in
-                    .object([("name", .string(v.name)), ("version", JSON(v.version)), ("aliases", .array(v.aliases.map(JSON.string))),
-                             ("run", v.run.map { JSON($0) } ?? .null), ("created", .string(StoreTables.time(v.created))),
-                             ("artifact", .string("sha256:" + v.artifact))])
-                })))
-            } else {
-                print(StoreCLI.render(try StoreTables.models(versions)))
-            }
-        }
+        try StoreCLI.guarded { print(try StoreCLI.listing(store).models(json: json)) }
     }
 }
 
@@ -206,35 +123,7 @@ struct LineageCommand: ParsableCommand {
     var store: String? { storeOption.path }
 
     func run() throws {
-        try StoreCLI.guarded {
-            guard let s = try StoreCLI.existing(store) else {
-                throw StoreError("unknown model version '\(version)': there is no store at \(StoreCLI.folder(store)) yet")
-            }
-            let v = try s.resolve(version)
-            let r = try v.run.map { id throws(StoreError) in try s.run(id) }
-            if json {
-                let full = r.map(StoreCLI.runJSON)
-                print(StoreCLI.json(.object([
-                    ("model", .string(v.label)), ("run", v.run.map { JSON($0) } ?? .null),
-                    ("params", full?["params"] ?? .object([])), ("metrics", full?["metrics"] ?? .object([])),
-                    ("datasets", .array((r?.datasets ?? []).map(JSON.string))),
-                    ("script", StoreCLI.optional(r?.script)), ("script_hash", StoreCLI.optional(r?.scriptHash)),
-                    ("mlsh_version", StoreCLI.optional(r?.mlshVersion)),
-                ])))
-                return
-            }
-            let params = r?.params.map { "\($0.0)=\($0.1.text)" }.joined(separator: ", ") ?? ""
-            let metrics = r?.metrics.map { "\($0.0)=\($0.1.isNaN ? "NA" : String($0.1))" }.joined(separator: ", ") ?? ""
-            var lines = [v.label + (v.aliases.isEmpty ? "" : " (" + v.aliases.joined(separator: ", ") + ")")]
-            lines.append("run: " + (v.run.map(String.init) ?? "none"))
-            lines.append("params: " + params)
-            lines.append("metrics: " + metrics)
-            lines.append("datasets: " + (r?.datasets.joined(separator: ", ") ?? ""))
-            lines.append("script: " + (r?.script ?? "none"))
-            lines.append("script_hash: " + (r?.scriptHash ?? "none"))
-            lines.append("mlsh_version: " + (r?.mlshVersion ?? "none"))
-            print(lines.joined(separator: "\n"))
-        }
+        try StoreCLI.guarded { print(try StoreCLI.listing(store).lineage(version, json: json)) }
     }
 }
 
@@ -253,16 +142,6 @@ struct GCCommand: ParsableCommand {
     var store: String? { storeOption.path }
 
     func run() throws {
-        try StoreCLI.guarded {
-            guard let s = try StoreCLI.existing(store) else {
-                print("no store at \(StoreCLI.folder(store)); nothing to remove")
-                return
-            }
-            let garbage = try s.collectGarbage(delete: yes, minAge: max(0, minAge))
-            let total = garbage.reduce(0) { $0 + $1.bytes }
-            for g in garbage { print("\(g.hash)  \(g.bytes) bytes") }
-            let n = garbage.count, what = "\(n) unreferenced artifact\(n == 1 ? "" : "s"), \(total) bytes"
-            print(yes ? "removed \(what)" : (n == 0 ? "nothing to remove" : "would remove \(what) (run with --yes to delete)"))
-        }
+        try StoreCLI.guarded { print(try StoreCLI.listing(store).garbage(delete: yes, minAge: minAge)) }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import MLShLanguage
-import MLShREPL
+import MLShNotebook
+import MLShRuntime
 
 /// `mlsh test PATH...`: runs every `.mls` script as one test case, each in its own
 /// `mlsh run` process with a fresh temporary store, a few at a time.
@@ -38,11 +38,11 @@ struct TestCommand: ParsableCommand {
         do {
             files = try Self.collect(paths)
         } catch let error as ValidationError {
-            ScriptRunner.printError("error: \(error.message)")
+            Runtime.printError("error: \(error.message)")
             throw ExitCode(2)
         }
         if files.isEmpty {
-            ScriptRunner.printError("error: no .mls scripts under \(paths.joined(separator: " "))")
+            Runtime.printError("error: no .mls scripts under \(paths.joined(separator: " "))")
             throw ExitCode(1)
         }
         let binary = Self.selfPath()
@@ -60,7 +60,7 @@ struct TestCommand: ParsableCommand {
             do {
                 try JUnit.write(junit, suite: "mlsh test", results: results)
             } catch {
-                ScriptRunner.printError("error: the JUnit report: \(error.message)")
+                Runtime.printError("error: the JUnit report: \(error.message)")
                 throw ExitCode(1)
             }
         }
@@ -96,72 +96,41 @@ struct TestCommand: ParsableCommand {
         return Bundle.main.executablePath ?? CommandLine.arguments[0]
     }
 
-    /// Runs one script in a child process with its own temporary store; captures its output.
+    /// Runs one script in a child process with its own temporary store (its `MLSH_STORE`);
+    /// captures its output.
     static func runScript(_ path: String, binary: String, timeout: Double?) -> ScriptResult {
         let start = Date()
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-test-\(UUID().uuidString)")
         func failure(_ message: String) -> ScriptResult {
             ScriptResult(path: path, seconds: Date().timeIntervalSince(start), exitCode: 1, output: "",
                          diagnostic: "error: \(message)")
         }
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-test-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         } catch {
-            return failure("cannot make a temporary folder: \(error.localizedDescription)")
+            return failure(ChildProcess.Failure.folder(error.localizedDescription).description)
         }
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let outPath = tmp.appendingPathComponent("stdout").path
-        let errPath = tmp.appendingPathComponent("stderr").path
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-
         var env = ProcessInfo.processInfo.environment
         env["MLSH_STORE"] = tmp.appendingPathComponent("store").path
         if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }
-        let words: [String] = [binary, "run", path]
-        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, binary, &actions, nil, argv, envp)
-        guard rc == 0 else { return failure("cannot start '\(binary)' (error \(rc))") }
-        var status: Int32 = 0
-        var timedOut = false
-        if let timeout {
-            let deadline = Date().addingTimeInterval(timeout)
-            while true {
-                let r = waitpid(pid, &status, WNOHANG)
-                if r == pid || (r == -1 && errno != EINTR) { break }
-                if Date() >= deadline {
-                    timedOut = true
-                    kill(pid, SIGKILL)
-                    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                    break
-                }
-                usleep(10_000)
-            }
-        } else {
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let r: ChildProcess.Outcome
+        do {
+            r = try ChildProcess.run(binary, ["run", path], environment: env, timeout: timeout)
+        } catch {
+            return failure(error.description)
         }
-        let signal = status & 0x7f
-        let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-        let out = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
-        var err = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
-        if timedOut {
+        var err = r.err
+        if r.timedOut {
             err = "timeout: the script ran longer than \(timeout ?? 0) s and was stopped\n" + err
-        } else if signal != 0 {
-            err = "crash: the script's process was killed by signal \(signal)\n" + err
+        } else if r.signal != 0 {
+            err = "crash: the script's process was killed by signal \(r.signal)\n" + err
         }
-        if code != 0 && err.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            err = "error: the script exited with status \(code)"
+        if r.code != 0 && err.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            err = "error: the script exited with status \(r.code)"
         }
-        return ScriptResult(path: path, seconds: Date().timeIntervalSince(start), exitCode: code,
-                            output: out, diagnostic: code == 0 ? "" : err)
+        return ScriptResult(path: path, seconds: Date().timeIntervalSince(start), exitCode: r.code,
+                            output: r.out, diagnostic: r.code == 0 ? "" : err)
     }
 }
 

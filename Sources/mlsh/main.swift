@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MLShLanguage
+import MLShNotebook
 import MLShREPL
 import MLShRuntime
 
@@ -21,12 +22,11 @@ struct MLSh: ParsableCommand {
 
     func run() throws {
         Runtime.configureProcess()   // the commands that run scripts; not `serve`
-        if let store { setenv("MLSH_STORE", store, 1) }
         if let code {
             let command = code.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix(":")
-            throw ExitCode(command ? Prompt.runCommand(code) : ScriptRunner.runCode(code))
+            throw ExitCode(command ? Prompt.runCommand(code, store: store) : ScriptRunner.runCode(code, store: store))
         }
-        throw ExitCode(Prompt.start())
+        throw ExitCode(Prompt.start(store: store))
     }
 }
 
@@ -72,14 +72,14 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         Runtime.configureProcess()   // the commands that run scripts; not `serve`
-        if let store = store ?? StoreCLI.storeArgument() { setenv("MLSH_STORE", store, 1) }
+        let store = self.store ?? StoreCLI.storeArgument()
         let values = Self.values(params)
-        guard let junit else { throw ExitCode(ScriptRunner.runFile(file, params: values, quiet: quiet)) }
-        let result = ScriptRunner.runFileReporting(file, params: values, quiet: quiet)
+        guard let junit else { throw ExitCode(ScriptRunner.runFile(file, params: values, quiet: quiet, store: store)) }
+        let result = ScriptRunner.runFileReporting(file, params: values, quiet: quiet, store: store)
         do {
             try JUnit.write(junit, suite: "mlsh run", results: [result])
         } catch {
-            ScriptRunner.printError("error: the JUnit report: \(error.message)")
+            Runtime.printError("error: the JUnit report: \(error.message)")
             throw ExitCode(1)
         }
         throw ExitCode(result.exitCode)

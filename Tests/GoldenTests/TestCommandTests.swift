@@ -3,7 +3,8 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-import MLShREPL
+import MLShNotebook
+import MLShRuntime
 import TestSupport
 
 /// `mlsh test` and `mlsh run --junit`: result lines, exit codes, the JUnit report.

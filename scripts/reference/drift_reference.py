@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference numbers for Tests/MLShServeTests/DriftTests.swift, from scipy and numpy.
+"""Reference numbers for Tests/MLShMonitorTests/DriftTests.swift, from scipy and numpy.
 
 Run once and paste the printed lines into the tests:
     /work/main/.bench-venv/bin/python scripts/reference/drift_reference.py

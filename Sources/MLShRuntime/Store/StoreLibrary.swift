@@ -8,8 +8,11 @@ import MLShStore
 
 /// Experiments, runs, metrics and the model registry (§7), over the `.mlsh/` store.
 struct StoreLibrary: Library {
+    /// The store folder (`--store`); nil for `MLSH_STORE`, else the nearest `.mlsh/`.
+    var folder: String?
+
     func register(into interp: Interpreter) {
-        let session = StoreSession()
+        let session = StoreSession(folder: folder)
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session) { interp.register(b) }
         if let original = interp.builtins["fit"] { interp.register(StoreLibrary.recordingFit(original, session)) }
         for name in ["split", "kfold", "sample", "synth", "cv", "tune", "explain"] {

@@ -16,8 +16,8 @@ func storing<T>(_ body: () throws(StoreError) -> T) throws(MLShError) -> T {
     do { return try body() } catch { throw error.language }
 }
 
-/// One interpreter's view of the store: opened lazily (`MLSH_STORE`, else the nearest
-/// `.mlsh/`, or the folder given to `use_store`), the stack of active runs, and the
+/// One interpreter's view of the store: opened lazily (the folder given to `--store`
+/// or `use_store`, else `MLSH_STORE`, else the nearest `.mlsh/`), the stack of active runs, and the
 /// metric points buffered until 1000 accumulate, a second has passed since the first of
 /// them, the run ends, or SIGINT/SIGTERM ends the process (which marks its open runs killed).
 final class StoreSession: @unchecked Sendable {
@@ -26,6 +26,7 @@ final class StoreSession: @unchecked Sendable {
     /// The longest a logged point waits before it is written, in seconds.
     static let flushAfter = 1.0
 
+    /// The store folder; nil for `Store.locate()`'s (`MLSH_STORE`, else the nearest `.mlsh/`).
     var folder: String?
     private var opened: Store?
     /// Runs entered with `with` and not yet left, innermost last.
@@ -45,6 +46,9 @@ final class StoreSession: @unchecked Sendable {
     var deployments: [PredictionServer] = []
     /// The script being run (for lineage).
     var scriptPath: String?
+
+    /// A session on the store in `folder` (an empty one counts as none, as an empty `MLSH_STORE` does).
+    init(folder: String? = nil) { self.folder = folder?.isEmpty == true ? nil : folder }
 
     /// The store, opened on first use.
     func store() throws(MLShError) -> Store {

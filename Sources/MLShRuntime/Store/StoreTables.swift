@@ -2,10 +2,10 @@ import MLShEngine
 import MLShLanguage
 import MLShStore
 
-/// The store's tables as the language shows them, for the command line too.
-public enum StoreTables {
+/// The store's tables as the language shows them, for `StoreListing` too.
+enum StoreTables {
     /// Runs as `runs(exp)` shows them; with `experimentColumn`, an `experiment` column first.
-    public static func runs(_ records: [RunRecord], experimentColumn: Bool) throws(MLShError) -> Table {
+    static func runs(_ records: [RunRecord], experimentColumn: Bool) throws(MLShError) -> Table {
         let t = try StoreLibrary.runsTable(records)
         guard experimentColumn else { return t }
         return try engine { () throws(EngineError) in
@@ -14,7 +14,7 @@ public enum StoreTables {
     }
 
     /// Registered versions as `models()` shows them: name version aliases run created.
-    public static func models(_ vs: [ModelVersionRecord]) throws(MLShError) -> Table {
+    static func models(_ vs: [ModelVersionRecord]) throws(MLShError) -> Table {
         try engine { () throws(EngineError) in
             try Table(names: ["name", "version", "aliases", "run", "created"], columns: [
                 Column(strings: vs.map(\.name)),
@@ -27,5 +27,5 @@ public enum StoreTables {
     }
 
     /// `2026-11-29 18:55:09` (UTC) for a Unix time.
-    public static func time(_ t: Double) -> String { formatTime(t) }
+    static func time(_ t: Double) -> String { formatTime(t) }
 }

@@ -35,24 +35,25 @@ public enum NotebookRenderer {
     }
 
     /// Renders `input` to `output` (as `format`, else as `format(for:given:)` decides);
-    /// returns the exit code.
+    /// returns the exit code. `store` is the store folder (`--store`; nil for
+    /// `MLSH_STORE`, else the nearest `.mlsh/`).
     public static func render(_ input: String, to output: String, format given: Format? = nil, keepGoing: Bool,
-                              params: [String: Value] = [:]) -> Int32 {
+                              params: [String: Value] = [:], store: String? = nil) -> Int32 {
         guard let format = format(for: output, given: given) else {
-            ScriptRunner.printError("usage error: the output must end in .html or .md (or give --format), got '\(output)'")
+            Runtime.printError("usage error: the output must end in .html or .md (or give --format), got '\(output)'")
             return 2
         }
         guard let data = FileManager.default.contents(atPath: input) else {
-            ScriptRunner.printError("error: cannot read '\(input)'")
+            Runtime.printError("error: cannot read '\(input)'")
             return 1
         }
         let bytes = Array(data)
         if let bad = invalidUTF8Offset(bytes) {
-            ScriptRunner.printError("error: \(input) is not valid UTF-8 (at byte \(bad))")
+            Runtime.printError("error: \(input) is not valid UTF-8 (at byte \(bad))")
             return 1
         }
         let notebook = Notebook(text: String(decoding: bytes, as: UTF8.self))
-        let results = notebook.run(path: input, keepGoing: keepGoing, params: params)
+        let results = notebook.run(path: input, keepGoing: keepGoing, params: params, store: store)
         let title = (input as NSString).lastPathComponent
         do throws(MLShError) {
             switch format {
@@ -78,13 +79,13 @@ public enum NotebookRenderer {
                 try Runtime.writeAtomically(text, to: output)
             }
         } catch {
-            ScriptRunner.printError(error.render())
+            Runtime.printError(error.render())
             return 1
         }
         let failed = results.filter { $0.status == .failed }.count
         if failed > 0 {
             let code = results.filter { $0.cell.kind == .code }.count
-            ScriptRunner.printError("render: \(failed) of \(code) code cells failed; wrote \(output)")
+            Runtime.printError("render: \(failed) of \(code) code cells failed; wrote \(output)")
             return 1
         }
         return 0

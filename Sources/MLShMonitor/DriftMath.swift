@@ -1,7 +1,7 @@
 import Foundation
 
 /// The statistics behind `drift`, written to agree with scipy (the numbers in
-/// `Tests/MLShServeTests/DriftTests.swift` come from `scripts/reference/drift_reference.py`).
+/// `Tests/MLShMonitorTests/DriftTests.swift` come from `scripts/reference/drift_reference.py`).
 /// Every function takes already-cleaned samples: finite values, sorted ascending where
 /// it says so, never empty.
 enum DriftMath {

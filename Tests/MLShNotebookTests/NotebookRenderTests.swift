@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import MLShREPL
+@testable import MLShNotebook
 
 /// `mlsh render`: cells, the rendered page against a golden file, escaping, Markdown
 /// output with its plot files, and exit codes.

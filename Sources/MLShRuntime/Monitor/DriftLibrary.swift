@@ -1,6 +1,6 @@
 import MLShEngine
 import MLShLanguage
-import MLShServe
+import MLShMonitor
 
 /// Monitoring builtins: `drift(reference, current, method=none)` (§8).
 struct DriftLibrary: Library {

@@ -23,11 +23,12 @@ public struct CellResult: Sendable, Equatable {
 extension Notebook {
     /// Runs the code cells in order in one session, capturing what each prints and
     /// displays. After a failed cell the rest are not run unless `keepGoing`.
-    /// `path` names the script in diagnostics and lineage.
-    public func run(path: String, keepGoing: Bool, params: [String: Value] = [:]) -> [CellResult] {
+    /// `path` names the script in diagnostics and lineage; `store` is the store folder
+    /// (`--store`; nil for `MLSH_STORE`, else the nearest `.mlsh/`).
+    public func run(path: String, keepGoing: Bool, params: [String: Value] = [:], store: String? = nil) -> [CellResult] {
         let cells = self.cells
         return Interpreter.onLargeStack {
-            let interp = Runtime.makeInterpreter(params: params)
+            let interp = Runtime.makeInterpreter(params: params, store: store)
             let sink = OutputSink()
             interp.output = { sink.text($0) }
             interp.display = { value in for r in Runtime.rich(value) { sink.rich(r) } }
@@ -49,7 +50,7 @@ extension Notebook {
                     try interp.run(SourceFile(name: path, text: padded), scriptPath: path)
                 } catch {
                     let text = error.render()
-                    ScriptRunner.printError(text)
+                    Runtime.printError(text)
                     sink.error(text)
                     status = .failed
                     stopped = !keepGoing
