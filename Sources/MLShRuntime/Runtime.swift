@@ -21,12 +21,17 @@ public enum Runtime {
         ColumnMemory.configure()
     }
 
-    /// The domain libraries, in registration order.
+    /// The domain libraries; any order registers the same builtins (`RegistrationOrderTests`).
     static func libraries() -> [Library] { [DataLibrary(), ModelsLibrary(), StoreLibrary(), PlotLibrary(), DriftLibrary()] }
 
     /// A fresh interpreter with every library registered.
     public static func makeInterpreter(params: [String: Value] = [:]) -> Interpreter {
-        let interp = Interpreter(libraries: libraries())
+        makeInterpreter(libraries: libraries(), params: params)
+    }
+
+    /// A fresh interpreter with these libraries, registered in the order given.
+    static func makeInterpreter(libraries: [Library], params: [String: Value] = [:]) -> Interpreter {
+        let interp = Interpreter(libraries: libraries)
         interp.params = params
         return interp
     }
