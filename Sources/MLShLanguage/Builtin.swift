@@ -111,7 +111,7 @@ public final class Builtin: @unchecked Sendable {
         }
         if let untyped { return untyped }
         let name = overloads.first?.name ?? "function"
-        let types = overloads.compactMap { b in b.first.map { t in (t.name.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + t.name } }
+        let types = overloads.compactMap { b in b.first.map { t in (t.name.first.map("aeiou".contains) == true ? "an " : "a ") + t.name } }
         let accepted = types.dropLast().joined(separator: ", ") + (types.count > 1 ? " or " : "") + (types.last ?? "")
         var signatures: [String] = []
         for b in overloads where !signatures.contains(b.signature) { signatures.append(b.signature) }
@@ -161,14 +161,6 @@ public final class Builtin: @unchecked Sendable {
 
 /// The arguments of one builtin call, bound to parameter names.
 public struct Arguments {
-    /// These arguments with the parameter `name` given `value` (a wrapper changing what it passes on).
-    public func with(_ name: String, _ value: Value) -> Arguments {
-        guard let i = names.firstIndex(of: name) else { return self }
-        var slots = self.slots
-        slots[i] = value
-        return Arguments(function: function, names: names, slots: slots, extra: extra, named: named)
-    }
-
     /// The builtin's name, for messages.
     public let function: String
     let names: [String]
@@ -187,6 +179,14 @@ public struct Arguments {
 
     /// The declared-parameter values followed by the extra positional ones, dropping absent ones.
     public var allPositional: [Value] { slots.compactMap { $0 } + extra }
+
+    /// These arguments with the parameter `name` given `value` (a wrapper changing what it passes on).
+    public func with(_ name: String, _ value: Value) -> Arguments {
+        guard let i = names.firstIndex(of: name) else { return self }
+        var slots = self.slots
+        slots[i] = value
+        return Arguments(function: function, names: names, slots: slots, extra: extra, named: named)
+    }
 
     func typeError(_ name: String, _ expected: String, _ got: Value) -> MLShError {
         MLShError.type("\(function): '\(name)' must be \(expected), got \(got.typeName) \(got.inline())")
