@@ -72,7 +72,7 @@ public indirect enum NodeKind: Sendable {
     case name(String)
     case list([Node])
     case record([(key: String, value: Node)])
-    case unary(String, Node)               // "-" or "not"
+    case unary(UnaryOp, Node)
     case binary(BinaryOp, Node, Node)
     case call(Node, [Argument])
     case index(Node, Node)

@@ -3,8 +3,35 @@ import MLShCommon
 /// A library of builtins, registered into an interpreter in one place (the runtime's
 /// registration list), like Lua's `linit.c`.
 public protocol Library {
-    /// Adds the library's builtins (and operator hooks) to the interpreter.
+    /// Adds the library's builtins to the interpreter; the order libraries register in
+    /// does not matter (see `Interpreter.register` and `Interpreter.wrap`).
     func register(into interpreter: Interpreter)
+}
+
+/// What a builtin's first argument must be for that overload of its name to be chosen.
+public struct ArgumentType: Sendable {
+    /// The name listed when no overload takes a call's first argument (`list`, `table`).
+    public let name: String
+    let test: @Sendable (Value) -> Bool
+
+    /// A type named `name` whose values pass `test`.
+    public init(_ name: String, _ test: @escaping @Sendable (Value) -> Bool) {
+        self.name = name; self.test = test
+    }
+
+    /// A domain value that passes `test` (`.object("table") { $0 is TableValue }`).
+    public static func object(_ name: String, _ test: @escaping @Sendable (any DomainObject) -> Bool) -> ArgumentType {
+        ArgumentType(name) { v in if case .object(let o) = v { test(o) } else { false } }
+    }
+
+    /// What `CoreLibrary.items` reads: a list, a string or an iterable domain value (a range, a column).
+    public static let items = ArgumentType("list") { v in
+        switch v {
+        case .list, .string: true
+        case .object(let o): o.iterate() != nil
+        default: false
+        }
+    }
 }
 
 /// A function implemented in Swift.
@@ -20,6 +47,8 @@ public final class Builtin: @unchecked Sendable {
     public let example: String
     /// The group `:help` lists it under.
     public let category: String
+    /// The type of first argument this overload takes; nil for any.
+    public let first: ArgumentType?
     let names: [String]
     /// How many parameters take positional arguments: those before `...` (the rest
     /// are named-only, like Python's keyword-only parameters).
@@ -29,11 +58,12 @@ public final class Builtin: @unchecked Sendable {
     let openNamed: Bool
     let body: (Arguments, Interpreter) throws(MLShError) -> Value
 
-    /// Declares a builtin. Parameters without `=` are required and come first.
-    public init(_ name: String, _ params: [String], category: String, summary: String, example: String,
-                _ body: @escaping (Arguments, Interpreter) throws(MLShError) -> Value) {
+    /// Declares a builtin. Parameters without `=` are required and come first; `first`
+    /// makes it the overload of its name for that type of first argument.
+    public init(_ name: String, _ params: [String], first: ArgumentType? = nil, category: String, summary: String,
+                example: String, _ body: @escaping (Arguments, Interpreter) throws(MLShError) -> Value) {
         self.name = name; self.params = params; self.summary = summary; self.example = example
-        self.category = category; self.body = body
+        self.category = category; self.first = first; self.body = body
         var names: [String] = [], required = 0, variadic = false, open = false
         var positional: Int?
         for p in params {
@@ -48,6 +78,51 @@ public final class Builtin: @unchecked Sendable {
 
     /// `name(a, b=1, ...)` as shown in help and completion.
     public var signature: String { "\(name)(\(params.joined(separator: ", ")))" }
+
+    /// Binds the arguments and runs the body.
+    public func call(_ positional: [Value], named: [(String, Value)] = [], _ interp: Interpreter) throws(MLShError) -> Value {
+        try body(try bind(positional, named), interp)
+    }
+
+    /// Runs the body on arguments already bound to this builtin's parameters.
+    public func run(_ arguments: Arguments, _ interp: Interpreter) throws(MLShError) -> Value {
+        try body(arguments, interp)
+    }
+
+    /// This builtin with the same signature, type and help, its calls going through
+    /// `around`, which gets the bound arguments and this builtin to continue with.
+    public func wrapped(_ around: @escaping (Arguments, Interpreter, Builtin) throws(MLShError) -> Value) -> Builtin {
+        Builtin(name, params, first: first, category: category, summary: summary, example: example) { a, interp throws(MLShError) in
+            try around(a, interp, self)
+        }
+    }
+
+    /// The overload of one name's `overloads` whose first-argument type takes this call's
+    /// first argument (given by position or by its parameter name), else the untyped one.
+    static func select(_ overloads: [Builtin], _ positional: [Value], _ named: [(String, Value)]) throws(MLShError) -> Builtin {
+        if overloads.count == 1, let only = overloads.first { return only }
+        var untyped: Builtin?
+        var firstValue: Value?
+        for b in overloads {
+            guard let type = b.first else { untyped = b; continue }
+            let v = positional.first ?? b.names.first.flatMap { n in named.first { $0.0 == n }?.1 }
+            if let v {
+                if type.test(v) { return b }
+                firstValue = firstValue ?? v
+            }
+        }
+        if let untyped { return untyped }
+        let name = overloads.first?.name ?? "function"
+        let types = overloads.compactMap { b in b.first.map { t in (t.name.first.map("aeiou".contains) == true ? "an " : "a ") + t.name } }
+        let accepted = types.dropLast().joined(separator: ", ") + (types.count > 1 ? " or " : "") + (types.last ?? "")
+        var signatures: [String] = []
+        for b in overloads where !signatures.contains(b.signature) { signatures.append(b.signature) }
+        let usage = signatures.joined(separator: " or ")
+        guard let firstValue else {
+            throw MLShError.type("\(name) needs a first argument, \(accepted); usage: \(usage)")
+        }
+        throw MLShError.type("\(name): the first argument must be \(accepted), got \(firstValue.typeName) \(firstValue.inline()); usage: \(usage)")
+    }
 
     /// Binds call arguments to parameters, or explains what is wrong.
     func bind(_ positional: [Value], _ named: [(String, Value)]) throws(MLShError) -> Arguments {
@@ -106,6 +181,14 @@ public struct Arguments {
 
     /// The declared-parameter values followed by the extra positional ones, dropping absent ones.
     public var allPositional: [Value] { slots.compactMap { $0 } + extra }
+
+    /// These arguments with the parameter `name` given `value` (a wrapper changing what it passes on).
+    public func with(_ name: String, _ value: Value) -> Arguments {
+        guard let i = names.firstIndex(of: name) else { return self }
+        var slots = self.slots
+        slots[i] = value
+        return Arguments(function: function, names: names, slots: slots, extra: extra, named: named)
+    }
 
     func typeError(_ name: String, _ expected: String, _ got: Value) -> MLShError {
         MLShError.type("\(function): '\(name)' must be \(expected), got \(got.typeName) \(got.inline())")

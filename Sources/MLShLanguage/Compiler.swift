@@ -1,5 +1,12 @@
 import MLShCommon
 
+/// Runs evaluation work that raises language errors, attaching `span` (the node being
+/// evaluated) to an error that has no position yet.
+@inline(__always)
+func evaluating<T>(at span: Span, _ body: () throws(MLShError) -> T) throws(Signal) -> T {
+    do { return try body() } catch { throw .error(error.located(at: span)) }
+}
+
 /// Compiles syntax trees into closures: names are resolved once, to a frame slot or a
 /// global cell, so evaluation does no lookups by name.
 final class Compiler {
@@ -34,7 +41,7 @@ final class Compiler {
 
     var frameSize: Int { scope.size }
 
-    func fail(_ message: String, _ span: Span, kind: String = "syntax error") -> MLShError {
+    func fail(_ message: String, _ span: Span, kind: ErrorKind = .syntax) -> MLShError {
         MLShError(kind, message, span: span)
     }
 
@@ -64,7 +71,7 @@ final class Compiler {
         var s: Scope? = scope
         while let cur = s { for b in cur.blocks { candidates += b.keys }; s = cur.parent }
         if let best = closestName(to: name, in: candidates, keepingALetter: true) { m += " (did you mean '\(best)'?)" }
-        return MLShError("name error", m, span: span)
+        return MLShError(.name, m, span: span)
     }
 
     func readName(_ name: String, _ span: Span) -> Code {
@@ -106,7 +113,7 @@ final class Compiler {
             if atGlobalLevel {
                 let cell = interp.cell(n)
                 if cell.declared && !interp.allowRebinding {
-                    throw fail("'\(n)' is already defined (use '\(n) = ...' to assign it)", span, kind: "name error")
+                    throw fail("'\(n)' is already defined (use '\(n) = ...' to assign it)", span, kind: .name)
                 }
                 cell.declared = true
                 return { _, v throws(Signal) in cell.value = v }
@@ -138,7 +145,7 @@ final class Compiler {
                     switch v {
                     case .record(let r): x = r[key]
                     case .object(let o):
-                        do throws(MLShError) { x = try o.member(key) } catch { throw .error(error.located(at: span)) }
+                        x = try evaluating(at: span) { () throws(MLShError) in try o.member(key) }
                     default:
                         throw .error(MLShError.type("cannot destructure \(v.typeName): expected a record").located(at: span))
                     }
@@ -180,16 +187,9 @@ final class Compiler {
             }
         case .unary(let op, let operand):
             let c = try compile(operand)
-            let interp = self.interp
-            if op == "-" {
-                return { f throws(Signal) in
-                    let v = try c(f)
-                    do throws(MLShError) { return try Ops.negate(v, interp) } catch { throw .error(error.located(at: span)) }
-                }
-            }
             return { f throws(Signal) in
                 let v = try c(f)
-                do throws(MLShError) { return try Ops.not(v, interp) } catch { throw .error(error.located(at: span)) }
+                return try evaluating(at: span) { () throws(MLShError) in try Ops.unary(op, v) }
             }
         case .binary(let op, let l, let r): return try compileBinary(op, l, r, span)
         case .call(let callee, let args): return try compileCall(callee, args, span)
@@ -197,13 +197,13 @@ final class Compiler {
             let b = try compile(base), i = try compile(idx)
             return { f throws(Signal) in
                 let bv = try b(f), iv = try i(f)
-                do throws(MLShError) { return try Compiler.index(bv, iv) } catch { throw .error(error.located(at: span)) }
+                return try evaluating(at: span) { () throws(MLShError) in try Compiler.index(bv, iv) }
             }
         case .field(let base, let name):
             let b = try compile(base)
             return { f throws(Signal) in
                 let bv = try b(f)
-                do throws(MLShError) { return try Compiler.field(bv, name) } catch { throw .error(error.located(at: span)) }
+                return try evaluating(at: span) { () throws(MLShError) in try Compiler.field(bv, name) }
             }
         case .function(let name, let params, let body):
             return try compileFunction(name: name, params: params, body: body)
@@ -214,7 +214,7 @@ final class Compiler {
             return { f throws(Signal) in
                 let v = try c(f)
                 let b: Bool
-                do throws(MLShError) { b = try Ops.truth(v, "the if condition") } catch { throw .error(error.located(at: condSpan)) }
+                b = try evaluating(at: condSpan) { () throws(MLShError) in try Ops.truth(v, "the if condition") }
                 if b { return try t(f) }
                 return try e?(f) ?? .none
             }
@@ -231,7 +231,7 @@ final class Compiler {
             return { f throws(Signal) in try bind(f, try v(f)); return .none }
         case .assign(let name, let value):
             if case .global(let cell) = resolve(name), !cell.declared, cell.value == nil || interp.builtins[name] != nil {
-                throw fail("cannot assign to '\(name)': it is not defined (use 'let \(name) = ...')", span, kind: "name error")
+                throw fail("cannot assign to '\(name)': it is not defined (use 'let \(name) = ...')", span, kind: .name)
             }
             let v = try compile(value)
             let w = try writeName(name, span)
@@ -245,10 +245,10 @@ final class Compiler {
             let condSpan = cond.span
             return { f throws(Signal) in
                 while true {
-                    if Interrupt.pending { throw .error(MLShError("interrupted", "evaluation stopped by Ctrl-C", span: span)) }
+                    if Interrupt.pending { throw .error(MLShError(.interrupted, "evaluation stopped by Ctrl-C", span: span)) }
                     let v = try c(f)
                     let go: Bool
-                    do throws(MLShError) { go = try Ops.truth(v, "the while condition") } catch { throw .error(error.located(at: condSpan)) }
+                    go = try evaluating(at: condSpan) { () throws(MLShError) in try Ops.truth(v, "the while condition") }
                     if !go { break }
                     do throws(Signal) { _ = try b(f) } catch {
                         if case .breakLoop = error { break }
@@ -276,18 +276,18 @@ final class Compiler {
                 guard case .object(let o) = v, let cm = o as? any ContextObject else {
                     throw .error(MLShError.type("'with' needs a context such as run(...), got \(v.typeName)").located(at: ctxSpan))
                 }
-                do throws(MLShError) { try cm.enter() } catch { throw .error(error.located(at: ctxSpan)) }
+                try evaluating(at: ctxSpan) { () throws(MLShError) in try cm.enter() }
                 let result: Value
                 do throws(Signal) { result = try b(f) } catch {
                     let err: MLShError
                     switch error {
                     case .error(let e): err = e
-                    default: err = MLShError("error", "block left early")
+                    default: err = MLShError(.error, "block left early")
                     }
-                    do throws(MLShError) { try cm.exit(error: err) } catch { throw .error(error.located(at: ctxSpan)) }
+                    try evaluating(at: ctxSpan) { () throws(MLShError) in try cm.exit(error: err) }
                     throw error
                 }
-                do throws(MLShError) { try cm.exit(error: nil) } catch { throw .error(error.located(at: ctxSpan)) }
+                try evaluating(at: ctxSpan) { () throws(MLShError) in try cm.exit(error: nil) }
                 return result
             }
         case .assertStmt(let cond, let message):
@@ -297,18 +297,18 @@ final class Compiler {
             return { f throws(Signal) in
                 let v = try c(f)
                 let ok: Bool
-                do throws(MLShError) { ok = try Ops.truth(v, "the assert condition") } catch { throw .error(error.located(at: cond.span)) }
+                ok = try evaluating(at: cond.span) { () throws(MLShError) in try Ops.truth(v, "the assert condition") }
                 if !ok {
                     var msg = text
                     if let m { msg = try m(f).printed() }
-                    throw .error(MLShError("assertion failed", msg, span: span))
+                    throw .error(MLShError(.assertion, msg, span: span))
                 }
                 return .none
             }
         case .importStmt(let path):
             let interp = self.interp
             return { _ throws(Signal) in
-                do throws(MLShError) { try interp.importFile(path, from: span.file) } catch { throw .error(error.located(at: span)) }
+                try evaluating(at: span) { () throws(MLShError) in try interp.importFile(path, from: span.file) }
                 return .none
             }
         case .exprStmt(let e, _): return try compile(e)
@@ -330,7 +330,7 @@ final class Compiler {
                 case .text(let t): s += t
                 case .code(let code, let span):
                     let v = try code(f)
-                    do throws(MLShError) { s += try v.text(in: "a string template") } catch { throw .error(error.located(at: span)) }
+                    s += try evaluating(at: span) { () throws(MLShError) in try v.text(in: "a string template") }
                 }
             }
             return .string(s)
@@ -340,7 +340,6 @@ final class Compiler {
 
     func compileBinary(_ op: BinaryOp, _ l: Node, _ r: Node, _ span: Span) throws(MLShError) -> Code {
         let a = try compile(l), b = try compile(r)
-        let interp = self.interp
         switch op {
         case .and, .or:
             // Short-circuit on bools; build an expression when the left side is one.
@@ -352,10 +351,10 @@ final class Compiler {
                     if !isAnd && bx { return .bool(true) }
                     let y = try b(f)
                     if case .bool = y { return y }
-                    do throws(MLShError) { return try Ops.binary(op, x, y, interp) } catch { throw .error(error.located(at: span)) }
+                    return try evaluating(at: span) { () throws(MLShError) in try Ops.binary(op, x, y) }
                 }
                 let y = try b(f)
-                do throws(MLShError) { return try Ops.binary(op, x, y, interp) } catch { throw .error(error.located(at: span)) }
+                return try evaluating(at: span) { () throws(MLShError) in try Ops.binary(op, x, y) }
             }
         case .add:
             return { f throws(Signal) in
@@ -364,12 +363,12 @@ final class Compiler {
                     let (s, o) = i.addingReportingOverflow(j)
                     if !o { return .int(s) }
                 }
-                do throws(MLShError) { return try Ops.add(x, y, interp) } catch { throw .error(error.located(at: span)) }
+                return try evaluating(at: span) { () throws(MLShError) in try Ops.add(x, y) }
             }
         default:
             return { f throws(Signal) in
                 let x = try a(f), y = try b(f)
-                do throws(MLShError) { return try Ops.binary(op, x, y, interp) } catch { throw .error(error.located(at: span)) }
+                return try evaluating(at: span) { () throws(MLShError) in try Ops.binary(op, x, y) }
             }
         }
     }
@@ -382,7 +381,7 @@ final class Compiler {
         for a in args {
             if let n = a.name {
                 guard seen.insert(n).inserted else {
-                    throw fail("argument '\(n)' given twice", a.nameSpan ?? a.value.span, kind: "type error")
+                    throw fail("argument '\(n)' given twice", a.nameSpan ?? a.value.span, kind: .type)
                 }
                 named.append((n, try compile(a.value)))
             } else { positional.append(try compile(a.value)) }
@@ -475,7 +474,7 @@ final class Compiler {
         return { f throws(Signal) in
             let sv = try s(f)
             func step(_ v: Value) throws(Signal) -> Bool {
-                if Interrupt.pending { throw .error(MLShError("interrupted", "evaluation stopped by Ctrl-C", span: span)) }
+                if Interrupt.pending { throw .error(MLShError(.interrupted, "evaluation stopped by Ctrl-C", span: span)) }
                 if let slot = directSlot { f.slots[slot] = v } else { try bind?(f, v) }
                 do throws(Signal) { _ = try b(f) } catch {
                     if case .breakLoop = error { return false }
@@ -514,21 +513,21 @@ final class Compiler {
         case (.list(let xs), .int(let i)):
             let j = i < 0 ? Int64(xs.count) + i : i
             guard j >= 0, j < xs.count else {
-                throw MLShError("index error", "index \(i) out of range for a list of \(xs.count)")
+                throw MLShError(.index, "index \(i) out of range for a list of \(xs.count)")
             }
             return xs[Int(j)]
         case (.string(let s), .int(let i)):
             let chars = Array(s)
             let j = i < 0 ? Int64(chars.count) + i : i
             guard j >= 0, j < chars.count else {
-                throw MLShError("index error", "index \(i) out of range for a string of \(chars.count)")
+                throw MLShError(.index, "index \(i) out of range for a string of \(chars.count)")
             }
             return .string(String(chars[Int(j)]))
         case (.record(let r), .string(let k)):
             guard let v = r[k] else {
                 var m = "record has no field '\(k)'"
                 if let s = closestName(to: k, in: r.keys, keepingALetter: true) { m += " (did you mean '\(s)'?)" }
-                throw MLShError("key error", m)
+                throw MLShError(.key, m)
             }
             return v
         case (.object(let o), _):
@@ -545,7 +544,7 @@ final class Compiler {
             guard let v = r[name] else {
                 var m = "record has no field '\(name)'"
                 if let s = closestName(to: name, in: r.keys, keepingALetter: true) { m += " (did you mean '\(s)'?)" }
-                throw MLShError("key error", m)
+                throw MLShError(.key, m)
             }
             return v
         case .object(let o):
@@ -553,7 +552,7 @@ final class Compiler {
             var m = "\(o.typeName) has no field '\(name)'"
             if let s = closestName(to: name, in: o.memberNames, keepingALetter: true) { m += " (did you mean '\(s)'?)" }
             else if !o.memberNames.isEmpty { m += " (it has: \(o.memberNames.joined(separator: ", ")))" }
-            throw MLShError("key error", m)
+            throw MLShError(.key, m)
         default:
             throw MLShError.type("\(base.typeName) has no fields (tried '.\(name)')")
         }

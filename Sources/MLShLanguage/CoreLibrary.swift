@@ -64,13 +64,13 @@ public struct CoreLibrary: Library {
                 let v = try interp.call(f, [])
                 return .record(Record([("ok", .bool(true)), ("value", v), ("error", .none)]))
             } catch {
-                if error.kind == "interrupted" { throw error }
+                if error.kind == .interrupted { throw error }
                 return .record(Record([("ok", .bool(false)), ("value", .none), ("error", .string(error.message))]))
             }
         },
         Builtin("error", ["message"], category: "errors", summary: "Stop with an error carrying this message.",
                 example: #"error("bad input")"#) { a, _ throws(MLShError) in
-            throw MLShError("error", try a.value("message").printed())
+            throw MLShError(.error, try a.value("message").printed())
         },
     ] }
 
@@ -128,7 +128,7 @@ public struct CoreLibrary: Library {
             let f = try a.value("f")
             return .list(try CoreLibrary.items(try a.value("items"), "map").map { v throws(MLShError) in try interp.call(f, [v]) })
         },
-        Builtin("filter", ["items", "f"], category: "collections", summary: "The items of a list for which f is true.",
+        Builtin("filter", ["items", "f"], first: .items, category: "collections", summary: "The items of a list for which f is true.",
                 example: "filter([1, 2, 3], fn(x) => x > 1)") { a, interp throws(MLShError) in
             let f = try a.value("f")
             var out: [Value] = []
@@ -297,8 +297,8 @@ public struct CoreLibrary: Library {
         return try f(try a.string("s"))
     }
 
-    /// Builds a column expression when an argument is one, or hands domain values
-    /// (columns) to the runtime; nil for plain scalars.
+    /// Builds a column expression when an argument is one, or lets a domain value among
+    /// the arguments (a column) apply the function; nil for plain scalars.
     static func lift(_ name: String, _ args: [Value], _ interp: Interpreter) throws(MLShError) -> Value? {
         if args.contains(where: { if case .expr = $0 { return true }; return false }) {
             var parts: [ColumnExpr] = []
@@ -308,14 +308,10 @@ public struct CoreLibrary: Library {
             }
             return .expr(.call(name, parts))
         }
-        if args.contains(where: { if case .object = $0 { return true }; return false }) {
-            if let r = try interp.objectFunction?(name, args) { return r }
-            // Iterable values (ranges) fall through to the list forms.
-            if case .object(let o) = args.first(where: { if case .object = $0 { return true }; return false }) ?? .none,
-               o.iterate() == nil {
-                throw MLShError.type("\(name) does not apply to \(o.typeName)")
-            }
-        }
+        let objects = args.compactMap { v -> (any DomainObject)? in if case .object(let o) = v { o } else { nil } }
+        for o in objects { if let r = try o.apply(name, args) { return r } }
+        // Iterable values (ranges) fall through to the list forms.
+        if let o = objects.first, o.iterate() == nil { throw MLShError.type("\(name) does not apply to \(o.typeName)") }
         return nil
     }
 
@@ -325,7 +321,7 @@ public struct CoreLibrary: Library {
             if let r = try CoreLibrary.lift("abs", [x], interp) { return r }
             switch x {
             case .int(let i):
-                guard i != .min else { throw MLShError("overflow error", "integer overflow in abs(\(i))") }
+                guard i != .min else { throw MLShError(.overflow, "integer overflow in abs(\(i))") }
                 return .int(Swift.abs(i))
             case .float(let d): return .float(Swift.abs(d))
             default: throw MLShError.type("abs needs a number, got \(x.typeName)")
@@ -501,7 +497,7 @@ public struct CoreLibrary: Library {
         }
         if name == "count_nan" { return .int(Int64(ds.filter(\.isNaN).count)) }
         if name == "sum" && allInt {
-            if overflow { throw MLShError("overflow error", "integer overflow in sum") }
+            if overflow { throw MLShError(.overflow, "integer overflow in sum") }
             return .int(isum)
         }
         let v = ds.filter { !$0.isNaN }

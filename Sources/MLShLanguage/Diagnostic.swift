@@ -1,10 +1,37 @@
+/// What kind of error an `MLShError` is; the raw value is the text printed before the message.
+public enum ErrorKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    case error
+    case syntax = "syntax error"
+    case type = "type error"
+    case value = "value error"
+    case name = "name error"
+    case key = "key error"
+    case index = "index error"
+    case `import` = "import error"
+    case recursion = "recursion error"
+    case overflow = "overflow error"
+    /// Evaluation stopped by Ctrl-C: `try` and runs pass it on rather than catching it.
+    case interrupted
+    case assertion = "assertion failed"
+    case expectation = "expectation failed"
+    case data = "data error"
+    case io = "io error"
+    case model = "model error"
+    case store = "store error"
+    case serve = "serve error"
+    case usage = "usage error"
+
+    /// The printed text, also in string interpolation.
+    public var description: String { rawValue }
+}
+
 /// An error with its kind, message and (once known) the source span it concerns.
 ///
 /// Errors raised below the evaluator have no span; the evaluator attaches the span of
 /// the node it was evaluating (`located(at:)`), the first attachment wins.
 public struct MLShError: Error, Sendable, CustomStringConvertible {
     /// The kind of error, printed first: `error`, `syntax error`, `type error`, ...
-    public var kind: String
+    public var kind: ErrorKind
     /// What went wrong, saying what was expected where it helps.
     public var message: String
     /// Where it happened, when known.
@@ -19,16 +46,16 @@ public struct MLShError: Error, Sendable, CustomStringConvertible {
     public var culprit: String?
 
     /// Makes an error without position.
-    public init(_ kind: String = "error", _ message: String, span: Span? = nil,
+    public init(_ kind: ErrorKind = .error, _ message: String, span: Span? = nil,
                 incomplete: Bool = false, exitCode: Int32 = 1) {
         self.kind = kind; self.message = message; self.span = span
         self.incomplete = incomplete; self.exitCode = exitCode
     }
 
     /// A type error.
-    public static func type(_ message: String) -> MLShError { MLShError("type error", message) }
+    public static func type(_ message: String) -> MLShError { MLShError(.type, message) }
     /// A value error (right type, wrong value).
-    public static func value(_ message: String) -> MLShError { MLShError("value error", message) }
+    public static func value(_ message: String) -> MLShError { MLShError(.value, message) }
 
     /// This error with `span` attached unless it already has one.
     public func located(at span: Span) -> MLShError {
@@ -41,7 +68,7 @@ public struct MLShError: Error, Sendable, CustomStringConvertible {
     /// The diagnostic as printed: kind and message, `--> file:line:col`, the source
     /// line and a caret under the culprit.
     public func render() -> String {
-        var out = "\(kind): \(message)"
+        var out = "\(kind.rawValue): \(message)"
         guard let span else { return out }
         let file = span.file
         let (line, col) = file.location(of: span.start)

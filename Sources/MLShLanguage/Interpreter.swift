@@ -22,28 +22,28 @@ final class Frame: @unchecked Sendable {
     }
 }
 
-/// A user function or a builtin.
+/// A user function or a builtin (with its overloads).
 public final class Function: @unchecked Sendable {
     /// The name, when declared with `fn name(...)` or a builtin.
     public let name: String?
-    /// Parameter names.
+    /// Parameter names (of the first overload, for a builtin).
     public let paramNames: [String]
     let closure: Closure?
-    let builtin: Builtin?
+    /// A builtin's overloads, in the order they are tried; empty for a user function.
+    let builtins: [Builtin]
 
     init(closure: Closure) {
         self.name = closure.name; self.paramNames = closure.params.map(\.name)
-        self.closure = closure; self.builtin = nil
+        self.closure = closure; self.builtins = []
     }
-    /// A builtin as a function value.
-    public init(builtin: Builtin) {
-        self.name = builtin.name; self.paramNames = builtin.names
-        self.closure = nil; self.builtin = builtin
+    init(builtins: [Builtin]) {
+        self.name = builtins.first?.name; self.paramNames = builtins.first?.names ?? []
+        self.closure = nil; self.builtins = builtins
     }
 
-    /// `<fn(x)>`, `<fn name(x)>` or `<builtin name(x, y=1)>`.
+    /// `<fn(x)>`, `<fn name(x)>` or `<builtin name(x, y=1)>` (overloads joined by ` | `).
     public var signatureText: String {
-        if let builtin { return "<builtin \(builtin.signature)>" }
+        if !builtins.isEmpty { return "<builtin \(builtins.map(\.signature).joined(separator: " | "))>" }
         return "<fn\(name.map { " " + $0 } ?? "")(\(paramNames.joined(separator: ", ")))>"
     }
 }
@@ -83,15 +83,18 @@ public enum Interrupt {
     public static var pending: Bool { flag.load(ordering: .relaxed) }
 }
 
-/// Evaluates mls source: holds the globals, the registered builtins and the hooks that
-/// let domain libraries give meaning to operators on their values.
+/// Evaluates mls source: holds the globals and the registered builtins. Operators on
+/// domain values are the values' own (`DomainObject`).
 public final class Interpreter: @unchecked Sendable {
     /// Nested calls deeper than this are an error (evaluation runs on a large stack).
     public static let maxCallDepth = 2_000
 
     var globals: [String: Cell] = [:]
-    /// Builtins by name, for `:help` and completion.
-    public private(set) var builtins: [String: Builtin] = [:]
+    /// Builtins by name, each name's overloads in the order they are tried (typed ones by
+    /// type name, then the untyped one), for calls, `:help` and completion.
+    public private(set) var builtins: [String: [Builtin]] = [:]
+    /// Wrappers by builtin name, applied to every overload of that name whenever registered.
+    var wrappers: [String: [(Builtin) -> Builtin]] = [:]
     /// Where `print` and displays go.
     public var output: (String) -> Void = { s in
         FileHandle.standardOutput.write((s + "\n").data(using: .utf8) ?? Data())
@@ -102,12 +105,6 @@ public final class Interpreter: @unchecked Sendable {
     public var params: [String: Value] = [:]
     /// At the prompt `let` may rebind a top-level name; in scripts it is an error.
     public var allowRebinding = false
-    /// Binary operators on domain values (`>>` on transforms, arithmetic on columns).
-    public var objectOperator: ((BinaryOp, Value, Value) throws(MLShError) -> Value?)?
-    /// Unary operators (`neg`, `not`) on domain values.
-    public var objectUnary: ((String, Value) throws(MLShError) -> Value?)?
-    /// Builtins applied to domain values (`mean(t.price)`, `sqrt(t.x)`): name and arguments.
-    public var objectFunction: ((String, [Value]) throws(MLShError) -> Value?)?
     /// Element-wise builtins that build column expressions when given one (`sqrt($x)`).
     public var elementwise: Set<String> = []
     /// The script being run (its path), for lineage; nil at the prompt.
@@ -115,18 +112,42 @@ public final class Interpreter: @unchecked Sendable {
     var imported: Set<String> = []
     var callDepth = 0
 
-    /// An interpreter with the core library and the given domain libraries.
+    /// An interpreter with the core library and the given domain libraries (in any order).
     public init(libraries: [Library] = []) {
         CoreLibrary().register(into: self)
         for lib in libraries { lib.register(into: self) }
     }
 
-    /// Adds (or replaces) a builtin.
+    /// Adds a builtin as an overload of its name. Overloads of one name take different
+    /// types of first argument (`Builtin.first`), so the order they are registered in
+    /// does not matter; one with the same type as an earlier one (or untyped, like it)
+    /// replaces it: a library refining a core builtin (the store's `log`).
     public func register(_ b: Builtin) {
-        builtins[b.name] = b
-        let cell = globals[b.name] ?? Cell(b.name)
-        cell.value = .function(Function(builtin: b))
-        globals[b.name] = cell
+        let b = (wrappers[b.name] ?? []).reduce(b) { $1($0) }
+        var overloads = builtins[b.name] ?? []
+        overloads.removeAll { $0.first?.name == b.first?.name }
+        overloads.append(b)
+        overloads.sort { l, r in
+            guard let lt = l.first?.name else { return false }
+            guard let rt = r.first?.name else { return true }
+            return lt < rt
+        }
+        install(b.name, overloads)
+    }
+
+    /// Wraps every overload of the builtin `name`, registered before or after this call,
+    /// with `wrapper` (the store recording `fit`'s settings for the active run). Wrappers of
+    /// one name apply in the order they were added.
+    public func wrap(_ name: String, _ wrapper: @escaping (Builtin) -> Builtin) {
+        wrappers[name, default: []].append(wrapper)
+        if let overloads = builtins[name] { install(name, overloads.map(wrapper)) }
+    }
+
+    func install(_ name: String, _ overloads: [Builtin]) {
+        builtins[name] = overloads
+        let cell = globals[name] ?? Cell(name)
+        cell.value = .function(Function(builtins: overloads))
+        globals[name] = cell
     }
 
     /// Binds a top-level name (as `let` at the prompt would).
@@ -203,9 +224,9 @@ public final class Interpreter: @unchecked Sendable {
     static func unwrap(_ s: Signal) -> MLShError {
         switch s {
         case .error(let e): return e
-        case .breakLoop: return MLShError("syntax error", "'break' outside a loop")
-        case .continueLoop: return MLShError("syntax error", "'continue' outside a loop")
-        case .returnValue: return MLShError("syntax error", "'return' outside a function")
+        case .breakLoop: return MLShError(.syntax, "'break' outside a loop")
+        case .continueLoop: return MLShError(.syntax, "'continue' outside a loop")
+        case .returnValue: return MLShError(.syntax, "'return' outside a function")
         }
     }
 
@@ -218,15 +239,17 @@ public final class Interpreter: @unchecked Sendable {
         guard case .function(let fn) = f else {
             throw .error(MLShError.type("\(f.typeName) is not a function"))
         }
-        if Interrupt.pending { throw .error(MLShError("interrupted", "evaluation stopped by Ctrl-C")) }
-        if let b = fn.builtin {
-            do throws(MLShError) { return try b.body(try b.bind(args, named), self) } catch { throw .error(error) }
+        if Interrupt.pending { throw .error(MLShError(.interrupted, "evaluation stopped by Ctrl-C")) }
+        if !fn.builtins.isEmpty {
+            do throws(MLShError) {
+                return try Builtin.select(fn.builtins, args, named).call(args, named: named, self)
+            } catch { throw .error(error) }
         }
         guard let c = fn.closure else { return .none }
         callDepth += 1
         defer { callDepth -= 1 }
         if callDepth > Interpreter.maxCallDepth {
-            throw .error(MLShError("recursion error", "too many nested calls (more than \(Interpreter.maxCallDepth))"))
+            throw .error(MLShError(.recursion, "too many nested calls (more than \(Interpreter.maxCallDepth))"))
         }
         let frame = Frame(size: c.frameSize, parent: c.captured)
         let fname = c.name ?? "function"
@@ -267,7 +290,7 @@ public final class Interpreter: @unchecked Sendable {
         full = (full as NSString).standardizingPath
         if imported.contains(full) { return }
         guard let data = FileManager.default.contents(atPath: full) else {
-            throw MLShError("import error", "cannot read '\(path)' (looked for \(full))")
+            throw MLShError(.`import`, "cannot read '\(path)' (looked for \(full))")
         }
         imported.insert(full)
         try run(SourceFile(name: full, bytes: Array(data)))

@@ -28,7 +28,7 @@ struct Lexer {
     private func span(_ s: Int, _ e: Int) -> Span { Span(file: file, start: s, end: e) }
 
     private func fail(_ msg: String, _ s: Int, _ e: Int, incomplete: Bool = false) -> MLShError {
-        MLShError("syntax error", msg, span: span(s, e), incomplete: incomplete)
+        MLShError(.syntax, msg, span: span(s, e), incomplete: incomplete)
     }
 
     /// Rejects invalid UTF-8 and NUL bytes with their byte offset.

@@ -1,10 +1,24 @@
 import Foundation
 
+/// Unary operators, by their language spelling.
+public enum UnaryOp: String, Sendable {
+    case neg = "-", not
+
+    /// The name of the element-wise operation in column expressions.
+    public var opName: String {
+        switch self {
+        case .neg: "neg"
+        case .not: "not"
+        }
+    }
+}
+
 /// Arithmetic, comparison and logic on values. Expressions over `$` columns build
-/// `ColumnExpr` trees; domain values go to the interpreter's operator hook.
+/// `ColumnExpr` trees; a domain value applies an operator itself (`DomainObject.binary`,
+/// `DomainObject.unary`), as the left operand first, then as the right.
 enum Ops {
     static func overflow(_ op: String, _ a: Int64, _ b: Int64) -> MLShError {
-        MLShError("overflow error", "integer overflow in \(a) \(op) \(b) (use floats, e.g. \(a).0, for larger numbers)")
+        MLShError(.overflow, "integer overflow in \(a) \(op) \(b) (use floats, e.g. \(a).0, for larger numbers)")
     }
 
     static func typeError(_ op: BinaryOp, _ a: Value, _ b: Value) -> MLShError {
@@ -20,9 +34,17 @@ enum Ops {
         return .expr(.call(name, [l, r]))
     }
 
-    static func binary(_ op: BinaryOp, _ a: Value, _ b: Value, _ interp: Interpreter) throws(MLShError) -> Value {
+    /// The operator applied by a domain operand: the left one, else the right one; nil
+    /// when neither operand is a domain value that supports it.
+    static func domain(_ op: BinaryOp, _ a: Value, _ b: Value) throws(MLShError) -> Value? {
+        if case .object(let o) = a, let r = try o.binary(op, b, side: .left) { return r }
+        if case .object(let o) = b, let r = try o.binary(op, a, side: .right) { return r }
+        return nil
+    }
+
+    static func binary(_ op: BinaryOp, _ a: Value, _ b: Value) throws(MLShError) -> Value {
         switch op {
-        case .add: return try add(a, b, interp)
+        case .add: return try add(a, b)
         case .sub:
             switch (a, b) {
             case (.int(let x), .int(let y)):
@@ -44,13 +66,12 @@ enum Ops {
         case .eq: if !isLifted(a, b) { return .bool(valuesEqual(a, b)) }
         case .ne: if !isLifted(a, b) { return .bool(!valuesEqual(a, b)) }
         case .compose:
-            if let r = try interp.objectOperator?(op, a, b) { return r }
+            if let r = try domain(op, a, b) { return r }
             throw MLShError.type("'>>' composes transforms and models, not \(a.typeName) and \(b.typeName)")
         default: break
         }
         if let e = exprBinary(op.opName, a, b) { return e }
-        if case .object = a, let r = try interp.objectOperator?(op, a, b) { return r }
-        if case .object = b, let r = try interp.objectOperator?(op, a, b) { return r }
+        if let r = try domain(op, a, b) { return r }
         switch op {
         case .sub, .mul, .div, .mod, .pow:
             return try numeric(op, a, b)
@@ -72,7 +93,7 @@ enum Ops {
         }
     }
 
-    static func add(_ a: Value, _ b: Value, _ interp: Interpreter) throws(MLShError) -> Value {
+    static func add(_ a: Value, _ b: Value) throws(MLShError) -> Value {
         switch (a, b) {
         case (.int(let x), .int(let y)):
             let (r, o) = x.addingReportingOverflow(y)
@@ -85,7 +106,7 @@ enum Ops {
         case (.list(let x), .list(let y)): return .list(x + y)
         default:
             if let e = exprBinary("add", a, b) { return e }
-            if let r = try interp.objectOperator?(.add, a, b) { return r }
+            if let r = try domain(.add, a, b) { return r }
             throw typeError(.add, a, b)
         }
     }
@@ -148,29 +169,21 @@ enum Ops {
         }
     }
 
-    static func negate(_ v: Value, _ interp: Interpreter) throws(MLShError) -> Value {
-        switch v {
-        case .int(let x):
-            if x == .min { throw MLShError("overflow error", "integer overflow in -(\(x))") }
+    static func unary(_ op: UnaryOp, _ v: Value) throws(MLShError) -> Value {
+        switch (op, v) {
+        case (.neg, .int(let x)):
+            if x == .min { throw MLShError(.overflow, "integer overflow in -(\(x))") }
             return .int(-x)
-        case .float(let x): return .float(-x)
-        case .expr(let e): return .expr(.call("neg", [e]))
-        case .object:
-            if let r = try interp.objectUnary?("neg", v) { return r }
+        case (.neg, .float(let x)): return .float(-x)
+        case (.not, .bool(let b)): return .bool(!b)
+        case (_, .expr(let e)): return .expr(.call(op.opName, [e]))
+        case (_, .object(let o)): if let r = try o.unary(op) { return r }
         default: break
         }
-        throw MLShError.type("cannot negate \(v.typeName)")
-    }
-
-    static func not(_ v: Value, _ interp: Interpreter) throws(MLShError) -> Value {
-        switch v {
-        case .bool(let b): return .bool(!b)
-        case .expr(let e): return .expr(.call("not", [e]))
-        case .object:
-            if let r = try interp.objectUnary?("not", v) { return r }
-        default: break
+        switch op {
+        case .neg: throw MLShError.type("cannot negate \(v.typeName)")
+        case .not: throw MLShError.type("'not' needs a bool, got \(v.typeName)")
         }
-        throw MLShError.type("'not' needs a bool, got \(v.typeName)")
     }
 
     /// Truthiness for `if`, `while` and `assert`: only bools qualify.

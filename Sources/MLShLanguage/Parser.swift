@@ -87,7 +87,7 @@ struct Parser {
 
     func error(_ message: String, at t: Token? = nil) -> MLShError {
         let tok = t ?? current
-        return MLShError("syntax error", message, span: tok.span, incomplete: tok.kind == .eof)
+        return MLShError(.syntax, message, span: tok.span, incomplete: tok.kind == .eof)
     }
 
     /// Consumes `s` or fails with "expected 's' <context>, found ...".
@@ -102,7 +102,7 @@ struct Parser {
     mutating func close(_ s: Symbol, opener: Token, _ what: String) throws(MLShError) -> Token {
         if check(s) { return advance() }
         if kind == .eof {
-            throw MLShError("syntax error", "'\(opener.span.file.text(opener.span))' is never closed: expected '\(s.rawValue)' to close \(what)",
+            throw MLShError(.syntax, "'\(opener.span.file.text(opener.span))' is never closed: expected '\(s.rawValue)' to close \(what)",
                             span: opener.span, incomplete: true)
         }
         throw error("expected '\(s.rawValue)' to close \(what), found \(describe(kind))")
@@ -116,7 +116,7 @@ struct Parser {
     mutating func enter() throws(MLShError) {
         depth += 1
         if depth > Parser.maxDepth {
-            throw MLShError("syntax error", "nesting too deep (more than \(Parser.maxDepth) levels)", span: current.span)
+            throw MLShError(.syntax, "nesting too deep (more than \(Parser.maxDepth) levels)", span: current.span)
         }
     }
 
@@ -359,12 +359,12 @@ struct Parser {
             let operand = try parseExpression(ExprSyntax.negation.operandPrecedence)
             if case .intLit(let v) = operand.kind { return node(.intLit(-v), t.span.to(operand.span)) }
             if case .floatLit(let v) = operand.kind { return node(.floatLit(-v), t.span.to(operand.span)) }
-            return node(.unary("-", operand), t.span.to(operand.span))
+            return node(.unary(.neg, operand), t.span.to(operand.span))
         }
         if check(.not) {
             let t = advance()
             let operand = try parseExpression(ExprSyntax.not.operandPrecedence)
-            return node(.unary("not", operand), t.span.to(operand.span))
+            return node(.unary(.not, operand), t.span.to(operand.span))
         }
         return try parsePostfix(try parsePrimary())
     }
@@ -410,7 +410,7 @@ struct Parser {
                 sawNamed = true
             } else {
                 let v = try parseExpression()
-                if sawNamed { throw MLShError("syntax error", "positional argument after a named one", span: v.span) }
+                if sawNamed { throw MLShError(.syntax, "positional argument after a named one", span: v.span) }
                 args.append(Argument(name: nil, value: v, nameSpan: nil))
             }
             skipNewlines()
@@ -500,11 +500,11 @@ struct Parser {
         skipNewlines()
         while !check(.rparen) && kind != .eof {
             let (n, s) = try identifier("for a parameter")
-            guard seen.insert(n).inserted else { throw MLShError("syntax error", "duplicate parameter '\(n)'", span: s) }
+            guard seen.insert(n).inserted else { throw MLShError(.syntax, "duplicate parameter '\(n)'", span: s) }
             var def: Node?
             if match(.assign) { def = try parseExpression() }
             else if params.last?.defaultValue != nil {
-                throw MLShError("syntax error", "parameter '\(n)' needs a default: it follows one that has one", span: s)
+                throw MLShError(.syntax, "parameter '\(n)' needs a default: it follows one that has one", span: s)
             }
             params.append(Param(name: n, defaultValue: def, span: s))
             skipNewlines()

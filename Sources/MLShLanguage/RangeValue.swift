@@ -16,7 +16,7 @@ public final class RangeValue: DomainObject {
         guard case .int(let i) = key else { return nil }
         let n = Int64(length ?? 0)
         let j = i < 0 ? n + i : i
-        guard j >= 0, j < n else { throw MLShError("index error", "index \(i) out of range for a range of \(n)") }
+        guard j >= 0, j < n else { throw MLShError(.index, "index \(i) out of range for a range of \(n)") }
         return .int(start + j * step)
     }
     public func iterate() -> [Value]? {

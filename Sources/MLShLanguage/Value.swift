@@ -68,8 +68,17 @@ public struct Record: Sendable {
     public var pairs: [(String, Value)] { Array(zip(keys, values)) }
 }
 
-/// A value owned by a domain library. The language only displays it, reads its
-/// members, indexes it and compares it; everything else is the library's.
+/// Which operand of a binary operator a domain value is.
+public enum OperandSide: Sendable {
+    /// `self op other`.
+    case left
+    /// `other op self`.
+    case right
+}
+
+/// A value owned by a domain library. The language displays it, reads its members,
+/// indexes it and compares it; operators and element-wise functions on it are the
+/// value's own (`binary`, `unary`, `apply`), so a new domain type brings its operators.
 public protocol DomainObject: AnyObject, Sendable {
     /// The type name (`table`, `model`, ...).
     var typeName: String { get }
@@ -91,6 +100,14 @@ public protocol DomainObject: AnyObject, Sendable {
     func showing(rows: Int) -> (any DomainObject)?
     /// The items `for` loops over, when it is iterable.
     func iterate() -> [Value]?
+    /// `self op other` (`side == .left`) or `other op self` (`.right`); nil when the
+    /// operator does not apply to these operands (the other operand is asked next).
+    func binary(_ op: BinaryOp, _ other: Value, side: OperandSide) throws(MLShError) -> Value?
+    /// `-self` or `not self`; nil when not supported.
+    func unary(_ op: UnaryOp) throws(MLShError) -> Value?
+    /// An element-wise function or reduction (`sqrt`, `mean`, ...) of `arguments`, among
+    /// which this value is; nil when it does not apply to them.
+    func apply(_ function: String, _ arguments: [Value]) throws(MLShError) -> Value?
 }
 
 extension DomainObject {
@@ -102,6 +119,9 @@ extension DomainObject {
     public func isEqual(to other: any DomainObject) -> Bool { self === other }
     public func showing(rows: Int) -> (any DomainObject)? { nil }
     public func iterate() -> [Value]? { nil }
+    public func binary(_ op: BinaryOp, _ other: Value, side: OperandSide) throws(MLShError) -> Value? { nil }
+    public func unary(_ op: UnaryOp) throws(MLShError) -> Value? { nil }
+    public func apply(_ function: String, _ arguments: [Value]) throws(MLShError) -> Value? { nil }
 }
 
 /// A domain value usable with `with EXPR { ... }` (a run).

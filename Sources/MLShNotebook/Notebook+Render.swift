@@ -70,7 +70,7 @@ public enum NotebookRenderer {
                     do {
                         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                     } catch {
-                        throw MLShError("io error", "cannot make the folder \(folder): \(error.localizedDescription)")
+                        throw MLShError(.io, "cannot make the folder \(folder): \(error.localizedDescription)")
                     }
                 }
                 for file in md.files {

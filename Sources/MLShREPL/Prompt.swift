@@ -112,14 +112,14 @@ public final class Prompt: @unchecked Sendable {
             interpreter.allowRebinding = true
             print("session reset")
         case ":load":
-            guard !arg.isEmpty else { report(MLShError("usage error", ":load FILE")); break }
+            guard !arg.isEmpty else { report(MLShError(.usage, ":load FILE")); break }
             guard let data = FileManager.default.contents(atPath: arg) else {
-                report(MLShError("error", "cannot read '\(arg)'")); break
+                report(MLShError(.error, "cannot read '\(arg)'")); break
             }
             do throws(MLShError) { try interpreter.run(SourceFile(name: arg, bytes: Array(data)), scriptPath: arg) }
             catch { report(error) }
         case ":time":
-            guard !arg.isEmpty else { report(MLShError("usage error", ":time EXPR")); break }
+            guard !arg.isEmpty else { report(MLShError(.usage, ":time EXPR")); break }
             let t0 = DispatchTime.now().uptimeNanoseconds
             do throws(MLShError) { try interpreter.run(SourceFile(name: "<prompt>", text: arg)) } catch { report(error) }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
@@ -127,7 +127,7 @@ public final class Prompt: @unchecked Sendable {
         default:
             var m = "unknown command \(parts[0])"
             if let s = closestName(to: parts[0], in: Prompt.commands, keepingALetter: true) { m += " (did you mean \(s)?)" }
-            report(MLShError("usage error", m + "; :help lists the commands"))
+            report(MLShError(.usage, m + "; :help lists the commands"))
         }
         return true
     }

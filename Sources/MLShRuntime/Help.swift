@@ -4,11 +4,11 @@ import MLShLanguage
 
 /// The text of `:help` and `:help NAME`.
 public enum Help {
-    /// The overview, or one builtin's signature, summary and example.
+    /// The overview, or one builtin's signature, summary and example (each overload's).
     public static func text(_ name: String?, interpreter: Interpreter) -> String {
         guard let name, !name.isEmpty else { return overview(interpreter) }
-        if let b = interpreter.builtins[name] {
-            return "\(b.signature)\n  \(b.summary)\n  example: \(b.example)"
+        if let overloads = interpreter.builtins[name] {
+            return overloads.map { "\($0.signature)\n  \($0.summary)\n  example: \($0.example)" }.joined(separator: "\n")
         }
         if let k = Keyword(rawValue: name) { return keywordHelp[k] ?? "\(name) is a keyword" }
         if let c = commands.first(where: { $0.0 == name || $0.0 == ":" + name }) { return "\(c.0)  \(c.1)" }
@@ -40,13 +40,13 @@ public enum Help {
     ]
 
     static func overview(_ interp: Interpreter) -> String {
-        var byCategory: [String: [Builtin]] = [:]
-        for b in interp.builtins.values { byCategory[b.category, default: []].append(b) }
+        var byCategory: [String: Set<String>] = [:]
+        for b in interp.builtins.values.joined() { byCategory[b.category, default: []].insert(b.name) }
         var out = "mlsh \(Runtime.version) — commands:\n"
         for (c, d) in commands { out += "  \(c.padding(toLength: 14, withPad: " ", startingAt: 0)) \(d)\n" }
         out += "\nbuiltins (`:help NAME` for one):\n"
         for cat in byCategory.keys.sorted() {
-            let names = (byCategory[cat] ?? []).map(\.name).sorted().joined(separator: " ")
+            let names = (byCategory[cat] ?? []).sorted().joined(separator: " ")
             out += "  \(cat.padding(toLength: 12, withPad: " ", startingAt: 0)) \(names)\n"
         }
         out += "\nkeywords: " + Keyword.allCases.map(\.rawValue).joined(separator: " ")

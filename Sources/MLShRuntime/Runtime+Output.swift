@@ -29,7 +29,7 @@ extension Runtime {
     /// such as `/dev/stdout` or a FIFO.
     public static func writeAtomically(_ text: String, to path: String) throws(MLShError) {
         do { try FileOutput.write(text, to: path) } catch {
-            throw MLShError("io error", "cannot write \(error.message)")
+            throw MLShError(.io, "cannot write \(error.message)")
         }
     }
 

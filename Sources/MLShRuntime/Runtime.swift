@@ -21,8 +21,8 @@ public enum Runtime {
         ColumnMemory.configure()
     }
 
-    /// The domain libraries, in registration order; `store` is the store folder (nil for
-    /// `MLSH_STORE`, else the nearest `.mlsh/`).
+    /// The domain libraries; any order registers the same builtins (`RegistrationOrderTests`).
+    /// `store` is the store folder (nil for `MLSH_STORE`, else the nearest `.mlsh/`).
     static func libraries(store: String? = nil) -> [Library] {
         [DataLibrary(), ModelsLibrary(), StoreLibrary(folder: store), PlotLibrary(), DriftLibrary()]
     }
@@ -30,7 +30,12 @@ public enum Runtime {
     /// A fresh interpreter with every library registered, using the store in `store`
     /// (`--store`; nil for `MLSH_STORE`, else the nearest `.mlsh/`).
     public static func makeInterpreter(params: [String: Value] = [:], store: String? = nil) -> Interpreter {
-        let interp = Interpreter(libraries: libraries(store: store))
+        makeInterpreter(libraries: libraries(store: store), params: params)
+    }
+
+    /// A fresh interpreter with these libraries, registered in the order given.
+    static func makeInterpreter(libraries: [Library], params: [String: Value] = [:]) -> Interpreter {
+        let interp = Interpreter(libraries: libraries)
         interp.params = params
         return interp
     }

@@ -7,7 +7,7 @@ import Testing
     /// across `onLargeStack` was seen corrupted in debug test builds).
     struct Failure: Sendable {
         let kind: String, message: String, span: Span?, incomplete: Bool
-        init(_ e: MLShError) { kind = e.kind; message = e.message; span = e.span; incomplete = e.incomplete }
+        init(_ e: MLShError) { kind = e.kind.rawValue; message = e.message; span = e.span; incomplete = e.incomplete }
     }
 
     /// Runs source on the evaluator's large stack; returns the error, if any.

@@ -31,15 +31,17 @@ public struct GoldenScript: Sendable, CustomStringConvertible {
         return (out, err)
     }
 
-    /// Runs the script in a fresh session; returns its output lines and its error.
-    public func run(params: [String: Value] = [:]) -> (output: [String], error: ScriptFailure?) {
+    /// Runs the script in a fresh session (from `makeInterpreter`); returns its output lines and its error.
+    public func run(params: [String: Value] = [:],
+                    makeInterpreter: @escaping @Sendable ([String: Value]) -> Interpreter = { Runtime.makeInterpreter(params: $0) })
+        -> (output: [String], error: ScriptFailure?) {
         let box = OutputBox()
         let path = self.path
         let err: ScriptFailure? = Interpreter.onLargeStack {
-            let interp = Runtime.makeInterpreter(params: params)
+            let interp = makeInterpreter(params)
             interp.output = { box.lines.append(contentsOf: $0.components(separatedBy: "\n")) }
             guard let data = FileManager.default.contents(atPath: path) else {
-                return ScriptFailure(MLShError("error", "cannot read \(path)"))
+                return ScriptFailure(MLShError(.error, "cannot read \(path)"))
             }
             do throws(MLShError) {
                 try interp.run(SourceFile(name: path, bytes: Array(data)), scriptPath: path)

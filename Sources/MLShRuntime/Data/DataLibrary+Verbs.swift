@@ -45,7 +45,7 @@ extension DataLibrary {
             }
             return DataLibrary.wrap(try engine { () throws(EngineError) in try t.renamed(pairs) })
         },
-        Builtin("filter", ["t", "condition"], category: "verbs",
+        Builtin("filter", ["t", "condition"], first: DataLibrary.table, category: "verbs",
                 summary: "Keeps the rows where a true/false column expression holds (per group after group).",
                 example: #"iris |> filter($species != "setosa" and $sepal_width >= 3.0)"#) { a, _ throws(MLShError) in
             let (t, groups) = try DataLibrary.tableOrGroups(a, "t")

@@ -5,26 +5,12 @@ import MLShLanguage
 /// Tables, columns and column expressions: loading, verbs, quality checks (§4, §5).
 struct DataLibrary: Library {
     func register(into interp: Interpreter) {
-        let listFilter = interp.builtins["filter"]
         for b in sources + verbs + shapes + QualityChecks.builtins { interp.register(b) }
-        // `filter` keeps its list form: filter(list, fn) from the core library.
-        if let listFilter, let tableFilter = interp.builtins["filter"] {
-            interp.register(Builtin("filter", ["x", "condition"], category: "verbs",
-                                    summary: "Rows of a table where a true/false column expression holds (per group after group); items of a list for which a function is true.",
-                                    example: #"iris |> filter($species != "setosa" and $sepal_width >= 3.0)"#) { a, interp throws(MLShError) in
-                let x = try a.value("x"), c = try a.value("condition")
-                switch x {
-                case .object(let o) where o is TableValue || o is GroupedValue:
-                    return try interp.call(.function(Function(builtin: tableFilter)), [x, c])
-                default:
-                    return try interp.call(.function(Function(builtin: listFilter)), [x, c])
-                }
-            })
-        }
-        interp.objectOperator = { op, a, b throws(MLShError) in try ColumnMath.binary(op, a, b) }
-        interp.objectUnary = { op, v throws(MLShError) in try ColumnMath.unary(op, v) }
-        interp.objectFunction = { name, args throws(MLShError) in try ColumnMath.apply(name, args) }
     }
+
+    /// The first argument of the table overloads (`filter`, `save`): a table, or a grouped
+    /// one (which a verb may refuse with a hint).
+    static let table = ArgumentType.object("table") { $0 is TableValue || $0 is GroupedValue }
 
     static func wrap(_ t: Table) -> Value { .object(TableValue(t)) }
 
@@ -73,7 +59,7 @@ struct DataLibrary: Library {
             t.label = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             return DataLibrary.wrap(t)
         },
-        Builtin("save", ["value", "path"], category: "data",
+        Builtin("save", ["value", "path"], first: DataLibrary.table, category: "data",
                 summary: "Writes a table to CSV (TSV for .tsv), atomically.",
                 example: #"save(t, "clean.csv")"#) { a, interp throws(MLShError) in
             let path = try a.string("path")

@@ -94,13 +94,9 @@ enum ColumnMath {
         return .object(ColumnValue(out, name: first?.name ?? name))
     }
 
-    /// The interpreter's hook for operators with a column operand.
-    static func binary(_ op: BinaryOp, _ a: Value, _ b: Value) throws(MLShError) -> Value? {
+    /// An operator with a column operand; `operands` in source order.
+    static func binary(_ op: BinaryOp, _ operands: [Value]) throws(MLShError) -> Value? {
         guard op != .compose else { return nil }
-        return try apply(op.opName, [a, b])
-    }
-
-    static func unary(_ op: String, _ v: Value) throws(MLShError) -> Value? {
-        try apply(op, [v])
+        return try apply(op.opName, operands)
     }
 }

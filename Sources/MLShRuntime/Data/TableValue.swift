@@ -76,6 +76,18 @@ final class ColumnValue: DomainObject {
 
     func iterate() -> [Value]? { (0..<column.count).map { column.language(at: $0) } }
 
+    /// Arithmetic and comparisons with a column or a scalar, element-wise.
+    func binary(_ op: BinaryOp, _ other: Value, side: OperandSide) throws(MLShError) -> Value? {
+        try ColumnMath.binary(op, side == .left ? [.object(self), other] : [other, .object(self)])
+    }
+
+    func unary(_ op: UnaryOp) throws(MLShError) -> Value? { try ColumnMath.apply(op.opName, [.object(self)]) }
+
+    /// Element-wise functions and reductions (`sqrt(c)`, `mean(c)`).
+    func apply(_ function: String, _ arguments: [Value]) throws(MLShError) -> Value? {
+        try ColumnMath.apply(function, arguments)
+    }
+
     func isEqual(to other: any DomainObject) -> Bool {
         guard let o = other as? ColumnValue, o.column.count == column.count, o.column.dtype == column.dtype else { return false }
         for i in 0..<column.count where column.value(at: i) != o.column.value(at: i) {

@@ -20,6 +20,13 @@ final class SpecValue: DomainObject {
         return s.1.language
     }
     func isEqual(to other: any DomainObject) -> Bool { (other as? SpecValue)?.spec == spec }
+
+    /// `a >> b`: the pipeline of two transforms, or of transforms and a model.
+    func binary(_ op: BinaryOp, _ other: Value, side: OperandSide) throws(MLShError) -> Value? {
+        guard op == .compose, case .object(let o as SpecValue) = other else { return nil }
+        let (a, b) = side == .left ? (spec, o.spec) : (o.spec, spec)
+        return .object(SpecValue(try modeling { () throws(ModelError) in try PipelineSpec.compose(a, b) }))
+    }
 }
 
 /// A fitted model (or pipeline): what `fit` returns and `predict` uses.
@@ -95,7 +102,7 @@ final class MetricsValue: DomainObject {
     func member(_ name: String) throws(MLShError) -> Value? {
         if name == "confusion", let c = metrics.confusion { return .object(TableValue(c)) }
         if metrics.task == .regression, Self.classification.contains(name) {
-            throw MLShError("key error", "\(name) is a classification metric, but the model does regression (it has: "
+            throw MLShError(.key, "\(name) is a classification metric, but the model does regression (it has: "
                             + memberNames.joined(separator: ", ") + "); a number target is regressed unless fit(..., task=\"classification\")")
         }
         return metrics[name].map { .float($0) }

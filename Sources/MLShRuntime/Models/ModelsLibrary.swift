@@ -7,18 +7,6 @@ import MLShModels
 struct ModelsLibrary: Library {
     func register(into interp: Interpreter) {
         for b in transforms + models + verbs + metricFunctions { interp.register(b) }
-        let previous = interp.objectOperator
-        interp.objectOperator = { op, a, b throws(MLShError) in
-            if op == .compose { return try ModelsLibrary.compose(a, b) }
-            return try previous?(op, a, b)
-        }
-    }
-
-    static func compose(_ a: Value, _ b: Value) throws(MLShError) -> Value? {
-        guard case .object(let x as SpecValue) = a, case .object(let y as SpecValue) = b else {
-            throw MLShError.type("'>>' composes transforms and models, not \(a.typeName) and \(b.typeName)")
-        }
-        return .object(SpecValue(try modeling { () throws(ModelError) in try PipelineSpec.compose(x.spec, y.spec) }))
     }
 
     static func settings(_ a: Arguments) throws(MLShError) -> [String: SettingValue] {

@@ -17,15 +17,11 @@ struct DriftLibrary: Library {
             var method: DriftMethod?
             if a["method"] != nil {
                 let name = try a.string("method")
-                guard let m = DriftMethod(rawValue: name) else { throw MLShError.value(DriftError.unknownMethod(name).message) }
+                guard let m = DriftMethod(rawValue: name) else { throw DriftError.unknownMethod(name).language }
                 method = m
             }
-            let scores: [DriftScore]
-            do throws(DriftError) {
-                scores = try Drift.scores(reference: reference, current: current, method: method)
-            } catch {
-                if case .incompatibleColumn = error { throw MLShError.type(error.message) }
-                throw MLShError.value(error.message)
+            let scores = try bridged { () throws(DriftError) in
+                try Drift.scores(reference: reference, current: current, method: method)
             }
             return .object(TableValue(try engine { () throws(EngineError) in try Drift.table(scores) }))
         },

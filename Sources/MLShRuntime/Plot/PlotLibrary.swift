@@ -28,6 +28,18 @@ final class PlotValue: DomainObject {
         guard let o = other as? PlotValue else { return false }
         return plot == o.plot
     }
+
+    /// `p + q` draws two scatter or line charts on one pair of axes.
+    func binary(_ op: BinaryOp, _ other: Value, side: OperandSide) throws(MLShError) -> Value? {
+        guard op == .add, side == .left else { return nil }
+        guard case .object(let o as PlotValue) = other else {
+            throw MLShError.type("'+' adds a plot to a plot, not to \(other.typeName)")
+        }
+        guard let both = plot.overlaid(with: o.plot) else {
+            throw MLShError.type("'+' combines scatter and line charts, not \(plot.kind.rawValue) and \(o.plot.kind.rawValue)")
+        }
+        return .object(PlotValue(both))
+    }
 }
 
 /// Plots of table columns (hist, scatter, line, bar) and of classifiers (roc,
@@ -35,34 +47,6 @@ final class PlotValue: DomainObject {
 struct PlotLibrary: Library {
     func register(into interp: Interpreter) {
         for b in builtins { interp.register(b) }
-        // `p + q` draws two scatter or line charts on one pair of axes.
-        let previous = interp.objectOperator
-        interp.objectOperator = { op, a, b throws(MLShError) in
-            guard op == .add, case .object(let x as PlotValue) = a else { return try previous?(op, a, b) }
-            guard case .object(let y as PlotValue) = b else {
-                throw MLShError.type("'+' adds a plot to a plot, not to \(b.typeName)")
-            }
-            guard let both = x.plot.overlaid(with: y.plot) else {
-                throw MLShError.type("'+' combines scatter and line charts, not \(x.plot.kind.rawValue) and \(y.plot.kind.rawValue)")
-            }
-            return .object(PlotValue(both))
-        }
-        // `save` writes SVG for a plot and defers to the data library otherwise.
-        if let original = interp.builtins["save"] {
-            interp.register(Builtin("save", original.params, category: original.category,
-                                    summary: "Writes a table to CSV (TSV for .tsv), or a plot to SVG, atomically.",
-                                    example: #"save(hist(iris, $petal_length), "petals.svg")"#) { a, interp throws(MLShError) in
-                let value = try a.value("value")
-                if case .object(let p as PlotValue) = value {
-                    let given = try a.string("path")
-                    let ext = (given as NSString).pathExtension.lowercased()
-                    guard ext.isEmpty || ext == "svg" else { throw MLShError.value("save writes a plot as .svg, not .\(ext)") }
-                    try Runtime.writeAtomically(p.plot.svg(), to: given)
-                    return .none
-                }
-                return try interp.call(.function(Function(builtin: original)), [value, try a.value("path")])
-            })
-        }
     }
 
     /// The numeric values of a column.
@@ -89,6 +73,17 @@ struct PlotLibrary: Library {
     }
 
     var builtins: [Builtin] { [
+        Builtin("save", ["value", "path"], first: .object("plot") { $0 is PlotValue }, category: "plots",
+                summary: "Writes a plot to SVG, atomically.",
+                example: #"save(hist(iris, $petal_length), "petals.svg")"#) { a, _ throws(MLShError) in
+            let value = try a.value("value")
+            guard case .object(let p as PlotValue) = value else { throw MLShError.type("save: 'value' must be a plot, got \(value.typeName)") }
+            let given = try a.string("path")
+            let ext = (given as NSString).pathExtension.lowercased()
+            guard ext.isEmpty || ext == "svg" else { throw MLShError.value("save writes a plot as .svg, not .\(ext)") }
+            try Runtime.writeAtomically(p.plot.svg(), to: given)
+            return .none
+        },
         Builtin("hist", ["t", "x", "bins=20", "title=none"], category: "plots",
                 summary: "A histogram of a numeric column.",
                 example: #"hist(iris, $petal_length, bins=30)"#) { a, _ throws(MLShError) in

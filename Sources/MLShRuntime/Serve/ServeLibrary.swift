@@ -36,10 +36,6 @@ final class DeploymentValue: DomainObject {
     func isEqual(to other: any DomainObject) -> Bool { (other as? DeploymentValue)?.server === server }
 }
 
-extension ServeError {
-    var language: MLShError { MLShError("serve error", message) }
-}
-
 /// Deployments (§8): `deploy`, `undeploy`, `status`, `requests`, and `send` to talk to a
 /// server as a client would. Shares the store session with the store library.
 extension StoreLibrary {
@@ -140,7 +136,7 @@ extension StoreLibrary {
                 for t in targets {
                     do throws(ServeError) { return statusValue(try RemoteStatus.fetch(t, token: token)) } catch { firstError = firstError ?? error }
                 }
-                throw MLShError("serve error", "status: " + (firstError?.message ?? "no deployment of \(target) answers"))
+                throw MLShError(.serve, "status: " + (firstError?.message ?? "no deployment of \(target) answers"))
             default:
                 throw MLShError.type("status: expected a deployment (from deploy) or the name of a served model, got \(v.typeName)")
             }
@@ -153,7 +149,7 @@ extension StoreLibrary {
             switch v {
             case .object(let d as DeploymentValue):
                 d.server.service.monitor.flush()
-                guard let id = d.server.deployment else { throw MLShError("serve error", "requests: this deployment has no store") }
+                guard let id = d.server.deployment else { throw MLShError(.serve, "requests: this deployment has no store") }
                 filter = .deployment(id)
             case .string(let name): filter = .model(name)
             default: throw MLShError.type("requests: expected a deployment or a model name, got \(v.typeName)")
@@ -174,7 +170,7 @@ extension StoreLibrary {
 
     /// Posts the rows to `/v1/models/{name}/predict`, one request, and tables the answer.
     static func send(_ server: PredictionServer, _ t: Table) throws(MLShError) -> Table {
-        guard let name = server.service.routes.first?.model.name else { throw MLShError("serve error", "send: nothing is served") }
+        guard let name = server.service.routes.first?.model.name else { throw MLShError(.serve, "send: nothing is served") }
         var body = JSONWriter(capacity: 16 + 160 * t.rowCount)
         body.raw(#"{"rows":["#)
         for r in 0..<t.rowCount {
@@ -188,15 +184,15 @@ extension StoreLibrary {
         do {
             reply = try HTTPClient.request("POST", server.url + "/v1/models/\(name)/predict", body: body.bytes,
                                            headers: headers)
-        } catch { throw MLShError("serve error", "send: \(error.message)") }
+        } catch { throw MLShError(.serve, "send: \(error.message)") }
         let json: JSON
         do { json = try JSONParser.parse(reply.text) } catch {
-            throw MLShError("serve error", "send: the server answered \(reply.status) with a body that is not JSON")
+            throw MLShError(.serve, "send: the server answered \(reply.status) with a body that is not JSON")
         }
         guard reply.status == 200, case .array(let predictions)? = json["predictions"], case .string(let model)? = json["model"] else {
             var message = reply.text
             if case .object? = json["error"], case .string(let m)? = json["error"]?["message"] { message = m }
-            throw MLShError("serve error", "send: the server answered \(reply.status): \(message)")
+            throw MLShError(.serve, "send: the server answered \(reply.status): \(message)")
         }
         let prediction = column(predictions)
         return try engine { () throws(EngineError) in
@@ -279,9 +275,4 @@ func languageValue(_ json: JSON, key: String = "", floatKey: (String) -> Bool = 
     case .array(let items): return .list(items.map { languageValue($0, floatKey: floatKey) })
     case .object(let members): return .record(Record(members.map { ($0.0, languageValue($0.1, key: $0.0, floatKey: floatKey)) }))
     }
-}
-
-/// Runs server work, reporting its errors in the language's terms.
-func serving<T>(_ body: () throws(ServeError) -> T) throws(MLShError) -> T {
-    do { return try body() } catch { throw error.language }
 }

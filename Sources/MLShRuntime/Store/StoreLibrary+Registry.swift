@@ -33,7 +33,7 @@ extension StoreLibrary {
                     return try store.register(name: name, artifact: hash, run: run)
                 }
             case .object(let r as RunValue):
-                guard let id = r.id else { throw MLShError("store error", "register: that run has not started") }
+                guard let id = r.id else { throw MLShError(.store, "register: that run has not started") }
                 record = try storing { () throws(StoreError) in
                     guard let hash = try store.runArtifact(run: id, name: "model") else {
                         throw StoreError("run \(id) has no model: call log_model(m) inside the run")

@@ -14,42 +14,31 @@ struct StoreLibrary: Library {
     func register(into interp: Interpreter) {
         let session = StoreSession(folder: folder)
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session) { interp.register(b) }
-        if let original = interp.builtins["fit"] { interp.register(StoreLibrary.recordingFit(original, session)) }
+        // The core's `log` is always registered first; the store's replaces it and keeps its numeric form.
+        interp.register(StoreLibrary.log(session, math: interp.builtins["log"]?.first))
+        interp.wrap("fit") { StoreLibrary.recordingFit($0, session) }
         for name in ["split", "kfold", "sample", "synth", "cv", "tune", "explain"] {
-            if let original = interp.builtins[name] { interp.register(StoreLibrary.recordingSeed(original, session)) }
+            interp.wrap(name) { StoreLibrary.recordingSeed($0, session) }
         }
-        if let math = interp.builtins["log"] { interp.register(StoreLibrary.log(session, math: math)) }
         for name in ["predict", "evaluate", "importance", "explain"] {
-            if let original = interp.builtins[name] { interp.register(StoreLibrary.acceptingVersions(original)) }
+            interp.wrap(name) { StoreLibrary.acceptingVersions($0) }
         }
     }
 
     /// A model verb that also takes a registered model version (`predict(model("m@production"), t)`).
     static func acceptingVersions(_ original: Builtin) -> Builtin {
-        let names = parameterNames(original)
-        return Builtin(original.name, original.params, category: original.category, summary: original.summary,
-                       example: original.example) { a, interp throws(MLShError) in
-            var named: [(String, Value)] = []
-            for n in names {
-                guard var v = a[n] else { continue }
-                if n == "m", case .object(let mv as ModelVersionValue) = v, let loaded = try mv.member("model") { v = loaded }
-                named.append((n, v))
+        original.wrapped { a, interp, next throws(MLShError) in
+            if case .object(let mv as ModelVersionValue)? = a["m"], let loaded = try mv.member("model") {
+                return try next.run(a.with("m", loaded), interp)
             }
-            return try interp.call(.function(Function(builtin: original)), a.extra, named: named + a.named)
+            return try next.run(a, interp)
         }
-    }
-
-    /// A builtin's parameter names, without defaults, `...` and `**`.
-    static func parameterNames(_ b: Builtin) -> [String] {
-        b.params.filter { $0 != "..." && $0 != "**" }.map { p in p.firstIndex(of: "=").map { String(p[..<$0]) } ?? p }
     }
 
     /// `fit`, also recording for the active run the fingerprint of its table and the model's
     /// settings as params (`trees`, `max_depth`, `seed`, ...; a param the run already has stays).
     static func recordingFit(_ original: Builtin, _ session: StoreSession) -> Builtin {
-        let names = parameterNames(original)
-        return Builtin(original.name, original.params, category: original.category, summary: original.summary,
-                       example: original.example) { a, interp throws(MLShError) in
+        original.wrapped { a, interp, next throws(MLShError) in
             if let run = session.active.last, let id = run.id, case .object(let t as TableValue)? = a["t"] {
                 let store = try session.store(), fp = t.table.fingerprint()
                 try storing { () throws(StoreError) in try store.recordDataset(run: id, fingerprint: fp) }
@@ -64,26 +53,22 @@ struct StoreLibrary: Library {
                     }
                 }
             }
-            let named = names.compactMap { n in a[n].map { (n, $0) } } + a.named
-            return try interp.call(.function(Function(builtin: original)), a.extra, named: named)
+            return try next.run(a, interp)
         }
     }
 
     /// A seeded builtin that records its seed for the active run as the param
     /// `<name>_seed` (`split_seed`, `cv_seed`, ...), so a run can be reproduced.
     static func recordingSeed(_ original: Builtin, _ session: StoreSession) -> Builtin {
-        let names = parameterNames(original)
-        return Builtin(original.name, original.params, category: original.category, summary: original.summary,
-                       example: original.example) { a, interp throws(MLShError) in
+        original.wrapped { a, interp, next throws(MLShError) in
             if let run = session.active.last, let id = run.id {
                 let seed = a["seed"] ?? .int(0)
                 let store = try session.store()
                 try storing { () throws(StoreError) in
-                    try store.addParam(run: id, name: "\(original.name)_seed", value: ParamValue(seed))
+                    try store.addParam(run: id, name: "\(next.name)_seed", value: ParamValue(seed))
                 }
             }
-            let named = names.compactMap { n in a[n].map { (n, $0) } } + a.named
-            return try interp.call(.function(Function(builtin: original)), a.extra, named: named)
+            return try next.run(a, interp)
         }
     }
 
@@ -101,7 +86,7 @@ struct StoreLibrary: Library {
         let v = try a.value(name)
         switch v {
         case .object(let r as RunValue):
-            guard let id = r.id else { throw MLShError("store error", "\(a.function): that run has not started") }
+            guard let id = r.id else { throw MLShError(.store, "\(a.function): that run has not started") }
             return id
         case .int(let i): return i
         default: throw MLShError.type("\(a.function): '\(name)' must be a run or a run id, got \(v.typeName)")
@@ -116,7 +101,7 @@ struct StoreLibrary: Library {
             if let math, a.named.isEmpty, a["step"] == nil, let x = a["metrics"] {
                 switch x {
                 case .object(is MetricsValue), .record: break
-                default: return try interp.call(.function(Function(builtin: math)), [x])
+                default: return try math.call([x], interp)
                 }
             }
             let run = try session.current("log")
@@ -165,7 +150,7 @@ struct StoreLibrary: Library {
             // Regular files only: reading a FIFO or a device could block or never end.
             let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
             guard type == .typeRegular, let data = FileManager.default.contents(atPath: path) else {
-                throw MLShError("store error", "\(function): '\(path)' is not a readable file")
+                throw MLShError(.store, "\(function): '\(path)' is not a readable file")
             }
             let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
             (bytes, kind) = ([UInt8](data), ["csv", "json", "svg"].contains(ext) ? ext : "file")
@@ -198,7 +183,7 @@ struct StoreLibrary: Library {
         let all = try storing { () throws(StoreError) in try store.artifacts(run: run) }
         guard let found = all.first(where: { $0.name == name }) else {
             let names = all.map(\.name)
-            throw MLShError("store error", "artifact: run \(run) has no artifact named '\(name)'"
+            throw MLShError(.store, "artifact: run \(run) has no artifact named '\(name)'"
                             + (names.isEmpty ? " (it has none)" : " (it has: \(names.joined(separator: ", ")))"))
         }
         if found.kind == "model" {
@@ -210,11 +195,11 @@ struct StoreLibrary: Library {
             return .object(TableValue(try engine { () throws(EngineError) in try CSV.read(data: bytes, name: name) }))
         case "json":
             do { return languageValue(try JSONParser.parse(String(decoding: bytes, as: UTF8.self))) } catch {
-                throw MLShError("store error", "artifact: '\(name)' of run \(run) is not valid JSON: \(error.message)")
+                throw MLShError(.store, "artifact: '\(name)' of run \(run) is not valid JSON: \(error.message)")
             }
         default:
             guard let text = String(bytes: bytes, encoding: .utf8) else {
-                throw MLShError("store error", "artifact: '\(name)' of run \(run) is binary (\(bytes.count) bytes), not text")
+                throw MLShError(.store, "artifact: '\(name)' of run \(run) is binary (\(bytes.count) bytes), not text")
             }
             return .string(text)
         }
@@ -306,7 +291,7 @@ struct StoreLibrary: Library {
                 if let b = best, lower ? v >= b.1 : v <= b.1 { continue }
                 best = (r.id, v)
             }
-            guard let best else { throw MLShError("store error", "best_run: no finished run logged '\(metric)'") }
+            guard let best else { throw MLShError(.store, "best_run: no finished run logged '\(metric)'") }
             return .object(RunValue(session: session, id: best.0, experiment: exp))
         },
         Builtin("history", ["run", "metric"], category: "experiments",

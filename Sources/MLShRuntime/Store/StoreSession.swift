@@ -5,17 +5,6 @@ import MLShServe
 import MLShStore
 import Synchronization
 
-extension StoreError {
-    /// The error as the language reports it.
-    var language: MLShError { MLShError("store error", message) }
-}
-
-/// Runs store work, reporting its errors in the language's terms.
-@inline(__always)
-func storing<T>(_ body: () throws(StoreError) -> T) throws(MLShError) -> T {
-    do { return try body() } catch { throw error.language }
-}
-
 /// One interpreter's view of the store: opened lazily (the folder given to `--store`
 /// or `use_store`, else `MLSH_STORE`, else the nearest `.mlsh/`), the stack of active runs, and the
 /// metric points buffered until 1000 accumulate, a second has passed since the first of
@@ -69,7 +58,7 @@ final class StoreSession: @unchecked Sendable {
     /// The store for reading: an error naming `function` when there is none yet.
     func existingStore(_ function: String) throws(MLShError) -> Store {
         guard exists else {
-            throw MLShError("store error", "\(function): there is no store at \(folder ?? Store.locate()) yet (the first experiment or register creates it)")
+            throw MLShError(.store, "\(function): there is no store at \(folder ?? Store.locate()) yet (the first experiment or register creates it)")
         }
         return try store()
     }
@@ -78,7 +67,7 @@ final class StoreSession: @unchecked Sendable {
     /// `temporary` folders are this session's own and are deleted when it ends.
     func use(_ path: String, temporary: Bool = false) throws(MLShError) {
         try flush()
-        guard active.isEmpty else { throw MLShError("store error", "use_store cannot switch stores inside a run") }
+        guard active.isEmpty else { throw MLShError(.store, "use_store cannot switch stores inside a run") }
         folder = path
         opened = nil
         removeTemporary()
@@ -150,7 +139,7 @@ final class StoreSession: @unchecked Sendable {
     /// The innermost active run, or an error naming the function that needed one.
     func current(_ function: String) throws(MLShError) -> RunValue {
         guard let r = active.last, let _ = r.id else {
-            throw MLShError("store error", "\(function) needs an active run: call it inside 'with run(exp) { ... }'")
+            throw MLShError(.store, "\(function) needs an active run: call it inside 'with run(exp) { ... }'")
         }
         return r
     }

@@ -61,7 +61,7 @@ final class RunValue: ContextObject, @unchecked Sendable {
     }
 
     func enter() throws(MLShError) {
-        guard id == nil else { throw MLShError("store error", "run \(id ?? 0) was already entered; make a new one with run(exp)") }
+        guard id == nil else { throw MLShError(.store, "run \(id ?? 0) was already entered; make a new one with run(exp)") }
         let store = try session.store()
         let (script, hash) = session.scriptIdentity()
         let exp = experiment, params = params, parent = session.active.last?.id
@@ -81,7 +81,7 @@ final class RunValue: ContextObject, @unchecked Sendable {
         try session.flush()
         let store = try session.store()
         try storing { () throws(StoreError) in
-            if let error, error.kind == "interrupted" {
+            if let error, error.kind == .interrupted {
                 try store.killRun(id, reason: "killed by SIGINT (Ctrl-C)")
             } else {
                 try store.endRun(id, error: error.map { "\($0.kind): \($0.message)" })
@@ -91,7 +91,7 @@ final class RunValue: ContextObject, @unchecked Sendable {
 
     /// The run as stored now.
     func record() throws(MLShError) -> RunRecord {
-        guard let id else { throw MLShError("store error", "this run has not started: enter it with 'with run(exp) { ... }'") }
+        guard let id else { throw MLShError(.store, "this run has not started: enter it with 'with run(exp) { ... }'") }
         try session.flush()
         let store = try session.store()
         return try storing { () throws(StoreError) in try store.run(id) }
