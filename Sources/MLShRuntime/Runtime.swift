@@ -24,7 +24,7 @@ public enum Runtime {
     /// The domain libraries; any order registers the same builtins (`RegistrationOrderTests`).
     /// `store` is the store folder (nil for `MLSH_STORE`, else the nearest `.mlsh/`).
     static func libraries(store: String? = nil) -> [Library] {
-        [DataLibrary(), ModelsLibrary(), StoreLibrary(folder: store), PlotLibrary(), DriftLibrary()]
+        [DataLibrary(), ModelsLibrary(), StoreLibrary(folder: store), PlotLibrary(), MonitorLibrary()]
     }
 
     /// A fresh interpreter with every library registered, using the store in `store`

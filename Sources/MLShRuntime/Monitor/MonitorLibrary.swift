@@ -3,7 +3,7 @@ import MLShLanguage
 import MLShMonitor
 
 /// Monitoring builtins: `drift(reference, current, method=none)` (§8).
-struct DriftLibrary: Library {
+struct MonitorLibrary: Library {
     func register(into interp: Interpreter) {
         for b in builtins { interp.register(b) }
     }
