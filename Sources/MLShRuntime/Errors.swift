@@ -1,6 +1,7 @@
 import MLShEngine
 import MLShLanguage
 import MLShModels
+import MLShMonitor
 import MLShServe
 import MLShStore
 
