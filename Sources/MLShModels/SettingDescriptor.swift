@@ -31,10 +31,11 @@ public struct SettingDescriptor: Sendable {
     public var valuesText: String {
         switch check {
         case .number(let min, let positive, let max):
+            if positive, min == nil, let max { return "a number in (0, \(formatBound(max))]" }
             var parts: [String] = []
             if positive { parts.append("> 0") }
             if let min { parts.append("≥ \(formatSettingNumber(min))") }
-            if let max { parts.append("≤ \(formatSettingNumber(max))") }
+            if let max { parts.append("≤ \(formatBound(max))") }
             return (["a number"] + parts).joined(separator: " ")
         case .int(let min, let optional): return "an int ≥ \(min)" + (optional ? " or none" : "")
         case .seed: return "an int ≥ 0"
@@ -59,8 +60,7 @@ public struct SettingDescriptor: Sendable {
                 throw .invalidSetting(kind: kind, name: key, reason: "must be at least \(formatSettingNumber(min)), got \(formatSettingNumber(d))")
             }
             if let max, d > max {
-                let bound = max == max.rounded() && abs(max) < 1e15 ? String(Int64(max)) : "\(max)"
-                throw .invalidSetting(kind: kind, name: key, reason: "must be at most \(bound), got \(formatSettingNumber(d))")
+                throw .invalidSetting(kind: kind, name: key, reason: "must be at most \(formatBound(max)), got \(formatSettingNumber(d))")
             }
             return .number(d)
         case .int(let min, let optional):
@@ -103,6 +103,11 @@ public struct SettingDescriptor: Sendable {
             return i
         }
     }
+}
+
+/// An upper bound as messages write it: `1`, not `1.0`.
+private func formatBound(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
 }
 
 /// A setting bound to the field of the spec `S` that holds it: the descriptor's row, and how

@@ -50,6 +50,13 @@ import MLShEngine
         }
     }
 
+    /// The conformance suite runs over every registered estimator and transform.
+    @Test func theConformanceSuiteCoversTheRegistry() {
+        let specs = ConformanceTests.estimators.map(\.spec)
+        #expect(Set(specs.compactMap(\.model?.kind)) == Set(ModelSpec.kinds))
+        #expect(Set(specs.flatMap(\.steps).map(\.kind)).isSuperset(of: TransformSpec.kinds))
+    }
+
     func message(_ body: () throws -> Void) -> String? {
         do { try body(); return nil } catch let e as ModelError { return e.message } catch { return "\(error)" }
     }
