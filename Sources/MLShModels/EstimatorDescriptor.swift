@@ -1,6 +1,7 @@
 import MLShEngine
 
-/// An estimator's parameters (a spec struct such as `RidgeSpec`): its descriptor names, documents, checks and builds it, and `fit` learns its state.
+/// An estimator's parameters (a spec struct such as `RidgeSpec`): its descriptor names,
+/// documents, checks and builds it, and `fit` learns its state.
 protocol Estimator: Sendable {
     static var descriptor: EstimatorDescriptor { get }
     /// Learns the estimator's state from the design matrix and the encoded target.

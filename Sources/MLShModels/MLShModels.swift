@@ -6,13 +6,13 @@
 //   TransformDescriptor.swift               the same for transforms
 //   SettingDescriptor.swift                 one setting: key, check, default, help; checking a call
 //   ModelSpec.swift                         `ModelSpec` (one case per estimator) and the registry
-//   TransformSpec.swift                     transform specs with their descriptors, `TransformSpec`,
+//   TransformSpec.swift                     each transform's spec, descriptor and fit; `TransformSpec`,
 //                                           its registry, `PipelineSpec` and `>>`
 //   SettingValue.swift                      settings as written in calls
 //   Fit.swift                               `fit`: target encoding, transforms, design matrix, estimator
 //   FittedModel.swift                       predict / evaluate / importance / explain
 //   FittedState.swift (+Validation)         the learned state as plain data, for the store
-//   FittedTransform.swift                   what each transform learns and how it is replayed
+//   FittedTransform.swift                   what each transform learned and how it is replayed
 //   Linear.swift, Logistic.swift            linear / ridge / lasso and logistic: spec, descriptor, fit
 //                                           (least squares by LAPACK, lasso by coordinate descent,
 //                                           logistic by our own L-BFGS)

@@ -1,8 +1,11 @@
-/// A transform's parameters (a spec struct such as `ImputeSpec`): `columns` nil means the default columns, and its descriptor names, documents, checks and
-/// builds it. What it learns is `TransformSpec.fitTransform`.
+/// A transform's parameters (a spec struct such as `ImputeSpec`): `columns` nil means the
+/// default columns, its descriptor names, documents, checks and builds it, and `fit` learns
+/// its state.
 protocol Transform: Sendable {
     var columns: [String]? { get set }
     static var descriptor: TransformDescriptor { get }
+    /// Learns the transform's state from the training frame, on `columns` (named or resolved).
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform
 }
 
 /// One transform, described once: its name, its help, its settings, and how a call's

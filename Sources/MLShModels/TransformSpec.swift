@@ -10,6 +10,16 @@ extension StandardizeSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "standardize", summary: "Centres and scales numeric columns (population std; a constant column keeps scale 1).",
         example: "standardize($x0, $x1)", defaults: StandardizeSpec(), settings: [], wrap: TransformSpec.standardize)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var means: [Double] = [], scales: [Double] = []
+        for c in columns {
+            let v = try frame.numbers(c, for: Self.descriptor.name)
+            let (m, s) = meanStd(v)
+            means.append(m); scales.append(s > 0 && s.isFinite ? s : 1)
+        }
+        return .standardize(columns: columns, mean: means, scale: scales)
+    }
 }
 
 /// Scales numeric columns to [0, 1] (a constant column maps to 0).
@@ -22,6 +32,16 @@ extension MinMaxSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "minmax", summary: "Scales numeric columns to [0, 1].", example: "minmax()",
         defaults: MinMaxSpec(), settings: [], wrap: TransformSpec.minmax)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var mins: [Double] = [], scales: [Double] = []
+        for c in columns {
+            let v = try frame.numbers(c, for: Self.descriptor.name).filter { !$0.isNaN }
+            let lo = v.min() ?? 0, hi = v.max() ?? 0
+            mins.append(lo); scales.append(hi > lo ? hi - lo : 1)
+        }
+        return .minmax(columns: columns, min: mins, scale: scales)
+    }
 }
 
 /// Fills missing values: `mean`, `median`, `most_frequent` or `constant` (`value`, default 0 / "missing").
@@ -41,6 +61,39 @@ extension ImputeSpec: Transform {
                            help: "what fills a missing value: the column's mean, median, most frequent value, or value="),
                    .scalar("value", \.value, help: "the fill of strategy=\"constant\" (none: 0, or \"missing\" in string columns)")],
         wrap: TransformSpec.impute)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var numbers: [Double] = [], labels: [String] = []
+        for c in columns {
+            guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
+            let col = frame.columns[i]
+            if col.dtype == .string {
+                let l = col.modelLabels.compactMap { $0 }
+                switch strategy {
+                case "constant":
+                    if case .string(let f) = value { labels.append(f) } else { labels.append("missing") }
+                case "most_frequent": labels.append(mostFrequent(l) ?? "missing")
+                default: throw .invalid("impute(strategy=\"\(strategy)\") needs numeric columns; column \(c) is string (use \"most_frequent\" or \"constant\")")
+                }
+                numbers.append(0)
+            } else {
+                let v = col.modelDoubles.filter { !$0.isNaN }
+                var f: Double
+                switch strategy {
+                case "mean": f = v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count)
+                case "median": f = median(v)
+                case "most_frequent":
+                    var counts: [Double: Int] = [:]
+                    for x in v { counts[x, default: 0] += 1 }
+                    f = counts.max { a, b in a.value < b.value || (a.value == b.value && a.key > b.key) }?.key ?? 0
+                default: f = value.asDouble ?? 0
+                }
+                if f.isNaN { f = 0 }
+                numbers.append(f); labels.append("")
+            }
+        }
+        return .impute(columns: columns, numbers: numbers, labels: labels)
+    }
 }
 
 /// One 0/1 column `<col>_<value>` per category (sorted); a missing value → all zeros, and so
@@ -76,6 +129,15 @@ extension OneHotSpec: Transform {
         settings: [.choice("unknown", \.unknown, ["ignore", "error"], shownAtDefault: false,
                            help: "a category unseen in training: all zeros (\"ignore\") or an error")],
         wrap: TransformSpec.onehot)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var cats: [[String]] = []
+        for c in columns {
+            guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
+            cats.append(sortedLabels(frame.columns[i]))
+        }
+        return .onehot(columns: columns, categories: cats, refuseUnknown: unknown == "error" ? true : nil)
+    }
 }
 
 /// Replaces numeric columns by their quantile bin index `0..<bins` (like `KBinsDiscretizer(encode="ordinal")`).
@@ -89,6 +151,22 @@ extension BinSpec: Transform {
         name: "bin", summary: "Quantile bins of numeric columns.", example: "bin($age, bins=10)",
         defaults: BinSpec(),
         settings: [.int("bins", \.bins, min: 2, help: "the number of quantile bins")], wrap: TransformSpec.bin)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var edges: [[Double]] = []
+        for c in columns {
+            let v = try frame.numbers(c, for: Self.descriptor.name).filter { !$0.isNaN }.sorted()
+            var e: [Double] = []
+            if !v.isEmpty {
+                for b in 1..<bins {
+                    let q = quantileSorted(v, Double(b) / Double(bins))
+                    if e.last.map({ q > $0 }) ?? true, q > v[0] { e.append(q) }
+                }
+            }
+            edges.append(e)
+        }
+        return .bin(columns: columns, edges: edges)
+    }
 }
 
 /// Adds products of numeric columns up to `degree` (`a*b`, `a^2`), in `PolynomialFeatures` order.
@@ -102,6 +180,27 @@ extension PolySpec: Transform {
         name: "poly", summary: "Squares and pairwise products of numeric columns.", example: "poly(degree=2)", positional: "degree",
         defaults: PolySpec(),
         settings: [.int("degree", \.degree, min: 1, help: "the highest degree of the products")], wrap: TransformSpec.poly)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        for c in columns { _ = try frame.numbers(c, for: Self.descriptor.name) }
+        var terms: [[Int]] = []
+        if degree >= 2 {
+            var current: [[Int]] = (0..<columns.count).map { [$0] }
+            for _ in 2...degree {
+                var next: [[Int]] = []
+                for t in current {
+                    guard let last = t.last else { continue }
+                    for j in last..<columns.count { next.append(t + [j]) }
+                }
+                terms += next
+                current = next
+                if terms.count > 100_000 {
+                    throw .invalid("poly(degree=\(degree)) on \(columns.count) columns would add more than 100,000 columns; name fewer columns or lower the degree")
+                }
+            }
+        }
+        return .poly(columns: columns, terms: terms)
+    }
 }
 
 /// Keeps the `k` numeric columns with the highest F statistic against the target
@@ -117,6 +216,21 @@ extension SelectFeaturesSpec: Transform {
         example: "select_features(k=5)", positional: "k",
         defaults: SelectFeaturesSpec(),
         settings: [.int("k", \.k, min: 1, help: "the number of columns kept")], wrap: TransformSpec.selectFeatures)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var scores: [(String, Double)] = []
+        for c in columns {
+            let v = try frame.numbers(c, for: Self.descriptor.name)
+            scores.append((c, fScore(v, target)))
+        }
+        let order = scores.enumerated().sorted { a, b in
+            let x = a.element.1.isNaN ? -Double.infinity : a.element.1
+            let y = b.element.1.isNaN ? -Double.infinity : b.element.1
+            return x > y || (x == y && a.offset < b.offset)
+        }
+        let drop = order.dropFirst(k).map(\.element.0)
+        return .select(drop: drop)
+    }
 }
 
 /// Columns computed by column expressions, `features(bmi2 = $bmi ^ 2, ratio = $a / $b)`: in
