@@ -3,7 +3,7 @@ import MLShEngine
 /// Fold of each row: stratified by class (each class shuffled and dealt round-robin) when
 /// `classes` is given, else a seeded shuffle cut into `folds` near-equal parts.
 func foldAssignment(rows: Int, folds: Int, classes: [Int32]?, seed: UInt64) -> [Int] {
-    var rng = ModelRandom(seed: seed, stream: 0xF01D)
+    var rng = SeededRandom(seed: seed, modelStream: 0xF01D)
     var fold = [Int](repeating: 0, count: rows)
     if let classes {
         var byClass: [Int32: [Int]] = [:]
@@ -11,13 +11,13 @@ func foldAssignment(rows: Int, folds: Int, classes: [Int32]?, seed: UInt64) -> [
         var offset = 0
         for c in byClass.keys.sorted() {
             guard var members = byClass[c] else { continue }
-            rng.shuffle(&members)
+            rng.shuffleByModulo(&members)
             for (t, i) in members.enumerated() { fold[i] = (t + offset) % folds }
             offset += members.count
         }
     } else {
         var perm = Array(0..<rows)
-        rng.shuffle(&perm)
+        rng.shuffleByModulo(&perm)
         for (t, i) in perm.enumerated() { fold[i] = t * folds / max(rows, 1) }
     }
     return fold
@@ -116,9 +116,9 @@ public func tune(_ spec: PipelineSpec, on table: Table, target: String?, feature
     if let random {
         guard random >= 1 else { throw .invalid("tune(random=...) must be at least 1") }
         if random < candidates.count {
-            var rng = ModelRandom(seed: seed, stream: 0x7E5E)
+            var rng = SeededRandom(seed: seed, modelStream: 0x7E5E)
             var idx = Array(candidates.indices)
-            rng.shuffle(&idx)
+            rng.shuffleByModulo(&idx)
             candidates = idx[0..<random].sorted().map { candidates[$0] }
         }
     }

@@ -1,4 +1,93 @@
 import Foundation
+import MLShEngine
+
+/// A decision tree (Gini / squared error) on 256 quantile bins per feature.
+public struct TreeSpec: Codable, Sendable, Equatable {
+    public var maxDepth: Int?, minLeaf: Int
+    public init(maxDepth: Int? = nil, minLeaf: Int = 1) { self.maxDepth = maxDepth; self.minLeaf = minLeaf }
+}
+
+extension TreeSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "tree", tasks: [.regression, .classification],
+        summary: "A decision tree (Gini or squared error): classification for a string or bool target, regression for numbers unless fit(..., task=\"classification\").",
+        example: "tree(max_depth=4)",
+        defaults: TreeSpec(),
+        settings: [.optionalInt("max_depth", \.maxDepth, min: 1, help: "the most levels of splits (none: no limit)"),
+                   .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf")],
+        wrap: ModelSpec.tree)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        FittedEstimator(state: .trees(fitTree(x, y: y.values, classIds: y.classIds, classes: y.classes.count, spec: self)))
+    }
+}
+
+/// A random forest: bootstrap samples, √features per split for classification, all for regression.
+public struct ForestSpec: Codable, Sendable, Equatable {
+    public var trees: Int, maxDepth: Int?, minLeaf: Int, seed: UInt64
+    public init(trees: Int = 100, maxDepth: Int? = nil, minLeaf: Int = 1, seed: UInt64 = 0) {
+        self.trees = trees; self.maxDepth = maxDepth; self.minLeaf = minLeaf; self.seed = seed
+    }
+}
+
+extension ForestSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "forest", tasks: [.regression, .classification],
+        summary: "A random forest of histogram trees (a number target is regressed unless fit(..., task=\"classification\")).",
+        example: "forest(trees=100, seed=0)",
+        defaults: ForestSpec(),
+        settings: [.int("trees", \.trees, min: 1, help: "the number of trees"),
+                   .optionalInt("max_depth", \.maxDepth, min: 1, help: "the most levels of splits per tree (none: no limit)"),
+                   .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf"),
+                   .seed(\.seed, help: "the seed of the bootstrap samples and of the features tried per split")],
+        wrap: ModelSpec.forest)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        FittedEstimator(state: .trees(fitForest(x, y: y.values, classIds: y.classIds, classes: y.classes.count, spec: self)))
+    }
+}
+
+/// Gradient boosting on histograms (log-loss, softmax or squared error), Newton leaf values,
+/// no L2. `subsample` < 1 grows each round's trees on that fraction of the rows, drawn without
+/// replacement from `seed` (stochastic gradient boosting); at 1 (the default, as scikit-learn's
+/// HistGradientBoosting, which never subsamples rows) every row is used and `seed` changes nothing.
+public struct BoostSpec: Codable, Sendable, Equatable {
+    public var rounds: Int, lr: Double, maxDepth: Int, minLeaf: Int, subsample: Double, seed: UInt64
+    public init(rounds: Int = 100, lr: Double = 0.1, maxDepth: Int = 3, minLeaf: Int = 1, subsample: Double = 1, seed: UInt64 = 0) {
+        self.rounds = rounds; self.lr = lr; self.maxDepth = maxDepth; self.minLeaf = minLeaf; self.subsample = subsample; self.seed = seed
+    }
+
+    enum CodingKeys: String, CodingKey { case rounds, lr, maxDepth, minLeaf, subsample, seed }
+
+    /// Models saved before `subsample` existed read as 1 (every row, as they were fitted).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(rounds: try c.decode(Int.self, forKey: .rounds), lr: try c.decode(Double.self, forKey: .lr),
+                  maxDepth: try c.decode(Int.self, forKey: .maxDepth), minLeaf: try c.decode(Int.self, forKey: .minLeaf),
+                  subsample: try c.decodeIfPresent(Double.self, forKey: .subsample) ?? 1,
+                  seed: try c.decode(UInt64.self, forKey: .seed))
+    }
+}
+
+extension BoostSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "boost", tasks: [.regression, .classification],
+        summary: "Gradient boosting on histograms (log-loss, softmax or squared error). subsample < 1 grows each round on that fraction of the rows, drawn from seed; at the default 1 every row is used and seed has no effect.",
+        example: "boost(rounds=100, lr=0.1, subsample=0.8, seed=1)",
+        defaults: BoostSpec(),
+        settings: [.int("rounds", \.rounds, min: 1, help: "the number of rounds (one tree per round, one per class above two classes)"),
+                   .positive("lr", \.lr, help: "the learning rate each tree's values are scaled by"),
+                   .int("max_depth", \.maxDepth, min: 1, help: "the most levels of splits per tree"),
+                   .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf"),
+                   .fraction("subsample", \.subsample, help: "the fraction of the rows each round grows on (1: every row)"),
+                   .seed(\.seed, help: "the seed of the rows drawn when subsample < 1")],
+        wrap: ModelSpec.boost)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        let (state, raw) = fitBoost(x, y: y.values, classIds: y.classIds, classes: y.classes.count, spec: self)
+        return FittedEstimator(state: .trees(state), trainingScores: raw)
+    }
+}
 
 /// Fitted trees of a forest or a boosted model.
 public struct EnsembleState: Codable, Sendable, Equatable {
@@ -59,9 +148,9 @@ func fitForest(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: F
     let parts = chunks(count, workerCount)
     parallelFor(parts.count) { part in
         for t in parts[part] {
-            var rng = ModelRandom(seed: spec.seed, stream: UInt64(t) &* 2 &+ 1)
+            var rng = SeededRandom(seed: spec.seed, modelStream: UInt64(t) &* 2 &+ 1)
             var w = [Double](repeating: 0, count: n)
-            for _ in 0..<n { w[rng.below(n)] += 1 }
+            for _ in 0..<n { w[rng.nextInt(modulo: n)] += 1 }
             var samples: [Int32] = []
             samples.reserveCapacity(n)
             for i in 0..<n where w[i] > 0 { samples.append(Int32(i)) }
@@ -121,10 +210,10 @@ func fitBoost(_ x: Dense, y: [Double], classIds: [Int32], classes: Int, spec: Bo
     for round in 0..<spec.rounds {
         var samples = all
         if drawn < n {
-            var rng = ModelRandom(seed: spec.seed, stream: UInt64(round) &* 2 &+ 1)
+            var rng = SeededRandom(seed: spec.seed, modelStream: UInt64(round) &* 2 &+ 1)
             samples = []
             samples.reserveCapacity(drawn)
-            for i in 0..<n where Double(drawn - samples.count) > rng.uniform() * Double(n - i) { samples.append(Int32(i)) }
+            for i in 0..<n where Double(drawn - samples.count) > rng.nextDouble() * Double(n - i) { samples.append(Int32(i)) }
         }
         if outs > 1 {
             for i in 0..<n {
@@ -270,6 +359,33 @@ extension EnsembleState {
                         outBox.value[i] = s
                     }
                 }}}}}}}
+            }
+        }
+    }
+}
+
+extension EnsembleState: LearnedParameters {
+    func estimate(_ x: Dense, model: FittedState) -> Dense {
+        predict(x, boosted: model.isBoosted, classes: model.task == .classification ? model.classes.count : 0)
+    }
+
+    /// One path per tree, at most a generous depth of 64.
+    var scoringCost: Int { trees.reduce(0) { $0 + min($1.feature.count, 64) * max(1, $1.outputs) } }
+
+    func validate(in model: FittedState) throws(ModelError) {
+        let p = model.inputs.count, k = model.classes.count, boosted = model.isBoosted
+        let outs = model.task == .classification ? (boosted ? (k == 2 ? 1 : k) : k) : 1
+        guard outputs == outs, !trees.isEmpty, importance.count == p else { throw FittedState.inconsistent("ensemble shapes") }
+        if boosted { guard initial.count == outs, trees.count % outs == 0 else { throw FittedState.inconsistent("boosting shapes") } }
+        for t in trees {
+            let n = t.feature.count
+            let treeOuts = boosted ? 1 : outs
+            guard n > 0, t.outputs == treeOuts, t.threshold.count == n, t.left.count == n, t.right.count == n,
+                  t.value.count == n * treeOuts else { throw FittedState.inconsistent("tree node arrays differ in size") }
+            for i in 0..<n where t.feature[i] >= 0 {
+                // Children come after their parent, so a walk always ends.
+                guard Int(t.feature[i]) < p, Int(t.left[i]) > i, Int(t.left[i]) < n, Int(t.right[i]) > i, Int(t.right[i]) < n
+                else { throw FittedState.inconsistent("tree node \(i) points outside the tree") }
             }
         }
     }

@@ -31,11 +31,12 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     var spec = spec
     if let target { spec.steps = spec.steps.map { $0.excluding(target) } }
     guard let model = spec.model else { throw .noModel }
+    try model.validate()
+    for step in spec.steps { try step.validate() }
     guard table.rowCount > 0 else { throw .emptyTable }
     _ = blasSingleThreaded
     if traceFit { traceClock = 0; trace("start") }
-    let isClustering: Bool
-    if case .kmeans = model { isClustering = true } else { isClustering = false }
+    let isClustering = model.clusters
     if !isClustering && target == nil {
         throw .invalid("\(model.kind)() needs a target column: fit(model, table, target=$column)")
     }
@@ -97,32 +98,8 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
 
     // Estimator.
     let n = x.rows
-    let estimator: EstimatorState
-    /// Boosting: the training rows' raw scores, kept by the fit (the training metrics reuse them).
-    var boostScores: (state: EnsembleState, raw: [Double])?
-    switch model {
-    case .linear: estimator = .linear(fitLeastSquares(x, enc.values, alpha: 0))
-    case .ridge(let s): estimator = .linear(fitLeastSquares(x, enc.values, alpha: s.alpha))
-    case .lasso(let s): estimator = .linear(fitLasso(x, enc.values, spec: s))
-    case .logistic(let s): estimator = .linear(fitLogistic(x, enc.classIds, classes: enc.classes.count, spec: s))
-    case .naiveBayes(let s): estimator = .naiveBayes(fitNaiveBayes(x, enc.classIds, classes: enc.classes.count, spec: s))
-    case .knn(let s):
-        guard s.k <= n else { throw .kTooLarge(kind: "knn", k: s.k, rows: n) }
-        let y = enc.task == .classification ? enc.classIds.map { Double($0) } : enc.values
-        estimator = .knn(KNNState(k: s.k, rows: n, features: x.cols, x: x.data, y: y,
-                                  classes: enc.task == .classification ? enc.classes.count : 0))
-    case .kmeans(let s):
-        guard s.k <= n else { throw .kTooLarge(kind: "kmeans", k: s.k, rows: n) }
-        estimator = .kmeans(fitKMeans(x, spec: s))
-    case .tree(let s):
-        estimator = .trees(fitTree(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
-    case .forest(let s):
-        estimator = .trees(fitForest(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s))
-    case .boost(let s):
-        let fitted = fitBoost(x, y: enc.values, classIds: enc.classIds, classes: enc.classes.count, spec: s)
-        boostScores = fitted
-        estimator = .trees(fitted.state)
-    }
+    let fittedEstimator = try model.parameters.fit(x, enc)
+    let estimator = fittedEstimator.state
 
     trace("estimator")
     var state = FittedState(formatVersion: 1, spec: spec, task: enc.task, target: isClustering ? nil : target,
@@ -136,7 +113,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     var rows = Array(0..<n)
     if n > 20_000 { rows = (0..<20_000).map { $0 * n / 20_000 } }
     let out: Dense
-    if let (e, raw) = boostScores {
+    if let raw = fittedEstimator.trainingScores, case .trees(let e) = estimator {
         let k = e.outputs
         let picked = rows.count == n ? raw : rows.flatMap { raw[($0 * k)..<(($0 + 1) * k)] }
         out = e.boostedOutput(raw: picked, rows: rows.count, classes: enc.task == .classification ? enc.classes.count : 0)

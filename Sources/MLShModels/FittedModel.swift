@@ -99,37 +99,11 @@ public final class FittedModel: Sendable {
     /// Rough arithmetic operations to score one row (the estimator's work plus building
     /// the row from its features): a server uses it to keep expensive requests off its
     /// event loop. k-nearest neighbours pays for every training row.
-    public var scoringCostPerRow: Int {
-        let design = state.featureNames.count * 4
-        let treePath = 64   // a generous depth for one tree
-        switch state.estimator {
-        case .linear(let l): return design + l.coef.count
-        case .naiveBayes(let nb): return design + nb.theta.count * 2
-        case .knn(let s): return design + s.rows.multipliedReportingOverflow(by: max(1, s.features)).partialValue
-        case .kmeans(let km): return design + km.centers.count
-        case .trees(let e): return design + e.trees.reduce(0) { $0 + min($1.feature.count, treePath) * max(1, $1.outputs) }
-        }
-    }
+    public var scoringCostPerRow: Int { state.featureNames.count * 4 + state.estimator.learned.scoringCost }
 
     /// Raw estimator output on a design matrix: class probabilities (n × classes),
     /// values (n × 1) or cluster ids (n × 1).
-    func estimate(_ x: Dense) -> Dense {
-        let k = state.classes.count
-        switch state.estimator {
-        case .linear(let l):
-            if state.task == .classification { return logisticProba(l, x, classes: k) }
-            return l.decision(x)
-        case .naiveBayes(let nb): return nb.proba(x)
-        case .knn(let s): return s.predict(x)
-        case .kmeans(let km):
-            let (labels, _) = assignClusters(x, centers: km.centers, k: km.k)
-            return Dense(rows: x.rows, cols: 1, data: labels.map { Double($0) })
-        case .trees(let e):
-            let boosted: Bool
-            if case .boost = state.spec.model { boosted = true } else { boosted = false }
-            return e.predict(x, boosted: boosted, classes: state.task == .classification ? k : 0)
-        }
-    }
+    func estimate(_ x: Dense) -> Dense { state.estimator.learned.estimate(x, model: state) }
 
     /// Whether the pipeline has a `features` step.
     var computesFeatures: Bool {
@@ -293,9 +267,9 @@ public final class FittedModel: Sendable {
             guard let ci = t.index(of: name) else { throw .missingColumn(name, suggestion: nil) }
             var drops: [Double] = []
             for r in 0..<repeats {
-                var rng = ModelRandom(seed: seed, stream: UInt64(j * 1_000_003 + r))
+                var rng = SeededRandom(seed: seed, modelStream: UInt64(j * 1_000_003 + r))
                 var perm = Array(0..<t.rowCount)
-                rng.shuffle(&perm)
+                rng.shuffleByModulo(&perm)
                 let shuffled = try t.modelReplacing(name, with: t.columns[ci].modelGather(perm))
                 drops.append(base - (try score(shuffled)))
             }

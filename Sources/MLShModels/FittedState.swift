@@ -5,7 +5,8 @@ public enum ModelTask: String, Codable, Sendable, Equatable {
     case regression, classification, clustering
 }
 
-/// The learned parameters of one estimator: data only.
+/// The learned parameters of one estimator: data only (the case names are the keys model
+/// files store).
 public enum EstimatorState: Codable, Sendable, Equatable {
     /// linear, ridge, lasso and logistic.
     case linear(LinearState)
@@ -14,6 +15,29 @@ public enum EstimatorState: Codable, Sendable, Equatable {
     case kmeans(KMeansState)
     /// tree, forest and boost.
     case trees(EnsembleState)
+
+    /// The parameters the case holds.
+    var learned: any LearnedParameters {
+        switch self {
+        case .linear(let s): s
+        case .naiveBayes(let s): s
+        case .knn(let s): s
+        case .kmeans(let s): s
+        case .trees(let s): s
+        }
+    }
+}
+
+/// One kind of learned parameters (a case of `EstimatorState`): how they score a design
+/// matrix, what scoring a row costs, and the checks a state read from a file must pass.
+protocol LearnedParameters: Sendable {
+    /// Raw output on a design matrix of `model`'s inputs: class probabilities (n × classes),
+    /// values (n × 1) or cluster ids (n × 1).
+    func estimate(_ x: Dense, model: FittedState) -> Dense
+    /// Rough arithmetic operations to score one row, besides building it from its features.
+    var scoringCost: Int { get }
+    /// Throws `FittedState.inconsistent` when an array's size differs from what `model` implies.
+    func validate(in model: FittedState) throws(ModelError)
 }
 
 /// Everything a fitted model consists of, as plain data a store can serialise and read back

@@ -47,129 +47,19 @@ extension TransformSpec {
 
     /// Learns the transform's state from the training frame.
     func fitTransform(_ frame: Frame, target: TargetValues) throws(ModelError) -> FittedTransform {
-        let cols = try resolveColumns(frame)
-        func numeric(_ c: String) throws(ModelError) -> [Double] {
-            guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
-            let col = frame.columns[i]
-            guard col.modelIsNumeric else {
-                throw .invalid("\(kind)() needs numeric columns; column \(c) is string")
+        if let p = parameters { return try p.fit(frame, columns: try resolveColumns(frame), target: target) }
+        guard case .features(let s) = self else { throw .invalid("\(kind)() has nothing to fit") }
+        var table = try frame.table()
+        var exprs: [KExpr] = []
+        for (name, e) in zip(s.names, s.exprs) {
+            let fitted = try frozen(e, on: table)
+            let column = try engineCall { () throws(EngineError) -> Column in
+                try KernelProgram.compile(fitted, for: table).run(on: table)
             }
-            return col.modelDoubles
+            table = try engineCall { () throws(EngineError) -> Table in try table.setting(name, column) }
+            exprs.append(fitted)
         }
-        switch self {
-        case .standardize:
-            var means: [Double] = [], scales: [Double] = []
-            for c in cols {
-                let v = try numeric(c)
-                let (m, s) = meanStd(v)
-                means.append(m); scales.append(s > 0 && s.isFinite ? s : 1)
-            }
-            return .standardize(columns: cols, mean: means, scale: scales)
-        case .minmax:
-            var mins: [Double] = [], scales: [Double] = []
-            for c in cols {
-                let v = try numeric(c).filter { !$0.isNaN }
-                let lo = v.min() ?? 0, hi = v.max() ?? 0
-                mins.append(lo); scales.append(hi > lo ? hi - lo : 1)
-            }
-            return .minmax(columns: cols, min: mins, scale: scales)
-        case .impute(let s):
-            var numbers: [Double] = [], labels: [String] = []
-            for c in cols {
-                guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
-                let col = frame.columns[i]
-                if col.dtype == .string {
-                    let l = col.modelLabels.compactMap { $0 }
-                    switch s.strategy {
-                    case "constant":
-                        if case .string(let f) = s.value { labels.append(f) } else { labels.append("missing") }
-                    case "most_frequent": labels.append(mostFrequent(l) ?? "missing")
-                    default: throw .invalid("impute(strategy=\"\(s.strategy)\") needs numeric columns; column \(c) is string (use \"most_frequent\" or \"constant\")")
-                    }
-                    numbers.append(0)
-                } else {
-                    let v = col.modelDoubles.filter { !$0.isNaN }
-                    var f: Double
-                    switch s.strategy {
-                    case "mean": f = v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count)
-                    case "median": f = median(v)
-                    case "most_frequent":
-                        var counts: [Double: Int] = [:]
-                        for x in v { counts[x, default: 0] += 1 }
-                        f = counts.max { a, b in a.value < b.value || (a.value == b.value && a.key > b.key) }?.key ?? 0
-                    default: f = s.value.asDouble ?? 0
-                    }
-                    if f.isNaN { f = 0 }
-                    numbers.append(f); labels.append("")
-                }
-            }
-            return .impute(columns: cols, numbers: numbers, labels: labels)
-        case .onehot(let spec):
-            var cats: [[String]] = []
-            for c in cols {
-                guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
-                cats.append(sortedLabels(frame.columns[i]))
-            }
-            return .onehot(columns: cols, categories: cats, refuseUnknown: spec.unknown == "error" ? true : nil)
-        case .bin(let s):
-            var edges: [[Double]] = []
-            for c in cols {
-                let v = try numeric(c).filter { !$0.isNaN }.sorted()
-                var e: [Double] = []
-                if !v.isEmpty {
-                    for b in 1..<s.bins {
-                        let q = quantileSorted(v, Double(b) / Double(s.bins))
-                        if e.last.map({ q > $0 }) ?? true, q > v[0] { e.append(q) }
-                    }
-                }
-                edges.append(e)
-            }
-            return .bin(columns: cols, edges: edges)
-        case .poly(let s):
-            for c in cols { _ = try numeric(c) }
-            var terms: [[Int]] = []
-            if s.degree >= 2 {
-                var current: [[Int]] = (0..<cols.count).map { [$0] }
-                for _ in 2...s.degree {
-                    var next: [[Int]] = []
-                    for t in current {
-                        guard let last = t.last else { continue }
-                        for j in last..<cols.count { next.append(t + [j]) }
-                    }
-                    terms += next
-                    current = next
-                    if terms.count > 100_000 {
-                        throw .invalid("poly(degree=\(s.degree)) on \(cols.count) columns would add more than 100,000 columns; name fewer columns or lower the degree")
-                    }
-                }
-            }
-            return .poly(columns: cols, terms: terms)
-        case .selectFeatures(let s):
-            var scores: [(String, Double)] = []
-            for c in cols {
-                let v = try numeric(c)
-                scores.append((c, fScore(v, target)))
-            }
-            let order = scores.enumerated().sorted { a, b in
-                let x = a.element.1.isNaN ? -Double.infinity : a.element.1
-                let y = b.element.1.isNaN ? -Double.infinity : b.element.1
-                return x > y || (x == y && a.offset < b.offset)
-            }
-            let drop = order.dropFirst(s.k).map(\.element.0)
-            return .select(drop: drop)
-        case .features(let s):
-            var table = try frame.table()
-            var exprs: [KExpr] = []
-            for (name, e) in zip(s.names, s.exprs) {
-                let fitted = try frozen(e, on: table)
-                let column = try engineCall { () throws(EngineError) -> Column in
-                    try KernelProgram.compile(fitted, for: table).run(on: table)
-                }
-                table = try engineCall { () throws(EngineError) -> Table in try table.setting(name, column) }
-                exprs.append(fitted)
-            }
-            return .features(names: s.names, exprs: exprs)
-        }
+        return .features(names: s.names, exprs: exprs)
     }
 }
 

@@ -12,6 +12,13 @@ struct Frame: Sendable {
 
     func index(_ name: String) -> Int? { names.firstIndex(of: name) }
 
+    /// Column `name` as numbers, for transform `kind` (a string column is an error).
+    func numbers(_ name: String, for kind: String) throws(ModelError) -> [Double] {
+        guard let i = index(name) else { throw .missingColumn(name, suggestion: nil) }
+        guard columns[i].modelIsNumeric else { throw .invalid("\(kind)() needs numeric columns; column \(name) is string") }
+        return columns[i].modelDoubles
+    }
+
     /// The frame as a table (for column expressions).
     func table() throws(ModelError) -> Table { try makeTable(names, columns) }
 }

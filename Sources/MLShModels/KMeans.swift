@@ -1,5 +1,28 @@
 import CLapack
 import Foundation
+import MLShEngine
+
+/// k-means with k-means++ seeding; `inits` runs (default 1, like scikit-learn's `n_init="auto"`), best inertia kept.
+public struct KMeansSpec: Codable, Sendable, Equatable {
+    public var k: Int, seed: UInt64, inits: Int
+    public init(k: Int = 8, seed: UInt64 = 0, inits: Int = 1) { self.k = k; self.seed = seed; self.inits = inits }
+}
+
+extension KMeansSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "kmeans", tasks: [.clustering],
+        summary: "k-means clustering with k-means++ starts.", example: "kmeans(k=3, seed=0)",
+        defaults: KMeansSpec(),
+        settings: [.int("k", \.k, min: 1, help: "the number of clusters"),
+                   .seed(\.seed, help: "the seed of the k-means++ starts"),
+                   .int("inits", \.inits, min: 1, help: "runs from different starts; the one of least inertia is kept")],
+        wrap: ModelSpec.kmeans)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        guard k <= x.rows else { throw .kTooLarge(kind: "kmeans", k: k, rows: x.rows) }
+        return FittedEstimator(state: .kmeans(fitKMeans(x, spec: self)))
+    }
+}
 
 /// Cluster centres, k × features, row-major, with scikit-learn's `inertia_` (the sum of
 /// squared distances of the training rows to their nearest centre) and `n_iter_` (the Lloyd
@@ -66,7 +89,7 @@ func fitKMeans(_ x: Dense, spec: KMeansSpec) -> KMeansState {
     let tol = 1e-4 * varSum / Double(max(n * max(p, 1), 1))
     var best: KMeansState?
     for run in 0..<spec.inits {
-        var rng = ModelRandom(seed: spec.seed, stream: UInt64(run))
+        var rng = SeededRandom(seed: spec.seed, modelStream: UInt64(run))
         trace("kmeans setup")
         var centers = kmeansPlusPlus(x, k: k, rng: &rng)
         trace("kmeans++")
@@ -114,7 +137,7 @@ func fitKMeans(_ x: Dense, spec: KMeansSpec) -> KMeansState {
 /// k-means++ seeding as scikit-learn does it: each new centre is the best (lowest resulting
 /// potential) of `2 + ⌊ln k⌋` candidates drawn proportionally to the squared distance. Distance
 /// passes run in fixed row blocks on every core; block sums are added in block order.
-func kmeansPlusPlus(_ x: Dense, k: Int, rng: inout ModelRandom) -> [Double] {
+func kmeansPlusPlus(_ x: Dense, k: Int, rng: inout SeededRandom) -> [Double] {
     let n = x.rows, p = x.cols
     var centers = [Double](repeating: 0, count: k * p)
     let trials = 2 + Int(log(Double(k)))
@@ -190,7 +213,7 @@ func kmeansPlusPlus(_ x: Dense, k: Int, rng: inout ModelRandom) -> [Double] {
         }
     }
 
-    let first = rng.below(n)
+    let first = rng.nextInt(modulo: n)
     for j in 0..<p { centers[j] = x.data[first * p + j] }
     var closest = [Double](repeating: .infinity, count: n)
     lower(&closest, to: first)
@@ -206,7 +229,7 @@ func kmeansPlusPlus(_ x: Dense, k: Int, rng: inout ModelRandom) -> [Double] {
         for i in 0..<n { acc += closest[i]; cumsum[i] = acc }
         var cands: [Int] = []
         for _ in 0..<trials {
-            let r = rng.uniform() * pot
+            let r = rng.nextDouble() * pot
             var lo = 0, hi = n - 1
             while lo < hi { let mid = (lo + hi) / 2; if cumsum[mid] < r { lo = mid + 1 } else { hi = mid } }
             cands.append(lo)
@@ -219,4 +242,20 @@ func kmeansPlusPlus(_ x: Dense, k: Int, rng: inout ModelRandom) -> [Double] {
         pot = pots[best]
     }
     return centers
+}
+
+extension KMeansState: LearnedParameters {
+    func estimate(_ x: Dense, model: FittedState) -> Dense {
+        let (labels, _) = assignClusters(x, centers: centers, k: k)
+        return Dense(rows: x.rows, cols: 1, data: labels.map { Double($0) })
+    }
+
+    var scoringCost: Int { centers.count }
+
+    func validate(in model: FittedState) throws(ModelError) {
+        guard model.task == .clustering, features == model.inputs.count, k >= 1, centers.count == k * features else {
+            throw FittedState.inconsistent("kmeans centre shapes")
+        }
+        guard inertia >= 0, (nIter ?? 1) >= 1 else { throw FittedState.inconsistent("kmeans inertia or iteration count") }
+    }
 }

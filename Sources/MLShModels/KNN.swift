@@ -1,4 +1,30 @@
 import CLapack
+import MLShEngine
+
+/// k nearest neighbours (Euclidean, uniform weights).
+public struct KNNSpec: Codable, Sendable, Equatable {
+    public var k: Int
+    public init(k: Int = 5) { self.k = k }
+}
+
+extension KNNSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "knn", tasks: [.regression, .classification],
+        summary: "k nearest neighbours: classification for a string or bool target, regression for numbers unless fit(..., task=\"classification\").",
+        example: "knn(k=5)",
+        defaults: KNNSpec(),
+        settings: [.int("k", \.k, min: 1, help: "the number of neighbours that vote (classes) or are averaged (numbers)")],
+        wrap: ModelSpec.knn)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        let n = x.rows
+        guard k <= n else { throw .kTooLarge(kind: "knn", k: k, rows: n) }
+        let classify = y.task == .classification
+        let targets = classify ? y.classIds.map { Double($0) } : y.values
+        return FittedEstimator(state: .knn(KNNState(k: k, rows: n, features: x.cols, x: x.data, y: targets,
+                                                    classes: classify ? y.classes.count : 0)))
+    }
+}
 
 /// The training set a k-nearest-neighbours model searches.
 public struct KNNState: Codable, Sendable, Equatable {
@@ -78,5 +104,23 @@ extension KNNState {
         }
         }
         return Dense(rows: q.rows, cols: outCols, data: data)
+    }
+}
+
+extension KNNState: LearnedParameters {
+    func estimate(_ x: Dense, model: FittedState) -> Dense { predict(x) }
+
+    /// Every training row is compared.
+    var scoringCost: Int { rows.multipliedReportingOverflow(by: max(1, features)).partialValue }
+
+    func validate(in model: FittedState) throws(ModelError) {
+        let p = model.inputs.count
+        guard features == p, rows > 0, k >= 1, k <= rows, x.count == rows * p, y.count == rows,
+              classes == (model.task == .classification ? model.classes.count : 0) else {
+            throw FittedState.inconsistent("knn training set shapes")
+        }
+        if classes > 0 {
+            for v in y where !(v >= 0 && v < Double(classes) && v == v.rounded()) { throw FittedState.inconsistent("knn class id \(v)") }
+        }
     }
 }

@@ -1,4 +1,63 @@
 import CLapack
+import MLShEngine
+
+/// Ordinary least squares (`linear()`), like scikit-learn's `LinearRegression`.
+public struct LinearSpec: Codable, Sendable, Equatable {
+    public init() {}
+}
+
+extension LinearSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "linear", tasks: [.regression], summary: "Ordinary least squares.", example: "linear()",
+        defaults: LinearSpec(),
+        settings: [], wrap: ModelSpec.linear)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        FittedEstimator(state: .linear(fitLeastSquares(x, y.values, alpha: 0)))
+    }
+}
+
+/// Ridge regression minimising ‖y − Xw‖² + alpha‖w‖², intercept unpenalised.
+public struct RidgeSpec: Codable, Sendable, Equatable {
+    public var alpha: Double
+    public init(alpha: Double = 1) { self.alpha = alpha }
+}
+
+extension RidgeSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "ridge", tasks: [.regression],
+        summary: "Least squares with an L2 penalty alpha·‖w‖² (scikit-learn's Ridge).", example: "ridge(alpha=1.0)",
+        defaults: RidgeSpec(),
+        settings: [.number("alpha", \.alpha, min: 0, help: "the weight of the L2 penalty (0 is ordinary least squares)")],
+        wrap: ModelSpec.ridge)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        FittedEstimator(state: .linear(fitLeastSquares(x, y.values, alpha: alpha)))
+    }
+}
+
+/// Lasso minimising ‖y − Xw‖²/(2n) + alpha‖w‖₁ by coordinate descent (scikit-learn's stopping rule).
+public struct LassoSpec: Codable, Sendable, Equatable {
+    public var alpha: Double, maxIter: Int, tol: Double
+    public init(alpha: Double = 1, maxIter: Int = 1000, tol: Double = 1e-4) {
+        self.alpha = alpha; self.maxIter = maxIter; self.tol = tol
+    }
+}
+
+extension LassoSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "lasso", tasks: [.regression],
+        summary: "Least squares with an L1 penalty (scikit-learn's Lasso objective).", example: "lasso(alpha=0.1)",
+        defaults: LassoSpec(),
+        settings: [.number("alpha", \.alpha, min: 0, help: "the weight of the L1 penalty"),
+                   .int("max_iter", \.maxIter, min: 1, help: "the most coordinate-descent sweeps"),
+                   .positive("tol", \.tol, help: "the duality gap to stop at, relative to ‖y‖²")],
+        wrap: ModelSpec.lasso)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        FittedEstimator(state: .linear(fitLasso(x, y.values, spec: self)))
+    }
+}
 
 /// Coefficients of a linear model: `outputs` rows of `p` weights and one intercept per output.
 public struct LinearState: Codable, Sendable, Equatable {
@@ -168,4 +227,20 @@ func fitLasso(_ x: Dense, _ y: [Double], spec: LassoSpec) -> LinearState {
     var b0 = ymean
     for j in 0..<p { b0 -= w[j] * means[j] }
     return LinearState(coef: w, intercept: [b0], outputs: 1)
+}
+
+extension LinearState: LearnedParameters {
+    func estimate(_ x: Dense, model: FittedState) -> Dense {
+        model.task == .classification ? logisticProba(self, x, classes: model.classes.count) : decision(x)
+    }
+
+    var scoringCost: Int { coef.count }
+
+    func validate(in model: FittedState) throws(ModelError) {
+        let k = model.classes.count
+        let outs = model.task == .classification ? (k == 2 ? 1 : k) : 1
+        guard outputs == outs, coef.count == outs * model.inputs.count, intercept.count == outs else {
+            throw FittedState.inconsistent("linear coefficient shapes")
+        }
+    }
 }

@@ -1,5 +1,26 @@
 import CLapack
 import Foundation
+import MLShEngine
+
+/// Logistic regression, scikit-learn's `LogisticRegression(C=1/l2)` (multinomial for more than two classes).
+public struct LogisticSpec: Codable, Sendable, Equatable {
+    public var l2: Double, maxIter: Int
+    public init(l2: Double = 1, maxIter: Int = 100) { self.l2 = l2; self.maxIter = maxIter }
+}
+
+extension LogisticSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "logistic", tasks: [.classification],
+        summary: "Logistic regression, l2 = 1/C (multinomial for more than two classes).", example: "logistic(l2=1.0)",
+        defaults: LogisticSpec(),
+        settings: [.positive("l2", \.l2, help: "the weight of the L2 penalty (1/C in scikit-learn)"),
+                   .int("max_iter", \.maxIter, min: 1, help: "the most L-BFGS iterations")],
+        wrap: ModelSpec.logistic)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        FittedEstimator(state: .linear(fitLogistic(x, y.classIds, classes: y.classes.count, spec: self)))
+    }
+}
 
 /// Logistic regression as scikit-learn defines it: minimise 0.5‖W‖² + C·Σ logloss with
 /// C = 1/l2, intercept unpenalised; binomial for two classes, multinomial softmax above.

@@ -1,19 +1,30 @@
 // MLShModels: transforms, estimators, metrics, cross-validation and tuning for mlsh (LANGUAGE.md §6).
 //
 // Layout, following scikit-learn's estimator contract in Swift types:
-//   ModelSpec.swift, TransformSpec.swift   parameter structs (Codable specs) and `>>` composition
-//   SettingValue.swift                      settings as written in calls, validated by SettingReader
+//   EstimatorDescriptor.swift               the `Estimator` protocol and its descriptor: name, tasks,
+//                                           settings, help, how a call builds the spec
+//   TransformDescriptor.swift               the same for transforms
+//   SettingDescriptor.swift                 one setting: key, check, default, help; checking a call
+//   ModelSpec.swift                         `ModelSpec` (one case per estimator) and the registry
+//   TransformSpec.swift                     each transform's spec, descriptor and fit; `TransformSpec`,
+//                                           its registry, `PipelineSpec` and `>>`
+//   SettingValue.swift                      settings as written in calls
 //   Fit.swift                               `fit`: target encoding, transforms, design matrix, estimator
 //   FittedModel.swift                       predict / evaluate / importance / explain
 //   FittedState.swift (+Validation)         the learned state as plain data, for the store
-//   FittedTransform.swift                   what each transform learns and how it is replayed
-//   Linear.swift, Logistic.swift            least squares / ridge (LAPACK), lasso (coordinate descent),
-//                                           logistic regression (own L-BFGS)
-//   KMeans.swift, KNN.swift, NaiveBayes.swift
-//   Tree.swift, Ensembles.swift             histogram trees; forest and gradient boosting on them
+//   FittedTransform.swift                   what each transform learned and how it is replayed
+//   Linear.swift, Logistic.swift            linear / ridge / lasso and logistic: spec, descriptor, fit
+//                                           (least squares by LAPACK, lasso by coordinate descent,
+//                                           logistic by our own L-BFGS)
+//   KMeans.swift, KNN.swift, NaiveBayes.swift   spec, descriptor, fit and prediction
+//   Tree.swift, Ensembles.swift             histogram trees; tree / forest / boost specs and fits on them
 //   Metrics.swift                           Metrics and MetricFunctions
 //   CrossValidation.swift                   folds, `crossValidate`, `tune`
-//   Dense.swift, ModelRandom.swift, Frame.swift   row-major matrices + BLAS, seeded RNG, working columns
+//   Dense.swift, Frame.swift                row-major matrices + BLAS, working columns
+//   (randomness: MLShEngine's SeededRandom, with the model streams `init(seed:modelStream:)`)
+//
+// Adding an estimator: its spec struct, `extension Spec: Estimator` (descriptor and `fit`) in its
+// own file, then a `ModelSpec` case, its line in `parameters`, and its entry in `estimators`.
 //
 // Conventions: results match scikit-learn 1.9 number for number where the algorithm is the same
 // (see Tests/MLShModelsTests/QualityTests.swift and scripts/sklearn_reference.py). Every seeded

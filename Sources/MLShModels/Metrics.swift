@@ -185,8 +185,8 @@ func adjustedRandIndex(_ a: [String], _ b: [String]) -> Double {
 func silhouette(_ x: Dense, labels: [Int32], k: Int) -> Double {
     var rows = Array(0..<x.rows)
     if rows.count > 5000 {
-        var rng = ModelRandom(seed: 0)
-        rng.shuffle(&rows)
+        var rng = SeededRandom(seed: 0)
+        rng.shuffleByModulo(&rows)
         rows = Array(rows[0..<5000]).sorted()
     }
     let sub = x.rows(rows)

@@ -1,4 +1,24 @@
 import Foundation
+import MLShEngine
+
+/// Gaussian naive Bayes with scikit-learn's `var_smoothing = 1e-9`.
+public struct NaiveBayesSpec: Codable, Sendable, Equatable {
+    public var varSmoothing: Double
+    public init(varSmoothing: Double = 1e-9) { self.varSmoothing = varSmoothing }
+}
+
+extension NaiveBayesSpec: Estimator {
+    static let descriptor = EstimatorDescriptor(
+        name: "naive_bayes", tasks: [.classification], summary: "Gaussian naive Bayes.", example: "naive_bayes()",
+        defaults: NaiveBayesSpec(),
+        settings: [.number("var_smoothing", \.varSmoothing, min: 0,
+                           help: "added to every variance, as a fraction of the largest feature variance")],
+        wrap: ModelSpec.naiveBayes)
+
+    func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
+        FittedEstimator(state: .naiveBayes(fitNaiveBayes(x, y.classIds, classes: y.classes.count, spec: self)))
+    }
+}
 
 /// Per-class means, variances (plus `var_smoothing` × the largest feature variance) and priors.
 public struct NaiveBayesState: Codable, Sendable, Equatable {
@@ -69,5 +89,17 @@ extension NaiveBayesState {
         var out = jll
         softmaxRows(jll, into: &out)
         return out
+    }
+}
+
+extension NaiveBayesState: LearnedParameters {
+    func estimate(_ x: Dense, model: FittedState) -> Dense { proba(x) }
+
+    var scoringCost: Int { theta.count * 2 }
+
+    func validate(in model: FittedState) throws(ModelError) {
+        let p = model.inputs.count, k = model.classes.count
+        guard model.task == .classification, features == p, theta.count == k * p, variance.count == k * p,
+              logPrior.count == k else { throw FittedState.inconsistent("naive Bayes parameter shapes") }
     }
 }

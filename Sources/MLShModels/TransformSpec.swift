@@ -7,10 +7,42 @@ public struct StandardizeSpec: Codable, Sendable, Equatable {
     public init(columns: [String]? = nil) { self.columns = columns }
 }
 
+extension StandardizeSpec: Transform {
+    static let descriptor = TransformDescriptor(
+        name: "standardize", summary: "Centres and scales numeric columns (population std; a constant column keeps scale 1).",
+        example: "standardize($x0, $x1)", defaults: StandardizeSpec(), settings: [], wrap: TransformSpec.standardize)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var means: [Double] = [], scales: [Double] = []
+        for c in columns {
+            let v = try frame.numbers(c, for: Self.descriptor.name)
+            let (m, s) = meanStd(v)
+            means.append(m); scales.append(s > 0 && s.isFinite ? s : 1)
+        }
+        return .standardize(columns: columns, mean: means, scale: scales)
+    }
+}
+
 /// Scales numeric columns to [0, 1] (a constant column maps to 0).
 public struct MinMaxSpec: Codable, Sendable, Equatable {
     public var columns: [String]?
     public init(columns: [String]? = nil) { self.columns = columns }
+}
+
+extension MinMaxSpec: Transform {
+    static let descriptor = TransformDescriptor(
+        name: "minmax", summary: "Scales numeric columns to [0, 1].", example: "minmax()",
+        defaults: MinMaxSpec(), settings: [], wrap: TransformSpec.minmax)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var mins: [Double] = [], scales: [Double] = []
+        for c in columns {
+            let v = try frame.numbers(c, for: Self.descriptor.name).filter { !$0.isNaN }
+            let lo = v.min() ?? 0, hi = v.max() ?? 0
+            mins.append(lo); scales.append(hi > lo ? hi - lo : 1)
+        }
+        return .minmax(columns: columns, min: mins, scale: scales)
+    }
 }
 
 /// Fills missing values: `mean`, `median`, `most_frequent` or `constant` (`value`, default 0 / "missing").
@@ -18,6 +50,50 @@ public struct ImputeSpec: Codable, Sendable, Equatable {
     public var strategy: String, value: SettingValue, columns: [String]?
     public init(strategy: String = "mean", value: SettingValue = .none, columns: [String]? = nil) {
         self.strategy = strategy; self.value = value; self.columns = columns
+    }
+}
+
+extension ImputeSpec: Transform {
+    static let descriptor = TransformDescriptor(
+        name: "impute", summary: "Fills missing values: \"mean\", \"median\", \"most_frequent\" or \"constant\" (value=).",
+        example: #"impute("median")"#, positional: "strategy",
+        defaults: ImputeSpec(),
+        settings: [.choice("strategy", \.strategy, ["mean", "median", "most_frequent", "constant"],
+                           help: "what fills a missing value: the column's mean, median, most frequent value, or value="),
+                   .scalar("value", \.value, help: "the fill of strategy=\"constant\" (none: 0, or \"missing\" in string columns)")],
+        wrap: TransformSpec.impute)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var numbers: [Double] = [], labels: [String] = []
+        for c in columns {
+            guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
+            let col = frame.columns[i]
+            if col.dtype == .string {
+                let l = col.modelLabels.compactMap { $0 }
+                switch strategy {
+                case "constant":
+                    if case .string(let f) = value { labels.append(f) } else { labels.append("missing") }
+                case "most_frequent": labels.append(mostFrequent(l) ?? "missing")
+                default: throw .invalid("impute(strategy=\"\(strategy)\") needs numeric columns; column \(c) is string (use \"most_frequent\" or \"constant\")")
+                }
+                numbers.append(0)
+            } else {
+                let v = col.modelDoubles.filter { !$0.isNaN }
+                var f: Double
+                switch strategy {
+                case "mean": f = v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count)
+                case "median": f = median(v)
+                case "most_frequent":
+                    var counts: [Double: Int] = [:]
+                    for x in v { counts[x, default: 0] += 1 }
+                    f = counts.max { a, b in a.value < b.value || (a.value == b.value && a.key > b.key) }?.key ?? 0
+                default: f = value.asDouble ?? 0
+                }
+                if f.isNaN { f = 0 }
+                numbers.append(f); labels.append("")
+            }
+        }
+        return .impute(columns: columns, numbers: numbers, labels: labels)
     }
 }
 
@@ -46,10 +122,52 @@ public struct OneHotSpec: Codable, Sendable, Equatable {
     }
 }
 
+extension OneHotSpec: Transform {
+    static let descriptor = TransformDescriptor(
+        name: "onehot", summary: "One 0/1 column per category of string columns; a category unseen in training is all zeros, or refused with unknown=\"error\".",
+        example: "onehot($species, unknown=\"error\")",
+        defaults: OneHotSpec(),
+        settings: [.choice("unknown", \.unknown, ["ignore", "error"], shownAtDefault: false,
+                           help: "a category unseen in training: all zeros (\"ignore\") or an error")],
+        wrap: TransformSpec.onehot)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var cats: [[String]] = []
+        for c in columns {
+            guard let i = frame.index(c) else { throw .missingColumn(c, suggestion: nil) }
+            cats.append(sortedLabels(frame.columns[i]))
+        }
+        return .onehot(columns: columns, categories: cats, refuseUnknown: unknown == "error" ? true : nil)
+    }
+}
+
 /// Replaces numeric columns by their quantile bin index `0..<bins` (like `KBinsDiscretizer(encode="ordinal")`).
 public struct BinSpec: Codable, Sendable, Equatable {
     public var bins: Int, columns: [String]?
     public init(bins: Int = 10, columns: [String]? = nil) { self.bins = bins; self.columns = columns }
+}
+
+extension BinSpec: Transform {
+    static let descriptor = TransformDescriptor(
+        name: "bin", summary: "Quantile bins of numeric columns.", example: "bin($age, bins=10)",
+        defaults: BinSpec(),
+        settings: [.int("bins", \.bins, min: 2, help: "the number of quantile bins")], wrap: TransformSpec.bin)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var edges: [[Double]] = []
+        for c in columns {
+            let v = try frame.numbers(c, for: Self.descriptor.name).filter { !$0.isNaN }.sorted()
+            var e: [Double] = []
+            if !v.isEmpty {
+                for b in 1..<bins {
+                    let q = quantileSorted(v, Double(b) / Double(bins))
+                    if e.last.map({ q > $0 }) ?? true, q > v[0] { e.append(q) }
+                }
+            }
+            edges.append(e)
+        }
+        return .bin(columns: columns, edges: edges)
+    }
 }
 
 /// Adds products of numeric columns up to `degree` (`a*b`, `a^2`), in `PolynomialFeatures` order.
@@ -58,11 +176,62 @@ public struct PolySpec: Codable, Sendable, Equatable {
     public init(degree: Int = 2, columns: [String]? = nil) { self.degree = degree; self.columns = columns }
 }
 
+extension PolySpec: Transform {
+    static let descriptor = TransformDescriptor(
+        name: "poly", summary: "Squares and pairwise products of numeric columns.", example: "poly(degree=2)", positional: "degree",
+        defaults: PolySpec(),
+        settings: [.int("degree", \.degree, min: 1, help: "the highest degree of the products")], wrap: TransformSpec.poly)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        for c in columns { _ = try frame.numbers(c, for: Self.descriptor.name) }
+        var terms: [[Int]] = []
+        if degree >= 2 {
+            var current: [[Int]] = (0..<columns.count).map { [$0] }
+            for _ in 2...degree {
+                var next: [[Int]] = []
+                for t in current {
+                    guard let last = t.last else { continue }
+                    for j in last..<columns.count { next.append(t + [j]) }
+                }
+                terms += next
+                current = next
+                if terms.count > 100_000 {
+                    throw .invalid("poly(degree=\(degree)) on \(columns.count) columns would add more than 100,000 columns; name fewer columns or lower the degree")
+                }
+            }
+        }
+        return .poly(columns: columns, terms: terms)
+    }
+}
+
 /// Keeps the `k` numeric columns with the highest F statistic against the target
 /// (`SelectKBest(f_regression)` / `f_classif`).
 public struct SelectFeaturesSpec: Codable, Sendable, Equatable {
     public var k: Int, columns: [String]?
     public init(k: Int = 10, columns: [String]? = nil) { self.k = k; self.columns = columns }
+}
+
+extension SelectFeaturesSpec: Transform {
+    static let descriptor = TransformDescriptor(
+        name: "select_features", summary: "Keeps the k features with the best F-statistic against the target.",
+        example: "select_features(k=5)", positional: "k",
+        defaults: SelectFeaturesSpec(),
+        settings: [.int("k", \.k, min: 1, help: "the number of columns kept")], wrap: TransformSpec.selectFeatures)
+
+    func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
+        var scores: [(String, Double)] = []
+        for c in columns {
+            let v = try frame.numbers(c, for: Self.descriptor.name)
+            scores.append((c, fScore(v, target)))
+        }
+        let order = scores.enumerated().sorted { a, b in
+            let x = a.element.1.isNaN ? -Double.infinity : a.element.1
+            let y = b.element.1.isNaN ? -Double.infinity : b.element.1
+            return x > y || (x == y && a.offset < b.offset)
+        }
+        let drop = order.dropFirst(k).map(\.element.0)
+        return .select(drop: drop)
+    }
 }
 
 /// Columns computed by column expressions, `features(bmi2 = $bmi ^ 2, ratio = $a / $b)`: in
@@ -89,101 +258,67 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
     case standardize(StandardizeSpec), minmax(MinMaxSpec), impute(ImputeSpec), onehot(OneHotSpec)
     case bin(BinSpec), poly(PolySpec), selectFeatures(SelectFeaturesSpec), features(FeaturesSpec)
 
-    /// The transform with `name` taken out of the columns it names (unchanged when it
-    /// names none: it then applies to every fitting feature).
-    func excluding(_ name: String) -> TransformSpec {
-        guard let cols = columns, cols.contains(name) else { return self }
-        let kept = cols.filter { $0 != name }
+    /// Every transform but `features` (which the runtime builds from expressions), in `:help` order.
+    public static let transforms: [TransformDescriptor] = [
+        StandardizeSpec.descriptor, MinMaxSpec.descriptor, ImputeSpec.descriptor, OneHotSpec.descriptor,
+        BinSpec.descriptor, PolySpec.descriptor, SelectFeaturesSpec.descriptor,
+    ]
+
+    /// The spec the case holds; nil for `features`, which has no settings.
+    var parameters: (any Transform)? {
         switch self {
-        case .standardize(var s): s.columns = kept; return .standardize(s)
-        case .minmax(var s): s.columns = kept; return .minmax(s)
-        case .impute(var s): s.columns = kept; return .impute(s)
-        case .onehot(var s): s.columns = kept; return .onehot(s)
-        case .bin(var s): s.columns = kept; return .bin(s)
-        case .poly(var s): s.columns = kept; return .poly(s)
-        case .selectFeatures(var s): s.columns = kept; return .selectFeatures(s)
-        case .features: return self
+        case .standardize(let s): s
+        case .minmax(let s): s
+        case .impute(let s): s
+        case .onehot(let s): s
+        case .bin(let s): s
+        case .poly(let s): s
+        case .selectFeatures(let s): s
+        case .features: nil
         }
     }
 
-    /// Every transform name, as called in mlsh.
-    public static let kinds = ["standardize", "minmax", "impute", "onehot", "bin", "poly", "select_features"]
+    /// The transform with `name` taken out of the columns it names (unchanged when it
+    /// names none: it then applies to every fitting feature).
+    func excluding(_ name: String) -> TransformSpec {
+        guard let p = parameters, let cols = p.columns, cols.contains(name) else { return self }
+        return type(of: p).descriptor.rebuild(p, cols.filter { $0 != name }) ?? self
+    }
 
-    /// The setting names each transform accepts (besides its columns).
-    public static func acceptedSettings(kind: String) -> [String] {
-        switch kind {
-        case "impute": return ["strategy", "value"]
-        case "onehot": return ["unknown"]
-        case "bin": return ["bins"]
-        case "poly": return ["degree"]
-        case "select_features": return ["k"]
-        default: return []
-        }
+    /// Every transform name, as called in mlsh.
+    public static let kinds = transforms.map(\.name)
+
+    /// The transform called `name`, if there is one (`features` has none).
+    public static func descriptor(named name: String) -> TransformDescriptor? {
+        transforms.first { $0.name == name }
     }
 
     /// Builds a transform from a call's name, settings and named columns (nil: the default columns).
     public static func make(kind: String, settings: [String: SettingValue], columns: [String]? = nil) throws(ModelError) -> TransformSpec {
-        guard kinds.contains(kind) else {
+        guard let d = descriptor(named: kind) else {
             throw .unknownKind(kind, accepted: kinds, suggestion: closestName(to: kind, in: kinds))
         }
-        let r = try SettingReader(kind: kind, settings: settings, accepted: acceptedSettings(kind: kind))
-        switch kind {
-        case "standardize": return .standardize(StandardizeSpec(columns: columns))
-        case "minmax": return .minmax(MinMaxSpec(columns: columns))
-        case "impute":
-            let s = try r.string("strategy", "mean", oneOf: ["mean", "median", "most_frequent", "constant"])
-            let v = r.any("value") ?? .none
-            switch v {
-            case .number, .int, .string, .none, .bool: break
-            case .strings: throw .wrongSettingType(kind: kind, name: "value", expected: "a number or a string", actual: v.typeName)
-            }
-            return .impute(ImputeSpec(strategy: s, value: v, columns: columns))
-        case "onehot": return .onehot(OneHotSpec(columns: columns, unknown: try r.string("unknown", "ignore", oneOf: ["ignore", "error"])))
-        case "bin": return .bin(BinSpec(bins: try r.int("bins", 10, min: 2), columns: columns))
-        case "poly": return .poly(PolySpec(degree: try r.int("degree", 2, min: 1), columns: columns))
-        default: return .selectFeatures(SelectFeaturesSpec(k: try r.int("k", 10, min: 1), columns: columns))
-        }
+        return try d.make(settings, columns: columns)
     }
 
     /// The transform's name as called in mlsh.
-    public var kind: String {
-        switch self {
-        case .standardize: return "standardize"
-        case .minmax: return "minmax"
-        case .impute: return "impute"
-        case .onehot: return "onehot"
-        case .bin: return "bin"
-        case .poly: return "poly"
-        case .selectFeatures: return "select_features"
-        case .features: return "features"
-        }
-    }
+    public var kind: String { parameters.map { type(of: $0).descriptor.name } ?? "features" }
 
     /// The named columns, or nil for the default set.
-    public var columns: [String]? {
-        switch self {
-        case .standardize(let s): return s.columns
-        case .minmax(let s): return s.columns
-        case .impute(let s): return s.columns
-        case .onehot(let s): return s.columns
-        case .bin(let s): return s.columns
-        case .poly(let s): return s.columns
-        case .selectFeatures(let s): return s.columns
-        case .features: return nil
-        }
+    public var columns: [String]? { parameters?.columns }
+
+    /// Every setting with its value, leaving out those whose descriptor hides them at their default.
+    public var settings: [(String, SettingValue)] {
+        guard let p = parameters else { return [] }
+        let d = type(of: p).descriptor
+        return zip(d.settings, d.values(p)).filter { $0.shownAtDefault || $1 != $0.defaultValue }.map { ($0.key, $1) }
     }
 
-    /// Every setting with its value (defaults included).
-    public var settings: [(String, SettingValue)] {
-        switch self {
-        case .standardize, .minmax: return []
-        case .onehot(let s): return s.unknown == "ignore" ? [] : [("unknown", .string(s.unknown))]
-        case .impute(let s): return [("strategy", .string(s.strategy))] + (s.value == .none ? [] : [("value", s.value)])
-        case .bin(let s): return [("bins", .int(Int64(s.bins)))]
-        case .poly(let s): return [("degree", .int(Int64(s.degree)))]
-        case .selectFeatures(let s): return [("k", .int(Int64(s.k)))]
-        case .features: return []
-        }
+    /// Checks the settings as a call would; `fit` does this first.
+    func validate() throws(ModelError) {
+        guard let p = parameters else { return }
+        let d = type(of: p).descriptor
+        try checkValues(d.values(p), kind: d.name, rows: d.settings)
     }
 
     /// The call as written in mlsh, e.g. `impute(strategy="median")` or `standardize($a, $b)`.

@@ -1,4 +1,5 @@
 import Foundation
+import MLShEngine
 
 /// A fitted decision tree, as flat node arrays. Node 0 is the root; a leaf has feature -1.
 /// A row goes left when `x[feature] <= threshold`.
@@ -199,7 +200,7 @@ struct TreeBuilder {
     let binned: Binned
     let params: TreeParams
     let stats: [Double]
-    var rng: ModelRandom
+    var rng: SeededRandom
     var idx: [Int32]
     var feature: [Int32] = [], threshold: [Double] = [], left: [Int32] = [], right: [Int32] = [], value: [Double] = []
     var importance: [Double]
@@ -217,7 +218,7 @@ struct TreeBuilder {
 
     init(binned: Binned, params: TreeParams, stats: [Double], samples: [Int32], seed: UInt64, stream: UInt64, trackLeaves: Bool, identitySamples: Bool = false) {
         self.binned = binned; self.params = params; self.stats = stats
-        self.rng = ModelRandom(seed: seed, stream: stream)
+        self.rng = SeededRandom(seed: seed, modelStream: stream)
         self.idx = samples
         self.importance = [Double](repeating: 0, count: binned.p)
         self.leafOf = trackLeaves ? [Int32](repeating: -1, count: binned.n) : nil
@@ -305,7 +306,7 @@ struct TreeBuilder {
         if full {
             feats = Array(0..<p)
         } else {
-            for t in 0..<params.mtry { let j = t + rng.below(p - t); featureOrder.swapAt(t, j) }
+            for t in 0..<params.mtry { let j = t + rng.nextInt(modulo: p - t); featureOrder.swapAt(t, j) }
             feats = Array(featureOrder[0..<params.mtry])
         }
         let nodeHist = hist ?? buildHistogram(lo, hi, feats)

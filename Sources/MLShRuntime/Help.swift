@@ -1,6 +1,7 @@
 import Foundation
 import MLShCommon
 import MLShLanguage
+import MLShModels
 
 /// The text of `:help` and `:help NAME`.
 public enum Help {
@@ -8,13 +9,25 @@ public enum Help {
     public static func text(_ name: String?, interpreter: Interpreter) -> String {
         guard let name, !name.isEmpty else { return overview(interpreter) }
         if let overloads = interpreter.builtins[name] {
-            return overloads.map { "\($0.signature)\n  \($0.summary)\n  example: \($0.example)" }.joined(separator: "\n")
+            return overloads.map { "\($0.signature)\n  \($0.summary)\n" + settingsHelp(name) + "  example: \($0.example)" }
+                .joined(separator: "\n")
         }
         if let k = Keyword(rawValue: name) { return keywordHelp[k] ?? "\(name) is a keyword" }
         if let c = commands.first(where: { $0.0 == name || $0.0 == ":" + name }) { return "\(c.0)  \(c.1)" }
         var m = "no help for '\(name)'"
         if let s = closestName(to: name, in: Array(interpreter.builtins.keys), keepingALetter: true) { m += " (did you mean '\(s)'?)" }
         return m
+    }
+
+    /// An estimator's or transform's settings, one line each: key, values, default and help
+    /// (from its descriptor); empty for other names.
+    static func settingsHelp(_ name: String) -> String {
+        guard let settings = ModelSpec.descriptor(named: name)?.settings ?? TransformSpec.descriptor(named: name)?.settings,
+              !settings.isEmpty else { return "" }
+        let width = settings.map(\.key.count).max() ?? 0
+        return settings.map { s in
+            "    \(s.key.padding(toLength: width, withPad: " ", startingAt: 0))  \(s.valuesText), default \(s.defaultValue): \(s.help)\n"
+        }.joined()
     }
 
     static let commands: [(String, String)] = [

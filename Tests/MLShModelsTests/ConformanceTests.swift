@@ -61,9 +61,9 @@ import MLShEngine
     /// Trees of unlimited depth grow on worker threads without recursion.
     @Test func unlimitedDepthForestOnManyRows() throws {
         let n = 20_000
-        var rng = ModelRandom(seed: 5)
-        let x = (0..<n).map { _ in rng.uniform() }
-        let y = x.map { ($0 * 1000).rounded() + rng.uniform() }
+        var rng = SeededRandom(seed: 5)
+        let x = (0..<n).map { _ in rng.nextDouble() }
+        let y = x.map { ($0 * 1000).rounded() + rng.nextDouble() }
         let t = try Table(names: ["x", "y"], columns: [Column(floats: x), Column(floats: y)])
         let m = try fit(PipelineSpec(.forest(ForestSpec(trees: 4, seed: 1))), on: t, target: "y", features: nil)
         #expect((m.trainingMetrics.first { $0.0 == "r2" }?.1 ?? 0) > 0.99)

@@ -16,16 +16,16 @@ import MLShEngine
     }
 
     static func weighted(rows: Int, cols: Int, classes: Int, seed: UInt64) -> Weighted {
-        var rng = ModelRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var x = Dense(rows: rows, cols: cols)
         var y = [Double](repeating: 0, count: rows), ids = [Int32](repeating: 0, count: rows)
         var w = [Double](repeating: 0, count: rows)
         for i in 0..<rows {
-            for j in 0..<cols { x.data[i * cols + j] = Double(rng.below(200)) }
-            let s = x.data[i * cols] + (x.data[i * cols + 1] > 100 ? 60 : -60) + Double(rng.below(120))
+            for j in 0..<cols { x.data[i * cols + j] = Double(rng.nextInt(modulo: 200)) }
+            let s = x.data[i * cols] + (x.data[i * cols + 1] > 100 ? 60 : -60) + Double(rng.nextInt(modulo: 120))
             let c = min(classes - 1, max(0, Int(s) * classes / 320))
-            ids[i] = Int32(c); y[i] = Double(c * 3 + rng.below(3))
-            w[i] = Double(rng.below(4))
+            ids[i] = Int32(c); y[i] = Double(c * 3 + rng.nextInt(modulo: 3))
+            w[i] = Double(rng.nextInt(modulo: 4))
         }
         return Weighted(x: x, y: y, ids: ids, w: w)
     }

@@ -30,6 +30,13 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         self.init(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03 &+ 0x8CB9_2BA7_2F3D_8DD7))
     }
 
+    /// A generator for stream `stream` of `seed` as the models draw them (trees, folds,
+    /// k-means starts, permutations): a different mixing from `init(seed:stream:)`, kept so
+    /// every seeded model reproduces bit for bit.
+    public init(seed: UInt64, modelStream stream: UInt64) {
+        self.init(seed: (seed ^ (stream &* 0xD1B5_4A32_D192_ED03)) &+ stream)
+    }
+
     @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// The next 64 random bits.
@@ -57,6 +64,22 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
             while m.low < threshold { m = next().multipliedFullWidth(by: bound) }
         }
         return Int(m.high)
+    }
+
+    /// An integer in `0..<n` as `next() % n` (0 when `n` ≤ 0): the models' draw, with a
+    /// modulo bias below n/2⁶⁴, kept so every seeded model reproduces bit for bit.
+    @inline(__always)
+    public mutating func nextInt(modulo n: Int) -> Int {
+        guard n > 0 else { return 0 }
+        return Int(next() % UInt64(n))
+    }
+
+    /// Shuffles `a` in place (Fisher–Yates) drawing with `nextInt(modulo:)`: the models' shuffle.
+    public mutating func shuffleByModulo<T>(_ a: inout [T]) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) {
+            a.swapAt(i, nextInt(modulo: i + 1))
+        }
     }
 
     /// A standard normal value (polar Box–Muller; values come in pairs).
