@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "MLShNotebookTests", dependencies: ["MLShNotebook", "TestSupport"], exclude: ["notebooks"]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
         .testTarget(name: "GoldenTests", dependencies: [
-            "MLShCommon", "MLShEngine", "MLShLanguage", "MLShRuntime", "MLShREPL", "MLShNotebook", "MLShServe", "TestSupport",
+            "MLShCommon", "MLShEngine", "MLShLanguage", "MLShModels", "MLShRuntime", "MLShREPL", "MLShNotebook", "MLShServe", "TestSupport",
         ], exclude: ["scripts"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import MLShCommon
 import MLShEngine
 
 /// One setting of an estimator or transform: its key, the values it takes, its default and
