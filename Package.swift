@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "MLShCommonTests", dependencies: ["MLShCommon"]),
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "TestSupport"]),
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShEngine"]),
-        .testTarget(name: "MLShStoreTests", dependencies: ["MLShStore", "MLShModels", "MLShEngine", "TestSupport"],
+        .testTarget(name: "MLShStoreTests", dependencies: ["MLShCommon", "MLShStore", "MLShModels", "MLShEngine", "TestSupport"],
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
         .testTarget(name: "MLShServeTests", dependencies: [
