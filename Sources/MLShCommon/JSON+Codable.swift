@@ -33,8 +33,18 @@ extension JSON: Codable {
     public func encode(to encoder: any Encoder) throws {
         switch self {
         case .array(let items):
-            var c = encoder.unkeyedContainer()
-            for item in items { try c.encode(item) }
+            // An array of numbers (a model's weights) goes in bulk, as `[Double]`: one
+            // encoder call instead of one per element.
+            var doubles: [Double] = []
+            doubles.reserveCapacity(items.count)
+            for case .number(let d) in items { doubles.append(d) }
+            if doubles.count == items.count {
+                var c = encoder.singleValueContainer()
+                try c.encode(doubles)
+            } else {
+                var c = encoder.unkeyedContainer()
+                for item in items { try c.encode(item) }
+            }
         case .object(let members):
             var c = encoder.container(keyedBy: Key.self)
             for (key, item) in members { try c.encode(item, forKey: Key(key)) }

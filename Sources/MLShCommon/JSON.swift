@@ -17,6 +17,7 @@ public enum JSON: Sendable, Equatable {
     /// 2^53: integers up to this magnitude are exact as `Double`s.
     public static let exactDoubleLimit: UInt64 = 1 << 53
 
+    /// Equal values; NaN equals NaN, and objects compare members in order.
     public static func == (a: JSON, b: JSON) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
@@ -88,7 +89,10 @@ public enum JSON: Sendable, Equatable {
 
 /// A JSON syntax error at a byte offset of the body.
 public struct JSONError: Error, Sendable, Equatable {
+    /// Where reading stopped, in bytes from the start.
     public let offset: Int
+    /// What was wrong there ("expected ':' after a key").
     public let reason: String
+    /// The error as one line for a person.
     public var message: String { "malformed JSON at byte \(offset): \(reason)" }
 }

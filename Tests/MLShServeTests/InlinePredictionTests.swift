@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
-import MLShCommon
 import MLShEngine
 import MLShModels
 import NIOCore

@@ -1,5 +1,4 @@
 import Foundation
-import MLShCommon
 import MLShEngine
 import MLShModels
 import Testing
