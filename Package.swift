@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "MLShCommon"]),
         .testTarget(name: "MLShEngineTests", dependencies: ["MLShCommon", "MLShEngine", "TestSupport"]),
         .testTarget(name: "MLShStoreTests", dependencies: [
-            "MLShStore", "MLShModels", "MLShEngine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "MLShCommon", "MLShStore", "MLShModels", "MLShEngine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ],
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),

@@ -169,22 +169,22 @@ public struct CoreLibrary: Library {
         Builtin("upper", ["s"], category: "strings",
                 summary: "A string in upper case (each value of a string column or $ expression).",
                 example: #"upper("abc")  # "ABC"; derive(t, code = upper($code)) does each value"#) { a, interp throws(MLShError) in
-            try CoreLibrary.text("upper", a, interp) { s throws(MLShError) in .string(s.uppercased()) }
+            try CoreLibrary.text("upper", a) { s throws(MLShError) in .string(s.uppercased()) }
         },
         Builtin("lower", ["s"], category: "strings",
                 summary: "A string in lower case (each value of a string column or $ expression).",
                 example: #"lower("ABC")  # "abc"; derive(t, city = lower($city)) does each value"#) { a, interp throws(MLShError) in
-            try CoreLibrary.text("lower", a, interp) { s throws(MLShError) in .string(s.lowercased()) }
+            try CoreLibrary.text("lower", a) { s throws(MLShError) in .string(s.lowercased()) }
         },
         Builtin("trim", ["s"], category: "strings",
                 summary: "A string without leading and trailing white space (each value of a string column or $ expression).",
                 example: #"trim("  x ")  # "x"; derive(t, contract = trim($contract)) does each value"#) { a, interp throws(MLShError) in
-            try CoreLibrary.text("trim", a, interp) { s throws(MLShError) in .string(s.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            try CoreLibrary.text("trim", a) { s throws(MLShError) in .string(s.trimmingCharacters(in: .whitespacesAndNewlines)) }
         },
         Builtin("replace", ["s", "old", "new"], category: "strings",
                 summary: "A string with every `old` replaced by `new` (each value of a string column or $ expression).",
                 example: #"replace("a-b", "-", "_")  # "a_b"; derive(t, plan = replace($plan, "-", " ")) does each value"#) { a, interp throws(MLShError) in
-            try CoreLibrary.text("replace", a, interp, [try a.value("old"), try a.value("new")]) { s throws(MLShError) in
+            try CoreLibrary.text("replace", a, [try a.value("old"), try a.value("new")]) { s throws(MLShError) in
                 let old = try a.string("old")
                 guard !old.isEmpty else { throw MLShError.value("replace: 'old' must not be empty") }
                 return .string(s.replacingOccurrences(of: old, with: try a.string("new")))
@@ -195,7 +195,7 @@ public struct CoreLibrary: Library {
                     + "there is none). On a string column or $ expression: part i of each value (i is needed).",
                 example: #"split_text("a,b", ",")  # ["a", "b"]; derive(t, area = split_text($phone, "-", 0)) takes part 0 of each value"#) { a, interp throws(MLShError) in
             let rest = [try a.value("sep")] + (a["i"].map { [$0] } ?? [])
-            return try CoreLibrary.text("split_text", a, interp, rest) { s throws(MLShError) in
+            return try CoreLibrary.text("split_text", a, rest) { s throws(MLShError) in
                 let sep = try a.string("sep")
                 guard !sep.isEmpty else { throw MLShError.value("split_text: 'sep' must not be empty") }
                 let parts = s.components(separatedBy: sep)
@@ -283,7 +283,7 @@ public struct CoreLibrary: Library {
         Builtin(name, ["x"], category: "math", summary: summary + " Works on numbers, columns and $ expressions.",
                 example: "\(name)(2.0)") { a, interp throws(MLShError) in
             let x = try a.value("x")
-            if let r = try CoreLibrary.lift(name, [x], interp) { return r }
+            if let r = try CoreLibrary.lift(name, [x]) { return r }
             guard let d = x.number else { throw MLShError.type("\(name) needs a number, got \(x.typeName)") }
             return .float(fn(d))
         }
@@ -291,15 +291,15 @@ public struct CoreLibrary: Library {
 
     /// A string function of argument `s`: lifted onto a column or `$` expression (with its
     /// constant arguments `rest`), else `f` of the string.
-    static func text(_ name: String, _ a: Arguments, _ interp: Interpreter, _ rest: [Value] = [],
+    static func text(_ name: String, _ a: Arguments, _ rest: [Value] = [],
                      _ f: (String) throws(MLShError) -> Value) throws(MLShError) -> Value {
-        if let r = try lift(name, [try a.value("s")] + rest, interp) { return r }
+        if let r = try lift(name, [try a.value("s")] + rest) { return r }
         return try f(try a.string("s"))
     }
 
     /// Builds a column expression when an argument is one, or lets a domain value among
     /// the arguments (a column) apply the function; nil for plain scalars.
-    static func lift(_ name: String, _ args: [Value], _ interp: Interpreter) throws(MLShError) -> Value? {
+    static func lift(_ name: String, _ args: [Value]) throws(MLShError) -> Value? {
         if args.contains(where: { if case .expr = $0 { return true }; return false }) {
             var parts: [ColumnExpr] = []
             for v in args {
@@ -318,7 +318,7 @@ public struct CoreLibrary: Library {
     var moreMath: [Builtin] { [
         Builtin("abs", ["x"], category: "math", summary: "Absolute value (int stays int).", example: "abs(-3)") { a, interp throws(MLShError) in
             let x = try a.value("x")
-            if let r = try CoreLibrary.lift("abs", [x], interp) { return r }
+            if let r = try CoreLibrary.lift("abs", [x]) { return r }
             switch x {
             case .int(let i):
                 guard i != .min else { throw MLShError(.overflow, "integer overflow in abs(\(i))") }
@@ -331,7 +331,7 @@ public struct CoreLibrary: Library {
                 summary: "Round half to even at `digits` decimals, as numpy does (ints stay ints).", example: "round(2.675, 2)") { a, interp throws(MLShError) in
             let x = try a.value("x")
             let digits = try a.int("digits", 0)
-            if let r = try CoreLibrary.lift("round", [x, .int(Int64(digits))], interp) { return r }
+            if let r = try CoreLibrary.lift("round", [x, .int(Int64(digits))]) { return r }
             switch x {
             case .int: return x
             case .float(let d): return .float(CoreLibrary.round(d, digits))
@@ -340,7 +340,7 @@ public struct CoreLibrary: Library {
         },
         Builtin("sign", ["x"], category: "math", summary: "-1, 0 or 1 by the sign of x.", example: "sign(-2.5)") { a, interp throws(MLShError) in
             let x = try a.value("x")
-            if let r = try CoreLibrary.lift("sign", [x], interp) { return r }
+            if let r = try CoreLibrary.lift("sign", [x]) { return r }
             switch x {
             case .int(let i): return .int(i > 0 ? 1 : (i < 0 ? -1 : 0))
             case .float(let d): return .float(d.isNaN ? d : (d > 0 ? 1 : (d < 0 ? -1 : 0)))
@@ -349,25 +349,25 @@ public struct CoreLibrary: Library {
         },
         Builtin("clip", ["x", "lo", "hi"], category: "math", summary: "x limited to [lo, hi].", example: "clip(1.5, 0, 1)") { a, interp throws(MLShError) in
             let x = try a.value("x"), lo = try a.value("lo"), hi = try a.value("hi")
-            if let r = try CoreLibrary.lift("clip", [x, lo, hi], interp) { return r }
+            if let r = try CoreLibrary.lift("clip", [x, lo, hi]) { return r }
             guard let d = x.number, let l = lo.number, let h = hi.number else { throw MLShError.type("clip needs numbers") }
             if case .int = x, case .int = lo, case .int = hi { return .int(Int64(Swift.min(Swift.max(d, l), h))) }
             return .float(d.isNaN ? d : Swift.min(Swift.max(d, l), h))
         },
         Builtin("min2", ["a", "b"], category: "math", summary: "The smaller of two values (element-wise on columns).",
-                example: "min2($a, 0)") { a, interp throws(MLShError) in try CoreLibrary.pick("min2", a, interp, <) },
+                example: "min2($a, 0)") { a, interp throws(MLShError) in try CoreLibrary.pick("min2", a, <) },
         Builtin("max2", ["a", "b"], category: "math", summary: "The larger of two values (element-wise on columns).",
-                example: "max2($a, 0)") { a, interp throws(MLShError) in try CoreLibrary.pick("max2", a, interp, >) },
+                example: "max2($a, 0)") { a, interp throws(MLShError) in try CoreLibrary.pick("max2", a, >) },
         Builtin("is_nan", ["x"], category: "math", summary: "Whether x is NaN (missing).", example: "is_nan(nan)") { a, interp throws(MLShError) in
             let x = try a.value("x")
-            if let r = try CoreLibrary.lift("is_nan", [x], interp) { return r }
+            if let r = try CoreLibrary.lift("is_nan", [x]) { return r }
             if case .none = x { return .bool(true) }
             return .bool(x.number?.isNaN ?? false)
         },
         Builtin("fill_nan", ["x", "v"], category: "math", summary: "x, or v where x is NaN (missing).",
                 example: "fill_nan($age, 0)") { a, interp throws(MLShError) in
             let x = try a.value("x"), v = try a.value("v")
-            if let r = try CoreLibrary.lift("fill_nan", [x, v], interp) { return r }
+            if let r = try CoreLibrary.lift("fill_nan", [x, v]) { return r }
             if case .none = x { return v }
             if let d = x.number, d.isNaN { return v }
             return x
@@ -375,7 +375,7 @@ public struct CoreLibrary: Library {
         Builtin("if_else", ["cond", "a", "b"], category: "math", summary: "a where cond is true, else b (element-wise).",
                 example: "if_else($x > 0, $x, 0)") { a, interp throws(MLShError) in
             let c = try a.value("cond"), x = try a.value("a"), y = try a.value("b")
-            if let r = try CoreLibrary.lift("if_else", [c, x, y], interp) { return r }
+            if let r = try CoreLibrary.lift("if_else", [c, x, y]) { return r }
             return try Ops.truth(c, "if_else's condition") ? x : y
         },
         Builtin("cast", ["x", "type"], category: "math", summary: "x converted to \"int\", \"float\" or \"bool\".",
@@ -384,7 +384,7 @@ public struct CoreLibrary: Library {
             guard ["int", "float", "bool"].contains(t) else {
                 throw MLShError.value("cast: type must be \"int\", \"float\" or \"bool\", got \(quoteString(t))")
             }
-            if let r = try CoreLibrary.lift("cast", [x, .string(t)], interp) { return r }
+            if let r = try CoreLibrary.lift("cast", [x, .string(t)]) { return r }
             switch (t, x) {
             case ("float", _): guard let d = x.number else { break }; return .float(d)
             case ("int", .float(let d)):
@@ -399,9 +399,9 @@ public struct CoreLibrary: Library {
         },
     ] }
 
-    static func pick(_ name: String, _ a: Arguments, _ interp: Interpreter, _ better: (Double, Double) -> Bool) throws(MLShError) -> Value {
+    static func pick(_ name: String, _ a: Arguments, _ better: (Double, Double) -> Bool) throws(MLShError) -> Value {
         let x = try a.value("a"), y = try a.value("b")
-        if let r = try lift(name, [x, y], interp) { return r }
+        if let r = try lift(name, [x, y]) { return r }
         guard let dx = x.number, let dy = y.number else { throw MLShError.type("\(name) needs numbers") }
         if dx.isNaN { return x }
         if dy.isNaN { return y }
@@ -432,7 +432,7 @@ public struct CoreLibrary: Library {
         var out = specs.map { (name, summary) in
             Builtin(name, ["x"], category: "reductions", summary: summary, example: "\(name)([1, 2, 3, 4])") { a, interp throws(MLShError) in
                 let x = try a.value("x")
-                if let r = try CoreLibrary.lift(name, [x], interp) { return r }
+                if let r = try CoreLibrary.lift(name, [x]) { return r }
                 return try CoreLibrary.reduce(name, try CoreLibrary.items(x, name), q: 0)
             }
         }
@@ -443,11 +443,11 @@ public struct CoreLibrary: Library {
                 let all = a.allPositional
                 if all.count == 1 {
                     let x = all[0]
-                    if let r = try CoreLibrary.lift(name, [x], interp) { return r }
+                    if let r = try CoreLibrary.lift(name, [x]) { return r }
                     return try CoreLibrary.extreme(try CoreLibrary.items(x, name), name, smallest: better)
                 }
                 if all.contains(where: { if case .expr = $0 { return true }; return false }), all.count == 2 {
-                    return try CoreLibrary.lift(better ? "min2" : "max2", all, interp) ?? .none
+                    return try CoreLibrary.lift(better ? "min2" : "max2", all) ?? .none
                 }
                 return try CoreLibrary.extreme(all, name, smallest: better)
             })
@@ -457,7 +457,7 @@ public struct CoreLibrary: Library {
                            example: "quantile([1, 2, 3, 4], 0.25)") { a, interp throws(MLShError) in
             let x = try a.value("x"), q = try a.double("q")
             guard q >= 0, q <= 1 else { throw MLShError.value("quantile: q must be between 0 and 1, got \(formatFloat(q))") }
-            if let r = try CoreLibrary.lift("quantile", [x, .float(q)], interp) { return r }
+            if let r = try CoreLibrary.lift("quantile", [x, .float(q)]) { return r }
             return try CoreLibrary.reduce("quantile", try CoreLibrary.items(x, "quantile"), q: q)
         })
         return out

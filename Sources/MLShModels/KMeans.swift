@@ -35,7 +35,7 @@ public struct KMeansState: Codable, Sendable, Equatable {
     public var nIter: Int? = nil
 }
 
-/// Assigns each row to its nearest centre (BLAS distances, both cores); returns labels,
+/// Assigns each row to its nearest centre (BLAS distances, in parallel); returns labels,
 /// per-row squared distances.
 func assignClusters(_ x: Dense, centers: [Double], k: Int) -> ([Int32], [Double]) {
     let n = x.rows, p = x.cols

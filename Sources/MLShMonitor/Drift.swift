@@ -129,8 +129,7 @@ public struct DriftReference: Sendable {
     }
 }
 
-/// Runs `body` over `items` on up to two threads (the project's machines have two cores);
-/// results come back in order.
+/// Runs `body` over `items` on Dispatch's worker threads; results come back in order.
 func parallelMap<C: RandomAccessCollection, T: Sendable>(_ items: C, _ body: (C.Element) -> T) -> [T] where C.Index == Int {
     let n = items.count
     if n <= 1 { return items.map(body) }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Running a program: evaluate its reductions, bind slots to the table's buffers, run the
-/// block executor on both cores, and wrap the preallocated output as a column.
+/// block executor on every usable core, and wrap the preallocated output as a column.
 extension KernelProgram {
     /// Runs the program over `table` (per group when `groups` is given, for the
     /// reductions it broadcasts) and returns a column of `table.rowCount` values.
@@ -186,7 +186,7 @@ func kernelWithInputs<R>(_ arrays: [KInputArray], _ body: ([UnsafeMutableRawPoin
 }
 
 /// A new array of `count` elements that `fill` initialises through a raw pointer (the
-/// block executor writes it in parallel, so its pages fault in on both cores). Large
+/// block executor writes it in parallel, so its pages fault in on every core that writes). Large
 /// outputs ask for transparent huge pages first: 512× fewer page faults.
 func kernelNewArray<T: BitwiseCopyable>(_ count: Int, _ fill: (UnsafeMutableRawPointer?) -> Void) -> [T] {
     [T](unsafeUninitializedCapacity: count) { buf, initialized in

@@ -6,7 +6,7 @@
 //                               compare-select, epilogues), dead code, registers, validation
 //   KernelProgram.swift         the pipeline and the listing (this file)
 //   KernelProgram+Run.swift     binding a program to a table and running it
-//   KernelExecutor.swift        the block loop on both cores, one switch per op per block
+//   KernelExecutor.swift        the block loop on every usable core, one switch per op per block
 //   KernelLoops.swift, KernelMath.swift   the per-op loops and the vectorizable exp/log
 //   KernelReduction*.swift      reductions as a fused first pass, per table or per group
 //   KernelAggregate.swift       one value per group; evaluateScalar
