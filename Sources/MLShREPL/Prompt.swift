@@ -84,6 +84,8 @@ public final class Prompt: @unchecked Sendable {
             do throws(MLShError) { try interpreter.execute(stmts) } catch { report(error) }
             Interrupt.clear()
         }
+        // Input ended inside a statement: say so rather than drop it.
+        if !pending.isEmpty, let e = parse(SourceFile(name: "<prompt>", text: pending)).1.first { report(e) }
         if interactive { print("") }
         return failed && !interactive ? 1 : 0
     }

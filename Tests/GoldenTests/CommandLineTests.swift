@@ -133,4 +133,11 @@ import TestSupport
         #expect(r.err.contains("unknown name 'nope'"))
         #expect(r.code == 1)
     }
+
+    @Test func inputEndingInsideAStatementIsAnError() throws {
+        let r = try runProgram(mlshBinary, [], stdin: "print(1)\nlet x = [1,\n2")
+        #expect(r.out == "1\n")
+        #expect(r.err.hasPrefix("syntax error: '[' is never closed: expected ']' to close the list\n  --> <prompt>:1:9"), "\(r.err)")
+        #expect(r.code == 1)
+    }
 }
