@@ -14,12 +14,16 @@ extension TreeSpec: Estimator {
         example: "tree(max_depth=4)",
         defaults: TreeSpec(),
         settings: [.optionalInt("max_depth", \.maxDepth, min: 1, help: "the most levels of splits (none: no limit)"),
-                   .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf")],
-        wrap: ModelSpec.tree)
+                   .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .trees(fitTree(x, y: y.values, classIds: y.classIds, classes: y.classes.count, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `tree()` model of these settings.
+    public static func tree(_ spec: TreeSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// A random forest: bootstrap samples, √features per split for classification, all for regression.
@@ -39,12 +43,16 @@ extension ForestSpec: Estimator {
         settings: [.int("trees", \.trees, min: 1, help: "the number of trees"),
                    .optionalInt("max_depth", \.maxDepth, min: 1, help: "the most levels of splits per tree (none: no limit)"),
                    .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf"),
-                   .seed(\.seed, help: "the seed of the bootstrap samples and of the features tried per split")],
-        wrap: ModelSpec.forest)
+                   .seed(\.seed, help: "the seed of the bootstrap samples and of the features tried per split")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .trees(fitForest(x, y: y.values, classIds: y.classIds, classes: y.classes.count, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `forest()` model of these settings.
+    public static func forest(_ spec: ForestSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Gradient boosting on histograms (log-loss, softmax or squared error), Newton leaf values,
@@ -80,13 +88,17 @@ extension BoostSpec: Estimator {
                    .int("max_depth", \.maxDepth, min: 1, help: "the most levels of splits per tree"),
                    .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf"),
                    .fraction("subsample", \.subsample, help: "the fraction of the rows each round grows on (1: every row)"),
-                   .seed(\.seed, help: "the seed of the rows drawn when subsample < 1")],
-        wrap: ModelSpec.boost)
+                   .seed(\.seed, help: "the seed of the rows drawn when subsample < 1")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         let (state, raw) = fitBoost(x, y: y.values, classIds: y.classIds, classes: y.classes.count, spec: self)
         return FittedEstimator(state: .trees(state), trainingScores: raw)
     }
+}
+
+extension ModelSpec {
+    /// A `boost()` model of these settings.
+    public static func boost(_ spec: BoostSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Fitted trees of a forest or a boosted model.

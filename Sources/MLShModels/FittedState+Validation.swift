@@ -40,10 +40,7 @@ extension FittedState {
     static func inconsistent(_ what: String) -> ModelError { .invalid("the model file is inconsistent: \(what)") }
 
     /// Whether the estimator is gradient boosting (its trees add up raw scores).
-    var isBoosted: Bool {
-        if case .boost = spec.model { return true }
-        return false
-    }
+    var isBoosted: Bool { spec.model?.parameters is BoostSpec }
 }
 
 extension FittedModel {

@@ -15,13 +15,17 @@ extension KMeansSpec: Estimator {
         defaults: KMeansSpec(),
         settings: [.int("k", \.k, min: 1, help: "the number of clusters"),
                    .seed(\.seed, help: "the seed of the k-means++ starts"),
-                   .int("inits", \.inits, min: 1, help: "runs from different starts; the one of least inertia is kept")],
-        wrap: ModelSpec.kmeans)
+                   .int("inits", \.inits, min: 1, help: "runs from different starts; the one of least inertia is kept")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         guard k <= x.rows else { throw .kTooLarge(kind: "kmeans", k: k, rows: x.rows) }
         return FittedEstimator(state: .kmeans(fitKMeans(x, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `kmeans()` model of these settings.
+    public static func kmeans(_ spec: KMeansSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Cluster centres, k × features, row-major, with scikit-learn's `inertia_` (the sum of

@@ -10,11 +10,16 @@ extension LinearSpec: Estimator {
     static let descriptor = EstimatorDescriptor(
         name: "linear", tasks: [.regression], summary: "Ordinary least squares.", example: "linear()",
         defaults: LinearSpec(),
-        settings: [], wrap: ModelSpec.linear)
+        settings: [])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .linear(fitLeastSquares(x, y.values, alpha: 0)))
     }
+}
+
+extension ModelSpec {
+    /// A `linear()` model of these settings.
+    public static func linear(_ spec: LinearSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Ridge regression minimising ‖y − Xw‖² + alpha‖w‖², intercept unpenalised.
@@ -28,12 +33,16 @@ extension RidgeSpec: Estimator {
         name: "ridge", tasks: [.regression],
         summary: "Least squares with an L2 penalty alpha·‖w‖² (scikit-learn's Ridge).", example: "ridge(alpha=1.0)",
         defaults: RidgeSpec(),
-        settings: [.number("alpha", \.alpha, min: 0, help: "the weight of the L2 penalty (0 is ordinary least squares)")],
-        wrap: ModelSpec.ridge)
+        settings: [.number("alpha", \.alpha, min: 0, help: "the weight of the L2 penalty (0 is ordinary least squares)")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .linear(fitLeastSquares(x, y.values, alpha: alpha)))
     }
+}
+
+extension ModelSpec {
+    /// A `ridge()` model of these settings.
+    public static func ridge(_ spec: RidgeSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Lasso minimising ‖y − Xw‖²/(2n) + alpha‖w‖₁ by coordinate descent (scikit-learn's stopping rule).
@@ -51,12 +60,16 @@ extension LassoSpec: Estimator {
         defaults: LassoSpec(),
         settings: [.number("alpha", \.alpha, min: 0, help: "the weight of the L1 penalty"),
                    .int("max_iter", \.maxIter, min: 1, help: "the most coordinate-descent sweeps"),
-                   .positive("tol", \.tol, help: "the duality gap to stop at, relative to ‖y‖²")],
-        wrap: ModelSpec.lasso)
+                   .positive("tol", \.tol, help: "the duality gap to stop at, relative to ‖y‖²")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .linear(fitLasso(x, y.values, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `lasso()` model of these settings.
+    public static func lasso(_ spec: LassoSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Coefficients of a linear model: `outputs` rows of `p` weights and one intercept per output.

@@ -5,7 +5,8 @@
 //                                           settings, help, how a call builds the spec
 //   TransformDescriptor.swift               the same for transforms
 //   SettingDescriptor.swift                 one setting: key, check, default, help; checking a call
-//   ModelSpec.swift                         `ModelSpec` (one case per estimator) and the registry
+//   ModelSpec.swift                         `ModelSpec` (any estimator's spec, its model-file coding)
+//                                           and the registry
 //   TransformSpec.swift                     each transform's spec, descriptor and fit; `TransformSpec`,
 //                                           its registry, `PipelineSpec` and `>>`
 //   SettingValue.swift                      settings as written in calls
@@ -23,8 +24,8 @@
 //   Dense.swift, Frame.swift                row-major matrices + BLAS, working columns
 //   (randomness: MLShEngine's SeededRandom, with the model streams `init(seed:modelStream:)`)
 //
-// Adding an estimator: its spec struct, `extension Spec: Estimator` (descriptor and `fit`) in its
-// own file, then a `ModelSpec` case, its line in `parameters`, and its entry in `estimators`.
+// Adding an estimator: its spec struct, `extension Spec: Estimator` (descriptor and `fit`) and
+// its `ModelSpec` factory in its own file, then its entry in `ModelSpec.estimators`.
 //
 // Conventions: results match scikit-learn 1.9 number for number where the algorithm is the same
 // (see Tests/MLShModelsTests/QualityTests.swift and scripts/sklearn_reference.py). Every seeded

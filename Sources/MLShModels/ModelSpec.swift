@@ -1,12 +1,11 @@
 import MLShCommon
 import MLShEngine
 
-/// Any model's parameters: one case per estimator, holding its spec (the case names are the
-/// keys model files store).
-public enum ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
-    case linear(LinearSpec), ridge(RidgeSpec), lasso(LassoSpec), logistic(LogisticSpec)
-    case kmeans(KMeansSpec), tree(TreeSpec), forest(ForestSpec), boost(BoostSpec)
-    case knn(KNNSpec), naiveBayes(NaiveBayesSpec)
+/// Any model's parameters: one estimator's spec (a `RidgeSpec`, ...), made by a call
+/// (`ModelSpec.make`) or by the factory beside each spec (`.ridge(RidgeSpec(alpha: 1))`).
+public struct ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// The spec itself.
+    let parameters: any Estimator
 
     /// Every estimator, in the order `:help` and the messages list them.
     public static let estimators: [EstimatorDescriptor] = [
@@ -15,20 +14,59 @@ public enum ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         KNNSpec.descriptor, NaiveBayesSpec.descriptor,
     ]
 
-    /// The spec the case holds.
-    var parameters: any Estimator {
-        switch self {
-        case .linear(let s): s
-        case .ridge(let s): s
-        case .lasso(let s): s
-        case .logistic(let s): s
-        case .kmeans(let s): s
-        case .tree(let s): s
-        case .forest(let s): s
-        case .boost(let s): s
-        case .knn(let s): s
-        case .naiveBayes(let s): s
+    /// The spec if it is an `S` (`model.spec(as: ForestSpec.self)`), nil otherwise.
+    public func spec<S>(as type: S.Type) -> S? { parameters as? S }
+
+    /// The model of spec `parameters`.
+    init(_ parameters: any Estimator) { self.parameters = parameters }
+
+    /// Two models are equal when their specs are of one type and equal.
+    public static func == (a: ModelSpec, b: ModelSpec) -> Bool { a.parameters.isEqual(to: b.parameters) }
+
+    /// The outer key of the coding: the estimator's `codingKey`. Unknown keys are not keys,
+    /// as for the synthesized coding of an enum.
+    struct CodingKeys: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init?(stringValue: String) {
+            guard ModelSpec.estimators.contains(where: { $0.codingKey == stringValue }) else { return nil }
+            self.stringValue = stringValue
         }
+        init?(intValue: Int) { nil }
+        init(known key: String) { stringValue = key }
+    }
+
+    /// The inner key `_0`, printed as the synthesized coding's key type for that case
+    /// (`RidgeCodingKeys`), so decoding errors read as they did.
+    struct CaseCodingKeys: CodingKey, CustomStringConvertible, CustomDebugStringConvertible {
+        let stringValue = "_0", typeName: String
+        var intValue: Int? { nil }
+        init?(stringValue: String) { nil }
+        init?(intValue: Int) { nil }
+        init(for codingKey: String) { typeName = codingKey.prefix(1).uppercased() + codingKey.dropFirst() + "CodingKeys" }
+        var description: String { "\(typeName)(stringValue: \"_0\", intValue: nil)" }
+        var debugDescription: String { description }
+    }
+
+    /// Reads `{"<codingKey>": {"_0": <spec>}}`, the form Swift's synthesized coding of the
+    /// former enum (one case per estimator) wrote and model files store.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        guard container.allKeys.count == 1, let key = container.allKeys.first,
+              let d = ModelSpec.estimators.first(where: { $0.codingKey == key.stringValue }) else {
+            throw DecodingError.typeMismatch(ModelSpec.self, DecodingError.Context(
+                codingPath: container.codingPath, debugDescription: "Invalid number of keys found, expected one."))
+        }
+        let inner = try container.nestedContainer(keyedBy: CaseCodingKeys.self, forKey: key)
+        parameters = try inner.decode(d.specType, forKey: CaseCodingKeys(for: d.codingKey))
+    }
+
+    /// Writes `{"<codingKey>": {"_0": <spec>}}` (see `init(from:)`).
+    public func encode(to encoder: any Encoder) throws {
+        let key = descriptor.codingKey
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        var inner = container.nestedContainer(keyedBy: CaseCodingKeys.self, forKey: CodingKeys(known: key))
+        try inner.encode(parameters, forKey: CaseCodingKeys(for: key))
     }
 
     /// Every model name, as called in mlsh.

@@ -152,7 +152,7 @@ import MLShModels
             let m = try fit(spec, on: t, target: "y", features: ["x0", "x1"])
             let back = try ModelFile.decode(try ModelFile.encode(m, mlshVersion: "t"))
             #expect(back.encodeParameters() == m.encodeParameters())
-            guard case .forest(let f) = back.encodeParameters().spec.model else { Issue.record("not a forest"); return }
+            guard let f = back.encodeParameters().spec.model?.spec(as: ForestSpec.self) else { Issue.record("not a forest"); return }
             #expect(f.seed == seed)
         }
     }
