@@ -12,7 +12,7 @@ extension TreeSpec: Estimator {
         name: "tree", tasks: [.regression, .classification],
         summary: "A decision tree (Gini or squared error): classification for a string or bool target, regression for numbers unless fit(..., task=\"classification\").",
         example: "tree(max_depth=4)",
-        defaults: TreeSpec(),
+        state: EnsembleState.self, defaults: TreeSpec(),
         settings: [.optionalInt("max_depth", \.maxDepth, min: 1, help: "the most levels of splits (none: no limit)"),
                    .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf")])
 
@@ -39,7 +39,7 @@ extension ForestSpec: Estimator {
         name: "forest", tasks: [.regression, .classification],
         summary: "A random forest of histogram trees (a number target is regressed unless fit(..., task=\"classification\")).",
         example: "forest(trees=100, seed=0)",
-        defaults: ForestSpec(),
+        state: EnsembleState.self, defaults: ForestSpec(),
         settings: [.int("trees", \.trees, min: 1, help: "the number of trees"),
                    .optionalInt("max_depth", \.maxDepth, min: 1, help: "the most levels of splits per tree (none: no limit)"),
                    .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf"),
@@ -82,7 +82,7 @@ extension BoostSpec: Estimator {
         name: "boost", tasks: [.regression, .classification],
         summary: "Gradient boosting on histograms (log-loss, softmax or squared error). subsample < 1 grows each round on that fraction of the rows, drawn from seed; at the default 1 every row is used and seed has no effect.",
         example: "boost(rounds=100, lr=0.1, subsample=0.8, seed=1)",
-        defaults: BoostSpec(),
+        state: EnsembleState.self, defaults: BoostSpec(),
         settings: [.int("rounds", \.rounds, min: 1, help: "the number of rounds (one tree per round, one per class above two classes)"),
                    .positive("lr", \.lr, help: "the learning rate each tree's values are scaled by"),
                    .int("max_depth", \.maxDepth, min: 1, help: "the most levels of splits per tree"),
@@ -377,6 +377,8 @@ extension EnsembleState {
 }
 
 extension EnsembleState: LearnedParameters {
+    static let codingKey = "trees"
+
     func estimate(_ x: Dense, model: FittedState) -> Dense {
         predict(x, boosted: model.isBoosted, classes: model.task == .classification ? model.classes.count : 0)
     }
@@ -401,4 +403,9 @@ extension EnsembleState: LearnedParameters {
             }
         }
     }
+}
+
+extension EstimatorState {
+    /// The parameters tree, forest and boost learn.
+    public static func trees(_ state: EnsembleState) -> EstimatorState { EstimatorState(state) }
 }

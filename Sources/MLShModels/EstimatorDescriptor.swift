@@ -8,11 +8,6 @@ protocol Estimator: Codable, Equatable, Sendable {
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator
 }
 
-extension Estimator {
-    /// Whether `other` is a spec of this type with the same values.
-    func isEqual(to other: any Estimator) -> Bool { (other as? Self) == self }
-}
-
 /// What an estimator's `fit` returns: its learned state and, when it has them at hand (boosting),
 /// the training rows' raw scores, row-major, which the training metrics reuse.
 struct FittedEstimator {
@@ -29,6 +24,8 @@ public struct EstimatorDescriptor: Sendable {
     let codingKey: String
     /// Its spec's type.
     let specType: any Estimator.Type
+    /// The kind of parameters its `fit` learns.
+    let stateType: any LearnedParameters.Type
     /// The tasks it does: regression and/or classification, or clustering alone.
     let tasks: Set<ModelTask>
     /// One sentence for `:help`.
@@ -43,10 +40,10 @@ public struct EstimatorDescriptor: Sendable {
     let values: @Sendable (any Estimator) -> [SettingValue]
 
     /// The descriptor of spec `S`: `defaults` is the spec a call without settings builds;
-    /// `codingKey` is `name` unless given.
+    /// `codingKey` is `name` unless given; `state` is the kind of parameters `fit` learns.
     init<S: Estimator>(name: String, codingKey: String? = nil, tasks: Set<ModelTask>, summary: String, example: String,
-                       defaults: S, settings fields: [Setting<S>]) {
-        self.name = name; self.codingKey = codingKey ?? name; specType = S.self
+                       state: any LearnedParameters.Type, defaults: S, settings fields: [Setting<S>]) {
+        self.name = name; self.codingKey = codingKey ?? name; specType = S.self; stateType = state
         self.tasks = tasks; self.summary = summary; self.example = example
         settings = fields.map { $0.descriptor(defaults: defaults) }
         build = { checked in

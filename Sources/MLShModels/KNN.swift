@@ -12,7 +12,7 @@ extension KNNSpec: Estimator {
         name: "knn", tasks: [.regression, .classification],
         summary: "k nearest neighbours: classification for a string or bool target, regression for numbers unless fit(..., task=\"classification\").",
         example: "knn(k=5)",
-        defaults: KNNSpec(),
+        state: KNNState.self, defaults: KNNSpec(),
         settings: [.int("k", \.k, min: 1, help: "the number of neighbours that vote (classes) or are averaged (numbers)")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
@@ -112,6 +112,8 @@ extension KNNState {
 }
 
 extension KNNState: LearnedParameters {
+    static let codingKey = "knn"
+
     func estimate(_ x: Dense, model: FittedState) -> Dense { predict(x) }
 
     /// Every training row is compared.
@@ -127,4 +129,9 @@ extension KNNState: LearnedParameters {
             for v in y where !(v >= 0 && v < Double(classes) && v == v.rounded()) { throw FittedState.inconsistent("knn class id \(v)") }
         }
     }
+}
+
+extension EstimatorState {
+    /// The parameters knn learn.
+    public static func knn(_ state: KNNState) -> EstimatorState { EstimatorState(state) }
 }

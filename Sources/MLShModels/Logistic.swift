@@ -12,7 +12,7 @@ extension LogisticSpec: Estimator {
     static let descriptor = EstimatorDescriptor(
         name: "logistic", tasks: [.classification],
         summary: "Logistic regression, l2 = 1/C (multinomial for more than two classes).", example: "logistic(l2=1.0)",
-        defaults: LogisticSpec(),
+        state: LinearState.self, defaults: LogisticSpec(),
         settings: [.positive("l2", \.l2, help: "the weight of the L2 penalty (1/C in scikit-learn)"),
                    .int("max_iter", \.maxIter, min: 1, help: "the most L-BFGS iterations")])
 

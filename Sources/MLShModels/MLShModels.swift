@@ -5,8 +5,9 @@
 //                                           settings, help, how a call builds the spec
 //   TransformDescriptor.swift               the same for transforms
 //   SettingDescriptor.swift                 one setting: key, check, default, help; checking a call
-//   ModelSpec.swift                         `ModelSpec` (any estimator's spec, its model-file coding)
-//                                           and the registry
+//   ModelSpec.swift                         `ModelSpec` (any estimator's spec) and the registry
+//   CaseCoding.swift                        the enum-like coding model files store `ModelSpec` and
+//                                           `EstimatorState` in
 //   TransformSpec.swift                     each transform's spec, descriptor and fit; `TransformSpec`,
 //                                           its registry, `PipelineSpec` and `>>`
 //   SettingValue.swift                      settings as written in calls
@@ -25,7 +26,8 @@
 //   (randomness: MLShEngine's SeededRandom, with the model streams `init(seed:modelStream:)`)
 //
 // Adding an estimator: its spec struct, `extension Spec: Estimator` (descriptor and `fit`) and
-// its `ModelSpec` factory in its own file, then its entry in `ModelSpec.estimators`.
+// its `ModelSpec` factory in its own file, with its learned state (a `LearnedParameters` type,
+// its `EstimatorState` factory) unless it reuses one, then its entry in `ModelSpec.estimators`.
 //
 // Conventions: results match scikit-learn 1.9 number for number where the algorithm is the same
 // (see Tests/MLShModelsTests/QualityTests.swift and scripts/sklearn_reference.py). Every seeded

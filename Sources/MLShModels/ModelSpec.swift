@@ -3,7 +3,7 @@ import MLShEngine
 
 /// Any model's parameters: one estimator's spec (a `RidgeSpec`, ...), made by a call
 /// (`ModelSpec.make`) or by the factory beside each spec (`.ridge(RidgeSpec(alpha: 1))`).
-public struct ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
+public struct ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible, CaseCoded {
     /// The spec itself.
     let parameters: any Estimator
 
@@ -17,56 +17,25 @@ public struct ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     /// The spec if it is an `S` (`model.spec(as: ForestSpec.self)`), nil otherwise.
     public func spec<S>(as type: S.Type) -> S? { parameters as? S }
 
+    /// The coding keys of every estimator.
+    static let caseKeys = Set(estimators.map(\.codingKey))
+
     /// The model of spec `parameters`.
     init(_ parameters: any Estimator) { self.parameters = parameters }
 
     /// Two models are equal when their specs are of one type and equal.
     public static func == (a: ModelSpec, b: ModelSpec) -> Bool { a.parameters.isEqual(to: b.parameters) }
 
-    /// The outer key of the coding: the estimator's `codingKey`. Unknown keys are not keys,
-    /// as for the synthesized coding of an enum.
-    struct CodingKeys: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init?(stringValue: String) {
-            guard ModelSpec.estimators.contains(where: { $0.codingKey == stringValue }) else { return nil }
-            self.stringValue = stringValue
-        }
-        init?(intValue: Int) { nil }
-        init(known key: String) { stringValue = key }
-    }
-
-    /// The inner key `_0`, printed as the synthesized coding's key type for that case
-    /// (`RidgeCodingKeys`), so decoding errors read as they did.
-    struct CaseCodingKeys: CodingKey, CustomStringConvertible, CustomDebugStringConvertible {
-        let stringValue = "_0", typeName: String
-        var intValue: Int? { nil }
-        init?(stringValue: String) { nil }
-        init?(intValue: Int) { nil }
-        init(for codingKey: String) { typeName = codingKey.prefix(1).uppercased() + codingKey.dropFirst() + "CodingKeys" }
-        var description: String { "\(typeName)(stringValue: \"_0\", intValue: nil)" }
-        var debugDescription: String { description }
-    }
-
-    /// Reads `{"<codingKey>": {"_0": <spec>}}`, the form Swift's synthesized coding of the
-    /// former enum (one case per estimator) wrote and model files store.
+    /// Reads the form model files store, `{"<codingKey>": {"_0": <spec>}}` (see `CaseCoded`).
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        guard container.allKeys.count == 1, let key = container.allKeys.first,
-              let d = ModelSpec.estimators.first(where: { $0.codingKey == key.stringValue }) else {
-            throw DecodingError.typeMismatch(ModelSpec.self, DecodingError.Context(
-                codingPath: container.codingPath, debugDescription: "Invalid number of keys found, expected one."))
+        parameters = try ModelSpec.decodeCase(from: decoder) { key, payload, at in
+            try ModelSpec.estimators.first { $0.codingKey == key }.map { try payload.decode($0.specType, forKey: at) }
         }
-        let inner = try container.nestedContainer(keyedBy: CaseCodingKeys.self, forKey: key)
-        parameters = try inner.decode(d.specType, forKey: CaseCodingKeys(for: d.codingKey))
     }
 
-    /// Writes `{"<codingKey>": {"_0": <spec>}}` (see `init(from:)`).
+    /// Writes `{"<codingKey>": {"_0": <spec>}}`.
     public func encode(to encoder: any Encoder) throws {
-        let key = descriptor.codingKey
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        var inner = container.nestedContainer(keyedBy: CaseCodingKeys.self, forKey: CodingKeys(known: key))
-        try inner.encode(parameters, forKey: CaseCodingKeys(for: key))
+        try ModelSpec.encodeCase(descriptor.codingKey, parameters, to: encoder)
     }
 
     /// Every model name, as called in mlsh.

@@ -11,7 +11,7 @@ extension NaiveBayesSpec: Estimator {
     static let descriptor = EstimatorDescriptor(
         name: "naive_bayes", codingKey: "naiveBayes", tasks: [.classification],
         summary: "Gaussian naive Bayes.", example: "naive_bayes()",
-        defaults: NaiveBayesSpec(),
+        state: NaiveBayesState.self, defaults: NaiveBayesSpec(),
         settings: [.number("var_smoothing", \.varSmoothing, min: 0,
                            help: "added to every variance, as a fraction of the largest feature variance")])
 
@@ -98,6 +98,8 @@ extension NaiveBayesState {
 }
 
 extension NaiveBayesState: LearnedParameters {
+    static let codingKey = "naiveBayes"
+
     func estimate(_ x: Dense, model: FittedState) -> Dense { proba(x) }
 
     var scoringCost: Int { theta.count * 2 }
@@ -107,4 +109,9 @@ extension NaiveBayesState: LearnedParameters {
         guard model.task == .classification, features == p, theta.count == k * p, variance.count == k * p,
               logPrior.count == k else { throw FittedState.inconsistent("naive Bayes parameter shapes") }
     }
+}
+
+extension EstimatorState {
+    /// The parameters naive_bayes learn.
+    public static func naiveBayes(_ state: NaiveBayesState) -> EstimatorState { EstimatorState(state) }
 }

@@ -84,7 +84,7 @@ import MLShModels
         #expect(kmBack.kmeansFit?.inertia == fitted.inertia && kmBack.kmeansFit?.iterations == fitted.iterations)
         // A file written before n_iter was kept loads, without it.
         var old = km.encodeParameters()
-        guard case .kmeans(var s) = old.estimator else { Issue.record("not kmeans"); return }
+        guard var s = old.estimator.learned(as: KMeansState.self) else { Issue.record("not kmeans"); return }
         s.nIter = nil
         old.estimator = .kmeans(s)
         let oldBytes = try ModelFile.encode(FittedModel(state: old), mlshVersion: "t")
