@@ -21,7 +21,7 @@ public final class FittedModel: Sendable {
     /// the steps before each; empty when there are none or they do not apply (each call then
     /// compiles for itself, and reports the error).
     static func compileFeatures(_ state: FittedState) -> [Int: [KernelProgram]] {
-        guard state.transforms.contains(where: { if case .features = $0 { true } else { false } }) else { return [:] }
+        guard state.transforms.contains(where: { $0.step is FittedFeatures }) else { return [:] }
         var frame = Frame(names: state.featureNames, columns: state.featureTypes.map { t -> Column in
             switch DType(rawValue: t) {
             case .int?: return Column(ints: [])
@@ -32,10 +32,10 @@ public final class FittedModel: Sendable {
         }, rowCount: 0)
         var out: [Int: [KernelProgram]] = [:]
         for (i, ft) in state.transforms.enumerated() {
-            if case .features(let names, let exprs) = ft {
+            if let features = ft.step as? FittedFeatures {
                 guard var table = try? frame.table() else { return [:] }
                 var programs: [KernelProgram] = []
-                for (name, e) in zip(names, exprs) {
+                for (name, e) in zip(features.names, features.exprs) {
                     guard let p = try? KernelProgram.compile(e, for: table), let c = try? p.run(on: table),
                           let next = try? table.setting(name, c) else { return [:] }
                     programs.append(p)
@@ -107,7 +107,7 @@ public final class FittedModel: Sendable {
 
     /// Whether the pipeline has a `features` step.
     var computesFeatures: Bool {
-        state.transforms.contains { if case .features = $0 { true } else { false } }
+        state.transforms.contains { $0.step is FittedFeatures }
     }
 
     /// Checks a table against the input schema and builds the estimator's matrix.

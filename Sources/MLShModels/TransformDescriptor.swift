@@ -17,6 +17,8 @@ public struct TransformDescriptor: Sendable {
     public let summary: String
     /// A call for `:help`.
     public let example: String
+    /// The kind of step its `fit` learns.
+    let fittedType: any FittedStep.Type
     /// The setting a leading plain argument gives (`impute("median")`), if any.
     public let positional: String?
     /// Its settings in call order, each with its default (from `defaults`).
@@ -28,10 +30,12 @@ public struct TransformDescriptor: Sendable {
     /// The spec with other columns.
     let rebuild: @Sendable (any Transform, [String]?) -> TransformSpec?
 
-    /// The descriptor of spec `S`: `defaults` is the spec a call without settings builds, `wrap` is its `TransformSpec` case.
+    /// The descriptor of spec `S`: `fitted` is the kind of step it learns, `defaults` the spec a call without
+    /// settings builds, `wrap` its `TransformSpec` case.
     init<S: Transform>(name: String, summary: String, example: String, positional: String? = nil,
-                       defaults: S, settings fields: [Setting<S>], wrap: @escaping @Sendable (S) -> TransformSpec) {
+                       fitted: any FittedStep.Type, defaults: S, settings fields: [Setting<S>], wrap: @escaping @Sendable (S) -> TransformSpec) {
         self.name = name; self.summary = summary; self.example = example; self.positional = positional
+        fittedType = fitted
         settings = fields.map { $0.descriptor(defaults: defaults) }
         build = { checked, columns in
             var s = defaults

@@ -10,7 +10,8 @@ public struct StandardizeSpec: Codable, Sendable, Equatable {
 extension StandardizeSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "standardize", summary: "Centres and scales numeric columns (population std; a constant column keeps scale 1).",
-        example: "standardize($x0, $x1)", defaults: StandardizeSpec(), settings: [], wrap: TransformSpec.standardize)
+        example: "standardize($x0, $x1)", fitted: FittedStandardize.self, defaults: StandardizeSpec(), settings: [],
+        wrap: TransformSpec.standardize)
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
         var means: [Double] = [], scales: [Double] = []
@@ -23,6 +24,46 @@ extension StandardizeSpec: Transform {
     }
 }
 
+/// What standardize learned: per column, the mean subtracted and the scale divided by.
+public struct FittedStandardize: FittedStep {
+    public var columns: [String], mean: [Double], scale: [Double]
+    static let codingKey = "standardize"
+    enum CodingKeys: String, StepKeys { case columns, mean, scale; static let caseName = "Standardize" }
+
+    var inputColumns: [String] { columns }
+    func apply(_ frame: Frame, programs: [KernelProgram]?) throws(ModelError) -> Frame {
+        try shiftAndScale(frame, columns, mean, scale)
+    }
+    func validate() throws(ModelError) { try validateShiftAndScale(columns, mean, scale) }
+}
+
+extension FittedTransform {
+    /// What `standardize()` learns.
+    public static func standardize(columns: [String], mean: [Double], scale: [Double]) -> FittedTransform {
+        FittedTransform(FittedStandardize(columns: columns, mean: mean, scale: scale))
+    }
+}
+
+/// `(x - shift) / scale` on each column of `columns`, as floats.
+func shiftAndScale(_ frame: Frame, _ columns: [String], _ shift: [Double], _ scale: [Double]) throws(ModelError) -> Frame {
+    var f = frame
+    for (j, c) in columns.enumerated() {
+        let i = try f.requiredIndex(c)
+        let m = shift[j], inv = 1 / scale[j]
+        f.columns[i] = Column(floats: f.columns[i].modelDoubles.map { ($0 - m) * inv })
+    }
+    return f
+}
+
+/// One shift and one finite, non-zero scale per column.
+func validateShiftAndScale(_ columns: [String], _ shift: [Double], _ scale: [Double]) throws(ModelError) {
+    let bad = FittedState.inconsistent
+    guard shift.count == columns.count, scale.count == columns.count else {
+        throw bad("\(columns.count) transform columns with \(shift.count) parameters")
+    }
+    for x in scale where x == 0 || !x.isFinite { throw bad("a zero or non-finite scale") }
+}
+
 /// Scales numeric columns to [0, 1] (a constant column maps to 0).
 public struct MinMaxSpec: Codable, Sendable, Equatable {
     public var columns: [String]?
@@ -32,7 +73,7 @@ public struct MinMaxSpec: Codable, Sendable, Equatable {
 extension MinMaxSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "minmax", summary: "Scales numeric columns to [0, 1].", example: "minmax()",
-        defaults: MinMaxSpec(), settings: [], wrap: TransformSpec.minmax)
+        fitted: FittedMinMax.self, defaults: MinMaxSpec(), settings: [], wrap: TransformSpec.minmax)
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
         var mins: [Double] = [], scales: [Double] = []
@@ -42,6 +83,26 @@ extension MinMaxSpec: Transform {
             mins.append(lo); scales.append(hi > lo ? hi - lo : 1)
         }
         return .minmax(columns: columns, min: mins, scale: scales)
+    }
+}
+
+/// What minmax learned: per column, the minimum subtracted and the range divided by.
+public struct FittedMinMax: FittedStep {
+    public var columns: [String], min: [Double], scale: [Double]
+    static let codingKey = "minmax"
+    enum CodingKeys: String, StepKeys { case columns, min, scale; static let caseName = "Minmax" }
+
+    var inputColumns: [String] { columns }
+    func apply(_ frame: Frame, programs: [KernelProgram]?) throws(ModelError) -> Frame {
+        try shiftAndScale(frame, columns, min, scale)
+    }
+    func validate() throws(ModelError) { try validateShiftAndScale(columns, min, scale) }
+}
+
+extension FittedTransform {
+    /// What `minmax()` learns.
+    public static func minmax(columns: [String], min: [Double], scale: [Double]) -> FittedTransform {
+        FittedTransform(FittedMinMax(columns: columns, min: min, scale: scale))
     }
 }
 
@@ -57,7 +118,7 @@ extension ImputeSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "impute", summary: "Fills missing values: \"mean\", \"median\", \"most_frequent\" or \"constant\" (value=).",
         example: #"impute("median")"#, positional: "strategy",
-        defaults: ImputeSpec(),
+        fitted: FittedImpute.self, defaults: ImputeSpec(),
         settings: [.choice("strategy", \.strategy, ["mean", "median", "most_frequent", "constant"],
                            help: "what fills a missing value: the column's mean, median, most frequent value, or value="),
                    .scalar("value", \.value, help: "the fill of strategy=\"constant\" (none: 0, or \"missing\" in string columns)")],
@@ -97,6 +158,47 @@ extension ImputeSpec: Transform {
     }
 }
 
+/// What impute learned: per column, the number filled into numeric columns, the label into string columns.
+public struct FittedImpute: FittedStep {
+    public var columns: [String], numbers: [Double], labels: [String]
+    static let codingKey = "impute"
+    enum CodingKeys: String, StepKeys { case columns, numbers, labels; static let caseName = "Impute" }
+
+    var inputColumns: [String] { columns }
+    func apply(_ frame: Frame, programs: [KernelProgram]?) throws(ModelError) -> Frame {
+        var f = frame
+        for (j, c) in columns.enumerated() {
+            let i = try f.requiredIndex(c)
+            let column = f.columns[i]
+            if column.dtype == .string {
+                f.columns[i] = Column(strings: column.modelLabels.map { $0 ?? labels[j] })
+            } else if column.modelMissingCount > 0 {
+                let fill = numbers[j]
+                switch column.storage {
+                case .int(let v, let m):
+                    if fill == fill.rounded(), let m {
+                        f.columns[i] = Column(ints: v.indices.map { m[$0] ? v[$0] : Int64(fill) })
+                    } else {
+                        f.columns[i] = Column(floats: column.modelDoubles.map { $0.isNaN ? fill : $0 })
+                    }
+                default: f.columns[i] = Column(floats: column.modelDoubles.map { $0.isNaN ? fill : $0 })
+                }
+            }
+        }
+        return f
+    }
+    func validate() throws(ModelError) {
+        guard numbers.count == columns.count, labels.count == columns.count else { throw FittedState.inconsistent("impute parameters") }
+    }
+}
+
+extension FittedTransform {
+    /// What `impute()` learns.
+    public static func impute(columns: [String], numbers: [Double], labels: [String]) -> FittedTransform {
+        FittedTransform(FittedImpute(columns: columns, numbers: numbers, labels: labels))
+    }
+}
+
 /// One 0/1 column `<col>_<value>` per category (sorted); a missing value → all zeros, and so
 /// is a category unseen in training with `unknown` "ignore" (the default, as scikit-learn's
 /// `handle_unknown`), while "error" refuses it.
@@ -126,7 +228,7 @@ extension OneHotSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "onehot", summary: "One 0/1 column per category of string columns; a category unseen in training is all zeros, or refused with unknown=\"error\".",
         example: "onehot($species, unknown=\"error\")",
-        defaults: OneHotSpec(),
+        fitted: FittedOneHot.self, defaults: OneHotSpec(),
         settings: [.choice("unknown", \.unknown, ["ignore", "error"], shownAtDefault: false,
                            help: "a category unseen in training: all zeros (\"ignore\") or an error")],
         wrap: TransformSpec.onehot)
@@ -141,6 +243,46 @@ extension OneHotSpec: Transform {
     }
 }
 
+/// What onehot learned: per column, its categories. `refuseUnknown` (onehot(unknown="error"))
+/// refuses a category not seen in training; nil (the default, and files written before it
+/// existed) encodes it as all zeros.
+public struct FittedOneHot: FittedStep {
+    public var columns: [String], categories: [[String]], refuseUnknown: Bool?
+    static let codingKey = "onehot"
+    enum CodingKeys: String, StepKeys { case columns, categories, refuseUnknown; static let caseName = "Onehot" }
+
+    var inputColumns: [String] { columns }
+    func apply(_ frame: Frame, programs: [KernelProgram]?) throws(ModelError) -> Frame {
+        var f = frame
+        for (j, c) in columns.enumerated() {
+            let i = try f.requiredIndex(c)
+            let labels = f.columns[i].modelLabels
+            var lookup: [String: Int] = [:]
+            for (k, v) in categories[j].enumerated() { lookup[v] = k }
+            var outs = [[Double]](repeating: [Double](repeating: 0, count: f.rowCount), count: categories[j].count)
+            for (r, l) in labels.enumerated() {
+                guard let l else { continue }
+                if let k = lookup[l] { outs[k][r] = 1 } else if refuseUnknown == true {
+                    throw .unknownCategory(column: c, value: l, row: r, known: categories[j])
+                }
+            }
+            f.names.replaceSubrange(i...i, with: categories[j].map { "\(c)_\($0)" })
+            f.columns.replaceSubrange(i...i, with: outs.map { Column(floats: $0) })
+        }
+        return f
+    }
+    func validate() throws(ModelError) {
+        guard categories.count == columns.count else { throw FittedState.inconsistent("onehot categories") }
+    }
+}
+
+extension FittedTransform {
+    /// What `onehot()` learns.
+    public static func onehot(columns: [String], categories: [[String]], refuseUnknown: Bool?) -> FittedTransform {
+        FittedTransform(FittedOneHot(columns: columns, categories: categories, refuseUnknown: refuseUnknown))
+    }
+}
+
 /// Replaces numeric columns by their quantile bin index `0..<bins` (like `KBinsDiscretizer(encode="ordinal")`).
 public struct BinSpec: Codable, Sendable, Equatable {
     public var bins: Int, columns: [String]?
@@ -150,7 +292,7 @@ public struct BinSpec: Codable, Sendable, Equatable {
 extension BinSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "bin", summary: "Quantile bins of numeric columns.", example: "bin($age, bins=10)",
-        defaults: BinSpec(),
+        fitted: FittedBin.self, defaults: BinSpec(),
         settings: [.int("bins", \.bins, min: 2, help: "the number of quantile bins")], wrap: TransformSpec.bin)
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
@@ -170,6 +312,36 @@ extension BinSpec: Transform {
     }
 }
 
+/// What bin learned: per column, the interior quantile edges (`bins - 1` at most).
+public struct FittedBin: FittedStep {
+    public var columns: [String], edges: [[Double]]
+    static let codingKey = "bin"
+    enum CodingKeys: String, StepKeys { case columns, edges; static let caseName = "Bin" }
+
+    var inputColumns: [String] { columns }
+    func apply(_ frame: Frame, programs: [KernelProgram]?) throws(ModelError) -> Frame {
+        var f = frame
+        for (j, c) in columns.enumerated() {
+            let i = try f.requiredIndex(c)
+            let e = edges[j]
+            f.columns[i] = Column(floats: f.columns[i].modelDoubles.map { x in
+                x.isNaN ? .nan : Double(upperBound(e, x))
+            })
+        }
+        return f
+    }
+    func validate() throws(ModelError) {
+        guard edges.count == columns.count else { throw FittedState.inconsistent("bin edges") }
+    }
+}
+
+extension FittedTransform {
+    /// What `bin()` learns.
+    public static func bin(columns: [String], edges: [[Double]]) -> FittedTransform {
+        FittedTransform(FittedBin(columns: columns, edges: edges))
+    }
+}
+
 /// Adds products of numeric columns up to `degree` (`a*b`, `a^2`), in `PolynomialFeatures` order.
 public struct PolySpec: Codable, Sendable, Equatable {
     public var degree: Int, columns: [String]?
@@ -179,7 +351,7 @@ public struct PolySpec: Codable, Sendable, Equatable {
 extension PolySpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "poly", summary: "Squares and pairwise products of numeric columns.", example: "poly(degree=2)", positional: "degree",
-        defaults: PolySpec(),
+        fitted: FittedPoly.self, defaults: PolySpec(),
         settings: [.int("degree", \.degree, min: 1, help: "the highest degree of the products")], wrap: TransformSpec.poly)
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
@@ -204,6 +376,37 @@ extension PolySpec: Transform {
     }
 }
 
+/// What poly learned: each term is a list of column indices into `columns` multiplied together.
+public struct FittedPoly: FittedStep {
+    public var columns: [String], terms: [[Int]]
+    static let codingKey = "poly"
+    enum CodingKeys: String, StepKeys { case columns, terms; static let caseName = "Poly" }
+
+    var inputColumns: [String] { columns }
+    func apply(_ frame: Frame, programs: [KernelProgram]?) throws(ModelError) -> Frame {
+        var f = frame
+        var values: [[Double]] = []
+        for c in columns { values.append(f.columns[try f.requiredIndex(c)].modelDoubles) }
+        for t in terms {
+            var out = [Double](repeating: 1, count: f.rowCount)
+            for k in t { for r in 0..<f.rowCount { out[r] *= values[k][r] } }
+            f.names.append(termName(t.map { columns[$0] }))
+            f.columns.append(Column(floats: out))
+        }
+        return f
+    }
+    func validate() throws(ModelError) {
+        for term in terms { for j in term where j < 0 || j >= columns.count { throw FittedState.inconsistent("poly term index \(j)") } }
+    }
+}
+
+extension FittedTransform {
+    /// What `poly()` learns.
+    public static func poly(columns: [String], terms: [[Int]]) -> FittedTransform {
+        FittedTransform(FittedPoly(columns: columns, terms: terms))
+    }
+}
+
 /// Keeps the `k` numeric columns with the highest F statistic against the target
 /// (`SelectKBest(f_regression)` / `f_classif`).
 public struct SelectFeaturesSpec: Codable, Sendable, Equatable {
@@ -215,7 +418,7 @@ extension SelectFeaturesSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "select_features", summary: "Keeps the k features with the best F-statistic against the target.",
         example: "select_features(k=5)", positional: "k",
-        defaults: SelectFeaturesSpec(),
+        fitted: FittedSelect.self, defaults: SelectFeaturesSpec(),
         settings: [.int("k", \.k, min: 1, help: "the number of columns kept")], wrap: TransformSpec.selectFeatures)
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
@@ -234,6 +437,29 @@ extension SelectFeaturesSpec: Transform {
     }
 }
 
+/// What select_features learned: the columns it drops.
+public struct FittedSelect: FittedStep {
+    public var drop: [String]
+    static let codingKey = "select"
+    enum CodingKeys: String, StepKeys { case drop; static let caseName = "Select" }
+
+    var inputColumns: [String] { drop }
+    func apply(_ frame: Frame, programs: [KernelProgram]?) throws(ModelError) -> Frame {
+        var f = frame
+        let d = Set(drop)
+        let keep = f.names.indices.filter { !d.contains(f.names[$0]) }
+        f.names = keep.map { f.names[$0] }
+        f.columns = keep.map { f.columns[$0] }
+        return f
+    }
+    func validate() throws(ModelError) {}
+}
+
+extension FittedTransform {
+    /// What `select_features()` learns.
+    public static func select(drop: [String]) -> FittedTransform { FittedTransform(FittedSelect(drop: drop)) }
+}
+
 /// Columns computed by column expressions, `features(bmi2 = $bmi ^ 2, ratio = $a / $b)`: in
 /// order, each adds a column (or replaces the one of its name, as `derive` does); the others
 /// pass through. Reductions inside (`$x - mean($x)`) are computed on the training rows when
@@ -250,6 +476,42 @@ public struct FeaturesSpec: Codable, Sendable, Equatable {
             made.insert(name)
         }
         return out
+    }
+}
+
+/// What features learned: column expressions computed in order, reductions already replaced
+/// by their training values.
+public struct FittedFeatures: FittedStep {
+    public var names: [String], exprs: [KExpr]
+    static let codingKey = "features"
+    enum CodingKeys: String, StepKeys { case names, exprs; static let caseName = "Features" }
+
+    var inputColumns: [String] {
+        var out: [String] = []
+        for e in exprs { for c in e.referencedColumns where !out.contains(c) { out.append(c) } }
+        return out
+    }
+    func apply(_ frame: Frame, programs: [KernelProgram]?) throws(ModelError) -> Frame {
+        var table = try frame.table()
+        for (j, (name, e)) in zip(names, exprs).enumerated() {
+            let column = try engineCall { () throws(EngineError) -> Column in
+                if let programs, j < programs.count { return try programs[j].run(on: table) }
+                return try KernelProgram.compile(e, for: table).run(on: table)
+            }
+            table = try engineCall { () throws(EngineError) -> Table in try table.setting(name, column) }
+        }
+        return Frame(names: table.names, columns: table.columns, rowCount: frame.rowCount)
+    }
+    func validate() throws(ModelError) {
+        guard names.count == exprs.count, !names.isEmpty, !names.contains(""),
+              !exprs.contains(where: \.containsReduction) else { throw FittedState.inconsistent("feature expressions") }
+    }
+}
+
+extension FittedTransform {
+    /// What `features()` learns.
+    public static func features(names: [String], exprs: [KExpr]) -> FittedTransform {
+        FittedTransform(FittedFeatures(names: names, exprs: exprs))
     }
 }
 
