@@ -78,6 +78,9 @@ extension StepKeys {
 }
 
 extension Frame {
+    /// The float and int columns' names: the columns most transforms default to.
+    var numericNames: [String] { zip(names, columns).filter { $0.1.dtype == .float || $0.1.dtype == .int }.map(\.0) }
+
     /// The index of column `c`, or the missing-column error.
     func requiredIndex(_ c: String) throws(ModelError) -> Int {
         guard let i = index(c) else { throw .missingColumn(c, suggestion: closestName(to: c, in: names)) }
@@ -102,19 +105,13 @@ extension TransformSpec {
             }
             return named
         }
-        switch self {
-        case .onehot: return zip(frame.names, frame.columns).filter { $0.1.dtype == .string }.map(\.0)
-        case .impute(let s) where s.strategy == "most_frequent" || s.strategy == "constant":
-            return zip(frame.names, frame.columns).filter { $0.1.modelMissingCount > 0 || $0.1.dtype != .bool }.map(\.0)
-        default:
-            return zip(frame.names, frame.columns).filter { $0.1.dtype == .float || $0.1.dtype == .int }.map(\.0)
-        }
+        return parameters?.defaultColumns(frame) ?? frame.numericNames
     }
 
     /// Learns the transform's state from the training frame.
     func fitTransform(_ frame: Frame, target: TargetValues) throws(ModelError) -> FittedTransform {
         if let p = parameters { return try p.fit(frame, columns: try resolveColumns(frame), target: target) }
-        guard case .features(let s) = self else { throw .invalid("\(kind)() has nothing to fit") }
+        guard let s = featuresSpec else { throw .invalid("\(kind)() has nothing to fit") }
         var table = try frame.table()
         var exprs: [KExpr] = []
         for (name, e) in zip(s.names, s.exprs) {

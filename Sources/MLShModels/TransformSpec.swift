@@ -10,8 +10,7 @@ public struct StandardizeSpec: Codable, Sendable, Equatable {
 extension StandardizeSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "standardize", summary: "Centres and scales numeric columns (population std; a constant column keeps scale 1).",
-        example: "standardize($x0, $x1)", fitted: FittedStandardize.self, defaults: StandardizeSpec(), settings: [],
-        wrap: TransformSpec.standardize)
+        example: "standardize($x0, $x1)", fitted: FittedStandardize.self, defaults: StandardizeSpec(), settings: [])
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
         var means: [Double] = [], scales: [Double] = []
@@ -22,6 +21,11 @@ extension StandardizeSpec: Transform {
         }
         return .standardize(columns: columns, mean: means, scale: scales)
     }
+}
+
+extension TransformSpec {
+    /// A `standardize()` transform of these settings.
+    public static func standardize(_ spec: StandardizeSpec) -> TransformSpec { TransformSpec(spec) }
 }
 
 /// What standardize learned: per column, the mean subtracted and the scale divided by.
@@ -73,7 +77,7 @@ public struct MinMaxSpec: Codable, Sendable, Equatable {
 extension MinMaxSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "minmax", summary: "Scales numeric columns to [0, 1].", example: "minmax()",
-        fitted: FittedMinMax.self, defaults: MinMaxSpec(), settings: [], wrap: TransformSpec.minmax)
+        fitted: FittedMinMax.self, defaults: MinMaxSpec(), settings: [])
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
         var mins: [Double] = [], scales: [Double] = []
@@ -84,6 +88,11 @@ extension MinMaxSpec: Transform {
         }
         return .minmax(columns: columns, min: mins, scale: scales)
     }
+}
+
+extension TransformSpec {
+    /// A `minmax()` transform of these settings.
+    public static func minmax(_ spec: MinMaxSpec) -> TransformSpec { TransformSpec(spec) }
 }
 
 /// What minmax learned: per column, the minimum subtracted and the range divided by.
@@ -121,8 +130,13 @@ extension ImputeSpec: Transform {
         fitted: FittedImpute.self, defaults: ImputeSpec(),
         settings: [.choice("strategy", \.strategy, ["mean", "median", "most_frequent", "constant"],
                            help: "what fills a missing value: the column's mean, median, most frequent value, or value="),
-                   .scalar("value", \.value, help: "the fill of strategy=\"constant\" (none: 0, or \"missing\" in string columns)")],
-        wrap: TransformSpec.impute)
+                   .scalar("value", \.value, help: "the fill of strategy=\"constant\" (none: 0, or \"missing\" in string columns)")])
+
+    /// For "most_frequent" and "constant": the columns with a missing value or not bool; else numeric columns.
+    func defaultColumns(_ frame: Frame) -> [String] {
+        guard strategy == "most_frequent" || strategy == "constant" else { return frame.numericNames }
+        return zip(frame.names, frame.columns).filter { $0.1.modelMissingCount > 0 || $0.1.dtype != .bool }.map(\.0)
+    }
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
         var numbers: [Double] = [], labels: [String] = []
@@ -156,6 +170,11 @@ extension ImputeSpec: Transform {
         }
         return .impute(columns: columns, numbers: numbers, labels: labels)
     }
+}
+
+extension TransformSpec {
+    /// A `impute()` transform of these settings.
+    public static func impute(_ spec: ImputeSpec) -> TransformSpec { TransformSpec(spec) }
 }
 
 /// What impute learned: per column, the number filled into numeric columns, the label into string columns.
@@ -230,8 +249,12 @@ extension OneHotSpec: Transform {
         example: "onehot($species, unknown=\"error\")",
         fitted: FittedOneHot.self, defaults: OneHotSpec(),
         settings: [.choice("unknown", \.unknown, ["ignore", "error"], shownAtDefault: false,
-                           help: "a category unseen in training: all zeros (\"ignore\") or an error")],
-        wrap: TransformSpec.onehot)
+                           help: "a category unseen in training: all zeros (\"ignore\") or an error")])
+
+    /// String columns.
+    func defaultColumns(_ frame: Frame) -> [String] {
+        zip(frame.names, frame.columns).filter { $0.1.dtype == .string }.map(\.0)
+    }
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
         var cats: [[String]] = []
@@ -241,6 +264,11 @@ extension OneHotSpec: Transform {
         }
         return .onehot(columns: columns, categories: cats, refuseUnknown: unknown == "error" ? true : nil)
     }
+}
+
+extension TransformSpec {
+    /// A `onehot()` transform of these settings.
+    public static func onehot(_ spec: OneHotSpec) -> TransformSpec { TransformSpec(spec) }
 }
 
 /// What onehot learned: per column, its categories. `refuseUnknown` (onehot(unknown="error"))
@@ -293,7 +321,7 @@ extension BinSpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "bin", summary: "Quantile bins of numeric columns.", example: "bin($age, bins=10)",
         fitted: FittedBin.self, defaults: BinSpec(),
-        settings: [.int("bins", \.bins, min: 2, help: "the number of quantile bins")], wrap: TransformSpec.bin)
+        settings: [.int("bins", \.bins, min: 2, help: "the number of quantile bins")])
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
         var edges: [[Double]] = []
@@ -310,6 +338,11 @@ extension BinSpec: Transform {
         }
         return .bin(columns: columns, edges: edges)
     }
+}
+
+extension TransformSpec {
+    /// A `bin()` transform of these settings.
+    public static func bin(_ spec: BinSpec) -> TransformSpec { TransformSpec(spec) }
 }
 
 /// What bin learned: per column, the interior quantile edges (`bins - 1` at most).
@@ -352,7 +385,7 @@ extension PolySpec: Transform {
     static let descriptor = TransformDescriptor(
         name: "poly", summary: "Squares and pairwise products of numeric columns.", example: "poly(degree=2)", positional: "degree",
         fitted: FittedPoly.self, defaults: PolySpec(),
-        settings: [.int("degree", \.degree, min: 1, help: "the highest degree of the products")], wrap: TransformSpec.poly)
+        settings: [.int("degree", \.degree, min: 1, help: "the highest degree of the products")])
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
         for c in columns { _ = try frame.numbers(c, for: Self.descriptor.name) }
@@ -374,6 +407,11 @@ extension PolySpec: Transform {
         }
         return .poly(columns: columns, terms: terms)
     }
+}
+
+extension TransformSpec {
+    /// A `poly()` transform of these settings.
+    public static func poly(_ spec: PolySpec) -> TransformSpec { TransformSpec(spec) }
 }
 
 /// What poly learned: each term is a list of column indices into `columns` multiplied together.
@@ -416,10 +454,11 @@ public struct SelectFeaturesSpec: Codable, Sendable, Equatable {
 
 extension SelectFeaturesSpec: Transform {
     static let descriptor = TransformDescriptor(
-        name: "select_features", summary: "Keeps the k features with the best F-statistic against the target.",
+        name: "select_features", codingKey: "selectFeatures",
+        summary: "Keeps the k features with the best F-statistic against the target.",
         example: "select_features(k=5)", positional: "k",
         fitted: FittedSelect.self, defaults: SelectFeaturesSpec(),
-        settings: [.int("k", \.k, min: 1, help: "the number of columns kept")], wrap: TransformSpec.selectFeatures)
+        settings: [.int("k", \.k, min: 1, help: "the number of columns kept")])
 
     func fit(_ frame: Frame, columns: [String], target: TargetValues) throws(ModelError) -> FittedTransform {
         var scores: [(String, Double)] = []
@@ -435,6 +474,11 @@ extension SelectFeaturesSpec: Transform {
         let drop = order.dropFirst(k).map(\.element.0)
         return .select(drop: drop)
     }
+}
+
+extension TransformSpec {
+    /// A `select_features()` transform of these settings.
+    public static func selectFeatures(_ spec: SelectFeaturesSpec) -> TransformSpec { TransformSpec(spec) }
 }
 
 /// What select_features learned: the columns it drops.
@@ -479,6 +523,11 @@ public struct FeaturesSpec: Codable, Sendable, Equatable {
     }
 }
 
+extension TransformSpec {
+    /// A `features(...)` step of these expressions.
+    public static func features(_ spec: FeaturesSpec) -> TransformSpec { TransformSpec(features: spec) }
+}
+
 /// What features learned: column expressions computed in order, reductions already replaced
 /// by their training values.
 public struct FittedFeatures: FittedStep {
@@ -515,10 +564,14 @@ extension FittedTransform {
     }
 }
 
-/// Any transform's parameters.
-public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible {
-    case standardize(StandardizeSpec), minmax(MinMaxSpec), impute(ImputeSpec), onehot(OneHotSpec)
-    case bin(BinSpec), poly(PolySpec), selectFeatures(SelectFeaturesSpec), features(FeaturesSpec)
+/// Any transform's parameters: one transform's spec (an `ImputeSpec`, ...), made by a call
+/// (`TransformSpec.make`) or by the factory beside each spec (`.impute(ImputeSpec())`), or the
+/// expressions of a `features` step.
+public struct TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible, CaseCoded {
+    /// The spec of a registered transform; nil for `features`.
+    let parameters: (any Transform)?
+    /// The expressions of a `features` step; nil for the others.
+    let featuresSpec: FeaturesSpec?
 
     /// Every transform but `features` (which the runtime builds from expressions), in `:help` order.
     public static let transforms: [TransformDescriptor] = [
@@ -526,17 +579,37 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
         BinSpec.descriptor, PolySpec.descriptor, SelectFeaturesSpec.descriptor,
     ]
 
-    /// The spec the case holds; nil for `features`, which has no settings.
-    var parameters: (any Transform)? {
-        switch self {
-        case .standardize(let s): s
-        case .minmax(let s): s
-        case .impute(let s): s
-        case .onehot(let s): s
-        case .bin(let s): s
-        case .poly(let s): s
-        case .selectFeatures(let s): s
-        case .features: nil
+    /// The spec if it is an `S` (`step.spec(as: ImputeSpec.self)`), nil otherwise.
+    public func spec<S>(as type: S.Type) -> S? { parameters.map { $0 as? S } ?? featuresSpec as? S }
+
+    /// The transform of spec `parameters`.
+    init(_ parameters: any Transform) { self.parameters = parameters; featuresSpec = nil }
+    /// The `features` step of `spec`.
+    init(features spec: FeaturesSpec) { parameters = nil; featuresSpec = spec }
+
+    /// Two transforms are equal when their specs are of one type and equal.
+    public static func == (a: TransformSpec, b: TransformSpec) -> Bool {
+        if let p = a.parameters, let q = b.parameters { return p.isEqual(to: q) }
+        return a.parameters == nil && b.parameters == nil && a.featuresSpec == b.featuresSpec
+    }
+
+    /// The coding keys of every transform and `features`.
+    static let caseKeys = Set(transforms.map(\.codingKey) + ["features"])
+
+    /// Reads the form model files store, `{"<codingKey>": {"_0": <spec>}}` (see `CaseCoded`).
+    public init(from decoder: any Decoder) throws {
+        self = try TransformSpec.decodeCase(from: decoder) { key, payload, at in
+            if key == "features" { return TransformSpec(features: try payload.decode(FeaturesSpec.self, forKey: at)) }
+            return try TransformSpec.transforms.first { $0.codingKey == key }.map { TransformSpec(try payload.decode($0.specType, forKey: at)) }
+        }
+    }
+
+    /// Writes `{"<codingKey>": {"_0": <spec>}}`.
+    public func encode(to encoder: any Encoder) throws {
+        if let p = parameters {
+            try TransformSpec.encodeCase(type(of: p).descriptor.codingKey, p, to: encoder)
+        } else {
+            try TransformSpec.encodeCase("features", featuresSpec, to: encoder)
         }
     }
 
@@ -585,7 +658,7 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
 
     /// The call as written in mlsh, e.g. `impute(strategy="median")` or `standardize($a, $b)`.
     public var description: String {
-        if case .features(let f) = self {
+        if let f = featuresSpec {
             return "features(" + zip(f.names, f.exprs).map { "\($0) = \($1)" }.joined(separator: ", ") + ")"
         }
         var parts = (columns ?? []).map { "$" + $0 }
@@ -595,7 +668,7 @@ public enum TransformSpec: Codable, Sendable, Equatable, CustomStringConvertible
 
     /// This transform with some settings replaced (used by `tune`).
     public func with(_ changes: [String: SettingValue]) throws(ModelError) -> TransformSpec {
-        if case .features = self {
+        if featuresSpec != nil {
             guard let name = changes.keys.sorted().first else { return self }
             throw .unknownSetting(kind: kind, name: name, accepted: [], suggestion: nil)
         }
@@ -625,7 +698,7 @@ public struct PipelineSpec: Codable, Sendable, Equatable, CustomStringConvertibl
     /// The raw columns the pipeline's `features` steps read (not computed by an earlier one).
     var featureReads: [String] {
         var out: [String] = [], made: Set<String> = []
-        for case .features(let f) in steps {
+        for f in steps.compactMap(\.featuresSpec) {
             for c in f.reads where !made.contains(c) && !out.contains(c) { out.append(c) }
             made.formUnion(f.names)
         }
@@ -635,7 +708,7 @@ public struct PipelineSpec: Codable, Sendable, Equatable, CustomStringConvertibl
     /// The columns the pipeline's `features` steps compute.
     var featureNames: Set<String> {
         var out: Set<String> = []
-        for case .features(let f) in steps { out.formUnion(f.names) }
+        for f in steps.compactMap(\.featuresSpec) { out.formUnion(f.names) }
         return out
     }
 
