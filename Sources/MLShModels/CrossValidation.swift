@@ -31,7 +31,7 @@ func foldMetrics(_ spec: PipelineSpec, on table: Table, target: String?, feature
     guard table.rowCount >= folds else { throw .invalid("cv with \(folds) folds needs at least \(folds) rows, the table has \(table.rowCount)") }
     var classIds: [Int32]?
     var clustering = false
-    if case .kmeans = model { clustering = true }
+    if model.clusters { clustering = true }
     if !clustering, let target {
         let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
         let enc = try encodeTarget(col, name: target, model: model, positive: positive, task: task)

@@ -12,14 +12,18 @@ extension TreeSpec: Estimator {
         name: "tree", tasks: [.regression, .classification],
         summary: "A decision tree (Gini or squared error): classification for a string or bool target, regression for numbers unless fit(..., task=\"classification\").",
         example: "tree(max_depth=4)",
-        defaults: TreeSpec(),
+        state: EnsembleState.self, defaults: TreeSpec(),
         settings: [.optionalInt("max_depth", \.maxDepth, min: 1, help: "the most levels of splits (none: no limit)"),
-                   .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf")],
-        wrap: ModelSpec.tree)
+                   .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .trees(fitTree(x, y: y.values, classIds: y.classIds, classes: y.classes.count, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `tree()` model of these settings.
+    public static func tree(_ spec: TreeSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// A random forest: bootstrap samples, √features per split for classification, all for regression.
@@ -35,16 +39,20 @@ extension ForestSpec: Estimator {
         name: "forest", tasks: [.regression, .classification],
         summary: "A random forest of histogram trees (a number target is regressed unless fit(..., task=\"classification\")).",
         example: "forest(trees=100, seed=0)",
-        defaults: ForestSpec(),
+        state: EnsembleState.self, defaults: ForestSpec(),
         settings: [.int("trees", \.trees, min: 1, help: "the number of trees"),
                    .optionalInt("max_depth", \.maxDepth, min: 1, help: "the most levels of splits per tree (none: no limit)"),
                    .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf"),
-                   .seed(\.seed, help: "the seed of the bootstrap samples and of the features tried per split")],
-        wrap: ModelSpec.forest)
+                   .seed(\.seed, help: "the seed of the bootstrap samples and of the features tried per split")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .trees(fitForest(x, y: y.values, classIds: y.classIds, classes: y.classes.count, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `forest()` model of these settings.
+    public static func forest(_ spec: ForestSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Gradient boosting on histograms (log-loss, softmax or squared error), Newton leaf values,
@@ -74,19 +82,23 @@ extension BoostSpec: Estimator {
         name: "boost", tasks: [.regression, .classification],
         summary: "Gradient boosting on histograms (log-loss, softmax or squared error). subsample < 1 grows each round on that fraction of the rows, drawn from seed; at the default 1 every row is used and seed has no effect.",
         example: "boost(rounds=100, lr=0.1, subsample=0.8, seed=1)",
-        defaults: BoostSpec(),
+        state: EnsembleState.self, defaults: BoostSpec(),
         settings: [.int("rounds", \.rounds, min: 1, help: "the number of rounds (one tree per round, one per class above two classes)"),
                    .positive("lr", \.lr, help: "the learning rate each tree's values are scaled by"),
                    .int("max_depth", \.maxDepth, min: 1, help: "the most levels of splits per tree"),
                    .int("min_leaf", \.minLeaf, min: 1, help: "the fewest training rows in a leaf"),
                    .fraction("subsample", \.subsample, help: "the fraction of the rows each round grows on (1: every row)"),
-                   .seed(\.seed, help: "the seed of the rows drawn when subsample < 1")],
-        wrap: ModelSpec.boost)
+                   .seed(\.seed, help: "the seed of the rows drawn when subsample < 1")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         let (state, raw) = fitBoost(x, y: y.values, classIds: y.classIds, classes: y.classes.count, spec: self)
         return FittedEstimator(state: .trees(state), trainingScores: raw)
     }
+}
+
+extension ModelSpec {
+    /// A `boost()` model of these settings.
+    public static func boost(_ spec: BoostSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Fitted trees of a forest or a boosted model.
@@ -365,6 +377,8 @@ extension EnsembleState {
 }
 
 extension EnsembleState: LearnedParameters {
+    static let codingKey = "trees"
+
     func estimate(_ x: Dense, model: FittedState) -> Dense {
         predict(x, boosted: model.isBoosted, classes: model.task == .classification ? model.classes.count : 0)
     }
@@ -389,4 +403,9 @@ extension EnsembleState: LearnedParameters {
             }
         }
     }
+}
+
+extension EstimatorState {
+    /// The parameters tree, forest and boost learn.
+    public static func trees(_ state: EnsembleState) -> EstimatorState { EstimatorState(state) }
 }

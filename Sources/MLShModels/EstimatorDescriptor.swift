@@ -2,7 +2,7 @@ import MLShEngine
 
 /// An estimator's parameters (a spec struct such as `RidgeSpec`): its descriptor names,
 /// documents, checks and builds it, and `fit` learns its state.
-protocol Estimator: Sendable {
+protocol Estimator: Codable, Equatable, Sendable {
     static var descriptor: EstimatorDescriptor { get }
     /// Learns the estimator's state from the design matrix and the encoded target.
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator
@@ -20,6 +20,12 @@ struct FittedEstimator {
 public struct EstimatorDescriptor: Sendable {
     /// The name it is called by (`naive_bayes`).
     public let name: String
+    /// The key model files store its spec under (`naiveBayes`).
+    let codingKey: String
+    /// Its spec's type.
+    let specType: any Estimator.Type
+    /// The kind of parameters its `fit` learns.
+    let stateType: any LearnedParameters.Type
     /// The tasks it does: regression and/or classification, or clustering alone.
     let tasks: Set<ModelTask>
     /// One sentence for `:help`.
@@ -33,15 +39,17 @@ public struct EstimatorDescriptor: Sendable {
     /// The spec's setting values in `settings` order.
     let values: @Sendable (any Estimator) -> [SettingValue]
 
-    /// The descriptor of spec `S`: `defaults` is the spec a call without settings builds, `wrap` is its `ModelSpec` case.
-    init<S: Estimator>(name: String, tasks: Set<ModelTask>, summary: String, example: String,
-                       defaults: S, settings fields: [Setting<S>], wrap: @escaping @Sendable (S) -> ModelSpec) {
-        self.name = name; self.tasks = tasks; self.summary = summary; self.example = example
+    /// The descriptor of spec `S`: `defaults` is the spec a call without settings builds;
+    /// `codingKey` is `name` unless given; `state` is the kind of parameters `fit` learns.
+    init<S: Estimator>(name: String, codingKey: String? = nil, tasks: Set<ModelTask>, summary: String, example: String,
+                       state: any LearnedParameters.Type, defaults: S, settings fields: [Setting<S>]) {
+        self.name = name; self.codingKey = codingKey ?? name; specType = S.self; stateType = state
+        self.tasks = tasks; self.summary = summary; self.example = example
         settings = fields.map { $0.descriptor(defaults: defaults) }
         build = { checked in
             var s = defaults
             for f in fields { if let v = checked[f.key] { f.set(&s, v) } }
-            return wrap(s)
+            return ModelSpec(s)
         }
         values = { spec in (spec as? S).map { s in fields.map { $0.get(s) } } ?? [] }
     }

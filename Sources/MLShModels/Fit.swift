@@ -113,7 +113,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     var rows = Array(0..<n)
     if n > 20_000 { rows = (0..<20_000).map { $0 * n / 20_000 } }
     let out: Dense
-    if let raw = fittedEstimator.trainingScores, case .trees(let e) = estimator {
+    if let raw = fittedEstimator.trainingScores, let e = estimator.learned as? EnsembleState {
         let k = e.outputs
         let picked = rows.count == n ? raw : rows.flatMap { raw[($0 * k)..<(($0 + 1) * k)] }
         out = e.boostedOutput(raw: picked, rows: rows.count, classes: enc.task == .classification ? enc.classes.count : 0)
@@ -126,7 +126,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     case .classification:
         metrics = classificationMetrics(actual: rows.map { Int(enc.classIds[$0]) }, proba: out, classes: enc.classes)
     case .clustering:
-        if case .kmeans(let km) = estimator { metrics = Metrics(task: .clustering, values: [("inertia", km.inertia)], confusion: nil) }
+        if let km = estimator.learned as? KMeansState { metrics = Metrics(task: .clustering, values: [("inertia", km.inertia)], confusion: nil) }
         else { metrics = Metrics(task: .clustering, values: [], confusion: nil) }
     }
     trace("training metrics")

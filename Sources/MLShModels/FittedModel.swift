@@ -21,7 +21,7 @@ public final class FittedModel: Sendable {
     /// the steps before each; empty when there are none or they do not apply (each call then
     /// compiles for itself, and reports the error).
     static func compileFeatures(_ state: FittedState) -> [Int: [KernelProgram]] {
-        guard state.transforms.contains(where: { if case .features = $0 { true } else { false } }) else { return [:] }
+        guard state.transforms.contains(where: { $0.step is FittedFeatures }) else { return [:] }
         var frame = Frame(names: state.featureNames, columns: state.featureTypes.map { t -> Column in
             switch DType(rawValue: t) {
             case .int?: return Column(ints: [])
@@ -32,10 +32,10 @@ public final class FittedModel: Sendable {
         }, rowCount: 0)
         var out: [Int: [KernelProgram]] = [:]
         for (i, ft) in state.transforms.enumerated() {
-            if case .features(let names, let exprs) = ft {
+            if let features = ft.step as? FittedFeatures {
                 guard var table = try? frame.table() else { return [:] }
                 var programs: [KernelProgram] = []
-                for (name, e) in zip(names, exprs) {
+                for (name, e) in zip(features.names, features.exprs) {
                     guard let p = try? KernelProgram.compile(e, for: table), let c = try? p.run(on: table),
                           let next = try? table.setting(name, c) else { return [:] }
                     programs.append(p)
@@ -74,25 +74,25 @@ public final class FittedModel: Sendable {
     /// Linear models: one row of weights per output (one for regression and binary logistic,
     /// one per class for multinomial), over `inputColumns`.
     public var coefficients: [[Double]]? {
-        guard case .linear(let l) = state.estimator else { return nil }
+        guard let l = state.estimator.learned as? LinearState else { return nil }
         let p = state.inputs.count
         return (0..<l.outputs).map { Array(l.coef[($0 * p)..<(($0 + 1) * p)]) }
     }
     /// Linear models: the intercept per output.
     public var intercept: [Double]? {
-        guard case .linear(let l) = state.estimator else { return nil }
+        guard let l = state.estimator.learned as? LinearState else { return nil }
         return l.intercept
     }
     /// kmeans: the centres, one row per cluster over `inputColumns`.
     public var centers: [[Double]]? {
-        guard case .kmeans(let k) = state.estimator else { return nil }
+        guard let k = state.estimator.learned as? KMeansState else { return nil }
         let p = k.features
         return (0..<k.k).map { Array(k.centers[($0 * p)..<(($0 + 1) * p)]) }
     }
 
     /// kmeans: the training inertia and Lloyd iterations (nil when an older file lacks them).
     public var kmeansFit: (inertia: Double, iterations: Int?)? {
-        guard case .kmeans(let k) = state.estimator else { return nil }
+        guard let k = state.estimator.learned as? KMeansState else { return nil }
         return (k.inertia, k.nIter)
     }
 
@@ -107,7 +107,7 @@ public final class FittedModel: Sendable {
 
     /// Whether the pipeline has a `features` step.
     var computesFeatures: Bool {
-        state.transforms.contains { if case .features = $0 { true } else { false } }
+        state.transforms.contains { $0.step is FittedFeatures }
     }
 
     /// Checks a table against the input schema and builds the estimator's matrix.
@@ -196,7 +196,7 @@ public final class FittedModel: Sendable {
         let out = estimate(x)
         switch state.task {
         case .clustering:
-            guard case .kmeans(let km) = state.estimator else { throw .invalid("not a clustering model") }
+            guard let km = state.estimator.learned as? KMeansState else { throw .invalid("not a clustering model") }
             let (ids, dist) = assignClusters(x, centers: km.centers, k: km.k)
             var values: [(String, Double)] = [("inertia", dist.reduce(0, +)),
                                               ("silhouette", silhouette(x, labels: ids, k: km.k))]
@@ -238,18 +238,17 @@ public final class FittedModel: Sendable {
                 + more.map { v in Column(floats: order.map { v[$0] }) }
             return try makeTable(["feature", "importance"] + extra, cols)
         }
-        switch state.estimator {
-        case .linear(let l):
+        if let l = state.estimator.learned as? LinearState {
             let p = names.count
             if l.outputs == 1 { return try sorted([], l.coef, []) }
             var mean = [Double](repeating: 0, count: p)
             for k in 0..<l.outputs { for j in 0..<p { mean[j] += abs(l.coef[k * p + j]) / Double(l.outputs) } }
             return try sorted(state.classes.map { "coef_\($0)" }, mean, (0..<l.outputs).map { Array(l.coef[($0 * p)..<(($0 + 1) * p)]) })
-        case .trees(let e):
-            return try sorted([], e.importance, [])
-        default:
-            throw .invalid("importance() is not defined for \(kind)(); use explain(model, table) for permutation importance")
         }
+        if let e = state.estimator.learned as? EnsembleState {
+            return try sorted([], e.importance, [])
+        }
+        throw .invalid("importance() is not defined for \(kind)(); use explain(model, table) for permutation importance")
     }
 
     /// Permutation importance on a table holding the target: for each feature column, the mean

@@ -9,25 +9,7 @@ extension FittedState {
         guard featureNames.count == featureTypes.count, !featureNames.isEmpty else { throw bad("feature names and types differ in number") }
         for t in featureTypes where DType(rawValue: t) == nil { throw bad("unknown feature type '\(t)'") }
         if let t = targetType, DType(rawValue: t) == nil { throw bad("unknown target type '\(t)'") }
-        for t in transforms {
-            switch t {
-            case .standardize(let c, let a, let b), .minmax(let c, let a, let b):
-                guard a.count == c.count, b.count == c.count else { throw bad("\(c.count) transform columns with \(a.count) parameters") }
-                for x in b where x == 0 || !x.isFinite { throw bad("a zero or non-finite scale") }
-            case .impute(let c, let nums, let labels):
-                guard nums.count == c.count, labels.count == c.count else { throw bad("impute parameters") }
-            case .onehot(let c, let cats, _):
-                guard cats.count == c.count else { throw bad("onehot categories") }
-            case .bin(let c, let e):
-                guard e.count == c.count else { throw bad("bin edges") }
-            case .poly(let c, let terms):
-                for term in terms { for j in term where j < 0 || j >= c.count { throw bad("poly term index \(j)") } }
-            case .select: break
-            case .features(let names, let exprs):
-                guard names.count == exprs.count, !names.isEmpty, !names.contains(""),
-                      !exprs.contains(where: \.containsReduction) else { throw bad("feature expressions") }
-            }
-        }
+        for t in transforms { try t.step.validate() }
         let k = classes.count
         switch task {
         case .classification: guard k >= 2 else { throw bad("a classifier with \(k) classes") }
@@ -40,10 +22,7 @@ extension FittedState {
     static func inconsistent(_ what: String) -> ModelError { .invalid("the model file is inconsistent: \(what)") }
 
     /// Whether the estimator is gradient boosting (its trees add up raw scores).
-    var isBoosted: Bool {
-        if case .boost = spec.model { return true }
-        return false
-    }
+    var isBoosted: Bool { spec.model?.parameters is BoostSpec }
 }
 
 extension FittedModel {

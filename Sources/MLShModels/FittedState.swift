@@ -5,32 +5,45 @@ public enum ModelTask: String, Codable, Sendable, Equatable {
     case regression, classification, clustering
 }
 
-/// The learned parameters of one estimator: data only (the case names are the keys model
-/// files store).
-public enum EstimatorState: Codable, Sendable, Equatable {
-    /// linear, ridge, lasso and logistic.
-    case linear(LinearState)
-    case naiveBayes(NaiveBayesState)
-    case knn(KNNState)
-    case kmeans(KMeansState)
-    /// tree, forest and boost.
-    case trees(EnsembleState)
+/// The learned parameters of one estimator: data only. Each kind (`LinearState`, ...) has
+/// its factory beside it (`.linear(state)`); the estimators' descriptors name the kinds.
+public struct EstimatorState: Codable, Sendable, Equatable, CaseCoded {
+    /// The parameters themselves.
+    let learned: any LearnedParameters
 
-    /// The parameters the case holds.
-    var learned: any LearnedParameters {
-        switch self {
-        case .linear(let s): s
-        case .naiveBayes(let s): s
-        case .knn(let s): s
-        case .kmeans(let s): s
-        case .trees(let s): s
+    /// The parameters if they are an `S` (`state.learned(as: KNNState.self)`), nil otherwise.
+    public func learned<S>(as type: S.Type) -> S? { learned as? S }
+
+    /// The state of parameters `learned`.
+    init(_ learned: any LearnedParameters) { self.learned = learned }
+
+    /// Two states are equal when their parameters are of one kind and equal.
+    public static func == (a: EstimatorState, b: EstimatorState) -> Bool { a.learned.isEqual(to: b.learned) }
+
+    /// Every kind of learned parameters, from the estimators that learn them.
+    static var kinds: [any LearnedParameters.Type] { ModelSpec.estimators.map(\.stateType) }
+
+    /// The coding keys of every kind.
+    static let caseKeys = Set(kinds.map { $0.codingKey })
+
+    /// Reads the form model files store, `{"<codingKey>": {"_0": <parameters>}}` (see `CaseCoded`).
+    public init(from decoder: any Decoder) throws {
+        learned = try EstimatorState.decodeCase(from: decoder) { key, payload, at in
+            try EstimatorState.kinds.first { $0.codingKey == key }.map { try payload.decode($0, forKey: at) }
         }
+    }
+
+    /// Writes `{"<codingKey>": {"_0": <parameters>}}`.
+    public func encode(to encoder: any Encoder) throws {
+        try EstimatorState.encodeCase(type(of: learned).codingKey, learned, to: encoder)
     }
 }
 
-/// One kind of learned parameters (a case of `EstimatorState`): how they score a design
+/// One kind of learned parameters (what an `EstimatorState` holds): how they score a design
 /// matrix, what scoring a row costs, and the checks a state read from a file must pass.
-protocol LearnedParameters: Sendable {
+protocol LearnedParameters: Codable, Equatable, Sendable {
+    /// The key model files store the parameters under (`linear`, `trees`).
+    static var codingKey: String { get }
     /// Raw output on a design matrix of `model`'s inputs: class probabilities (n × classes),
     /// values (n × 1) or cluster ids (n × 1).
     func estimate(_ x: Dense, model: FittedState) -> Dense

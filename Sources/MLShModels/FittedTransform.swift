@@ -1,22 +1,91 @@
 import MLShCommon
 import MLShEngine
 
-/// What a transform learned in `fit`: data only, replayed on new tables by `apply`.
-public enum FittedTransform: Codable, Sendable, Equatable {
-    case standardize(columns: [String], mean: [Double], scale: [Double])
-    case minmax(columns: [String], min: [Double], scale: [Double])
-    /// Per column: the number filled into numeric columns, the label into string columns.
-    case impute(columns: [String], numbers: [Double], labels: [String])
-    /// `refuseUnknown` (onehot(unknown="error")) refuses a category not seen in training; nil
-    /// (the default, and files written before it existed) encodes it as all zeros.
-    case onehot(columns: [String], categories: [[String]], refuseUnknown: Bool?)
-    /// Per column: the interior quantile edges (`bins - 1` at most).
-    case bin(columns: [String], edges: [[Double]])
-    /// Each term is a list of column indices into `columns` multiplied together.
-    case poly(columns: [String], terms: [[Int]])
-    case select(drop: [String])
-    /// Column expressions computed in order, reductions already replaced by their training values.
-    case features(names: [String], exprs: [KExpr])
+/// What a transform learned in `fit`: data only, replayed on new tables by `apply`. Each kind
+/// (`FittedStandardize`, ...) sits beside its transform with its factory (`.standardize(...)`);
+/// the transforms' descriptors name the kinds.
+public struct FittedTransform: Codable, Sendable, Equatable, CaseCoded {
+    /// What was learned.
+    let step: any FittedStep
+
+    /// The step if it is an `S` (`fitted.step(as: FittedFeatures.self)`), nil otherwise.
+    public func step<S>(as type: S.Type) -> S? { step as? S }
+
+    /// The fitted transform of `step`.
+    init(_ step: any FittedStep) { self.step = step }
+
+    /// Two fitted transforms are equal when their steps are of one kind and equal.
+    public static func == (a: FittedTransform, b: FittedTransform) -> Bool { a.step.isEqual(to: b.step) }
+
+    /// Every kind of fitted step: the transforms' and `features`.
+    static var kinds: [any FittedStep.Type] { TransformSpec.transforms.map(\.fittedType) + [FittedFeatures.self] }
+
+    /// The coding keys of every kind.
+    static let caseKeys = Set(kinds.map { $0.codingKey })
+
+    /// Reads `{"<codingKey>": {<fields>}}`, the form Swift's synthesized coding of the former
+    /// enum (one case with labelled values per kind) wrote and model files store.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CaseKey<FittedTransform>.self)
+        guard container.allKeys.count == 1, let key = container.allKeys.first,
+              let kind = FittedTransform.kinds.first(where: { $0.codingKey == key.stringValue }) else {
+            throw DecodingError.typeMismatch(FittedTransform.self, DecodingError.Context(
+                codingPath: container.codingPath, debugDescription: "Invalid number of keys found, expected one."))
+        }
+        step = try container.decode(kind, forKey: key)
+    }
+
+    /// Writes `{"<codingKey>": {<fields>}}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CaseKey<FittedTransform>.self)
+        let value: any Encodable = step
+        try container.encode(value, forKey: CaseKey(known: type(of: step).codingKey))
+    }
+
+    /// The columns the transform reads.
+    var inputColumns: [String] { step.inputColumns }
+
+    /// Replays the transform on a frame; a `features` step runs `programs` when given (its
+    /// expressions compiled in advance), else compiles them.
+    func apply(_ frame: Frame, programs: [KernelProgram]? = nil) throws(ModelError) -> Frame {
+        try step.apply(frame, programs: programs)
+    }
+}
+
+/// One kind of fitted transform (what a `FittedTransform` holds): the columns it reads, how
+/// it is replayed, and the checks a state read from a file must pass.
+protocol FittedStep: Codable, Equatable, Sendable {
+    /// The key model files store it under (`standardize`, `select`).
+    static var codingKey: String { get }
+    /// The columns it reads.
+    var inputColumns: [String] { get }
+    /// Replays it on a frame (`programs`: a `features` step's expressions compiled in advance).
+    func apply(_ frame: Frame, programs: [KernelProgram]?) throws(ModelError) -> Frame
+    /// Throws `FittedState.inconsistent` when its parts do not fit together.
+    func validate() throws(ModelError)
+}
+
+/// A fitted step's field keys, printed as the synthesized coding's key type of the enum case
+/// it was (`StandardizeCodingKeys`), so decoding errors read as they did.
+protocol StepKeys: CodingKey {
+    /// The case's name, capitalised (`Standardize`).
+    static var caseName: String { get }
+}
+
+extension StepKeys {
+    var description: String { "\(Self.caseName)CodingKeys(stringValue: \"\(stringValue)\", intValue: nil)" }
+    var debugDescription: String { description }
+}
+
+extension Frame {
+    /// The float and int columns' names: the columns most transforms default to.
+    var numericNames: [String] { zip(names, columns).filter { $0.1.dtype == .float || $0.1.dtype == .int }.map(\.0) }
+
+    /// The index of column `c`, or the missing-column error.
+    func requiredIndex(_ c: String) throws(ModelError) -> Int {
+        guard let i = index(c) else { throw .missingColumn(c, suggestion: closestName(to: c, in: names)) }
+        return i
+    }
 }
 
 /// The target as transforms see it (select_features scores against it).
@@ -36,19 +105,13 @@ extension TransformSpec {
             }
             return named
         }
-        switch self {
-        case .onehot: return zip(frame.names, frame.columns).filter { $0.1.dtype == .string }.map(\.0)
-        case .impute(let s) where s.strategy == "most_frequent" || s.strategy == "constant":
-            return zip(frame.names, frame.columns).filter { $0.1.modelMissingCount > 0 || $0.1.dtype != .bool }.map(\.0)
-        default:
-            return zip(frame.names, frame.columns).filter { $0.1.dtype == .float || $0.1.dtype == .int }.map(\.0)
-        }
+        return parameters?.defaultColumns(frame) ?? frame.numericNames
     }
 
     /// Learns the transform's state from the training frame.
     func fitTransform(_ frame: Frame, target: TargetValues) throws(ModelError) -> FittedTransform {
         if let p = parameters { return try p.fit(frame, columns: try resolveColumns(frame), target: target) }
-        guard case .features(let s) = self else { throw .invalid("\(kind)() has nothing to fit") }
+        guard let s = featuresSpec else { throw .invalid("\(kind)() has nothing to fit") }
         var table = try frame.table()
         var exprs: [KExpr] = []
         for (name, e) in zip(s.names, s.exprs) {
@@ -60,107 +123,6 @@ extension TransformSpec {
             exprs.append(fitted)
         }
         return .features(names: s.names, exprs: exprs)
-    }
-}
-
-extension FittedTransform {
-    /// The columns the transform reads.
-    var inputColumns: [String] {
-        switch self {
-        case .standardize(let c, _, _), .minmax(let c, _, _), .impute(let c, _, _), .onehot(let c, _, _),
-             .bin(let c, _), .poly(let c, _): return c
-        case .select(let d): return d
-        case .features(_, let exprs):
-            var out: [String] = []
-            for e in exprs { for c in e.referencedColumns where !out.contains(c) { out.append(c) } }
-            return out
-        }
-    }
-
-    /// Replays the transform on a frame; a `features` step runs `programs` when given (its
-    /// expressions compiled in advance), else compiles them.
-    func apply(_ frame: Frame, programs: [KernelProgram]? = nil) throws(ModelError) -> Frame {
-        var f = frame
-        func col(_ c: String) throws(ModelError) -> Int {
-            guard let i = f.index(c) else { throw .missingColumn(c, suggestion: closestName(to: c, in: f.names)) }
-            return i
-        }
-        switch self {
-        case .standardize(let cols, let mean, let scale), .minmax(let cols, let mean, let scale):
-            for (j, c) in cols.enumerated() {
-                let i = try col(c)
-                let m = mean[j], inv = 1 / scale[j]
-                f.columns[i] = Column(floats: f.columns[i].modelDoubles.map { ($0 - m) * inv })
-            }
-        case .impute(let cols, let numbers, let labels):
-            for (j, c) in cols.enumerated() {
-                let i = try col(c)
-                let column = f.columns[i]
-                if column.dtype == .string {
-                    f.columns[i] = Column(strings: column.modelLabels.map { $0 ?? labels[j] })
-                } else if column.modelMissingCount > 0 {
-                    let fill = numbers[j]
-                    switch column.storage {
-                    case .int(let v, let m):
-                        if fill == fill.rounded(), let m {
-                            f.columns[i] = Column(ints: v.indices.map { m[$0] ? v[$0] : Int64(fill) })
-                        } else {
-                            f.columns[i] = Column(floats: column.modelDoubles.map { $0.isNaN ? fill : $0 })
-                        }
-                    default: f.columns[i] = Column(floats: column.modelDoubles.map { $0.isNaN ? fill : $0 })
-                    }
-                }
-            }
-        case .onehot(let cols, let cats, let refuseUnknown):
-            for (j, c) in cols.enumerated() {
-                let i = try col(c)
-                let labels = f.columns[i].modelLabels
-                var lookup: [String: Int] = [:]
-                for (k, v) in cats[j].enumerated() { lookup[v] = k }
-                var outs = [[Double]](repeating: [Double](repeating: 0, count: f.rowCount), count: cats[j].count)
-                for (r, l) in labels.enumerated() {
-                    guard let l else { continue }
-                    if let k = lookup[l] { outs[k][r] = 1 } else if refuseUnknown == true {
-                        throw .unknownCategory(column: c, value: l, row: r, known: cats[j])
-                    }
-                }
-                f.names.replaceSubrange(i...i, with: cats[j].map { "\(c)_\($0)" })
-                f.columns.replaceSubrange(i...i, with: outs.map { Column(floats: $0) })
-            }
-        case .bin(let cols, let edges):
-            for (j, c) in cols.enumerated() {
-                let i = try col(c)
-                let e = edges[j]
-                f.columns[i] = Column(floats: f.columns[i].modelDoubles.map { x in
-                    x.isNaN ? .nan : Double(upperBound(e, x))
-                })
-            }
-        case .poly(let cols, let terms):
-            var values: [[Double]] = []
-            for c in cols { values.append(f.columns[try col(c)].modelDoubles) }
-            for t in terms {
-                var out = [Double](repeating: 1, count: f.rowCount)
-                for k in t { for r in 0..<f.rowCount { out[r] *= values[k][r] } }
-                f.names.append(termName(t.map { cols[$0] }))
-                f.columns.append(Column(floats: out))
-            }
-        case .select(let drop):
-            let d = Set(drop)
-            let keep = f.names.indices.filter { !d.contains(f.names[$0]) }
-            f.names = keep.map { f.names[$0] }
-            f.columns = keep.map { f.columns[$0] }
-        case .features(let names, let exprs):
-            var table = try f.table()
-            for (j, (name, e)) in zip(names, exprs).enumerated() {
-                let column = try engineCall { () throws(EngineError) -> Column in
-                    if let programs, j < programs.count { return try programs[j].run(on: table) }
-                    return try KernelProgram.compile(e, for: table).run(on: table)
-                }
-                table = try engineCall { () throws(EngineError) -> Table in try table.setting(name, column) }
-            }
-            f = Frame(names: table.names, columns: table.columns, rowCount: f.rowCount)
-        }
-        return f
     }
 }
 

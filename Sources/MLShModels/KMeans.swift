@@ -12,16 +12,20 @@ extension KMeansSpec: Estimator {
     static let descriptor = EstimatorDescriptor(
         name: "kmeans", tasks: [.clustering],
         summary: "k-means clustering with k-means++ starts.", example: "kmeans(k=3, seed=0)",
-        defaults: KMeansSpec(),
+        state: KMeansState.self, defaults: KMeansSpec(),
         settings: [.int("k", \.k, min: 1, help: "the number of clusters"),
                    .seed(\.seed, help: "the seed of the k-means++ starts"),
-                   .int("inits", \.inits, min: 1, help: "runs from different starts; the one of least inertia is kept")],
-        wrap: ModelSpec.kmeans)
+                   .int("inits", \.inits, min: 1, help: "runs from different starts; the one of least inertia is kept")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         guard k <= x.rows else { throw .kTooLarge(kind: "kmeans", k: k, rows: x.rows) }
         return FittedEstimator(state: .kmeans(fitKMeans(x, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `kmeans()` model of these settings.
+    public static func kmeans(_ spec: KMeansSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Cluster centres, k × features, row-major, with scikit-learn's `inertia_` (the sum of
@@ -245,6 +249,8 @@ func kmeansPlusPlus(_ x: Dense, k: Int, rng: inout SeededRandom) -> [Double] {
 }
 
 extension KMeansState: LearnedParameters {
+    static let codingKey = "kmeans"
+
     func estimate(_ x: Dense, model: FittedState) -> Dense {
         let (labels, _) = assignClusters(x, centers: centers, k: k)
         return Dense(rows: x.rows, cols: 1, data: labels.map { Double($0) })
@@ -258,4 +264,9 @@ extension KMeansState: LearnedParameters {
         }
         guard inertia >= 0, (nIter ?? 1) >= 1 else { throw FittedState.inconsistent("kmeans inertia or iteration count") }
     }
+}
+
+extension EstimatorState {
+    /// The parameters kmeans learn.
+    public static func kmeans(_ state: KMeansState) -> EstimatorState { EstimatorState(state) }
 }

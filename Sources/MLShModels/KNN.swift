@@ -12,9 +12,8 @@ extension KNNSpec: Estimator {
         name: "knn", tasks: [.regression, .classification],
         summary: "k nearest neighbours: classification for a string or bool target, regression for numbers unless fit(..., task=\"classification\").",
         example: "knn(k=5)",
-        defaults: KNNSpec(),
-        settings: [.int("k", \.k, min: 1, help: "the number of neighbours that vote (classes) or are averaged (numbers)")],
-        wrap: ModelSpec.knn)
+        state: KNNState.self, defaults: KNNSpec(),
+        settings: [.int("k", \.k, min: 1, help: "the number of neighbours that vote (classes) or are averaged (numbers)")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         let n = x.rows
@@ -24,6 +23,11 @@ extension KNNSpec: Estimator {
         return FittedEstimator(state: .knn(KNNState(k: k, rows: n, features: x.cols, x: x.data, y: targets,
                                                     classes: classify ? y.classes.count : 0)))
     }
+}
+
+extension ModelSpec {
+    /// A `knn()` model of these settings.
+    public static func knn(_ spec: KNNSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// The training set a k-nearest-neighbours model searches.
@@ -108,6 +112,8 @@ extension KNNState {
 }
 
 extension KNNState: LearnedParameters {
+    static let codingKey = "knn"
+
     func estimate(_ x: Dense, model: FittedState) -> Dense { predict(x) }
 
     /// Every training row is compared.
@@ -123,4 +129,9 @@ extension KNNState: LearnedParameters {
             for v in y where !(v >= 0 && v < Double(classes) && v == v.rounded()) { throw FittedState.inconsistent("knn class id \(v)") }
         }
     }
+}
+
+extension EstimatorState {
+    /// The parameters knn learn.
+    public static func knn(_ state: KNNState) -> EstimatorState { EstimatorState(state) }
 }

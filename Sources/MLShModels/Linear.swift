@@ -9,12 +9,17 @@ public struct LinearSpec: Codable, Sendable, Equatable {
 extension LinearSpec: Estimator {
     static let descriptor = EstimatorDescriptor(
         name: "linear", tasks: [.regression], summary: "Ordinary least squares.", example: "linear()",
-        defaults: LinearSpec(),
-        settings: [], wrap: ModelSpec.linear)
+        state: LinearState.self, defaults: LinearSpec(),
+        settings: [])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .linear(fitLeastSquares(x, y.values, alpha: 0)))
     }
+}
+
+extension ModelSpec {
+    /// A `linear()` model of these settings.
+    public static func linear(_ spec: LinearSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Ridge regression minimising ‖y − Xw‖² + alpha‖w‖², intercept unpenalised.
@@ -27,13 +32,17 @@ extension RidgeSpec: Estimator {
     static let descriptor = EstimatorDescriptor(
         name: "ridge", tasks: [.regression],
         summary: "Least squares with an L2 penalty alpha·‖w‖² (scikit-learn's Ridge).", example: "ridge(alpha=1.0)",
-        defaults: RidgeSpec(),
-        settings: [.number("alpha", \.alpha, min: 0, help: "the weight of the L2 penalty (0 is ordinary least squares)")],
-        wrap: ModelSpec.ridge)
+        state: LinearState.self, defaults: RidgeSpec(),
+        settings: [.number("alpha", \.alpha, min: 0, help: "the weight of the L2 penalty (0 is ordinary least squares)")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .linear(fitLeastSquares(x, y.values, alpha: alpha)))
     }
+}
+
+extension ModelSpec {
+    /// A `ridge()` model of these settings.
+    public static func ridge(_ spec: RidgeSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Lasso minimising ‖y − Xw‖²/(2n) + alpha‖w‖₁ by coordinate descent (scikit-learn's stopping rule).
@@ -48,15 +57,19 @@ extension LassoSpec: Estimator {
     static let descriptor = EstimatorDescriptor(
         name: "lasso", tasks: [.regression],
         summary: "Least squares with an L1 penalty (scikit-learn's Lasso objective).", example: "lasso(alpha=0.1)",
-        defaults: LassoSpec(),
+        state: LinearState.self, defaults: LassoSpec(),
         settings: [.number("alpha", \.alpha, min: 0, help: "the weight of the L1 penalty"),
                    .int("max_iter", \.maxIter, min: 1, help: "the most coordinate-descent sweeps"),
-                   .positive("tol", \.tol, help: "the duality gap to stop at, relative to ‖y‖²")],
-        wrap: ModelSpec.lasso)
+                   .positive("tol", \.tol, help: "the duality gap to stop at, relative to ‖y‖²")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .linear(fitLasso(x, y.values, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `lasso()` model of these settings.
+    public static func lasso(_ spec: LassoSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Coefficients of a linear model: `outputs` rows of `p` weights and one intercept per output.
@@ -230,6 +243,8 @@ func fitLasso(_ x: Dense, _ y: [Double], spec: LassoSpec) -> LinearState {
 }
 
 extension LinearState: LearnedParameters {
+    static let codingKey = "linear"
+
     func estimate(_ x: Dense, model: FittedState) -> Dense {
         model.task == .classification ? logisticProba(self, x, classes: model.classes.count) : decision(x)
     }
@@ -243,4 +258,9 @@ extension LinearState: LearnedParameters {
             throw FittedState.inconsistent("linear coefficient shapes")
         }
     }
+}
+
+extension EstimatorState {
+    /// The parameters linear, ridge, lasso and logistic learn.
+    public static func linear(_ state: LinearState) -> EstimatorState { EstimatorState(state) }
 }

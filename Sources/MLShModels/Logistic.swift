@@ -12,14 +12,18 @@ extension LogisticSpec: Estimator {
     static let descriptor = EstimatorDescriptor(
         name: "logistic", tasks: [.classification],
         summary: "Logistic regression, l2 = 1/C (multinomial for more than two classes).", example: "logistic(l2=1.0)",
-        defaults: LogisticSpec(),
+        state: LinearState.self, defaults: LogisticSpec(),
         settings: [.positive("l2", \.l2, help: "the weight of the L2 penalty (1/C in scikit-learn)"),
-                   .int("max_iter", \.maxIter, min: 1, help: "the most L-BFGS iterations")],
-        wrap: ModelSpec.logistic)
+                   .int("max_iter", \.maxIter, min: 1, help: "the most L-BFGS iterations")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .linear(fitLogistic(x, y.classIds, classes: y.classes.count, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `logistic()` model of these settings.
+    public static func logistic(_ spec: LogisticSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Logistic regression as scikit-learn defines it: minimise 0.5‖W‖² + C·Σ logloss with

@@ -1,12 +1,11 @@
 import MLShCommon
 import MLShEngine
 
-/// Any model's parameters: one case per estimator, holding its spec (the case names are the
-/// keys model files store).
-public enum ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
-    case linear(LinearSpec), ridge(RidgeSpec), lasso(LassoSpec), logistic(LogisticSpec)
-    case kmeans(KMeansSpec), tree(TreeSpec), forest(ForestSpec), boost(BoostSpec)
-    case knn(KNNSpec), naiveBayes(NaiveBayesSpec)
+/// Any model's parameters: one estimator's spec (a `RidgeSpec`, ...), made by a call
+/// (`ModelSpec.make`) or by the factory beside each spec (`.ridge(RidgeSpec(alpha: 1))`).
+public struct ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible, CaseCoded {
+    /// The spec itself.
+    let parameters: any Estimator
 
     /// Every estimator, in the order `:help` and the messages list them.
     public static let estimators: [EstimatorDescriptor] = [
@@ -15,20 +14,28 @@ public enum ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         KNNSpec.descriptor, NaiveBayesSpec.descriptor,
     ]
 
-    /// The spec the case holds.
-    var parameters: any Estimator {
-        switch self {
-        case .linear(let s): s
-        case .ridge(let s): s
-        case .lasso(let s): s
-        case .logistic(let s): s
-        case .kmeans(let s): s
-        case .tree(let s): s
-        case .forest(let s): s
-        case .boost(let s): s
-        case .knn(let s): s
-        case .naiveBayes(let s): s
+    /// The spec if it is an `S` (`model.spec(as: ForestSpec.self)`), nil otherwise.
+    public func spec<S>(as type: S.Type) -> S? { parameters as? S }
+
+    /// The coding keys of every estimator.
+    static let caseKeys = Set(estimators.map(\.codingKey))
+
+    /// The model of spec `parameters`.
+    init(_ parameters: any Estimator) { self.parameters = parameters }
+
+    /// Two models are equal when their specs are of one type and equal.
+    public static func == (a: ModelSpec, b: ModelSpec) -> Bool { a.parameters.isEqual(to: b.parameters) }
+
+    /// Reads the form model files store, `{"<codingKey>": {"_0": <spec>}}` (see `CaseCoded`).
+    public init(from decoder: any Decoder) throws {
+        parameters = try ModelSpec.decodeCase(from: decoder) { key, payload, at in
+            try ModelSpec.estimators.first { $0.codingKey == key }.map { try payload.decode($0.specType, forKey: at) }
         }
+    }
+
+    /// Writes `{"<codingKey>": {"_0": <spec>}}`.
+    public func encode(to encoder: any Encoder) throws {
+        try ModelSpec.encodeCase(descriptor.codingKey, parameters, to: encoder)
     }
 
     /// Every model name, as called in mlsh.

@@ -9,15 +9,20 @@ public struct NaiveBayesSpec: Codable, Sendable, Equatable {
 
 extension NaiveBayesSpec: Estimator {
     static let descriptor = EstimatorDescriptor(
-        name: "naive_bayes", tasks: [.classification], summary: "Gaussian naive Bayes.", example: "naive_bayes()",
-        defaults: NaiveBayesSpec(),
+        name: "naive_bayes", codingKey: "naiveBayes", tasks: [.classification],
+        summary: "Gaussian naive Bayes.", example: "naive_bayes()",
+        state: NaiveBayesState.self, defaults: NaiveBayesSpec(),
         settings: [.number("var_smoothing", \.varSmoothing, min: 0,
-                           help: "added to every variance, as a fraction of the largest feature variance")],
-        wrap: ModelSpec.naiveBayes)
+                           help: "added to every variance, as a fraction of the largest feature variance")])
 
     func fit(_ x: Dense, _ y: EncodedTarget) throws(ModelError) -> FittedEstimator {
         FittedEstimator(state: .naiveBayes(fitNaiveBayes(x, y.classIds, classes: y.classes.count, spec: self)))
     }
+}
+
+extension ModelSpec {
+    /// A `naive_bayes()` model of these settings.
+    public static func naiveBayes(_ spec: NaiveBayesSpec) -> ModelSpec { ModelSpec(spec) }
 }
 
 /// Per-class means, variances (plus `var_smoothing` × the largest feature variance) and priors.
@@ -93,6 +98,8 @@ extension NaiveBayesState {
 }
 
 extension NaiveBayesState: LearnedParameters {
+    static let codingKey = "naiveBayes"
+
     func estimate(_ x: Dense, model: FittedState) -> Dense { proba(x) }
 
     var scoringCost: Int { theta.count * 2 }
@@ -102,4 +109,9 @@ extension NaiveBayesState: LearnedParameters {
         guard model.task == .classification, features == p, theta.count == k * p, variance.count == k * p,
               logPrior.count == k else { throw FittedState.inconsistent("naive Bayes parameter shapes") }
     }
+}
+
+extension EstimatorState {
+    /// The parameters naive_bayes learn.
+    public static func naiveBayes(_ state: NaiveBayesState) -> EstimatorState { EstimatorState(state) }
 }

@@ -7,7 +7,7 @@ import MLShEngine
 /// fraction each round draws its rows from the seed, reproducibly, and the model still learns.
 @Suite struct BoostSubsampleTests {
     static func trees(_ m: FittedModel) throws -> [TreeModel] {
-        guard case .trees(let e) = m.state.estimator else { throw ModelError.invalid("not a tree ensemble") }
+        guard let e = m.state.estimator.learned(as: EnsembleState.self) else { throw ModelError.invalid("not a tree ensemble") }
         return e.trees
     }
 

@@ -142,7 +142,7 @@ import MLShEngine
         let (train, _) = try TestCSV.load("wine").fixedSplit()
         let tree = try fit(PipelineSpec(.tree(TreeSpec(maxDepth: 3))), on: train, target: "cultivar", features: nil)
         var s = tree.encodeParameters()
-        if case .trees(var e) = s.estimator {
+        if var e = s.estimator.learned(as: EnsembleState.self) {
             e.trees[0].left[0] = 0 // a cycle
             s.estimator = .trees(e)
         }

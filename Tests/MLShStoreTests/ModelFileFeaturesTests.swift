@@ -25,7 +25,7 @@ import MLShModels
         // Inputs: the listed column, then the raw columns the expressions read.
         #expect(m.features.map(\.name) == ["x3", "x0", "x1", "x2"])
         #expect(m.inputColumns == ["x3", "a2", "c", "capped"])
-        guard case .features(_, let exprs)? = m.state.transforms.first else { Issue.record("no features step"); return }
+        guard let exprs = m.state.transforms.first?.step(as: FittedFeatures.self)?.exprs else { Issue.record("no features step"); return }
         guard case .float(let x1) = try t.column("x1").storage else { Issue.record("x1 is not float"); return }
         let mean = x1.reduce(0, +) / Double(x1.count)
         guard case .call("sub", let args) = exprs[1], case .float(let frozen) = args[1] else { Issue.record("\(exprs[1])"); return }
@@ -84,7 +84,7 @@ import MLShModels
         #expect(kmBack.kmeansFit?.inertia == fitted.inertia && kmBack.kmeansFit?.iterations == fitted.iterations)
         // A file written before n_iter was kept loads, without it.
         var old = km.encodeParameters()
-        guard case .kmeans(var s) = old.estimator else { Issue.record("not kmeans"); return }
+        guard var s = old.estimator.learned(as: KMeansState.self) else { Issue.record("not kmeans"); return }
         s.nIter = nil
         old.estimator = .kmeans(s)
         let oldBytes = try ModelFile.encode(FittedModel(state: old), mlshVersion: "t")

@@ -110,7 +110,7 @@ import MLShModels
         let t = try Table(names: ["x", "y"], columns: [Column(floats: x), Column(floats: x.map { $0 * 0.5 })])
         let m = try fit(PipelineSpec(try ModelSpec.make(kind: "knn", settings: [:])), on: t, target: "y", features: nil)
         var state = m.encodeParameters()
-        guard case .knn(var s) = state.estimator else { Issue.record("not a knn state"); return }
+        guard var s = state.estimator.learned(as: KNNState.self) else { Issue.record("not a knn state"); return }
         s.x = [-0.0, 5e-324, 2.2250738585072009e-308, Double.leastNormalMagnitude, Double.greatestFiniteMagnitude,
                -Double.greatestFiniteMagnitude, 0.1, 1e300, 9007199254740993, 0x1p60, -1, 3]
         s.y = [-0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x1p62]
@@ -118,7 +118,7 @@ import MLShModels
         let model = FittedModel(state: state)
         let bytes = try ModelFile.encode(model, mlshVersion: "t")
         let back = try ModelFile.decode(bytes).encodeParameters()
-        guard case .knn(let b) = back.estimator else { Issue.record("not a knn state"); return }
+        guard let b = back.estimator.learned(as: KNNState.self) else { Issue.record("not a knn state"); return }
         #expect(b.x.map(\.bitPattern) == s.x.map(\.bitPattern))
         #expect(b.y.map(\.bitPattern) == s.y.map(\.bitPattern))
         #expect(back == state)
@@ -130,7 +130,7 @@ import MLShModels
 
         // Short arrays stay in the header as JSON, just as exact.
         var small = try smallModel().encodeParameters()
-        guard case .linear(var linear) = small.estimator else { Issue.record("not a linear state"); return }
+        guard var linear = small.estimator.learned(as: LinearState.self) else { Issue.record("not a linear state"); return }
         linear.coef = [-0.0]
         linear.intercept = [5e-324]
         small.estimator = .linear(linear)
@@ -138,7 +138,7 @@ import MLShModels
         let smallBytes = try ModelFile.encode(FittedModel(state: small), mlshVersion: "t")
         #expect(try JSONDecoder().decode(ModelFile.Header.self, from: Data(try Self.header(of: smallBytes))).arrays.isEmpty)
         let smallBack = try ModelFile.decode(smallBytes).encodeParameters()
-        guard case .linear(let l) = smallBack.estimator else { Issue.record("not a linear state"); return }
+        guard let l = smallBack.estimator.learned(as: LinearState.self) else { Issue.record("not a linear state"); return }
         #expect(l.coef.map(\.bitPattern) == [(-0.0).bitPattern] && l.intercept.map(\.bitPattern) == [(5e-324).bitPattern])
         #expect(smallBack.trainingMetricValues.map(\.bitPattern) == small.trainingMetricValues.map(\.bitPattern))
     }
@@ -152,14 +152,14 @@ import MLShModels
             let m = try fit(spec, on: t, target: "y", features: ["x0", "x1"])
             let back = try ModelFile.decode(try ModelFile.encode(m, mlshVersion: "t"))
             #expect(back.encodeParameters() == m.encodeParameters())
-            guard case .forest(let f) = back.encodeParameters().spec.model else { Issue.record("not a forest"); return }
+            guard let f = back.encodeParameters().spec.model?.spec(as: ForestSpec.self) else { Issue.record("not a forest"); return }
             #expect(f.seed == seed)
         }
     }
 
     @Test func nonFiniteNumbersAreRefused() throws {
         var state = try smallModel().encodeParameters()
-        guard case .linear(var l) = state.estimator else { Issue.record("not a linear state"); return }
+        guard var l = state.estimator.learned(as: LinearState.self) else { Issue.record("not a linear state"); return }
         l.coef = [.nan]
         state.estimator = .linear(l)
         #expect(throws: StoreError("cannot encode the model: it holds nan at estimator.coef.0; model files hold finite numbers only")) {
