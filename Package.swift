@@ -94,7 +94,7 @@ let package = Package(
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
         .testTarget(name: "MLShServeTests", dependencies: [
-            "MLShCommon", "MLShServe", "MLShStore", "MLShModels", "MLShEngine",
+            "MLShCommon", "MLShServe", "MLShStore", "MLShModels", "MLShEngine", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -104,7 +104,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .testTarget(name: "MLShMonitorTests", dependencies: ["MLShMonitor", "MLShEngine"]),
+        .testTarget(name: "MLShMonitorTests", dependencies: ["MLShMonitor", "MLShEngine", "TestSupport"]),
         .testTarget(name: "MLShNotebookTests", dependencies: ["MLShNotebook", "TestSupport"], exclude: ["notebooks"]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
         .testTarget(name: "GoldenTests", dependencies: [

@@ -107,8 +107,7 @@ import TestSupport
 
     /// Runs source as a script in a temporary folder.
     static func run(_ source: String) -> (output: [String], error: ScriptFailure?) {
-        let dir = NSTemporaryDirectory() + "order-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        guard let dir = try? temporaryFolder("order") else { return ([], nil) }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         guard (try? source.write(toFile: dir + "/t.mls", atomically: true, encoding: .utf8)) != nil,
               let script = GoldenScript.all(in: dir).first else { return ([], nil) }

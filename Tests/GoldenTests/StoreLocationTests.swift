@@ -8,9 +8,7 @@ import TestSupport
 /// `MLSH_STORE` is the fallback when none is given.
 @Suite struct StoreLocationTests {
     func folder() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-location-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        try temporaryFolder("location")
     }
 
     @Test func anInterpreterUsesTheStoreItIsGiven() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import MLShEngine
 import Testing
+import TestSupport
 @testable import MLShMonitor
 
 /// The LCG and exact-arithmetic samples of scripts/reference/drift_reference.py, bit for bit.
@@ -46,9 +47,6 @@ func score(_ reference: Table, _ current: Table, _ method: DriftMethod? = nil) t
 }
 
 /// |a − b| within `relative` of b (or within `absolute`, for values near 0).
-func close(_ a: Double, _ b: Double, relative: Double = 1e-9, absolute: Double = 1e-12) -> Bool {
-    abs(a - b) <= max(absolute, relative * abs(b))
-}
 
 let colours = ["red", "green", "blue", "black"]
 
@@ -74,7 +72,7 @@ let colours = ["red", "green", "blue", "black"]
         let (name, a, b, expected) = Self.ks[k]
         let s = try score(try floats("x", a), try floats("x", b))
         #expect(s.method == .ks, "\(name)")
-        #expect(close(s.score, expected, relative: 1e-8), "\(name): \(s.score) vs scipy \(expected)")
+        #expect(isClose(s.score, expected, relative: 1e-8), "\(name): \(s.score) vs scipy \(expected)")
         #expect(s.drifted == (expected < 0.05), "\(name)")
     }
 
@@ -82,7 +80,7 @@ let colours = ["red", "green", "blue", "black"]
         var r = Sample(15), c = Sample(16)
         let s = try score(try floats("x", r.bell(3000)), try floats("x", c.bell(2000, shift: 0.05, scale: 1.1)))
         #expect(s.method == .wasserstein)
-        #expect(close(s.score, 0.13469288001372517))
+        #expect(isClose(s.score, 0.13469288001372517))
         #expect(s.drifted)
     }
 
@@ -90,7 +88,7 @@ let colours = ["red", "green", "blue", "black"]
         var r = Sample(17), c = Sample(18)
         let s = try score(try floats("x", r.bell(3000)), try floats("x", c.bell(2000, shift: 0.2)), .jensenshannon)
         #expect(s.method == .jensenshannon)
-        #expect(close(s.score, 0.14390851574299318))
+        #expect(isClose(s.score, 0.14390851574299318))
         #expect(s.drifted)
     }
 
@@ -98,7 +96,7 @@ let colours = ["red", "green", "blue", "black"]
         var r = Sample(19), c = Sample(20)
         let s = try score(try floats("x", r.bell(3000)), try floats("x", c.bell(2000, shift: 0.15)), .psi)
         #expect(s.method == .psi)
-        #expect(close(s.score, 0.08132119438873481))
+        #expect(isClose(s.score, 0.08132119438873481))
         #expect(!s.drifted)
     }
 
@@ -113,12 +111,12 @@ let colours = ["red", "green", "blue", "black"]
         #expect(newCategory.method == .chisquare && newCategory.score == 0 && newCategory.drifted)
         let shifted = try score(ref2, cur2)
         #expect(shifted.method == .chisquare)
-        #expect(close(shifted.score, 0.0014190863172931804))
+        #expect(isClose(shifted.score, 0.0014190863172931804))
         let js = try score(ref2, cur2, .jensenshannon)
-        #expect(close(js.score, 0.05854204390599003))
+        #expect(isClose(js.score, 0.05854204390599003))
         #expect(!js.drifted)
         let psi = try score(ref, cur, .psi)
-        #expect(close(psi.score, 0.24967250284306577))
+        #expect(isClose(psi.score, 0.24967250284306577))
         #expect(psi.drifted)
     }
 
@@ -127,7 +125,7 @@ let colours = ["red", "green", "blue", "black"]
         (10.0, 25.0, 0.0002214766382487835), (50.0, 45.0, 0.7531979655998298), (0.5, 30.0, 9.485737571073857e-15),
     ])
     func upperIncompleteGammaMatchesScipy(_ a: Double, _ x: Double, _ expected: Double) {
-        #expect(close(DriftMath.gammaQ(a, x), expected, relative: 1e-12), "gammaincc(\(a), \(x))")
+        #expect(isClose(DriftMath.gammaQ(a, x), expected, relative: 1e-12), "gammaincc(\(a), \(x))")
     }
 
     @Test(arguments: [
@@ -135,7 +133,7 @@ let colours = ["red", "green", "blue", "black"]
         (5000, 0.01, 0.6954557253913853), (200, 0.08, 0.1463961356372503), (200, 0.6, 2.2284451128877564e-69),
     ])
     func kolmogorovTailMatchesScipy(_ n: Int, _ d: Double, _ expected: Double) {
-        #expect(close(DriftMath.kolmogorovSF(n: n, d), expected, relative: 1e-8), "kstwo.sf(\(d), \(n))")
+        #expect(isClose(DriftMath.kolmogorovSF(n: n, d), expected, relative: 1e-8), "kstwo.sf(\(d), \(n))")
     }
 }
 
@@ -226,7 +224,7 @@ let colours = ["red", "green", "blue", "black"]
         #expect(clean == gappy)
         let text = try score(try strings("k", ["a", nil, "b", "a"]), try strings("k", ["a", "b", nil]))
         // a:b is 2:1 in the reference and 1:1 now: chi² = 0.25 on 1 degree of freedom.
-        #expect(close(text.score, erfc((0.125).squareRoot()), relative: 1e-12), "\(text)")
+        #expect(isClose(text.score, erfc((0.125).squareRoot()), relative: 1e-12), "\(text)")
     }
 
     @Test func sideWithNoValuesScoresNaN() throws {

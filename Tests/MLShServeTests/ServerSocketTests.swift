@@ -3,14 +3,14 @@ import MLShCommon
 import MLShEngine
 import MLShStore
 import Testing
+import TestSupport
 @testable import MLShServe
 
 /// One real server on a real socket per run of the suite: start, answer, log to a store,
 /// refuse a slow client, survive a flood of connections, stop gracefully.
 @Suite(.serialized) struct ServerSocketTests {
     static func tempStore() throws -> Store {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-serve-\(UUID().uuidString)").path
-        return try Store(folder: dir)
+        try Store(folder: temporaryFolder("serve"))
     }
 
     /// Runs blocking socket code on its own thread: a test must not block the Swift
