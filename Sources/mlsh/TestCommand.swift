@@ -23,7 +23,7 @@ struct TestCommand: ParsableCommand {
     @Option(name: .customLong("junit"), help: ArgumentHelp("Also write a JUnit XML report to FILE.", valueName: "FILE"))
     var junit: String?
 
-    @Option(name: .customLong("jobs"), help: ArgumentHelp("How many scripts run at once (default: the cores this process may use).", valueName: "N"))
+    @Option(name: .customLong("jobs"), help: ArgumentHelp("How many scripts run at once; the default is the cores this process may use.", valueName: "N"))
     var jobs: Int = Processors.usable
 
     @Option(name: .customLong("timeout"), help: ArgumentHelp("Fail (and stop) a script that runs longer than SECONDS.", valueName: "SECONDS"))
