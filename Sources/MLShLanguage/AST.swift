@@ -44,6 +44,9 @@ public indirect enum Pattern: Sendable {
     case record([(key: String, binding: Pattern)], Span)
 
     /// The names the pattern binds, in order.
+    public var boundNames: [String] { names.map(\.0) }
+
+    /// The names the pattern binds, in order, with where.
     var names: [(String, Span)] {
         switch self {
         case .name(let n, let s): return [(n, s)]

@@ -33,6 +33,8 @@ final class Compiler {
     var scope: Scope
     var loopDepth = 0
     var functionDepth = 0
+    /// The names each function being compiled reads from outside itself, innermost last.
+    var freeReads: [[String: FreeRead]] = []
 
     init(interp: Interpreter) {
         self.interp = interp
@@ -75,7 +77,9 @@ final class Compiler {
     }
 
     func readName(_ name: String, _ span: Span) -> Code {
-        switch resolve(name) {
+        let resolved = resolve(name)
+        noteRead(name, resolved)
+        switch resolved {
         case .local(0, let slot):
             return { f throws(Signal) in f.slots[slot] }
         case .local(let depth, let slot):
@@ -206,7 +210,7 @@ final class Compiler {
                 return try evaluating(at: span) { () throws(MLShError) in try Compiler.field(bv, name) }
             }
         case .function(let name, let params, let body):
-            return try compileFunction(name: name, params: params, body: body)
+            return try compileFunction(name: name, params: params, body: body, span: span)
         case .ifElse(let cond, let then, let els):
             let c = try compile(cond), t = try compileBlockLike(then)
             let e = try els.map { n throws(MLShError) in try compileBlockLike(n) }
@@ -416,13 +420,30 @@ final class Compiler {
         return nil
     }
 
-    func compileFunction(name: String?, params: [Param], body: Node) throws(MLShError) -> Code {
+    /// Records a read of `name` as free in every function being compiled that it lies outside of.
+    func noteRead(_ name: String, _ resolved: Resolved) {
+        guard !freeReads.isEmpty else { return }
+        let innermost = freeReads.count - 1
+        for level in freeReads.indices {
+            // `level` functions out from the innermost, a local at depth d is outside it when d > level.
+            let out = innermost - level
+            switch resolved {
+            case .global(let cell): freeReads[level][name] = .global(cell)
+            case .local(let depth, let slot) where depth > out: freeReads[level][name] = .local(depth: depth - out - 1, slot: slot)
+            case .local: break
+            }
+        }
+    }
+
+    func compileFunction(name: String?, params: [Param], body: Node, span: Span) throws(MLShError) -> Code {
         let outer = scope
         let inner = Scope(parent: outer, topLevel: false)
         scope = inner
         let savedLoop = loopDepth
         loopDepth = 0
         functionDepth += 1
+        freeReads.append([:])
+        var frees: [String: FreeRead] = [:]
         defer { scope = outer; loopDepth = savedLoop; functionDepth -= 1 }
         var ps: [Closure.P] = []
         for p in params {
@@ -430,12 +451,16 @@ final class Compiler {
             let d = try p.defaultValue.map { n throws(MLShError) in try compile(n) }
             ps.append(Closure.P(name: p.name, slot: slot, defaultValue: d))
         }
-        let b = try compileBlockLike(body)
+        let b: Code
+        do throws(MLShError) { b = try compileBlockLike(body) } catch { freeReads.removeLast(); throw error }
+        frees = freeReads.removeLast()
         let size = inner.size
         let isTop = outer.isTopLevel && outer.blocks.count == 1
+        let reads = frees.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return { f throws(Signal) in
             // A top-level function needs no frame: its free names are globals.
-            let c = Closure(name: name, params: ps, frameSize: size, body: b, captured: isTop ? nil : f)
+            let c = Closure(name: name, params: ps, frameSize: size, body: b, captured: isTop ? nil : f,
+                            span: span, freeReads: reads)
             return .function(Function(closure: c))
         }
     }

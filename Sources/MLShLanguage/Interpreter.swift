@@ -56,9 +56,64 @@ final class Closure: @unchecked Sendable {
     let frameSize: Int
     let body: Code
     let captured: Frame?
-    init(name: String?, params: [P], frameSize: Int, body: @escaping Code, captured: Frame?) {
+    /// The `fn` expression, for the function's source text.
+    let span: Span?
+    /// The names the body reads from outside the function, sorted, with where to read them.
+    let freeReads: [(String, FreeRead)]
+    init(name: String?, params: [P], frameSize: Int, body: @escaping Code, captured: Frame?,
+         span: Span? = nil, freeReads: [(String, FreeRead)] = []) {
         self.name = name; self.params = params; self.frameSize = frameSize
         self.body = body; self.captured = captured
+        self.span = span; self.freeReads = freeReads
+    }
+}
+
+/// Where a function reads a name it does not declare: a global cell, or a local of an
+/// enclosing call (`depth` frames up from the frame the function captured).
+enum FreeRead {
+    case global(Cell)
+    case local(depth: Int, slot: Int)
+}
+
+extension Function {
+    /// Whether this is a builtin (not a function written in mls).
+    public var isBuiltin: Bool { closure == nil }
+
+    /// A user function's source with comments removed and spacing normalised: its tokens
+    /// as written, one space apart, a line break kept (once) where the source has one.
+    /// Nil for a builtin.
+    public var normalizedSource: String? {
+        guard let c = closure, let span = c.span else { return nil }
+        guard let tokens = try? Lexer.tokenize(span.file, start: span.start, end: span.end) else {
+            return span.file.text(span)
+        }
+        var parts: [String] = []
+        for t in tokens {
+            switch t.kind {
+            case .eof: continue
+            case .newline: if let last = parts.last, last != "\n" { parts.append("\n") }
+            default: parts.append(span.file.text(t.span))
+            }
+        }
+        while parts.last == "\n" { parts.removeLast() }
+        return parts.joined(separator: " ")
+    }
+
+    /// The values of the names a user function reads from outside itself (variables,
+    /// other functions, builtins), by name; a name not bound yet is left out. Empty for a builtin.
+    public var capturedValues: [(name: String, value: Value)] {
+        guard let c = closure else { return [] }
+        return c.freeReads.compactMap { name, read in
+            switch read {
+            case .global(let cell):
+                return cell.value.map { (name, $0) }
+            case .local(let depth, let slot):
+                var frame = c.captured
+                for _ in 0..<depth { frame = frame?.parent }
+                guard let frame, slot < frame.slots.count else { return nil }
+                return (name, frame.slots[slot])
+            }
+        }
     }
 }
 
@@ -197,6 +252,12 @@ public final class Interpreter: @unchecked Sendable {
         }
         if let scriptPath, self.scriptPath == nil { self.scriptPath = scriptPath }
         try execute(stmts)
+    }
+
+    /// Names the script being run (for lineage and relative paths) before its statements
+    /// are run one by one with `execute`.
+    public func begin(scriptPath: String) {
+        if self.scriptPath == nil { self.scriptPath = scriptPath }
     }
 
     /// Runs parsed top-level statements.

@@ -2,17 +2,17 @@ import Foundation
 
 /// A plot: a histogram, scatter, line or bar chart, a ROC curve or a confusion heat map,
 /// rendered as SVG or as Unicode terminal graphics.
-public struct Plot: Sendable, Equatable {
+public struct Plot: Sendable, Equatable, Codable {
     /// The chart kind. `roc` is a line chart on the unit square with a chance diagonal
     /// and a legend always shown; `heatmap` is a square grid of counts (`categories` label
     /// both axes, `values` holds the rows, actual × predicted, row-major).
-    public enum Kind: String, Sendable, Equatable { case hist, scatter, line, bar, roc, heatmap }
+    public enum Kind: String, Sendable, Equatable, Codable { case hist, scatter, line, bar, roc, heatmap }
 
     /// How a series of an x-y chart is drawn.
-    public enum Style: Sendable, Equatable { case points, line }
+    public enum Style: Sendable, Equatable, Codable { case points, line }
 
     /// One series of points (for `hist`: bin left edges and counts).
-    public struct Series: Sendable, Equatable {
+    public struct Series: Sendable, Equatable, Codable {
         public var x: [Double]
         public var y: [Double]
         public var label: String?

@@ -23,14 +23,16 @@ public enum Runtime {
 
     /// The domain libraries; any order registers the same builtins (`RegistrationOrderTests`).
     /// `store` is the store folder (nil for `MLSH_STORE`, else the nearest `.mlsh/`).
-    static func libraries(store: String? = nil) -> [Library] {
-        [DataLibrary(), ModelsLibrary(), StoreLibrary(folder: store), PlotLibrary(), MonitorLibrary()]
+    static func libraries(store: String? = nil, stages: StageOptions = StageOptions()) -> [Library] {
+        [DataLibrary(), ModelsLibrary(), StoreLibrary(folder: store, stageOptions: stages), PlotLibrary(), MonitorLibrary()]
     }
 
     /// A fresh interpreter with every library registered, using the store in `store`
-    /// (`--store`; nil for `MLSH_STORE`, else the nearest `.mlsh/`).
-    public static func makeInterpreter(params: [String: Value] = [:], store: String? = nil) -> Interpreter {
-        makeInterpreter(libraries: libraries(store: store), params: params)
+    /// (`--store`; nil for `MLSH_STORE`, else the nearest `.mlsh/`); `stages` says how
+    /// `stage` behaves (`--no-cache`, `--quiet`).
+    public static func makeInterpreter(params: [String: Value] = [:], store: String? = nil,
+                                       stages: StageOptions = StageOptions()) -> Interpreter {
+        makeInterpreter(libraries: libraries(store: store, stages: stages), params: params)
     }
 
     /// A fresh interpreter with these libraries, registered in the order given.

@@ -17,16 +17,20 @@ extension Store {
         }
     }
 
-    /// The artifact files under `artifacts/` that no run (`log_model`) and no model
-    /// version references, and that were not touched in the last `minAge` seconds
-    /// (an artifact being written or reused by another process right now is kept);
+    /// The artifact files under `artifacts/` that no run (`log_model`), model version,
+    /// data version (every snapshot version is kept: it is named) or stage cache
+    /// references, and that were not touched in the last `minAge` seconds (an artifact
+    /// being written or reused by another process right now is kept);
     /// removed when `delete`. Runs inside a write transaction, so no reference can be
     /// committed meanwhile. Temp files and other names are never touched.
     public func collectGarbage(delete: Bool, minAge: Double) throws(StoreError) -> [GarbageArtifact] {
         let dir = folder + "/artifacts"
         return try Store.guarded("collecting unreferenced artifacts") {
             try db.write { db -> [GarbageArtifact] in
-                let referenced = Set(try String.fetchAll(db, sql: "SELECT hash FROM artifacts UNION SELECT artifact FROM models"))
+                let referenced = Set(try String.fetchAll(db, sql: """
+                    SELECT hash FROM artifacts UNION SELECT artifact FROM models
+                    UNION SELECT blob FROM snapshots UNION SELECT hash FROM stage_blobs
+                    """))
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
                 let now = Date().timeIntervalSince1970
                 var garbage: [GarbageArtifact] = []

@@ -44,8 +44,8 @@ extension Store {
                     }
                 }
                 var datasets: [Int64: [String]] = [:]
-                try Store.eachRow(db, "SELECT run, fingerprint FROM datasets WHERE \(inExperiment) ORDER BY rowid", arguments) { s in
-                    datasets[s.int(0), default: []].append(s.text(1) ?? "")
+                try Store.eachRow(db, "SELECT run, fingerprint, kind, source FROM datasets WHERE \(inExperiment) ORDER BY rowid", arguments) { s in
+                    datasets[s.int(0), default: []].append(Store.datasetLabel(kind: s.text(2), source: s.text(3), fingerprint: s.text(1) ?? ""))
                 }
                 var tags: [Int64: [(String, String)]] = [:]
                 try Store.eachRow(db, "SELECT run, name, value FROM tags WHERE \(inExperiment) ORDER BY rowid", arguments) { s in

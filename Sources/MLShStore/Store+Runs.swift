@@ -58,6 +58,7 @@ public struct RunRecord: Sendable {
     public var params: [(String, ParamValue)]
     /// The last value of each metric (highest step, then latest), in first-logged order.
     public var metrics: [(String, Double)]
+    /// The datasets it used: `name@N` (a stored version), `path (sha256:...)` (a file), or a fingerprint.
     public var datasets: [String]
     /// Tags (`log(note="baseline")`), in first-set order.
     public var tags: [(String, String)]
@@ -172,15 +173,6 @@ extension Store {
         }
     }
 
-    /// Records a dataset fingerprint used by a run.
-    public func recordDataset(run: Int64, fingerprint: String) throws(StoreError) {
-        try Store.guarded("recording a dataset") {
-            try db.write { db in
-                try db.execute(sql: "INSERT OR IGNORE INTO datasets (run, fingerprint) VALUES (?, ?)", arguments: [run, fingerprint])
-            }
-        }
-    }
-
     /// The ids of an experiment's runs, oldest first.
     public func runIDs(experiment: Int64) throws(StoreError) -> [Int64] {
         try Store.guarded("reading runs") {
@@ -215,7 +207,8 @@ extension Store {
                                            arguments: [id, name, top])
                     metrics.append((name, (value ?? nil) ?? .nan))
                 }
-                let datasets = try String.fetchAll(db, sql: "SELECT fingerprint FROM datasets WHERE run = ? ORDER BY rowid", arguments: [id])
+                let datasets = try Row.fetchAll(db, sql: "SELECT fingerprint, kind, source FROM datasets WHERE run = ? ORDER BY rowid", arguments: [id])
+                    .map { (r: Row) -> String in Store.datasetLabel(kind: r["kind"], source: r["source"], fingerprint: r["fingerprint"]) }
                 let tags = try Row.fetchAll(db, sql: "SELECT name, value FROM tags WHERE run = ? ORDER BY rowid", arguments: [id])
                     .map { (r: Row) -> (String, String) in (r["name"], r["value"]) }
                 return RunRecord(id: id, experiment: row["exp_name"], name: row["name"], status: row["status"], error: row["error"],

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 
 /// The `.mlsh/` store: experiments, runs, params, metrics, content-addressed
-/// artifacts, the model registry and dataset fingerprints, in `store.sqlite` (WAL,
-/// safe for several processes at once).
+/// artifacts, the model registry, data versions, stage caches and the datasets each run
+/// used, in `store.sqlite` (WAL, safe for several processes at once).
 public final class Store: Sendable {
     /// The store folder (`.../.mlsh`).
     public let folder: String
@@ -173,6 +173,47 @@ public final class Store: Sendable {
                   name TEXT NOT NULL,
                   value TEXT NOT NULL,
                   PRIMARY KEY (run, name));
+                """)
+        }
+        // Data versions, the inputs a run read, file hashes by stat, and stage caches.
+        m.registerMigration("v4-datasets") { db in
+            try db.execute(sql: """
+                CREATE TABLE snapshots (
+                  name TEXT NOT NULL,
+                  version INTEGER NOT NULL,
+                  blob TEXT NOT NULL,
+                  fingerprint TEXT NOT NULL,
+                  rows INTEGER NOT NULL,
+                  columns INTEGER NOT NULL,
+                  bytes INTEGER NOT NULL,
+                  created REAL NOT NULL,
+                  run INTEGER REFERENCES runs(id),
+                  PRIMARY KEY (name, version));
+                ALTER TABLE datasets ADD COLUMN kind TEXT NOT NULL DEFAULT 'table';
+                ALTER TABLE datasets ADD COLUMN source TEXT;
+                CREATE TABLE file_hashes (
+                  path TEXT PRIMARY KEY,
+                  size INTEGER NOT NULL,
+                  mtime_ns INTEGER NOT NULL,
+                  inode INTEGER NOT NULL,
+                  sha256 TEXT NOT NULL);
+                CREATE TABLE stages (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  name TEXT NOT NULL,
+                  script TEXT,
+                  key TEXT NOT NULL,
+                  inputs TEXT NOT NULL,
+                  reads TEXT NOT NULL,
+                  value TEXT NOT NULL,
+                  bytes INTEGER NOT NULL,
+                  seconds REAL NOT NULL,
+                  created REAL NOT NULL);
+                CREATE INDEX stages_key ON stages(key);
+                CREATE INDEX stages_name ON stages(name, script);
+                CREATE TABLE stage_blobs (
+                  stage INTEGER NOT NULL REFERENCES stages(id),
+                  hash TEXT NOT NULL,
+                  PRIMARY KEY (stage, hash));
                 """)
         }
         return m

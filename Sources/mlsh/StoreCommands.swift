@@ -4,7 +4,7 @@ import MLShLanguage
 import MLShRuntime
 import MLShStore
 
-/// The store commands (`runs`, `models`, `lineage`, `gc`): read the `.mlsh/` store
+/// The store commands (`runs`, `models`, `datasets`, `lineage`, `gc`): read the `.mlsh/` store
 /// named by `--store`, else `MLSH_STORE`, else the nearest `.mlsh/` upward, and print
 /// what `StoreListing` makes of it. Reads never create a store; errors print
 /// `store error: ...` and exit 1.
@@ -108,6 +108,22 @@ struct ModelsCommand: ParsableCommand {
     }
 }
 
+struct DatasetsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "datasets",
+        abstract: "List the stored data versions: name, version, rows, columns, fingerprint, bytes, created, run.")
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
+
+    func run() throws {
+        try StoreCLI.guarded { print(try StoreCLI.listing(store).datasets(json: json)) }
+    }
+}
+
 struct LineageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lineage",
@@ -130,7 +146,7 @@ struct LineageCommand: ParsableCommand {
 struct GCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
-        abstract: "Remove artifacts that no run and no model version references (a dry run unless --yes).")
+        abstract: "Remove artifacts that no run, model version, data version or stage cache references (a dry run unless --yes).")
 
     @Flag(help: "Delete them (without it, only list what would be removed).")
     var yes = false

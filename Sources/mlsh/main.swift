@@ -12,7 +12,7 @@ struct MLSh: ParsableCommand {
         abstract: "A shell for the whole machine-learning lifecycle.",
         version: Runtime.version,
         subcommands: [RunCommand.self, TestCommand.self, RenderCommand.self, RunsCommand.self, ModelsCommand.self,
-                      LineageCommand.self, GCCommand.self, ServeCommand.self, StatusCommand.self])
+                      DatasetsCommand.self, LineageCommand.self, StagesCommand.self, GCCommand.self, ServeCommand.self, StatusCommand.self])
 
     @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate CODE (or run a :command such as ':help trim'), print its values, and exit.", valueName: "code"))
     var code: String?
@@ -40,8 +40,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("param"), help: "A value for param(NAME, default) in the script, as NAME=VALUE (repeatable).")
     var params: [String] = []
 
-    @Flag(help: "Do not display the values of top-level expressions.")
+    @Flag(help: "Do not display the values of top-level expressions, nor say on stderr which stages were cached.")
     var quiet = false
+
+    @Flag(name: .customLong("no-cache"), help: "Evaluate every stage(name, f) and refresh its cached value.")
+    var noCache = false
 
     @OptionGroup var storeOption: StoreOption
     var store: String? { storeOption.path }
@@ -74,8 +77,8 @@ struct RunCommand: ParsableCommand {
         Runtime.configureProcess()   // the commands that run scripts; not `serve`
         let store = self.store ?? StoreCLI.storeArgument()
         let values = Self.values(params)
-        guard let junit else { throw ExitCode(ScriptRunner.runFile(file, params: values, quiet: quiet, store: store)) }
-        let result = ScriptRunner.runFileReporting(file, params: values, quiet: quiet, store: store)
+        guard let junit else { throw ExitCode(ScriptRunner.runFile(file, params: values, quiet: quiet, store: store, noCache: noCache)) }
+        let result = ScriptRunner.runFileReporting(file, params: values, quiet: quiet, store: store, noCache: noCache)
         do {
             try JUnit.write(junit, suite: "mlsh run", results: [result])
         } catch {
@@ -83,6 +86,34 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         throw ExitCode(result.exitCode)
+    }
+}
+
+struct StagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stages",
+        abstract: "List the stages of a script with their status: cached, or stale and why (code, input, param or upstream changed).")
+
+    @ArgumentParser.Argument(help: "The script.")
+    var file: String
+
+    @Option(name: .customLong("param"), help: "A value for param(NAME, default), as `mlsh run` would get it (repeatable).")
+    var params: [String] = []
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
+
+    func validate() throws { try RunCommand.checkParams(params) }
+
+    func run() throws {
+        Runtime.configureProcess()
+        let (text, code) = Runtime.stageStatus(path: file, params: RunCommand.values(params),
+                                               store: store ?? StoreCLI.storeArgument(), json: json)
+        if code == 0 { print(text) } else { Runtime.printError(text) }
+        throw ExitCode(code)
     }
 }
 

@@ -1,13 +1,39 @@
 import MLShEngine
 import MLShLanguage
+import Synchronization
+
+/// Where a table came from when it was read whole, for lineage and stage reasons.
+enum TableOrigin: Sendable, Equatable {
+    /// A stored version, `name@N`.
+    case snapshot(String)
+    /// A file `load` read: the path as written and as resolved.
+    case file(shown: String, path: String)
+    /// The cached value of a stage.
+    case stage(String)
+}
 
 /// A table as a language value: columns are members (`t.price`, `t["odd name"]`).
 final class TableValue: DomainObject {
     let table: Table
     /// Rows to display when they were asked for (`head(t, 30)`, `show(t, rows=30)`).
     let rows: Int?
+    /// Where the table came from, when known.
+    let origin: TableOrigin?
+    /// The fingerprint, once computed (or known from the store).
+    private let knownFingerprint: Mutex<String?>
 
-    init(_ table: Table, rows: Int? = nil) { self.table = table; self.rows = rows }
+    init(_ table: Table, rows: Int? = nil, origin: TableOrigin? = nil, fingerprint: String? = nil) {
+        self.table = table; self.rows = rows; self.origin = origin
+        self.knownFingerprint = Mutex(fingerprint)
+    }
+
+    /// `table.fingerprint()`, computed once per value.
+    var fingerprint: String {
+        if let known = knownFingerprint.withLock({ $0 }) { return known }
+        let f = table.fingerprint()
+        knownFingerprint.withLock { $0 = f }
+        return f
+    }
 
     var typeName: String { "table" }
     /// The rows asked for, else the first and last 5, or all of a table of up to 15 (a
@@ -15,7 +41,9 @@ final class TableValue: DomainObject {
     func render() -> String {
         TableFormatter(maxRows: rows ?? (table.rowCount <= 15 ? 15 : 10)).render(table, name: table.label)
     }
-    func showing(rows: Int) -> (any DomainObject)? { TableValue(table, rows: rows) }
+    func showing(rows: Int) -> (any DomainObject)? {
+        TableValue(table, rows: rows, origin: origin, fingerprint: knownFingerprint.withLock { $0 })
+    }
     var summary: String { "<table \(table.rowCount)×\(table.names.count)>" }
     var memberNames: [String] { table.names }
     var length: Int? { table.rowCount }
@@ -35,7 +63,7 @@ final class TableValue: DomainObject {
 
     func isEqual(to other: any DomainObject) -> Bool {
         guard let o = other as? TableValue else { return false }
-        return table.names == o.table.names && table.fingerprint() == o.table.fingerprint()
+        return table.names == o.table.names && fingerprint == o.fingerprint
     }
 }
 

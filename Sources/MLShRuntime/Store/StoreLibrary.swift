@@ -10,13 +10,20 @@ import MLShStore
 struct StoreLibrary: Library {
     /// The store folder (`--store`); nil for `MLSH_STORE`, else the nearest `.mlsh/`.
     var folder: String?
+    /// How stages behave (`--no-cache`, `--quiet`).
+    var stageOptions = StageOptions()
 
     func register(into interp: Interpreter) {
         let session = StoreSession(folder: folder)
-        for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session) { interp.register(b) }
+        session.stageOptions = stageOptions
+        for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session)
+            + StoreLibrary.datasetBuiltins(session) + StoreLibrary.stageBuiltins(session) { interp.register(b) }
         // The core's `log` is always registered first; the store's replaces it and keeps its numeric form.
         interp.register(StoreLibrary.log(session, math: interp.builtins["log"]?.first))
         interp.wrap("fit") { StoreLibrary.recordingFit($0, session) }
+        interp.wrap("dataset") { StoreLibrary.storedDatasets($0, session) }
+        interp.wrap("load") { StoreLibrary.recordingLoad($0, session) }
+        interp.wrap("param") { StoreLibrary.recordingParam($0, session) }
         for name in ["split", "kfold", "sample", "synth", "cv", "tune", "explain"] {
             interp.wrap(name) { StoreLibrary.recordingSeed($0, session) }
         }
@@ -35,13 +42,13 @@ struct StoreLibrary: Library {
         }
     }
 
-    /// `fit`, also recording for the active run the fingerprint of its table and the model's
+    /// `fit`, also recording for the active run the table it used (`recordTable`) and the model's
     /// settings as params (`trees`, `max_depth`, `seed`, ...; a param the run already has stays).
     static func recordingFit(_ original: Builtin, _ session: StoreSession) -> Builtin {
         original.wrapped { a, interp, next throws(MLShError) in
             if let run = session.active.last, let id = run.id, case .object(let t as TableValue)? = a["t"] {
-                let store = try session.store(), fp = t.table.fingerprint()
-                try storing { () throws(StoreError) in try store.recordDataset(run: id, fingerprint: fp) }
+                let store = try session.store()
+                try recordTable(t, run: id, session)
                 if case .object(let s as SpecValue)? = a["spec"], let settings = s.spec.model?.settings {
                     let params = settings.compactMap { k, v -> (String, ParamValue)? in
                         let value = v.language

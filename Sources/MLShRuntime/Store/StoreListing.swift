@@ -64,6 +64,19 @@ public struct StoreListing {
         }))
     }
 
+    /// The stored data versions: name, version, rows, columns, fingerprint, bytes,
+    /// created and the run that made each.
+    public func datasets(json: Bool) throws -> String {
+        let versions = try existing()?.snapshots() ?? []
+        guard json else { return Self.render(try StoreTables.datasets(versions)) }
+        return Self.json(.array(versions.map { v in
+            .object([("name", .string(v.name)), ("version", JSON(v.version)), ("rows", JSON(Int64(v.rows))),
+                     ("columns", JSON(Int64(v.columns))), ("fingerprint", .string(v.fingerprint)), ("bytes", JSON(Int64(v.bytes))),
+                     ("created", .string(StoreTables.time(v.created))), ("run", v.run.map { JSON($0) } ?? .null),
+                     ("blob", .string("sha256:" + v.blob))])
+        }))
+    }
+
     /// Where a model version (`NAME@N`, `NAME@ALIAS`, `NAME@latest`) came from: run,
     /// params, metrics, datasets, script, script_hash, mlsh_version.
     public func lineage(_ version: String, json: Bool) throws -> String {

@@ -35,6 +35,22 @@ final class StoreSession: @unchecked Sendable {
     var deployments: [PredictionServer] = []
     /// The script being run (for lineage).
     var scriptPath: String?
+    /// How stages behave (`--no-cache`, `--quiet`).
+    var stageOptions = StageOptions()
+    /// What the stages being evaluated read (params, files, data versions), innermost last.
+    var stageReads: [[StageRead]] = []
+    /// Where values that stages returned in this session came from, by value identity
+    /// (`stage clean`), to say why a later stage is stale.
+    var stageSources: [String: String] = [:]
+    /// Per run: whether every stage entered in it came from the cache.
+    var stagesCached: [Int64: Bool] = [:]
+    /// Set by `mlsh stages`: where stages report their status.
+    var stageWalk: StageWalk? { stageOptions.walk }
+
+    /// Notes a read for every stage being evaluated.
+    func noteStageRead(_ read: StageRead) {
+        for i in stageReads.indices where !stageReads[i].contains(read) { stageReads[i].append(read) }
+    }
 
     /// A session on the store in `folder` (an empty one counts as none, as an empty `MLSH_STORE` does).
     init(folder: String? = nil) { self.folder = folder?.isEmpty == true ? nil : folder }

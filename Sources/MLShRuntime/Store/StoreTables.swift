@@ -26,6 +26,23 @@ enum StoreTables {
         }
     }
 
+    /// Data versions as `datasets()` shows them: name version rows columns fingerprint
+    /// bytes created run.
+    static func datasets(_ vs: [SnapshotRecord]) throws(MLShError) -> Table {
+        try engine { () throws(EngineError) in
+            try Table(names: ["name", "version", "rows", "columns", "fingerprint", "bytes", "created", "run"], columns: [
+                Column(strings: vs.map(\.name)),
+                Column(ints: vs.map(\.version)),
+                Column(ints: vs.map { Int64($0.rows) }),
+                Column(ints: vs.map { Int64($0.columns) }),
+                Column(strings: vs.map(\.fingerprint)),
+                Column(ints: vs.map { Int64($0.bytes) }),
+                Column(strings: vs.map { formatTime($0.created) }),
+                Column(ints: vs.map { $0.run ?? 0 }, validity: vs.map { $0.run != nil }),
+            ], label: "datasets")
+        }
+    }
+
     /// `2026-11-29 18:55:09` (UTC) for a Unix time.
     static func time(_ t: Double) -> String { formatTime(t) }
 }
