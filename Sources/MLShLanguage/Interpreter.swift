@@ -79,6 +79,9 @@ extension Function {
     /// Whether this is a builtin (not a function written in mls).
     public var isBuiltin: Bool { closure == nil }
 
+    /// The parameters of a user function that have no default.
+    public var requiredParameters: [String] { closure?.params.filter { $0.defaultValue == nil }.map(\.name) ?? [] }
+
     /// A user function's source with comments removed and spacing normalised: its tokens
     /// as written, one space apart, a line break kept (once) where the source has one.
     /// Nil for a builtin.

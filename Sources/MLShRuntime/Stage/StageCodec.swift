@@ -71,7 +71,8 @@ enum StageCodec {
         case .object(let s as SpecValue):
             return .object([("spec", .string(try text(s.spec, stage)))])
         default:
-            throw MLShError.type("stage \(stage): cannot store its value, \(v.typeName == "function" ? "a function" : "a " + v.typeName); a stage returns \(storable)")
+            let article = "aeiou".contains(v.typeName.first ?? "x") ? "an" : "a"
+            throw MLShError.type("stage \(stage): cannot store its value, \(article) \(v.typeName); a stage returns \(storable)")
         }
     }
 

@@ -100,6 +100,9 @@ extension StoreLibrary {
             guard case .function(let f) = fv, !f.isBuiltin else {
                 throw MLShError.type("stage \(name): 'f' must be a function written in mls, like fn() => ..., got \(fv.typeName)")
             }
+            if let p = f.requiredParameters.first {
+                throw MLShError.type("stage \(name): its function takes no arguments (it is called as f()), but needs '\(p)'")
+            }
             return try runStage(name, f, session, interp)
         },
     ] }
