@@ -90,15 +90,27 @@ extension Function {
         guard let tokens = try? Lexer.tokenize(span.file, start: span.start, end: span.end) else {
             return span.file.text(span)
         }
+        // A line break separates statements only between two tokens that could each end
+        // and begin one; after an operator, a comma or an opening bracket, and before a
+        // closing one, it is layout.
         var parts: [String] = []
+        var previous: TokenKind?
         for t in tokens {
             switch t.kind {
             case .eof: continue
-            case .newline: if let last = parts.last, last != "\n" { parts.append("\n") }
+            case .newline:
+                if case .symbol(let s)? = previous, s != .rparen, s != .rbracket, s != .rbrace { continue }
+                if case .keyword(let k)? = previous, [.and, .or, .not, .else].contains(k) { continue }
+                if previous == nil || previous == .newline { continue }
+                parts.append("\n")
+            case .symbol(let s) where [.rparen, .rbracket, .rbrace].contains(s):
+                if previous == .newline { parts.removeLast() }
+                parts.append(span.file.text(t.span))
             default: parts.append(span.file.text(t.span))
             }
+            previous = t.kind
         }
-        while parts.last == "\n" { parts.removeLast() }
+        if previous == .newline { parts.removeLast() }
         return parts.joined(separator: " ")
     }
 
