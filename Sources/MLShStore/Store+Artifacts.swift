@@ -36,9 +36,16 @@ extension Store {
         var h = SHA256()
         h.update(bytes)
         guard h.hexDigest() == hash else {
-            throw StoreError("artifact \(hash) is corrupted: its content no longer matches its hash")
+            throw StoreError("artifact \(hash) is corrupted: its content no longer matches its hash" + setAside(hash))
         }
         return bytes
+    }
+
+    /// Moves a file whose content does not match its name out of the way (to
+    /// `<hash>.damaged`), so storing that content again writes it afresh; says where.
+    func setAside(_ hash: String) -> String {
+        let from = artifactPath(hash), to = from + ".damaged"
+        return rename(from, to) == 0 ? " (moved to \(to))" : ""
     }
 
     /// Stores a fitted model in the safe model format; returns its hash.

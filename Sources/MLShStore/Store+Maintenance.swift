@@ -21,8 +21,9 @@ extension Store {
     /// data version (every snapshot version is kept: it is named) or stage cache
     /// references, and that were not touched in the last `minAge` seconds (an artifact
     /// being written or reused by another process right now is kept);
-    /// removed when `delete`. Runs inside a write transaction, so no reference can be
-    /// committed meanwhile. Temp files and other names are never touched.
+    /// removed when `delete`; and files set aside as damaged (`<hash>.damaged`). Runs
+    /// inside a write transaction, so no reference can be committed meanwhile. Temp files
+    /// and other names are never touched.
     public func collectGarbage(delete: Bool, minAge: Double) throws(StoreError) -> [GarbageArtifact] {
         let dir = folder + "/artifacts"
         return try Store.guarded("collecting unreferenced artifacts") {
@@ -34,8 +35,11 @@ extension Store {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
                 let now = Date().timeIntervalSince1970
                 var garbage: [GarbageArtifact] = []
-                for name in names.sorted() where name.count == 64 && !referenced.contains(name) {
-                    guard name.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { continue }
+                for name in names.sorted() {
+                    // A blob, or one set aside because its content no longer matched its name.
+                    let hash = name.hasSuffix(".damaged") ? String(name.dropLast(8)) : name
+                    guard hash.count == 64, hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { continue }
+                    guard hash != name || !referenced.contains(name) else { continue }
                     let path = dir + "/" + name
                     var st = stat()
                     guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }

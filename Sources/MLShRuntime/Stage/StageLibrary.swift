@@ -203,15 +203,21 @@ extension StoreLibrary {
         return value
     }
 
-    /// The cached value under this key whose reads still hold, if any.
+    /// The cached value under this key whose reads still hold, if any; one that cannot be
+    /// read back is skipped with a warning.
     static func cached(_ key: StageKey, _ name: String, _ store: Store, _ interp: Interpreter) throws(MLShError) -> (StageEntry, Value)? {
         let entries = try storing { () throws(StoreError) in try store.stageEntries(key: key.key) }
         for entry in entries where readsHold(entry, store, interp) {
-            let json: JSON
-            do { json = try JSONParser.parse(entry.value) } catch {
-                throw MLShError(.store, "stage \(name): its cached value is damaged (\(error.message))")
+            // A damaged cache entry (a blob changed on disk) is computed again, with a warning.
+            do throws(MLShError) {
+                let json: JSON
+                do { json = try JSONParser.parse(entry.value) } catch {
+                    throw MLShError(.store, "its cached value is not valid JSON (\(error.message))")
+                }
+                return (entry, try StageCodec.decode(json, stage: name, store: store))
+            } catch {
+                FileHandle.standardError.write(Data("stage \(name): the cached value cannot be read (\(error.message)); computing it again\n".utf8))
             }
-            return (entry, try StageCodec.decode(json, stage: name, store: store))
         }
         return nil
     }
