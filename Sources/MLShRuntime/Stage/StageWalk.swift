@@ -5,9 +5,10 @@ import MLShStore
 
 /// `mlsh stages FILE`: each stage of a script with its status, `cached` or `stale` and
 /// why — the `dvc status` of a script. The script is walked: its top-level
-/// `let x = stage(...)` statements, and the statements defining what they read, run;
-/// a cached stage gives its stored value, a stale one is not computed (a stage reading its
-/// value is stale too, `upstream NAME changed`), and nothing else runs. A script with a
+/// `let x = stage(...)` statements, the statements defining what they read, imports and
+/// `use_store(...)` run; a cached stage gives its stored value, a stale one is not
+/// computed (a stage reading its value is stale too, `upstream NAME changed`), and
+/// nothing else runs. A script with a
 /// stage anywhere else (in a block, a function, a `with`) is run whole instead, each stage
 /// reporting its status before it is computed.
 final class StageWalk: @unchecked Sendable {
@@ -108,6 +109,8 @@ extension Runtime {
             let s = statements[i]
             var take = isStageStatement(s)
             if case .importStmt = s.kind { take = true }
+            // `use_store(...)` says where the stages are cached.
+            if case .exprStmt(let e, _) = s.kind, case .call(let callee, _) = e.kind, case .name("use_store") = callee.kind { take = true }
             if !take, !defined(by: s).isDisjoint(with: needed) { take = true }
             if take {
                 keep[i] = true
