@@ -33,15 +33,20 @@ let package = Package(
         // glibc's allocator controls (mallopt, malloc_trim), for the engine's memory policy.
         .systemLibrary(name: "CMalloc"),
 
+        // libcrypto's SHA-256 (SHA-NI where the CPU has it), for MLShEngine.SHA256.
+        .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
+        // Zstandard, for the compressed blocks of snapshot files.
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+
         // What every target shares and nothing of ML: the operator table, JSON, "did you
         // mean", XML escaping, the usable core count.
         .target(name: "MLShCommon"),
         .target(name: "MLShLanguage", dependencies: ["MLShCommon"]),
-        .target(name: "MLShEngine", dependencies: ["MLShCommon", "CMalloc"], swiftSettings: numericFlags),
+        .target(name: "MLShEngine", dependencies: ["MLShCommon", "CMalloc", "COpenSSL"], swiftSettings: numericFlags),
         .target(name: "MLShModels", dependencies: ["MLShCommon", "MLShEngine", "CLapack"],
                 swiftSettings: numericFlags),
         .target(name: "MLShStore", dependencies: [
-            "MLShCommon", "MLShEngine", "MLShModels",
+            "MLShCommon", "MLShEngine", "MLShModels", "CZstd",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
@@ -78,7 +83,7 @@ let package = Package(
         // Time the kernel and the estimators alone, for scripts/bench.d/engine and models.
         .executableTarget(name: "KernelBench", dependencies: ["MLShEngine"], path: "Benchmarks/KernelBench",
                           swiftSettings: numericFlags),
-        .executableTarget(name: "DataBench", dependencies: ["MLShEngine"], path: "Benchmarks/DataBench",
+        .executableTarget(name: "DataBench", dependencies: ["MLShEngine", "MLShStore"], path: "Benchmarks/DataBench",
                           swiftSettings: numericFlags),
         .executableTarget(name: "ModelBench", dependencies: ["MLShCommon", "MLShModels", "MLShEngine"],
                           path: "Benchmarks/ModelBench", swiftSettings: numericFlags),

@@ -2,10 +2,16 @@
 //   DataBench csv PATH   CSV.read(path:) 5 times: `CSV.read PATH: ROWS rows, median S s, MB/s`
 //   DataBench ops        synth, sort, group, fingerprint, describe, split, reductions and
 //                        CSV encoding on 1M rows, one `what: ms` line each
+//   DataBench snapshot ROWS COLS [NPYDIR] [RUNS]
+//                        writes and reads a ROWS×COLS float table as a snapshot file through
+//                        a Store in a temporary folder, RUNS times (5): `snapshot write: ms`,
+//                        `snapshot read: ms` (medians), `snapshot size: bytes`; the columns
+//                        are NPYDIR/x0.npy ... when given, else uniform with 1% NaN
 // scripts/bench.d/csv uses the first when mlsh itself cannot be timed.
 import Dispatch
 import Foundation
 import MLShEngine
+import MLShStore
 
 ColumnMemory.configure()   // as mlsh does
 
@@ -49,11 +55,64 @@ do {
         _ = try time("std 1M") { try Reductions.std(x) }
         _ = try time("median 1M") { try Reductions.median(x) }
         _ = time("encode 1M×11 CSV") { CSV.encode(t) }
+    case "snapshot" where (3...5).contains(args.count):
+        guard let rows = Int(args[1]), let cols = Int(args[2]), rows >= 0, cols > 0 else { throw BenchError("bad ROWS or COLS") }
+        let runs = args.count == 5 ? max(1, Int(args[4]) ?? 5) : 5
+        let t = try snapshotTable(rows: rows, cols: cols, npy: args.count >= 4 ? args[3] : nil)
+        let folder = NSTemporaryDirectory() + "databench-snapshot-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try Store(folder: folder)
+        var writes: [Double] = [], reads: [Double] = [], size = 0
+        for _ in 0..<runs {
+            try? FileManager.default.removeItem(atPath: folder + "/artifacts")
+            try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)
+            let (put, w) = try seconds { try store.putTable(t) }
+            let (back, r) = try seconds { try store.table(put.hash, label: nil) }
+            guard back.rowCount == rows else { throw BenchError("read back \(back.rowCount) rows") }
+            writes.append(w * 1e3); reads.append(r * 1e3); size = put.bytes
+        }
+        print("snapshot write: \(writes.sorted()[runs / 2]) ms")
+        print("snapshot read: \(reads.sorted()[runs / 2]) ms")
+        print("snapshot size: \(size) bytes")
     default:
-        FileHandle.standardError.write(Data("usage: DataBench csv PATH | DataBench ops\n".utf8))
+        FileHandle.standardError.write(Data("usage: DataBench csv PATH | DataBench ops | DataBench snapshot ROWS COLS [NPYDIR] [RUNS]\n".utf8))
         exit(2)
     }
 } catch {
     FileHandle.standardError.write(Data("DataBench: \(error)\n".utf8))
     exit(1)
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// A ROWS×COLS float table: the columns of NPYDIR/x0.npy ... (float64 `.npy` files), or
+/// uniform values with 1% NaN.
+func snapshotTable(rows: Int, cols: Int, npy: String?) throws -> Table {
+    var columns: [Column] = []
+    var rng = SeededRandom(seed: 0)
+    for c in 0..<cols {
+        if let npy {
+            guard let data = FileManager.default.contents(atPath: "\(npy)/x\(c).npy"), data.count > 12 else {
+                throw BenchError("cannot read \(npy)/x\(c).npy")
+            }
+            let bytes = [UInt8](data)
+            let major = bytes[6]
+            let headerEnd = major == 1 ? 10 + Int(bytes[8]) + Int(bytes[9]) << 8
+                : 12 + Int(bytes[8]) + Int(bytes[9]) << 8 + Int(bytes[10]) << 16 + Int(bytes[11]) << 24
+            guard bytes.count - headerEnd == rows * 8 else { throw BenchError("x\(c).npy does not hold \(rows) float64 values") }
+            let v = [Double](unsafeUninitializedCapacity: rows) { buf, n in
+                bytes.withUnsafeBytes { raw in
+                    UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[headerEnd...]))
+                }
+                n = rows
+            }
+            columns.append(Column(floats: v))
+        } else {
+            columns.append(Column(floats: (0..<rows).map { _ in rng.nextDouble() < 0.01 ? .nan : rng.nextDouble() }))
+        }
+    }
+    return try Table(names: (0..<cols).map { "x\($0)" }, columns: columns)
 }

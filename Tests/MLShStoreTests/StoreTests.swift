@@ -58,7 +58,10 @@ func smallModel() throws -> FittedModel {
         var data = try #require(FileManager.default.contents(atPath: path))
         data[data.count / 2] ^= 0x01
         try data.write(to: URL(fileURLWithPath: path))
-        #expect(throws: StoreError("artifact \(hash) is corrupted: its content no longer matches its hash")) { try store.model(hash) }
+        #expect(throws: StoreError("artifact \(hash) is corrupted: its content no longer matches its hash (moved to \(path).damaged)")) { try store.model(hash) }
+        // Set aside: storing the same model again writes it afresh.
+        #expect(try store.putModel(try smallModel(), mlshVersion: "test") == hash)
+        #expect(try store.model(hash).kind == "ridge")
     }
 
     @Test func missingArtifactAndBadHash() throws {
@@ -119,7 +122,7 @@ func smallModel() throws -> FittedModel {
             (try db.tableExists("requests") && db.tableExists("deployments"), try Store.migrator.appliedIdentifiers(db))
         }
         #expect(tables)
-        #expect(applied == ["v1", "v2-requests", "v3-runs"])
+        #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets"])
         #expect(try store.experiment("legacy") == 1)
         let open = try store.run(2)
         #expect(open.status == "running" && open.parent == nil && open.tags.isEmpty)

@@ -1,0 +1,2 @@
+/* Zstandard (libzstd), for the compressed blocks of snapshot files (MLShStore.TableFile). */
+#include <zstd.h>
