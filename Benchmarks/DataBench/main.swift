@@ -58,7 +58,7 @@ do {
     case "snapshot" where (3...5).contains(args.count):
         guard let rows = Int(args[1]), let cols = Int(args[2]), rows >= 0, cols > 0 else { throw BenchError("bad ROWS or COLS") }
         let runs = args.count == 5 ? max(1, Int(args[4]) ?? 5) : 5
-        let t = try snapshotTable(rows: rows, cols: cols, npy: args.count >= 4 ? args[3] : nil)
+        let t = try snapshotTable(rows: rows, cols: cols, npy: args.count >= 4 && !args[3].isEmpty ? args[3] : nil)
         let folder = NSTemporaryDirectory() + "databench-snapshot-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try Store(folder: folder)
