@@ -5,7 +5,8 @@
 //   DataBench snapshot ROWS COLS [NPYDIR] [RUNS]
 //                        writes and reads a ROWS×COLS float table as a snapshot file through
 //                        a Store in a temporary folder, RUNS times (5): `snapshot write: ms`,
-//                        `snapshot read: ms` (medians), `snapshot size: bytes`; the columns
+//                        `snapshot read: ms` (medians), the first read (whose pages are new to
+//                        the process), `snapshot size: bytes`; the columns
 //                        are NPYDIR/x0.npy ... when given, else uniform with 1% NaN
 // scripts/bench.d/csv uses the first when mlsh itself cannot be timed.
 import Dispatch
@@ -58,21 +59,25 @@ do {
     case "snapshot" where (3...5).contains(args.count):
         guard let rows = Int(args[1]), let cols = Int(args[2]), rows >= 0, cols > 0 else { throw BenchError("bad ROWS or COLS") }
         let runs = args.count == 5 ? max(1, Int(args[4]) ?? 5) : 5
-        let t = try snapshotTable(rows: rows, cols: cols, npy: args.count >= 4 ? args[3] : nil)
+        let t = try snapshotTable(rows: rows, cols: cols, npy: args.count >= 4 && !args[3].isEmpty ? args[3] : nil)
         let folder = NSTemporaryDirectory() + "databench-snapshot-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try Store(folder: folder)
-        var writes: [Double] = [], reads: [Double] = [], size = 0
+        var writes: [Double] = [], reads: [Double] = [], readCPU: [Double] = [], size = 0
         for _ in 0..<runs {
             try? FileManager.default.removeItem(atPath: folder + "/artifacts")
             try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)
             let (put, w) = try seconds { try store.putTable(t) }
+            let cpu0 = cpuSeconds()
             let (back, r) = try seconds { try store.table(put.hash, label: nil) }
+            readCPU.append((cpuSeconds() - cpu0) * 1e3)
             guard back.rowCount == rows else { throw BenchError("read back \(back.rowCount) rows") }
             writes.append(w * 1e3); reads.append(r * 1e3); size = put.bytes
         }
         print("snapshot write: \(writes.sorted()[runs / 2]) ms")
         print("snapshot read: \(reads.sorted()[runs / 2]) ms")
+        print("snapshot read (first, into fresh memory): \(reads[0]) ms")
+        print("snapshot read CPU time (user + system, all threads): \(readCPU.sorted()[runs / 2]) ms")
         print("snapshot size: \(size) bytes")
     default:
         FileHandle.standardError.write(Data("usage: DataBench csv PATH | DataBench ops | DataBench snapshot ROWS COLS [NPYDIR] [RUNS]\n".utf8))
@@ -115,4 +120,11 @@ func snapshotTable(rows: Int, cols: Int, npy: String?) throws -> Table {
         }
     }
     return try Table(names: (0..<cols).map { "x\($0)" }, columns: columns)
+}
+
+/// User plus system CPU seconds of this process so far, every thread counted.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
 }

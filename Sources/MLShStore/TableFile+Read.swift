@@ -15,7 +15,9 @@ public struct TableFileBytes: TableFileSource {
     let bytes: [UInt8]
     /// Reads from `bytes`.
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// The number of bytes.
     public var size: Int { bytes.count }
+    /// Copies the bytes at `offset`; false past the end.
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
         guard offset >= 0, offset <= bytes.count, buffer.count <= bytes.count - offset else { return false }
         bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + buffer.count)])) }
@@ -26,9 +28,11 @@ public struct TableFileBytes: TableFileSource {
 /// A snapshot file read from an open descriptor with `pread` (the caller keeps it open).
 public struct TableFileDescriptor: TableFileSource {
     let fd: Int32
+    /// The file's size in bytes (from `fstat`).
     public let size: Int
     /// Reads `size` bytes from `fd`.
     public init(fd: Int32, size: Int) { self.fd = fd; self.size = size }
+    /// `pread`s the bytes at `offset`, resuming after interruptions; false on a short read.
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
         guard let base = buffer.baseAddress else { return true }
         var done = 0
@@ -46,8 +50,11 @@ extension TableFile {
     /// A table read back from a snapshot file, with the fingerprint its header records and
     /// the checksum it ends with (both verified against the bytes read).
     public struct Decoded: Sendable {
+        /// The table (without a label).
         public let table: Table
+        /// `Table.fingerprint()` as the writer recorded it.
         public let fingerprint: String
+        /// The 32-byte checksum the file ends with (its name in the store, as hex).
         public let checksum: [UInt8]
     }
 

@@ -49,8 +49,8 @@ public enum TableFile {
     static let sampleBytes = 1 << 16
     /// The zstd level blocks are written with.
     static let zstdLevel: Int32 = 3
-    /// Bytes read at a time from a raw block, hashed while still in cache.
-    static let readPiece = 1 << 20
+    /// Bytes read at a time from a raw block, hashed while still in the core's L2 cache.
+    static let readPiece = 1 << 18
 
     /// The JSON header.
     struct Header: Codable {
