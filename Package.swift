@@ -37,6 +37,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
         // Zstandard, for the compressed blocks of snapshot files.
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+        // xxHash, for the per-block digests of snapshot files.
+        .systemLibrary(name: "CXXHash", providers: [.apt(["libxxhash-dev"])]),
 
         // What every target shares and nothing of ML: the operator table, JSON, "did you
         // mean", XML escaping, the usable core count.
@@ -46,7 +48,7 @@ let package = Package(
         .target(name: "MLShModels", dependencies: ["MLShCommon", "MLShEngine", "CLapack"],
                 swiftSettings: numericFlags),
         .target(name: "MLShStore", dependencies: [
-            "MLShCommon", "MLShEngine", "MLShModels", "CZstd",
+            "MLShCommon", "MLShEngine", "MLShModels", "CZstd", "CXXHash",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),

@@ -131,9 +131,9 @@ extension TableFile {
             }
         }
 
-        /// One block into `dest` (its decoded size) and the SHA-256 of its stored, padded bytes.
+        /// One block into `dest` (its decoded size) and the digest of its stored, padded bytes.
         func readBlock(_ b: Block, into dest: UnsafeMutableRawBufferPointer, what: String) -> ([UInt8], StoreError?) {
-            var h = SHA256()
+            let h = BlockDigest()
             let at = dataStart + b.offset
             let stored = TableFile.padded(b.length)
             func truncated(_ byte: Int) -> StoreError { StoreError("snapshot file is truncated at byte \(byte) (in \(what))") }

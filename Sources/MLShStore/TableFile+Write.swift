@@ -114,7 +114,7 @@ extension TableFile {
             shared.value.0[b.part].withBytes { all in
                 let raw = UnsafeRawBufferPointer(rebasing: all[b.range])
                 b.compressed = compressIfWorthIt(raw)
-                var h = SHA256()
+                let h = BlockDigest()
                 if let c = b.compressed { h.update(c) } else { h.update(raw) }
                 let pad = TableFile.padded(b.storedLength) - b.storedLength
                 if pad > 0 { h.update([UInt8](repeating: 0, count: pad)) }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import MLShCommon
 import MLShEngine
+import CXXHash
 
 /// The snapshot file: a table's columns as typed little-endian arrays, data only, checked
 /// completely on load (see docs/store.md, "Snapshot files", for the byte table).
@@ -28,8 +29,10 @@ import MLShEngine
 /// cut into blocks of at most `blockBytes` raw bytes; a block is stored as zstd only when
 /// that saves at least a tenth of it.
 ///
-/// The checksum is SHA-256 over bytes 0 ..< 32+H followed by the SHA-256 of each block's
-/// stored bytes (padding included) in file order, so blocks are hashed in parallel.
+/// The checksum is SHA-256 over bytes 0 ..< 32+H followed by the XXH3-128 digest (16
+/// bytes, canonical big-endian) of each block's stored bytes (padding included) in file
+/// order: blocks are digested in parallel at memory speed, and any changed or missing
+/// byte changes the checksum. (XXH3 catches damage, not deliberate forgery.)
 ///
 /// Deterministic: the same content gives the same bytes (NaNs written as one pattern,
 /// values under a missing mask as 0, string dictionaries in first-appearance order with
@@ -134,4 +137,34 @@ final class TableFileSlots<T>: @unchecked Sendable {
         set { slots[i] = newValue }
     }
     var values: [T] { Array(slots) }
+}
+
+/// The digest of one stored block: XXH3-128 of its bytes, streamed.
+final class BlockDigest {
+    private let state: OpaquePointer?
+
+    init() {
+        state = XXH3_createState()
+        if let state { XXH3_128bits_reset(state) }
+    }
+
+    deinit { if let state { XXH3_freeState(state) } }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let state, let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        XXH3_128bits_update(state, base, bytes.count)
+    }
+
+    func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+    /// The 16 canonical (big-endian) bytes; all zero if the state could not be allocated
+    /// (which then fails the file's check rather than passing it).
+    func finalize() -> [UInt8] {
+        guard let state else { return [UInt8](repeating: 0, count: 16) }
+        let h = XXH3_128bits_digest(state)
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        for x in [h.high64, h.low64] { for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: x >> UInt64(s))) } }
+        return out
+    }
 }
