@@ -31,13 +31,13 @@ func foldMetrics(_ spec: PipelineSpec, on table: Table, target: String?, feature
     guard table.rowCount >= folds else { throw .invalid("cv with \(folds) folds needs at least \(folds) rows, the table has \(table.rowCount)") }
     var classIds: [Int32]?
     var clustering = false
-    if model.clusters { clustering = true }
+    if model.unsupervisedTask != nil { clustering = true }
     if !clustering, let target {
         let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
         let enc = try encodeTarget(col, name: target, model: model, positive: positive, task: task)
         if enc.task == .classification { classIds = enc.classIds }
     } else if let task {
-        throw .invalid("\(model.kind)() clusters rows; task=\"\(task.rawValue)\" applies to models fitted with a target")
+        throw unsupervisedTaskError(model, task)
     }
     let fold = foldAssignment(rows: table.rowCount, folds: folds, classes: classIds, seed: seed)
     var out: [Metrics] = []

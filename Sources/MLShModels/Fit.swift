@@ -36,7 +36,8 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     guard table.rowCount > 0 else { throw .emptyTable }
     _ = blasSingleThreaded
     if traceFit { traceClock = 0; trace("start") }
-    let isClustering = model.clusters
+    let unsupervised = model.unsupervisedTask
+    let isClustering = unsupervised != nil
     if !isClustering && target == nil {
         throw .invalid("\(model.kind)() needs a target column: fit(model, table, target=$column)")
     }
@@ -70,14 +71,14 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     for f in featureNames { featureCols.append(try engineCall { () throws(EngineError) -> Column in try table.column(f) }) }
 
     // Target.
-    var enc = EncodedTarget(task: .clustering)
+    var enc = EncodedTarget(task: unsupervised ?? .clustering)
     var targetType: DType?
     if !isClustering, let target {
         let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
         enc = try encodeTarget(col, name: target, model: model, positive: positive, task: task)
         targetType = col.dtype
     } else if let task {
-        throw .invalid("\(model.kind)() clusters rows; task=\"\(task.rawValue)\" applies to models fitted with a target")
+        throw unsupervisedTaskError(model, task)
     }
 
     trace("target")
@@ -128,6 +129,8 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     case .clustering:
         if let km = estimator.learned as? KMeansState { metrics = Metrics(task: .clustering, values: [("inertia", km.inertia)], confusion: nil) }
         else { metrics = Metrics(task: .clustering, values: [], confusion: nil) }
+    case .outlierDetection:
+        metrics = outlierMetrics(out, labels: nil)
     }
     trace("training metrics")
     let kept = table.rowCount <= FittedState.referenceRows ? Array(0..<table.rowCount)
@@ -138,6 +141,12 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     state.trainingMetricNames = metrics.values.map(\.0)
     state.trainingMetricValues = metrics.values.map(\.1)
     return FittedModel(state: state)
+}
+
+/// The error for `task=` given to a model fitted without a target.
+func unsupervisedTaskError(_ model: ModelSpec, _ task: ModelTask) -> ModelError {
+    let does = model.unsupervisedTask == .outlierDetection ? "flags outliers" : "clusters rows"
+    return .invalid("\(model.kind)() \(does); task=\"\(task.rawValue)\" applies to models fitted with a target")
 }
 
 /// Decides the task and encodes the target. Without `task`: string and bool targets are
