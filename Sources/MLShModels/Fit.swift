@@ -22,8 +22,9 @@ struct EncodedTarget {
 }
 
 /// Fits a pipeline on a table. `features` nil means every column except the target; `target`
-/// may be nil only for kmeans. For two classes `positive` names the positive class. `task`
-/// nil decides from the target's type and the model (see `encodeTarget`).
+/// may be nil only for models fitted without one (kmeans, isolation_forest). For two classes
+/// `positive` names the positive class. `task` nil decides from the target's type and the
+/// model (see `encodeTarget`).
 public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
                 positive: String? = nil, task: ModelTask? = nil) throws(ModelError) -> FittedModel {
     // The target is never a feature: a transform naming it (`onehot($species)` in a
@@ -37,8 +38,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     _ = blasSingleThreaded
     if traceFit { traceClock = 0; trace("start") }
     let unsupervised = model.unsupervisedTask
-    let isClustering = unsupervised != nil
-    if !isClustering && target == nil {
+    if unsupervised == nil && target == nil {
         throw .invalid("\(model.kind)() needs a target column: fit(model, table, target=$column)")
     }
     var featureNames: [String]
@@ -73,7 +73,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     // Target.
     var enc = EncodedTarget(task: unsupervised ?? .clustering)
     var targetType: DType?
-    if !isClustering, let target {
+    if unsupervised == nil, let target {
         let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
         enc = try encodeTarget(col, name: target, model: model, positive: positive, task: task)
         targetType = col.dtype
@@ -103,7 +103,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     let estimator = fittedEstimator.state
 
     trace("estimator")
-    var state = FittedState(formatVersion: 1, spec: spec, task: enc.task, target: isClustering ? nil : target,
+    var state = FittedState(formatVersion: 1, spec: spec, task: enc.task, target: unsupervised == nil ? target : nil,
                             featureNames: featureNames, featureTypes: featureCols.map { $0.dtype.rawValue },
                             classes: enc.classes, transforms: fitted, inputs: inputs, estimator: estimator,
                             trainingMetricNames: [], trainingMetricValues: [])

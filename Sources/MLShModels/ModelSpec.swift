@@ -91,9 +91,6 @@ public struct ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible, 
     /// Whether the model only regresses.
     var onlyRegresses: Bool { descriptor.tasks == [.regression] }
 
-    /// Whether the model clusters (it has no target).
-    var clusters: Bool { descriptor.tasks.contains(.clustering) }
-
     /// The task of a model fitted without a target (clustering or outlier detection), nil for supervised models.
     var unsupervisedTask: ModelTask? { descriptor.tasks.first { $0 == .clustering || $0 == .outlierDetection } }
 
