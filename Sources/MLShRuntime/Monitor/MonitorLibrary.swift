@@ -75,8 +75,17 @@ enum Anomalies {
             throw .invalid("anomalies: reference and current share no numeric column (reference: "
                            + reference.names.joined(separator: ", ") + "; current: " + current.names.joined(separator: ", ") + ")")
         }
-        let model = try fit(PipelineSpec(spec), on: reference, target: nil, features: names)
-        let predicted = try model.predictions(current)
+        /// A missing value names the table it is in.
+        func naming<T>(_ side: String, _ body: () throws(ModelError) -> T) throws(ModelError) -> T {
+            do { return try body() } catch {
+                guard case .missingValues(let column, let count) = error else { throw error }
+                throw .invalid("anomalies: column \(column) has \(count) missing value\(count == 1 ? "" : "s") in the \(side) table; drop those rows first")
+            }
+        }
+        let model = try naming("reference") { () throws(ModelError) in
+            try fit(PipelineSpec(spec), on: reference, target: nil, features: names)
+        }
+        let predicted = try naming("current") { () throws(ModelError) in try model.predictions(current) }
         guard let flag = predicted.first(where: { $0.name == "prediction" })?.column,
               let score = predicted.first(where: { $0.name == "score" })?.column
         else { throw .invalid("anomalies: the isolation forest gave no scores") }
