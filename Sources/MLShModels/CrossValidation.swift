@@ -30,14 +30,12 @@ func foldMetrics(_ spec: PipelineSpec, on table: Table, target: String?, feature
     guard folds >= 2 else { throw .invalid("cv needs at least 2 folds, got \(folds)") }
     guard table.rowCount >= folds else { throw .invalid("cv with \(folds) folds needs at least \(folds) rows, the table has \(table.rowCount)") }
     var classIds: [Int32]?
-    var clustering = false
-    if model.clusters { clustering = true }
-    if !clustering, let target {
+    if model.unsupervisedTask == nil, let target {
         let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
         let enc = try encodeTarget(col, name: target, model: model, positive: positive, task: task)
         if enc.task == .classification { classIds = enc.classIds }
     } else if let task {
-        throw .invalid("\(model.kind)() clusters rows; task=\"\(task.rawValue)\" applies to models fitted with a target")
+        throw unsupervisedTaskError(model, task)
     }
     let fold = foldAssignment(rows: table.rowCount, folds: folds, classes: classIds, seed: seed)
     var out: [Metrics] = []

@@ -22,8 +22,9 @@ struct EncodedTarget {
 }
 
 /// Fits a pipeline on a table. `features` nil means every column except the target; `target`
-/// may be nil only for kmeans. For two classes `positive` names the positive class. `task`
-/// nil decides from the target's type and the model (see `encodeTarget`).
+/// may be nil only for models fitted without one (kmeans, isolation_forest). For two classes
+/// `positive` names the positive class. `task` nil decides from the target's type and the
+/// model (see `encodeTarget`).
 public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
                 positive: String? = nil, task: ModelTask? = nil) throws(ModelError) -> FittedModel {
     // The target is never a feature: a transform naming it (`onehot($species)` in a
@@ -36,8 +37,8 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     guard table.rowCount > 0 else { throw .emptyTable }
     _ = blasSingleThreaded
     if traceFit { traceClock = 0; trace("start") }
-    let isClustering = model.clusters
-    if !isClustering && target == nil {
+    let unsupervised = model.unsupervisedTask
+    if unsupervised == nil && target == nil {
         throw .invalid("\(model.kind)() needs a target column: fit(model, table, target=$column)")
     }
     var featureNames: [String]
@@ -70,14 +71,14 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     for f in featureNames { featureCols.append(try engineCall { () throws(EngineError) -> Column in try table.column(f) }) }
 
     // Target.
-    var enc = EncodedTarget(task: .clustering)
+    var enc = EncodedTarget(task: unsupervised ?? .clustering)
     var targetType: DType?
-    if !isClustering, let target {
+    if unsupervised == nil, let target {
         let col = try engineCall { () throws(EngineError) -> Column in try table.column(target) }
         enc = try encodeTarget(col, name: target, model: model, positive: positive, task: task)
         targetType = col.dtype
     } else if let task {
-        throw .invalid("\(model.kind)() clusters rows; task=\"\(task.rawValue)\" applies to models fitted with a target")
+        throw unsupervisedTaskError(model, task)
     }
 
     trace("target")
@@ -102,7 +103,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     let estimator = fittedEstimator.state
 
     trace("estimator")
-    var state = FittedState(formatVersion: 1, spec: spec, task: enc.task, target: isClustering ? nil : target,
+    var state = FittedState(formatVersion: 1, spec: spec, task: enc.task, target: unsupervised == nil ? target : nil,
                             featureNames: featureNames, featureTypes: featureCols.map { $0.dtype.rawValue },
                             classes: enc.classes, transforms: fitted, inputs: inputs, estimator: estimator,
                             trainingMetricNames: [], trainingMetricValues: [])
@@ -128,6 +129,8 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     case .clustering:
         if let km = estimator.learned as? KMeansState { metrics = Metrics(task: .clustering, values: [("inertia", km.inertia)], confusion: nil) }
         else { metrics = Metrics(task: .clustering, values: [], confusion: nil) }
+    case .outlierDetection:
+        metrics = outlierMetrics(out, labels: nil)
     }
     trace("training metrics")
     let kept = table.rowCount <= FittedState.referenceRows ? Array(0..<table.rowCount)
@@ -138,6 +141,12 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
     state.trainingMetricNames = metrics.values.map(\.0)
     state.trainingMetricValues = metrics.values.map(\.1)
     return FittedModel(state: state)
+}
+
+/// The error for `task=` given to a model fitted without a target.
+func unsupervisedTaskError(_ model: ModelSpec, _ task: ModelTask) -> ModelError {
+    let does = model.unsupervisedTask == .outlierDetection ? "flags outliers" : "clusters rows"
+    return .invalid("\(model.kind)() \(does); task=\"\(task.rawValue)\" applies to models fitted with a target")
 }
 
 /// Decides the task and encodes the target. Without `task`: string and bool targets are

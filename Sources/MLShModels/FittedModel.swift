@@ -135,7 +135,8 @@ public final class FittedModel: Sendable {
     }
 
     /// The table plus a `prediction` column (float for regression, the class label for
-    /// classification, the cluster id for kmeans) and, for classifiers, `proba_<class>` columns.
+    /// classification, the cluster id for kmeans, true for an outlier) and, for classifiers,
+    /// `proba_<class>` columns; for outlier detection a `score` column (lower is more abnormal).
     /// Columns the model does not use pass through unchanged.
     public func predict(_ t: Table) throws(ModelError) -> Table {
         let predicted = try predictions(t)
@@ -148,7 +149,8 @@ public final class FittedModel: Sendable {
     }
 
     /// Only the columns `predict` adds: `prediction`, then each `proba_<class>` for
-    /// classifiers (what a server answers with, without rebuilding the input table).
+    /// classifiers or `score` for outlier detection (what a server answers with, without
+    /// rebuilding the input table).
     public func predictions(_ t: Table) throws(ModelError) -> [(name: String, column: Column)] {
         let out = estimate(try design(t))
         switch state.task {
@@ -156,6 +158,8 @@ public final class FittedModel: Sendable {
             return [("prediction", Column(floats: out.column(0)))]
         case .clustering:
             return [("prediction", Column(ints: out.column(0).map { Int64($0) }))]
+        case .outlierDetection:
+            return [("prediction", Column(bools: out.column(0).map { $0 != 0 })), ("score", Column(floats: out.column(1)))]
         case .classification:
             let k = state.classes.count
             var codes = [Int32](repeating: 0, count: out.rows)
@@ -190,7 +194,8 @@ public final class FittedModel: Sendable {
     }
 
     /// Metrics of the model on a table holding the target column (for kmeans: `labels`
-    /// names an optional column of true groups for the adjusted Rand index).
+    /// names an optional column of true groups for the adjusted Rand index; for outlier
+    /// detection, an optional column of true outlier flags for the ROC AUC).
     public func evaluate(_ t: Table, labels: String? = nil) throws(ModelError) -> Metrics {
         let x = try design(t)
         let out = estimate(x)
@@ -205,6 +210,13 @@ public final class FittedModel: Sendable {
                 values.append(("ari", adjustedRandIndex(col.modelLabels.map { $0 ?? "" }, ids.map { String($0) })))
             }
             return Metrics(task: .clustering, values: values, confusion: nil)
+        case .outlierDetection:
+            guard let labels else { return outlierMetrics(out, labels: nil) }
+            let col = try engineCall { () throws(EngineError) -> Column in try t.column(labels) }
+            guard col.dtype != .string, col.modelMissingCount == 0 else {
+                throw .invalid("evaluate(labels=$\(labels)) needs a bool or number column without missing values (true or nonzero: an outlier)")
+            }
+            return outlierMetrics(out, labels: col.modelDoubles.map { $0 != 0 })
         case .regression:
             let y = try targetColumn(t)
             return regressionMetrics(actual: y.modelDoubles, predicted: out.column(0))
@@ -254,7 +266,9 @@ public final class FittedModel: Sendable {
     /// Permutation importance on a table holding the target: for each feature column, the mean
     /// and (population) std over `repeats` shuffles of the drop in r2 (regression) or accuracy.
     public func explain(_ t: Table, seed: UInt64 = 0, repeats: Int = 5) throws(ModelError) -> Table {
-        guard state.task != .clustering else { throw .invalid("explain() needs a supervised model; \(kind)() has no target") }
+        guard state.task != .clustering && state.task != .outlierDetection else {
+            throw .invalid("explain() needs a supervised model; \(kind)() has no target")
+        }
         guard repeats >= 1 else { throw .invalid("explain(repeats=...) must be at least 1") }
         let scoreName = state.task == .regression ? "r2" : "accuracy"
         func score(_ table: Table) throws(ModelError) -> Double {

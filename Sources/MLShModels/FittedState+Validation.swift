@@ -13,7 +13,7 @@ extension FittedState {
         let k = classes.count
         switch task {
         case .classification: guard k >= 2 else { throw bad("a classifier with \(k) classes") }
-        case .regression, .clustering: guard k == 0 else { throw bad("classes on a \(task.rawValue) model") }
+        case .regression, .clustering, .outlierDetection: guard k == 0 else { throw bad("classes on a \(task.rawValue) model") }
         }
         try estimator.learned.validate(in: self)
     }

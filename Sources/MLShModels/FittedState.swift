@@ -3,6 +3,8 @@ import MLShEngine
 /// What a model predicts.
 public enum ModelTask: String, Codable, Sendable, Equatable {
     case regression, classification, clustering
+    /// Flagging unusual rows without a target (`isolation_forest`).
+    case outlierDetection = "outlier_detection"
 }
 
 /// The learned parameters of one estimator: data only. Each kind (`LinearState`, ...) has

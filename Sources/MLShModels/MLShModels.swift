@@ -21,6 +21,8 @@
 //                                           logistic by our own L-BFGS)
 //   KMeans.swift, KNN.swift, NaiveBayes.swift   spec, descriptor, fit and prediction
 //   Tree.swift, Ensembles.swift             histogram trees; tree / forest / boost specs and fits on them
+//   IsolationForest.swift                   isolation_forest (outlier detection, no target): spec,
+//                                           descriptor, isolation trees, scores and offset
 //   Metrics.swift                           Metrics and MetricFunctions
 //   CrossValidation.swift                   folds, `crossValidate`, `tune`
 //   Dense.swift, Frame.swift                row-major matrices + BLAS, working columns

@@ -5,7 +5,8 @@ import MLShEngine
 public struct Metrics: Sendable {
     public var task: ModelTask
     /// Regression: rmse mae r2. Classification: accuracy precision recall f1 auc logloss.
-    /// Clustering: inertia silhouette (ari with a label column).
+    /// Clustering: inertia silhouette (ari with a label column). Outlier detection:
+    /// outlier_rate mean_score (auc with a label column).
     public var values: [(String, Double)]
     /// Classification: column `actual`, then one count column per predicted class.
     public var confusion: Table?

@@ -11,7 +11,7 @@ public struct ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible, 
     public static let estimators: [EstimatorDescriptor] = [
         LinearSpec.descriptor, RidgeSpec.descriptor, LassoSpec.descriptor, LogisticSpec.descriptor,
         KMeansSpec.descriptor, TreeSpec.descriptor, ForestSpec.descriptor, BoostSpec.descriptor,
-        KNNSpec.descriptor, NaiveBayesSpec.descriptor,
+        KNNSpec.descriptor, NaiveBayesSpec.descriptor, IsolationForestSpec.descriptor,
     ]
 
     /// The spec if it is an `S` (`model.spec(as: ForestSpec.self)`), nil otherwise.
@@ -91,8 +91,8 @@ public struct ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible, 
     /// Whether the model only regresses.
     var onlyRegresses: Bool { descriptor.tasks == [.regression] }
 
-    /// Whether the model clusters (it has no target).
-    var clusters: Bool { descriptor.tasks.contains(.clustering) }
+    /// The task of a model fitted without a target (clustering or outlier detection), nil for supervised models.
+    var unsupervisedTask: ModelTask? { descriptor.tasks.first { $0 == .clustering || $0 == .outlierDetection } }
 
     /// Refuses a `task=` the model cannot do (kmeans takes none: it has no target).
     func check(task: ModelTask?) throws(ModelError) {
@@ -101,8 +101,8 @@ public struct ModelSpec: Codable, Sendable, Equatable, CustomStringConvertible, 
             throw .invalid("\(kind)() only predicts numbers; task=\"classification\" needs a classifier such as logistic(), tree(), forest(), boost(), knn() or naive_bayes()")
         case .regression? where onlyClassifies:
             throw .invalid("\(kind)() only classifies; task=\"regression\" needs a regressor such as ridge(), tree(), forest(), boost() or knn()")
-        case .clustering?:
-            throw .invalid("task= is \"classification\" or \"regression\"; \(kind)() clusters without it")
+        case .clustering?, .outlierDetection?:
+            throw .invalid("task= is \"classification\" or \"regression\"; \(kind)() \(unsupervisedTask == .outlierDetection ? "flags outliers" : "clusters") without it")
         default: break
         }
     }

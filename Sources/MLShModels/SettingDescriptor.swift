@@ -16,6 +16,8 @@ public struct SettingDescriptor: Sendable {
         case choice([String])
         /// A number, int, bool, string or none.
         case scalar
+        /// The string "auto", or a number in (0, `max`].
+        case autoOrFraction(max: Double)
     }
 
     /// The name written in a call (`max_depth`).
@@ -42,6 +44,7 @@ public struct SettingDescriptor: Sendable {
         case .seed: return "an int ≥ 0"
         case .choice(let options): return "one of " + options.map { "\"\($0)\"" }.joined(separator: ", ")
         case .scalar: return "a number, a string or none"
+        case .autoOrFraction(let max): return "\"auto\" or a number in (0, \(formatBound(max))]"
         }
     }
 
@@ -84,6 +87,15 @@ public struct SettingDescriptor: Sendable {
                 throw .wrongSettingType(kind: kind, name: key, expected: "a number or a string", actual: v.typeName)
             }
             return v
+        case .autoOrFraction(let max):
+            if case .string("auto") = v { return v }
+            guard let d = v.asDouble else {
+                throw .wrongSettingType(kind: kind, name: key, expected: "\"auto\" or a number", actual: v.typeName)
+            }
+            guard d.isFinite, d > 0, d <= max else {
+                throw .invalidSetting(kind: kind, name: key, reason: "must be \"auto\" or in (0, \(formatBound(max))], got \(formatSettingNumber(d))")
+            }
+            return .number(d)
         }
 
         func intValue(_ v: SettingValue, min: Int) throws(ModelError) -> Int {
@@ -174,6 +186,14 @@ struct Setting<S>: Sendable {
         Setting(key: key, check: .choice(options), help: help, shownAtDefault: shownAtDefault,
                 get: { .string($0[keyPath: field]) },
                 set: { s, v in if case .string(let x) = v { s[keyPath: field] = x } })
+    }
+
+    /// "auto" (nil in the spec) or a number in (0, `max`].
+    static func autoOrFraction(_ key: String, _ field: WritableKeyPath<S, Double?> & Sendable, max: Double,
+                               help: String) -> Setting {
+        Setting(key: key, check: .autoOrFraction(max: max), help: help, shownAtDefault: true,
+                get: { $0[keyPath: field].map { .number($0) } ?? .string("auto") },
+                set: { s, v in s[keyPath: field] = v.asDouble })
     }
 
     /// A number, int, bool, string or none, kept as written; left out of the display when none.

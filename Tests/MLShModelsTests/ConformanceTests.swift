@@ -28,6 +28,8 @@ import MLShEngine
         Estimator(spec: PipelineSpec(steps: std, model: .knn(KNNSpec(k: 3))), data: "wine", target: "cultivar"),
         Estimator(spec: PipelineSpec(steps: std, model: .knn(KNNSpec(k: 3))), data: "diabetes", target: "progression"),
         Estimator(spec: PipelineSpec(.naiveBayes(NaiveBayesSpec())), data: "wine", target: "cultivar"),
+        Estimator(spec: PipelineSpec(.isolationForest(IsolationForestSpec(trees: 20, contamination: 0.1, seed: 3))),
+                  data: "iris", target: nil),
         // Every transform kind, so each one's learned state round-trips too.
         Estimator(spec: PipelineSpec(steps: [.impute(ImputeSpec(strategy: "median")), .bin(BinSpec(bins: 5, columns: ["age"])),
                                              .poly(PolySpec(degree: 2, columns: ["bmi", "bp"])), .minmax(MinMaxSpec()),
@@ -44,7 +46,7 @@ import MLShEngine
     }
 
     static func predictionColumns(_ t: Table) -> [[Double]] {
-        zip(t.names, t.columns).filter { $0.0 == "prediction" || $0.0.hasPrefix("proba_") }.map { name, c in
+        zip(t.names, t.columns).filter { $0.0 == "prediction" || $0.0 == "score" || $0.0.hasPrefix("proba_") }.map { name, c in
             if case .string(let codes, _) = c.storage { return codes.map { Double($0) } }
             return c.modelDoubles
         }
@@ -108,6 +110,9 @@ import MLShEngine
             #expect(try out.column("prediction").dtype == .string)
         } else if m.task == .regression {
             #expect(try out.column("prediction").dtype == .float)
+        } else if m.task == .outlierDetection {
+            #expect(out.names.suffix(2) == ["prediction", "score"])
+            #expect(try out.column("prediction").dtype == .bool && out.column("score").dtype == .float)
         } else {
             #expect(try out.column("prediction").dtype == .int)
         }
@@ -134,6 +139,7 @@ import MLShEngine
             #expect(metrics.values.map(\.0) == ["accuracy", "precision", "recall", "f1", "auc", "logloss"])
             #expect(metrics.confusion?.names == ["actual"] + m.classes)
         case .clustering: #expect(metrics.values.map(\.0) == ["inertia", "silhouette"])
+        case .outlierDetection: #expect(metrics.values.map(\.0) == ["outlier_rate", "mean_score"])
         }
         #expect(!m.trainingMetrics.isEmpty)
     }

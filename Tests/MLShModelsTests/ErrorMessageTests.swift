@@ -92,7 +92,7 @@ import MLShEngine
 
     @Test func unknownKind() {
         #expect(message { _ = try ModelSpec.make(kind: "ridg", settings: [:]) }
-                == "unknown model or transform 'ridg' (did you mean 'ridge'?); accepted: linear, ridge, lasso, logistic, kmeans, tree, forest, boost, knn, naive_bayes")
+                == "unknown model or transform 'ridg' (did you mean 'ridge'?); accepted: linear, ridge, lasso, logistic, kmeans, tree, forest, boost, knn, naive_bayes, isolation_forest")
     }
 
     @Test func modelMustBeLast() {

@@ -32,7 +32,7 @@ import MLShModels
         ("linear", "y", []), ("ridge", "y", []), ("lasso", "y", []), ("logistic", "label", []),
         ("kmeans", nil, []), ("tree", "label", []), ("tree", "y", []), ("forest", "label", []),
         ("forest", "y", []), ("boost", "label", []), ("boost", "y", []), ("knn", "label", []),
-        ("knn", "y", []), ("naive_bayes", "label", []),
+        ("knn", "y", []), ("naive_bayes", "label", []), ("isolation_forest", nil, []),
         ("logistic", "label", [.standardize(StandardizeSpec()), .poly(PolySpec(degree: 2, columns: nil))]),
     ]
 

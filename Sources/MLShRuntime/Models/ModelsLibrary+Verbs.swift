@@ -63,7 +63,7 @@ enum TaskNotes {
 extension ModelsLibrary {
     var verbs: [Builtin] { [
         Builtin("fit", ["spec", "t", "target=none", "features=none", "positive=none", "task=none"], category: "models",
-                summary: "Fits a model or pipeline on a table; features default to every other column. task=\"classification\" or \"regression\" chooses for models that do both (an int target is otherwise a regression target).",
+                summary: "Fits a model or pipeline on a table; features default to every other column. kmeans() and isolation_forest() take no target. task=\"classification\" or \"regression\" chooses for models that do both (an int target is otherwise a regression target).",
                 example: "let m = fit(standardize() >> logistic(), train, target=$species)") { a, _ throws(MLShError) in
             let spec = try a.spec("spec"), t = try a.table("t")
             let target = try a.columnName("target"), features = try a.columnList("features")
@@ -75,7 +75,7 @@ extension ModelsLibrary {
             return .object(ModelValue(m))
         },
         Builtin("predict", ["m", "t"], category: "models",
-                summary: "The table plus `prediction` (and `proba_<class>` for classifiers); other columns pass through.",
+                summary: "The table plus `prediction` (and `proba_<class>` for classifiers; for isolation_forest, prediction is true for an outlier and `score` is scikit-learn's score_samples, lower is more abnormal); other columns pass through.",
                 example: "predict(m, test) |> head(3)") { a, _ throws(MLShError) in
             let m = try a.fitted("m"), t = try a.table("t")
             var out = try modeling { () throws(ModelError) in try m.predict(t) }
@@ -83,7 +83,7 @@ extension ModelsLibrary {
             return .object(TableValue(out))
         },
         Builtin("evaluate", ["m", "t", "labels=none"], category: "models",
-                summary: "The task's metrics on a table (rmse mae r2; accuracy precision recall f1 auc logloss; inertia silhouette ari).",
+                summary: "The task's metrics on a table (rmse mae r2; accuracy precision recall f1 auc logloss; inertia silhouette ari; outlier_rate mean_score auc).",
                 example: "evaluate(m, test).accuracy") { a, _ throws(MLShError) in
             let m = try a.fitted("m"), t = try a.table("t")
             let labels = try a.columnName("labels")
