@@ -137,6 +137,7 @@ extension TableFile {
             let at = dataStart + b.offset
             let stored = TableFile.padded(b.length)
             func truncated(_ byte: Int) -> StoreError { StoreError("snapshot file is truncated at byte \(byte) (in \(what))") }
+            TableFile.prefault(dest)
             if b.encoding == "raw" {
                 var pos = 0
                 while pos < b.length {
@@ -165,6 +166,20 @@ extension TableFile {
             }
             return (h.finalize(), nil)
         }
+    }
+
+    /// Maps the pages of a fresh destination buffer in one call (`MADV_POPULATE_WRITE`,
+    /// Linux 5.14+) instead of one fault per page as the read first touches them: a large
+    /// read into new memory is otherwise dominated by faults. Best effort.
+    static func prefault(_ buffer: UnsafeMutableRawBufferPointer) {
+        #if os(Linux)
+        guard let base = buffer.baseAddress, buffer.count >= 1 << 20 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + page - 1) / page * page
+        let end = (Int(bitPattern: base) + buffer.count) / page * page
+        guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(p, end - start, 23)   // MADV_POPULATE_WRITE
+        #endif
     }
 
     /// Checks decoded bytes that not every pattern is valid for: bools (0 or 1) and string
