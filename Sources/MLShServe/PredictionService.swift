@@ -54,7 +54,8 @@ public struct PredictionService: HTTPResponder, Sendable {
 
     /// The routes with one path, and the method each answers (a GET route answers HEAD too).
     static let fixedRoutes: [String: HTTPRequest.Method] = ["/health": .get, "/ping": .get, "/version": .get, "/metrics": .get,
-                                                            "/v1/models": .get, "/v1/status": .get, "/invocations": .post]
+                                                            "/v1/models": .get, "/v1/status": .get, "/invocations": .post,
+                                                            "/v1/feedback": .post]
 
     public let routes: [Route]
     public let shadow: ServedModel?
@@ -98,7 +99,7 @@ public struct PredictionService: HTTPResponder, Sendable {
 
     /// What a request asks for, decided from its head alone (before its body is read).
     enum Target {
-        case health, ping, version, metrics, models, status
+        case health, ping, version, metrics, models, status, feedback
         /// A prediction by `model` on MLflow's `/invocations` or on the mlsh route.
         case predict(ServedModel, mlflow: Bool)
     }
@@ -122,6 +123,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         case ("/metrics", .get): return .metrics
         case ("/v1/models", .get): return .models
         case ("/v1/status", .get): return .status
+        case ("/v1/feedback", .post): return .feedback
         case ("/invocations", .post):
             guard let model = pick(routes.indices) else { throw ServeError(404, "not_found", "no model is served") }
             return .predict(model, mlflow: true)
@@ -163,6 +165,14 @@ public struct PredictionService: HTTPResponder, Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor))))
         case .models:
             return Response(json(200, .object([("models", .array(modelsJSON()))])))
+        case .feedback:
+            if let refusal = mediaRefusal(type: request.headers[.contentType]?.lowercased() ?? "",
+                                          encoding: request.headers[.contentEncoding], mlflow: false) {
+                return Response(failure(refusal, label: "-"))
+            }
+            let body: ByteBuffer
+            do { body = try await collect(request) } catch { return Response(failure(error, label: "-")) }
+            return Response(feedback(body))
         case .predict(let model, let mlflow):
             let refusal = mediaRefusal(type: request.headers[.contentType]?.lowercased() ?? "",
                                        encoding: request.headers[.contentEncoding], mlflow: mlflow)
@@ -288,19 +298,31 @@ public struct PredictionService: HTTPResponder, Sendable {
     private func predict(_ model: ServedModel, _ given: Inputs.Ignoring, mlflow: Bool, start: UInt64) throws(ServeError) -> Reply {
         let input = given.table
         let answer = try model.answer(input)
+        let n = input.rowCount
+        let first = monitor.issue(n), prefix = monitor.idPrefix + "-"
         var members: [(String, JSON)] = []
         if !mlflow { members.append(("model", .string(model.label))) }
         members.append(("predictions", .array(answer.predictions)))
         if !mlflow, let p = answer.probabilities { members.append(("probabilities", .array(p))) }
+        if !mlflow {
+            var ids: [JSON] = []
+            ids.reserveCapacity(n)
+            for k in 0..<Int64(n) { ids.append(.string(prefix + String(first + k))) }
+            members.append(("ids", .array(ids)))
+        }
         var response = json(200, .object(members))
-        // MLflow's answer has no place for it in the body: every prediction names its version here.
+        // MLflow's answer has no place for them in the body: every prediction names its
+        // version here, and its rows' ids (consecutive: `3-17`, or `3-17..3-26`).
         response.headers[modelHeader] = model.label
+        if n > 0 {
+            response.headers[requestIDsHeader] = n == 1 ? prefix + String(first) : prefix + String(first) + ".." + prefix + String(first + Int64(n) - 1)
+        }
         if !given.ignored.isEmpty { response.headers[ignoredHeader] = ignoredHeaderValue(given.ignored) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let at = Date().timeIntervalSince1970
         metrics.answered(model.label, status: 200, seconds: seconds)
         monitor.record(.init(model: model, input: input, predictions: answer.predictions, latencyMs: seconds * 1000,
-                             at: at, shadow: false))
+                             at: at, shadow: false, firstID: first))
         if let shadow, monitor.beginShadow(rows: input.rowCount) {
             let monitor = monitor
             Task.detached(priority: .low) {
@@ -308,7 +330,8 @@ public struct PredictionService: HTTPResponder, Sendable {
                 let s0 = DispatchTime.now().uptimeNanoseconds
                 guard let a = try? shadow.answer(input) else { return }
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - s0) / 1e6
-                monitor.record(.init(model: shadow, input: input, predictions: a.predictions, latencyMs: ms, at: at, shadow: true))
+                monitor.record(.init(model: shadow, input: input, predictions: a.predictions, latencyMs: ms, at: at, shadow: true,
+                                     firstID: first))
             }
         }
         return response
@@ -356,7 +379,7 @@ public struct PredictionService: HTTPResponder, Sendable {
                  ("task", .string(m.model.task.rawValue)), ("inputs", m.schemaJSON)])
     }
 
-    private func json(_ status: Int, _ value: JSON) -> Reply {
+    func json(_ status: Int, _ value: JSON) -> Reply {
         var w = JSONWriter()
         w.write(value)
         var headers = HTTPFields()
@@ -379,6 +402,8 @@ extension Response {
 
 /// The response header naming the version that answered (`diabetes@4`).
 let modelHeader: HTTPField.Name = HTTPField.Name("X-MLSH-Model") ?? .server  // a valid name: never the fallback
+/// The response header naming the answered rows' request ids (`3-17`, or `3-17..3-26`).
+let requestIDsHeader: HTTPField.Name = HTTPField.Name("X-MLSH-Request-Ids") ?? .server  // a valid name: never the fallback
 /// The response header naming the columns `/invocations` ignored (`note,id`).
 let ignoredHeader: HTTPField.Name = HTTPField.Name("X-MLSH-Ignored-Columns") ?? .server  // a valid name: never the fallback
 

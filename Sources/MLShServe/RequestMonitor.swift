@@ -25,6 +25,8 @@ public final class RequestMonitor: @unchecked Sendable {
         var latencyMs: Double
         var at: Double
         var shadow: Bool
+        /// The number of the request's first row (`issue`); the rows follow in order.
+        var firstID: Int64 = 0
     }
 
     /// What the writer logs of one answer. Numeric inputs and predictions are copied into
@@ -45,12 +47,13 @@ public final class RequestMonitor: @unchecked Sendable {
         var latencyMs: Double
         var at: Double
         var shadow: Bool
+        var firstID: Int64
 
         init(_ e: Entry, model: Int) {
             self.model = model
             let n = e.input.rowCount
             rows = n
-            latencyMs = e.latencyMs; at = e.at; shadow = e.shadow
+            latencyMs = e.latencyMs; at = e.at; shadow = e.shadow; firstID = e.firstID
             let numeric = e.predictions.count == n && e.predictions.allSatisfy { if case .number = $0 { true } else { false } }
             // The writer names and types the values after the model's schema: the table must
             // follow it.
@@ -110,9 +113,21 @@ public final class RequestMonitor: @unchecked Sendable {
     private var queuedRows = 0
     private var stopping = false
     private var writer: Thread?
-    private let store: Store?
+    let store: Store?
     /// The deployment id rows are logged under (nil: no store, nothing is logged).
     public let deployment: Int64?
+
+    /// The prefix of this server's request ids: its deployment's id in the store, else
+    /// `local` (ids are then only this server's).
+    public var idPrefix: String { deployment.map(String.init) ?? "local" }
+    /// The last request number given out; numbers start at 1.
+    private let issuedIDs = Atomic<Int64>(0)
+    /// Numbers `rows` answered rows at once; returns the first number.
+    func issue(_ rows: Int) -> Int64 {
+        issuedIDs.add(Int64(rows), ordering: .relaxed).newValue - Int64(rows) + 1
+    }
+    /// How many request numbers were given out.
+    public var issued: Int64 { issuedIDs.load(ordering: .relaxed) }
 
     /// Answers written straight from an event loop (`InlinePredictionHandler`).
     let inlineAnswers = Atomic<Int>(0)
@@ -429,7 +444,8 @@ public final class RequestMonitor: @unchecked Sendable {
                     w.write(q.predictions[r])
                 } else { w.raw("null") }
                 log.rows.append(.init(deployment: deployment, name: m.name, version: m.version, at: q.at,
-                                      latencyMs: q.latencyMs, shadow: q.shadow, inputs: start..<mid, prediction: mid..<w.bytes.count))
+                                      latencyMs: q.latencyMs, shadow: q.shadow, inputs: start..<mid, prediction: mid..<w.bytes.count,
+                                      rid: q.firstID + Int64(r)))
             }
         }
         log.text = w.bytes

@@ -16,12 +16,20 @@ public struct RequestRecord: Sendable, Equatable {
     public var prediction: String
     /// Scored by a shadow model: logged, never sent to the client.
     public var shadow: Bool
+    /// The row's number in its deployment (its id is `deployment-rid`); nil in logs older than ids.
+    public var rid: Int64?
+    /// The label fed back for it (JSON), when read with `labeled`.
+    public var label: String?
 
     public init(deployment: Int64, name: String, version: Int64, at: Double, latencyMs: Double,
-                inputs: String, prediction: String, shadow: Bool = false) {
+                inputs: String, prediction: String, shadow: Bool = false, rid: Int64? = nil, label: String? = nil) {
         self.deployment = deployment; self.name = name; self.version = version; self.at = at
         self.latencyMs = latencyMs; self.inputs = inputs; self.prediction = prediction; self.shadow = shadow
+        self.rid = rid; self.label = label
     }
+
+    /// The row's request id, `deployment-rid` (what the server answered).
+    public var id: String? { rid.map { "\(deployment)-\($0)" } }
 }
 
 /// Served rows on their way to the log: the fixed fields per row, and every row's inputs
@@ -38,11 +46,14 @@ public struct RequestLogBatch: Sendable {
         /// The inputs' JSON object and the prediction's JSON value in `text`.
         public var inputs: Range<Int>
         public var prediction: Range<Int>
+        /// The row's number in its deployment.
+        public var rid: Int64
 
         public init(deployment: Int64, name: String, version: Int64, at: Double, latencyMs: Double, shadow: Bool,
-                    inputs: Range<Int>, prediction: Range<Int>) {
+                    inputs: Range<Int>, prediction: Range<Int>, rid: Int64 = 0) {
             self.deployment = deployment; self.name = name; self.version = version; self.at = at
             self.latencyMs = latencyMs; self.shadow = shadow; self.inputs = inputs; self.prediction = prediction
+            self.rid = rid
         }
     }
     public var rows: [Row]
@@ -107,13 +118,13 @@ extension Store {
         }
     }
 
-    /// Rows one INSERT statement takes (8 values each, well under SQLite's limit of
+    /// Rows one INSERT statement takes (9 values each, well under SQLite's limit of
     /// bound values): the statement's own work is shared by them.
     static let rowsPerInsert = 16
     /// The INSERT statement for 1, 2, ... `rowsPerInsert` rows.
     static let insertRequests: [String] = (1...rowsPerInsert).map { n in
-        "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
+        "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
     }
 
     /// Appends served rows in one transaction, up to `rowsPerInsert` rows per statement.
@@ -150,7 +161,7 @@ extension Store {
                         defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
                         sqlite3_reset(s)
                         for (k, row) in rows.enumerated() {
-                            let at = Int32(k * 8)
+                            let at = Int32(k * 9)
                             let rn = row.name.withCString { sqlite3_bind_text(s, at + 2, $0, Int32(clamping: row.name.utf8.count), sqliteTransient) }
                             sqlite3_bind_int64(s, at + 1, row.deployment)
                             sqlite3_bind_int64(s, at + 3, row.version)
@@ -159,6 +170,7 @@ extension Store {
                             let ri = sqlite3_bind_text(s, at + 6, base + row.inputs.lowerBound, Int32(row.inputs.count), nil)
                             let rp = sqlite3_bind_text(s, at + 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
                             sqlite3_bind_int64(s, at + 8, row.shadow ? 1 : 0)
+                            sqlite3_bind_int64(s, at + 9, row.rid)
                             guard rn == SQLITE_OK, ri == SQLITE_OK, rp == SQLITE_OK else {
                                 throw Store.sqliteFailure(db, rn != SQLITE_OK ? rn : ri != SQLITE_OK ? ri : rp)
                             }
@@ -173,20 +185,50 @@ extension Store {
     }
 
     /// Logged rows of one deployment or of every deployment of a model name, oldest first;
-    /// the rows shadow models scored when `shadow`, else the answered ones.
-    public func requests(_ filter: RequestFilter, shadow: Bool = false) throws(StoreError) -> [RequestRecord] {
+    /// the rows shadow models scored when `shadow`, else the answered ones; with `labeled`,
+    /// only the rows a label was fed back for, with it.
+    public func requests(_ filter: RequestFilter, shadow: Bool = false, labeled: Bool = false) throws(StoreError) -> [RequestRecord] {
         let (condition, argument): (String, DatabaseValueConvertible) = switch filter {
-        case .deployment(let id): ("deployment = ?", id)
-        case .model(let name): ("name = ?", name)
+        case .deployment(let id): ("r.deployment = ?", id)
+        case .model(let name): ("r.name = ?", name)
         }
+        let join = labeled ? "JOIN labels l ON l.deployment = r.deployment AND l.rid = r.rid" : "LEFT JOIN labels l ON 0"
         return try Store.guarded("reading requests") {
             try db.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT deployment, name, version, at, latency_ms, inputs, prediction, shadow FROM requests
-                    WHERE \(condition) AND shadow = ? ORDER BY rowid
+                    SELECT r.deployment, r.name, r.version, r.at, r.latency_ms, r.inputs, r.prediction, r.shadow, r.rid, l.label
+                    FROM requests r \(join)
+                    WHERE \(condition) AND r.shadow = ? ORDER BY r.rowid
                     """, arguments: [argument, shadow]).map { row in
                     RequestRecord(deployment: row[0], name: row[1], version: row[2], at: row[3], latencyMs: row[4],
-                                  inputs: row[5], prediction: row[6], shadow: row[7])
+                                  inputs: row[5], prediction: row[6], shadow: row[7], rid: row[8], label: row[9])
+                }
+            }
+        }
+    }
+
+    /// Stores labels fed back for request ids (`deployment`, `rid`), a label given again
+    /// replacing the earlier one; one transaction.
+    public func storeLabels(_ labels: [(deployment: Int64, rid: Int64, label: String)]) throws(StoreError) {
+        guard !labels.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        try Store.guarded("storing labels") {
+            try db.write { db in
+                let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO labels (deployment, rid, label, at) VALUES (?, ?, ?, ?)")
+                for l in labels { try statement.execute(arguments: [l.deployment, l.rid, l.label, now]) }
+            }
+        }
+    }
+
+    /// Which of these request ids (`deployment`, `rid`) a deployment recorded in the store
+    /// has answered: logged, or numbered up to what `issued` says it has given out.
+    public func knownRequests(_ ids: [(deployment: Int64, rid: Int64)], issued: [Int64: Int64] = [:]) throws(StoreError) -> [Bool] {
+        try Store.guarded("reading requests") {
+            try db.read { db in
+                let statement = try db.cachedStatement(sql: "SELECT 1 FROM requests WHERE deployment = ? AND rid = ? LIMIT 1")
+                return try ids.map { id in
+                    if let top = issued[id.deployment] { return id.rid >= 1 && id.rid <= top }
+                    return try Int.fetchOne(statement, arguments: [id.deployment, id.rid]) != nil
                 }
             }
         }

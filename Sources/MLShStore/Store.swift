@@ -216,6 +216,19 @@ public final class Store: Sendable {
                   PRIMARY KEY (stage, hash));
                 """)
         }
+        // Request ids (`rid`, numbered per deployment) and the labels fed back for them.
+        m.registerMigration("v5-feedback") { db in
+            try db.execute(sql: """
+                ALTER TABLE requests ADD COLUMN rid INTEGER;
+                CREATE INDEX requests_rid ON requests(deployment, rid);
+                CREATE TABLE labels (
+                  deployment INTEGER NOT NULL,
+                  rid INTEGER NOT NULL,
+                  label TEXT NOT NULL,
+                  at REAL NOT NULL,
+                  PRIMARY KEY (deployment, rid));
+                """)
+        }
         return m
     }
 }

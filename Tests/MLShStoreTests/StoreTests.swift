@@ -122,7 +122,7 @@ func smallModel() throws -> FittedModel {
             (try db.tableExists("requests") && db.tableExists("deployments"), try Store.migrator.appliedIdentifiers(db))
         }
         #expect(tables)
-        #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets"])
+        #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets", "v5-feedback"])
         #expect(try store.experiment("legacy") == 1)
         let open = try store.run(2)
         #expect(open.status == "running" && open.parent == nil && open.tags.isEmpty)
@@ -305,16 +305,22 @@ func smallModel() throws -> FittedModel {
             let mid = batch.text.count
             batch.text += Array(prediction.utf8)
             batch.rows.append(.init(deployment: d, name: name, version: version, at: 100 + Double(k), latencyMs: 0.25 * Double(k),
-                                    shadow: shadow, inputs: start..<mid, prediction: mid..<batch.text.count))
+                                    shadow: shadow, inputs: start..<mid, prediction: mid..<batch.text.count, rid: Int64(k + 1)))
         }
         try store.logRequests(batch)
         let want = rows.enumerated().map { k, r in
             RequestRecord(deployment: d, name: r.0, version: r.1, at: 100 + Double(k), latencyMs: 0.25 * Double(k),
-                          inputs: r.2, prediction: r.3, shadow: r.4)
+                          inputs: r.2, prediction: r.3, shadow: r.4, rid: Int64(k + 1))
         }
         #expect(try store.requests(.deployment(d)) == want.filter { !$0.shadow })
         #expect(try store.requests(.deployment(d), shadow: true) == want.filter { $0.shadow })
         #expect(try store.requests(.model("b")) == [want[1]])
+        #expect(want[1].id == "\(d)-2")
+        // Labels join by id; a label stored again replaces the earlier one.
+        try store.storeLabels([(d, 1, "1.5"), (d, 4, "2"), (d, 4, "3")])
+        #expect(try store.requests(.deployment(d), labeled: true).map { [$0.id, $0.label] } == [["\(d)-1", "1.5"], ["\(d)-4", "3"]])
+        #expect(try store.knownRequests([(d, 1), (d, 9), (d + 1, 1)]) == [true, false, false])
+        #expect(try store.knownRequests([(d, 9)], issued: [d: 9]) == [true])
     }
 
     /// The pause runs between rows, every `every` rows, inside the batch's transaction

@@ -141,9 +141,9 @@ extension StoreLibrary {
                 throw MLShError.type("status: expected a deployment (from deploy) or the name of a served model, got \(v.typeName)")
             }
         },
-        Builtin("requests", ["d", "shadow=false"], category: "deployment",
-                summary: "The predictions a deployment (or every deployment of a model name) served, as a table: inputs, prediction, model, latency_ms, at.",
-                example: "requests(d) |> tail(5)") { a, _ throws(MLShError) in
+        Builtin("requests", ["d", "shadow=false", "labeled=false"], category: "deployment",
+                summary: "The predictions a deployment (or every deployment of a model name) served, as a table: inputs, prediction, model, latency_ms, at, id; labeled=true keeps the rows a label was fed back for, with a label column.",
+                example: "requests(d, labeled=true) |> tail(5)") { a, _ throws(MLShError) in
             let filter: RequestFilter
             let v = try a.value("d")
             switch v {
@@ -155,9 +155,36 @@ extension StoreLibrary {
             default: throw MLShError.type("requests: expected a deployment or a model name, got \(v.typeName)")
             }
             let store = try session.existingStore("requests")
-            let shadow = try a.bool("shadow", false)
-            let records = try storing { () throws(StoreError) in try store.requests(filter, shadow: shadow) }
-            return .object(TableValue(try requestsTable(records)))
+            let shadow = try a.bool("shadow", false), labeled = try a.bool("labeled", false)
+            let records = try storing { () throws(StoreError) in try store.requests(filter, shadow: shadow, labeled: labeled) }
+            return .object(TableValue(try requestsTable(records, labeled: labeled)))
+        },
+        Builtin("feedback", ["d", "t"], category: "deployment",
+                summary: "Feeds back the true labels of answered rows: t has an id column (as send and requests give them) and a label column. Returns {accepted, unknown, invalid, duplicates}; a label sent again replaces the earlier one.",
+                example: "feedback(d, truth |> select($id, $label))") { a, _ throws(MLShError) in
+            let v = try a.value("d")
+            var issued: [Int64: Int64] = [:]
+            switch v {
+            case .object(let d as DeploymentValue):
+                d.server.service.monitor.flush()
+                if let id = d.server.deployment { issued[id] = d.server.service.monitor.issued }
+            case .string: break
+            default: throw MLShError.type("feedback: expected a deployment or a model name, got \(v.typeName)")
+            }
+            let t = try a.table("t")
+            guard let ids = t.index(of: "id"), let labels = t.index(of: "label") else {
+                throw MLShError.value("feedback: the table needs an id column and a label column (it has \(t.names.joined(separator: ", ")))")
+            }
+            var entries: [JSON] = []
+            entries.reserveCapacity(t.rowCount)
+            for r in 0..<t.rowCount {
+                let id: JSON = t.columns[ids].isMissing(r) ? .null : StoreLibrary.json(t.columns[ids].language(at: r))
+                let label: JSON = t.columns[labels].isMissing(r) ? .null : StoreLibrary.json(t.columns[labels].language(at: r))
+                entries.append(.object([("id", id), ("label", label)]))
+            }
+            let store = try session.existingStore("feedback")
+            let outcome = try storing { () throws(StoreError) in try Feedback.store(entries, in: store, issued: issued) }
+            return languageValue(outcome.json)
         },
         Builtin("send", ["d", "t"], category: "deployment",
                 summary: "Sends a table's rows to a deployment over HTTP, as a client would, and returns its answers: the rows with prediction and model columns.",
@@ -195,9 +222,13 @@ extension StoreLibrary {
             throw MLShError(.serve, "send: the server answered \(reply.status): \(message)")
         }
         let prediction = column(predictions)
+        var ids: [String?] = []
+        if case .array(let given)? = json["ids"] { ids = given.map { if case .string(let s) = $0 { s } else { nil } } }
+        let idName = t.names.contains("id") ? "request_id" : "id"
         return try engine { () throws(EngineError) in
-            try Table(names: t.names + ["prediction", "model"],
-                      columns: t.columns + [prediction, Column(strings: Array(repeating: model, count: predictions.count))],
+            try Table(names: t.names + ["prediction", "model", idName],
+                      columns: t.columns + [prediction, Column(strings: Array(repeating: model, count: predictions.count)),
+                                            Column(strings: ids.count == predictions.count ? ids : Array(repeating: nil, count: predictions.count))],
                       label: t.label)
         }
     }
@@ -233,8 +264,9 @@ extension StoreLibrary {
     }
 
     /// Logged requests as a table: the input columns (first-seen order), then prediction,
-    /// model, latency_ms, at.
-    static func requestsTable(_ records: [RequestRecord]) throws(MLShError) -> Table {
+    /// model, latency_ms, at, id (`request_id` when an input is named `id`), and with
+    /// `labeled` the label fed back (`request_label` when an input is named `label`).
+    static func requestsTable(_ records: [RequestRecord], labeled: Bool = false) throws(MLShError) -> Table {
         var names: [String] = [], index: [String: Int] = [:], cells: [[JSON]] = []
         for (r, rec) in records.enumerated() {
             guard case .object(let members)? = try? JSONParser.parse(rec.inputs) else { continue }
@@ -253,8 +285,14 @@ extension StoreLibrary {
         columns.append(Column(strings: records.map { "\($0.name)@\($0.version)" }))
         columns.append(Column(floats: records.map(\.latencyMs)))
         columns.append(Column(strings: records.map { formatTime($0.at) }))
+        var trailing = ["prediction", "model", "latency_ms", "at", names.contains("id") ? "request_id" : "id"]
+        columns.append(Column(strings: records.map(\.id)))
+        if labeled {
+            trailing.append(names.contains("label") ? "request_label" : "label")
+            columns.append(column(records.map { r in r.label.flatMap { try? JSONParser.parse($0) } ?? .null }))
+        }
         return try engine { () throws(EngineError) in
-            try Table(names: names + ["prediction", "model", "latency_ms", "at"], columns: columns, label: "requests")
+            try Table(names: names + trailing, columns: columns, label: "requests")
         }
     }
 }

@@ -1,0 +1,64 @@
+import Foundation
+import MLShCommon
+import MLShStore
+import Testing
+import TestSupport
+@testable import MLShServe
+
+/// Request ids on both prediction routes and labels fed back for them
+/// (`POST /v1/feedback`), on a real socket with a store.
+@Suite struct FeedbackTests {
+    static func post(_ url: String, _ body: String) throws -> (Int, JSON?, String?) {
+        let r = try HTTPClient.request("POST", url, body: Array(body.utf8), headers: [("Content-Type", "application/json")])
+        return (r.status, try? JSONParser.parse(r.text), r.header("X-MLSH-Request-Ids"))
+    }
+
+    @Test func everyAnsweredRowHasAnIdAndLabelsComeBackForThem() async throws {
+        try await ServerSocketTests.offPool {
+            let store = try Store(folder: temporaryFolder("feedback"))
+            let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)],
+                                                    configuration: ServeConfiguration(port: 0), store: store)
+            defer { server.stop() }
+            let d = try #require(server.deployment)
+            // mlsh's route: one id per row, in the body and the header.
+            let (s1, b1, h1) = try Self.post(server.url + "/v1/models/diabetes/predict", #"{"rows": [\#(Fixtures.row), \#(Fixtures.row)]}"#)
+            #expect(s1 == 200 && b1?["ids"] == .array([.string("\(d)-1"), .string("\(d)-2")]))
+            #expect(h1 == "\(d)-1..\(d)-2")
+            // MLflow's body has no place for them: the header names them.
+            let (s2, b2, h2) = try Self.post(server.url + "/invocations", #"{"dataframe_records": [\#(Fixtures.row)]}"#)
+            #expect(s2 == 200 && b2?["ids"] == nil && h2 == "\(d)-3")
+
+            // Labels: known ids stored (the last of a repeated one), the rest counted row by row.
+            let (s3, b3, _) = try Self.post(server.url + "/v1/feedback", """
+                {"labels": [{"id": "\(d)-1", "label": 150}, {"id": "\(d)-3", "label": 99.5}, {"id": "\(d)-1", "label": 151},
+                            {"id": "\(d)-4", "label": 1}, {"id": "77-1", "label": 1}, {"id": "x", "label": 1},
+                            {"id": "\(d)-2", "label": [1]}, {"id": "\(d)-2"}, 5]}
+                """)
+            #expect(s3 == 200)
+            #expect(b3?["accepted"] == JSON(Int64(2)) && b3?["duplicates"] == JSON(Int64(1)))
+            #expect(b3?["unknown"] == .array([.string("\(d)-4"), .string("77-1")]))
+            guard case .array(let invalid)? = b3?["invalid"] else { Issue.record("no invalid list"); return }
+            #expect(invalid.map { $0["index"] } == [JSON(Int64(5)), JSON(Int64(6)), JSON(Int64(7)), JSON(Int64(8))])
+            server.service.monitor.flush()
+            let labeled = try store.requests(.deployment(d), labeled: true)
+            #expect(labeled.map(\.id) == ["\(d)-1", "\(d)-3"])
+            #expect(labeled.map(\.label) == ["151", "99.5"])
+            #expect(try store.requests(.deployment(d)).map(\.id) == ["\(d)-1", "\(d)-2", "\(d)-3"])
+
+            // A body that is not the feedback form is refused whole.
+            #expect(try Self.post(server.url + "/v1/feedback", #"{"rows": []}"#).0 == 400)
+            #expect(try Self.post(server.url + "/v1/feedback", "not json").0 == 400)
+        }
+    }
+
+    @Test func withoutAStoreFeedbackIsUnavailableButIdsAreAnswered() async throws {
+        try await ServerSocketTests.offPool {
+            let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)],
+                                                    configuration: ServeConfiguration(port: 0), store: nil)
+            defer { server.stop() }
+            let (s, b, h) = try Self.post(server.url + "/v1/models/diabetes/predict", #"{"rows": [\#(Fixtures.row)]}"#)
+            #expect(s == 200 && b?["ids"] == .array([.string("local-1")]) && h == "local-1")
+            #expect(try Self.post(server.url + "/v1/feedback", #"{"labels": []}"#).0 == 503)
+        }
+    }
+}
