@@ -162,7 +162,7 @@ public struct PredictionService: HTTPResponder, Sendable {
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor))))
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor, quality: liveQuality()))))
         case .models:
             return Response(json(200, .object([("models", .array(modelsJSON()))])))
         case .feedback:
@@ -343,7 +343,8 @@ public struct PredictionService: HTTPResponder, Sendable {
     /// The deployment's state, as `status(d)`, `mlsh status` and `/v1/status` give it: url,
     /// store id, models, request counts, errors (4xx and 5xx answers), latency p50/p99 (ms),
     /// rows logged and dropped, the features whose recent requests drifted, requests by
-    /// version, and the request log's last write error when there is one.
+    /// version, live quality by version (`LiveQuality`, with a store), and the request
+    /// log's last write error when there is one.
     public func status(running: Bool) -> JSON {
         let s = monitor.snapshot()
         let errors = s.byStatus.filter { $0.key >= 400 }.values.reduce(0, +)
@@ -360,6 +361,8 @@ public struct PredictionService: HTTPResponder, Sendable {
             ("logged", .number(Double(s.logged))), ("dropped", .number(Double(s.dropped))), ("drifted", .array(drifted)),
             ("by_model", .object(s.byModel.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
         ]
+        let quality = liveQuality()
+        if !quality.isEmpty { members.append(("quality", .object(quality.map { ($0.0, $0.1.json) }))) }
         if let e = s.lastWriteError { members.append(("log_error", .string(e))) }
         return .object(members)
     }

@@ -2,9 +2,10 @@ import Foundation
 import Prometheus
 
 /// The server's Prometheus metrics: requests by model and status, a latency histogram per
-/// model, the request log's health and, per served model and feature, drift scores of the
+/// model, the request log's health, per served model and feature drift scores of the
 /// recent requests against the model's training sample (recomputed at most every
-/// `driftInterval` seconds, when scraped).
+/// `driftInterval` seconds, when scraped), and per served model its live quality on the
+/// rows whose labels were fed back.
 public final class ServeMetrics: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let lock = NSLock()
@@ -56,12 +57,33 @@ public final class ServeMetrics: @unchecked Sendable {
     }
 
     /// The Prometheus text exposition, with drift scores refreshed when stale.
-    func exposition(monitor: RequestMonitor) -> [UInt8] {
+    func exposition(monitor: RequestMonitor, quality: [(String, LiveQuality)] = []) -> [UInt8] {
         let snap = monitor.snapshot()
         logged.set(Double(snap.logged))
         dropped.set(Double(snap.dropped))
         refreshDrift(monitor)
+        for (model, q) in quality {
+            gauge("mlsh_labeled_rows", [("model", model)], "Answered rows whose true label was fed back (of the latest \(LiveQuality.window))")
+                .set(Double(q.labeled))
+            for (metric, value) in q.metrics {
+                gauge("mlsh_live_quality", [("model", model), ("metric", metric)],
+                      "Quality of the served version on its latest labeled rows (rmse, mae, r2; accuracy, f1)").set(value)
+            }
+        }
         return registry.emitToBuffer()
+    }
+
+    private var gauges: [String: Gauge] = [:]
+
+    /// A gauge by name and labels, made on first use.
+    private func gauge(_ name: String, _ labels: [(String, String)], _ help: String) -> Gauge {
+        let key = name + labels.map { "\u{0}" + $0.0 + "=" + $0.1 }.joined()
+        lock.lock()
+        defer { lock.unlock() }
+        if let g = gauges[key] { return g }
+        let g = registry.makeGauge(name: name, labels: labels, help: help)
+        gauges[key] = g
+        return g
     }
 
     private func refreshDrift(_ monitor: RequestMonitor) {

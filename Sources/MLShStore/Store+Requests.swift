@@ -207,6 +207,20 @@ extension Store {
         }
     }
 
+    /// The latest `limit` rows version `version` of `name` answered for a deployment that
+    /// have a label: prediction and label (JSON texts), newest first.
+    public func labeledRows(deployment: Int64, name: String, version: Int64, limit: Int) throws(StoreError) -> [(prediction: String, label: String)] {
+        try Store.guarded("reading labeled requests") {
+            try db.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT r.prediction, l.label FROM labels l
+                    JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
+                    WHERE l.deployment = ? AND r.name = ? AND r.version = ? ORDER BY l.rid DESC LIMIT ?
+                    """, arguments: [deployment, name, version, limit]).map { row in (row[0], row[1]) }
+            }
+        }
+    }
+
     /// Stores labels fed back for request ids (`deployment`, `rid`), a label given again
     /// replacing the earlier one; one transaction.
     public func storeLabels(_ labels: [(deployment: Int64, rid: Int64, label: String)]) throws(StoreError) {

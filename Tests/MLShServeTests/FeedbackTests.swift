@@ -45,6 +45,17 @@ import TestSupport
             #expect(labeled.map(\.label) == ["151", "99.5"])
             #expect(try store.requests(.deployment(d)).map(\.id) == ["\(d)-1", "\(d)-2", "\(d)-3"])
 
+            // Live quality of the version on its labeled rows, in the status and the metrics.
+            let predictions = try store.requests(.deployment(d)).map { Double($0.prediction) ?? .nan }
+            let rmse = ((pow(predictions[0] - 151, 2) + pow(predictions[2] - 99.5, 2)) / 2).squareRoot()
+            let status = try JSONParser.parse(try HTTPClient.request("GET", server.url + "/v1/status").text)
+            let quality = status["quality"]?["diabetes@1"]
+            #expect(quality?["labeled"] == .number(2))
+            #expect(abs((quality?["rmse"]?.double ?? .nan) - rmse) < 1e-9, "\(String(describing: quality))")
+            let metrics = try HTTPClient.request("GET", server.url + "/metrics").text
+            #expect(metrics.contains(#"mlsh_labeled_rows{model="diabetes@1"} 2"#), "\(metrics)")
+            #expect(metrics.contains(#"mlsh_live_quality{model="diabetes@1",metric="rmse"}"#))
+
             // A body that is not the feedback form is refused whole.
             #expect(try Self.post(server.url + "/v1/feedback", #"{"rows": []}"#).0 == 400)
             #expect(try Self.post(server.url + "/v1/feedback", "not json").0 == 400)
