@@ -343,8 +343,9 @@ public struct PredictionService: HTTPResponder, Sendable {
     /// The deployment's state, as `status(d)`, `mlsh status` and `/v1/status` give it: url,
     /// store id, models, request counts, errors (4xx and 5xx answers), latency p50/p99 (ms),
     /// rows logged and dropped, the features whose recent requests drifted, requests by
-    /// version, live quality by version (`LiveQuality`, with a store), and the request
-    /// log's last write error when there is one.
+    /// version, live quality by version (`LiveQuality`, with a store), the share of recent
+    /// rows flagged as anomalous by version (`AnomalyDetector`), and the request log's last
+    /// write error when there is one.
     public func status(running: Bool) -> JSON {
         let s = monitor.snapshot()
         let errors = s.byStatus.filter { $0.key >= 400 }.values.reduce(0, +)
@@ -363,6 +364,8 @@ public struct PredictionService: HTTPResponder, Sendable {
         ]
         let quality = liveQuality()
         if !quality.isEmpty { members.append(("quality", .object(quality.map { ($0.0, $0.1.json) }))) }
+        let anomalies = routes.compactMap { r in r.model.anomalyShare(monitor).map { (r.model.label, JSON.number($0)) } }
+        if !anomalies.isEmpty { members.append(("anomaly_share", .object(anomalies))) }
         if let e = s.lastWriteError { members.append(("log_error", .string(e))) }
         return .object(members)
     }

@@ -62,6 +62,11 @@ public final class ServeMetrics: @unchecked Sendable {
         logged.set(Double(snap.logged))
         dropped.set(Double(snap.dropped))
         refreshDrift(monitor)
+        for m in models {
+            guard let share = m.anomalyShare(monitor) else { continue }
+            gauge("mlsh_anomaly_share", [("model", m.label)],
+                  "Share of the recent requests' rows an isolation forest fitted on the training sample flags as anomalous").set(share)
+        }
         for (model, q) in quality {
             gauge("mlsh_labeled_rows", [("model", model)], "Answered rows whose true label was fed back (of the latest \(LiveQuality.window))")
                 .set(Double(q.labeled))

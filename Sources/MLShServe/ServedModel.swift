@@ -3,6 +3,7 @@ import MLShEngine
 import MLShModels
 import MLShMonitor
 import MLShStore
+import Synchronization
 
 /// A request the server refuses: the HTTP status, a stable code and a message, plus any
 /// details (such as the columns that do not match the schema) for the JSON error body.
@@ -35,15 +36,28 @@ public final class ServedModel: Sendable {
 
     /// `name@version`, built once: every answer names it.
     public let label: String
+    /// The training sample, parsed once.
+    let reference: Table?
+    /// Fitted on the training sample on first use (`anomalyDetector`).
+    private let detector = Mutex<AnomalyDetector??>(nil)
+
+    /// An isolation forest fitted on the training sample, made once; nil without a sample.
+    var anomalyDetector: AnomalyDetector? {
+        if let made = detector.withLock({ $0 }) { return made }
+        let made = reference.flatMap { AnomalyDetector(reference: $0) }
+        detector.withLock { $0 = .some(made) }
+        return made
+    }
 
     public init(name: String, version: Int64, model: FittedModel) {
         self.name = name; self.version = version; self.model = model
         label = "\(name)@\(version)"
         let schema = InputSchema(model.features)
         self.schema = schema
-        driftReference = model.state.reference.flatMap { csv in
-            (try? CSV.read(data: Array(csv.utf8), name: "reference", options: CSVOptions(types: schema.types))).map { DriftReference($0) }
+        reference = model.state.reference.flatMap { csv in
+            try? CSV.read(data: Array(csv.utf8), name: "reference", options: CSVOptions(types: schema.types))
         }
+        driftReference = reference.map { DriftReference($0) }
     }
 
     /// A registered version (`name@N`, `name@alias`, `name@latest`) loaded from a store.

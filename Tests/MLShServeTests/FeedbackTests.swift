@@ -55,6 +55,9 @@ import TestSupport
             let metrics = try HTTPClient.request("GET", server.url + "/metrics").text
             #expect(metrics.contains(#"mlsh_labeled_rows{model="diabetes@1"} 2"#), "\(metrics)")
             #expect(metrics.contains(#"mlsh_live_quality{model="diabetes@1",metric="rmse"}"#))
+            // The anomaly share of the recent rows (three copies of one training row: none flagged).
+            #expect(status["anomaly_share"]?["diabetes@1"] == .number(0))
+            #expect(metrics.contains(#"mlsh_anomaly_share{model="diabetes@1"} 0"#), "\(metrics)")
 
             // A body that is not the feedback form is refused whole.
             #expect(try Self.post(server.url + "/v1/feedback", #"{"rows": []}"#).0 == 400)
