@@ -50,6 +50,22 @@ public struct CoreLibrary: Library {
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             return .record(Record([("seconds", .float(dt)), ("value", v)]))
         },
+        Builtin("sleep", ["seconds"], category: "timing",
+                summary: "Waits this many seconds (a script waiting on a server); Ctrl-C stops the wait.",
+                example: "sleep(0.5)") { a, _ throws(MLShError) in
+            let seconds = try a.double("seconds")
+            guard seconds.isFinite, seconds >= 0, seconds <= 31_536_000 else {
+                throw MLShError.value("sleep: seconds must be a number from 0 to a year, got \(formatFloat(seconds))")
+            }
+            let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+            while true {
+                if Interrupt.pending { throw MLShError(.interrupted, "evaluation stopped by Ctrl-C") }
+                let now = DispatchTime.now().uptimeNanoseconds
+                guard now < end else { break }
+                usleep(UInt32(min(end - now, 50_000_000) / 1000))
+            }
+            return .none
+        },
         Builtin("param", ["name", "default=none"], category: "scripts",
                 summary: "The --param value of that name given to `mlsh run`, else the default.",
                 example: #"let alpha = param("alpha", 0.1)"#) { a, interp throws(MLShError) in
