@@ -79,16 +79,21 @@ public final class PredictionServer: @unchecked Sendable {
         let service = PredictionService(routes: routes, shadow: shadow, configuration: configuration, monitor: monitor,
                                         url: url, deployment: deployment)
         bound.install(service)
+        let alerts = store.map { AlertEngine(service: service, store: $0, interval: configuration.alertInterval) }
+        alerts?.start()
         return PredictionServer(service: service, url: url, port: port, deployment: deployment, store: store, group: group,
-                                finished: finished)
+                                finished: finished, alerts: alerts)
     }
 
     private init(service: PredictionService, url: String, port: Int, deployment: Int64?, store: Store?, group: ServiceGroup,
-                 finished: DispatchSemaphore) {
+                 finished: DispatchSemaphore, alerts: AlertEngine?) {
         self.service = service; self.url = url; self.port = port; self.deployment = deployment
         self.store = store; self.group = group
         self.finishedSignal = finished
+        self.alerts = alerts
     }
+    /// Evaluates the served models' alerts (with a store).
+    let alerts: AlertEngine?
     private let finishedSignal: DispatchSemaphore
 
     /// Stops accepting, answers what is in flight, writes the request log out. Idempotent.
@@ -98,6 +103,7 @@ public final class PredictionServer: @unchecked Sendable {
         stopped = true
         lock.unlock()
         guard !already else { return }
+        alerts?.stop()
         let group = group
         Task.detached { await group.triggerGracefulShutdown() }
         waitUntilStopped()

@@ -21,6 +21,8 @@ public struct ServeConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// What `/version` answers: the mlsh version (MLflow's scoring server answers its own).
     public var version = "unknown"
+    /// Seconds between evaluations of the served models' alerts (with a store).
+    public var alertInterval = 2.0
 
     public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil) {
         self.host = host; self.port = port; self.token = token

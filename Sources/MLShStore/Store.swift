@@ -229,6 +229,28 @@ public final class Store: Sendable {
                   PRIMARY KEY (deployment, rid));
                 """)
         }
+        // Alert rules on served models and every firing and resolving of them.
+        m.registerMigration("v6-alerts") { db in
+            try db.execute(sql: """
+                CREATE TABLE alert_rules (
+                  model TEXT NOT NULL,
+                  name TEXT NOT NULL,
+                  condition TEXT NOT NULL,
+                  tree TEXT NOT NULL,
+                  hold REAL NOT NULL,
+                  notify TEXT,
+                  created REAL NOT NULL,
+                  PRIMARY KEY (model, name));
+                CREATE TABLE alert_events (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  model TEXT NOT NULL,
+                  name TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  value REAL,
+                  at REAL NOT NULL,
+                  deployment INTEGER);
+                """)
+        }
         return m
     }
 }

@@ -124,6 +124,22 @@ struct DatasetsCommand: ParsableCommand {
     }
 }
 
+struct AlertsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts",
+        abstract: "List the alerts servers fired and resolved: model, alert, status, value, at.")
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
+
+    func run() throws {
+        try StoreCLI.guarded { print(try StoreCLI.listing(store).alerts(json: json)) }
+    }
+}
+
 struct LineageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lineage",

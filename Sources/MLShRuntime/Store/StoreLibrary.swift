@@ -17,7 +17,9 @@ struct StoreLibrary: Library {
         let session = StoreSession(folder: folder)
         session.stageOptions = stageOptions
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session)
-            + StoreLibrary.datasetBuiltins(session) + StoreLibrary.stageBuiltins(session) { interp.register(b) }
+            + StoreLibrary.datasetBuiltins(session) + StoreLibrary.stageBuiltins(session) + StoreLibrary.alertBuiltins(session) {
+            interp.register(b)
+        }
         // The core's `log` is always registered first; the store's replaces it and keeps its numeric form.
         interp.register(StoreLibrary.log(session, math: interp.builtins["log"]?.first))
         interp.wrap("fit") { StoreLibrary.recordingFit($0, session) }

@@ -77,6 +77,17 @@ public struct StoreListing {
         }))
     }
 
+    /// The alert transitions servers recorded: model, alert, status, value, at.
+    public func alerts(json: Bool) throws -> String {
+        let events = try existing()?.alertEvents() ?? []
+        guard json else { return Self.render(try StoreTables.alerts(events)) }
+        return Self.json(.array(events.map { e in
+            .object([("model", .string(e.model)), ("alert", .string(e.name)), ("status", .string(e.status)),
+                     ("value", e.value.map(JSON.number) ?? .null), ("at", .string(StoreTables.time(e.at))),
+                     ("deployment", e.deployment.map { JSON($0) } ?? .null)])
+        }))
+    }
+
     /// Where a model version (`NAME@N`, `NAME@ALIAS`, `NAME@latest`) came from: run,
     /// params, metrics, datasets, script, script_hash, mlsh_version.
     public func lineage(_ version: String, json: Bool) throws -> String {

@@ -43,6 +43,19 @@ enum StoreTables {
         }
     }
 
+    /// Alert transitions as `alerts()` shows them: model alert status value at.
+    static func alerts(_ es: [AlertEventRecord]) throws(MLShError) -> Table {
+        try engine { () throws(EngineError) in
+            try Table(names: ["model", "alert", "status", "value", "at"], columns: [
+                Column(strings: es.map(\.model)),
+                Column(strings: es.map(\.name)),
+                Column(strings: es.map(\.status)),
+                Column(floats: es.map { $0.value ?? .nan }),
+                Column(strings: es.map { formatTime($0.at) }),
+            ], label: "alerts")
+        }
+    }
+
     /// `2026-11-29 18:55:09` (UTC) for a Unix time.
     static func time(_ t: Double) -> String { formatTime(t) }
 }

@@ -1,0 +1,255 @@
+import Foundation
+import MLShCommon
+import MLShEngine
+import MLShStore
+
+/// An alert's condition as a server evaluates it: the tree of the mls expression the
+/// language checked when the alert was written (`alert(...)`), kept as JSON in the store.
+/// Comparisons and `not` give 1 or 0; `and`/`or` take non-zero as true; a signal the
+/// server cannot tell yet (no labeled rows for `rmse`) makes the condition not hold.
+public indirect enum AlertExpr: Sendable, Equatable {
+    case number(Double)
+    case signal(String)
+    /// `drifted("bmi")`: 1 when that feature's recent requests drifted.
+    case drifted(String)
+    case not(AlertExpr)
+    case negate(AlertExpr)
+    /// `+ - * / and or == != < <= > >=`.
+    case binary(String, AlertExpr, AlertExpr)
+
+    /// The signals a condition may name (and `drifted("feature")`).
+    public static let signals = ["drift_share", "anomaly_share", "error_rate", "p99_ms", "requests", "labeled",
+                                 "rmse", "mae", "r2", "accuracy", "f1"]
+    /// The binary operators a condition may use.
+    public static let operators: Set<String> = ["+", "-", "*", "/", "and", "or", "==", "!=", "<", "<=", ">", ">="]
+
+    public var json: JSON {
+        switch self {
+        case .number(let d): .object([("number", .number(d))])
+        case .signal(let s): .object([("signal", .string(s))])
+        case .drifted(let f): .object([("drifted", .string(f))])
+        case .not(let e): .object([("not", e.json)])
+        case .negate(let e): .object([("negate", e.json)])
+        case .binary(let op, let a, let b): .object([("op", .string(op)), ("left", a.json), ("right", b.json)])
+        }
+    }
+
+    public init?(json: JSON) {
+        if case .number(let d)? = json["number"] { self = .number(d); return }
+        if let i = json["number"]?.double { self = .number(i); return }
+        if case .string(let s)? = json["signal"], AlertExpr.signals.contains(s) { self = .signal(s); return }
+        if case .string(let f)? = json["drifted"] { self = .drifted(f); return }
+        if let e = json["not"].flatMap(AlertExpr.init(json:)) { self = .not(e); return }
+        if let e = json["negate"].flatMap(AlertExpr.init(json:)) { self = .negate(e); return }
+        if case .string(let op)? = json["op"], AlertExpr.operators.contains(op),
+           let a = json["left"].flatMap(AlertExpr.init(json:)), let b = json["right"].flatMap(AlertExpr.init(json:)) {
+            self = .binary(op, a, b); return
+        }
+        return nil
+    }
+
+    /// The value under `signals`; nil when a signal it needs is unknown.
+    public func value(_ s: AlertSignals) -> Double? {
+        switch self {
+        case .number(let d): return d
+        case .signal(let name): return s.values[name]
+        case .drifted(let f): return s.drifted.contains(f) ? 1 : 0
+        case .not(let e): return e.value(s).map { $0 != 0 ? 0 : 1 }
+        case .negate(let e): return e.value(s).map { -$0 }
+        case .binary(let op, let a, let b):
+            // `and` and `or` look at the right side only when they need it.
+            if op == "and" || op == "or" {
+                guard let x = a.value(s) else { return nil }
+                if op == "and" && x == 0 { return 0 }
+                if op == "or" && x != 0 { return 1 }
+                return b.value(s).map { $0 != 0 ? 1 : 0 }
+            }
+            guard let x = a.value(s), let y = b.value(s) else { return nil }
+            switch op {
+            case "+": return x + y
+            case "-": return x - y
+            case "*": return x * y
+            case "/": return x / y
+            case "==": return x == y ? 1 : 0
+            case "!=": return x != y ? 1 : 0
+            case "<": return x < y ? 1 : 0
+            case "<=": return x <= y ? 1 : 0
+            case ">": return x > y ? 1 : 0
+            default: return x >= y ? 1 : 0
+            }
+        }
+    }
+
+    /// The first signal the condition names, whose value a transition reports.
+    public var firstSignal: AlertExpr? {
+        switch self {
+        case .signal, .drifted: return self
+        case .number: return nil
+        case .not(let e), .negate(let e): return e.firstSignal
+        case .binary(_, let a, let b): return a.firstSignal ?? b.firstSignal
+        }
+    }
+}
+
+/// What a server knows of itself when it evaluates its alerts.
+public struct AlertSignals: Sendable {
+    public var values: [String: Double] = [:]
+    public var drifted: Set<String> = []
+}
+
+extension PredictionService {
+    /// The deployment's signals: the largest drift share (drifted features over features)
+    /// and anomaly share among its versions, error answers (4xx, 5xx) over requests
+    /// answered, p99 latency, requests answered (HTTP requests, of any number of rows),
+    /// labeled rows, and the live quality of the version with the most traffic.
+    func alertSignals() -> AlertSignals {
+        var s = AlertSignals()
+        let snap = monitor.snapshot()
+        let errors = snap.byStatus.filter { $0.key >= 400 }.values.reduce(0, +)
+        s.values["requests"] = Double(snap.requests)
+        s.values["error_rate"] = snap.requests > 0 ? Double(errors) / Double(snap.requests) : 0
+        if snap.requests > 0 { s.values["p99_ms"] = snap.p99 }
+        var driftShare: Double?, anomalyShare: Double?
+        for r in routes {
+            if let scores = drift(r.model), !scores.isEmpty {
+                let drifted = scores.filter(\.drifted)
+                for d in drifted { s.drifted.insert(d.feature) }
+                driftShare = max(driftShare ?? 0, Double(drifted.count) / Double(scores.count))
+            }
+            if let a = r.model.anomalyShare(monitor) { anomalyShare = max(anomalyShare ?? 0, a) }
+        }
+        s.values["drift_share"] = driftShare
+        s.values["anomaly_share"] = anomalyShare
+        let quality = liveQuality()
+        s.values["labeled"] = Double(quality.reduce(0) { $0 + $1.1.labeled })
+        let main = routes.max { $0.weight < $1.weight }?.model.label
+        if let q = quality.first(where: { $0.0 == main })?.1 {
+            for (k, v) in q.metrics where q.labeled > 0 { s.values[k] = v }
+        }
+        return s
+    }
+}
+
+/// Evaluates a server's alerts every `interval` seconds, off the request path: an alert
+/// fires once its condition has held for its `hold`, and resolves when it no longer holds;
+/// each transition is stored and posted to the alert's `notify` URL in Alertmanager's
+/// webhook format, retried with backoff on a queue of its own.
+final class AlertEngine: @unchecked Sendable {
+    struct State { var since: Double?; var firing = false; var startsAt = 0.0 }
+    private let service: PredictionService
+    private let store: Store
+    private let interval: Double
+    private var states: [String: State] = [:]
+    private let lock = NSLock()
+    private var stopped = false
+    private let notifier = DispatchQueue(label: "mlsh.alerts.notify", qos: .utility)
+    /// Notifications that failed every attempt.
+    private(set) var failedNotifications = 0
+    private(set) var sentNotifications = 0
+
+    init(service: PredictionService, store: Store, interval: Double) {
+        self.service = service; self.store = store; self.interval = interval
+    }
+
+    func start() {
+        let t = Thread { [weak self] in
+            while let self, !self.isStopped {
+                self.tick(now: Date().timeIntervalSince1970)
+                Thread.sleep(forTimeInterval: self.interval)
+            }
+        }
+        t.name = "mlsh-alerts"
+        t.start()
+    }
+
+    var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    func stop() { lock.lock(); stopped = true; lock.unlock() }
+
+    func tick(now: Double) {
+        let names = Set(service.routes.map(\.model.name))
+        var rules: [AlertRuleRecord] = []
+        for n in names.sorted() { rules += (try? store.alertRules(model: n)) ?? [] }
+        guard !rules.isEmpty else { return }
+        let signals = service.alertSignals()
+        for rule in rules {
+            guard let tree = (try? JSONParser.parse(rule.tree)).flatMap(AlertExpr.init(json:)) else { continue }
+            let holds = (tree.value(signals) ?? 0) != 0
+            let value = tree.firstSignal?.value(signals)
+            let key = rule.model + "\u{0}" + rule.name
+            lock.lock()
+            var st = states[key] ?? State()
+            var transition: String?
+            if holds {
+                if st.since == nil { st.since = now }
+                if !st.firing, let since = st.since, now - since >= rule.hold {
+                    st.firing = true; st.startsAt = now; transition = "firing"
+                }
+            } else {
+                st.since = nil
+                if st.firing { st.firing = false; transition = "resolved" }
+            }
+            states[key] = st
+            lock.unlock()
+            guard let transition else { continue }
+            try? store.recordAlertEvent(AlertEventRecord(model: rule.model, name: rule.name, status: transition, value: value,
+                                                         at: now, deployment: service.deployment))
+            if let url = rule.notify { notify(url, rule, transition, value: value, startsAt: st.startsAt, at: now) }
+        }
+    }
+
+    /// Posts one transition in Alertmanager's webhook format, retried up to five times
+    /// (0.5, 1, 2, 4 s apart) on the notifier's queue.
+    private func notify(_ url: String, _ rule: AlertRuleRecord, _ status: String, value: Double?, startsAt: Double, at: Double) {
+        let labels: JSON = .object([("alertname", .string(rule.name)), ("model", .string(rule.model))])
+        var annotations: [(String, JSON)] = [("condition", .string(rule.condition))]
+        if let value { annotations.append(("value", .string(String(value)))) }
+        let alert: JSON = .object([
+            ("status", .string(status)), ("labels", labels), ("annotations", .object(annotations)),
+            ("startsAt", .string(AlertEngine.rfc3339(startsAt))),
+            ("endsAt", .string(status == "resolved" ? AlertEngine.rfc3339(at) : "0001-01-01T00:00:00Z")),
+            ("generatorURL", .string(service.url + "/v1/status")),
+            ("fingerprint", .string(String(AlertEngine.fingerprint(rule.model + "/" + rule.name).prefix(16)))),
+        ])
+        let body: JSON = .object([
+            ("version", .string("4")), ("groupKey", .string("{}:{alertname=\"\(rule.name)\"}")), ("status", .string(status)),
+            ("receiver", .string("mlsh")), ("groupLabels", .object([("alertname", .string(rule.name))])),
+            ("commonLabels", labels), ("commonAnnotations", .object(annotations)), ("externalURL", .string(service.url)),
+            ("alerts", .array([alert])),
+        ])
+        let bytes = Array(JSONWriter.text(body).utf8)
+        notifier.async { [weak self] in
+            var delay = 0.5
+            for attempt in 1...5 {
+                if let r = try? HTTPClient.request("POST", url, body: bytes, headers: [("Content-Type", "application/json")], timeout: 5),
+                   (200..<300).contains(r.status) {
+                    self?.count(sent: true)
+                    return
+                }
+                if attempt < 5 { Thread.sleep(forTimeInterval: delay); delay *= 2 }
+            }
+            self?.count(sent: false)
+        }
+    }
+
+    private func count(sent: Bool) {
+        lock.lock()
+        if sent { sentNotifications += 1 } else { failedNotifications += 1 }
+        lock.unlock()
+    }
+
+    /// The hex SHA-256 of an alert's model and name (Alertmanager's `fingerprint`).
+    static func fingerprint(_ text: String) -> String {
+        var h = SHA256()
+        h.update(Array(text.utf8))
+        return h.hexDigest()
+    }
+
+    /// `2026-12-06T18:55:09Z` for a Unix time.
+    static func rfc3339(_ t: Double) -> String {
+        var seconds = time_t(t.rounded(.down))
+        var parts = tm()
+        guard gmtime_r(&seconds, &parts) != nil else { return "" }
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+}

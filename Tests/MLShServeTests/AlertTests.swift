@@ -1,0 +1,137 @@
+import Foundation
+import MLShCommon
+import MLShStore
+import Testing
+import TestSupport
+@testable import MLShServe
+
+/// A webhook receiver on loopback: a listening socket answering each POST with `status`
+/// (500 for the first `failFirst` ones) and keeping the bodies.
+final class WebhookReceiver: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+    private let lock = NSLock()
+    private var received: [String] = []
+    private var failures: Int
+
+    init(failFirst: Int = 0) throws {
+        failures = failFirst
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0
+        guard ok, listen(fd, 16) == 0 else { throw StoreError("cannot listen") }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        self.fd = fd
+        let t = Thread { [self] in serve() }
+        t.start()
+    }
+
+    var bodies: [String] { lock.lock(); defer { lock.unlock() }; return received }
+
+    private func serve() {
+        while true {
+            let c = accept(fd, nil, nil)
+            guard c >= 0 else { return }
+            var data: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            // Reads the head, then Content-Length bytes of body.
+            while true {
+                let n = read(c, &buffer, buffer.count)
+                if n <= 0 { break }
+                data += buffer[0..<n]
+                let text = String(decoding: data, as: UTF8.self)
+                guard let split = text.range(of: "\r\n\r\n") else { continue }
+                let head = text[..<split.lowerBound].lowercased()
+                let length = head.components(separatedBy: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                let body = String(text[split.upperBound...])
+                guard body.utf8.count >= length else { continue }
+                lock.lock()
+                let fail = failures > 0
+                if fail { failures -= 1 } else { received.append(body) }
+                lock.unlock()
+                let answer = fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                                  : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                _ = answer.withCString { write(c, $0, strlen($0)) }
+                break
+            }
+            close(c)
+        }
+    }
+
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+}
+
+@Suite struct AlertTests {
+    static func rule(_ model: String, _ name: String, _ condition: String, _ tree: AlertExpr, hold: Double, notify: String?) -> AlertRuleRecord {
+        AlertRuleRecord(model: model, name: name, condition: condition, tree: JSONWriter.text(tree.json), hold: hold, notify: notify)
+    }
+
+    static func waitFor(_ seconds: Double, _ done: () -> Bool) {
+        let end = Date().addingTimeInterval(seconds)
+        while !done() && Date() < end { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
+    @Test func alertsFireAfterTheirHoldResolveAndAreRetriedToTheWebhook() async throws {
+        try await ServerSocketTests.offPool {
+            let store = try Store(folder: temporaryFolder("alerts"))
+            // The receiver fails the first post: the notifier retries it.
+            let receiver = try WebhookReceiver(failFirst: 1)
+            defer { receiver.stop() }
+            let hook = "http://127.0.0.1:\(receiver.port)/hook"
+            let busy = AlertExpr.binary("and", .binary(">=", .signal("requests"), .number(1)), .binary("<", .signal("requests"), .number(2)))
+            try store.putAlertRule(Self.rule("diabetes", "busy", "requests >= 1 and requests < 2", busy, hold: 0, notify: hook))
+            try store.putAlertRule(Self.rule("diabetes", "held", "requests >= 1", .binary(">=", .signal("requests"), .number(1)),
+                                             hold: 3600, notify: nil))
+            try store.putAlertRule(Self.rule("other", "elsewhere", "requests >= 0", .binary(">=", .signal("requests"), .number(0)),
+                                             hold: 0, notify: hook))
+            var config = ServeConfiguration(port: 0)
+            config.alertInterval = 0.05
+            let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)], configuration: config, store: store)
+            defer { server.stop() }
+            let row = #"{"rows": [\#(Fixtures.row)]}"#
+            _ = try HTTPClient.request("POST", server.url + "/v1/models/diabetes/predict", body: Array(row.utf8),
+                                       headers: [("Content-Type", "application/json")])
+            Self.waitFor(10) { (try? store.alertEvents().count) == 1 }
+            _ = try HTTPClient.request("POST", server.url + "/v1/models/diabetes/predict", body: Array(row.utf8),
+                                       headers: [("Content-Type", "application/json")])
+            Self.waitFor(10) { (try? store.alertEvents().count) == 2 && receiver.bodies.count == 2 }
+            let events = try store.alertEvents()
+            // Only this server's model's alerts, and "held" not before its hour.
+            #expect(events.map(\.name) == ["busy", "busy"])
+            #expect(events.map(\.status) == ["firing", "resolved"])
+            #expect(events.map(\.value) == [1, 2] && events.allSatisfy { $0.deployment == server.deployment })
+            let posted = receiver.bodies.compactMap { try? JSONParser.parse($0) }
+            #expect(posted.map { $0["status"] } == [.string("firing"), .string("resolved")])
+            let first = posted.first?["alerts"]
+            guard case .array(let alerts)? = first, let a = alerts.first else { Issue.record("no alerts in \(receiver.bodies)"); return }
+            #expect(a["labels"]?["alertname"] == .string("busy") && a["labels"]?["model"] == .string("diabetes"))
+            #expect(a["annotations"]?["condition"] == .string("requests >= 1 and requests < 2"))
+            #expect(a["endsAt"] == .string("0001-01-01T00:00:00Z"))
+            if case .array(let resolved)? = posted.last?["alerts"], let r = resolved.first {
+                #expect(r["endsAt"] != .string("0001-01-01T00:00:00Z") && r["startsAt"] == a["startsAt"])
+            } else { Issue.record("no resolved alert") }
+            #expect(server.alerts?.sentNotifications == 2 && server.alerts?.failedNotifications == 0)
+        }
+    }
+
+    @Test func conditionsEvaluateOverSignals() {
+        var s = AlertSignals()
+        s.values = ["drift_share": 0.4, "rmse": 55]
+        s.drifted = ["bmi"]
+        let e = AlertExpr.binary("or", .binary(">", .signal("drift_share"), .number(0.3)), .binary(">", .signal("rmse"), .number(60)))
+        #expect(e.value(s) == 1)
+        #expect(AlertExpr.drifted("bmi").value(s) == 1 && AlertExpr.drifted("age").value(s) == 0)
+        // An unknown signal makes a condition not hold, unless `or` already decided it.
+        #expect(AlertExpr.binary(">", .signal("accuracy"), .number(0.5)).value(s) == nil)
+        #expect(AlertExpr.binary("or", .drifted("bmi"), .signal("accuracy")).value(s) == 1)
+        #expect(AlertExpr(json: e.json) == e)
+        #expect(AlertExpr(json: .object([("signal", .string("nope"))])) == nil)
+        #expect(e.firstSignal == .signal("drift_share"))
+    }
+}
