@@ -306,6 +306,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         if !mlflow { members.append(("model", .string(model.label))) }
         members.append(("predictions", .array(answer.predictions)))
         if !mlflow, let p = answer.probabilities { members.append(("probabilities", .array(p))) }
+        if !mlflow, let sc = answer.scores { members.append(("scores", .array(sc))) }
         if !mlflow {
             var ids: [JSON] = []
             ids.reserveCapacity(n)

@@ -76,6 +76,8 @@ public final class ServedModel: Sendable {
         public var predictions: [JSON]
         /// Classifiers: one object of class probabilities per row.
         public var probabilities: [JSON]?
+        /// Outlier detectors: each row's score (lower is more abnormal).
+        public var scores: [JSON]? = nil
     }
 
     /// Predicts a table already checked against the schema; model errors (a NaN the
@@ -93,6 +95,9 @@ public final class ServedModel: Sendable {
         case .bool(let v, _): predictions = v.map { .bool($0) }
         case .string(let codes, let dict):
             predictions = codes.map { $0 >= 0 && Int($0) < dict.count ? .string(dict[Int($0)]) : .null }
+        }
+        if model.task == .outlierDetection, case .float(let v)? = out.first(where: { $0.name == "score" })?.column.storage {
+            return Answer(predictions: predictions, probabilities: nil, scores: v.map { .number($0) })
         }
         guard model.task == .classification else { return Answer(predictions: predictions, probabilities: nil) }
         // After the prediction, one probability column per class, in the model's class order.

@@ -1,5 +1,6 @@
 import Foundation
 import MLShCommon
+import MLShModels
 import MLShStore
 import Testing
 import TestSupport
@@ -62,6 +63,26 @@ import TestSupport
             // A body that is not the feedback form is refused whole.
             #expect(try Self.post(server.url + "/v1/feedback", #"{"rows": []}"#).0 == 400)
             #expect(try Self.post(server.url + "/v1/feedback", "not json").0 == 400)
+        }
+    }
+
+    @Test func anOutlierDetectorAnswersItsFlagsAndScores() async throws {
+        let features = Fixtures.diabetes.names.filter { $0 != "progression" }
+        let m = try fit(PipelineSpec(try ModelSpec.make(kind: "isolation_forest", settings: [:])), on: Fixtures.diabetes,
+                        target: nil, features: features)
+        let served = ServedModel(name: "odd", version: 1, model: m)
+        let expected = try m.predictions(Fixtures.diabetes.take([0]))
+        try await ServerSocketTests.offPool {
+            let server = try PredictionServer.start(routes: [Route(served, weight: 1)], configuration: ServeConfiguration(port: 0), store: nil)
+            defer { server.stop() }
+            let (s, b, _) = try Self.post(server.url + "/v1/models/odd/predict", #"{"rows": [\#(Fixtures.row)]}"#)
+            #expect(s == 200)
+            guard case .bool(let flag, _)? = expected.first(where: { $0.name == "prediction" })?.column.storage,
+                  case .float(let score)? = expected.first(where: { $0.name == "score" })?.column.storage else {
+                Issue.record("no prediction or score"); return
+            }
+            #expect(b?["predictions"] == .array([.bool(flag[0])]))
+            #expect(b?["scores"] == .array([.number(score[0])]))
         }
     }
 
