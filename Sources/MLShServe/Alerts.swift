@@ -5,8 +5,7 @@ import MLShStore
 
 /// An alert's condition as a server evaluates it: the tree of the mls expression the
 /// language checked when the alert was written (`alert(...)`), kept as JSON in the store.
-/// Comparisons and `not` give 1 or 0; `and`/`or` take non-zero as true; a signal the
-/// server cannot tell yet (no labeled rows for `rmse`) makes the condition not hold.
+/// Evaluated as `value(_:)` says, the same way the Prometheus rules evaluate it.
 public indirect enum AlertExpr: Sendable, Equatable {
     case number(Double)
     case signal(String)
@@ -48,24 +47,23 @@ public indirect enum AlertExpr: Sendable, Equatable {
         return nil
     }
 
-    /// The value under `signals`; nil when a signal it needs is unknown.
-    public func value(_ s: AlertSignals) -> Double? {
+    /// The value under `signals`, computed as the PromQL of `mlsh alerts --prometheus`
+    /// computes it: an unknown signal is NaN (so comparisons with it are false), a feature
+    /// not scored is not drifted, comparisons and `not` give 1 or 0, `and`/`or` take
+    /// non-zero as true. A condition holds when its value is above 0.
+    public func value(_ s: AlertSignals) -> Double {
         switch self {
         case .number(let d): return d
-        case .signal(let name): return s.values[name]
+        case .signal(let name): return s.values[name] ?? .nan
         case .drifted(let f): return s.drifted.contains(f) ? 1 : 0
-        case .not(let e): return e.value(s).map { $0 != 0 ? 0 : 1 }
-        case .negate(let e): return e.value(s).map { -$0 }
+        case .not(let e): return e.value(s) == 0 ? 1 : 0
+        case .negate(let e): return -e.value(s)
         case .binary(let op, let a, let b):
-            // `and` and `or` look at the right side only when they need it.
-            if op == "and" || op == "or" {
-                guard let x = a.value(s) else { return nil }
-                if op == "and" && x == 0 { return 0 }
-                if op == "or" && x != 0 { return 1 }
-                return b.value(s).map { $0 != 0 ? 1 : 0 }
-            }
-            guard let x = a.value(s), let y = b.value(s) else { return nil }
+            let x = a.value(s), y = b.value(s)
+            func truth(_ v: Double) -> Double { v != 0 ? 1 : 0 }
             switch op {
+            case "and": return truth(x) * truth(y)
+            case "or": return min(1, truth(x) + truth(y))
             case "+": return x + y
             case "-": return x - y
             case "*": return x * y
@@ -79,6 +77,9 @@ public indirect enum AlertExpr: Sendable, Equatable {
             }
         }
     }
+
+    /// Whether the condition holds under `signals`.
+    public func holds(_ s: AlertSignals) -> Bool { value(s) > 0 }
 
     /// The first signal the condition names, whose value a transition reports.
     public var firstSignal: AlertExpr? {
@@ -173,8 +174,8 @@ final class AlertEngine: @unchecked Sendable {
         let signals = service.alertSignals()
         for rule in rules {
             guard let tree = (try? JSONParser.parse(rule.tree)).flatMap(AlertExpr.init(json:)) else { continue }
-            let holds = (tree.value(signals) ?? 0) != 0
-            let value = tree.firstSignal?.value(signals)
+            let holds = tree.holds(signals)
+            let value = tree.firstSignal.map { $0.value(signals) }.flatMap { $0.isNaN ? nil : $0 }
             let key = rule.model + "\u{0}" + rule.name
             lock.lock()
             var st = states[key] ?? State()

@@ -164,7 +164,8 @@ public struct PredictionService: HTTPResponder, Sendable {
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor, quality: liveQuality()))))
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor, quality: liveQuality(),
+                                                                                    signals: routes.first.map { ($0.model.name, alertSignals()) }))))
         case .models:
             return Response(json(200, .object([("models", .array(modelsJSON()))])))
         case .feedback:

@@ -57,7 +57,7 @@ public final class ServeMetrics: @unchecked Sendable {
     }
 
     /// The Prometheus text exposition, with drift scores refreshed when stale.
-    func exposition(monitor: RequestMonitor, quality: [(String, LiveQuality)] = []) -> [UInt8] {
+    func exposition(monitor: RequestMonitor, quality: [(String, LiveQuality)] = [], signals: (name: String, AlertSignals)? = nil) -> [UInt8] {
         let snap = monitor.snapshot()
         logged.set(Double(snap.logged))
         dropped.set(Double(snap.dropped))
@@ -73,6 +73,18 @@ public final class ServeMetrics: @unchecked Sendable {
             for (metric, value) in q.metrics {
                 gauge("mlsh_live_quality", [("model", model), ("metric", metric)],
                       "Quality of the served version on its latest labeled rows (rmse, mae, r2; accuracy, f1)").set(value)
+            }
+        }
+        if let (name, sig) = signals {
+            for (signal, value) in sig.values {
+                gauge("mlsh_signal", [("model_name", name), ("signal", signal)],
+                      "The signals alerts are evaluated over (what `mlsh alerts --prometheus` rules read)").set(value)
+            }
+            for m in models {
+                for d in driftScores(m, monitor: monitor) ?? [] {
+                    gauge("mlsh_feature_drifted", [("model_name", name), ("model", m.label), ("feature", d.feature)],
+                          "1 when the feature's recent requests drifted from the training sample").set(d.drifted ? 1.0 : 0.0)
+                }
             }
         }
         return registry.emitToBuffer()

@@ -127,16 +127,25 @@ struct DatasetsCommand: ParsableCommand {
 struct AlertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alerts",
-        abstract: "List the alerts servers fired and resolved: model, alert, status, value, at.")
+        abstract: "List the alerts servers fired and resolved: model, alert, status, value, at; or write the alerts as Prometheus rules.")
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
+
+    @Option(help: ArgumentHelp("Write the store's alerts as Prometheus alerting rules over the servers' /metrics to FILE.", valueName: "FILE"))
+    var prometheus: String?
 
     @OptionGroup var storeOption: StoreOption
     var store: String? { storeOption.path }
 
     func run() throws {
-        try StoreCLI.guarded { print(try StoreCLI.listing(store).alerts(json: json)) }
+        try StoreCLI.guarded {
+            if let prometheus {
+                try Runtime.writeAtomically(try StoreCLI.listing(store).prometheusRules(), to: prometheus)
+            } else {
+                print(try StoreCLI.listing(store).alerts(json: json))
+            }
+        }
     }
 }
 

@@ -125,11 +125,12 @@ final class WebhookReceiver: @unchecked Sendable {
         s.values = ["drift_share": 0.4, "rmse": 55]
         s.drifted = ["bmi"]
         let e = AlertExpr.binary("or", .binary(">", .signal("drift_share"), .number(0.3)), .binary(">", .signal("rmse"), .number(60)))
-        #expect(e.value(s) == 1)
+        #expect(e.value(s) == 1 && e.holds(s))
         #expect(AlertExpr.drifted("bmi").value(s) == 1 && AlertExpr.drifted("age").value(s) == 0)
-        // An unknown signal makes a condition not hold, unless `or` already decided it.
-        #expect(AlertExpr.binary(">", .signal("accuracy"), .number(0.5)).value(s) == nil)
-        #expect(AlertExpr.binary("or", .drifted("bmi"), .signal("accuracy")).value(s) == 1)
+        // An unknown signal is NaN: a comparison with it is false; `or` is still decided by its other side.
+        #expect(AlertExpr.binary(">", .signal("accuracy"), .number(0.5)).value(s) == 0)
+        #expect(AlertExpr.binary("or", .drifted("bmi"), .binary("<", .signal("accuracy"), .number(0.5))).value(s) == 1)
+        #expect(!AlertExpr.signal("accuracy").holds(s) && !AlertExpr.negate(.signal("rmse")).holds(s))
         #expect(AlertExpr(json: e.json) == e)
         #expect(AlertExpr(json: .object([("signal", .string("nope"))])) == nil)
         #expect(e.firstSignal == .signal("drift_share"))

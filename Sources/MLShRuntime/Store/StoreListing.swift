@@ -2,6 +2,7 @@ import Foundation
 import MLShCommon
 import MLShEngine
 import MLShModels
+import MLShServe
 import MLShStore
 
 /// What the store commands print (`mlsh runs`, `models`, `lineage`, `gc`): the store in
@@ -86,6 +87,11 @@ public struct StoreListing {
                      ("value", e.value.map(JSON.number) ?? .null), ("at", .string(StoreTables.time(e.at))),
                      ("deployment", e.deployment.map { JSON($0) } ?? .null)])
         }))
+    }
+
+    /// The store's alerts as Prometheus alerting rules (YAML) over the servers' `/metrics`.
+    public func prometheusRules() throws -> String {
+        PrometheusRules.yaml(try existing()?.alertRules() ?? [])
     }
 
     /// Where a model version (`NAME@N`, `NAME@ALIAS`, `NAME@latest`) came from: run,
