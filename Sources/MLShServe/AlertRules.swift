@@ -22,21 +22,8 @@ public enum PrometheusRules {
         return out
     }
 
-    /// A YAML double-quoted string.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\x%02X", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    /// A YAML double-quoted string (a JSON string is one).
+    static func quoted(_ s: String) -> String { JSONWriter.text(.string(s)) }
 
     /// Seconds as a Prometheus duration (`600` → `10m`).
     static func duration(_ seconds: Double) -> String {
