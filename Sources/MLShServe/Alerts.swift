@@ -1,6 +1,7 @@
 import Foundation
 import MLShCommon
 import MLShEngine
+import MLShMonitor
 import MLShStore
 
 /// An alert's condition as a server evaluates it: the tree of the mls expression the
@@ -96,14 +97,17 @@ public indirect enum AlertExpr: Sendable, Equatable {
 public struct AlertSignals: Sendable {
     public var values: [String: Double] = [:]
     public var drifted: Set<String> = []
+    /// What each served version's signals came from, by label (for `/metrics`).
+    var versions: [String: (drift: [DriftScore]?, anomalyShare: Double?)] = [:]
 }
 
 extension PredictionService {
     /// The deployment's signals: the largest drift share (drifted features over features)
     /// and anomaly share among its versions, error answers (4xx, 5xx) over requests
     /// answered, p99 latency, requests answered (HTTP requests, of any number of rows),
-    /// labeled rows, and the live quality of the version with the most traffic.
-    func alertSignals() -> AlertSignals {
+    /// labeled rows, and the live quality of the version with the most traffic (`quality`
+    /// when the caller has it).
+    func alertSignals(quality known: [(String, LiveQuality)]? = nil) -> AlertSignals {
         var s = AlertSignals()
         let snap = monitor.snapshot()
         let errors = snap.byStatus.filter { $0.key >= 400 }.values.reduce(0, +)
@@ -112,16 +116,18 @@ extension PredictionService {
         if snap.requests > 0 { s.values["p99_ms"] = snap.p99 }
         var driftShare: Double?, anomalyShare: Double?
         for r in routes {
-            if let scores = drift(r.model), !scores.isEmpty {
+            let scores = drift(r.model), anomaly = r.model.anomalyShare(monitor)
+            s.versions[r.model.label] = (scores, anomaly)
+            if let scores, !scores.isEmpty {
                 let drifted = scores.filter(\.drifted)
                 for d in drifted { s.drifted.insert(d.feature) }
                 driftShare = max(driftShare ?? 0, Double(drifted.count) / Double(scores.count))
             }
-            if let a = r.model.anomalyShare(monitor) { anomalyShare = max(anomalyShare ?? 0, a) }
+            if let a = anomaly { anomalyShare = max(anomalyShare ?? 0, a) }
         }
         s.values["drift_share"] = driftShare
         s.values["anomaly_share"] = anomalyShare
-        let quality = liveQuality()
+        let quality = known ?? liveQuality()
         s.values["labeled"] = Double(quality.reduce(0) { $0 + $1.1.labeled })
         let main = routes.max { $0.weight < $1.weight }?.model.label
         if let q = quality.first(where: { $0.0 == main })?.1 {

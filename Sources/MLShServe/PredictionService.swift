@@ -163,9 +163,11 @@ public struct PredictionService: HTTPResponder, Sendable {
         case .metrics:
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            // Live quality reads the store: once per scrape, for its gauges and the signals.
+            let quality = liveQuality()
+            let signals = routes.first.map { ($0.model.name, alertSignals(quality: quality)) }
             return Response(status: .ok, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor, quality: liveQuality(),
-                                                                                    signals: routes.first.map { ($0.model.name, alertSignals()) }))))
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(monitor: monitor, quality: quality, signals: signals))))
         case .models:
             return Response(json(200, .object([("models", .array(modelsJSON()))])))
         case .feedback:

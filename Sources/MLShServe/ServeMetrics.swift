@@ -62,8 +62,10 @@ public final class ServeMetrics: @unchecked Sendable {
         logged.set(Double(snap.logged))
         dropped.set(Double(snap.dropped))
         refreshDrift(monitor)
+        // Versions' drift and anomaly shares as the signals computed them (the shadow's here).
+        let versions = signals?.1.versions ?? [:]
         for m in models {
-            guard let share = m.anomalyShare(monitor) else { continue }
+            guard let share = versions[m.label].map({ $0.anomalyShare }) ?? m.anomalyShare(monitor) else { continue }
             gauge("mlsh_anomaly_share", [("model", m.label)],
                   "Share of the recent requests' rows an isolation forest fitted on the training sample flags as anomalous").set(share)
         }
@@ -81,7 +83,7 @@ public final class ServeMetrics: @unchecked Sendable {
                       "The signals alerts are evaluated over (what `mlsh alerts --prometheus` rules read)").set(value)
             }
             for m in models {
-                for d in driftScores(m, monitor: monitor) ?? [] {
+                for d in (versions[m.label].map { $0.drift } ?? driftScores(m, monitor: monitor)) ?? [] {
                     gauge("mlsh_feature_drifted", [("model_name", name), ("model", m.label), ("feature", d.feature)],
                           "1 when the feature's recent requests drifted from the training sample").set(d.drifted ? 1.0 : 0.0)
                 }
