@@ -42,6 +42,14 @@ public enum Runtime {
         return interp
     }
 
+    /// The `mlsh` executable servers start retraining attempts with: `MLSH_EXECUTABLE`
+    /// when set, else this process's program when it is mlsh; nil otherwise.
+    public static var executable: String? {
+        if let e = ProcessInfo.processInfo.environment["MLSH_EXECUTABLE"], !e.isEmpty { return e }
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        return path.hasSuffix("/mlsh") ? path : nil
+    }
+
     /// Parses a `--param` value: a number, a bool, else a string.
     public static func parseParam(_ text: String) -> Value {
         if let i = Int64(text) { return .int(i) }

@@ -12,7 +12,7 @@ public enum PrometheusRules {
         var out = "# Written by `mlsh alerts --prometheus`: the alerts of the store as Prometheus alerting rules.\ngroups:\n  - name: mlsh\n    rules:\n"
         if rules.isEmpty { out = out.replacingOccurrences(of: "    rules:\n", with: "    rules: []\n") }
         for r in rules {
-            guard let tree = (try? JSONParser.parse(r.tree)).flatMap(AlertExpr.init(json:)) else { continue }
+            guard let tree = (try? JSONParser.parse(r.tree)).flatMap({ AlertExpr(json: $0) }) else { continue }
             out += "      - alert: \(quoted(r.name))\n"
             out += "        expr: \(quoted("(" + tree.promQL(model: r.model) + ") > 0"))\n"
             out += "        for: \(duration(r.hold))\n"

@@ -34,18 +34,40 @@ public indirect enum AlertExpr: Sendable, Equatable {
         }
     }
 
-    public init?(json: JSON) {
+    /// The figures a retraining gate may name: the challenger's bare (`rmse`), the
+    /// champion's as `champion.rmse`.
+    public static let figures = ["rmse", "mae", "r2", "accuracy", "f1", "auc"]
+    public static let gateNames = figures + figures.map { "champion." + $0 }
+
+    /// A tree read back from the store; nil when it names something outside `names` (an
+    /// alert's signals by default, `gateNames` for a gate).
+    public init?(json: JSON, names: Set<String> = Set(AlertExpr.signals)) {
         if case .number(let d)? = json["number"] { self = .number(d); return }
         if let i = json["number"]?.double { self = .number(i); return }
-        if case .string(let s)? = json["signal"], AlertExpr.signals.contains(s) { self = .signal(s); return }
+        if case .string(let s)? = json["signal"], names.contains(s) { self = .signal(s); return }
         if case .string(let f)? = json["drifted"] { self = .drifted(f); return }
-        if let e = json["not"].flatMap(AlertExpr.init(json:)) { self = .not(e); return }
-        if let e = json["negate"].flatMap(AlertExpr.init(json:)) { self = .negate(e); return }
+        if let e = json["not"].flatMap({ AlertExpr(json: $0, names: names) }) { self = .not(e); return }
+        if let e = json["negate"].flatMap({ AlertExpr(json: $0, names: names) }) { self = .negate(e); return }
         if case .string(let op)? = json["op"], AlertExpr.operators.contains(op),
-           let a = json["left"].flatMap(AlertExpr.init(json:)), let b = json["right"].flatMap(AlertExpr.init(json:)) {
+           let a = json["left"].flatMap({ AlertExpr(json: $0, names: names) }),
+           let b = json["right"].flatMap({ AlertExpr(json: $0, names: names) }) {
             self = .binary(op, a, b); return
         }
         return nil
+    }
+
+    /// A gate stored as JSON text.
+    public static func gate(_ text: String) -> AlertExpr? {
+        (try? JSONParser.parse(text)).flatMap { AlertExpr(json: $0, names: Set(gateNames)) }
+    }
+
+    /// Whether a challenger with `challenger` figures passes the gate against a champion
+    /// with `champion` figures (a figure either lacks is unknown: comparisons with it fail).
+    public func passes(challenger: [(String, Double)], champion: [(String, Double)]) -> Bool {
+        var s = AlertSignals()
+        for (k, v) in challenger { s.values[k] = v }
+        for (k, v) in champion { s.values["champion." + k] = v }
+        return holds(s)
     }
 
     /// The value under `signals`, computed as the PromQL of `mlsh alerts --prometheus`
@@ -137,49 +159,38 @@ extension PredictionService {
     }
 }
 
-/// Evaluates a server's alerts every `interval` seconds, off the request path: an alert
+/// Evaluates a server's alerts at each tick of its watch (`ServerWatch`): an alert
 /// fires once its condition has held for its `hold`, and resolves when it no longer holds;
 /// each transition is stored and posted to the alert's `notify` URL in Alertmanager's
 /// webhook format, retried with backoff on a queue of its own.
 final class AlertEngine: @unchecked Sendable {
     struct State { var since: Double?; var firing = false; var startsAt = 0.0 }
-    private let service: PredictionService
     private let store: Store
-    private let interval: Double
     private var states: [String: State] = [:]
     private let lock = NSLock()
-    private var stopped = false
     private let notifier = DispatchQueue(label: "mlsh.alerts.notify", qos: .utility)
     /// Notifications that failed every attempt.
     private(set) var failedNotifications = 0
     private(set) var sentNotifications = 0
 
-    init(service: PredictionService, store: Store, interval: Double) {
-        self.service = service; self.store = store; self.interval = interval
-    }
+    /// Called with each alert that starts firing (the retraining driver starts attempts).
+    var onFiring: (@Sendable (AlertRuleRecord) -> Void)?
 
-    func start() {
-        let t = Thread { [weak self] in
-            while let self, !self.isStopped {
-                self.tick(now: Date().timeIntervalSince1970)
-                Thread.sleep(forTimeInterval: self.interval)
-            }
-        }
-        t.name = "mlsh-alerts"
-        t.start()
+    init(service: @escaping @Sendable () -> PredictionService, store: Store) {
+        self.current = service; self.store = store
     }
-
-    var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
-    func stop() { lock.lock(); stopped = true; lock.unlock() }
+    private let current: @Sendable () -> PredictionService
+    private var service: PredictionService { current() }
 
     func tick(now: Double) {
+        let service = service
         let names = Set(service.routes.map(\.model.name))
         var rules: [AlertRuleRecord] = []
         for n in names.sorted() { rules += (try? store.alertRules(model: n)) ?? [] }
         guard !rules.isEmpty else { return }
         let signals = service.alertSignals()
         for rule in rules {
-            guard let tree = (try? JSONParser.parse(rule.tree)).flatMap(AlertExpr.init(json:)) else { continue }
+            guard let tree = (try? JSONParser.parse(rule.tree)).flatMap({ AlertExpr(json: $0) }) else { continue }
             let holds = tree.holds(signals)
             let value = tree.firstSignal.map { $0.value(signals) }.flatMap { $0.isNaN ? nil : $0 }
             let key = rule.model + "\u{0}" + rule.name
@@ -201,6 +212,7 @@ final class AlertEngine: @unchecked Sendable {
             try? store.recordAlertEvent(AlertEventRecord(model: rule.model, name: rule.name, status: transition, value: value,
                                                          at: now, deployment: service.deployment))
             if let url = rule.notify { notify(url, rule, transition, value: value, startsAt: st.startsAt, at: now) }
+            if transition == "firing" { onFiring?(rule) }
         }
     }
 

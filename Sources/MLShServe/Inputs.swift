@@ -30,6 +30,17 @@ public struct InputSchema: Sendable {
         columns.elementsEqual(other.columns) { $0.name == $1.name && $0.dtype == $1.dtype }
     }
 
+    /// Whether a request one accepts reads the same for the other: the same names, each
+    /// of the same type or numeric in both (in any order).
+    func accepts(_ other: InputSchema) -> Bool {
+        guard columns.count == other.columns.count else { return false }
+        let theirs = Dictionary(other.columns.map { ($0.name, $0.dtype) }, uniquingKeysWith: { a, _ in a })
+        return columns.allSatisfy { c in
+            guard let t = theirs[c.name] else { return false }
+            return t == c.dtype || (t != .string && t != .bool && c.dtype != .string && c.dtype != .bool)
+        }
+    }
+
     public let names: [String]
 }
 

@@ -19,33 +19,14 @@ public struct LiveQuality: Sendable {
         guard let store, let deployment else { return nil }
         guard let rows = try? store.labeledRows(deployment: deployment, name: model.name, version: model.version,
                                                 limit: window) else { return nil }
-        var quality = LiveQuality(labeled: rows.count, metrics: [])
-        guard !rows.isEmpty else { return quality }
+        return of(model, rows: rows)
+    }
+
+    /// The quality of `model` on labeled rows (predictions and labels as JSON text).
+    static func of(_ model: ServedModel, rows: [(prediction: String, label: String)]) -> LiveQuality {
         let predicted = rows.map { (try? JSONParser.parse($0.prediction)) ?? .null }
         let actual = rows.map { (try? JSONParser.parse($0.label)) ?? .null }
-        switch model.model.task {
-        case .regression:
-            let p = Column(floats: predicted.map { $0.double ?? .nan }), a = Column(floats: actual.map { $0.double ?? .nan })
-            for (name, f) in [("rmse", MetricFunctions.rmse), ("mae", MetricFunctions.mae), ("r2", MetricFunctions.r2)] {
-                if let v = try? f(a, p) { quality.metrics.append((name, v)) }
-            }
-        default:
-            func text(_ j: JSON) -> String? {
-                switch j {
-                case .string(let s): return s
-                case .bool(let b): return b ? "true" : "false"
-                case .null: return nil
-                default: return JSONWriter.text(j)
-                }
-            }
-            let p = Column(strings: predicted.map(text)), a = Column(strings: actual.map(text))
-            let classes = model.model.classes
-            if let v = try? MetricFunctions.accuracy(actual: a, predicted: p) { quality.metrics.append(("accuracy", v)) }
-            if let v = try? MetricFunctions.f1(actual: a, predicted: p, positive: classes.count == 2 ? classes.last : nil) {
-                quality.metrics.append(("f1", v))
-            }
-        }
-        return quality
+        return LiveQuality(labeled: rows.count, metrics: rows.isEmpty ? [] : QualityFigures.of(model.model, actual: actual, predicted: predicted))
     }
 
     var json: JSON {
@@ -57,5 +38,72 @@ extension PredictionService {
     /// Live quality of each served version, by label.
     func liveQuality() -> [(String, LiveQuality)] {
         routes.compactMap { r in LiveQuality.of(r.model, deployment: deployment, store: monitor.store).map { (r.model.label, $0) } }
+    }
+}
+
+/// A model's quality on rows whose true labels are known, as live quality and retraining
+/// gates report it: rmse, mae and r2 (regression); accuracy and f1 (f1 of the positive
+/// class for two classes, else macro), and auc for two classes when the positive class's
+/// probabilities are given (classification).
+public enum QualityFigures {
+    public static func of(_ model: FittedModel, actual: [JSON], predicted: [JSON], positiveProbability: [Double]? = nil) -> [(String, Double)] {
+        var out: [(String, Double)] = []
+        switch model.task {
+        case .regression:
+            let p = Column(floats: predicted.map { $0.double ?? .nan }), a = Column(floats: actual.map { $0.double ?? .nan })
+            for (name, f) in [("rmse", MetricFunctions.rmse), ("mae", MetricFunctions.mae), ("r2", MetricFunctions.r2)] {
+                if let v = try? f(a, p) { out.append((name, v)) }
+            }
+        default:
+            let p = Column(strings: predicted.map(text)), a = Column(strings: actual.map(text))
+            let classes = model.classes
+            if let v = try? MetricFunctions.accuracy(actual: a, predicted: p) { out.append(("accuracy", v)) }
+            if let v = try? MetricFunctions.f1(actual: a, predicted: p, positive: classes.count == 2 ? classes.last : nil) {
+                out.append(("f1", v))
+            }
+            if classes.count == 2, let scores = positiveProbability, scores.count == actual.count,
+               let v = try? MetricFunctions.auc(actual: a, score: Column(floats: scores), positive: classes.last) {
+                out.append(("auc", v))
+            }
+        }
+        return out
+    }
+
+    /// A label as the text classes are compared by.
+    static func text(_ j: JSON) -> String? {
+        switch j {
+        case .string(let s): return s
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return nil
+        default: return JSONWriter.text(j)
+        }
+    }
+
+    /// Figures as a JSON object.
+    public static func json(_ figures: [(String, Double)]) -> String {
+        JSONWriter.text(.object(figures.map { ($0.0, .number($0.1)) }))
+    }
+
+    /// Figures from a JSON object's text.
+    public static func parse(_ text: String?) -> [(String, Double)] {
+        guard let text, case .object(let members)? = try? JSONParser.parse(text) else { return [] }
+        return members.compactMap { k, v in v.double.map { (k, $0) } }
+    }
+}
+
+extension QualityFigures {
+    /// A model's figures on logged requests whose labels were fed back: their inputs
+    /// answered as a server answers them (a missing or mistyped input is an error).
+    public static func of(_ model: FittedModel, requests: [RequestRecord]) throws(ServeError) -> [(String, Double)] {
+        let served = ServedModel(name: "holdout", version: 0, model: model)
+        let rows: [JSON] = requests.map { (try? JSONParser.parse($0.inputs)) ?? .object([]) }
+        let answer = try served.answer(try Inputs.rows(.object([("rows", .array(rows))]), schema: served.schema))
+        let actual = requests.map { r in r.label.flatMap { try? JSONParser.parse($0) } ?? .null }
+        var positive: [Double]?
+        if model.task == .classification, model.classes.count == 2, let p = answer.probabilities {
+            let name = model.classes[1]
+            positive = p.map { $0[name]?.double ?? .nan }
+        }
+        return of(model, actual: actual, predicted: answer.predictions, positiveProbability: positive)
     }
 }

@@ -11,7 +11,6 @@ import UnixSignals
 /// gracefully — requests in flight are answered, the request log is written out, and the
 /// deployment is marked ended in the store.
 public final class PredictionServer: @unchecked Sendable {
-    public let service: PredictionService
     /// `http://HOST:PORT` as bound (the real port when 0 was asked for).
     public let url: String
     public let port: Int
@@ -79,21 +78,36 @@ public final class PredictionServer: @unchecked Sendable {
         let service = PredictionService(routes: routes, shadow: shadow, configuration: configuration, monitor: monitor,
                                         url: url, deployment: deployment)
         bound.install(service)
-        let alerts = store.map { AlertEngine(service: service, store: $0, interval: configuration.alertInterval) }
-        alerts?.start()
-        return PredictionServer(service: service, url: url, port: port, deployment: deployment, store: store, group: group,
-                                finished: finished, alerts: alerts)
+        var watch: ServerWatch?
+        if let store {
+            let current: @Sendable () -> PredictionService = { bound.current ?? service }
+            let follower = RouteFollower(configured: routes, store: store, bound: bound)
+            watch = ServerWatch(follower: follower, alerts: AlertEngine(service: current, store: store),
+                                retrains: RetrainDriver(store: store, service: current, follower: follower,
+                                                        executable: configuration.executable),
+                                interval: configuration.watchInterval)
+            watch?.start()
+        }
+        return PredictionServer(bound: bound, initial: service, url: url, port: port, deployment: deployment, store: store,
+                                group: group, finished: finished, watch: watch)
     }
 
-    private init(service: PredictionService, url: String, port: Int, deployment: Int64?, store: Store?, group: ServiceGroup,
-                 finished: DispatchSemaphore, alerts: AlertEngine?) {
-        self.service = service; self.url = url; self.port = port; self.deployment = deployment
+    private init(bound: BoundAddress, initial: PredictionService, url: String, port: Int, deployment: Int64?, store: Store?,
+                 group: ServiceGroup, finished: DispatchSemaphore, watch: ServerWatch?) {
+        self.bound = bound; self.initial = initial
+        self.url = url; self.port = port; self.deployment = deployment
         self.store = store; self.group = group
         self.finishedSignal = finished
-        self.alerts = alerts
+        self.watch = watch
     }
+    private let bound: BoundAddress
+    private let initial: PredictionService
+    /// What the server answers with now (the routes change as aliases and canaries move).
+    public var service: PredictionService { bound.current ?? initial }
+    /// Follows aliases and canaries, evaluates alerts, drives retraining (with a store).
+    let watch: ServerWatch?
     /// Evaluates the served models' alerts (with a store).
-    let alerts: AlertEngine?
+    var alerts: AlertEngine? { watch?.alerts }
     private let finishedSignal: DispatchSemaphore
 
     /// Stops accepting, answers what is in flight, writes the request log out. Idempotent.
@@ -103,7 +117,7 @@ public final class PredictionServer: @unchecked Sendable {
         stopped = true
         lock.unlock()
         guard !already else { return }
-        alerts?.stop()
+        watch?.stop()
         let group = group
         Task.detached { await group.triggerGracefulShutdown() }
         waitUntilStopped()

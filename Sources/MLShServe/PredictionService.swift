@@ -21,8 +21,12 @@ public struct ServeConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// What `/version` answers: the mlsh version (MLflow's scoring server answers its own).
     public var version = "unknown"
-    /// Seconds between evaluations of the served models' alerts (with a store).
-    public var alertInterval = 2.0
+    /// Seconds between the server's looks at its store (with one): its alerts evaluated,
+    /// its aliases followed, its canaries decided, its schedules checked.
+    public var watchInterval = 2.0
+    /// The `mlsh` executable a server runs retraining attempts with (`mlsh retrain
+    /// --attempt`); nil: attempts it triggers are recorded failed, saying so.
+    public var executable: String?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, token: String? = nil) {
         self.host = host; self.port = port; self.token = token
@@ -46,7 +50,19 @@ public struct ServeConfiguration: Sendable {
 public struct Route: Sendable {
     public var model: ServedModel
     public var weight: Double
-    public init(_ model: ServedModel, weight: Double) { self.model = model; self.weight = weight }
+    /// The reference the route follows (`diabetes@production`, `diabetes@latest`): when
+    /// it moves, the server switches to the version it names. Nil for a fixed version.
+    public var follows: String?
+    public init(_ model: ServedModel, weight: Double, follows: String? = nil) {
+        self.model = model; self.weight = weight; self.follows = follows
+    }
+
+    /// The reference a route given as `ref` follows: one naming an alias or `latest` (or
+    /// no version), nil for `name@N`.
+    public static func following(_ ref: String) -> String? {
+        guard let at = ref.lastIndex(of: "@") else { return ref + "@latest" }
+        return Int64(ref[ref.index(after: at)...]) == nil ? ref : nil
+    }
 }
 
 /// The HTTP contract of §8 as a Hummingbird responder: routing, auth, limits, JSON errors,

@@ -14,7 +14,8 @@ public final class ServeMetrics: @unchecked Sendable {
     private var histograms: [String: DurationHistogram] = [:]
     private let logged: Gauge
     private let dropped: Gauge
-    private let models: [ServedModel]
+    private var served: [ServedModel]
+    private var models: [ServedModel] { lock.lock(); defer { lock.unlock() }; return served }
     private var driftComputed: Double = 0
     private var driftGauges: [String: Gauge] = [:]
     /// Seconds between drift computations.
@@ -25,10 +26,17 @@ public final class ServeMetrics: @unchecked Sendable {
                                       .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)]
 
     init(routes: [ServedModel], shadow: ServedModel?) {
-        models = routes + (shadow.map { [$0] } ?? [])
+        served = routes + (shadow.map { [$0] } ?? [])
         logged = registry.makeGauge(name: "mlsh_request_log_rows", help: "Predicted rows written to the store's request log")
         dropped = registry.makeGauge(name: "mlsh_request_log_dropped_rows",
                                      help: "Predicted rows not logged (queue full under overload, or a store write failed)")
+    }
+
+    /// Adds the versions a server switched to (by alias or canary) to those reported.
+    func serving(_ versions: [ServedModel]) {
+        lock.lock()
+        for v in versions where !served.contains(where: { $0.label == v.label }) { served.append(v) }
+        lock.unlock()
     }
 
     /// Counts one answer; `seconds` is its latency when it was a prediction.

@@ -46,16 +46,7 @@ extension Store {
     /// with SIGKILL, crashed, or the machine restarted); their end is their last logged point.
     public func reapRuns() throws(StoreError) {
         let host = RunProcess.host
-        let running = try Store.guarded("reading running runs") {
-            try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, pid, pid_start FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
-                                 arguments: [host])
-            }
-        }
-        let gone = running.compactMap { r -> (Int64, Int64)? in
-            let id: Int64 = r["id"], pid: Int64 = r["pid"]
-            return RunProcess.gone(pid: pid, identity: r["pid_start"]) ? (id, pid) : nil
-        }
+        let gone = try goneProcesses("SELECT id, pid, pid_start FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL")
         guard !gone.isEmpty else { return }
         try Store.guarded("marking runs killed") {
             try db.write { db in
@@ -67,6 +58,18 @@ extension Store {
                         """, arguments: ["its process (pid \(pid) on \(host)) ended while the run was open", id, id])
                 }
             }
+        }
+    }
+
+    /// The rows (`id`, `pid`, `pid_start`) that `sql` selects for this host whose process
+    /// is certainly gone: their ids and pids.
+    func goneProcesses(_ sql: String) throws(StoreError) -> [(id: Int64, pid: Int64)] {
+        let running = try Store.guarded("reading running processes") {
+            try db.read { db in try Row.fetchAll(db, sql: sql, arguments: [RunProcess.host]) }
+        }
+        return running.compactMap { r -> (Int64, Int64)? in
+            let id: Int64 = r["id"], pid: Int64 = r["pid"]
+            return RunProcess.gone(pid: pid, identity: r["pid_start"]) ? (id, pid) : nil
         }
     }
 

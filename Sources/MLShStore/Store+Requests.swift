@@ -186,8 +186,10 @@ extension Store {
 
     /// Logged rows of one deployment or of every deployment of a model name, oldest first;
     /// the rows shadow models scored when `shadow`, else the answered ones; with `labeled`,
-    /// only the rows a label was fed back for, with it.
-    public func requests(_ filter: RequestFilter, shadow: Bool = false, labeled: Bool = false) throws(StoreError) -> [RequestRecord] {
+    /// only the rows a label was fed back for, with it; `since` and `until` (Unix times)
+    /// keep the rows answered at or after `since` and before `until`.
+    public func requests(_ filter: RequestFilter, shadow: Bool = false, labeled: Bool = false,
+                         since: Double? = nil, until: Double? = nil) throws(StoreError) -> [RequestRecord] {
         let (condition, argument): (String, DatabaseValueConvertible) = switch filter {
         case .deployment(let id): ("r.deployment = ?", id)
         case .model(let name): ("r.name = ?", name)
@@ -198,8 +200,8 @@ extension Store {
                 try Row.fetchAll(db, sql: """
                     SELECT r.deployment, r.name, r.version, r.at, r.latency_ms, r.inputs, r.prediction, r.shadow, r.rid, l.label
                     FROM requests r \(join)
-                    WHERE \(condition) AND r.shadow = ? ORDER BY r.rowid
-                    """, arguments: [argument, shadow]).map { row in
+                    WHERE \(condition) AND r.shadow = ? AND r.at >= ? AND r.at < ? ORDER BY r.rowid
+                    """, arguments: [argument, shadow, since ?? -Double.infinity, until ?? Double.infinity]).map { row in
                     RequestRecord(deployment: row[0], name: row[1], version: row[2], at: row[3], latencyMs: row[4],
                                   inputs: row[5], prediction: row[6], shadow: row[7], rid: row[8], label: row[9])
                 }

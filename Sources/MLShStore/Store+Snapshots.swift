@@ -113,11 +113,12 @@ extension Store {
         }
     }
 
-    /// How lineage names a dataset a run used: `name@N`, `path (sha256:...)` or the fingerprint.
+    /// How lineage names a dataset a run used: `name@N`, `path (sha256:...)`, `requests
+    /// of NAME, labeled, until ... (fingerprint)` or the fingerprint.
     static func datasetLabel(kind: String?, source: String?, fingerprint: String) -> String {
         switch (kind, source) {
         case ("snapshot", let s?): return s
-        case ("file", let s?): return "\(s) (\(fingerprint))"
+        case ("file", let s?), ("requests", let s?): return "\(s) (\(fingerprint))"
         default: return fingerprint
         }
     }

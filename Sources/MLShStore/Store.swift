@@ -251,6 +251,50 @@ public final class Store: Sendable {
                   deployment INTEGER);
                 """)
         }
+        // Retraining policies (one per model) and every attempt, with the process running it.
+        m.registerMigration("v7-retrains") { db in
+            try db.execute(sql: """
+                CREATE TABLE retrain_policies (
+                  model TEXT PRIMARY KEY,
+                  script TEXT NOT NULL,
+                  on_alert TEXT,
+                  every REAL,
+                  gate TEXT NOT NULL,
+                  gate_tree TEXT NOT NULL,
+                  canary REAL NOT NULL,
+                  after INTEGER NOT NULL,
+                  promote TEXT NOT NULL,
+                  created REAL NOT NULL);
+                CREATE TABLE retrains (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  model TEXT NOT NULL,
+                  trigger TEXT NOT NULL,
+                  script TEXT NOT NULL,
+                  gate TEXT NOT NULL,
+                  gate_tree TEXT NOT NULL,
+                  canary REAL NOT NULL,
+                  after INTEGER NOT NULL,
+                  promote TEXT NOT NULL,
+                  run INTEGER,
+                  champion INTEGER,
+                  challenger INTEGER,
+                  holdout INTEGER,
+                  since REAL,
+                  until REAL,
+                  challenger_figures TEXT,
+                  champion_figures TEXT,
+                  canary_figures TEXT,
+                  decision TEXT NOT NULL,
+                  error TEXT,
+                  started REAL NOT NULL,
+                  canary_started REAL,
+                  ended REAL,
+                  host TEXT,
+                  pid INTEGER,
+                  pid_start TEXT);
+                CREATE INDEX retrains_model ON retrains(model, decision);
+                """)
+        }
         return m
     }
 }

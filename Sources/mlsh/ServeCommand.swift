@@ -32,9 +32,13 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("body-limit"), help: ArgumentHelp("Refuse bodies over this many bytes with 413.", valueName: "BYTES"))
     var bodyLimit = 10 * 1024 * 1024
 
+    @Option(name: .customLong("watch-interval"), help: ArgumentHelp("Seconds between the server's looks at the store: alerts evaluated, aliases followed, canaries decided, schedules checked.", valueName: "SECONDS"))
+    var watchInterval = 2.0
+
     @OptionGroup var storeOption: StoreOption
 
     func validate() throws {
+        guard watchInterval >= 0.01 && watchInterval <= 3600 else { throw ValidationError("--watch-interval must be between 0.01 and 3600 seconds") }
         guard !versions.isEmpty else { throw ValidationError("name at least one model version to serve") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
@@ -68,6 +72,8 @@ struct ServeCommand: ParsableCommand {
         config.bodyLimit = bodyLimit
         config.version = Runtime.version
         config.token = Self.token(tokenFile)
+        config.executable = Runtime.executable
+        config.watchInterval = watchInterval
         try StoreCLI.guarded {
             guard let store = try StoreCLI.existing(storeOption.path) else {
                 StoreCLI.fail(kind: "serve error", "there is no store at \(StoreCLI.folder(storeOption.path)): register a model first")
@@ -78,7 +84,7 @@ struct ServeCommand: ParsableCommand {
                 guard let (ref, weight) = Self.parseVersion(arg) else {
                     StoreCLI.fail(kind: "serve error", "the weight in '\(arg)' must be a positive number")
                 }
-                routes.append(Route(try load(ref), weight: weight ?? 1))
+                routes.append(Route(try load(ref), weight: weight ?? 1, follows: Route.following(ref)))
             }
             let shadowModel = try shadow.map(load)
             let server: PredictionServer

@@ -186,3 +186,73 @@ struct GCCommand: ParsableCommand {
         try StoreCLI.guarded { print(try StoreCLI.listing(store).garbage(delete: yes, minAge: minAge)) }
     }
 }
+
+/// `mlsh retrain NAME --script F [--when ALERT] [--every D] [--gate G] [--canary C]
+/// [--after N] [--promote ALIAS] [--now]`: the retraining policy of a served model, or an
+/// attempt now; `--attempt ID` runs an attempt a server recorded (servers start it so).
+struct RetrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrain",
+        abstract: "Retrain a model now, or store when servers retrain it (an alert firing, a schedule): script, gate, canary, promotion.")
+
+    @ArgumentParser.Argument(help: "The registered model's name.")
+    var model: String
+
+    @Option(help: ArgumentHelp("The training script: it log_models the challenger (param(\"since\"), param(\"until\") bound the labeled requests).", valueName: "FILE"))
+    var script: String?
+
+    @Option(help: ArgumentHelp("Retrain when this alert of the model fires (on a server).", valueName: "ALERT"))
+    var when: String?
+
+    @Option(help: ArgumentHelp("Retrain on this schedule (on a server), e.g. 24h.", valueName: "DURATION"))
+    var every: String?
+
+    @Option(help: ArgumentHelp("What the challenger must pass, over its figures and champion.FIGURE (default: rmse <= champion.rmse, or accuracy >= champion.accuracy).", valueName: "EXPR"))
+    var gate: String?
+
+    @Option(help: "The challenger's share of traffic before promotion; 0 promotes at the gate.")
+    var canary: Double = 0
+
+    @Option(help: "Labeled answers of the challenger the canary waits for.")
+    var after: Int = 500
+
+    @Option(help: ArgumentHelp("The alias a winning challenger takes.", valueName: "ALIAS"))
+    var promote = "production"
+
+    @Flag(help: "Run an attempt now (also with --when or --every, after storing them).")
+    var now = false
+
+    @Option(help: .hidden)
+    var attempt: Int64?
+
+    @OptionGroup var storeOption: StoreOption
+
+    func validate() throws {
+        if attempt == nil && script == nil { throw ValidationError("name the training script with --script FILE") }
+    }
+
+    func run() throws {
+        let folder = StoreCLI.folder(storeOption.path)
+        if let attempt { throw ExitCode(RetrainCommandLine.attempt(attempt, folder: folder)) }
+        try StoreCLI.guarded {
+            print(try RetrainCommandLine.retrain(model: model, script: script ?? "", when: when, every: every, gate: gate,
+                                                 canary: canary, after: after, promote: promote, now: now, folder: folder))
+        }
+    }
+}
+
+struct RetrainsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrains",
+        abstract: "List the retraining attempts: id, model, trigger, run, champion, challenger, figures, decision, started, ended.")
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @OptionGroup var storeOption: StoreOption
+    var store: String? { storeOption.path }
+
+    func run() throws {
+        try StoreCLI.guarded { print(try StoreCLI.listing(store).retrains(json: json)) }
+    }
+}

@@ -116,11 +116,6 @@ import TestSupport
         #expect(usage.code == 2)
     }
 
-    /// A test's setup that could not be done, and why.
-    struct SetupFailure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
-    }
 
     /// Starts `mlsh serve ARGS` and waits until `/health` answers on `port`; the pid.
     static func serve(_ box: Sandbox, _ args: [String], port: Int, stderr: String? = nil) throws -> pid_t {

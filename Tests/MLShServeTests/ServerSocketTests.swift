@@ -16,13 +16,7 @@ import TestSupport
     /// Runs blocking socket code on its own thread: a test must not block the Swift
     /// concurrency pool, which the server itself runs on.
     static func offPool(_ body: @escaping @Sendable () throws -> Void) async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-            let t = Thread {
-                do { try body(); c.resume() } catch { c.resume(throwing: error) }
-            }
-            t.stackSize = 4 << 20
-            t.start()
-        }
+        try await onOwnThread(body)
     }
 
     @Test func servesLogsAndStopsGracefully() async throws { try await Self.offPool { try Self.servesLogsAndStopsGracefully() } }

@@ -10,11 +10,13 @@ public struct GoldenScript: Sendable, CustomStringConvertible {
     public let path: String
     public var description: String { (path as NSString).lastPathComponent }
 
-    /// Every `.mls` file below a folder, sorted.
+    /// Every `.mls` file below a folder, sorted, but those in `fixtures/` folders (the
+    /// scripts golden scripts run, such as a retraining script).
     public static func all(in folder: String) -> [GoldenScript] {
         let fm = FileManager.default
         guard let e = fm.enumerator(atPath: folder) else { return [] }
-        return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".mls") }.sorted()
+        return e.compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".mls") && !$0.split(separator: "/").contains("fixtures") }.sorted()
             .map { GoldenScript(path: folder + "/" + $0) }
     }
 

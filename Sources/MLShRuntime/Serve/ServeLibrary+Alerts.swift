@@ -50,26 +50,41 @@ extension StoreLibrary {
     /// The condition parsed as mls and checked: signals, `drifted("feature")`, numbers,
     /// booleans, arithmetic, comparisons, `and`/`or`/`not`. An error points into the text.
     static func alertTree(_ text: String) throws(MLShError) -> AlertExpr {
-        let file = SourceFile(name: "<alert condition>", text: text)
+        try conditionTree(text, names: AlertExpr.signals, what: "alert")
+    }
+
+    /// An alert condition or a retraining gate parsed as mls and checked against the
+    /// names it may use (`champion.rmse` names a member of the champion's figures).
+    static func conditionTree(_ text: String, names: [String], what: String) throws(MLShError) -> AlertExpr {
+        let file = SourceFile(name: "<\(what)>", text: text)
         let (statements, errors) = parse(file)
         if let e = errors.first { throw e }
+        let alert = what == "alert"
+        let example = alert ? "\"drift_share > 0.3 or rmse > 60\"" : "\"rmse <= champion.rmse * 0.98\""
         guard statements.count == 1, case .exprStmt(let root, _) = statements[0].kind else {
-            throw MLShError.value("alert: the condition is one expression, such as \"drift_share > 0.3 or rmse > 60\"")
+            throw MLShError.value("\(what): the condition is one expression, such as \(example)")
+        }
+        let known = alert ? "signals: \(names.joined(separator: ", ")), drifted(\"feature\")"
+                          : "figures: \(AlertExpr.figures.joined(separator: ", ")), and the champion's as champion.rmse, ..."
+        func name(_ s: String, _ n: Node) throws(MLShError) -> AlertExpr {
+            guard names.contains(s) else {
+                var m = "\(what): unknown \(alert ? "signal" : "figure") '\(s)' (\(known))"
+                if let c = closestName(to: s, in: names) { m += "; did you mean '\(c)'?" }
+                throw MLShError(.name, m, span: n.span)
+            }
+            return .signal(s)
         }
         func convert(_ n: Node) throws(MLShError) -> AlertExpr {
             switch n.kind {
             case .intLit(let i): return .number(Double(i))
             case .floatLit(let d): return .number(d)
             case .boolLit(let b): return .number(b ? 1 : 0)
-            case .name(let s):
-                guard AlertExpr.signals.contains(s) else {
-                    var m = "alert: unknown signal '\(s)' (signals: \(AlertExpr.signals.joined(separator: ", ")), drifted(\"feature\"))"
-                    if let c = closestName(to: s, in: AlertExpr.signals) { m += "; did you mean '\(c)'?" }
-                    throw MLShError(.name, m, span: n.span)
-                }
-                return .signal(s)
+            case .name(let s): return try name(s, n)
+            case .field(let base, let member):
+                guard !alert, case .name(let b) = base.kind else { break }
+                return try name(b + "." + member, n)
             case .call(let callee, let args):
-                guard case .name("drifted") = callee.kind else { break }
+                guard alert, case .name("drifted") = callee.kind else { break }
                 guard args.count == 1, args[0].name == nil, case .stringLit(let f) = args[0].value.kind else {
                     throw MLShError(.type, "alert: drifted takes one feature name, drifted(\"bmi\")", span: n.span)
                 }
@@ -80,7 +95,8 @@ extension StoreLibrary {
                 return .binary(op.rawValue, try convert(l), try convert(r))
             default: break
             }
-            throw MLShError(.type, "alert: a condition uses signals, drifted(\"feature\"), numbers, arithmetic, comparisons, and, or, not", span: n.span)
+            let uses = alert ? "signals, drifted(\"feature\")" : "figures, champion.figures"
+            throw MLShError(.type, "\(what): a condition uses \(uses), numbers, arithmetic, comparisons, and, or, not", span: n.span)
         }
         return try convert(root)
     }

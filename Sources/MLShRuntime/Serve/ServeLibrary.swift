@@ -48,10 +48,14 @@ extension StoreLibrary {
                 guard let weight = w.number else {
                     throw MLShError.type("\(function): the weight of \"\(ref)\" must be a number, got \(w.typeName)")
                 }
-                out.append(Route(try servedModel(.string(ref), session, function), weight: weight))
+                out.append(Route(try servedModel(.string(ref), session, function), weight: weight, follows: Route.following(ref)))
             }
             guard !out.isEmpty else { throw MLShError.value("\(function): the traffic split names no model versions") }
             return out
+        case .string(let ref):
+            return [Route(try servedModel(v, session, function), weight: 1, follows: Route.following(ref))]
+        case .object(let mv as ModelVersionValue):
+            return [Route(try servedModel(v, session, function), weight: 1, follows: mv.asked.flatMap(Route.following))]
         default:
             return [Route(try servedModel(v, session, function), weight: 1)]
         }
@@ -92,6 +96,7 @@ extension StoreLibrary {
             guard (0...65535).contains(port) else { throw MLShError.value("deploy: port must be between 0 and 65535, got \(port)") }
             var config = ServeConfiguration(host: try a.string("host", "127.0.0.1"), port: port)
             config.version = Runtime.version
+            config.executable = Runtime.executable
             if let t = a["token"] {
                 guard case .string(let token) = t, !token.isEmpty else { throw MLShError.type("deploy: token must be a non-empty string") }
                 config.token = token
@@ -141,8 +146,8 @@ extension StoreLibrary {
                 throw MLShError.type("status: expected a deployment (from deploy) or the name of a served model, got \(v.typeName)")
             }
         },
-        Builtin("requests", ["d", "shadow=false", "labeled=false"], category: "deployment",
-                summary: "The predictions a deployment (or every deployment of a model name) served, as a table: inputs, prediction, model, latency_ms, at, id; labeled=true keeps the rows a label was fed back for, with a label column.",
+        Builtin("requests", ["d", "shadow=false", "labeled=false", "since=none", "until=none"], category: "deployment",
+                summary: "The predictions a deployment (or every deployment of a model name) served, as a table: inputs, prediction, model, latency_ms, at, id; labeled=true keeps the rows a label was fed back for, with a label column; since= and until= (Unix times, as a retraining script's param(\"since\") and param(\"until\")) keep the rows answered from since and before until.",
                 example: "requests(d, labeled=true) |> tail(5)") { a, _ throws(MLShError) in
             let filter: RequestFilter
             let v = try a.value("d")
@@ -156,8 +161,28 @@ extension StoreLibrary {
             }
             let store = try session.existingStore("requests")
             let shadow = try a.bool("shadow", false), labeled = try a.bool("labeled", false)
-            let records = try storing { () throws(StoreError) in try store.requests(filter, shadow: shadow, labeled: labeled) }
-            return .object(TableValue(try requestsTable(records, labeled: labeled)))
+            func time(_ name: String) throws(MLShError) -> Double? {
+                guard let v = a[name] else { return nil }
+                guard let d = v.number, !d.isNaN else { throw MLShError.type("requests: \(name) must be a Unix time (a number), got \(v.typeName)") }
+                return d
+            }
+            let since = try time("since"), until = try time("until")
+            let records = try storing { () throws(StoreError) in
+                try store.requests(filter, shadow: shadow, labeled: labeled, since: since, until: until)
+            }
+            let table = TableValue(try requestsTable(records, labeled: labeled))
+            // Inside a run, the requests read are the run's data (a retraining run's, say).
+            if let run = session.active.last?.id {
+                let of = switch filter { case .deployment(let id): "deployment \(id)"; case .model(let name): name }
+                var source = "requests of " + of + (labeled ? ", labeled" : "")
+                if let since { source += ", since \(formatTime(since))" }
+                if let until { source += ", until \(formatTime(until))" }
+                let fingerprint = table.fingerprint
+                try storing { () throws(StoreError) in
+                    try store.recordDataset(run: run, fingerprint: fingerprint, kind: "requests", source: source)
+                }
+            }
+            return .object(table)
         },
         Builtin("feedback", ["d", "t"], category: "deployment",
                 summary: "Feeds back the true labels of answered rows: t has an id column (as send and requests give them) and a label column. Returns {accepted, unknown, invalid, duplicates}; a label sent again replaces the earlier one.",
@@ -280,7 +305,12 @@ extension StoreLibrary {
             }
         }
         let predictions = records.map { (try? JSONParser.parse($0.prediction)) ?? .null }
-        var columns = cells.map(column)
+        // Inputs that are numbers are floats (a JSON number's being whole says nothing of its type).
+        var columns = cells.map { c in
+            let numeric = c.contains { if case .number = $0 { true } else { false } }
+                && c.allSatisfy { if case .number = $0 { true } else { $0 == .null } }
+            return numeric ? Column(floats: c.map { $0.double ?? .nan }) : column(c)
+        }
         columns.append(column(predictions))
         columns.append(Column(strings: records.map { "\($0.name)@\($0.version)" }))
         columns.append(Column(floats: records.map(\.latencyMs)))

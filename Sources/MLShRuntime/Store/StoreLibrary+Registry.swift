@@ -58,7 +58,8 @@ extension StoreLibrary {
         Builtin("model", ["ref"], category: "registry",
                 summary: "A registered model version: \"name@alias\", \"name@N\" or \"name@latest\"; .model loads it.",
                 example: "let prod = model(\"diabetes@production\")") { a, _ throws(MLShError) in
-            .object(ModelVersionValue(session: session, try modelVersion(a, "ref", session)))
+            let asked: String? = if case .string(let ref)? = a["ref"] { ref } else { nil }
+            return .object(ModelVersionValue(session: session, try modelVersion(a, "ref", session), asked: asked))
         },
         Builtin("models", [], category: "registry",
                 summary: "A table of registered model versions: name version aliases run created.",
@@ -72,15 +73,17 @@ extension StoreLibrary {
             return .object(TableValue(t))
         },
         Builtin("lineage", ["v"], category: "registry",
-                summary: "Where a model version came from: {run, params, metrics, datasets, script, script_hash, mlsh_version}.",
+                summary: "Where a model version came from: {run, params, metrics, datasets, script, script_hash, mlsh_version, retrain} (retrain: the attempt that trained it, with the window of labeled requests it was given, or none).",
                 example: "lineage(model(\"diabetes@production\"))") { a, _ throws(MLShError) in
             try session.flush()
             let v = try modelVersion(a, "v", session), store = try session.store()
             guard let runID = v.run else {
                 return .record(Record([("run", .none), ("params", .record(Record())), ("metrics", .record(Record())),
-                                       ("datasets", .list([])), ("script", .none), ("script_hash", .none), ("mlsh_version", .none)]))
+                                       ("datasets", .list([])), ("script", .none), ("script_hash", .none), ("mlsh_version", .none),
+                                       ("retrain", .none)]))
             }
             let r = try storing { () throws(StoreError) in try store.run(runID) }
+            let attempt = try storing { () throws(StoreError) in try store.retrain(run: runID) }
             return .record(Record([
                 ("run", .int(r.id)),
                 ("params", .record(Record(r.params.map { ($0.0, $0.1.language) }))),
@@ -89,6 +92,11 @@ extension StoreLibrary {
                 ("script", r.script.map { .string($0) } ?? .none),
                 ("script_hash", r.scriptHash.map { .string($0) } ?? .none),
                 ("mlsh_version", r.mlshVersion.map { .string($0) } ?? .none),
+                ("retrain", attempt.map { t in .record(Record([
+                    ("attempt", .int(t.id)), ("trigger", .string(t.trigger)), ("decision", .string(t.decision)),
+                    ("since", t.since.map { .string(formatTime($0)) } ?? .none), ("until", t.until.map { .string(formatTime($0)) } ?? .none),
+                    ("holdout", t.holdout.map { .int(Int64($0)) } ?? .none),
+                ])) } ?? .none),
             ]))
         },
     ] }

@@ -12,12 +12,19 @@ struct StoreLibrary: Library {
     var folder: String?
     /// How stages behave (`--no-cache`, `--quiet`).
     var stageOptions = StageOptions()
+    /// The session to use (a retraining attempt's, which holds the attempt's run); nil: a new one.
+    var session: StoreSession?
+
+    init(folder: String? = nil, stageOptions: StageOptions = StageOptions(), session: StoreSession? = nil) {
+        self.folder = folder; self.stageOptions = stageOptions; self.session = session
+    }
 
     func register(into interp: Interpreter) {
-        let session = StoreSession(folder: folder)
-        session.stageOptions = stageOptions
+        let session = self.session ?? StoreSession(folder: folder)
+        if self.session == nil { session.stageOptions = stageOptions }
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session)
-            + StoreLibrary.datasetBuiltins(session) + StoreLibrary.stageBuiltins(session) + StoreLibrary.alertBuiltins(session) {
+            + StoreLibrary.datasetBuiltins(session) + StoreLibrary.stageBuiltins(session) + StoreLibrary.alertBuiltins(session)
+            + StoreLibrary.retrainBuiltins(session) {
             interp.register(b)
         }
         // The core's `log` is always registered first; the store's replaces it and keeps its numeric form.

@@ -89,6 +89,22 @@ public struct StoreListing {
         }))
     }
 
+    /// The retraining attempts: id, model, trigger, run, versions, figures, decision, times.
+    public func retrains(json: Bool) throws -> String {
+        let records = try existing()?.retrains() ?? []
+        guard json else { return Self.render(try StoreTables.retrains(records)) }
+        return Self.json(.array(records.map { r in
+            func figures(_ t: String?) -> JSON { t.flatMap { try? JSONParser.parse($0) } ?? .null }
+            func int(_ v: Int64?) -> JSON { v.map { JSON($0) } ?? .null }
+            return .object([("id", JSON(r.id)), ("model", .string(r.model)), ("trigger", .string(r.trigger)), ("run", int(r.run)),
+                            ("champion", int(r.champion)), ("challenger", int(r.challenger)), ("holdout", int(r.holdout.map(Int64.init))),
+                            ("challenger_figures", figures(r.challengerFigures)), ("champion_figures", figures(r.championFigures)),
+                            ("canary_figures", figures(r.canaryFigures)), ("decision", .string(r.decision)),
+                            ("error", Self.optional(r.error)), ("started", .string(StoreTables.time(r.started))),
+                            ("ended", Self.optional(r.ended.map(StoreTables.time)))])
+        }))
+    }
+
     /// The store's alerts as Prometheus alerting rules (YAML) over the servers' `/metrics`.
     public func prometheusRules() throws -> String {
         PrometheusRules.yaml(try existing()?.alertRules() ?? [])
@@ -102,6 +118,11 @@ public struct StoreListing {
         }
         let v = try s.resolve(version)
         let r = try v.run.map { id throws(StoreError) in try s.run(id) }
+        let attempt = try v.run.flatMap { id throws(StoreError) in try s.retrain(run: id) }
+        let window = attempt.map { t in
+            "attempt \(t.id) (\(t.trigger), \(t.decision)): labeled requests " + (t.since.map { "from \(formatTime($0)) " } ?? "")
+                + (t.until.map { "until \(formatTime($0))" } ?? "") + (t.holdout.map { ", \($0) held out" } ?? "")
+        }
         if json {
             let full = r.map(Self.runJSON)
             return Self.json(.object([
@@ -109,7 +130,7 @@ public struct StoreListing {
                 ("params", full?["params"] ?? .object([])), ("metrics", full?["metrics"] ?? .object([])),
                 ("datasets", .array((r?.datasets ?? []).map(JSON.string))),
                 ("script", Self.optional(r?.script)), ("script_hash", Self.optional(r?.scriptHash)),
-                ("mlsh_version", Self.optional(r?.mlshVersion)),
+                ("mlsh_version", Self.optional(r?.mlshVersion)), ("retrain", Self.optional(window)),
             ]))
         }
         let params = r?.params.map { "\($0.0)=\($0.1.text)" }.joined(separator: ", ") ?? ""
@@ -122,6 +143,7 @@ public struct StoreListing {
         lines.append("script: " + (r?.script ?? "none"))
         lines.append("script_hash: " + (r?.scriptHash ?? "none"))
         lines.append("mlsh_version: " + (r?.mlshVersion ?? "none"))
+        if let window { lines.append("retrain: " + window) }
         return lines.joined(separator: "\n")
     }
 

@@ -145,7 +145,11 @@ final class RunValue: ContextObject, @unchecked Sendable {
 final class ModelVersionValue: DomainObject {
     let session: StoreSession
     let version: ModelVersionRecord
-    init(session: StoreSession, _ version: ModelVersionRecord) { self.session = session; self.version = version }
+    /// The reference it was looked up by (`diabetes@production`), when it was.
+    let asked: String?
+    init(session: StoreSession, _ version: ModelVersionRecord, asked: String? = nil) {
+        self.session = session; self.version = version; self.asked = asked
+    }
 
     var typeName: String { "model version" }
     func render() -> String {
