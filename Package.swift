@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(name: "ModelBench", dependencies: ["MLShCommon", "MLShModels", "MLShEngine"],
                           path: "Benchmarks/ModelBench", swiftSettings: numericFlags),
 
-        .target(name: "TestSupport", dependencies: ["MLShLanguage", "MLShRuntime"],
+        .target(name: "TestSupport", dependencies: ["MLShCommon", "MLShLanguage", "MLShRuntime"],
                 path: "Tests/TestSupport"),
         .testTarget(name: "MLShCommonTests", dependencies: ["MLShCommon"]),
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "MLShCommon"]),

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShRuntime
 
 /// `mlsh test`'s runner: every `.mls` script as one test case, each in its own `mlsh run`

@@ -160,13 +160,14 @@ final class RetrainDriver: @unchecked Sendable {
             _ = try? store.updateRetrain(failed, from: ["running"])
             return
         }
-        let args = [executable, "retrain", policy.model, "--attempt", String(id), "--store", store.folder]
-        if let pid = ChildSpawn.detached(args) {
-            Thread.detachNewThread { var status: Int32 = 0; waitpid(pid, &status, 0) }
-        } else {
+        do {
+            let pid = try ChildProcess.spawn(executable, ["retrain", policy.model, "--attempt", String(id), "--store", store.folder],
+                                             environment: ProcessInfo.processInfo.environment)
+            Thread.detachNewThread { _ = ChildProcess.wait(pid) }
+        } catch {
             var failed = (try? store.retrain(id)) ?? record
             failed.decision = "failed"
-            failed.error = "cannot start \(executable) (error \(errno))"
+            failed.error = error.description
             failed.ended = Date().timeIntervalSince1970
             _ = try? store.updateRetrain(failed, from: ["running"])
         }
@@ -205,31 +206,4 @@ public func durationText(_ s: Double) -> String {
         return "\(Int(s / k))\(u)"
     }
     return s == s.rounded() && s.magnitude < 1e15 ? "\(Int(s))s" : "\(s)s"
-}
-
-/// A child process started and left running (its output to /dev/null).
-enum ChildSpawn {
-    static func detached(_ args: [String]) -> pid_t? {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // As from a shell: no signal blocked (the server blocks some), each at its default.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t(), defaults = sigset_t()
-        sigemptyset(&none)
-        sigfillset(&defaults)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let argv = args.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        let rc = posix_spawn(&pid, args[0], &actions, &attributes, argv, environ)
-        return rc == 0 ? pid : nil
-    }
 }

@@ -194,12 +194,15 @@ extension Store {
         case .deployment(let id): ("r.deployment = ?", id)
         case .model(let name): ("r.name = ?", name)
         }
-        let join = labeled ? "JOIN labels l ON l.deployment = r.deployment AND l.rid = r.rid" : "LEFT JOIN labels l ON 0"
+        // Labeled rows are read from the labels (few) into the log (many): CROSS JOIN keeps
+        // SQLite from walking every logged row to probe for a label.
+        let from = labeled ? "labels l CROSS JOIN requests r ON l.deployment = r.deployment AND l.rid = r.rid"
+                           : "requests r LEFT JOIN labels l ON 0"
         return try Store.guarded("reading requests") {
             try db.read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT r.deployment, r.name, r.version, r.at, r.latency_ms, r.inputs, r.prediction, r.shadow, r.rid, l.label
-                    FROM requests r \(join)
+                    FROM \(from)
                     WHERE \(condition) AND r.shadow = ? AND r.at >= ? AND r.at < ? ORDER BY r.rowid
                     """, arguments: [argument, shadow, since ?? -Double.infinity, until ?? Double.infinity]).map { row in
                     RequestRecord(deployment: row[0], name: row[1], version: row[2], at: row[3], latencyMs: row[4],
@@ -216,7 +219,7 @@ extension Store {
             try db.read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT r.prediction, l.label FROM labels l
-                    JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
+                    CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
                     WHERE l.deployment = ? AND r.name = ? AND r.version = ? ORDER BY l.rid DESC LIMIT ?
                     """, arguments: [deployment, name, version, limit]).map { row in (row[0], row[1]) }
             }

@@ -245,7 +245,7 @@ extension Store {
             try db.read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT r.prediction, l.label FROM labels l
-                    JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
+                    CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
                     WHERE r.name = ? AND r.version = ? AND r.at >= ? ORDER BY r.at DESC LIMIT ?
                     """, arguments: [name, version, since, limit]).map { row in (row[0], row[1]) }
             }

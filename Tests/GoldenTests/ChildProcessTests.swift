@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShRuntime
 import Testing
 
@@ -45,5 +46,17 @@ import Testing
         } catch {
             #expect(error.description == "cannot start '/no/such/program' (error \(ENOENT))")
         }
+    }
+
+    /// A child gets its three standard streams and nothing else of the parent's (a
+    /// server's listening socket stays the server's).
+    @Test func aChildInheritsNoOtherDescriptor() throws {
+        let fd = open("/dev/null", O_RDONLY)   // without O_CLOEXEC
+        defer { close(fd) }
+        #expect(fd > 2)
+        let r = try ChildProcess.run("/bin/sh", ["-c", "ls /proc/$$/fd"], environment: [:])
+        let open = r.out.split(separator: "\n").compactMap { Int32($0) }
+        #expect(open.contains(0) && open.contains(1) && open.contains(2))
+        #expect(!open.contains(fd), "the child has \(open)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MLShCommon
 import MLShRuntime
 
 /// Runs a program to completion and returns its exit code, stdout and stderr

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Programs run as child processes (`mlsh test`'s scripts, the tests' `mlsh`), each
+/// Programs run as child processes (`mlsh test`'s scripts, a server's retraining
+/// attempts, the tests' `mlsh`), each
 /// started as from a shell: no signal blocked, every signal at its default action.
 ///
 /// Spawns with `posix_spawn` and waits with `waitpid`, output going through files:
@@ -76,6 +77,8 @@ public enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else of the parent's: a server's listening socket stays the server's.
+        if let closeFrom = ChildProcess.addCloseFrom { _ = closeFrom(&actions, 3) }
         // A thread's signal mask is inherited, and the threads of a test runner or of
         // Dispatch's pool block most signals: the child starts with none blocked.
         var attributes = posix_spawnattr_t()
@@ -95,6 +98,13 @@ public enum ChildProcess {
         guard rc == 0 else { throw .start(path: path, code: rc) }
         return pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+; not in Swift's view of
+    /// the headers, which lack `_GNU_SOURCE`), looked up once.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// Waits for a child started by `spawn`: its wait status, and whether it was killed
     /// (SIGKILL) for running longer than `timeout` seconds.
