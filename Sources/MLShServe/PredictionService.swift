@@ -50,18 +50,20 @@ public struct ServeConfiguration: Sendable {
 public struct Route: Sendable {
     public var model: ServedModel
     public var weight: Double
-    /// The reference the route follows (`diabetes@production`, `diabetes@latest`): when
-    /// it moves, the server switches to the version it names. Nil for a fixed version.
+    /// The alias the route follows (`diabetes@production`): when it moves, the server
+    /// switches to the version it names. Nil for a version fixed at start.
     public var follows: String?
     public init(_ model: ServedModel, weight: Double, follows: String? = nil) {
         self.model = model; self.weight = weight; self.follows = follows
     }
 
-    /// The reference a route given as `ref` follows: one naming an alias or `latest` (or
-    /// no version), nil for `name@N`.
+    /// The alias a route given as `ref` follows: `name@alias` follows it; `name@N`,
+    /// `name@latest` and a bare name are resolved once (a new registration does not go
+    /// live by itself).
     public static func following(_ ref: String) -> String? {
-        guard let at = ref.lastIndex(of: "@") else { return ref + "@latest" }
-        return Int64(ref[ref.index(after: at)...]) == nil ? ref : nil
+        guard let at = ref.firstIndex(of: "@") else { return nil }
+        let selector = ref[ref.index(after: at)...]
+        return selector.isEmpty || selector == "latest" || Int64(selector) != nil ? nil : ref
     }
 }
 

@@ -48,7 +48,7 @@ final class RouteFollower: @unchecked Sendable {
     private let bound: BoundAddress
     /// Versions loaded, by label (a version comes back when a canary is rolled back).
     private var loaded: [String: ServedModel] = [:]
-    /// The last load failure, reported once per version.
+    /// The last reason the server did not follow, reported once.
     private(set) var lastError: String?
 
     init(configured: [Route], store: Store, bound: BoundAddress) {
@@ -65,9 +65,16 @@ final class RouteFollower: @unchecked Sendable {
             loaded[label] = m
             return m
         } catch {
-            lastError = "cannot load \(label): \(error.message)"
+            report("cannot load \(label): \(error.message)")
             return nil
         }
+    }
+
+    /// Says on stderr (the server's log) why the server does not follow, once per reason.
+    private func report(_ message: String) {
+        guard message != lastError else { return }
+        lastError = message
+        FileHandle.standardError.write(Data("mlsh serve: \(message)\n".utf8))
     }
 
     /// The routes the store says to serve now.
@@ -81,7 +88,7 @@ final class RouteFollower: @unchecked Sendable {
             if let ref = r.follows, let v = try? store.resolve(ref), v.version != r.model.version || v.name != r.model.name,
                let m = model(v.name, v.version) {
                 if configured.count == 1 || m.schema.accepts(r.model.schema) { route.model = m } else {
-                    lastError = "\(ref) names \(m.label), which reads other inputs than the split's other versions; still serving \(r.model.label)"
+                    report("\(ref) names \(m.label), which reads other inputs than the split's other versions; still serving \(r.model.label)")
                 }
             }
             if let c = canaries.first(where: { r.follows == "\($0.model)@\($0.promote)" && $0.champion == route.model.version }),
