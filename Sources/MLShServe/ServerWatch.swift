@@ -84,11 +84,11 @@ final class RouteFollower: @unchecked Sendable {
         var out: [Route] = []
         for r in configured {
             var route = r
-            // A lone route follows its alias to any version; in a split, to one reading the same inputs.
+            // A route follows its alias to a version reading the same inputs (its clients' requests).
             if let ref = r.follows, let v = try? store.resolve(ref), v.version != r.model.version || v.name != r.model.name,
                let m = model(v.name, v.version) {
-                if configured.count == 1 || m.schema.accepts(r.model.schema) { route.model = m } else {
-                    report("\(ref) names \(m.label), which reads other inputs than the split's other versions; still serving \(r.model.label)")
+                if m.schema.accepts(r.model.schema) { route.model = m } else {
+                    report("\(ref) names \(m.label), which reads other inputs than \(r.model.label) (its clients would fail); still serving \(r.model.label): restart the server to serve it")
                 }
             }
             if let c = canaries.first(where: { r.follows == "\($0.model)@\($0.promote)" && $0.champion == route.model.version }),
@@ -142,13 +142,18 @@ final class RetrainDriver: @unchecked Sendable {
     /// An alert fired: starts an attempt for the model whose policy waits for it.
     func alertFired(_ rule: AlertRuleRecord) {
         guard let policy = (try? store.retrainPolicies(model: rule.model))?.first, policy.onAlert == rule.name else { return }
-        launch(policy, trigger: "alert \(rule.name)")
+        // Every server of the model sees the alert fire: one attempt per firing, not one per server.
+        let trigger = "alert \(rule.name)", now = Date().timeIntervalSince1970
+        if let last = (try? store.retrains(model: rule.model))?.last(where: { $0.trigger == trigger }),
+           now - last.started < max(60, rule.hold) { return }
+        launch(policy, trigger: trigger)
     }
 
     func tick(now: Double) {
         for name in models {
             guard let policy = (try? store.retrainPolicies(model: name))?.first, let every = policy.every else { continue }
-            let last = (try? store.retrains(model: name))?.last?.started ?? started
+            let previous = (try? store.retrains(model: name))?.last
+            let last = previous.map { $0.ended ?? $0.started } ?? started
             if now - last >= every { launch(policy, trigger: "every \(durationText(every))") }
         }
         for c in (try? store.canaries(models: models)) ?? [] { decide(c, now: now) }
@@ -170,7 +175,16 @@ final class RetrainDriver: @unchecked Sendable {
         do {
             let pid = try ChildProcess.spawn(executable, ["retrain", policy.model, "--attempt", String(id), "--store", store.folder],
                                              environment: ProcessInfo.processInfo.environment)
-            Thread.detachNewThread { _ = ChildProcess.wait(pid) }
+            let store = store
+            Thread.detachNewThread {
+                let status = ChildProcess.wait(pid).status
+                // A child that ended without deciding (killed, or it could not open the store).
+                guard var left = try? store.retrain(id), left.decision == "running" else { return }
+                left.decision = "failed"
+                left.error = "the attempt's process (\(executable) retrain --attempt \(id)) ended with status \(status) before deciding"
+                left.ended = Date().timeIntervalSince1970
+                _ = try? store.updateRetrain(left, from: ["running"])
+            }
         } catch {
             var failed = (try? store.retrain(id)) ?? record
             failed.decision = "failed"

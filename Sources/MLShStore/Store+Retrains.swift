@@ -78,6 +78,9 @@ public struct RetrainRecord: Sendable, Equatable {
 }
 
 extension Store {
+    /// Seconds a canary may go undecided before the next attempt of its model rolls it back.
+    public static let canaryDeadline = 86_400.0
+
     /// Writes a model's retraining policy, replacing its earlier one.
     public func putRetrainPolicy(_ p: RetrainPolicyRecord) throws(StoreError) {
         try StoreName.validate(p.model, "model")
@@ -116,6 +119,12 @@ extension Store {
         let pid = RunProcess.pid, identity = RunProcess.identity(pid)
         return try Store.guarded("starting a retraining attempt") {
             try db.write { db in
+                // A canary no server decided in time (none serves the alias, no labels came) ends.
+                try db.execute(sql: """
+                    UPDATE retrains SET decision = 'rolled_back', ended = ?,
+                      error = 'no decision within ' || ? || ' s of the canary starting (no server of the alias, or too few labels)'
+                    WHERE model = ? AND decision = 'canary' AND canary_started < ?
+                    """, arguments: [a.started, Int(Store.canaryDeadline), a.model, a.started - Store.canaryDeadline])
                 if let active = try Int64.fetchOne(db, sql: "SELECT id FROM retrains WHERE model = ? AND decision IN ('running', 'canary')",
                                                    arguments: [a.model]) {
                     return (active, false)
@@ -177,6 +186,17 @@ extension Store {
         promoted.ended = a.ended ?? Date().timeIntervalSince1970
         return try Store.guarded("promoting \(a.model)@\(challenger)") {
             try db.write { db in
+                // An alias moved by hand since the attempt began is the user's word: no promotion.
+                if let champion = a.champion,
+                   let now = try Int64.fetchOne(db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [a.model, a.promote]),
+                   now != champion {
+                    var moved = a
+                    moved.decision = "rolled_back"
+                    moved.error = "\(a.promote) was moved to \(a.model)@\(now) while the attempt ran; the challenger was not promoted"
+                    moved.ended = promoted.ended
+                    _ = try Store.saveRetrain(moved, from: ["running", "canary"], db)
+                    return false
+                }
                 guard try Store.saveRetrain(promoted, from: ["running", "canary"], db) else { return false }
                 try db.execute(sql: "INSERT OR REPLACE INTO aliases (name, alias, version) VALUES (?, ?, ?)",
                                arguments: [a.model, a.promote, challenger])

@@ -235,8 +235,14 @@ struct RetrainCommand: ParsableCommand {
         let folder = StoreCLI.folder(storeOption.path)
         if let attempt { throw ExitCode(RetrainCommandLine.attempt(attempt, folder: folder)) }
         try StoreCLI.guarded {
-            print(try RetrainCommandLine.retrain(model: model, script: script ?? "", when: when, every: every, gate: gate,
-                                                 canary: canary, after: after, promote: promote, now: now, folder: folder))
+            do {
+                print(try RetrainCommandLine.retrain(model: model, script: script ?? "", when: when, every: every, gate: gate,
+                                                     canary: canary, after: after, promote: promote, now: now, folder: folder))
+            } catch let e as MLShError where e.span != nil {
+                // A gate that does not parse or names an unknown figure: with the caret under it.
+                FileHandle.standardError.write(Data((e.render() + "\n").utf8))
+                throw ExitCode(1)
+            }
         }
     }
 }

@@ -190,6 +190,8 @@ import TestSupport
         #expect(unknown.code == 1 && unknown.err.contains("retrain: diab has no alert named 'drifting'"), "\(unknown.err)")
         let badGate = try box.mlsh(["retrain", "diab", "--script", train, "--gate", "rmse < champion.rsme"])
         #expect(badGate.code == 1 && badGate.err.contains("unknown figure 'champion.rsme'"), "\(badGate.err)")
+        // With the caret under the figure in the gate's text.
+        #expect(badGate.err.contains("rmse < champion.rsme\n") && badGate.err.contains("       ^^^^^^^^^^^^^"), "\(badGate.err)")
         let now = try box.mlsh(["retrain", "diab", "--script", train])
         #expect(now.code == 0, "\(now.err)")
         #expect(now.out.contains("promoted"), "\(now.out)")

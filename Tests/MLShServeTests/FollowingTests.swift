@@ -146,10 +146,53 @@ import TestSupport
             #expect(try store.resolve("diabetes@production").version == 1)
             #expect(server.service.routes.map(\.model.label) == ["diabetes@1"])
             // The next attempt may start: none is active.
-            let policy = try #require(try store.retrainPolicies().first ?? RetrainPolicyRecord(
-                model: "diabetes", script: "/dev/null", onAlert: nil, every: nil, gate: "", gateTree: "", canary: 0, after: 1, promote: "production"))
+            let policy = RetrainPolicyRecord(model: "diabetes", script: "/dev/null", onAlert: nil, every: nil, gate: "", gateTree: "",
+                                             canary: 0, after: 1, promote: "production")
             #expect(try store.beginRetrain(RetrainRecord(model: "diabetes", trigger: "test", policy: policy, started: 0)).started)
         }
+    }
+
+    @Test func aServerOnLatestOrAVersionStaysOnIt() async throws {
+        try await ServerSocketTests.offPool {
+            let store = try Self.store("latest")
+            var config = ServeConfiguration(port: 0)
+            config.watchInterval = 0.05
+            let v2 = try ServedModel.load(try store.resolve("diabetes@latest"), from: store)
+            #expect(Route.following("diabetes@latest") == nil && Route.following("diabetes") == nil && Route.following("diabetes@2") == nil)
+            let server = try PredictionServer.start(routes: [Route(v2, weight: 1, follows: Route.following("diabetes@latest"))],
+                                                    configuration: config, store: store)
+            defer { server.stop() }
+            _ = try store.register(name: "diabetes", artifact: try store.putModel(Fixtures.ridge.model, mlshVersion: "test"), run: nil)
+            Thread.sleep(forTimeInterval: 0.5)
+            #expect(Self.predict(server.url).model == "diabetes@2")
+        }
+    }
+
+    @Test func aPromotionAfterTheAliasMovedByHandIsRolledBack() throws {
+        let store = try Self.store("moved")
+        let id = try Self.canary(store, share: 0.5, after: 10)
+        // The champion was 1; production is moved to 2 by hand: no promotion.
+        try store.setAlias(name: "diabetes", version: 2, alias: "production")
+        let a = try store.retrain(id)
+        #expect(a.champion == 1)
+        #expect(try store.promoteRetrain(a) == false)
+        let after = try store.retrain(id)
+        #expect(after.decision == "rolled_back")
+        #expect(after.error == "production was moved to diabetes@2 while the attempt ran; the challenger was not promoted")
+    }
+
+    @Test func aCanaryNobodyDecidesIsRolledBackByTheNextAttempt() throws {
+        let store = try Self.store("stale")
+        let id = try Self.canary(store, share: 0.5, after: 10)
+        let policy = RetrainPolicyRecord(model: "diabetes", script: "/dev/null", onAlert: nil, every: nil, gate: "", gateTree: "",
+                                         canary: 0, after: 1, promote: "production")
+        let now = Date().timeIntervalSince1970
+        // Within the deadline the canary holds the model; past it, it ends.
+        #expect(try store.beginRetrain(RetrainRecord(model: "diabetes", trigger: "t", policy: policy, started: now)).started == false)
+        let late = try store.beginRetrain(RetrainRecord(model: "diabetes", trigger: "t", policy: policy, started: now + Store.canaryDeadline + 1))
+        #expect(late.started && late.id != id)
+        let stale = try store.retrain(id)
+        #expect(stale.decision == "rolled_back" && stale.error?.hasPrefix("no decision within 86400 s") == true)
     }
 
     @Test func oneAttemptPerModelAtATime() throws {

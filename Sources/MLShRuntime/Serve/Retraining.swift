@@ -53,9 +53,15 @@ enum Retraining {
             throw MLShError.value("\(function): canary is the challenger's share of traffic, from 0 (promote at the gate) to below 1, got \(formatFloat(canary))")
         }
         guard after >= 1 else { throw MLShError.value("\(function): after is a number of labeled answers, at least 1, got \(after)") }
+        if canary > 0, (try? store.resolve("\(model)@\(promote)")) == nil {
+            throw MLShError.value("\(function): a canary is served by the servers of \(model)@\(promote), and no version is \(promote) yet: alias(v, \"\(promote)\") first, or canary=0")
+        }
         let champion = try storing { () throws(StoreError) in try store.model(latest.artifact) }
         let text = gate ?? (champion.task == .regression ? "rmse <= champion.rmse" : "accuracy >= champion.accuracy")
-        let tree = try StoreLibrary.conditionTree(text, names: AlertExpr.gateNames, what: "\(function): gate")
+        // The figures of the model's task (auc: two classes).
+        let figures = champion.task == .regression ? ["rmse", "mae", "r2"]
+            : ["accuracy", "f1"] + (champion.classes.count == 2 ? ["auc"] : [])
+        let tree = try StoreLibrary.conditionTree(text, names: figures + figures.map { "champion." + $0 }, what: "\(function): gate")
         return RetrainPolicyRecord(model: model, script: path, onAlert: when, every: seconds, gate: text,
                                    gateTree: JSONWriter.text(tree.json), canary: canary, after: after, promote: promote)
     }
@@ -76,7 +82,10 @@ enum Retraining {
     /// a failure of the script included, is recorded; nothing here throws.
     static func run(attempt id: Int64, store: Store, folder: String?) -> RetrainRecord {
         guard var a = try? store.retrain(id) else {
-            return RetrainRecord(model: "?", trigger: "?", policy: RetrainPolicyRecord(model: "?", script: "", onAlert: nil, every: nil, gate: "", gateTree: "", canary: 0, after: 1, promote: ""), started: 0)
+            var missing = RetrainRecord(model: "?", trigger: "?", policy: RetrainPolicyRecord(model: "?", script: "", onAlert: nil, every: nil, gate: "", gateTree: "", canary: 0, after: 1, promote: ""), started: 0)
+            missing.decision = "failed"
+            missing.error = "there is no retraining attempt \(id)"
+            return missing
         }
         guard a.decision == "running" else { return a }
         do throws(MLShError) {
@@ -117,7 +126,7 @@ enum Retraining {
             if let run = champion.run { return try store.existingExperiment(try store.run(run).experiment) }
             return try store.experiment(a.model)
         }
-        let runID = try train(&a, experiment: experiment, folder: folder)
+        let runID = try train(&a, experiment: experiment, window: labeled.count - holdout.count, folder: folder)
         a.run = runID
         _ = try? store.updateRetrain(a, from: ["running"])
         guard let hash = try storing({ () throws(StoreError) in try store.runArtifact(run: runID, name: "model") }) else {
@@ -125,6 +134,14 @@ enum Retraining {
         }
         let challengerModel = try storing { () throws(StoreError) in try store.model(hash) }
         let championModel = try storing { () throws(StoreError) in try store.model(champion.artifact) }
+        // Clients of the alias send the champion's inputs: a challenger must read the same.
+        func inputs(_ m: FittedModel) -> [String: Bool] {
+            Dictionary(m.features.map { ($0.name, $0.dtype == .float || $0.dtype == .int) }, uniquingKeysWith: { a, _ in a })
+        }
+        guard inputs(challengerModel) == inputs(championModel) else {
+            let names = { (m: FittedModel) in m.features.map(\.name).joined(separator: ", ") }
+            throw MLShError(.store, "the challenger reads other inputs (\(names(challengerModel))) than the champion \(champion.label) (\(names(championModel))): clients of \(a.model)@\(a.promote) send the champion's")
+        }
 
         // Both on the same holdout; the gate sees both figures.
         let challengerFigures = try figures(challengerModel, holdout, "the challenger")
@@ -161,7 +178,7 @@ enum Retraining {
     /// Runs the script in a fresh interpreter on the same store, inside a run of
     /// `experiment` whose params say what to train on (`since`, `until`: Unix times;
     /// `retrain`: the attempt). Returns the run's id; a failing script fails the attempt.
-    private static func train(_ a: inout RetrainRecord, experiment: Int64, folder: String?) throws(MLShError) -> Int64 {
+    private static func train(_ a: inout RetrainRecord, experiment: Int64, window: Int, folder: String?) throws(MLShError) -> Int64 {
         guard let data = FileManager.default.contents(atPath: a.script) else {
             throw MLShError(.store, "cannot read the training script \(a.script)")
         }
@@ -182,7 +199,9 @@ enum Retraining {
             try interp.run(SourceFile(name: a.script, bytes: Array(data)), scriptPath: a.script)
         } catch {
             try? run.exit(error: error)
-            throw MLShError(error.kind, "the training script failed: " + error.render())
+            var hint = ""
+            if window == 0 { hint = " (no labeled row was answered before the holdout: rows answered in one request share their time, so one batch falls wholly on one side)" }
+            throw MLShError(error.kind, "the training script failed: " + error.render() + hint)
         }
         try run.exit(error: nil)
         try session.flush()

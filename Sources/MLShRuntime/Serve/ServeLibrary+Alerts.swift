@@ -65,7 +65,7 @@ extension StoreLibrary {
             throw MLShError.value("\(what): the condition is one expression, such as \(example)")
         }
         let known = alert ? "signals: \(names.joined(separator: ", ")), drifted(\"feature\")"
-                          : "figures: \(AlertExpr.figures.joined(separator: ", ")), and the champion's as champion.rmse, ..."
+                          : "figures: \(names.filter { !$0.contains(".") }.joined(separator: ", ")), and the champion's as champion.\(names.first ?? "rmse"), ..."
         func name(_ s: String, _ n: Node) throws(MLShError) -> AlertExpr {
             guard names.contains(s) else {
                 var m = "\(what): unknown \(alert ? "signal" : "figure") '\(s)' (\(known))"
