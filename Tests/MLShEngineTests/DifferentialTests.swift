@@ -83,4 +83,42 @@ import Testing
             }
         }
     }
+
+    /// Outer, semi and anti joins against a nested loop: keys of any type (string and
+    /// float together, then an int key alone), missing keys, many-to-many matches.
+    @Test func outerSemiAntiMatchNestedLoop() throws {
+        for seed in 0..<10 as Range<UInt64> {
+            let a = try randomTable(seed, rows: 50), b = try randomTable(seed + 200, rows: 35)
+            for on in [["s", "f"], ["i"]] {
+                let (ka, kb) = (on.map { col(a, $0) }, on.map { col(b, $0) })
+                func match(_ x: Int, _ y: Int) -> Bool {
+                    let l = ka.map { $0[x] }, r = kb.map { $0[y] }
+                    if l.contains(.missing) || r.contains(.missing) { return false }
+                    return zip(l, r).allSatisfy { p, q in p.doubleValue.map { $0 == q.doubleValue } ?? (p == q) }
+                }
+                var li: [Int] = [], ri: [Int] = [], matchedRight = Set<Int>(), semi: [Int] = [], anti: [Int] = []
+                for x in 0..<a.rowCount {
+                    let ys = (0..<b.rowCount).filter { match(x, $0) }
+                    if ys.isEmpty { li.append(x); ri.append(-1); anti.append(x) } else { semi.append(x) }
+                    for y in ys { li.append(x); ri.append(y); matchedRight.insert(y) }
+                }
+                let rightOnly = (0..<b.rowCount).filter { !matchedRight.contains($0) }
+                let outer = try a.joined(b, on: on, how: .outer, suffix: "_b")
+                #expect(outer.rowCount == li.count + rightOnly.count, "seed \(seed) \(on)")
+                // Left columns: the left rows, then missing for the right-only rows.
+                let other = on == ["i"] ? "s" : "i"
+                #expect(col(outer, other) == li.map { col(a, other)[$0] } + rightOnly.map { _ in .missing }, "seed \(seed) \(on)")
+                // Right columns: the matches, then the right-only rows; names taken get the suffix.
+                #expect(col(outer, other + "_b") == (ri + rightOnly).map { $0 < 0 ? .missing : col(b, other)[$0] }, "seed \(seed) \(on)")
+                // Keys: the left's, then the right-only rows' own.
+                for (k, name) in on.enumerated() {
+                    let want = li.map { ka[k][$0] } + rightOnly.map { kb[k][$0] }
+                    #expect(col(outer, name) == want, "seed \(seed) \(on) key \(name)")
+                }
+                #expect(try a.joined(b, on: on, how: .semi).fingerprint() == a.take(semi).fingerprint(), "seed \(seed) \(on)")
+                #expect(try a.joined(b, on: on, how: .anti).fingerprint() == a.take(anti).fingerprint(), "seed \(seed) \(on)")
+                #expect(try a.joined(b, on: on, how: .semi).names == a.names)
+            }
+        }
+    }
 }

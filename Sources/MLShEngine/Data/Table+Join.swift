@@ -1,19 +1,29 @@
 import MLShCommon
 
-/// How `joined` treats left rows without a match.
-public enum JoinKind: String, Sendable {
+/// Which rows `joined` keeps.
+public enum JoinKind: String, Sendable, CaseIterable {
     /// Only rows with a match on both sides.
     case inner
     /// Every left row; right columns missing where there is no match.
     case left
+    /// Every row of both sides: the left join, then the right rows no left row matched
+    /// (their keys from the right, left columns missing).
+    case outer
+    /// The left rows with at least one match, once each; left columns only.
+    case semi
+    /// The left rows without a match (a missing key never matches); left columns only.
+    case anti
 }
 
 extension Table {
     /// Joins rows of `other` whose `on` columns equal this table's. Rows come in this
-    /// table's order, each followed by its matches in `other`'s order; missing keys never
-    /// match. Key columns appear once (from this table); other columns of `other` whose
-    /// names are taken get the suffix `_right`.
-    public func joined(_ other: Table, on: [String], how: JoinKind) throws(EngineError) -> Table {
+    /// table's order, each followed by its matches in `other`'s order (a left row with n
+    /// matches gives n rows: many-to-many joins multiply); missing keys never match. Key
+    /// columns appear once (from this table; an outer join's right-only rows take the
+    /// right's keys, int and float keys giving a float column); other columns of `other`
+    /// whose names are taken get `suffix` (`_right`, then `_right2`, ... if that is taken too).
+    public func joined(_ other: Table, on: [String], how: JoinKind, suffix: String = "_right") throws(EngineError) -> Table {
+        guard !suffix.isEmpty else { throw EngineError.invalidArgument("join: suffix must not be empty") }
         guard !on.isEmpty else { throw EngineError.invalidArgument("join: name at least one key column in on=") }
         var leftKeys: [[DataKeyCode]] = [], rightKeys: [[DataKeyCode]] = []
         for name in on {
@@ -38,28 +48,50 @@ extension Table {
             if tail[g] < 0 { head[g] = r } else { nextRow[tail[g]] = r }
             tail[g] = r
         }
+        // Semi and anti keep left rows by whether they have a match.
+        if how == .semi || how == .anti {
+            let keep = (0..<nL).filter { r in (!anyMissing[r] && head[Int(ids[r])] >= 0) == (how == .semi) }
+            return try Table(names: names, columns: columns.map { $0.taking(keep) }, label: label)
+        }
         var li: [Int] = [], ri: [Int] = []
         li.reserveCapacity(nL); ri.reserveCapacity(nL)
+        var matched = [Bool](repeating: false, count: how == .outer ? nR : 0)
         for r in 0..<nL {
             var m = anyMissing[r] ? -1 : head[Int(ids[r])]
             if m < 0 {
-                if how == .left { li.append(r); ri.append(-1) }
+                if how != .inner { li.append(r); ri.append(-1) }
                 continue
             }
-            while m >= 0 { li.append(r); ri.append(m); m = nextRow[m] }
+            while m >= 0 {
+                li.append(r); ri.append(m)
+                if how == .outer { matched[m] = true }
+                m = nextRow[m]
+            }
         }
+        // An outer join's right rows no left row matched, in the right's order.
+        let rightOnly = how == .outer ? (0..<nR).filter { !matched[$0] } : []
         var names = self.names
-        var cols = columns.map { $0.taking(li) }
+        var cols: [Column] = []
+        for (n, c) in zip(self.names, columns) {
+            guard !rightOnly.isEmpty else { cols.append(c.taking(li)); continue }
+            let tail: Column
+            if let k = on.firstIndex(of: n), let bi = other.index(of: on[k]) {
+                tail = other.columns[bi].taking(rightOnly)
+            } else {
+                tail = c.taking([Int](repeating: -1, count: rightOnly.count))
+            }
+            cols.append(try dataConcatColumns([c.taking(li), tail], name: n))
+        }
         let keySet = Set(on)
         for (n, c) in zip(other.names, other.columns) where !keySet.contains(n) {
             var name = n
             if names.contains(name) {
-                name = n + "_right"
+                name = n + suffix
                 var k = 2
-                while names.contains(name) || other.names.contains(name) { name = "\(n)_right\(k)"; k += 1 }
+                while names.contains(name) || other.names.contains(name) { name = "\(n)\(suffix)\(k)"; k += 1 }
             }
             names.append(name)
-            cols.append(c.taking(ri))
+            cols.append(c.taking(ri + rightOnly))
         }
         return try Table(names: names, columns: cols, label: label)
     }

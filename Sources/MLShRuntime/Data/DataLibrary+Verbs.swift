@@ -109,18 +109,17 @@ extension DataLibrary {
             }
             return DataLibrary.wrap(try engine { () throws(EngineError) in try Table(names: names, columns: cols) })
         },
-        Builtin("join", ["a", "b", "on", "how=\"inner\""], category: "verbs",
-                summary: "Joins two tables on key columns; how is \"inner\" or \"left\".",
+        Builtin("join", ["a", "b", "on", "how=\"inner\"", "suffix=\"_right\""], category: "verbs",
+                summary: "Joins two tables on key columns (one or a list): how is \"inner\", \"left\", \"outer\" (every row of both), \"semi\" (left rows with a match) or \"anti\" (left rows without one); right columns whose names are taken get suffix.",
                 example: #"join(orders, customers, on="id", how="left")"#) { a, _ throws(MLShError) in
             let l = try a.table("a"), r = try a.table("b")
             let on = try DataArgs.columnNames([try a.value("on")], "join")
-            let how: JoinKind
-            switch try a.string("how", "inner") {
-            case "inner": how = .inner
-            case "left": how = .left
-            case let other: throw MLShError.value("join: how must be \"inner\" or \"left\", got \"\(other)\"")
+            let text = try a.string("how", "inner")
+            guard let how = JoinKind(rawValue: text) else {
+                throw MLShError.value("join: how must be \(JoinKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(text)\"")
             }
-            return DataLibrary.wrap(try engine { () throws(EngineError) in try l.joined(r, on: on, how: how) })
+            let suffix = try a.string("suffix", "_right")
+            return DataLibrary.wrap(try engine { () throws(EngineError) in try l.joined(r, on: on, how: how, suffix: suffix) })
         },
         Builtin("concat", ["a", "..."], category: "verbs", summary: "Stacks tables with the same columns.",
                 example: "concat(train, test)") { a, _ throws(MLShError) in
