@@ -19,7 +19,7 @@ public indirect enum AlertExpr: Sendable, Equatable {
 
     /// The signals a condition may name (and `drifted("feature")`).
     public static let signals = ["drift_share", "anomaly_share", "error_rate", "p99_ms", "requests", "labeled",
-                                 "rmse", "mae", "r2", "accuracy", "f1"]
+                                 "rmse", "mae", "r2", "accuracy", "f1", "auc"]
     /// The binary operators a condition may use.
     public static let operators: Set<String> = ["+", "-", "*", "/", "and", "or", "==", "!=", "<", "<=", ">", ">="]
 

@@ -6,8 +6,8 @@ import MLShStore
 
 /// How well a served version does on the rows whose true labels were fed back: over its
 /// latest `window` labeled rows, rmse, mae and r2 (regression) or accuracy and f1
-/// (classification; f1 of the positive class for two classes, else macro), with the
-/// number of labeled rows they are computed on.
+/// (classification; f1 of the positive class for two classes, else macro; auc too for
+/// two classes), with the number of labeled rows they are computed on.
 public struct LiveQuality: Sendable {
     /// Labeled rows kept per version.
     public static let window = 1_000
@@ -22,11 +22,14 @@ public struct LiveQuality: Sendable {
         return of(model, rows: rows)
     }
 
-    /// The quality of `model` on labeled rows (predictions and labels as JSON text).
-    static func of(_ model: ServedModel, rows: [(prediction: String, label: String)]) -> LiveQuality {
+    /// The quality of `model` on labeled rows (auc when every row kept its positive-class
+    /// probability).
+    static func of(_ model: ServedModel, rows: [LabeledRow]) -> LiveQuality {
         let predicted = rows.map { (try? JSONParser.parse($0.prediction)) ?? .null }
         let actual = rows.map { (try? JSONParser.parse($0.label)) ?? .null }
-        return LiveQuality(labeled: rows.count, metrics: rows.isEmpty ? [] : QualityFigures.of(model.model, actual: actual, predicted: predicted))
+        let scores = rows.compactMap(\.score)
+        return LiveQuality(labeled: rows.count, metrics: rows.isEmpty ? [] : QualityFigures.of(
+            model.model, actual: actual, predicted: predicted, positiveProbability: scores.count == rows.count ? scores : nil))
     }
 
     var json: JSON {

@@ -346,7 +346,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         let at = Date().timeIntervalSince1970
         metrics.answered(model.label, status: 200, seconds: seconds)
         monitor.record(.init(model: model, input: input, predictions: answer.predictions, latencyMs: seconds * 1000,
-                             at: at, shadow: false, firstID: first))
+                             at: at, shadow: false, firstID: first, scores: answer.positive))
         if let shadow, monitor.beginShadow(rows: input.rowCount) {
             let monitor = monitor
             Task.detached(priority: .low) {
@@ -355,7 +355,7 @@ public struct PredictionService: HTTPResponder, Sendable {
                 guard let a = try? shadow.answer(input) else { return }
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - s0) / 1e6
                 monitor.record(.init(model: shadow, input: input, predictions: a.predictions, latencyMs: ms, at: at, shadow: true,
-                                     firstID: first))
+                                     firstID: first, scores: a.positive))
             }
         }
         return response

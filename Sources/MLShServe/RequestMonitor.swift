@@ -27,6 +27,8 @@ public final class RequestMonitor: @unchecked Sendable {
         var shadow: Bool
         /// The number of the request's first row (`issue`); the rows follow in order.
         var firstID: Int64 = 0
+        /// A two-class classifier's probability of the positive class per row.
+        var scores: [Double]? = nil
     }
 
     /// What the writer logs of one answer. Numeric inputs and predictions are copied into
@@ -48,12 +50,15 @@ public final class RequestMonitor: @unchecked Sendable {
         var at: Double
         var shadow: Bool
         var firstID: Int64
+        /// The positive class's probability per row; empty when the model gives none.
+        var scores: [Double]
 
         init(_ e: Entry, model: Int) {
             self.model = model
             let n = e.input.rowCount
             rows = n
             latencyMs = e.latencyMs; at = e.at; shadow = e.shadow; firstID = e.firstID
+            scores = e.scores?.count == n ? e.scores ?? [] : []
             let numeric = e.predictions.count == n && e.predictions.allSatisfy { if case .number = $0 { true } else { false } }
             // The writer names and types the values after the model's schema: the table must
             // follow it.
@@ -445,7 +450,7 @@ public final class RequestMonitor: @unchecked Sendable {
                 } else { w.raw("null") }
                 log.rows.append(.init(deployment: deployment, name: m.name, version: m.version, at: q.at,
                                       latencyMs: q.latencyMs, shadow: q.shadow, inputs: start..<mid, prediction: mid..<w.bytes.count,
-                                      rid: q.firstID + Int64(r)))
+                                      rid: q.firstID + Int64(r), score: r < q.scores.count ? q.scores[r] : .nan))
             }
         }
         log.text = w.bytes

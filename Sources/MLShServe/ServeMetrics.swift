@@ -82,7 +82,7 @@ public final class ServeMetrics: @unchecked Sendable {
                 .set(Double(q.labeled))
             for (metric, value) in q.metrics {
                 gauge("mlsh_live_quality", [("model", model), ("metric", metric)],
-                      "Quality of the served version on its latest labeled rows (rmse, mae, r2; accuracy, f1)").set(value)
+                      "Quality of the served version on its latest labeled rows (rmse, mae, r2; accuracy, f1, auc)").set(value)
             }
         }
         if let (name, sig) = signals {

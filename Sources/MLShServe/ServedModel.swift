@@ -78,6 +78,9 @@ public final class ServedModel: Sendable {
         public var probabilities: [JSON]?
         /// Outlier detectors: each row's score (lower is more abnormal).
         public var scores: [JSON]? = nil
+        /// Two-class classifiers: each row's probability of the positive (second) class,
+        /// which the request log keeps for live AUC.
+        public var positive: [Double]? = nil
     }
 
     /// Predicts a table already checked against the schema; model errors (a NaN the
@@ -107,6 +110,7 @@ public final class ServedModel: Sendable {
             perClass.append((c, p))
         }
         let probabilities: [JSON] = (0..<input.rowCount).map { r in .object(perClass.map { ($0.0, .number($0.1[r])) }) }
-        return Answer(predictions: predictions, probabilities: probabilities)
+        return Answer(predictions: predictions, probabilities: probabilities,
+                      positive: perClass.count == 2 ? perClass[1].1 : nil)
     }
 }

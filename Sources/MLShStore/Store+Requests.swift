@@ -48,12 +48,14 @@ public struct RequestLogBatch: Sendable {
         public var prediction: Range<Int>
         /// The row's number in its deployment.
         public var rid: Int64
+        /// A binary classifier's probability of the positive class; NaN: none.
+        public var score: Double
 
         public init(deployment: Int64, name: String, version: Int64, at: Double, latencyMs: Double, shadow: Bool,
-                    inputs: Range<Int>, prediction: Range<Int>, rid: Int64 = 0) {
+                    inputs: Range<Int>, prediction: Range<Int>, rid: Int64 = 0, score: Double = .nan) {
             self.deployment = deployment; self.name = name; self.version = version; self.at = at
             self.latencyMs = latencyMs; self.shadow = shadow; self.inputs = inputs; self.prediction = prediction
-            self.rid = rid
+            self.rid = rid; self.score = score
         }
     }
     public var rows: [Row]
@@ -65,6 +67,15 @@ public struct RequestLogBatch: Sendable {
 
 /// SQLite's SQLITE_TRANSIENT (a C macro Swift does not import): copy the bound value.
 private let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+/// A logged row whose label was fed back: prediction and label (JSON texts), and a binary
+/// classifier's probability of the positive class.
+public struct LabeledRow: Sendable {
+    public var prediction: String
+    public var label: String
+    public var score: Double?
+    public init(prediction: String, label: String, score: Double? = nil) { self.prediction = prediction; self.label = label; self.score = score }
+}
 
 /// Which rows `requests(...)` reads.
 public enum RequestFilter: Sendable {
@@ -118,13 +129,13 @@ extension Store {
         }
     }
 
-    /// Rows one INSERT statement takes (9 values each, well under SQLite's limit of
+    /// Rows one INSERT statement takes (10 values each, well under SQLite's limit of
     /// bound values): the statement's own work is shared by them.
     static let rowsPerInsert = 16
     /// The INSERT statement for 1, 2, ... `rowsPerInsert` rows.
     static let insertRequests: [String] = (1...rowsPerInsert).map { n in
-        "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
+        "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid, score) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
     }
 
     /// Appends served rows in one transaction, up to `rowsPerInsert` rows per statement.
@@ -161,7 +172,7 @@ extension Store {
                         defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
                         sqlite3_reset(s)
                         for (k, row) in rows.enumerated() {
-                            let at = Int32(k * 9)
+                            let at = Int32(k * 10)
                             let rn = row.name.withCString { sqlite3_bind_text(s, at + 2, $0, Int32(clamping: row.name.utf8.count), sqliteTransient) }
                             sqlite3_bind_int64(s, at + 1, row.deployment)
                             sqlite3_bind_int64(s, at + 3, row.version)
@@ -171,6 +182,7 @@ extension Store {
                             let rp = sqlite3_bind_text(s, at + 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
                             sqlite3_bind_int64(s, at + 8, row.shadow ? 1 : 0)
                             sqlite3_bind_int64(s, at + 9, row.rid)
+                            if row.score.isNaN { sqlite3_bind_null(s, at + 10) } else { sqlite3_bind_double(s, at + 10, row.score) }
                             guard rn == SQLITE_OK, ri == SQLITE_OK, rp == SQLITE_OK else {
                                 throw Store.sqliteFailure(db, rn != SQLITE_OK ? rn : ri != SQLITE_OK ? ri : rp)
                             }
@@ -214,14 +226,14 @@ extension Store {
 
     /// The latest `limit` rows version `version` of `name` answered for a deployment that
     /// have a label: prediction and label (JSON texts), newest first.
-    public func labeledRows(deployment: Int64, name: String, version: Int64, limit: Int) throws(StoreError) -> [(prediction: String, label: String)] {
+    public func labeledRows(deployment: Int64, name: String, version: Int64, limit: Int) throws(StoreError) -> [LabeledRow] {
         try Store.guarded("reading labeled requests") {
             try db.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT r.prediction, l.label FROM labels l
+                    SELECT r.prediction, l.label, r.score FROM labels l
                     CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
                     WHERE l.deployment = ? AND r.name = ? AND r.version = ? ORDER BY l.rid DESC LIMIT ?
-                    """, arguments: [deployment, name, version, limit]).map { row in (row[0], row[1]) }
+                    """, arguments: [deployment, name, version, limit]).map { row in LabeledRow(prediction: row[0], label: row[1], score: row[2]) }
             }
         }
     }

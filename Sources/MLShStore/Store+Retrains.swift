@@ -260,14 +260,14 @@ extension Store {
 
     /// Labeled rows a version answered (on any deployment) at or after `since`, newest
     /// first, at most `limit`: predictions and labels as JSON text.
-    public func labeledRows(name: String, version: Int64, since: Double, limit: Int) throws(StoreError) -> [(prediction: String, label: String)] {
+    public func labeledRows(name: String, version: Int64, since: Double, limit: Int) throws(StoreError) -> [LabeledRow] {
         try Store.guarded("reading labeled requests") {
             try db.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT r.prediction, l.label FROM labels l
+                    SELECT r.prediction, l.label, r.score FROM labels l
                     CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
                     WHERE r.name = ? AND r.version = ? AND r.at >= ? ORDER BY r.at DESC LIMIT ?
-                    """, arguments: [name, version, since, limit]).map { row in (row[0], row[1]) }
+                    """, arguments: [name, version, since, limit]).map { row in LabeledRow(prediction: row[0], label: row[1], score: row[2]) }
             }
         }
     }

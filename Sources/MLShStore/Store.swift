@@ -295,6 +295,10 @@ public final class Store: Sendable {
                 CREATE INDEX retrains_model ON retrains(model, decision);
                 """)
         }
+        // A binary classifier's probability of the positive class, per logged row (live AUC).
+        m.registerMigration("v8-request-scores") { db in
+            try db.execute(sql: "ALTER TABLE requests ADD COLUMN score REAL")
+        }
         return m
     }
 }

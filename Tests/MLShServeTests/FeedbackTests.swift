@@ -1,5 +1,6 @@
 import Foundation
 import MLShCommon
+import MLShEngine
 import MLShModels
 import MLShStore
 import Testing
@@ -63,6 +64,44 @@ import TestSupport
             // A body that is not the feedback form is refused whole.
             #expect(try Self.post(server.url + "/v1/feedback", #"{"rows": []}"#).0 == 400)
             #expect(try Self.post(server.url + "/v1/feedback", "not json").0 == 400)
+        }
+    }
+
+    /// A two-class classifier's positive-class probability is logged with each row, so
+    /// its live quality has auc beside accuracy and f1.
+    @Test func aTwoClassClassifiersLiveQualityHasAUC() async throws {
+        let cancer = try Fixtures.load("breast_cancer")
+        let m = try fit(PipelineSpec(steps: [.standardize(StandardizeSpec())], model: .logistic(LogisticSpec())),
+                        on: cancer, target: "diagnosis", features: nil)
+        let served = ServedModel(name: "cancer", version: 1, model: m)
+        let rows = cancer.take(Array(0..<80))
+        let features = rows.names.filter { $0 != "diagnosis" }
+        try await ServerSocketTests.offPool {
+            let store = try Store(folder: temporaryFolder("auc"))
+            let server = try PredictionServer.start(routes: [Route(served, weight: 1)], configuration: ServeConfiguration(port: 0), store: store)
+            defer { server.stop() }
+            var body = JSONWriter()
+            body.raw(#"{"rows":["#)
+            for r in 0..<rows.rowCount {
+                if r > 0 { body.raw(",") }
+                body.write(.object(features.compactMap { f in rows.index(of: f).map { (f, JSON.number((try? rows.columns[$0].doubles()[r]) ?? .nan)) } }))
+            }
+            body.raw("]}")
+            let (s, b, _) = try Self.post(server.url + "/v1/models/cancer/predict", String(decoding: body.bytes, as: UTF8.self))
+            #expect(s == 200)
+            guard case .array(let ids)? = b?["ids"], case .array(let probabilities)? = b?["probabilities"],
+                  let truth = rows.index(of: "diagnosis") else { Issue.record("no ids or probabilities"); return }
+            guard case .string(let codes, let names) = rows.columns[truth].storage else { Issue.record("diagnosis is not text"); return }
+            let entries: [JSON] = zip(ids, codes).map { id, code in .object([("id", id), ("label", .string(names[Int(code)]))]) }
+            #expect(try Self.post(server.url + "/v1/feedback", JSONWriter.text(.object([("labels", .array(entries))]))).0 == 200)
+            let positive = m.classes[1]
+            let expected = try MetricFunctions.auc(actual: rows.columns[truth],
+                                                   score: Column(floats: probabilities.map { $0[positive]?.double ?? .nan }), positive: positive)
+            AlertTests.waitFor(10) { server.service.status(running: true)["quality"]?["cancer@1"]?["auc"] != nil }
+            let quality = server.service.status(running: true)["quality"]?["cancer@1"]
+            #expect(quality?["labeled"] == .number(80))
+            #expect(abs((quality?["auc"]?.double ?? .nan) - expected) < 1e-9, "\(String(describing: quality))")
+            #expect(expected > 0.9)
         }
     }
 

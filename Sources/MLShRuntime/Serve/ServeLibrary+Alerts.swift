@@ -10,7 +10,7 @@ import MLShStore
 extension StoreLibrary {
     static func alertBuiltins(_ session: StoreSession) -> [Builtin] { [
         Builtin("alert", ["model", "name", "when", "hold=\"0s\"", "notify=none"], category: "deployment",
-                summary: "An alert on a served model: fires when the condition (an mls expression over drift_share, drifted(\"f\"), anomaly_share, rmse, mae, r2, accuracy, f1, error_rate, p99_ms, requests, labeled) has held for hold; each firing and resolving is stored and POSTed to notify in Alertmanager's webhook format.",
+                summary: "An alert on a served model: fires when the condition (an mls expression over drift_share, drifted(\"f\"), anomaly_share, rmse, mae, r2, accuracy, f1, auc, error_rate, p99_ms, requests, labeled) has held for hold; each firing and resolving is stored and POSTed to notify in Alertmanager's webhook format.",
                 example: #"alert("diabetes", "drifting", when="drift_share > 0.3 or rmse > 60", hold="10m", notify="http://127.0.0.1:9093/hook")"#) { a, _ throws(MLShError) in
             let model: String
             switch try a.value("model") {
