@@ -113,7 +113,7 @@ let package = Package(
         ]),
         .testTarget(name: "MLShMonitorTests", dependencies: ["MLShMonitor", "MLShEngine", "TestSupport"]),
         .testTarget(name: "MLShNotebookTests", dependencies: ["MLShNotebook", "TestSupport"], exclude: ["notebooks"]),
-        .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"]),
+        .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"], exclude: ["fixtures"]),
         .testTarget(name: "GoldenTests", dependencies: [
             "MLShCommon", "MLShEngine", "MLShLanguage", "MLShModels", "MLShRuntime", "MLShREPL", "MLShNotebook", "MLShServe", "TestSupport",
         ], exclude: ["scripts"]),

@@ -50,6 +50,8 @@ final class RouteFollower: @unchecked Sendable {
     private var loaded: [String: ServedModel] = [:]
     /// The last reason the server did not follow, reported once.
     private(set) var lastError: String?
+    /// The version each followed alias was last seen to name.
+    private var served: [String: String] = [:]
 
     init(configured: [Route], store: Store, bound: BoundAddress) {
         self.configured = configured; self.store = store; self.bound = bound
@@ -91,6 +93,11 @@ final class RouteFollower: @unchecked Sendable {
                     report("\(ref) names \(m.label), which reads other inputs than \(r.model.label) (its clients would fail); still serving \(r.model.label): restart the server to serve it")
                 }
             }
+            // Each switch is said on stderr (the server's log).
+            if let ref = r.follows, served[ref, default: r.model.label] != route.model.label {
+                FileHandle.standardError.write(Data("mlsh serve: \(ref) names \(route.model.label): serving it\n".utf8))
+            }
+            if let ref = r.follows { served[ref] = route.model.label }
             if let c = canaries.first(where: { r.follows == "\($0.model)@\($0.promote)" && $0.champion == route.model.version }),
                let challenger = c.challenger, let m = model(c.model, challenger), m.schema.accepts(route.model.schema) {
                 out.append(Route(route.model, weight: route.weight * (1 - c.canary), follows: route.follows))

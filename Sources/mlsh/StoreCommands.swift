@@ -210,10 +210,10 @@ struct RetrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("What the challenger must pass, over its figures and champion.FIGURE (default: rmse <= champion.rmse, or accuracy >= champion.accuracy).", valueName: "EXPR"))
     var gate: String?
 
-    @Option(help: "The challenger's share of traffic before promotion; 0 promotes at the gate.")
+    @Option(help: ArgumentHelp("The challenger's share of traffic before promotion; 0 promotes at the gate.", valueName: "SHARE"))
     var canary: Double = 0
 
-    @Option(help: "Labeled answers of the challenger the canary waits for.")
+    @Option(help: ArgumentHelp("Labeled answers of the challenger the canary waits for.", valueName: "N"))
     var after: Int = 500
 
     @Option(help: ArgumentHelp("The alias a winning challenger takes.", valueName: "ALIAS"))
@@ -238,8 +238,8 @@ struct RetrainCommand: ParsableCommand {
             do {
                 print(try RetrainCommandLine.retrain(model: model, script: script ?? "", when: when, every: every, gate: gate,
                                                      canary: canary, after: after, promote: promote, now: now, folder: folder))
-            } catch let e as MLShError where e.span != nil {
-                // A gate that does not parse or names an unknown figure: with the caret under it.
+            } catch let e as MLShError {
+                // As the prompt says it: its kind, and a gate's error with the caret under it.
                 FileHandle.standardError.write(Data((e.render() + "\n").utf8))
                 throw ExitCode(1)
             }
@@ -252,6 +252,9 @@ struct RetrainsCommand: ParsableCommand {
         commandName: "retrains",
         abstract: "List the retraining attempts: id, model, trigger, run, champion, challenger, figures, decision, started, ended.")
 
+    @ArgumentParser.Argument(help: "Only this model's attempts.")
+    var model: String?
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -259,6 +262,6 @@ struct RetrainsCommand: ParsableCommand {
     var store: String? { storeOption.path }
 
     func run() throws {
-        try StoreCLI.guarded { print(try StoreCLI.listing(store).retrains(json: json)) }
+        try StoreCLI.guarded { print(try StoreCLI.listing(store).retrains(model: model, json: json)) }
     }
 }

@@ -200,6 +200,11 @@ import TestSupport
         #expect(policy.out == "diab retrains with \(train) every 1d; gate: rmse <= champion.rmse; canary 0.1 for 300 labeled answers; promotes to production\n")
         let list = try box.json(["retrains", "--json"]) as? [[String: Any]] ?? []
         #expect(list.count == 1)
+        #expect((try box.json(["retrains", "diab", "--json"]) as? [[String: Any]])?.count == 1)
+        #expect((try box.json(["retrains", "other", "--json"]) as? [[String: Any]])?.count == 0)
+        // The same script again trains the same model: gated, nothing registered.
+        let again = try box.mlsh(["retrain", "diab", "--script", train])
+        #expect(again.code == 0 && again.out.contains("gated"), "\(again.out)")
         #expect(list.first?["decision"] as? String == "promoted" && list.first?["trigger"] as? String == "now")
         #expect(list.first?["champion"] as? Int == 1 && list.first?["challenger"] as? Int == 2 && list.first?["holdout"] as? Int == 20)
         let models = try box.mlsh(["models"])
@@ -208,7 +213,9 @@ import TestSupport
         #expect(lineage.out.hasPrefix("diab@2 (production)") && lineage.out.contains("retrain: attempt 1 (now, promoted)"), "\(lineage.out)")
         let failing = try box.mlsh(["retrain", "diab", "--script", try box.script("fit(ridge(), requests(param(\"model\")), target=$nope)", name: "bad.mls")])
         #expect(failing.code == 1 && failing.err.contains("retrain: the attempt failed: the training script failed"), "\(failing.err)")
+        let value = try box.mlsh(["retrain", "diab", "--script", train, "--canary", "1.5"])
+        #expect(value.code == 1 && value.err.hasPrefix("value error: retrain: canary is the challenger's share"), "\(value.err)")
         let table = try box.mlsh(["retrains"])
-        #expect(table.out.contains("promoted") && table.out.contains("failed") && table.out.contains("retrains: 2 rows"), "\(table.out)")
+        #expect(table.out.contains("promoted") && table.out.contains("failed") && table.out.contains("retrains: 3 rows"), "\(table.out)")
     }
 }

@@ -226,6 +226,14 @@ import TestSupport
             print(s.requests, s.errors, s.models, s.running, s.deployment, s.p99_ms > 0)
             """, name: "status.mls")])
         #expect(language.out == "3 1 [\"diabetes@1\"] true 1 true\n", "\(language.err)")
+        // A script is a client of a server it did not start: send by the model's name.
+        let sent = try box.mlsh(["run", try box.script("""
+            let answers = send("diabetes", dataset("diabetes") |> head(2) |> drop($progression), token="s3cret")
+            print(to_list(answers.model), to_list(answers.id))
+            """, name: "send.mls")])
+        #expect(sent.out == "[\"diabetes@1\", \"diabetes@1\"] [\"1-3\", \"1-4\"]\n", "\(sent.err)")
+        let unauthorized = try box.mlsh(["-e", #"send("diabetes", dataset("diabetes") |> head(1) |> drop($progression))"#])
+        #expect(unauthorized.code == 1 && unauthorized.err.contains("needs its token"), "\(unauthorized.err)")
         let other = try box.mlsh(["status", "iris"])
         #expect(other.code == 1 && other.err.contains("no deployment of iris is recorded as running"), "\(other.err)")
 

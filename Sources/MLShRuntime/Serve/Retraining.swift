@@ -150,8 +150,10 @@ enum Retraining {
         a.championFigures = QualityFigures.json(championFigures)
         guard let gate = AlertExpr.gate(a.gateTree) else { throw MLShError(.store, "the gate '\(a.gate)' is not readable") }
         let now = Date().timeIntervalSince1970
-        guard gate.passes(challenger: challengerFigures, champion: championFigures) else {
+        let same = hash == champion.artifact
+        guard !same, gate.passes(challenger: challengerFigures, champion: championFigures) else {
             a.decision = "gated"
+            if same { a.error = "the challenger is the champion's model (the same artifact): nothing to promote" }
             a.ended = now
             _ = try? store.updateRetrain(a, from: ["running"])
             return

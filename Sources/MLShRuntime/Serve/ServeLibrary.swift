@@ -211,18 +211,46 @@ extension StoreLibrary {
             let outcome = try storing { () throws(StoreError) in try Feedback.store(entries, in: store, issued: issued) }
             return languageValue(outcome.json)
         },
-        Builtin("send", ["d", "t"], category: "deployment",
-                summary: "Sends a table's rows to a deployment over HTTP, as a client would, and returns its answers: the rows with prediction and model columns.",
+        Builtin("send", ["d", "t", "token=none"], category: "deployment",
+                summary: "Sends a table's rows to a deployment over HTTP, as a client would, and returns its answers: the rows with prediction, model and id columns. d is a deployment, or a model name served by another process (`mlsh serve`) that the store records as running, with token= (default MLSH_TOKEN).",
                 example: "send(d, test |> head(5))") { a, _ throws(MLShError) in
-            let server = try deployment(a, "d")
             let t = try a.table("t")
-            return .object(TableValue(try send(server, t)))
+            let v = try a.value("d")
+            switch v {
+            case .object(let d as DeploymentValue):
+                guard let name = d.server.service.routes.first?.model.name else { throw MLShError(.serve, "send: nothing is served") }
+                return .object(TableValue(try send(url: d.server.url, name: name, token: d.server.service.configuration.token, t)))
+            case .string(let target):
+                var token = ProcessInfo.processInfo.environment["MLSH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+                if let given = a["token"] {
+                    guard case .string(let s) = given, !s.isEmpty else { throw MLShError.type("send: token must be a non-empty string") }
+                    token = s
+                }
+                // The newest recorded deployment of the model that answers as itself.
+                let targets = try serving { () throws(ServeError) in
+                    try RemoteStatus.targets(target) { () throws(StoreError) in
+                        guard session.exists else { return nil }
+                        do throws(MLShError) { return try session.store() } catch { throw StoreError(error.message) }
+                    }
+                }
+                let name = String(target.split(separator: "@").first ?? Substring(target))
+                var firstError: ServeError?
+                for server in targets {
+                    do throws(ServeError) { _ = try RemoteStatus.fetch(server, token: token) } catch {
+                        firstError = firstError ?? error
+                        continue
+                    }
+                    return .object(TableValue(try send(url: server.url, name: name, token: token, t)))
+                }
+                throw MLShError(.serve, "send: " + (firstError?.message ?? "no deployment of \(target) answers"))
+            default:
+                throw MLShError.type("send: expected a deployment (from deploy) or the name of a served model, got \(v.typeName)")
+            }
         },
     ] }
 
-    /// Posts the rows to `/v1/models/{name}/predict`, one request, and tables the answer.
-    static func send(_ server: PredictionServer, _ t: Table) throws(MLShError) -> Table {
-        guard let name = server.service.routes.first?.model.name else { throw MLShError(.serve, "send: nothing is served") }
+    /// Posts the rows to `URL/v1/models/{name}/predict`, one request, and tables the answer.
+    static func send(url: String, name: String, token: String?, _ t: Table) throws(MLShError) -> Table {
         var body = JSONWriter(capacity: 16 + 160 * t.rowCount)
         body.raw(#"{"rows":["#)
         for r in 0..<t.rowCount {
@@ -231,10 +259,10 @@ extension StoreLibrary {
         }
         body.raw("]}")
         var headers = [("Content-Type", "application/json")]
-        if let token = server.service.configuration.token { headers.append(("Authorization", "Bearer \(token)")) }
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
         let reply: HTTPClient.Reply
         do {
-            reply = try HTTPClient.request("POST", server.url + "/v1/models/\(name)/predict", body: body.bytes,
+            reply = try HTTPClient.request("POST", url + "/v1/models/\(name)/predict", body: body.bytes,
                                            headers: headers)
         } catch { throw MLShError(.serve, "send: \(error.message)") }
         let json: JSON

@@ -90,8 +90,8 @@ public struct StoreListing {
     }
 
     /// The retraining attempts: id, model, trigger, run, versions, figures, decision, times.
-    public func retrains(json: Bool) throws -> String {
-        let records = try existing()?.retrains() ?? []
+    public func retrains(model: String? = nil, json: Bool) throws -> String {
+        let records = try existing()?.retrains(model: model) ?? []
         guard json else { return Self.render(try StoreTables.retrains(records)) }
         return Self.json(.array(records.map { r in
             func figures(_ t: String?) -> JSON { t.flatMap { try? JSONParser.parse($0) } ?? .null }
