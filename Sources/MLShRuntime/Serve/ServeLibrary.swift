@@ -125,23 +125,7 @@ extension StoreLibrary {
             case .object(let d as DeploymentValue):
                 return statusValue(d.server.service.status(running: d.server.isRunning))
             case .string(let target):
-                var token = ProcessInfo.processInfo.environment["MLSH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-                if let t = a["token"] {
-                    guard case .string(let s) = t, !s.isEmpty else { throw MLShError.type("status: token must be a non-empty string") }
-                    token = s
-                }
-                // The newest deployment that answers (older records may be servers killed without recording their end).
-                let targets = try serving { () throws(ServeError) in
-                    try RemoteStatus.targets(target) { () throws(StoreError) in
-                        guard session.exists else { return nil }
-                        do throws(MLShError) { return try session.store() } catch { throw StoreError(error.message) }
-                    }
-                }
-                var firstError: ServeError?
-                for t in targets {
-                    do throws(ServeError) { return statusValue(try RemoteStatus.fetch(t, token: token)) } catch { firstError = firstError ?? error }
-                }
-                throw MLShError(.serve, "status: " + (firstError?.message ?? "no deployment of \(target) answers"))
+                return statusValue(try remote(target, a, session).status)
             default:
                 throw MLShError.type("status: expected a deployment (from deploy) or the name of a served model, got \(v.typeName)")
             }
@@ -221,33 +205,38 @@ extension StoreLibrary {
                 guard let name = d.server.service.routes.first?.model.name else { throw MLShError(.serve, "send: nothing is served") }
                 return .object(TableValue(try send(url: d.server.url, name: name, token: d.server.service.configuration.token, t)))
             case .string(let target):
-                var token = ProcessInfo.processInfo.environment["MLSH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-                if let given = a["token"] {
-                    guard case .string(let s) = given, !s.isEmpty else { throw MLShError.type("send: token must be a non-empty string") }
-                    token = s
-                }
-                // The newest recorded deployment of the model that answers as itself.
-                let targets = try serving { () throws(ServeError) in
-                    try RemoteStatus.targets(target) { () throws(StoreError) in
-                        guard session.exists else { return nil }
-                        do throws(MLShError) { return try session.store() } catch { throw StoreError(error.message) }
-                    }
-                }
+                let (server, _, token) = try remote(target, a, session)
                 let name = String(target.split(separator: "@").first ?? Substring(target))
-                var firstError: ServeError?
-                for server in targets {
-                    do throws(ServeError) { _ = try RemoteStatus.fetch(server, token: token) } catch {
-                        firstError = firstError ?? error
-                        continue
-                    }
-                    return .object(TableValue(try send(url: server.url, name: name, token: token, t)))
-                }
-                throw MLShError(.serve, "send: " + (firstError?.message ?? "no deployment of \(target) answers"))
+                return .object(TableValue(try send(url: server.url, name: name, token: token, t)))
             default:
                 throw MLShError.type("send: expected a deployment (from deploy) or the name of a served model, got \(v.typeName)")
             }
         },
     ] }
+
+    /// The server of a model name (or port, or URL) another process runs: the newest
+    /// deployment the store records as running that answers `/v1/status` as itself (older
+    /// records may be servers killed without recording their end), its status, and the
+    /// token used (`token=`, else `MLSH_TOKEN`).
+    static func remote(_ target: String, _ a: Arguments, _ session: StoreSession) throws(MLShError)
+        -> (server: RemoteStatus.Target, status: JSON, token: String?) {
+        var token = ProcessInfo.processInfo.environment["MLSH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let given = a["token"] {
+            guard case .string(let s) = given, !s.isEmpty else { throw MLShError.type("\(a.function): token must be a non-empty string") }
+            token = s
+        }
+        let targets = try serving { () throws(ServeError) in
+            try RemoteStatus.targets(target) { () throws(StoreError) in
+                guard session.exists else { return nil }
+                do throws(MLShError) { return try session.store() } catch { throw StoreError(error.message) }
+            }
+        }
+        var firstError: ServeError?
+        for server in targets {
+            do throws(ServeError) { return (server, try RemoteStatus.fetch(server, token: token), token) } catch { firstError = firstError ?? error }
+        }
+        throw MLShError(.serve, "\(a.function): " + (firstError?.message ?? "no deployment of \(target) answers"))
+    }
 
     /// Posts the rows to `URL/v1/models/{name}/predict`, one request, and tables the answer.
     static func send(url: String, name: String, token: String?, _ t: Table) throws(MLShError) -> Table {
