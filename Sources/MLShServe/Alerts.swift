@@ -104,6 +104,17 @@ public indirect enum AlertExpr: Sendable, Equatable {
     /// Whether the condition holds under `signals`.
     public func holds(_ s: AlertSignals) -> Bool { value(s) > 0 }
 
+    /// The signals the condition names (`drifted` for any `drifted("feature")`).
+    public var names: Set<String> {
+        switch self {
+        case .number: return []
+        case .signal(let s): return [s]
+        case .drifted: return ["drifted"]
+        case .not(let e), .negate(let e): return e.names
+        case .binary(_, let a, let b): return a.names.union(b.names)
+        }
+    }
+
     /// The first signal the condition names, whose value a transition reports.
     public var firstSignal: AlertExpr? {
         switch self {
@@ -129,16 +140,20 @@ extension PredictionService {
     /// answered, p99 latency, requests answered (HTTP requests, of any number of rows),
     /// labeled rows, and the live quality of the version with the most traffic (`quality`
     /// when the caller has it).
-    func alertSignals(quality known: [(String, LiveQuality)]? = nil) -> AlertSignals {
+    func alertSignals(quality known: [(String, LiveQuality)]? = nil, needed: Set<String>? = nil) -> AlertSignals {
         var s = AlertSignals()
         let snap = monitor.snapshot()
         let errors = snap.byStatus.filter { $0.key >= 400 }.values.reduce(0, +)
         s.values["requests"] = Double(snap.requests)
         s.values["error_rate"] = snap.requests > 0 ? Double(errors) / Double(snap.requests) : 0
         if snap.requests > 0 { s.values["p99_ms"] = snap.p99 }
+        // Drift, anomaly scores and live quality cost CPU and a store read: computed only
+        // when a condition names them (nil: all, as /metrics shows them).
+        func wants(_ name: String) -> Bool { needed?.contains(name) ?? true }
         var driftShare: Double?, anomalyShare: Double?
         for r in routes {
-            let scores = drift(r.model), anomaly = r.model.anomalyShare(monitor)
+            let scores = wants("drift_share") || wants("drifted") ? drift(r.model) : nil
+            let anomaly = wants("anomaly_share") ? r.model.anomalyShare(monitor) : nil
             s.versions[r.model.label] = (scores, anomaly)
             if let scores, !scores.isEmpty {
                 let drifted = scores.filter(\.drifted)
@@ -149,6 +164,8 @@ extension PredictionService {
         }
         s.values["drift_share"] = driftShare
         s.values["anomaly_share"] = anomalyShare
+        let qualityNames = ["labeled"] + AlertExpr.figures
+        guard known != nil || qualityNames.contains(where: wants) else { return s }
         let quality = known ?? liveQuality()
         s.values["labeled"] = Double(quality.reduce(0) { $0 + $1.1.labeled })
         let main = routes.max { $0.weight < $1.weight }?.model.label
@@ -188,9 +205,10 @@ final class AlertEngine: @unchecked Sendable {
         var rules: [AlertRuleRecord] = []
         for n in names.sorted() { rules += (try? store.alertRules(model: n)) ?? [] }
         guard !rules.isEmpty else { return }
-        let signals = service.alertSignals()
-        for rule in rules {
-            guard let tree = (try? JSONParser.parse(rule.tree)).flatMap({ AlertExpr(json: $0) }) else { continue }
+        let trees = rules.map { (try? JSONParser.parse($0.tree)).flatMap({ AlertExpr(json: $0) }) }
+        let signals = service.alertSignals(needed: trees.reduce(into: Set<String>()) { $0.formUnion($1?.names ?? []) })
+        for (rule, tree) in zip(rules, trees) {
+            guard let tree else { continue }
             let holds = tree.holds(signals)
             let value = tree.firstSignal.map { $0.value(signals) }.flatMap { $0.isNaN ? nil : $0 }
             let key = rule.model + "\u{0}" + rule.name

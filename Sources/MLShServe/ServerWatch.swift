@@ -21,6 +21,12 @@ final class ServerWatch: @unchecked Sendable {
 
     func start() {
         let t = Thread { [weak self] in
+            // Below the event loops: the watch's bursts (drift, anomaly scores, store reads)
+            // wait for answers, not the other way round.
+            if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"),
+               let tid = link.split(separator: "/").last.flatMap({ id_t($0) }) {
+                setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, 10)   // this thread's nice value
+            }
             while let self, !self.isStopped {
                 let now = Date().timeIntervalSince1970
                 self.follower.tick()
