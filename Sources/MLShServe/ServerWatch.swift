@@ -142,9 +142,6 @@ final class RetrainDriver: @unchecked Sendable {
     private let follower: RouteFollower
     private let executable: String?
     private let started = Date().timeIntervalSince1970
-    private let lock = NSLock()
-    /// Attempts this server started, by id.
-    private(set) var launched: [Int64] = []
 
     init(store: Store, service: @escaping @Sendable () -> PredictionService, follower: RouteFollower, executable: String?) {
         self.store = store; self.current = service; self.follower = follower; self.executable = executable
@@ -176,7 +173,6 @@ final class RetrainDriver: @unchecked Sendable {
     func launch(_ policy: RetrainPolicyRecord, trigger: String) {
         let record = RetrainRecord(model: policy.model, trigger: trigger, policy: policy, started: Date().timeIntervalSince1970)
         guard let (id, new) = try? store.beginRetrain(record), new else { return }
-        lock.lock(); launched.append(id); lock.unlock()
         guard let executable else {
             var failed = (try? store.retrain(id)) ?? record
             failed.decision = "failed"

@@ -19,6 +19,10 @@ import TestSupport
         return store
     }
 
+    /// A policy whose script and gate the store tests never run.
+    static let blankPolicy = RetrainPolicyRecord(model: "diabetes", script: "/dev/null", onAlert: nil, every: nil, gate: "",
+                                                 gateTree: "", canary: 0, after: 1, promote: "production")
+
     static func server(_ store: Store) throws -> PredictionServer {
         var config = ServeConfiguration(port: 0)
         config.watchInterval = 0.05
@@ -146,8 +150,7 @@ import TestSupport
             #expect(try store.resolve("diabetes@production").version == 1)
             #expect(server.service.routes.map(\.model.label) == ["diabetes@1"])
             // The next attempt may start: none is active.
-            let policy = RetrainPolicyRecord(model: "diabetes", script: "/dev/null", onAlert: nil, every: nil, gate: "", gateTree: "",
-                                             canary: 0, after: 1, promote: "production")
+            let policy = FollowingTests.blankPolicy
             #expect(try store.beginRetrain(RetrainRecord(model: "diabetes", trigger: "test", policy: policy, started: 0)).started)
         }
     }
@@ -184,8 +187,7 @@ import TestSupport
     @Test func aCanaryNobodyDecidesIsRolledBackByTheNextAttempt() throws {
         let store = try Self.store("stale")
         let id = try Self.canary(store, share: 0.5, after: 10)
-        let policy = RetrainPolicyRecord(model: "diabetes", script: "/dev/null", onAlert: nil, every: nil, gate: "", gateTree: "",
-                                         canary: 0, after: 1, promote: "production")
+        let policy = FollowingTests.blankPolicy
         let now = Date().timeIntervalSince1970
         // Within the deadline the canary holds the model; past it, it ends.
         #expect(try store.beginRetrain(RetrainRecord(model: "diabetes", trigger: "t", policy: policy, started: now)).started == false)
@@ -197,8 +199,7 @@ import TestSupport
 
     @Test func oneAttemptPerModelAtATime() throws {
         let store = try Self.store("one-attempt")
-        let policy = RetrainPolicyRecord(model: "diabetes", script: "/dev/null", onAlert: nil, every: nil, gate: "", gateTree: "",
-                                         canary: 0, after: 1, promote: "production")
+        let policy = FollowingTests.blankPolicy
         let first = try store.beginRetrain(RetrainRecord(model: "diabetes", trigger: "a", policy: policy, started: 1))
         let second = try store.beginRetrain(RetrainRecord(model: "diabetes", trigger: "b", policy: policy, started: 2))
         #expect(first.started && !second.started && second.id == first.id)
