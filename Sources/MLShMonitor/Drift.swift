@@ -112,7 +112,9 @@ public struct DriftReference: Sendable {
     /// `wasserstein` applies to numeric and bool features, `chisquare` to categorical ones,
     /// `jensenshannon` and `psi` to all; other features keep their default, and the
     /// `method` of each row says what ran. A side with no values scores NaN, not drifted.
-    public func score(_ current: Table, method: DriftMethod? = nil) throws(DriftError) -> [DriftScore] {
+    /// Features are scored on Dispatch's worker threads unless `parallel` is false (a
+    /// server's background thread keeps the work on itself, below its event loops).
+    public func score(_ current: Table, method: DriftMethod? = nil, parallel: Bool = true) throws(DriftError) -> [DriftScore] {
         var jobs: [(FeatureProfile, Column)] = []
         for p in profiles {
             guard let i = current.index(of: p.name) else { continue }
@@ -125,6 +127,7 @@ public struct DriftReference: Sendable {
         guard !jobs.isEmpty else {
             throw DriftError.noSharedColumns(reference: features, current: current.names.filter { !Drift.requestLogColumns.contains($0) })
         }
+        guard parallel else { return jobs.map { $0.0.score($0.1, method: method) } }
         return parallelMap(jobs.indices) { k in jobs[k].0.score(jobs[k].1, method: method) }
     }
 }
