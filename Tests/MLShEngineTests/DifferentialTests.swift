@@ -62,6 +62,51 @@ import Testing
         }
     }
 
+    /// Grouping large enough to run in parallel chunks, under every kind of key: dense ints,
+    /// ints spread wide, floats, strings, bools, near-unique keys, and several together.
+    @Test func parallelGroupingMatchesNaive() throws {
+        var r = SeededRandom(seed: 42)
+        let n = 70_000   // above the rows grouped on one thread
+        var dense: [Int64] = [], wide: [Int64] = [], valid: [Bool] = [], floats: [Double] = [], strs: [String?] = []
+        var bools: [Bool] = [], unique: [Int64] = []
+        for i in 0..<n {
+            dense.append(Int64(r.nextInt(below: 900)) - 400)
+            wide.append(Int64(r.nextInt(below: 50)) * 1_000_000_007_000 - 3)
+            valid.append(r.nextInt(below: 9) != 0)
+            let f = r.nextInt(below: 40)
+            floats.append(f == 0 ? .nan : (f == 1 ? -0.0 : Double(f) / 4))
+            strs.append(r.nextInt(below: 11) == 0 ? nil : "k\(r.nextInt(below: 60))")
+            bools.append(r.nextInt(below: 2) == 0)
+            unique.append(Int64(i % 97_001) * 7_919_000_001)
+        }
+        let t = try Table(names: ["d", "w", "f", "s", "b", "u"],
+                          columns: [Column(ints: dense, validity: valid), Column(ints: wide, validity: valid.reversed()),
+                                    Column(floats: floats), Column(strings: strs),
+                                    Column(bools: bools, validity: valid.shuffled(using: &r)), Column(ints: unique)])
+        // Each value's text once (-0.0 as 0.0: one key; every missing value is one key).
+        let texts = t.names.map { name in
+            col(t, name).map { v -> String in
+                if case .float(let x) = v, x == 0 { return "float 0" }
+                return String(describing: v)
+            }
+        }
+        for keys in [["d"], ["w"], ["f"], ["s"], ["b"], ["u"], ["s", "b"], ["f", "d"], ["u", "s"], ["b", "w", "f"]] {
+            let (g, keyTable) = try t.grouping(by: keys)
+            let picked = keys.map { k in texts[t.names.firstIndex(of: k) ?? 0] }
+            var seen: [String: Int32] = [:], ids: [Int32] = [], firsts: [Int] = []
+            ids.reserveCapacity(n)
+            for row in 0..<n {
+                let key = picked.map { $0[row] }.joined(separator: "|")
+                if let id = seen[key] { ids.append(id) } else {
+                    let id = Int32(seen.count); seen[key] = id; ids.append(id); firsts.append(row)
+                }
+            }
+            #expect(g.count == seen.count, "\(keys)")
+            #expect(g.ids == ids, "\(keys)")
+            #expect(try keyTable.fingerprint() == t.select(keys).take(firsts).fingerprint(), "\(keys)")
+        }
+    }
+
     @Test func joinMatchesNestedLoop() throws {
         for seed in 0..<10 as Range<UInt64> {
             let a = try randomTable(seed, rows: 60), b = try randomTable(seed + 100, rows: 40)

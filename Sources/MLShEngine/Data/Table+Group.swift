@@ -6,7 +6,7 @@ extension Table {
         guard !names.isEmpty else { throw EngineError.invalidArgument("group: name at least one key column") }
         var cols: [Column] = []
         for n in names { cols.append(try column(n)) }
-        let (ids, count, firsts) = dataGroupIDs(cols.map { dataKeyCodes($0) }, rowCount: rowCount)
+        let (ids, count, firsts) = dataGroupIDs(cols.map { dataKeys($0) }, rowCount: rowCount)
         return (Grouping(ids: ids, count: count), try select(names).take(firsts))
     }
 
@@ -16,7 +16,7 @@ extension Table {
         var cols: [Column] = []
         for n in keyNames { cols.append(try column(n)) }
         if rowCount == 0 { return self }
-        let (_, _, firsts) = dataGroupIDs(cols.map { dataKeyCodes($0) }, rowCount: rowCount)
+        let (_, _, firsts) = dataGroupIDs(cols.map { dataKeys($0) }, rowCount: rowCount)
         return take(firsts)
     }
 }
@@ -57,36 +57,4 @@ func dataCanonicalCodes(_ dict: [String]) -> [Int] {
         if let f = first[s] { out.append(f) } else { first[s] = i; out.append(i) }
     }
     return out
-}
-
-private struct DataPairKey: Hashable {
-    var prev: Int32
-    var key: DataKeyCode
-}
-
-/// Group ids of rows under several key columns (first-appearance order), the number of
-/// groups, and the first row of each group.
-func dataGroupIDs(_ keys: [[DataKeyCode]], rowCount n: Int) -> ([Int32], Int, [Int]) {
-    var ids = [Int32](repeating: 0, count: n)
-    var count = n > 0 ? 1 : 0
-    var firsts = n > 0 ? [0] : []
-    for codes in keys {
-        var map: [DataPairKey: Int32] = [:]
-        map.reserveCapacity(min(n, 1 << 16))
-        var next = [Int32](repeating: 0, count: n)
-        var newFirsts: [Int] = []
-        for r in 0..<n {
-            let k = DataPairKey(prev: ids[r], key: codes[r])
-            if let g = map[k] { next[r] = g } else {
-                let g = Int32(newFirsts.count)
-                map[k] = g
-                next[r] = g
-                newFirsts.append(r)
-            }
-        }
-        ids = next
-        count = newFirsts.count
-        firsts = newFirsts
-    }
-    return (ids, count, firsts)
 }

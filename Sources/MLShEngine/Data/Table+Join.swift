@@ -25,21 +25,19 @@ extension Table {
     public func joined(_ other: Table, on: [String], how: JoinKind, suffix: String = "_right") throws(EngineError) -> Table {
         guard !suffix.isEmpty else { throw EngineError.invalidArgument("join: suffix must not be empty") }
         guard !on.isEmpty else { throw EngineError.invalidArgument("join: name at least one key column in on=") }
-        var leftKeys: [[DataKeyCode]] = [], rightKeys: [[DataKeyCode]] = []
+        // Each key column over both tables' rows (left then right), so codes compare across them.
+        var combined: [DataKeys] = []
         for name in on {
             let a = try column(name)
             guard let bi = other.index(of: name) else {
                 throw EngineError.unknownColumn(name, table: other.label, suggestion: closestName(to: name, in: other.names))
             }
-            let b = other.columns[bi]
-            let (ka, kb) = try dataJoinCodes(a, b, name: name, leftLabel: label, rightLabel: other.label)
-            leftKeys.append(ka); rightKeys.append(kb)
+            combined.append(try dataJoinKeys(a, other.columns[bi], name: name, leftLabel: label, rightLabel: other.label))
         }
         let nL = rowCount, nR = other.rowCount
-        let combined = zip(leftKeys, rightKeys).map { $0 + $1 }
         let (ids, groups, _) = dataGroupIDs(combined, rowCount: nL + nR)
         var anyMissing = [Bool](repeating: false, count: nL + nR)
-        for codes in combined { for r in codes.indices where codes[r].missing { anyMissing[r] = true } }
+        for key in combined { if let m = key.missing { for r in m.indices where m[r] { anyMissing[r] = true } } }
         // Right rows per group, in order (linked through `nextRow`).
         var head = [Int](repeating: -1, count: groups), tail = [Int](repeating: -1, count: groups)
         var nextRow = [Int](repeating: -1, count: nR)
@@ -97,28 +95,11 @@ extension Table {
     }
 }
 
-/// Key codes for a join column on each side, comparable across the two tables.
-func dataJoinCodes(_ a: Column, _ b: Column, name: String, leftLabel: String?, rightLabel: String?) throws(EngineError) -> ([DataKeyCode], [DataKeyCode]) {
+/// Codes of a join key column over the left rows then the right rows.
+func dataJoinKeys(_ a: Column, _ b: Column, name: String, leftLabel: String?, rightLabel: String?) throws(EngineError) -> DataKeys {
     func numeric(_ t: DType) -> Bool { t == .int || t == .float }
-    switch (a.storage, b.storage) {
-    case (.int, .int), (.bool, .bool):
-        return (dataKeyCodes(a), dataKeyCodes(b))
-    case (.string(let ca, let da), .string(let cb, let db)):
-        var ids: [String: Int] = [:]
-        for s in da where ids[s] == nil { ids[s] = ids.count }
-        for s in db where ids[s] == nil { ids[s] = ids.count }
-        func codes(_ c: [Int32], _ d: [String]) -> [DataKeyCode] {
-            let map = d.map { ids[$0] ?? 0 }
-            return c.map { k in
-                k >= 0 && Int(k) < map.count ? DataKeyCode(missing: false, bits: UInt64(map[Int(k)])) : DataKeyCode(missing: true, bits: 0)
-            }
-        }
-        return (codes(ca, da), codes(cb, db))
-    default:
-        if numeric(a.dtype) && numeric(b.dtype) {
-            let fa = try a.doubles(), fb = try b.doubles()
-            return (dataKeyCodes(Column(floats: fa)), dataKeyCodes(Column(floats: fb)))
-        }
+    guard a.dtype == b.dtype || (numeric(a.dtype) && numeric(b.dtype)) else {
         throw EngineError.typeMismatch("join: key column '\(name)' is \(a.dtype.rawValue) in \(leftLabel ?? "the left table") but \(b.dtype.rawValue) in \(rightLabel ?? "the right table")")
     }
+    return dataKeys(try dataConcatColumns([a, b], name: name))
 }
