@@ -46,3 +46,40 @@ func dataChunkRanges(_ n: Int, parts: Int) -> [Range<Int>] {
     }
     return out
 }
+
+/// Indices at or above which a gather runs in parallel chunks.
+private let dataParallelGatherRows = 1 << 16
+
+/// `src[i]` for each index (in parallel chunks when there are many), `fill` where an
+/// index is outside `src`; `outside` says whether any was.
+func dataGather<T>(_ src: [T], _ indices: [Int], fill: T) -> (values: [T], outside: Bool) {
+    let n = src.count, m = indices.count
+    let ranges = dataChunkRanges(m, parts: m >= dataParallelGatherRows ? dataWorkerCount : 1)
+    var outside = false
+    let values = [T](unsafeUninitializedCapacity: m) { dst, count in
+        src.withUnsafeBufferPointer { s in
+            indices.withUnsafeBufferPointer { ix in
+                let box = DataUncheckedBox((s, ix, dst))
+                outside = dataParallelChunks(count: ranges.count) { c in
+                    let (s, ix, dst) = box.value
+                    var out = false
+                    for k in ranges[c] {
+                        let i = ix[k]
+                        if i >= 0 && i < n { dst.initializeElement(at: k, to: s[i]) } else {
+                            dst.initializeElement(at: k, to: fill); out = true
+                        }
+                    }
+                    return out
+                }.contains(true)
+            }
+        }
+        count = m
+    }
+    return (values, outside)
+}
+
+/// Whether each index lies inside a column of `n` rows: the validity of a gather from a
+/// column without missing values.
+func dataInside(_ indices: [Int], rows n: Int) -> [Bool] {
+    indices.map { $0 >= 0 && $0 < n }
+}

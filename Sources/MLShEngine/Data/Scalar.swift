@@ -121,36 +121,19 @@ extension Column {
 
     /// The rows at `indices`, in that order; an index of -1 (or out of range) gives a missing value.
     public func taking(_ indices: [Int]) -> Column {
-        let n = count
         switch storage {
         case .float(let v):
-            return Column(floats: v.withUnsafeBufferPointer { src in
-                [Double](unsafeUninitializedCapacity: indices.count) { dst, count in
-                    indices.withUnsafeBufferPointer { ix in
-                        for k in 0..<ix.count {
-                            let i = ix[k]
-                            dst[k] = i >= 0 && i < n ? src[i] : .nan
-                        }
-                    }
-                    count = indices.count
-                }
-            })
+            return Column(floats: dataGather(v, indices, fill: .nan).values)
         case .int(let v, let m):
-            let vals = indices.map { $0 >= 0 && $0 < n ? v[$0] : 0 }
-            var valid: [Bool]? = nil
-            if m != nil || indices.contains(where: { $0 < 0 || $0 >= n }) {
-                valid = indices.map { $0 >= 0 && $0 < n && (m?[$0] ?? true) }
-            }
+            let (vals, outside) = dataGather(v, indices, fill: 0)
+            let valid = m.map { dataGather($0, indices, fill: false).values } ?? (outside ? dataInside(indices, rows: v.count) : nil)
             return Column(ints: vals, validity: valid)
         case .bool(let v, let m):
-            let vals = indices.map { $0 >= 0 && $0 < n ? v[$0] : false }
-            var valid: [Bool]? = nil
-            if m != nil || indices.contains(where: { $0 < 0 || $0 >= n }) {
-                valid = indices.map { $0 >= 0 && $0 < n && (m?[$0] ?? true) }
-            }
+            let (vals, outside) = dataGather(v, indices, fill: false)
+            let valid = m.map { dataGather($0, indices, fill: false).values } ?? (outside ? dataInside(indices, rows: v.count) : nil)
             return Column(bools: vals, validity: valid)
         case .string(let c, let d):
-            return Column(.string(codes: indices.map { $0 >= 0 && $0 < n ? c[$0] : -1 }, dictionary: d))
+            return Column(.string(codes: dataGather(c, indices, fill: -1).values, dictionary: d))
         }
     }
 

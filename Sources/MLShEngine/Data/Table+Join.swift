@@ -36,30 +36,39 @@ extension Table {
         }
         let nL = rowCount, nR = other.rowCount
         let (ids, groups, _) = dataGroupIDs(combined, rowCount: nL + nR)
-        var anyMissing = [Bool](repeating: false, count: nL + nR)
-        for key in combined { if let m = key.missing { for r in m.indices where m[r] { anyMissing[r] = true } } }
+        // Rows with a missing key value match nothing.
+        var anyMissing: [Bool]?
+        for key in combined {
+            guard let m = key.missing else { continue }
+            if anyMissing == nil { anyMissing = m } else { for r in m.indices where m[r] { anyMissing?[r] = true } }
+        }
+        let unmatched = anyMissing ?? []
+        func missingKey(_ r: Int) -> Bool { !unmatched.isEmpty && unmatched[r] }
         // Right rows per group, in order (linked through `nextRow`).
         var head = [Int](repeating: -1, count: groups), tail = [Int](repeating: -1, count: groups)
         var nextRow = [Int](repeating: -1, count: nR)
-        for r in 0..<nR where !anyMissing[nL + r] {
+        for r in 0..<nR where !missingKey(nL + r) {
             let g = Int(ids[nL + r])
             if tail[g] < 0 { head[g] = r } else { nextRow[tail[g]] = r }
             tail[g] = r
         }
         // Semi and anti keep left rows by whether they have a match.
         if how == .semi || how == .anti {
-            let keep = (0..<nL).filter { r in (!anyMissing[r] && head[Int(ids[r])] >= 0) == (how == .semi) }
+            let keep = (0..<nL).filter { r in (!missingKey(r) && head[Int(ids[r])] >= 0) == (how == .semi) }
             return try Table(names: names, columns: columns.map { $0.taking(keep) }, label: label)
         }
         var li: [Int] = [], ri: [Int] = []
         li.reserveCapacity(nL); ri.reserveCapacity(nL)
         var matched = [Bool](repeating: false, count: how == .outer ? nR : 0)
+        // Whether every left row gave exactly one row, in order: the left columns are then kept as they are.
+        var oneEach = true
         for r in 0..<nL {
-            var m = anyMissing[r] ? -1 : head[Int(ids[r])]
+            var m = missingKey(r) ? -1 : head[Int(ids[r])]
             if m < 0 {
-                if how != .inner { li.append(r); ri.append(-1) }
+                if how != .inner { li.append(r); ri.append(-1) } else { oneEach = false }
                 continue
             }
+            if nextRow[m] >= 0 { oneEach = false }
             while m >= 0 {
                 li.append(r); ri.append(m)
                 if how == .outer { matched[m] = true }
@@ -71,14 +80,14 @@ extension Table {
         var names = self.names
         var cols: [Column] = []
         for (n, c) in zip(self.names, columns) {
-            guard !rightOnly.isEmpty else { cols.append(c.taking(li)); continue }
+            guard !rightOnly.isEmpty else { cols.append(oneEach ? c : c.taking(li)); continue }
             let tail: Column
             if let k = on.firstIndex(of: n), let bi = other.index(of: on[k]) {
                 tail = other.columns[bi].taking(rightOnly)
             } else {
                 tail = c.taking([Int](repeating: -1, count: rightOnly.count))
             }
-            cols.append(try dataConcatColumns([c.taking(li), tail], name: n))
+            cols.append(try dataConcatColumns([oneEach ? c : c.taking(li), tail], name: n))
         }
         let keySet = Set(on)
         for (n, c) in zip(other.names, other.columns) where !keySet.contains(n) {
