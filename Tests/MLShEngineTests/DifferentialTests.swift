@@ -107,6 +107,45 @@ import Testing
         }
     }
 
+    /// numpy's default quantile of sorted values (linear interpolation); NaN when empty.
+    func sortedQuantile(_ xs: [Double], _ q: Double) -> Double {
+        guard !xs.isEmpty else { return .nan }
+        let pos = q * Double(xs.count - 1)
+        let lo = Int(pos.rounded(.down)), hi = min(lo + 1, xs.count - 1), t = pos - Double(lo)
+        let (a, b) = (xs[lo], xs[hi])
+        return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
+    }
+
+    /// Per-group median, quantiles and distinct counts against sorting each group: few and
+    /// many groups, ties, sorted and reversed runs, missing values, enough rows for the
+    /// parallel path.
+    @Test func groupedQuantilesAndDistinctMatchSorting() throws {
+        var r = SeededRandom(seed: 9)
+        for (n, groups) in [(1_000, 1), (5_000, 7), (120_000, 3), (120_000, 5_000)] {
+            var keys: [Int64] = [], xs: [Double] = []
+            for i in 0..<n {
+                keys.append(Int64(r.nextInt(below: groups)))
+                switch i % 4 {
+                case 0: xs.append(Double(r.nextInt(below: 5)))            // ties
+                case 1: xs.append(Double(i))                              // ascending
+                case 2: xs.append(r.nextInt(below: 10) == 0 ? .nan : -Double(i) / 3)   // descending, missing
+                default: xs.append(Double(r.nextInt(below: 1_000_000)) / 7)
+                }
+            }
+            let t = try Table(names: ["k", "x"], columns: [Column(ints: keys), Column(floats: xs)])
+            let (g, _) = try t.grouping(by: ["k"])
+            var buckets = [[Double]](repeating: [], count: g.count)
+            for i in 0..<n where !xs[i].isNaN { buckets[Int(g.ids[i])].append(xs[i]) }
+            for q in [0.0, 0.1, 0.5, 0.75, 1.0] {
+                let got = try KernelAggregate.aggregate(.reduce("quantile", .column("x"), [.float(q)]), on: t, groups: g)
+                let want = buckets.map { sortedQuantile($0.sorted(), q) }
+                #expect(try got.doubles() == want, "n \(n) groups \(groups) q \(q)")
+            }
+            let distinct = try KernelAggregate.aggregate(.reduce("n_unique", .column("x"), []), on: t, groups: g)
+            #expect(try distinct.doubles() == buckets.map { Double(Set($0).count) }, "n \(n) groups \(groups)")
+        }
+    }
+
     @Test func joinMatchesNestedLoop() throws {
         for seed in 0..<10 as Range<UInt64> {
             let a = try randomTable(seed, rows: 60), b = try randomTable(seed + 100, rows: 40)

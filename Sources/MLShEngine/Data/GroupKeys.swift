@@ -117,11 +117,15 @@ func dataGroupIDs(_ keys: [DataKeys], rowCount n: Int) -> ([Int32], Int, [Int]) 
 
 /// Splits groups `prev` (numbered `0..<groups`) by one more key column.
 private func dataRefine(_ prev: [Int32], groups: Int, by key: DataKeys, rowCount n: Int) -> ([Int32], Int, [Int]) {
-    let parts = n >= dataParallelGroupRows ? dataWorkerCount : 1
-    let ranges = dataChunkRanges(n, parts: parts)
     let width = key.cardinality.map { $0 + 1 }   // the last code is missing's
     // An array per chunk when the key space is small beside the rows (filling it costs a pass).
     let dense = width.map { w in groups <= Swift.min(dataDenseLimit, Swift.max(4 * n, 1 << 16)) / w } ?? false
+    // Hashed keys with about as many groups as rows are numbered in one pass: chunks would
+    // each build a table as large, and merging them would insert every group again.
+    let distinct = dense || n < dataParallelGroupRows ? 0 : dataDistinctShare(prev, key, rowCount: n)
+    let expected = Int(distinct * Double(n))
+    let parts = n >= dataParallelGroupRows && distinct < 0.75 ? dataWorkerCount : 1
+    let ranges = dataChunkRanges(n, parts: parts)
     let space = dense ? groups * (width ?? 1) : 0
     var locals: [DataLocalGroups] = []
     var ids = [Int32](unsafeUninitializedCapacity: n) { out, filled in
@@ -136,13 +140,15 @@ private func dataRefine(_ prev: [Int32], groups: Int, by key: DataKeys, rowCount
                     if dense {
                         return dataDenseChunk(p, b, m, width: width ?? 1, space: space, ranges[c], into: box.value)
                     }
-                    return dataHashedChunk(p, b, m, ranges[c], into: box.value)
+                    return dataHashedChunk(p, b, m, ranges[c], expected: expected, into: box.value)
                 }
             }
             }
         }
         filled = n
     }
+    // One chunk: its numbers are the table's.
+    if locals.count == 1, let only = locals.first { return (ids, only.firsts.count, only.firsts) }
     // Merge: each chunk's groups in order, numbered on first sight over the whole table.
     var firsts: [Int] = []
     var remaps: [[Int32]] = []
@@ -179,6 +185,22 @@ private func dataRefine(_ prev: [Int32], groups: Int, by key: DataKeys, rowCount
     return (ids, firsts.count, firsts)
 }
 
+/// The share of distinct keys among 65,536 rows spread over the table (1: every one
+/// differs): near 1, the keys make about as many groups as rows.
+private func dataDistinctShare(_ prev: [Int32], _ key: DataKeys, rowCount n: Int) -> Double {
+    let sample = Swift.min(n, 1 << 16)
+    guard sample > 0 else { return 0 }
+    let table = DataKeyTable(capacity: sample)
+    var distinct: Int32 = 0
+    for k in 0..<sample {
+        let r = k * (n / sample)
+        let isMissing = key.missing?[r] ?? false
+        let tag = UInt32(bitPattern: prev[r]) | (isMissing ? 1 << 31 : 0)
+        if table.findOrInsert(isMissing ? 0 : key.bits[r], tag, next: distinct).new { distinct += 1 }
+    }
+    return Double(distinct) / Double(sample)
+}
+
 /// One chunk's groups in its order of first appearance: the key code (and, hashed, the
 /// previous group) and first row of each.
 struct DataLocalGroups {
@@ -212,9 +234,9 @@ private func dataDenseChunk(_ prev: UnsafeBufferPointer<Int32>, _ bits: UnsafeBu
 
 /// Numbers a chunk's rows by (code, previous group) through a hash table.
 private func dataHashedChunk(_ prev: UnsafeBufferPointer<Int32>, _ bits: UnsafeBufferPointer<UInt64>, _ missing: UnsafeBufferPointer<Bool>?,
-                             _ rows: Range<Int>, into out: UnsafeMutableBufferPointer<Int32>) -> DataLocalGroups {
+                             _ rows: Range<Int>, expected: Int, into out: UnsafeMutableBufferPointer<Int32>) -> DataLocalGroups {
     var local = DataLocalGroups()
-    let table = DataKeyTable(capacity: Swift.min(rows.count, 1 << 16))
+    let table = DataKeyTable(capacity: Swift.min(rows.count, Swift.max(expected, 1 << 10)))
     for r in rows {
         let isMissing = missing?[r] ?? false
         // A missing value is told apart by the previous group's top bit (ids are below 2³¹).
@@ -228,11 +250,15 @@ private func dataHashedChunk(_ prev: UnsafeBufferPointer<Int32>, _ bits: UnsafeB
 }
 
 /// An open-addressing hash table from (64-bit code, 32-bit tag) to a group number, with
-/// linear probing; it doubles at half full.
+/// linear probing; it doubles at half full. An entry's code, tag and number share one
+/// 16-byte slot, so a probe costs one cache line.
 final class DataKeyTable {
-    private var codes: UnsafeMutablePointer<UInt64>
-    private var tags: UnsafeMutablePointer<UInt32>
-    private var values: UnsafeMutablePointer<Int32>
+    struct Slot {
+        var code: UInt64
+        var tag: UInt32
+        var value: Int32   // -1: empty
+    }
+    private var slots: UnsafeMutablePointer<Slot>
     private var mask: Int
     private var filled = 0
 
@@ -240,13 +266,11 @@ final class DataKeyTable {
         var size = 16
         while size < 2 * capacity { size <<= 1 }
         mask = size - 1
-        codes = .allocate(capacity: size)
-        tags = .allocate(capacity: size)
-        values = .allocate(capacity: size)
-        values.initialize(repeating: -1, count: size)
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: Slot(code: 0, tag: 0, value: -1), count: size)
     }
 
-    deinit { codes.deallocate(); tags.deallocate(); values.deallocate() }
+    deinit { slots.deallocate() }
 
     @inline(__always) static func hash(_ a: UInt64, _ b: UInt32) -> Int {
         var x = a ^ (UInt64(b) &* 0x9E37_79B9_7F4A_7C15)
@@ -259,30 +283,28 @@ final class DataKeyTable {
     @inline(__always) func findOrInsert(_ a: UInt64, _ b: UInt32, next: Int32) -> (Int32, new: Bool) {
         var i = DataKeyTable.hash(a, b) & mask
         while true {
-            let v = values[i]
-            if v < 0 { break }
-            if codes[i] == a && tags[i] == b { return (v, false) }
+            let s = slots[i]
+            if s.value < 0 { break }
+            if s.code == a && s.tag == b { return (s.value, false) }
             i = (i + 1) & mask
         }
-        codes[i] = a; tags[i] = b; values[i] = next
+        slots[i] = Slot(code: a, tag: b, value: next)
         filled += 1
         if 2 * filled > mask + 1 { grow() }
         return (next, true)
     }
 
     private func grow() {
-        let oldCodes = codes, oldTags = tags, oldValues = values, oldSize = mask + 1
+        let old = slots, oldSize = mask + 1
         let size = 2 * oldSize
         mask = size - 1
-        codes = .allocate(capacity: size)
-        tags = .allocate(capacity: size)
-        values = .allocate(capacity: size)
-        values.initialize(repeating: -1, count: size)
-        for j in 0..<oldSize where oldValues[j] >= 0 {
-            var i = DataKeyTable.hash(oldCodes[j], oldTags[j]) & mask
-            while values[i] >= 0 { i = (i + 1) & mask }
-            codes[i] = oldCodes[j]; tags[i] = oldTags[j]; values[i] = oldValues[j]
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: Slot(code: 0, tag: 0, value: -1), count: size)
+        for j in 0..<oldSize where old[j].value >= 0 {
+            var i = DataKeyTable.hash(old[j].code, old[j].tag) & mask
+            while slots[i].value >= 0 { i = (i + 1) & mask }
+            slots[i] = old[j]
         }
-        oldCodes.deallocate(); oldTags.deallocate(); oldValues.deallocate()
+        old.deallocate()
     }
 }

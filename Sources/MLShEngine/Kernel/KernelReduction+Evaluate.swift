@@ -160,32 +160,12 @@ extension KReductionPlan {
 
         case .median, .quantile:
             let values = try materialize(table.rowCount, sink)
-            let buckets = KReduceLoop.bucket(values.count, groups, g == nil ? nil : ids)
-            var out = [Double](repeating: .nan, count: groups)
-            for k in 0..<groups {
-                var xs: [Double] = []
-                xs.reserveCapacity(buckets[k].count)
-                for r in buckets[k] { if case .f(let v) = values.at(r), !v.isNaN { xs.append(v) } }
-                out[k] = KReduceLoop.quantile(&xs, q)
-            }
-            return .f(out)
+            var (present, offsets) = KReduceLoop.byGroup(values, groups, g == nil ? nil : ids)
+            return .f(KReduceLoop.quantiles(&present, offsets, q))
 
         case .nUnique:
             let values = try materialize(table.rowCount, sink)
-            let buckets = KReduceLoop.bucket(values.count, groups, g == nil ? nil : ids)
-            var out = [Int64](repeating: 0, count: groups)
-            for k in 0..<groups {
-                var set = Set<UInt64>()
-                for r in buckets[k] {
-                    switch values.at(r) {
-                    case .f(let v) where !v.isNaN: set.insert((v == 0 ? 0.0 : v).bitPattern)
-                    case .i(let v): set.insert(UInt64(bitPattern: v))
-                    default: break
-                    }
-                }
-                out[k] = Int64(set.count)
-            }
-            return .i(out, valid: nil)
+            return .i(KReduceLoop.distinctCounts(values, groups, g == nil ? nil : ids), valid: nil)
         }
     }
 
@@ -426,22 +406,123 @@ enum KReduceLoop {
     }
 
     /// Row indices per group.
-    static func bucket(_ rows: Int, _ groups: Int, _ ids: [Int32]?) -> [[Int]] {
-        guard let ids else { return [Array(0..<rows)] }
-        var out = [[Int]](repeating: [], count: groups)
-        for (r, g) in ids.enumerated() { out[Int(g)].append(r) }
-        return out
+    /// The present values of each group, contiguous: group k's are
+    /// `values[offsets[k]..<offsets[k + 1]]`, in row order (a counting sort by group).
+    static func byGroup(_ m: KMaterialized, _ groups: Int, _ ids: [Int32]?) -> (values: [Double], offsets: [Int]) {
+        func value(_ r: Int) -> Double? {
+            if m.type == .f { let v = m.f[r]; return v.isNaN ? nil : v }
+            return m.valid[r] != 0 ? Double(m.i[r]) : nil
+        }
+        var offsets = [Int](repeating: 0, count: groups + 1)
+        guard let ids else {
+            let xs = (0..<m.count).compactMap(value)
+            offsets[groups] = xs.count
+            return (xs, offsets)
+        }
+        for r in 0..<m.count where value(r) != nil { offsets[Int(ids[r]) + 1] += 1 }
+        for k in 0..<groups { offsets[k + 1] += offsets[k] }
+        var next = offsets
+        let total = offsets[groups]
+        let xs = [Double](unsafeUninitializedCapacity: total) { out, count in
+            for r in 0..<m.count {
+                guard let v = value(r) else { continue }
+                let k = Int(ids[r])
+                out.initializeElement(at: next[k], to: v)
+                next[k] += 1
+            }
+            count = total
+        }
+        return (xs, offsets)
     }
 
-    /// Linear-interpolation quantile (numpy default, R type 7) of `xs`; NaN when empty.
-    static func quantile(_ xs: inout [Double], _ q: Double) -> Double {
+    /// The `q` quantile of each group's values (`byGroup`; reordered within each group),
+    /// groups spread over the workers.
+    static func quantiles(_ xs: inout [Double], _ offsets: [Int], _ q: Double) -> [Double] {
+        let groups = offsets.count - 1, total = xs.count
+        let parts = total >= 1 << 16 && groups > 1 ? dataWorkerCount : 1
+        // Contiguous runs of groups with about as many values each.
+        var cuts = [0]
+        for p in 1..<parts {
+            let target = total * p / parts
+            var k = cuts[cuts.count - 1]
+            while k < groups && offsets[k] < target { k += 1 }
+            cuts.append(k)
+        }
+        cuts.append(groups)
+        return xs.withUnsafeMutableBufferPointer { buffer in
+            let box = DataUncheckedBox(buffer)
+            return dataParallelChunks(count: parts) { p in
+                (cuts[p]..<max(cuts[p], cuts[p + 1])).map { k in
+                    quantile(UnsafeMutableBufferPointer(rebasing: box.value[offsets[k]..<offsets[k + 1]]), q)
+                }
+            }.flatMap { $0 }
+        }
+    }
+
+    /// Linear-interpolation quantile (numpy default, R type 7) of `xs` (reordered in
+    /// place, by selection rather than a sort); NaN when empty.
+    static func quantile(_ xs: UnsafeMutableBufferPointer<Double>, _ q: Double) -> Double {
         guard !xs.isEmpty else { return .nan }
-        xs.sort()
         let pos = q * Double(xs.count - 1)
         let lo = Int(pos.rounded(.down)), hi = Swift.min(lo + 1, xs.count - 1)
         let t = pos - Double(lo)
-        let a = xs[lo], b = xs[hi]
+        select(xs, lo)
+        let a = xs[lo]
+        // After selecting lo, the hi-th smallest is the least of what lies above it.
+        var b = a
+        if hi > lo { b = xs[hi]; for i in (hi + 1)..<xs.count where xs[i] < b { b = xs[i] } }
         // numpy's _lerp: exact at both ends.
         return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
+    }
+
+    /// Reorders `xs` so `xs[k]` is its k-th smallest, nothing larger before it and nothing
+    /// smaller after (quickselect, median-of-three pivots; a range that will not shrink
+    /// fast is sorted instead, so the worst case stays n log n).
+    static func select(_ xs: UnsafeMutableBufferPointer<Double>, _ k: Int) {
+        var lo = 0, hi = xs.count - 1
+        var budget = 2 * (Int.bitWidth - xs.count.leadingZeroBitCount) + 8
+        while hi > lo {
+            if hi - lo < 16 || budget == 0 {
+                var rest = UnsafeMutableBufferPointer(rebasing: xs[lo...hi])
+                rest.sort()
+                return
+            }
+            budget -= 1
+            let mid = lo + (hi - lo) / 2
+            if xs[mid] < xs[lo] { xs.swapAt(mid, lo) }
+            if xs[hi] < xs[lo] { xs.swapAt(hi, lo) }
+            if xs[hi] < xs[mid] { xs.swapAt(hi, mid) }
+            let pivot = xs[mid]
+            // Hoare partition: [lo, j] <= pivot <= [i, hi].
+            var i = lo, j = hi
+            while i <= j {
+                while xs[i] < pivot { i += 1 }
+                while pivot < xs[j] { j -= 1 }
+                if i <= j { xs.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+        }
+    }
+
+    /// The number of distinct present values in each group: one hash table of
+    /// (value, group) pairs, a group's count growing with each pair first seen.
+    static func distinctCounts(_ m: KMaterialized, _ groups: Int, _ ids: [Int32]?) -> [Int64] {
+        var out = [Int64](repeating: 0, count: groups)
+        let table = DataKeyTable(capacity: Swift.min(m.count, 1 << 16))
+        var seen: Int32 = 0
+        for r in 0..<m.count {
+            let bits: UInt64
+            if m.type == .f {
+                let v = m.f[r]
+                if v.isNaN { continue }
+                bits = (v == 0 ? 0.0 : v).bitPattern
+            } else {
+                if m.valid[r] == 0 { continue }
+                bits = UInt64(bitPattern: m.i[r])
+            }
+            let k = ids.map { Int($0[r]) } ?? 0
+            if table.findOrInsert(bits, UInt32(k), next: seen).new { seen &+= 1; out[k] += 1 }
+        }
+        return out
     }
 }
