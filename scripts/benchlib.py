@@ -43,3 +43,32 @@ def report(what, mlsh_ms, anchor_name, anchor_ms, goal=1.0):
     print(f"{what:<44} mlsh {mlsh_ms:9.2f} ms   {anchor_name} {anchor_ms:9.2f} ms   "
           f"ratio {ratio:5.2f} (goal <= {goal}) {mark}")
     return ratio
+
+
+MIXED_TABLE = """
+import os, sys, numpy as np, pandas as pd
+rows, left, right = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+rng = np.random.default_rng(0)
+df = pd.DataFrame({"k": rng.integers(0, 1000, rows),
+                   "s": np.array([f"s{i:02d}" for i in range(50)])[rng.integers(0, 50, rows)]})
+for name in "abc":
+    x = rng.standard_normal(rows)
+    x[rng.random(rows) < 0.01] = np.nan
+    df[name] = x
+df.to_csv(left + ".tmp", index=False)
+pd.DataFrame({"k": np.arange(1000), "w": rng.standard_normal(1000)}).to_csv(right + ".tmp", index=False)
+os.replace(left + ".tmp", left)
+os.replace(right + ".tmp", right)
+"""
+
+
+def mixed_table_csv(rows):
+    """Paths of the mixed table's CSV (made once, numpy seed 0): an int key `k` with 1,000
+    values, a string `s` with 50, floats `a`, `b`, `c` (standard normal at full precision,
+    1 % missing); and of a right table with one row per `k` and a float `w`."""
+    import tempfile
+    base = os.path.join(tempfile.gettempdir(), f"mlsh-bench-tables-{rows}")
+    left, right = base + "-left.csv", base + "-right.csv"
+    if not (os.path.exists(left) and os.path.exists(right)):
+        subprocess.run([PY, "-c", MIXED_TABLE, str(rows), left, right], check=True)
+    return left, right
