@@ -146,6 +146,37 @@ import Testing
         }
     }
 
+    /// Joins large enough for parallel chunks of left rows: missing keys, right keys
+    /// repeated (many-to-many) or absent, and one-row-per-left-row lookups.
+    @Test func parallelJoinMatchesLookup() throws {
+        var r = SeededRandom(seed: 5)
+        let n = 80_000
+        var lk: [Int64] = [], lv: [Bool] = []
+        for _ in 0..<n { lk.append(Int64(r.nextInt(below: 400))); lv.append(r.nextInt(below: 20) != 0) }
+        let left = try Table(names: ["k", "row"], columns: [Column(ints: lk, validity: lv), Column(ints: (0..<n).map(Int64.init))])
+        for repeated in [true, false] {
+            // Right keys 0..<300, some twice when repeated; keys 300..<400 never match.
+            var rk: [Int64] = []
+            for k in 0..<300 { rk.append(Int64(k)); if repeated && k % 7 == 0 { rk.append(Int64(k)) } }
+            let right = try Table(names: ["k", "pos"], columns: [Column(ints: rk), Column(ints: (0..<rk.count).map(Int64.init))])
+            var byKey: [Int64: [Int]] = [:]
+            for (i, k) in rk.enumerated() { byKey[k, default: []].append(i) }
+            for how in [JoinKind.inner, .left, .outer] {
+                var li: [Int] = [], ri: [Int] = [], hit = Set<Int>()
+                for x in 0..<n {
+                    let ms = lv[x] ? byKey[lk[x]] ?? [] : []
+                    if ms.isEmpty, how != .inner { li.append(x); ri.append(-1) }
+                    for m in ms { li.append(x); ri.append(m); hit.insert(m) }
+                }
+                let rightOnly = how == .outer ? (0..<rk.count).filter { !hit.contains($0) } : []
+                let got = try left.joined(right, on: ["k"], how: how)
+                #expect(got.rowCount == li.count + rightOnly.count, "\(how) repeated \(repeated)")
+                #expect(col(got, "row") == li.map { Scalar.int(Int64($0)) } + rightOnly.map { _ in .missing }, "\(how) repeated \(repeated)")
+                #expect(col(got, "pos") == (ri + rightOnly).map { $0 < 0 ? .missing : .int(Int64($0)) }, "\(how) repeated \(repeated)")
+            }
+        }
+    }
+
     @Test func joinMatchesNestedLoop() throws {
         for seed in 0..<10 as Range<UInt64> {
             let a = try randomTable(seed, rows: 60), b = try randomTable(seed + 100, rows: 40)

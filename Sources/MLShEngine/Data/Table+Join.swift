@@ -57,24 +57,52 @@ extension Table {
             let keep = (0..<nL).filter { r in (!missingKey(r) && head[Int(ids[r])] >= 0) == (how == .semi) }
             return try Table(names: names, columns: columns.map { $0.taking(keep) }, label: label)
         }
-        var li: [Int] = [], ri: [Int] = []
-        li.reserveCapacity(nL); ri.reserveCapacity(nL)
-        var matched = [Bool](repeating: false, count: how == .outer ? nR : 0)
-        // Whether every left row gave exactly one row, in order: the left columns are then kept as they are.
-        var oneEach = true
-        for r in 0..<nL {
-            var m = missingKey(r) ? -1 : head[Int(ids[r])]
-            if m < 0 {
-                if how != .inner { li.append(r); ri.append(-1) } else { oneEach = false }
-                continue
+        // The rows each left row gives (its matches, or one unmatched row unless inner),
+        // counted then written in parallel chunks of left rows, each at its offset.
+        let keep = how != .inner
+        func firstMatch(_ r: Int) -> Int { missingKey(r) ? -1 : head[Int(ids[r])] }
+        let chunks = dataChunkRanges(nL, parts: nL >= 1 << 16 ? dataWorkerCount : 1)
+        let counts = dataParallelChunks(count: chunks.count) { c -> (rows: Int, oneEach: Bool) in
+            var rows = 0, oneEach = true
+            for r in chunks[c] {
+                var m = firstMatch(r)
+                if m < 0 { if keep { rows += 1 } else { oneEach = false }; continue }
+                if nextRow[m] >= 0 { oneEach = false }
+                while m >= 0 { rows += 1; m = nextRow[m] }
             }
-            if nextRow[m] >= 0 { oneEach = false }
-            while m >= 0 {
-                li.append(r); ri.append(m)
-                if how == .outer { matched[m] = true }
-                m = nextRow[m]
+            return (rows, oneEach)
+        }
+        // Whether every left row gave exactly one row, in order: the left columns are then kept as they are.
+        let oneEach = counts.allSatisfy(\.oneEach)
+        var offsets = [0]
+        for c in counts { offsets.append(offsets[offsets.count - 1] + c.rows) }
+        let total = offsets[offsets.count - 1]
+        var li = [Int](repeating: -1, count: oneEach ? 0 : total), ri = [Int](repeating: -1, count: total)
+        li.withUnsafeMutableBufferPointer { lp in
+            ri.withUnsafeMutableBufferPointer { rp in
+                let out = DataUncheckedBox((lp, rp))
+                _ = dataParallelChunks(count: chunks.count) { c in
+                    let (lp, rp) = out.value
+                    var k = offsets[c]
+                    for r in chunks[c] {
+                        var m = firstMatch(r)
+                        if m < 0 {
+                            if keep { if !oneEach { lp[k] = r }; k += 1 }
+                            continue
+                        }
+                        while m >= 0 {
+                            if !oneEach { lp[k] = r }
+                            rp[k] = m
+                            k += 1
+                            m = nextRow[m]
+                        }
+                    }
+                    return 0
+                }
             }
         }
+        var matched = [Bool](repeating: false, count: how == .outer ? nR : 0)
+        if how == .outer { for m in ri where m >= 0 { matched[m] = true } }
         // An outer join's right rows no left row matched, in the right's order.
         let rightOnly = how == .outer ? (0..<nR).filter { !matched[$0] } : []
         var names = self.names
@@ -98,7 +126,7 @@ extension Table {
                 while names.contains(name) || other.names.contains(name) { name = "\(n)\(suffix)\(k)"; k += 1 }
             }
             names.append(name)
-            cols.append(c.taking(ri + rightOnly))
+            cols.append(c.taking(rightOnly.isEmpty ? ri : ri + rightOnly))
         }
         return try Table(names: names, columns: cols, label: label)
     }
