@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import MLShEngine
 
@@ -14,6 +15,25 @@ func cells(_ t: Table) -> [[Scalar]] {
 }
 
 @Suite struct CSVTests {
+    /// The progress callback's byte counts add up to the body, in several calls, from a
+    /// file parsed in parallel chunks.
+    @Test func progressAddsUpToTheBody() throws {
+        let header = "k,x,s\n"
+        var text = header
+        for i in 0..<300_000 { text += "\(i % 97),\(Double(i) / 7),s\(i % 13)\n" }
+        final class Tally: @unchecked Sendable {
+            let lock = NSLock()
+            var bytes = 0, calls = 0
+        }
+        let tally = Tally()
+        var options = CSVOptions()
+        options.progress = { n in tally.lock.lock(); tally.bytes += n; tally.calls += 1; tally.lock.unlock() }
+        let t = try CSV.read(data: Array(text.utf8), name: "p.csv", options: options)
+        #expect(t.rowCount == 300_000)
+        #expect(tally.bytes == text.utf8.count - header.utf8.count)
+        #expect(tally.calls >= 4)
+    }
+
     @Test func inference() throws {
         let t = try parse("a,b,c,d,e\n1,2.5,true,x,\n-3,1e3,FALSE,y,\n")
         #expect(t.names == ["a", "b", "c", "d", "e"])

@@ -74,6 +74,7 @@ extension CSVReader {
         var spans = [[CSVSpan]](repeating: [], count: ncols)
         let fastNumbers = !naNumeric
         var i = range.lowerBound
+        var reported = range.lowerBound
         while i < end {
             let b0 = p[i]
             if b0 == 10 || b0 == 13 { i += 1; continue }  // blank line
@@ -135,7 +136,13 @@ extension CSVReader {
                                  message: "expected \(ncols) fields as in the header, found \(col + 1)")
             }
             st.row += 1
+            // Progress, on the first pass: the bytes parsed since the last report.
+            if st.row & 0xFFFF == 0, !onlySpans, let progress = options.progress {
+                progress(i - reported)
+                reported = i
+            }
         }
+        if !onlySpans, let progress = options.progress { progress(Swift.max(0, end - reported)) }
         chunk.rows = st.row
         chunk.endOffset = i
         chunk.kinds = (0..<ncols).map { st.kind[$0] }

@@ -14,6 +14,10 @@ public struct CSVOptions: Sendable {
     public var types: [String: DType]
     /// Unquoted field texts that mean "missing".
     public var na: [String]
+    /// Called from the parsing threads with the number of body bytes parsed since its
+    /// last call (every 65,536 rows of a chunk and at each chunk's end): the calls add up
+    /// to the body's size. For a progress bar; it must be thread-safe and quick.
+    public var progress: (@Sendable (Int) -> Void)?
 
     /// Options with the given separator, declared types and missing-value markers.
     public init(separator: UInt8? = nil, types: [String: DType] = [:],
