@@ -35,8 +35,11 @@ let package = Package(
 
         // libcrypto's SHA-256 (SHA-NI where the CPU has it), for MLShEngine.SHA256.
         .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
-        // Zstandard, for the compressed blocks of snapshot files.
+        // Zstandard, for the compressed blocks of snapshot files and Parquet pages.
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+        // Snappy and zlib, for the SNAPPY and GZIP pages of Parquet files.
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // xxHash, for the per-block digests of snapshot files.
         .systemLibrary(name: "CXXHash", providers: [.apt(["libxxhash-dev"])]),
 
@@ -44,7 +47,8 @@ let package = Package(
         // mean", XML escaping, the usable core count.
         .target(name: "MLShCommon"),
         .target(name: "MLShLanguage", dependencies: ["MLShCommon"]),
-        .target(name: "MLShEngine", dependencies: ["MLShCommon", "CMalloc", "COpenSSL"], swiftSettings: numericFlags),
+        .target(name: "MLShEngine", dependencies: ["MLShCommon", "CMalloc", "COpenSSL", "CZstd", "CSnappy", "CZlib"],
+                swiftSettings: numericFlags),
         .target(name: "MLShModels", dependencies: ["MLShCommon", "MLShEngine", "CLapack"],
                 swiftSettings: numericFlags),
         .target(name: "MLShStore", dependencies: [
@@ -94,7 +98,7 @@ let package = Package(
                 path: "Tests/TestSupport"),
         .testTarget(name: "MLShCommonTests", dependencies: ["MLShCommon"]),
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "MLShCommon"]),
-        .testTarget(name: "MLShEngineTests", dependencies: ["MLShCommon", "MLShEngine", "TestSupport"]),
+        .testTarget(name: "MLShEngineTests", dependencies: ["MLShCommon", "MLShEngine", "TestSupport"], exclude: ["fixtures"]),
         .testTarget(name: "MLShStoreTests", dependencies: [
             "MLShCommon", "MLShStore", "MLShModels", "MLShEngine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ],

@@ -13,6 +13,10 @@ public enum EngineError: Error, Sendable, Equatable {
     case invalidArgument(String)
     /// A malformed input file, with its 1-based line and column.
     case malformedFile(path: String, line: Int, column: Int, message: String)
+    /// A malformed binary file (such as Parquet), with the byte offset where it goes wrong.
+    case malformedData(path: String, offset: Int, message: String)
+    /// A well-formed file that uses a feature mlsh does not read.
+    case unsupportedFile(path: String, message: String)
     /// A file that cannot be read or written.
     case io(path: String, message: String)
     /// A failed data-quality expectation (one message per failed check).
@@ -31,6 +35,8 @@ public enum EngineError: Error, Sendable, Equatable {
             return "column '\(c)' has \(a) values, expected \(e)"
         case .typeMismatch(let m), .invalidArgument(let m): return m
         case .malformedFile(let p, let l, let c, let m): return "\(p):\(l):\(c): \(m)"
+        case .malformedData(let p, let o, let m): return "\(p): at byte \(o): \(m)"
+        case .unsupportedFile(let p, let m): return "\(p): \(m)"
         case .io(let p, let m): return "\(p): \(m)"
         case .expectationFailed(let ms): return "expectation failed: " + ms.joined(separator: "; ")
         }

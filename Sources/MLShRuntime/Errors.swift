@@ -18,7 +18,7 @@ extension EngineError {
             return e
         case .duplicateColumn, .lengthMismatch, .invalidArgument: return MLShError.value(message)
         case .typeMismatch: return MLShError.type(message)
-        case .malformedFile: return MLShError(.data, message)
+        case .malformedFile, .malformedData, .unsupportedFile: return MLShError(.data, message)
         case .io: return MLShError(.io, message)
         case .expectationFailed(let failures): return MLShError(.expectation, failures.joined(separator: "; "))
         }

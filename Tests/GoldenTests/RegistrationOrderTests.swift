@@ -91,7 +91,7 @@ import TestSupport
     @Test func filterAndSaveAreOverloads() {
         let interp = Runtime.makeInterpreter()
         #expect(interp.builtins["filter"]?.map(\.signature) == ["filter(items, f)", "filter(t, condition)"])
-        #expect(interp.builtins["save"]?.map(\.signature) == ["save(value, path)", "save(value, path)"])
+        #expect(interp.builtins["save"]?.map(\.signature) == ["save(value, path)", "save(value, path, compression=none)"])
         let help = Help.text("filter", interpreter: interp)
         #expect(help.contains("filter(items, f)\n  The items of a list for which f is true."), "\(help)")
         #expect(help.contains("filter(t, condition)\n  Keeps the rows where"), "\(help)")

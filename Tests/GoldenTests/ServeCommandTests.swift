@@ -285,21 +285,8 @@ import TestSupport
     }
 
     /// The venv with MLflow's client (mlflow-skinny, with the numpy, pandas and scipy its
-    /// `dump_input_data` imports), made once under .build/ and reused while it holds these
-    /// packages; its python. Fails with the reason when it cannot be made.
+    /// `dump_input_data` imports), made once under .build/ and reused; its python.
     static func mlflowVenv() throws -> String {
-        let packages = ["mlflow-skinny==3.18.0", "numpy", "pandas", "scipy"]
-        let venv = repositoryRoot + "/.build/mlflow-client-venv"
-        let python = venv + "/bin/python"
-        let ready = venv + "/.ready"
-        if (try? String(contentsOfFile: ready, encoding: .utf8)) == packages.joined(separator: " ") { return python }
-        if !FileManager.default.fileExists(atPath: python) {
-            let made = try runProgram("/usr/bin/env", ["python3", "-m", "venv", venv])
-            guard made.code == 0 else { throw SetupFailure("cannot make the MLflow venv at \(venv): \(made.err)") }
-        }
-        let pip = try runProgram(venv + "/bin/pip", ["install", "-q"] + packages)
-        guard pip.code == 0 else { throw SetupFailure("cannot install MLflow's client into \(venv): \(pip.err)") }
-        try packages.joined(separator: " ").write(toFile: ready, atomically: true, encoding: .utf8)
-        return python
+        try pythonVenv("mlflow-client-venv", packages: ["mlflow-skinny==3.18.0", "numpy", "pandas", "scipy"])
     }
 }

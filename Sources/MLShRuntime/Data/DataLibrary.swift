@@ -14,60 +14,109 @@ struct DataLibrary: Library {
 
     static func wrap(_ t: Table) -> Value { .object(TableValue(t)) }
 
+    /// Whether `load` and `save` treat a path as a Parquet file (by its extension).
+    static func isParquet(_ path: String) -> Bool {
+        ["parquet", "pq", "parq"].contains((path as NSString).pathExtension.lowercased())
+    }
+
+    /// A file error naming the file as the user wrote it (`given`), not as resolved.
+    static func naming(_ error: EngineError, _ given: String) -> EngineError {
+        switch error {
+        case .malformedFile(_, let line, let column, let message):
+            return .malformedFile(path: given, line: line, column: column, message: message)
+        case .malformedData(_, let offset, let message): return .malformedData(path: given, offset: offset, message: message)
+        case .unsupportedFile(_, let message): return .unsupportedFile(path: given, message: message)
+        case .io(_, let message): return .io(path: given, message: message)
+        default: return error
+        }
+    }
+
+    /// `load`'s CSV options from its arguments.
+    static func csvOptions(_ a: Arguments) throws(MLShError) -> CSVOptions {
+        var options = CSVOptions()
+        if let s = a["sep"] {
+            guard case .string(let sep) = s, sep.utf8.count == 1, let byte = sep.utf8.first else {
+                throw MLShError.value("load: sep must be one character, like \"\\t\"")
+            }
+            options.separator = byte
+        }
+        if let t = a["types"] {
+            guard case .record(let r) = t else { throw MLShError.type("load: types must be a record like {zip: \"string\"}") }
+            for (k, v) in zip(r.keys, r.values) {
+                guard case .string(let name) = v, let d = DType(rawValue: name) else {
+                    throw MLShError.value("load: type of \(k) must be one of float, int, bool, string; got \(v.inline())")
+                }
+                options.types[k] = d
+            }
+        }
+        if let na = a["na"] {
+            guard case .list(let xs) = na else { throw MLShError.type("load: na must be a list of strings") }
+            options.na = try xs.map { x throws(MLShError) in
+                guard case .string(let s) = x else { throw MLShError.type("load: na must be a list of strings") }
+                return s
+            }
+        }
+        return options
+    }
+
     // MARK: sources
 
     var sources: [Builtin] { [
-        Builtin("load", ["path", "sep=none", "types=none", "na=none"], category: "data",
-                summary: "Reads a CSV or TSV file (header row; int, float, bool and string types inferred).",
-                example: #"load("data/iris.csv", types={species: "string"}, na=["", "NA"])"#) { a, interp throws(MLShError) in
+        Builtin("load", ["path", "sep=none", "types=none", "na=none", "columns=none"], category: "data",
+                summary: "Reads a CSV or TSV file (header row; int, float, bool and string types inferred) or a Parquet file (.parquet: types from the file); columns= reads only those.",
+                example: #"load("data/iris.csv", types={species: "string"}, na=["", "NA"])  # or load("x.parquet", columns=["a", "b"])"#) { a, interp throws(MLShError) in
             let given = try a.string("path")
             let path = DataArgs.resolve(given, interp)
-            var options = CSVOptions()
-            if let s = a["sep"] {
-                guard case .string(let sep) = s, sep.utf8.count == 1, let byte = sep.utf8.first else {
-                    throw MLShError.value("load: sep must be one character, like \"\\t\"")
-                }
-                options.separator = byte
+            let columns: [String]? = try a["columns"].map { v throws(MLShError) in
+                guard case .list(let xs) = v else { throw MLShError.type("load: columns must be a list of names, like [\"a\", \"b\"]") }
+                return try DataArgs.columnNames(xs, "load")
             }
-            if let t = a["types"] {
-                guard case .record(let r) = t else { throw MLShError.type("load: types must be a record like {zip: \"string\"}") }
-                for (k, v) in zip(r.keys, r.values) {
-                    guard case .string(let name) = v, let d = DType(rawValue: name) else {
-                        throw MLShError.value("load: type of \(k) must be one of float, int, bool, string; got \(v.inline())")
+            var t: Table
+            if DataLibrary.isParquet(path) {
+                for option in ["sep", "types", "na"] where a[option] != nil {
+                    throw MLShError.value("load: \(option)= applies to CSV and TSV files; a Parquet file carries its own types")
+                }
+                t = try engine { () throws(EngineError) in
+                    do throws(EngineError) { return try Parquet.read(path: path, columns: columns) } catch {
+                        throw DataLibrary.naming(error, given)
                     }
-                    options.types[k] = d
                 }
-            }
-            if let na = a["na"] {
-                guard case .list(let xs) = na else { throw MLShError.type("load: na must be a list of strings") }
-                options.na = try xs.map { x throws(MLShError) in
-                    guard case .string(let s) = x else { throw MLShError.type("load: na must be a list of strings") }
-                    return s
-                }
-            }
-            // Messages name the file as the user wrote it.
-            var t = try engine { () throws(EngineError) in
-                do throws(EngineError) { return try CSV.read(path: path, options: options) } catch {
-                    switch error {
-                    case .malformedFile(_, let line, let column, let message):
-                        throw .malformedFile(path: given, line: line, column: column, message: message)
-                    case .io(_, let message): throw .io(path: given, message: message)
-                    default: throw error
+            } else {
+                let options = try DataLibrary.csvOptions(a)
+                // Messages name the file as the user wrote it.
+                t = try engine { () throws(EngineError) in
+                    do throws(EngineError) {
+                        let all = try CSV.read(path: path, options: options)
+                        guard let columns else { return all }
+                        var picked = try all.select(columns)
+                        picked.label = all.label
+                        return picked
+                    } catch {
+                        throw DataLibrary.naming(error, given)
                     }
                 }
             }
             t.label = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             return DataLibrary.wrap(t)
         },
-        Builtin("save", ["value", "path"], first: DataLibrary.table, category: "data",
-                summary: "Writes a table to CSV (TSV for .tsv), atomically.",
-                example: #"save(t, "clean.csv")"#) { a, interp throws(MLShError) in
+        Builtin("save", ["value", "path", "compression=none"], first: DataLibrary.table, category: "data",
+                summary: "Writes a table to CSV (TSV for .tsv) or Parquet (.parquet; compression \"zstd\" by default, or \"snappy\", \"gzip\", \"none\"), atomically.",
+                example: #"save(t, "clean.csv")  # or save(t, "clean.parquet", compression="snappy")"#) { a, interp throws(MLShError) in
             let path = try a.string("path")
             let t = try a.table("value")
             let ext = (path as NSString).pathExtension.lowercased()
-            guard ["", "csv", "tsv", "txt"].contains(ext) else {
-                throw MLShError.value("save writes a table as .csv or .tsv, not .\(ext)")
+            if DataLibrary.isParquet(path) {
+                let name = try a.string("compression", "zstd")
+                guard let compression = ParquetCompression(rawValue: name) else {
+                    throw MLShError.value("save: compression must be one of \(ParquetCompression.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")); got \"\(name)\"")
+                }
+                try engine { () throws(EngineError) in try Parquet.write(t, to: path, compression: compression) }
+                return .none
             }
+            guard ["", "csv", "tsv", "txt"].contains(ext) else {
+                throw MLShError.value("save writes a table as .csv, .tsv or .parquet, not .\(ext)")
+            }
+            if a["compression"] != nil { throw MLShError.value("save: compression= applies to .parquet files") }
             let sep: UInt8 = ext == "tsv" ? 9 : 44
             try engine { () throws(EngineError) in try CSV.write(t, to: path, separator: sep) }
             return .none

@@ -1,0 +1,185 @@
+extension ParquetReader {
+    /// Decodes a column's chunks (row groups in parallel) into its arrays, then applies the
+    /// plan's conversion.
+    func column(_ plan: ParquetColumnPlan, _ chunks: [ParquetChunk], rows total: Int) throws(ParquetFailure) -> Column {
+        var failure: ParquetFailure?
+        var decoders: [ParquetChunkDecoder] = []
+        /// Runs every chunk's decoder against its sink; keeps the decoders or the first failure.
+        func decodeAll(_ sink: (ParquetChunk) -> ParquetSink) {
+            let file = self.file
+            let results = dataParallelChunks(count: chunks.count, sequential: chunks.count == 1 || total < 1 << 16) { k in
+                var d = ParquetChunkDecoder(file: file, plan: plan, chunk: chunks[k])
+                return Result { () throws(ParquetFailure) -> ParquetChunkDecoder in
+                    try d.decode(into: sink(chunks[k]))
+                    return d
+                }
+            }
+            for r in results {
+                switch r {
+                case .success(let d): decoders.append(d)
+                case .failure(let f): if failure == nil { failure = f }
+                }
+            }
+        }
+        var validity: [Bool]?
+        let column: Column
+        switch plan.target {
+        case .double:
+            let values = [Double](unsafeUninitializedCapacity: total) { buf, n in
+                if let base = buf.baseAddress { decodeAll { .double(base + $0.rowStart) } }
+                n = total
+            }
+            if let failure { throw failure }
+            column = Column(floats: values)
+        case .int64:
+            let values = withValidity(plan, total, &validity) { valid in
+                [Int64](unsafeUninitializedCapacity: total) { buf, n in
+                    if let base = buf.baseAddress { decodeAll { c in .int64(base + c.rowStart, validity: valid.map { $0 + c.rowStart }) } }
+                    n = total
+                }
+            }
+            if let failure { throw failure }
+            if decoders.allSatisfy({ $0.nulls == 0 }) { validity = nil }
+            column = try convert(plan, values, validity)
+        case .bool:
+            let values = withValidity(plan, total, &validity) { valid in
+                [Bool](unsafeUninitializedCapacity: total) { buf, n in
+                    if let base = buf.baseAddress {
+                        let bytes = UnsafeMutableRawPointer(base).assumingMemoryBound(to: UInt8.self)
+                        decodeAll { c in .bool(bytes + c.rowStart, validity: valid.map { $0 + c.rowStart }) }
+                    }
+                    n = total
+                }
+            }
+            if let failure { throw failure }
+            if decoders.allSatisfy({ $0.nulls == 0 }) { validity = nil }
+            column = Column(bools: values, validity: validity)
+        case .codes:
+            var codes = [Int32](unsafeUninitializedCapacity: total) { buf, n in
+                if let base = buf.baseAddress { decodeAll { .codes(base + $0.rowStart) } }
+                n = total
+            }
+            if let failure { throw failure }
+            let dictionary = try mergeStrings(plan, &codes, chunks, decoders)
+            column = Column(.string(codes: codes, dictionary: dictionary))
+        }
+        if case .allMissing = plan.post { return Column(floats: [Double](repeating: .nan, count: total)) }
+        return column
+    }
+
+    /// Runs `body` with a validity buffer (bytes 0/1) for an OPTIONAL column, which becomes
+    /// `validity`; a REQUIRED column gets none.
+    private func withValidity<R>(_ plan: ParquetColumnPlan, _ total: Int, _ validity: inout [Bool]?,
+                                 _ body: (UnsafeMutablePointer<UInt8>?) -> R) -> R {
+        guard plan.optional else { return body(nil) }
+        var result: R?
+        validity = [Bool](unsafeUninitializedCapacity: total) { buf, n in
+            result = body(buf.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) })
+            n = total
+        }
+        // `body` always runs, so `result` is set.
+        guard let result else { return body(nil) }
+        return result
+    }
+
+    /// An int column after the plan's conversion: itself, a float (DECIMAL), or ISO text
+    /// (DATE, TIMESTAMP, TIME).
+    private func convert(_ plan: ParquetColumnPlan, _ values: [Int64], _ validity: [Bool]?) throws(ParquetFailure) -> Column {
+        func valid(_ i: Int) -> Bool { validity?[i] ?? true }
+        switch plan.post {
+        case .none, .allMissing:
+            return Column(ints: values, validity: validity)
+        case .unsigned64:
+            if let i = values.indices.first(where: { values[$0] < 0 && valid($0) }) {
+                throw .unsupported("column '\(plan.name)' holds the unsigned value \(UInt64(bitPattern: values[i])) (row \(i + 1)), more than an int column holds")
+            }
+            return Column(ints: values, validity: validity)
+        case .decimal(let scale):
+            var power = 1.0
+            for _ in 0..<scale { power *= 10 }
+            var out = [Double](repeating: .nan, count: values.count)
+            for i in values.indices where valid(i) { out[i] = Double(values[i]) / power }
+            return Column(floats: out)
+        case .date, .timestamp, .time:
+            var fraction = false
+            if case .timestamp(let unit, _) = plan.post {
+                fraction = values.indices.contains { valid($0) && values[$0] % unit.perSecond != 0 }
+            } else if case .time(let unit) = plan.post {
+                fraction = values.indices.contains { valid($0) && values[$0] % unit.perSecond != 0 }
+            }
+            var index: [Int64: Int32] = [:]
+            var dictionary: [String] = []
+            var codes = [Int32](repeating: -1, count: values.count)
+            for i in values.indices where valid(i) {
+                let v = values[i]
+                if let c = index[v] { codes[i] = c; continue }
+                let text: String
+                switch plan.post {
+                case .date: text = ParquetTemporal.date(v)
+                case .timestamp(let unit, let utc): text = ParquetTemporal.timestamp(v, unit: unit, utc: utc, fraction: fraction)
+                case .time(let unit): text = ParquetTemporal.time(v, unit: unit, fraction: fraction)
+                default: text = String(v)
+                }
+                let c = Int32(dictionary.count)
+                index[v] = c
+                dictionary.append(text)
+                codes[i] = c
+            }
+            return Column(.string(codes: codes, dictionary: dictionary))
+        }
+    }
+
+    /// Gives the chunks' string codes one dictionary, in order of first appearance (as
+    /// a CSV file's strings get): each chunk's codes are its own interner's.
+    private func mergeStrings(_ plan: ParquetColumnPlan, _ codes: inout [Int32], _ chunks: [ParquetChunk],
+                              _ decoders: [ParquetChunkDecoder]) throws(ParquetFailure) -> [String] {
+        let parallel = codes.count >= 1 << 16
+        // Each chunk's codes in order of first appearance.
+        let orders: [[Int32]] = codes.withUnsafeBufferPointer { all in
+            let box = DataUncheckedBox(all)
+            return dataParallelChunks(count: chunks.count, sequential: !parallel) { k in
+                let c = chunks[k]
+                var seen = [Bool](repeating: false, count: decoders[k].interner.count)
+                var order: [Int32] = []
+                for i in c.rowStart..<(c.rowStart + c.rows) {
+                    let code = box.value[i]
+                    if code >= 0 && !seen[Int(code)] { seen[Int(code)] = true; order.append(code) }
+                }
+                return order
+            }
+        }
+        var merged = ParquetInterner()
+        var maps: [[Int32]?] = []
+        for (k, order) in orders.enumerated() {
+            let local = decoders[k].interner
+            var map = [Int32](repeating: -1, count: local.count)
+            var identity = true
+            for code in order {
+                let g = merged.intern(from: local, Int(code))
+                map[Int(code)] = g
+                if g != code { identity = false }
+            }
+            maps.append(identity ? nil : map)
+        }
+        if maps.contains(where: { $0 != nil }) {
+            codes.withUnsafeMutableBufferPointer { all in
+                let box = DataUncheckedBox(all)
+                _ = dataParallelChunks(count: chunks.count, sequential: !parallel) { k in
+                    guard let map = maps[k] else { return 0 }
+                    let c = chunks[k]
+                    map.withUnsafeBufferPointer { m in
+                        for i in c.rowStart..<(c.rowStart + c.rows) where box.value[i] >= 0 {
+                            box.value[i] = m[Int(box.value[i])]
+                        }
+                    }
+                    return 0
+                }
+            }
+        }
+        let (strings, invalid) = merged.strings()
+        if invalid != nil {
+            throw .unsupported("column '\(plan.name)' holds binary values that are not UTF-8 text, which mlsh does not read")
+        }
+        return strings
+    }
+}
