@@ -82,7 +82,11 @@ struct DataLibrary: Library {
                     }
                 }
             } else {
-                let options = try DataLibrary.csvOptions(a)
+                var options = try DataLibrary.csvOptions(a)
+                // A large file read on a terminal shows a progress bar on stderr.
+                let bar = LoadProgress.start(path: path)
+                if let bar { options.progress = { bar.add($0) } }
+                defer { bar?.finish() }
                 // Messages name the file as the user wrote it.
                 t = try engine { () throws(EngineError) in
                     do throws(EngineError) {
