@@ -16,6 +16,18 @@ import TestSupport
                 == "load big.csv  [##########] 100%  266/266 MB")
     }
 
+    /// On a narrow terminal the line stays shorter than the terminal (a wrapped line could
+    /// not be erased): the bar narrows, then goes.
+    @Test func lineFitsTheTerminal() {
+        for columns in [20, 40, 50, 60, 80, 200] {
+            let text = LoadProgress.line(name: "big.csv", done: 50_000_000, total: 132_000_000, columns: columns)
+            #expect(text.count < columns, "\(columns): \(text)")
+            #expect(text.contains("37%"), "\(columns): \(text)")
+        }
+        #expect(LoadProgress.line(name: "big.csv", done: 50_000_000, total: 132_000_000, columns: 80)
+                == LoadProgress.line(name: "big.csv", done: 50_000_000, total: 132_000_000))
+    }
+
     /// A 110 MB CSV loaded by the real binary under a terminal (`script` gives it one) and
     /// through a pipe.
     @Test func barOnATerminalOnly() throws {

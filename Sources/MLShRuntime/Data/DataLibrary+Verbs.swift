@@ -102,6 +102,9 @@ extension DataLibrary {
                 names = g.keys.names; cols = g.keys.columns
             }
             guard !a.named.isEmpty else { throw MLShError.type("agg needs named reductions, like agg(n = count($x))") }
+            if let clash = a.named.first(where: { names.contains($0.0) })?.0 {
+                throw MLShError.value("agg: '\(clash)' is a key column of the groups; give the reduction another name, like agg(n_\(clash) = ...)")
+            }
             for (name, v) in a.named {
                 let e = try ExprLowering.expression(v, "agg \(name)")
                 let c = try engine { () throws(EngineError) in try KernelAggregate.aggregate(e, on: t, groups: groups) }

@@ -17,10 +17,10 @@ final class LoadProgress: @unchecked Sendable {
 
     /// A bar for reading `path`, nil when the file is small, unreadable, or stderr is not a terminal.
     static func start(path: String) -> LoadProgress? {
-        guard isatty(2) == 1,
-              let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
-              size.intValue >= threshold else { return nil }
-        return LoadProgress(name: (path as NSString).lastPathComponent, total: size.intValue)
+        var info = stat()
+        // stat follows a link to the file it names.
+        guard isatty(2) == 1, stat(path, &info) == 0, Int(info.st_size) >= threshold else { return nil }
+        return LoadProgress(name: (path as NSString).lastPathComponent, total: Int(info.st_size))
     }
 
     /// Counts `bytes` more as read; redraws when a tenth of a second has passed.
@@ -32,7 +32,11 @@ final class LoadProgress: @unchecked Sendable {
         guard now - drawn >= 0.1 else { return }
         drawn = now
         shown = true
-        FileHandle.standardError.write(Data(("\r" + LoadProgress.line(name: name, done: done, total: total)).utf8))
+        // One line, never wrapped (a wrapped line could not be erased): the bar narrows to the terminal.
+        var size = winsize()
+        let columns = ioctl(2, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+        let text = LoadProgress.line(name: name, done: done, total: total, columns: columns)
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
     }
 
     /// Erases the bar.
@@ -41,6 +45,17 @@ final class LoadProgress: @unchecked Sendable {
         defer { lock.unlock() }
         if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         shown = false
+    }
+
+    /// The line for a terminal `columns` wide: shorter than it (the bar narrower, then the
+    /// name and the bar left out).
+    static func line(name: String, done: Int, total: Int, columns: Int) -> String {
+        let full = line(name: name, done: done, total: total)
+        let fixed = full.count - 24   // all but the bar
+        if fixed + 8 < columns { return line(name: name, done: done, total: total, width: min(24, columns - 1 - fixed)) }
+        let short = line(name: "", done: done, total: total, width: 0)
+            .replacingOccurrences(of: "load   [] ", with: "load ")
+        return String(short.prefix(max(0, columns - 1)))
     }
 
     /// `load big.csv  [##########··········]  50%  133/266 MB`.
