@@ -87,7 +87,7 @@ struct ParquetChunkDecoder {
     private var dictionary: ParquetScratch?
     private var dictionaryCount = 0
     /// The distinct strings of this chunk (codes targets).
-    private(set) var interner = ParquetInterner()
+    var interner = ParquetInterner()
     /// Values that were null.
     var nulls = 0
 
@@ -149,7 +149,7 @@ struct ParquetChunkDecoder {
     private mutating func readDictionary(_ page: ParquetPage) throws(ParquetFailure) {
         guard dictionary == nil else { throw ParquetFailure(page.body, "a second dictionary page") }
         guard page.encoding == ParquetEncoding.plain || page.encoding == ParquetEncoding.plainDictionary else {
-            throw .unsupported("its dictionary page is \(ParquetEncoding.name(page.encoding))-encoded, which mlsh does not read")
+            throw .unsupported("its dictionary page is in \(ParquetEncoding.name(page.encoding)), which mlsh does not read")
         }
         let region = try pageBytes(page)
         let n = page.numValues
@@ -213,7 +213,7 @@ struct ParquetChunkDecoder {
             direct = target != nil
             if plan.optional {
                 guard page.definitionEncoding == ParquetEncoding.rle else {
-                    throw .unsupported("its definition levels are \(ParquetEncoding.name(page.definitionEncoding))-encoded, which mlsh does not read")
+                    throw .unsupported("its definition levels are in \(ParquetEncoding.name(page.definitionEncoding)), which mlsh does not read")
                 }
                 let (levels, rest) = try values.lengthPrefixed("definition levels")
                 let out = validity ?? levelBuffer.reserve(n).assumingMemoryBound(to: UInt8.self)
@@ -248,13 +248,15 @@ struct ParquetChunkDecoder {
             try plain(values, present, into: sink)
         case ParquetEncoding.plainDictionary, ParquetEncoding.rleDictionary:
             try lookUp(values, present, into: sink)
+        case 5, 6, 7, 9:
+            try decodeV2Encoding(page.encoding, values, present, into: sink)
         case ParquetEncoding.rle where plan.target == .bool:
             guard case .bool(let out, _) = sink else { break }
             let (body, _) = try values.lengthPrefixed("RLE booleans")
             var d = ParquetHybridDecoder(body)
             _ = try d.bits(present, into: out)
         default:
-            throw .unsupported("a page is \(ParquetEncoding.name(page.encoding))-encoded, which mlsh does not read")
+            throw .unsupported("a page is in \(ParquetEncoding.name(page.encoding)), which mlsh does not read")
         }
         guard present < n, let defs else { return }
         switch sink {

@@ -169,7 +169,7 @@ public enum ParquetCompression: String, Sendable, CaseIterable {
             let bound = ZSTD_compressBound(src.count)
             var failed = false
             let out = [UInt8](unsafeUninitializedCapacity: bound) { buf, n in
-                let r = ZSTD_compress(buf.baseAddress, bound, src.baseAddress, src.count, 3)
+                let r = ZSTD_compress(buf.baseAddress, bound, src.baseAddress, src.count, 1)
                 if ZSTD_isError(r) != 0 { failed = true; n = 0 } else { n = r }
             }
             return failed ? nil : out
