@@ -44,7 +44,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["small", "dict-v2-zstd", "plain-v1-gzip"])
+    @Test(arguments: ["small", "dict-v2-zstd", "plain-v1-gzip", "encodings-v1"])
     func flippedBytes(_ name: String) throws {
         let bytes = name == "small" ? try Self.small() : try Self.fixture(name)
         // Every byte of mlsh's small file; every 13th of pyarrow's larger ones.

@@ -6,7 +6,8 @@
 /// → string; DECIMAL stored as an integer → float; DATE, TIMESTAMP, TIME and INT96 → ISO
 /// 8601 text (mlsh has no date type). Nulls come from definition levels. Pages v1 and
 /// v2, PLAIN and dictionary encodings (PLAIN_DICTIONARY, RLE_DICTIONARY; RLE booleans),
-/// UNCOMPRESSED, SNAPPY, GZIP and ZSTD. Row groups and columns are decoded in parallel,
+/// Parquet 2's DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and
+/// BYTE_STREAM_SPLIT; UNCOMPRESSED, SNAPPY, GZIP and ZSTD. Row groups and columns are decoded in parallel,
 /// straight into each column's arrays; a projection reads only the chunks of the columns
 /// it names. Anything else (nested or repeated fields, encryption, other encodings or
 /// codecs) is an `unsupportedFile` error naming the column and the feature; a damaged

@@ -77,18 +77,19 @@ struct ParquetChunkDecoder {
     let chunk: ParquetChunk
     /// "column 'x', row group 2", for messages.
     let what: String
-    private let pageBuffer = ParquetScratch()
-    private let levelBuffer = ParquetScratch()
-    private let indexBuffer = ParquetScratch()
+    let pageBuffer = ParquetScratch()
+    let levelBuffer = ParquetScratch()
+    let indexBuffer = ParquetScratch()
+    let codecContext = ParquetCodecContext()
 
     /// The dictionary page's values in the target's form (for strings, their codes in
     /// `interner`); nil until a dictionary page is read.
     private var dictionary: ParquetScratch?
     private var dictionaryCount = 0
     /// The distinct strings of this chunk (codes targets).
-    private(set) var interner = ParquetInterner()
+    var interner = ParquetInterner()
     /// Values that were null.
-    private(set) var nulls = 0
+    var nulls = 0
 
     init(file: UnsafeRawBufferPointer, plan: ParquetColumnPlan, chunk: ParquetChunk) {
         self.file = file; self.plan = plan; self.chunk = chunk
@@ -101,15 +102,20 @@ struct ParquetChunkDecoder {
         return g
     }
 
-    /// Decodes every page into `sink` (positioned at the chunk's first row).
-    mutating func decode(into sink: ParquetSink) throws(ParquetFailure) {
+    /// Decodes every page into `sink` (positioned at the chunk's first row). `ownedRows`
+    /// rows before the chunk were written by this thread and are done (so a page may
+    /// decompress over their last bytes and put them back; see `readInPlace`).
+    mutating func decode(into sink: ParquetSink, ownedRows: Int = 0) throws(ParquetFailure) {
         var row = 0
         do {
             for page in chunk.pages {
                 switch page.kind {
                 case .dictionary: try readDictionary(page)
                 case .v1, .v2:
-                    try readData(page, into: sink.advanced(by: row))
+                    let at = sink.advanced(by: row)
+                    if try !readInPlace(page, into: at, ownedBytes: (ownedRows + row) * 8) {
+                        try readData(page, into: at)
+                    }
                     row += page.numValues
                 }
             }
@@ -120,7 +126,10 @@ struct ParquetChunkDecoder {
 
     /// The bytes of `page` from `skip` on (v2's level sections stay out), decompressed
     /// when the chunk's codec says so.
-    private func pageBytes(_ page: ParquetPage, skip: Int = 0, compressed: Bool = true) throws(ParquetFailure) -> ParquetRegion {
+    /// `into`, when given, is where the decompressed bytes go (the column's own memory,
+    /// which has room for them) instead of the scratch buffer.
+    private func pageBytes(_ page: ParquetPage, skip: Int = 0, compressed: Bool = true,
+                           into direct: UnsafeMutableRawPointer? = nil) throws(ParquetFailure) -> ParquetRegion {
         let stored = UnsafeRawBufferPointer(rebasing: file[(page.body + skip)..<(page.body + page.compressedSize)])
         let size = page.uncompressedSize - skip
         if chunk.codec == .none || !compressed {
@@ -130,8 +139,8 @@ struct ParquetChunkDecoder {
             return ParquetRegion(bytes: stored, origin: page.body + skip, exact: true)
         }
         if let problem = chunk.codec.implausible(stored, size: size) { throw ParquetFailure(page.body + skip, problem) }
-        let out = UnsafeMutableRawBufferPointer(start: pageBuffer.reserve(size), count: size)
-        if let problem = chunk.codec.decompress(stored, into: out) {
+        let out = UnsafeMutableRawBufferPointer(start: direct ?? pageBuffer.reserve(size), count: size)
+        if let problem = chunk.codec.decompress(stored, into: out, context: codecContext) {
             throw ParquetFailure(page.body + skip, problem)
         }
         return ParquetRegion(bytes: UnsafeRawBufferPointer(out), origin: page.body + skip, exact: false)
@@ -140,7 +149,7 @@ struct ParquetChunkDecoder {
     private mutating func readDictionary(_ page: ParquetPage) throws(ParquetFailure) {
         guard dictionary == nil else { throw ParquetFailure(page.body, "a second dictionary page") }
         guard page.encoding == ParquetEncoding.plain || page.encoding == ParquetEncoding.plainDictionary else {
-            throw .unsupported("its dictionary page is \(ParquetEncoding.name(page.encoding))-encoded, which mlsh does not read")
+            throw .unsupported("its dictionary page is in \(ParquetEncoding.name(page.encoding)), which mlsh does not read")
         }
         let region = try pageBytes(page)
         let n = page.numValues
@@ -187,11 +196,24 @@ struct ParquetChunkDecoder {
         case .int64(_, let v), .bool(_, let v): validity = v
         default: validity = nil
         }
+        // PLAIN 8-byte values decompress straight into the column when nothing shares their
+        // decompressed bytes: v1 pages without levels, v2 values sections.
+        var direct = false
+        func destination(_ size: Int, _ count: Int) -> UnsafeMutableRawPointer? {
+            guard page.encoding == ParquetEncoding.plain, chunk.codec != .none, size == count * 8 else { return nil }
+            switch sink {
+            case .double(let p) where plan.physical == .double: return UnsafeMutableRawPointer(p)
+            case .int64(let p, _) where plan.physical == .int64: return UnsafeMutableRawPointer(p)
+            default: return nil
+            }
+        }
         if page.kind == .v1 {
-            values = try pageBytes(page)
+            let target = plan.optional ? nil : destination(page.uncompressedSize, n)
+            values = try pageBytes(page, into: target)
+            direct = target != nil
             if plan.optional {
                 guard page.definitionEncoding == ParquetEncoding.rle else {
-                    throw .unsupported("its definition levels are \(ParquetEncoding.name(page.definitionEncoding))-encoded, which mlsh does not read")
+                    throw .unsupported("its definition levels are in \(ParquetEncoding.name(page.definitionEncoding)), which mlsh does not read")
                 }
                 let (levels, rest) = try values.lengthPrefixed("definition levels")
                 let out = validity ?? levelBuffer.reserve(n).assumingMemoryBound(to: UInt8.self)
@@ -213,22 +235,28 @@ struct ParquetChunkDecoder {
             if page.numNulls >= 0 && page.numNulls != n - present {
                 throw ParquetFailure(page.body, "the page header says \(page.numNulls) nulls, its definition levels \(n - present)")
             }
-            values = try pageBytes(page, skip: levelBytes, compressed: page.isCompressed)
+            let target = page.isCompressed ? destination(page.uncompressedSize - levelBytes, present) : nil
+            values = try pageBytes(page, skip: levelBytes, compressed: page.isCompressed, into: target)
+            direct = target != nil
         }
         if !plan.optional, let validity { validity.initialize(repeating: 1, count: n) }
         nulls += n - present
         switch page.encoding {
+        case ParquetEncoding.plain where direct:
+            break
         case ParquetEncoding.plain:
             try plain(values, present, into: sink)
         case ParquetEncoding.plainDictionary, ParquetEncoding.rleDictionary:
             try lookUp(values, present, into: sink)
+        case 5, 6, 7, 9:
+            try decodeV2Encoding(page.encoding, values, present, into: sink)
         case ParquetEncoding.rle where plan.target == .bool:
             guard case .bool(let out, _) = sink else { break }
             let (body, _) = try values.lengthPrefixed("RLE booleans")
             var d = ParquetHybridDecoder(body)
             _ = try d.bits(present, into: out)
         default:
-            throw .unsupported("a page is \(ParquetEncoding.name(page.encoding))-encoded, which mlsh does not read")
+            throw .unsupported("a page is in \(ParquetEncoding.name(page.encoding)), which mlsh does not read")
         }
         guard present < n, let defs else { return }
         switch sink {

@@ -75,8 +75,9 @@ public enum ParquetCompression: String, Sendable, CaseIterable {
     }
 
     /// Decompresses `src` into exactly `dst.count` bytes, or says why not (the caller adds
-    /// the position).
-    func decompress(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer) -> String? {
+    /// the position). `context` keeps codec state from page to page.
+    func decompress(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer,
+                    context: ParquetCodecContext? = nil) -> String? {
         // Some writers store an empty section (a page of nulls only) as no bytes at all.
         if src.isEmpty && dst.isEmpty { return nil }
         if let problem = implausible(src, size: dst.count) { return problem }
@@ -96,7 +97,8 @@ public enum ParquetCompression: String, Sendable, CaseIterable {
             return nil
         case .zstd:
             guard let s = src.baseAddress else { return "empty zstd data" }
-            let r = ZSTD_decompress(dst.baseAddress, dst.count, s, src.count)
+            let r = context?.zstd().map { ZSTD_decompressDCtx($0, dst.baseAddress, dst.count, s, src.count) }
+                ?? ZSTD_decompress(dst.baseAddress, dst.count, s, src.count)
             if ZSTD_isError(r) != 0 {
                 let name = ZSTD_getErrorName(r).map { String(cString: $0) } ?? "unknown"
                 return "malformed zstd data (\(name))"
@@ -167,7 +169,7 @@ public enum ParquetCompression: String, Sendable, CaseIterable {
             let bound = ZSTD_compressBound(src.count)
             var failed = false
             let out = [UInt8](unsafeUninitializedCapacity: bound) { buf, n in
-                let r = ZSTD_compress(buf.baseAddress, bound, src.baseAddress, src.count, 3)
+                let r = ZSTD_compress(buf.baseAddress, bound, src.baseAddress, src.count, 1)
                 if ZSTD_isError(r) != 0 { failed = true; n = 0 } else { n = r }
             }
             return failed ? nil : out
@@ -205,4 +207,18 @@ public enum ParquetCompression: String, Sendable, CaseIterable {
             return failed ? nil : out
         }
     }
+}
+
+/// Codec state one decoder reuses from page to page (a zstd context is worth keeping:
+/// making one per page costs an allocation and its tables).
+final class ParquetCodecContext {
+    private var dctx: OpaquePointer?
+
+    /// The zstd decompression context, made on first use; nil if it cannot be made.
+    func zstd() -> OpaquePointer? {
+        if dctx == nil { dctx = ZSTD_createDCtx() }
+        return dctx
+    }
+
+    deinit { if let dctx { ZSTD_freeDCtx(dctx) } }
 }

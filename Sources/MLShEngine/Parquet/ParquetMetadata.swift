@@ -37,7 +37,7 @@ enum ParquetEncoding {
         case 7: return "DELTA_BYTE_ARRAY"
         case 8: return "RLE_DICTIONARY"
         case 9: return "BYTE_STREAM_SPLIT"
-        default: return "encoding \(e)"
+        default: return "unknown encoding \(e)"
         }
     }
 }

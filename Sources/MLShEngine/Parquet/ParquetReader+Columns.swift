@@ -1,16 +1,19 @@
 extension ParquetReader {
-    /// Decodes a column's chunks (row groups in parallel) into its arrays, then applies the
-    /// plan's conversion.
-    func column(_ plan: ParquetColumnPlan, _ chunks: [ParquetChunk], rows total: Int) throws(ParquetFailure) -> Column {
+    /// Decodes a column's chunks into its arrays, then applies the plan's conversion. Row
+    /// groups are decoded in parallel unless `inOrder` (when the columns keep every worker
+    /// busy): then one thread writes the column from its start, and each page may use the
+    /// rows before it (`ParquetChunkDecoder.readInPlace`).
+    func column(_ plan: ParquetColumnPlan, _ chunks: [ParquetChunk], rows total: Int, inOrder: Bool) throws(ParquetFailure) -> Column {
         var failure: ParquetFailure?
         var decoders: [ParquetChunkDecoder] = []
         /// Runs every chunk's decoder against its sink; keeps the decoders or the first failure.
         func decodeAll(_ sink: (ParquetChunk) -> ParquetSink) {
             let file = self.file
-            let results = dataParallelChunks(count: chunks.count, sequential: chunks.count == 1 || total < 1 << 16) { k in
+            let sequential = inOrder || chunks.count == 1 || total < 1 << 16
+            let results = dataParallelChunks(count: chunks.count, sequential: sequential) { k in
                 var d = ParquetChunkDecoder(file: file, plan: plan, chunk: chunks[k])
                 return Result { () throws(ParquetFailure) -> ParquetChunkDecoder in
-                    try d.decode(into: sink(chunks[k]))
+                    try d.decode(into: sink(chunks[k]), ownedRows: sequential ? chunks[k].rowStart : 0)
                     return d
                 }
             }
@@ -26,6 +29,7 @@ extension ParquetReader {
         switch plan.target {
         case .double:
             let values = [Double](unsafeUninitializedCapacity: total) { buf, n in
+                kernelAdviseHugePages(UnsafeMutableRawPointer(buf.baseAddress), total * 8)
                 if let base = buf.baseAddress { decodeAll { .double(base + $0.rowStart) } }
                 n = total
             }
@@ -34,6 +38,7 @@ extension ParquetReader {
         case .int64:
             let values = withValidity(plan, total, &validity) { valid in
                 [Int64](unsafeUninitializedCapacity: total) { buf, n in
+                    kernelAdviseHugePages(UnsafeMutableRawPointer(buf.baseAddress), total * 8)
                     if let base = buf.baseAddress { decodeAll { c in .int64(base + c.rowStart, validity: valid.map { $0 + c.rowStart }) } }
                     n = total
                 }
@@ -56,6 +61,7 @@ extension ParquetReader {
             column = Column(bools: values, validity: validity)
         case .codes:
             var codes = [Int32](unsafeUninitializedCapacity: total) { buf, n in
+                kernelAdviseHugePages(UnsafeMutableRawPointer(buf.baseAddress), total * 4)
                 if let base = buf.baseAddress { decodeAll { .codes(base + $0.rowStart) } }
                 n = total
             }

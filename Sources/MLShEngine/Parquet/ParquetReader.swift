@@ -67,7 +67,9 @@ struct ParquetReader {
         }
         let reader = self
         let built = dataParallelChunks(count: plans.count, sequential: total * plans.count < 1 << 16) { c in
-            Result { () throws(ParquetFailure) -> Column in try reader.column(plans[c], chunks[c], rows: total) }
+            Result { () throws(ParquetFailure) -> Column in
+                try reader.column(plans[c], chunks[c], rows: total, inOrder: plans.count >= dataWorkerCount)
+            }
         }
         var out: [Column] = []
         for r in built {

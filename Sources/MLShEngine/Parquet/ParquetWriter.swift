@@ -152,53 +152,80 @@ struct ParquetWriter {
             e.encodings.append(ParquetEncoding.rleDictionary)
             let width = max(1, parquetBitWidth(entries.count - 1))
             var next = 0
-            dataPages(&e, c, rows, encoding: ParquetEncoding.rleDictionary) { page, present, body in
-                body.append(UInt8(width))
-                indices.withUnsafeBufferPointer { all in
-                    parquetEncodeHybrid(UnsafeBufferPointer(rebasing: all[next..<(next + present)]), width: width, into: &body)
-                }
-                next += present
+            codes.withUnsafeBufferPointer { cb in
+                dataPages(&e, rows, encoding: ParquetEncoding.rleDictionary, defs: { page, d in
+                    var present = 0
+                    for k in 0..<page.count {
+                        let ok: UInt8 = cb[page.lowerBound + k] >= 0 ? 1 : 0
+                        d[k] = ok
+                        present += Int(ok)
+                    }
+                    return present
+                }, values: { _, _, present, body in
+                    body.append(UInt8(width))
+                    indices.withUnsafeBufferPointer { all in
+                        parquetEncodeHybrid(UnsafeBufferPointer(rebasing: all[next..<(next + present)]), width: width, into: &body)
+                    }
+                    next += present
+                })
             }
         case .float(let v):
-            dataPages(&e, c, rows, encoding: ParquetEncoding.plain) { page, _, body in
-                for i in page where !v[i].isNaN { appendLittleEndian(&body, v[i].bitPattern) }
+            v.withUnsafeBufferPointer { vb in
+                dataPages(&e, rows, encoding: ParquetEncoding.plain, defs: { page, d in
+                    var present = 0
+                    for k in 0..<page.count {
+                        let ok: UInt8 = vb[page.lowerBound + k].isNaN ? 0 : 1
+                        d[k] = ok
+                        present += Int(ok)
+                    }
+                    return present
+                }, values: { page, d, present, body in
+                    parquetAppendPresent(vb, page, d, present, into: &body)
+                })
             }
         case .int(let v, let m):
-            dataPages(&e, c, rows, encoding: ParquetEncoding.plain) { page, _, body in
-                for i in page where m?[i] ?? true { appendLittleEndian(&body, UInt64(bitPattern: v[i])) }
+            v.withUnsafeBufferPointer { vb in
+                dataPages(&e, rows, encoding: ParquetEncoding.plain, defs: { page, d in parquetValidity(m, page, d) },
+                          values: { page, d, present, body in parquetAppendPresent(vb, page, d, present, into: &body) })
             }
         case .bool(let v, let m):
-            dataPages(&e, c, rows, encoding: ParquetEncoding.plain) { page, _, body in
-                var acc: UInt8 = 0, bits: UInt8 = 0
-                for i in page where m?[i] ?? true {
-                    if v[i] { acc |= 1 << bits }
-                    bits += 1
-                    if bits == 8 { body.append(acc); acc = 0; bits = 0 }
-                }
-                if bits > 0 { body.append(acc) }
+            v.withUnsafeBufferPointer { vb in
+                dataPages(&e, rows, encoding: ParquetEncoding.plain, defs: { page, d in parquetValidity(m, page, d) },
+                          values: { page, d, _, body in
+                    var acc: UInt8 = 0, bits: UInt8 = 0
+                    for k in 0..<page.count where d[k] != 0 {
+                        if vb[page.lowerBound + k] { acc |= 1 << bits }
+                        bits += 1
+                        if bits == 8 { body.append(acc); acc = 0; bits = 0 }
+                    }
+                    if bits > 0 { body.append(acc) }
+                })
             }
         }
         return e
     }
 
-    /// Data pages v1 for `rows`: definition levels, then the values `values` appends for a
-    /// page's rows (given how many are present).
-    func dataPages(_ e: inout Encoded, _ c: Column, _ rows: Range<Int>, encoding: Int32,
-                   values: (Range<Int>, Int, inout [UInt8]) -> Void) {
+    /// Data pages v1 for `rows`: definition levels (`defs` sets one per row of a page,
+    /// 0 for missing, and returns how many are 1), then the values `values` appends for a
+    /// page's rows.
+    func dataPages(_ e: inout Encoded, _ rows: Range<Int>, encoding: Int32,
+                   defs: (Range<Int>, UnsafeMutablePointer<UInt8>) -> Int,
+                   values: (Range<Int>, UnsafePointer<UInt8>, Int, inout [UInt8]) -> Void) {
         var start = rows.lowerBound
-        var defs: [UInt8] = []
+        var levels = [UInt8](repeating: 0, count: min(rows.count, Self.pageRows))
         while start < rows.upperBound {
             let page = start..<min(rows.upperBound, start + Self.pageRows)
             var body: [UInt8] = []
             body.reserveCapacity(page.count * 8 + 64)
-            defs.removeAll(keepingCapacity: true)
-            for i in page { defs.append(c.isMissing(i) ? 0 : 1) }
-            let present = defs.reduce(0) { $0 + Int($1) }
-            var levels: [UInt8] = []
-            defs.withUnsafeBufferPointer { parquetEncodeHybrid($0, width: 1, into: &levels) }
-            appendLittleEndian(&body, UInt32(levels.count))
-            body.append(contentsOf: levels)
-            values(page, present, &body)
+            levels.withUnsafeMutableBufferPointer { d in
+                guard let base = d.baseAddress else { return }
+                let present = defs(page, base)
+                var runs: [UInt8] = []
+                parquetEncodeHybrid(UnsafeBufferPointer(rebasing: d[0..<page.count]), width: 1, into: &runs)
+                appendLittleEndian(&body, UInt32(runs.count))
+                body.append(contentsOf: runs)
+                values(page, base, present, &body)
+            }
             if start == rows.lowerBound { e.dataPageOffset = e.bytes.count }
             self.page(&e, body, type: ParquetPageType.data) { w in
                 w.beginStruct(5)
@@ -235,6 +262,43 @@ struct ParquetWriter {
         e.bytes.append(contentsOf: compressed)
         e.uncompressed += w.bytes.count + body.count
     }
+}
+
+/// Sets the definition levels of `page` from a validity mask (all 1 without one) and
+/// returns how many are 1.
+func parquetValidity(_ mask: [Bool]?, _ page: Range<Int>, _ d: UnsafeMutablePointer<UInt8>) -> Int {
+    guard let mask else {
+        d.initialize(repeating: 1, count: page.count)
+        return page.count
+    }
+    return mask.withUnsafeBufferPointer { m in
+        var present = 0
+        for k in 0..<page.count {
+            let ok: UInt8 = m[page.lowerBound + k] ? 1 : 0
+            d[k] = ok
+            present += Int(ok)
+        }
+        return present
+    }
+}
+
+/// Appends the values of `page` whose definition level is 1, as their bytes.
+func parquetAppendPresent<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, _ page: Range<Int>, _ d: UnsafePointer<UInt8>,
+                                              _ present: Int, into body: inout [UInt8]) {
+    let all = UnsafeBufferPointer(rebasing: values[page])
+    if present == page.count {
+        body.append(contentsOf: UnsafeRawBufferPointer(all))
+        return
+    }
+    let packed = [T](unsafeUninitializedCapacity: present) { buf, n in
+        var j = 0
+        for k in 0..<all.count where d[k] != 0 && j < present {
+            buf[j] = all[k]
+            j += 1
+        }
+        n = j
+    }
+    packed.withUnsafeBytes { body.append(contentsOf: $0) }
 }
 
 /// Appends `v` as little-endian bytes.
