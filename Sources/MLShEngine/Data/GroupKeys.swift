@@ -67,11 +67,11 @@ func dataKeys(_ c: Column) -> DataKeys {
         let bits = v.indices.map { i in m?[i] ?? true ? (v[i] ? UInt64(1) : 0) : 0 }
         return DataKeys(bits: bits, missing: m.map { mask in mask.map { !$0 } }, cardinality: 2)
     case .string(let codes, let dict):
-        return dataStringKeys(codes, dense: dataDenseStringCodes(dict))
+        return dataStringKeys(codes, dense: (dataCanonicalCodes(dict), dict.count))
     }
 }
 
-/// Codes of a dictionary column whose entry `k` has code `dense.map[k]`.
+/// Codes of a dictionary column whose entry `k` has code `dense.map[k]` (below `dense.count`).
 func dataStringKeys(_ codes: [Int32], dense: (map: [Int], count: Int)) -> DataKeys {
     var missing: [Bool]?
     let map = dense.map
@@ -87,19 +87,6 @@ func dataStringKeys(_ codes: [Int32], dense: (map: [Int], count: Int)) -> DataKe
         n = codes.count
     }
     return DataKeys(bits: bits, missing: missing, cardinality: dense.count)
-}
-
-/// For each dictionary entry a dense code (equal strings share one), and how many there are.
-func dataDenseStringCodes(_ dict: [String]) -> (map: [Int], count: Int) {
-    var first: [String: Int] = [:]
-    first.reserveCapacity(dict.count)
-    let map = dict.map { s in
-        if let f = first[s] { return f }
-        let f = first.count
-        first[s] = f
-        return f
-    }
-    return (map, first.count)
 }
 
 /// Group ids of rows under several key columns (first-appearance order), the number of
