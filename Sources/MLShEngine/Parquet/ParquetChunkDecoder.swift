@@ -81,6 +81,7 @@ struct ParquetChunkDecoder {
     let levelBuffer = ParquetScratch()
     let indexBuffer = ParquetScratch()
     let codecContext = ParquetCodecContext()
+    let batchBuffer = ParquetScratch()
 
     /// The dictionary page's values in the target's form (for strings, their codes in
     /// `interner`); nil until a dictionary page is read.
@@ -325,18 +326,30 @@ struct ParquetChunkDecoder {
                 for i in (whole * 8)..<k { out[i] = p[i / 8] >> UInt8(i % 8) & 1 }
             }
         case .codes(let out):
+            // Lengths and places are read a batch at a time, then the batch is interned.
             let p = src.assumingMemoryBound(to: UInt8.self)
             let end = bytes.count
+            let batch = 32
+            let scratch = batchBuffer.reserve(3 * batch * 8)
+            let offsets = scratch.bindMemory(to: Int.self, capacity: 2 * batch), lengths = offsets + batch
+            let hashes = (scratch + 2 * batch * 8).bindMemory(to: UInt64.self, capacity: batch)
             var pos = 0
-            for i in 0..<k {
-                guard end - pos >= 4 else { throw region.fail(pos, "value \(i + 1) of \(k): its length runs past the end of the page") }
-                let len = Int(UInt32(littleEndian: UnsafeRawPointer(p + pos).loadUnaligned(as: UInt32.self)))
-                pos += 4
-                guard len <= end - pos else {
-                    throw region.fail(pos - 4, "value \(i + 1) of \(k): a length of \(len) bytes runs past the end of the page (\(end - pos) left)")
+            var i = 0
+            while i < k {
+                let m = min(batch, k - i)
+                for j in 0..<m {
+                    guard end - pos >= 4 else { throw region.fail(pos, "value \(i + j + 1) of \(k): its length runs past the end of the page") }
+                    let len = Int(UInt32(littleEndian: UnsafeRawPointer(p + pos).loadUnaligned(as: UInt32.self)))
+                    pos += 4
+                    guard len <= end - pos else {
+                        throw region.fail(pos - 4, "value \(i + j + 1) of \(k): a length of \(len) bytes runs past the end of the page (\(end - pos) left)")
+                    }
+                    offsets[j] = pos
+                    lengths[j] = len
+                    pos += len
                 }
-                out[i] = interner.intern(p + pos, len)
-                pos += len
+                interner.intern(batch: m, base: p, offsets: offsets, lengths: lengths, hashes: hashes, into: out + i)
+                i += m
             }
         }
     }
