@@ -201,12 +201,7 @@ struct ParquetChunkDecoder {
         // decompressed bytes: v1 pages without levels, v2 values sections.
         var direct = false
         func destination(_ size: Int, _ count: Int) -> UnsafeMutableRawPointer? {
-            guard page.encoding == ParquetEncoding.plain, chunk.codec != .none, size == count * 8 else { return nil }
-            switch sink {
-            case .double(let p) where plan.physical == .double: return UnsafeMutableRawPointer(p)
-            case .int64(let p, _) where plan.physical == .int64: return UnsafeMutableRawPointer(p)
-            default: return nil
-            }
+            size == count * 8 ? eightByteValues(page, sink) : nil
         }
         if page.kind == .v1 {
             let target = plan.optional ? nil : destination(page.uncompressedSize, n)
@@ -326,6 +321,7 @@ struct ParquetChunkDecoder {
                 for i in (whole * 8)..<k { out[i] = p[i / 8] >> UInt8(i % 8) & 1 }
             }
         case .codes(let out):
+            try roomForStrings(k, region)
             // Lengths and places are read a batch at a time, then the batch is interned.
             let p = src.assumingMemoryBound(to: UInt8.self)
             let end = bytes.count
@@ -351,6 +347,14 @@ struct ParquetChunkDecoder {
                 interner.intern(batch: m, base: p, offsets: offsets, lengths: lengths, hashes: hashes, into: out + i)
                 i += m
             }
+        }
+    }
+
+    /// Fails when `k` more strings could take the codes past what a string column holds
+    /// (2^31 − 1 distinct values).
+    func roomForStrings(_ k: Int, _ region: ParquetRegion) throws(ParquetFailure) {
+        guard interner.count <= Int(Int32.max) - k else {
+            throw .unsupported("more than \(Int32.max) distinct strings, more than a string column holds")
         }
     }
 

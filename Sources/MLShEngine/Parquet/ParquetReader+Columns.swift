@@ -194,6 +194,9 @@ extension ParquetReader {
                 let local = runs[r].interner
                 var map = [Int32](repeating: -1, count: local.count)
                 var identity = true
+                guard merged.count <= Int(Int32.max) - order.count else {
+                    throw .unsupported("column '\(plan.name)' holds more than \(Int32.max) distinct strings, more than a string column holds")
+                }
                 for code in order {
                     let g = merged.intern(from: local, Int(code))
                     map[Int(code)] = g
