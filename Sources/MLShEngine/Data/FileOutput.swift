@@ -20,6 +20,12 @@ import Darwin
 public enum FileOutput {
     /// Writes `bytes` to `path` as described above.
     public static func write(_ bytes: [UInt8], to path: String) throws(EngineError) {
+        try write(parts: [bytes], to: path)
+    }
+
+    /// Writes the concatenation of `parts` to `path` as described above (a large file
+    /// made of pieces need not be joined in memory first).
+    public static func write(parts bytes: [[UInt8]], to path: String) throws(EngineError) {
         guard !path.isEmpty else { throw EngineError.io(path: path, message: "empty file name") }
         if let fd = standardStream(path) {
             try writeAll(fd, bytes, path: path)
@@ -115,19 +121,21 @@ public enum FileOutput {
         return (String(path[...slash]), String(path[path.index(after: slash)...]))
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(EngineError) {
+    private static func writeAll(_ fd: Int32, _ parts: [[UInt8]], path: String) throws(EngineError) {
         var failure: String?
-        bytes.withUnsafeBufferPointer { buf in
-            guard let base = buf.baseAddress else { return }
-            var written = 0
-            while written < buf.count {
-                let r = Glibc.write(fd, base + written, buf.count - written)
-                if r < 0 {
-                    if errno == EINTR { continue }
-                    failure = dataErrnoText()
-                    return
+        for bytes in parts where failure == nil {
+            bytes.withUnsafeBufferPointer { buf in
+                guard let base = buf.baseAddress else { return }
+                var written = 0
+                while written < buf.count {
+                    let r = Glibc.write(fd, base + written, buf.count - written)
+                    if r < 0 {
+                        if errno == EINTR { continue }
+                        failure = dataErrnoText()
+                        return
+                    }
+                    written += r
                 }
-                written += r
             }
         }
         if let failure { throw EngineError.io(path: path, message: failure) }

@@ -58,12 +58,13 @@ public enum Parquet {
     /// Writes `t` to `path` through `FileOutput` (atomically onto the resolved target).
     public static func write(_ t: Table, to path: String, compression: ParquetCompression = .zstd,
                              rowGroupRows: Int = 1 << 20) throws(EngineError) {
-        try FileOutput.write(encode(t, compression: compression, rowGroupRows: rowGroupRows), to: path)
+        let parts = try ParquetWriter(table: t, compression: compression, rowGroupRows: max(1, rowGroupRows)).encode()
+        try FileOutput.write(parts: parts, to: path)
     }
 
     /// The bytes of `t` as a Parquet file.
     public static func encode(_ t: Table, compression: ParquetCompression = .zstd,
                               rowGroupRows: Int = 1 << 20) throws(EngineError) -> [UInt8] {
-        try ParquetWriter(table: t, compression: compression, rowGroupRows: max(1, rowGroupRows)).encode()
+        Array(try ParquetWriter(table: t, compression: compression, rowGroupRows: max(1, rowGroupRows)).encode().joined())
     }
 }

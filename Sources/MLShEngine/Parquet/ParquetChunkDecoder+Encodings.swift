@@ -17,6 +17,7 @@ extension ParquetChunkDecoder {
                 }
             }
         case (6, .codes(let out)):
+            try roomForStrings(k, region)
             let lengths = indexBuffer.reserve(k * 8 + 8).bindMemory(to: UInt64.self, capacity: k)
             let used = try parquetDeltaDecode(region, count: k, into: lengths)
             var pos = used
@@ -30,6 +31,7 @@ extension ParquetChunkDecoder {
                 pos += len
             }
         case (7, .codes(let out)):
+            try roomForStrings(k, region)
             try deltaStrings(region, k, into: out)
         case (9, _):
             try byteStreamSplit(region, k, into: sink)

@@ -81,6 +81,7 @@ struct ParquetChunkDecoder {
     let levelBuffer = ParquetScratch()
     let indexBuffer = ParquetScratch()
     let codecContext = ParquetCodecContext()
+    let batchBuffer = ParquetScratch()
 
     /// The dictionary page's values in the target's form (for strings, their codes in
     /// `interner`); nil until a dictionary page is read.
@@ -200,12 +201,7 @@ struct ParquetChunkDecoder {
         // decompressed bytes: v1 pages without levels, v2 values sections.
         var direct = false
         func destination(_ size: Int, _ count: Int) -> UnsafeMutableRawPointer? {
-            guard page.encoding == ParquetEncoding.plain, chunk.codec != .none, size == count * 8 else { return nil }
-            switch sink {
-            case .double(let p) where plan.physical == .double: return UnsafeMutableRawPointer(p)
-            case .int64(let p, _) where plan.physical == .int64: return UnsafeMutableRawPointer(p)
-            default: return nil
-            }
+            size == count * 8 ? eightByteValues(page, sink) : nil
         }
         if page.kind == .v1 {
             let target = plan.optional ? nil : destination(page.uncompressedSize, n)
@@ -325,19 +321,40 @@ struct ParquetChunkDecoder {
                 for i in (whole * 8)..<k { out[i] = p[i / 8] >> UInt8(i % 8) & 1 }
             }
         case .codes(let out):
+            try roomForStrings(k, region)
+            // Lengths and places are read a batch at a time, then the batch is interned.
             let p = src.assumingMemoryBound(to: UInt8.self)
             let end = bytes.count
+            let batch = 32
+            let scratch = batchBuffer.reserve(3 * batch * 8)
+            let offsets = scratch.bindMemory(to: Int.self, capacity: 2 * batch), lengths = offsets + batch
+            let hashes = (scratch + 2 * batch * 8).bindMemory(to: UInt64.self, capacity: batch)
             var pos = 0
-            for i in 0..<k {
-                guard end - pos >= 4 else { throw region.fail(pos, "value \(i + 1) of \(k): its length runs past the end of the page") }
-                let len = Int(UInt32(littleEndian: UnsafeRawPointer(p + pos).loadUnaligned(as: UInt32.self)))
-                pos += 4
-                guard len <= end - pos else {
-                    throw region.fail(pos - 4, "value \(i + 1) of \(k): a length of \(len) bytes runs past the end of the page (\(end - pos) left)")
+            var i = 0
+            while i < k {
+                let m = min(batch, k - i)
+                for j in 0..<m {
+                    guard end - pos >= 4 else { throw region.fail(pos, "value \(i + j + 1) of \(k): its length runs past the end of the page") }
+                    let len = Int(UInt32(littleEndian: UnsafeRawPointer(p + pos).loadUnaligned(as: UInt32.self)))
+                    pos += 4
+                    guard len <= end - pos else {
+                        throw region.fail(pos - 4, "value \(i + j + 1) of \(k): a length of \(len) bytes runs past the end of the page (\(end - pos) left)")
+                    }
+                    offsets[j] = pos
+                    lengths[j] = len
+                    pos += len
                 }
-                out[i] = interner.intern(p + pos, len)
-                pos += len
+                interner.intern(batch: m, base: p, offsets: offsets, lengths: lengths, hashes: hashes, into: out + i)
+                i += m
             }
+        }
+    }
+
+    /// Fails when `k` more strings could take the codes past what a string column holds
+    /// (2^31 − 1 distinct values).
+    func roomForStrings(_ k: Int, _ region: ParquetRegion) throws(ParquetFailure) {
+        guard interner.count <= Int(Int32.max) - k else {
+            throw .unsupported("more than \(Int32.max) distinct strings, more than a string column holds")
         }
     }
 

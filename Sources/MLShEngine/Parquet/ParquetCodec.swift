@@ -164,7 +164,7 @@ public enum ParquetCompression: String, Sendable, CaseIterable {
     func compress(_ src: UnsafeRawBufferPointer) -> [UInt8]? {
         switch self {
         case .none:
-            return Array(UnsafeRawBufferPointer(src))
+            return Array(src)
         case .zstd:
             let bound = ZSTD_compressBound(src.count)
             var failed = false

@@ -6,20 +6,40 @@ extension ParquetReader {
     func column(_ plan: ParquetColumnPlan, _ chunks: [ParquetChunk], rows total: Int, inOrder: Bool) throws(ParquetFailure) -> Column {
         var failure: ParquetFailure?
         var decoders: [ParquetChunkDecoder] = []
+        /// The strings of string columns: one interner for chunks decoded in order, one per
+        /// chunk decoded in parallel, with the chunks whose codes refer to each.
+        var runs: [(chunks: Range<Int>, interner: ParquetInterner)] = []
         /// Runs every chunk's decoder against its sink; keeps the decoders or the first failure.
         func decodeAll(_ sink: (ParquetChunk) -> ParquetSink) {
             let file = self.file
-            let sequential = inOrder || chunks.count == 1 || total < 1 << 16
-            let results = dataParallelChunks(count: chunks.count, sequential: sequential) { k in
+            if inOrder || chunks.count == 1 || total < 1 << 16 {
+                var shared = ParquetInterner()
+                for c in chunks {
+                    var d = ParquetChunkDecoder(file: file, plan: plan, chunk: c)
+                    swap(&d.interner, &shared)
+                    do throws(ParquetFailure) { try d.decode(into: sink(c), ownedRows: c.rowStart) } catch {
+                        failure = error
+                        return
+                    }
+                    swap(&d.interner, &shared)
+                    decoders.append(d)
+                }
+                runs = [(0..<chunks.count, shared)]
+                return
+            }
+            let results = dataParallelChunks(count: chunks.count) { k in
                 var d = ParquetChunkDecoder(file: file, plan: plan, chunk: chunks[k])
                 return Result { () throws(ParquetFailure) -> ParquetChunkDecoder in
-                    try d.decode(into: sink(chunks[k]), ownedRows: sequential ? chunks[k].rowStart : 0)
+                    try d.decode(into: sink(chunks[k]))
                     return d
                 }
             }
-            for r in results {
+            for (k, r) in results.enumerated() {
                 switch r {
-                case .success(let d): decoders.append(d)
+                case .success(var d):
+                    runs.append((k..<(k + 1), d.interner))
+                    d.interner = ParquetInterner()
+                    decoders.append(d)
                 case .failure(let f): if failure == nil { failure = f }
                 }
             }
@@ -66,7 +86,7 @@ extension ParquetReader {
                 n = total
             }
             if let failure { throw failure }
-            let dictionary = try mergeStrings(plan, &codes, chunks, decoders)
+            let dictionary = try mergeStrings(plan, &codes, chunks, runs)
             column = Column(.string(codes: codes, dictionary: dictionary))
         }
         if case .allMissing = plan.post { return Column(floats: [Double](repeating: .nan, count: total)) }
@@ -136,42 +156,66 @@ extension ParquetReader {
     }
 
     /// Gives the chunks' string codes one dictionary, in order of first appearance (as
-    /// a CSV file's strings get): each chunk's codes are its own interner's.
+    /// a CSV file's strings get). Each run of chunks has its own interner: one run needs
+    /// only a renumbering; several are merged into one interner.
     private func mergeStrings(_ plan: ParquetColumnPlan, _ codes: inout [Int32], _ chunks: [ParquetChunk],
-                              _ decoders: [ParquetChunkDecoder]) throws(ParquetFailure) -> [String] {
+                              _ runs: [(chunks: Range<Int>, interner: ParquetInterner)]) throws(ParquetFailure) -> [String] {
         let parallel = codes.count >= 1 << 16
-        // Each chunk's codes in order of first appearance.
+        // Each run's codes in order of first appearance.
         let orders: [[Int32]] = codes.withUnsafeBufferPointer { all in
             let box = DataUncheckedBox(all)
-            return dataParallelChunks(count: chunks.count, sequential: !parallel) { k in
-                let c = chunks[k]
-                var seen = [Bool](repeating: false, count: decoders[k].interner.count)
+            return dataParallelChunks(count: runs.count, sequential: !parallel) { r in
+                var seen = [Bool](repeating: false, count: runs[r].interner.count)
                 var order: [Int32] = []
-                for i in c.rowStart..<(c.rowStart + c.rows) {
-                    let code = box.value[i]
-                    if code >= 0 && !seen[Int(code)] { seen[Int(code)] = true; order.append(code) }
+                for c in chunks[runs[r].chunks] {
+                    for i in c.rowStart..<(c.rowStart + c.rows) {
+                        let code = box.value[i]
+                        if code >= 0 && !seen[Int(code)] { seen[Int(code)] = true; order.append(code) }
+                    }
                 }
                 return order
             }
         }
-        var merged = ParquetInterner()
+        // For each run, a map from its codes to the final ones (nil: they stay).
         var maps: [[Int32]?] = []
-        for (k, order) in orders.enumerated() {
-            let local = decoders[k].interner
-            var map = [Int32](repeating: -1, count: local.count)
-            var identity = true
-            for code in order {
-                let g = merged.intern(from: local, Int(code))
-                map[Int(code)] = g
-                if g != code { identity = false }
+        let strings: [String], invalid: Bool
+        if runs.count == 1, let run = runs.first, let order = orders.first {
+            var map = [Int32](repeating: -1, count: run.interner.count)
+            var identity = order.count == run.interner.count
+            for (rank, code) in order.enumerated() {
+                map[Int(code)] = Int32(rank)
+                if Int(code) != rank { identity = false }
             }
-            maps.append(identity ? nil : map)
+            maps = [identity ? nil : map]
+            (strings, invalid) = run.interner.strings(identity ? nil : order)
+        } else {
+            var merged = ParquetInterner()
+            for (r, order) in orders.enumerated() {
+                let local = runs[r].interner
+                var map = [Int32](repeating: -1, count: local.count)
+                var identity = true
+                guard merged.count <= Int(Int32.max) - order.count else {
+                    throw .unsupported("column '\(plan.name)' holds more than \(Int32.max) distinct strings, more than a string column holds")
+                }
+                for code in order {
+                    let g = merged.intern(from: local, Int(code))
+                    map[Int(code)] = g
+                    if g != code { identity = false }
+                }
+                maps.append(identity ? nil : map)
+            }
+            (strings, invalid) = merged.strings()
         }
+        if invalid {
+            throw .unsupported("column '\(plan.name)' holds binary values that are not UTF-8 text, which mlsh does not read")
+        }
+        var mapOf = [Int](repeating: 0, count: chunks.count)
+        for (r, run) in runs.enumerated() { for k in run.chunks { mapOf[k] = r } }
         if maps.contains(where: { $0 != nil }) {
             codes.withUnsafeMutableBufferPointer { all in
                 let box = DataUncheckedBox(all)
                 _ = dataParallelChunks(count: chunks.count, sequential: !parallel) { k in
-                    guard let map = maps[k] else { return 0 }
+                    guard let map = maps[mapOf[k]] else { return 0 }
                     let c = chunks[k]
                     map.withUnsafeBufferPointer { m in
                         for i in c.rowStart..<(c.rowStart + c.rows) where box.value[i] >= 0 {
@@ -181,10 +225,6 @@ extension ParquetReader {
                     return 0
                 }
             }
-        }
-        let (strings, invalid) = merged.strings()
-        if invalid != nil {
-            throw .unsupported("column '\(plan.name)' holds binary values that are not UTF-8 text, which mlsh does not read")
         }
         return strings
     }

@@ -16,7 +16,10 @@ struct ParquetWriter {
 
     /// An encoded column chunk, its offsets relative to its own start.
     struct Encoded {
-        var bytes: [UInt8] = []
+        /// The chunk's bytes: page headers and page bodies, in order.
+        var parts: [[UInt8]] = []
+        /// Their total size.
+        var size = 0
         var dictionaryPageOffset: Int?
         var dataPageOffset = 0
         var uncompressed = 0
@@ -24,7 +27,8 @@ struct ParquetWriter {
         var failure: String?
     }
 
-    func encode() throws(EngineError) -> [UInt8] {
+    /// The file as pieces to write one after the other.
+    func encode() throws(EngineError) -> [[UInt8]] {
         let infos = table.columns.enumerated().map { k, c in info(table.names[k], c) }
         let groups = table.rowCount == 0 ? [] : stride(from: 0, to: table.rowCount, by: rowGroupRows).map {
             $0..<min(table.rowCount, $0 + rowGroupRows)
@@ -37,8 +41,8 @@ struct ParquetWriter {
         if let bad = encoded.first(where: { $0.failure != nil }), let message = bad.failure {
             throw EngineError.invalidArgument(message)
         }
-        var out: [UInt8] = Array("PAR1".utf8)
-        out.reserveCapacity(encoded.reduce(64) { $0 + $1.bytes.count })
+        var out: [[UInt8]] = [Array("PAR1".utf8)]
+        var offset = 4
         var meta = ThriftWriter()
         meta.beginStruct(nil)
         meta.i32(1, 2)
@@ -51,14 +55,15 @@ struct ParquetWriter {
         meta.i64(3, Int64(table.rowCount))
         meta.listHeader(4, .structure, count: groups.count)
         for (g, rows) in groups.enumerated() {
-            let first = out.count
+            let first = offset
             var total = 0
             meta.beginStruct(nil)
             meta.listHeader(1, .structure, count: columns)
             for c in 0..<columns {
                 let e = encoded[g * columns + c]
-                let start = out.count
-                out.append(contentsOf: e.bytes)
+                let start = offset
+                out.append(contentsOf: e.parts)
+                offset += e.size
                 total += e.uncompressed
                 meta.beginStruct(nil)
                 meta.i64(2, Int64(start))
@@ -69,7 +74,7 @@ struct ParquetWriter {
                 meta.i32(4, compression.codec)
                 meta.i64(5, Int64(rows.count))
                 meta.i64(6, Int64(e.uncompressed))
-                meta.i64(7, Int64(e.bytes.count))
+                meta.i64(7, Int64(e.size))
                 meta.i64(9, Int64(start + e.dataPageOffset))
                 if let d = e.dictionaryPageOffset { meta.i64(11, Int64(start + d)) }
                 meta.endStruct()
@@ -78,16 +83,16 @@ struct ParquetWriter {
             meta.i64(2, Int64(total))
             meta.i64(3, Int64(rows.count))
             meta.i64(5, Int64(first))
-            meta.i64(6, Int64(out.count - first))
+            meta.i64(6, Int64(offset - first))
             meta.i16(7, Int16(truncatingIfNeeded: g))
             meta.endStruct()
         }
         meta.string(6, "mlsh")
         meta.endStruct()
-        out.append(contentsOf: meta.bytes)
-        let n = UInt32(meta.bytes.count)
-        for k in 0..<4 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt32(k)))) }
-        out.append(contentsOf: Array("PAR1".utf8))
+        var tail = meta.bytes
+        appendLittleEndian(&tail, UInt32(meta.bytes.count))
+        tail.append(contentsOf: Array("PAR1".utf8))
+        out.append(tail)
         return out
     }
 
@@ -226,7 +231,7 @@ struct ParquetWriter {
                 body.append(contentsOf: runs)
                 values(page, base, present, &body)
             }
-            if start == rows.lowerBound { e.dataPageOffset = e.bytes.count }
+            if start == rows.lowerBound { e.dataPageOffset = e.size }
             self.page(&e, body, type: ParquetPageType.data) { w in
                 w.beginStruct(5)
                 w.i32(1, Int32(page.count))
@@ -243,7 +248,7 @@ struct ParquetWriter {
     /// compressed body.
     func page(_ e: inout Encoded, _ body: [UInt8], type: Int32, sub: (inout ThriftWriter) -> Void) {
         guard e.failure == nil else { return }
-        guard let compressed = body.withUnsafeBytes({ compression.compress($0) }) else {
+        guard let compressed = compression == .none ? body : body.withUnsafeBytes({ compression.compress($0) }) else {
             e.failure = "\(compression.rawValue) compression failed"
             return
         }
@@ -258,8 +263,9 @@ struct ParquetWriter {
         w.i32(3, Int32(compressed.count))
         sub(&w)
         w.endStruct()
-        e.bytes.append(contentsOf: w.bytes)
-        e.bytes.append(contentsOf: compressed)
+        e.parts.append(w.bytes)
+        e.parts.append(compressed)
+        e.size += w.bytes.count + compressed.count
         e.uncompressed += w.bytes.count + body.count
     }
 }
