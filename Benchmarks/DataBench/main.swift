@@ -59,15 +59,19 @@ do {
     case "snapshot" where (3...5).contains(args.count):
         guard let rows = Int(args[1]), let cols = Int(args[2]), rows >= 0, cols > 0 else { throw BenchError("bad ROWS or COLS") }
         let runs = args.count == 5 ? max(1, Int(args[4]) ?? 5) : 5
-        let t = try snapshotTable(rows: rows, cols: cols, npy: args.count >= 4 && !args[3].isEmpty ? args[3] : nil)
+        // Released before the last read, as the numpy case deletes its arrays before its read.
+        var source: Table? = try snapshotTable(rows: rows, cols: cols, npy: args.count >= 4 && !args[3].isEmpty ? args[3] : nil)
         let folder = NSTemporaryDirectory() + "databench-snapshot-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try Store(folder: folder)
         var writes: [Double] = [], reads: [Double] = [], readCPU: [Double] = [], size = 0
-        for _ in 0..<runs {
+        for run in 0..<runs {
             try? FileManager.default.removeItem(atPath: folder + "/artifacts")
             try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)
+            guard let t = source else { break }
             let (put, w) = try seconds { try store.putTable(t) }
+            if run == runs - 1 { source = nil }
+            _ = consume t
             let cpu0 = cpuSeconds()
             let (back, r) = try seconds { try store.table(put.hash, label: nil) }
             readCPU.append((cpuSeconds() - cpu0) * 1e3)

@@ -71,7 +71,7 @@ import TestSupport
             Thread.sleep(forTimeInterval: 0.3)
             let (s, a) = tally.counts
             #expect(s.keys.sorted() == [200], "statuses: \(s)")
-            #expect((s[200] ?? 0) > 50)
+            #expect((s[200] ?? 0) > 20, "the clients kept sending through the moves")  // a busy machine sends fewer
             #expect((a["diabetes@1"] ?? 0) > 0 && (a["diabetes@2"] ?? 0) > 0, "answered by: \(a)")
             #expect(server.service.routes.map(\.model.label) == ["diabetes@2"])
             #expect(Self.predict(server.url).model == "diabetes@2")
