@@ -131,7 +131,11 @@ public final class Builtin: @unchecked Sendable {
         for (i, v) in positional.enumerated() {
             if i < positionalCount { slots[i] = v }
             else if variadic { extra.append(v) }
-            else {
+            else if openNamed {
+                // `agg(count($x))`: the reductions, options and columns it takes are named.
+                throw MLShError.type("\(name) takes \(positionalCount) argument\(positionalCount == 1 ? "" : "s") by position (got \(positional.count)); "
+                                     + "name the others, like n = count($x); usage: \(signature)")
+            } else {
                 throw MLShError.type("\(name) takes at most \(positionalCount) argument\(positionalCount == 1 ? "" : "s") (got \(positional.count)); usage: \(signature)")
             }
         }

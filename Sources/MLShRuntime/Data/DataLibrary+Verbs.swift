@@ -117,6 +117,9 @@ extension DataLibrary {
                 example: #"join(orders, customers, on="id", how="left")"#) { a, _ throws(MLShError) in
             let l = try a.table("a"), r = try a.table("b")
             let on = try DataArgs.columnNames([try a.value("on")], "join")
+            if let twice = on.enumerated().first(where: { on[..<$0.offset].contains($0.element) })?.element {
+                throw MLShError.value("join: key '\(twice)' is named twice in on=")
+            }
             let text = try a.string("how", "inner")
             guard let how = JoinKind(rawValue: text) else {
                 throw MLShError.value("join: how must be \(JoinKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(text)\"")

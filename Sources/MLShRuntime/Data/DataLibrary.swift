@@ -69,12 +69,13 @@ struct DataLibrary: Library {
             let path = DataArgs.resolve(given, interp)
             let columns: [String]? = try a["columns"].map { v throws(MLShError) in
                 guard case .list(let xs) = v else { throw MLShError.type("load: columns must be a list of names, like [\"a\", \"b\"]") }
+                guard !xs.isEmpty else { throw MLShError.value("load: columns= names no column; leave it out to read them all") }
                 return try DataArgs.columnNames(xs, "load")
             }
             var t: Table
             if DataLibrary.isParquet(path) {
                 for option in ["sep", "types", "na"] where a[option] != nil {
-                    throw MLShError.value("load: \(option)= applies to CSV and TSV files; a Parquet file carries its own types")
+                    throw MLShError.value("load: \(option)= applies to CSV and TSV files, not to Parquet (whose file says its columns' types and missing values)")
                 }
                 t = try engine { () throws(EngineError) in
                     do throws(EngineError) { return try Parquet.read(path: path, columns: columns) } catch {
