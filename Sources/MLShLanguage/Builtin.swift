@@ -134,9 +134,10 @@ public final class Builtin: @unchecked Sendable {
             else if openNamed {
                 // `agg(count($x))`: the reductions, options and columns it takes are named.
                 throw MLShError.type("\(name) takes \(positionalCount) argument\(positionalCount == 1 ? "" : "s") by position (got \(positional.count)); "
-                                     + "name the others, like n = count($x); usage: \(signature)")
+                                     + "name the others, like n = count($x); usage: \(signature)").about(.position(i))
             } else {
                 throw MLShError.type("\(name) takes at most \(positionalCount) argument\(positionalCount == 1 ? "" : "s") (got \(positional.count)); usage: \(signature)")
+                    .about(.position(i))
             }
         }
         var open: [(String, Value)] = []
@@ -155,7 +156,7 @@ public final class Builtin: @unchecked Sendable {
                 let accepted = names.isEmpty ? "none" : names.joined(separator: ", ")
                 var m = "unknown argument '\(k)' for \(name) (accepted: \(accepted))"
                 if let s = closestName(to: k, in: names, keepingALetter: true) { m += "; did you mean '\(s)'?" }
-                throw MLShError.type(m)
+                throw MLShError.type(m).about(.named(k))
             }
         }
         for i in 0..<required where slots[i] == nil {

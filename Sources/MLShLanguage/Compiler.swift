@@ -402,10 +402,25 @@ final class Compiler {
                     if e.span == nil, let c = e.culprit, let at = Compiler.columnReference(c, in: args) {
                         throw .error(e.located(at: at))
                     }
+                    if e.span == nil, let r = e.argument, let at = Compiler.argumentSpan(r, in: args) {
+                        throw .error(e.located(at: at))
+                    }
                     throw .error(e.located(at: span))
                 }
                 throw error
             }
+        }
+    }
+
+    /// The span of an argument of a call (a named one from its name to its value's end).
+    static func argumentSpan(_ r: MLShError.ArgumentReference, in args: [Argument]) -> Span? {
+        switch r {
+        case .named(let name):
+            guard let a = args.first(where: { $0.name == name }) else { return nil }
+            return a.nameSpan.map { $0.to(a.value.span) } ?? a.value.span
+        case .position(let i):
+            let positional = args.filter { $0.name == nil }
+            return positional.indices.contains(i) ? positional[i].value.span : nil
         }
     }
 

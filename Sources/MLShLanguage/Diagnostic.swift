@@ -44,6 +44,22 @@ public struct MLShError: Error, Sendable, CustomStringConvertible {
     /// A column name the error is about; the call that raised it points the caret at
     /// the `$name` reference among its arguments, when there is one.
     public var culprit: String?
+    /// The argument the error is about; the call that raised it points the caret at it.
+    public var argument: ArgumentReference?
+
+    /// An argument of a call: one given by name, or the n-th (from 0) given by position
+    /// (a piped value is the first).
+    public enum ArgumentReference: Sendable, Equatable {
+        case named(String)
+        case position(Int)
+    }
+
+    /// This error about argument `argument` of the call that raises it.
+    public func about(_ argument: ArgumentReference) -> MLShError {
+        var e = self
+        e.argument = argument
+        return e
+    }
 
     /// Makes an error without position.
     public init(_ kind: ErrorKind = .error, _ message: String, span: Span? = nil,

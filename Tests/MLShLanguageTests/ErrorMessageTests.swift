@@ -36,17 +36,24 @@ import Testing
         """),
         ("range(3, foo=2)", """
         type error: unknown argument 'foo' for range (accepted: start, stop, step)
-          --> t.mls:1:1
+          --> t.mls:1:10
            |
          1 | range(3, foo=2)
-           | ^^^^^^^^^^^^^^^
+           |          ^^^^^
         """),
         ("range(3, stpe=2)", """
         type error: unknown argument 'stpe' for range (accepted: start, stop, step); did you mean 'step'?
-          --> t.mls:1:1
+          --> t.mls:1:10
            |
          1 | range(3, stpe=2)
-           | ^^^^^^^^^^^^^^^^
+           |          ^^^^^^
+        """),
+        ("range(1, 2, 3, 4)", """
+        type error: range takes at most 3 arguments (got 4); usage: range(start, stop=none, step=1)
+          --> t.mls:1:16
+           |
+         1 | range(1, 2, 3, 4)
+           |                ^
         """),
         ("fn f(a) => a\nf(a=1, a=2)", """
         type error: argument 'a' given twice

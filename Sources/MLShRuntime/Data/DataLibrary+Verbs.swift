@@ -104,6 +104,7 @@ extension DataLibrary {
             guard !a.named.isEmpty else { throw MLShError.type("agg needs named reductions, like agg(n = count($x))") }
             if let clash = a.named.first(where: { names.contains($0.0) })?.0 {
                 throw MLShError.value("agg: '\(clash)' is a key column of the groups; give the reduction another name, like agg(n_\(clash) = ...)")
+                    .about(.named(clash))
             }
             for (name, v) in a.named {
                 let e = try ExprLowering.expression(v, "agg \(name)")
@@ -118,11 +119,12 @@ extension DataLibrary {
             let l = try a.table("a"), r = try a.table("b")
             let on = try DataArgs.columnNames([try a.value("on")], "join")
             if let twice = on.enumerated().first(where: { on[..<$0.offset].contains($0.element) })?.element {
-                throw MLShError.value("join: key '\(twice)' is named twice in on=")
+                throw MLShError.value("join: key '\(twice)' is named twice in on=").about(.named("on"))
             }
             let text = try a.string("how", "inner")
             guard let how = JoinKind(rawValue: text) else {
                 throw MLShError.value("join: how must be \(JoinKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(text)\"")
+                    .about(.named("how"))
             }
             let suffix = try a.string("suffix", "_right")
             return DataLibrary.wrap(try engine { () throws(EngineError) in try l.joined(r, on: on, how: how, suffix: suffix) })
