@@ -1,0 +1,198 @@
+import Foundation
+import MLShEngine
+
+/// The estimators: each computes the scores `LearnedParameters.estimate` computes, then the
+/// outputs are named.
+extension ONNXBuilder {
+    mutating func estimator() throws(ModelError) {
+        let learned = state.estimator.learned
+        let x = try design()
+        switch learned {
+        case let l as LinearState:
+            try finish(linear(l, x))
+        case let e as EnsembleState:
+            try finish(trees(e, x))
+        case let k as KMeansState:
+            try kmeans(k, x)
+        case let nb as NaiveBayesState:
+            try finish(naiveBayes(nb, x))
+        case let kn as KNNState:
+            try finish(knn(kn, x))
+        default:
+            throw notExportable("the \(state.spec.model?.kind ?? "model")() model")
+        }
+    }
+
+    /// Names the scores: regression `prediction` `[N]`; classification `probabilities`
+    /// `[N, classes]` and `prediction`, the class of the first largest probability (ArgMax)
+    /// in the target's type (Gather over the labels).
+    mutating func finish(_ scores: String) throws(ModelError) {
+        switch state.task {
+        case .regression:
+            graph.op("Reshape", [scores, graph.int64s([-1])], named: "prediction")
+            graph.output("prediction", .double, [nil])
+        case .classification:
+            let proba = graph.op("Identity", [scores], named: "probabilities")
+            let best = graph.op("ArgMax", [proba], [("axis", .int(1)), ("keepdims", .int(0))])
+            let (labels, type) = classLabels()
+            graph.op("Gather", [graph.constant(labels), best], [("axis", .int(0))], named: "prediction")
+            graph.output("prediction", type, [nil])
+            graph.output("probabilities", .double, [nil, state.classes.count])
+        default:
+            throw notExportable("a \(state.task.rawValue) model")
+        }
+    }
+
+    /// The classes as `FittedModel.predict` gives them: bools, ints or floats for such
+    /// targets, else the labels.
+    func classLabels() -> (ONNXTensor, ONNXType) {
+        let c = state.classes, dims = [c.count]
+        switch state.targetType.flatMap(DType.init(rawValue:)) {
+        case .bool?: return (ONNXTensor(dims: dims, values: .bools(c.map { $0 == "true" })), .bool)
+        case .int?:
+            let v = c.compactMap { Int64($0) }
+            if v.count == c.count { return (ONNXTensor(dims: dims, values: .int64s(v)), .int64) }
+        case .float?:
+            let v = c.compactMap { Double($0) }
+            if v.count == c.count { return (ONNXTensor(dims: dims, values: .doubles(v)), .double) }
+        default: break
+        }
+        return (ONNXTensor(dims: dims, values: .strings(c)), .string)
+    }
+
+    /// Binary scores `[N, 1]` as `[1 - s, s]` with `s = Sigmoid(z)`; several as Softmax.
+    mutating func probabilities(_ z: String, outputs: Int) -> String {
+        if outputs == 1 {
+            let s = graph.op("Sigmoid", [z])
+            return graph.op("Concat", [graph.op("Sub", [scalar(1), s]), s], [("axis", .int(1))])
+        }
+        return graph.op("Softmax", [z], [("axis", .int(1))])
+    }
+
+    /// `X W + b` (MatMul, Add); logistic: its probabilities.
+    mutating func linear(_ l: LinearState, _ x: String) throws(ModelError) -> String {
+        let p = state.inputs.count, k = l.outputs
+        guard l.coef.count == p * k, l.intercept.count == k else { throw FittedState.inconsistent("linear shapes") }
+        var w = [Double](repeating: 0, count: p * k)
+        for o in 0..<k { for j in 0..<p { w[j * k + o] = l.coef[o * p + j] } }
+        let z = graph.op("Add", [graph.op("MatMul", [x, graph.doubles(w, [p, k])]), graph.doubles(l.intercept, [k])])
+        return state.task == .classification ? probabilities(z, outputs: k) : z
+    }
+
+    /// Every tree in one `ai.onnx.ml` TreeEnsembleRegressor over double inputs (thresholds
+    /// and leaf values as double tensors, `x <= threshold` to the left, as mlsh): forests
+    /// AVERAGE their trees' values (class probabilities, one target per class); boosting
+    /// SUMs its trees from the initial scores, then Sigmoid or Softmax for classifiers.
+    /// The operator's output is float, cast back to double.
+    mutating func trees(_ e: EnsembleState, _ x: String) throws(ModelError) -> String {
+        let boosted = state.isBoosted
+        var treeIds: [Int64] = [], nodeIds: [Int64] = [], featureIds: [Int64] = [], modes: [String] = []
+        var thresholds: [Double] = [], trueIds: [Int64] = [], falseIds: [Int64] = []
+        var targetTree: [Int64] = [], targetNode: [Int64] = [], targetIds: [Int64] = [], weights: [Double] = []
+        for (t, tree) in e.trees.enumerated() {
+            let n = tree.feature.count, outs = tree.outputs
+            guard tree.threshold.count == n, tree.left.count == n, tree.right.count == n, tree.value.count == n * outs
+            else { throw FittedState.inconsistent("tree node arrays differ in size") }
+            for i in 0..<n {
+                treeIds.append(Int64(t)); nodeIds.append(Int64(i))
+                if tree.feature[i] >= 0 {
+                    featureIds.append(Int64(tree.feature[i])); modes.append("BRANCH_LEQ")
+                    thresholds.append(tree.threshold[i])
+                    trueIds.append(Int64(tree.left[i])); falseIds.append(Int64(tree.right[i]))
+                } else {
+                    featureIds.append(0); modes.append("LEAF"); thresholds.append(0)
+                    trueIds.append(0); falseIds.append(0)
+                    for o in 0..<outs {
+                        targetTree.append(Int64(t)); targetNode.append(Int64(i))
+                        targetIds.append(Int64(boosted ? t % e.outputs : o))
+                        weights.append(tree.value[i * outs + o])
+                    }
+                }
+            }
+        }
+        var attributes: [(String, ONNXAttribute)] = [
+            ("aggregate_function", .string(boosted ? "SUM" : "AVERAGE")),
+            ("n_targets", .int(Int64(e.outputs))),
+            ("nodes_treeids", .ints(treeIds)), ("nodes_nodeids", .ints(nodeIds)),
+            ("nodes_featureids", .ints(featureIds)), ("nodes_modes", .strings(modes)),
+            ("nodes_values_as_tensor", .tensor(ONNXTensor(dims: [thresholds.count], values: .doubles(thresholds)))),
+            ("nodes_truenodeids", .ints(trueIds)), ("nodes_falsenodeids", .ints(falseIds)),
+            ("post_transform", .string("NONE")),
+            ("target_treeids", .ints(targetTree)), ("target_nodeids", .ints(targetNode)), ("target_ids", .ints(targetIds)),
+            ("target_weights_as_tensor", .tensor(ONNXTensor(dims: [weights.count], values: .doubles(weights)))),
+        ]
+        if boosted {
+            guard e.initial.count == e.outputs else { throw FittedState.inconsistent("boosting shapes") }
+            attributes.append(("base_values_as_tensor", .tensor(ONNXTensor(dims: [e.outputs], values: .doubles(e.initial)))))
+        }
+        let y = graph.op("TreeEnsembleRegressor", [x], attributes, domain: "ai.onnx.ml")
+        let scores = graph.op("Cast", [y], [("to", .int(ONNXType.double.rawValue))])
+        return boosted && state.task == .classification ? probabilities(scores, outputs: e.outputs) : scores
+    }
+
+    /// The nearest centre as mlsh finds it: the first smallest `|c|² - 2 x·c` (MatMul,
+    /// Add, ArgMin), as int64 `prediction`.
+    mutating func kmeans(_ k: KMeansState, _ x: String) throws(ModelError) {
+        let p = state.inputs.count
+        guard k.centers.count == k.k * p else { throw FittedState.inconsistent("kmeans centres") }
+        var w = [Double](repeating: 0, count: p * k.k), norms = [Double](repeating: 0, count: k.k)
+        for c in 0..<k.k {
+            var s = 0.0
+            for j in 0..<p { let v = k.centers[c * p + j]; s += v * v; w[j * k.k + c] = -2 * v }
+            norms[c] = s
+        }
+        let d = graph.op("Add", [graph.op("MatMul", [x, graph.doubles(w, [p, k.k])]), graph.doubles(norms, [k.k])])
+        graph.op("ArgMin", [d], [("axis", .int(1)), ("keepdims", .int(0))], named: "prediction")
+        graph.output("prediction", .int64, [nil])
+    }
+
+    /// Gaussian naive Bayes: the joint log-likelihood `logPrior - ½ Σ log(2π var)
+    /// - ½ Σ (x - θ)² / var` per class (Unsqueeze, Sub, Mul, ReduceSum), then Softmax.
+    mutating func naiveBayes(_ nb: NaiveBayesState, _ x: String) throws(ModelError) -> String {
+        let k = nb.logPrior.count, p = nb.features
+        guard nb.theta.count == k * p, nb.variance.count == k * p else { throw FittedState.inconsistent("naive Bayes shapes") }
+        var constTerm = [Double](repeating: 0, count: k), invVar = nb.variance
+        for c in 0..<k {
+            var s = 0.0
+            for j in 0..<p { s += log(2 * Double.pi * nb.variance[c * p + j]); invVar[c * p + j] = 1 / nb.variance[c * p + j] }
+            constTerm[c] = nb.logPrior[c] - 0.5 * s
+        }
+        let rows = graph.op("Unsqueeze", [x, graph.int64s([1])])                       // [N, 1, p]
+        let d = graph.op("Sub", [rows, graph.doubles(nb.theta, [1, k, p])])           // [N, k, p]
+        let q = graph.op("Mul", [graph.op("Mul", [d, d]), graph.doubles(invVar, [1, k, p])])
+        let s = graph.op("ReduceSum", [q, graph.int64s([2])], [("keepdims", .int(0))])  // [N, k]
+        let jll = graph.op("Sub", [graph.doubles(constTerm, [k]), graph.op("Mul", [scalar(0.5), s])])
+        return graph.op("Softmax", [jll], [("axis", .int(1))])
+    }
+
+    /// k nearest neighbours as mlsh finds them: the k smallest `|t|² - 2 x·t` over the
+    /// training rows (MatMul, Add, TopK, which breaks ties by the lower row as mlsh does);
+    /// regression: the neighbours' mean (Gather, ReduceSum, Div); classification: each
+    /// neighbour's 1/k vote for its class (Gather of one-hot rows, ReduceSum).
+    mutating func knn(_ s: KNNState, _ x: String) throws(ModelError) -> String {
+        let p = state.inputs.count, n = s.rows, k = min(s.k, n)
+        guard s.features == p, s.x.count == n * p, s.y.count == n, k > 0 else { throw FittedState.inconsistent("knn shapes") }
+        var w = [Double](repeating: 0, count: p * n), norms = [Double](repeating: 0, count: n)
+        for t in 0..<n {
+            var sum = 0.0
+            for j in 0..<p { let v = s.x[t * p + j]; sum += v * v; w[j * n + t] = -2 * v }
+            norms[t] = sum
+        }
+        let d = graph.op("Add", [graph.op("MatMul", [x, graph.doubles(w, [p, n])]), graph.doubles(norms, [n])])
+        let nearest = graph.node("TopK", [d, graph.int64s([Int64(k)])],
+                                 [("axis", .int(1)), ("largest", .int(0)), ("sorted", .int(1))], outputs: 2)[1]
+        if s.classes == 0 {
+            let y = graph.op("Gather", [graph.doubles(s.y, [n]), nearest], [("axis", .int(0))])
+            let sum = graph.op("ReduceSum", [y, graph.int64s([1])], [("keepdims", .int(1))])
+            return graph.op("Div", [sum, scalar(Double(k))])
+        }
+        var votes = [Double](repeating: 0, count: n * s.classes)
+        for t in 0..<n {
+            let c = Int(s.y[t])
+            guard c >= 0 && c < s.classes else { throw FittedState.inconsistent("knn class ids") }
+            votes[t * s.classes + c] = 1 / Double(k)
+        }
+        let picked = graph.op("Gather", [graph.doubles(votes, [n, s.classes]), nearest], [("axis", .int(0))])
+        return graph.op("ReduceSum", [picked, graph.int64s([1])], [("keepdims", .int(0))])
+    }
+}
