@@ -15,7 +15,8 @@ import TestSupport
 
     static let checker = repositoryRoot + "/Tests/GoldenTests/onnx/check_onnx.py"
 
-    /// The cases, one a line: name | the rows `t` to fit and predict | `fit`'s arguments for `m`.
+    /// The cases, one a line: name | the rows `t` to fit | `fit`'s arguments for `m` [| the
+    /// rows to predict, `t` if not given].
     static let cases: [(name: String, mls: String)] = """
         linear                | dataset("diabetes") | linear(), t, target=$progression
         ridge_standardize     | dataset("diabetes") | standardize() >> ridge(alpha=1), t, target=$progression
@@ -30,6 +31,7 @@ import TestSupport
         forest_regression     | dataset("diabetes") | forest(trees=25, max_depth=8, seed=3), t, target=$progression
         boost_regression      | dataset("diabetes") | boost(rounds=40), t, target=$progression
         onehot_linear         | dataset("iris") | onehot() >> linear(), t, target=$sepal_length
+        onehot_unseen         | dataset("iris") |> filter($species != "virginica") | onehot() >> ridge(), t, target=$sepal_length | dataset("iris")
         onehot_error_forest   | dataset("iris") | onehot($species, unknown="error") >> forest(trees=10, seed=1), t, target=$sepal_length
         logistic_multinomial  | dataset("iris") | standardize() >> logistic(), t, target=$species
         logistic_binary       | dataset("breast_cancer") | standardize() >> logistic(l2=0.5), t, target=$diagnosis
@@ -44,10 +46,12 @@ import TestSupport
         knn_regression        | dataset("diabetes") | standardize() >> knn(k=7), t, target=$progression
         knn_classification    | dataset("wine") | standardize() >> knn(k=5), t, target=$cultivar
         kmeans                | dataset("iris") |> drop($species) | standardize() >> kmeans(k=3, seed=0), t
+        isolation_forest      | dataset("diabetes") | standardize() >> isolation_forest(trees=50, seed=1), t
+        isolation_contaminate | dataset("breast_cancer") |> drop($diagnosis) | isolation_forest(trees=40, sample=128, contamination=0.1, seed=2), t
         impute_strings        | dataset("iris") | impute("most_frequent") >> onehot() >> poly(degree=2) >> ridge(), t, target=$sepal_length
         """.split(separator: "\n").map { line in
             let part = line.components(separatedBy: " | ").map { $0.trimmingCharacters(in: .whitespaces) }
-            return (part[0], "let t = \(part[1])\nlet m = fit(\(part[2]))")
+            return (part[0], "let t = \(part[1])\nlet m = fit(\(part[2]))\nlet rows = \(part.count > 3 ? part[3] : "t")")
         }
 
     /// Runs `mls` with the mlsh binary; fails with its stderr.
@@ -60,7 +64,7 @@ import TestSupport
 
     /// The script that writes the case's files: the model, its input rows, mlsh's predictions.
     static func writing(_ dir: String) -> String {
-        "\nexport(m, \"\(dir)/model.onnx\")\nsave(t, \"\(dir)/input.csv\")\nsave(predict(m, t), \"\(dir)/pred.csv\")\n"
+        "\nexport(m, \"\(dir)/model.onnx\")\nsave(rows, \"\(dir)/input.csv\")\nsave(predict(m, rows), \"\(dir)/pred.csv\")\n"
     }
 
     /// What the checker says of each folder.

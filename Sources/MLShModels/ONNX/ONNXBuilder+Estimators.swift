@@ -18,6 +18,8 @@ extension ONNXBuilder {
             try finish(naiveBayes(nb, x))
         case let kn as KNNState:
             try finish(knn(kn, x))
+        case let f as IsolationForestState:
+            try isolationForest(f, x)
         default:
             throw notExportable("the \(state.spec.model?.kind ?? "model")() model")
         }
@@ -86,46 +88,16 @@ extension ONNXBuilder {
     /// The operator's output is float, cast back to double.
     mutating func trees(_ e: EnsembleState, _ x: String) throws(ModelError) -> String {
         let boosted = state.isBoosted
-        var treeIds: [Int64] = [], nodeIds: [Int64] = [], featureIds: [Int64] = [], modes: [String] = []
-        var thresholds: [Double] = [], trueIds: [Int64] = [], falseIds: [Int64] = []
-        var targetTree: [Int64] = [], targetNode: [Int64] = [], targetIds: [Int64] = [], weights: [Double] = []
-        for (t, tree) in e.trees.enumerated() {
-            let n = tree.feature.count, outs = tree.outputs
-            guard tree.threshold.count == n, tree.left.count == n, tree.right.count == n, tree.value.count == n * outs
-            else { throw FittedState.inconsistent("tree node arrays differ in size") }
-            for i in 0..<n {
-                treeIds.append(Int64(t)); nodeIds.append(Int64(i))
-                if tree.feature[i] >= 0 {
-                    featureIds.append(Int64(tree.feature[i])); modes.append("BRANCH_LEQ")
-                    thresholds.append(tree.threshold[i])
-                    trueIds.append(Int64(tree.left[i])); falseIds.append(Int64(tree.right[i]))
-                } else {
-                    featureIds.append(0); modes.append("LEAF"); thresholds.append(0)
-                    trueIds.append(0); falseIds.append(0)
-                    for o in 0..<outs {
-                        targetTree.append(Int64(t)); targetNode.append(Int64(i))
-                        targetIds.append(Int64(boosted ? t % e.outputs : o))
-                        weights.append(tree.value[i * outs + o])
-                    }
-                }
-            }
+        var shapes: [TreeShape] = []
+        for tree in e.trees {
+            guard tree.value.count == tree.feature.count * tree.outputs else { throw FittedState.inconsistent("tree node arrays differ in size") }
+            shapes.append(TreeShape(feature: tree.feature, threshold: tree.threshold, left: tree.left, right: tree.right))
         }
-        var attributes: [(String, ONNXAttribute)] = [
-            ("aggregate_function", .string(boosted ? "SUM" : "AVERAGE")),
-            ("n_targets", .int(Int64(e.outputs))),
-            ("nodes_treeids", .ints(treeIds)), ("nodes_nodeids", .ints(nodeIds)),
-            ("nodes_featureids", .ints(featureIds)), ("nodes_modes", .strings(modes)),
-            ("nodes_values_as_tensor", .tensor(ONNXTensor(dims: [thresholds.count], values: .doubles(thresholds)))),
-            ("nodes_truenodeids", .ints(trueIds)), ("nodes_falsenodeids", .ints(falseIds)),
-            ("post_transform", .string("NONE")),
-            ("target_treeids", .ints(targetTree)), ("target_nodeids", .ints(targetNode)), ("target_ids", .ints(targetIds)),
-            ("target_weights_as_tensor", .tensor(ONNXTensor(dims: [weights.count], values: .doubles(weights)))),
-        ]
-        if boosted {
-            guard e.initial.count == e.outputs else { throw FittedState.inconsistent("boosting shapes") }
-            attributes.append(("base_values_as_tensor", .tensor(ONNXTensor(dims: [e.outputs], values: .doubles(e.initial)))))
+        if boosted { guard e.initial.count == e.outputs else { throw FittedState.inconsistent("boosting shapes") } }
+        let y = try treeEnsemble(shapes, x, targets: e.outputs, sum: boosted, base: boosted ? e.initial : nil) { t, i in
+            let tree = e.trees[t], outs = tree.outputs
+            return (0..<outs).map { o in (Int64(boosted ? t % e.outputs : o), tree.value[i * outs + o]) }
         }
-        let y = graph.op("TreeEnsembleRegressor", [x], attributes, domain: "ai.onnx.ml")
         let scores = graph.op("Cast", [y], [("to", .int(ONNXType.double.rawValue))])
         return boosted && state.task == .classification ? probabilities(scores, outputs: e.outputs) : scores
     }
@@ -194,5 +166,77 @@ extension ONNXBuilder {
         }
         let picked = graph.op("Gather", [graph.doubles(votes, [n, s.classes]), nearest], [("axis", .int(0))])
         return graph.op("ReduceSum", [picked, graph.int64s([1])], [("keepdims", .int(0))])
+    }
+
+    /// scikit-learn's score, `-2^(-Σ path length / (trees · c(ψ)))`, summed in double: a
+    /// TreeEnsembleRegressor with one target per tree gives each row's leaf number in each
+    /// tree (small integers, exact in its float output), which pick the leaves' path lengths
+    /// (Cast, Add, Gather, ReduceSum); then Div, Neg, Pow and `prediction = score < offset`
+    /// (Less) beside `score`.
+    mutating func isolationForest(_ f: IsolationForestState, _ x: String) throws(ModelError) {
+        let denominator = Double(f.trees.count) * averagePathLength(f.maxSamples)
+        guard denominator > 0 else { throw notExportable("an isolation_forest() of one sampled row") }
+        var lengths: [Double] = [], starts: [Int64] = [], shapes: [TreeShape] = []
+        for tree in f.trees {
+            guard tree.pathLength.count == tree.feature.count, tree.feature.count < 1 << 24
+            else { throw FittedState.inconsistent("isolation tree node arrays differ in size") }
+            starts.append(Int64(lengths.count))
+            lengths += tree.pathLength
+            shapes.append(TreeShape(feature: tree.feature, threshold: tree.threshold, left: tree.left, right: tree.right))
+        }
+        let leaves = try treeEnsemble(shapes, x, targets: f.trees.count, sum: true, base: nil) { t, i in [(Int64(t), Double(i))] }
+        let nodes = graph.op("Add", [graph.op("Cast", [leaves], [("to", .int(ONNXType.int64.rawValue))]), graph.int64s(starts)])
+        let picked = graph.op("Gather", [graph.doubles(lengths), nodes], [("axis", .int(0))])
+        let total = graph.op("ReduceSum", [picked, graph.int64s([1])], [("keepdims", .int(0))])
+        let exponent = graph.op("Div", [graph.op("Neg", [total]), scalar(denominator)])
+        let score = graph.op("Neg", [graph.op("Pow", [scalar(2), exponent])], named: "score")
+        graph.op("Less", [score, scalar(f.offset)], named: "prediction")
+        graph.output("prediction", .bool, [nil])
+        graph.output("score", .double, [nil])
+    }
+
+    /// One tree's splits: `x[feature] <= threshold` goes to `left`; a negative feature is a leaf.
+    struct TreeShape {
+        var feature: [Int32], threshold: [Double], left: [Int32], right: [Int32]
+    }
+
+    /// An `ai.onnx.ml` TreeEnsembleRegressor over the design matrix: `BRANCH_LEQ` nodes with
+    /// double thresholds, each leaf adding `leaf(tree, node)`'s (target, weight) pairs, the
+    /// trees' values summed (`sum`, from `base`) or averaged; its float output.
+    mutating func treeEnsemble(_ trees: [TreeShape], _ x: String, targets: Int, sum: Bool, base: [Double]?,
+                               leaf: (Int, Int) -> [(Int64, Double)]) throws(ModelError) -> String {
+        var treeIds: [Int64] = [], nodeIds: [Int64] = [], featureIds: [Int64] = [], modes: [String] = []
+        var thresholds: [Double] = [], trueIds: [Int64] = [], falseIds: [Int64] = []
+        var targetTree: [Int64] = [], targetNode: [Int64] = [], targetIds: [Int64] = [], weights: [Double] = []
+        for (t, tree) in trees.enumerated() {
+            let n = tree.feature.count
+            guard tree.threshold.count == n, tree.left.count == n, tree.right.count == n
+            else { throw FittedState.inconsistent("tree node arrays differ in size") }
+            for i in 0..<n {
+                treeIds.append(Int64(t)); nodeIds.append(Int64(i))
+                if tree.feature[i] >= 0 {
+                    featureIds.append(Int64(tree.feature[i])); modes.append("BRANCH_LEQ"); thresholds.append(tree.threshold[i])
+                    trueIds.append(Int64(tree.left[i])); falseIds.append(Int64(tree.right[i]))
+                } else {
+                    featureIds.append(0); modes.append("LEAF"); thresholds.append(0); trueIds.append(0); falseIds.append(0)
+                    for (target, weight) in leaf(t, i) {
+                        targetTree.append(Int64(t)); targetNode.append(Int64(i)); targetIds.append(target); weights.append(weight)
+                    }
+                }
+            }
+        }
+        func doubles(_ v: [Double]) -> ONNXAttribute { .tensor(ONNXTensor(dims: [v.count], values: .doubles(v))) }
+        var attributes: [(String, ONNXAttribute)] = [
+            ("aggregate_function", .string(sum ? "SUM" : "AVERAGE")), ("n_targets", .int(Int64(targets))),
+            ("nodes_treeids", .ints(treeIds)), ("nodes_nodeids", .ints(nodeIds)),
+            ("nodes_featureids", .ints(featureIds)), ("nodes_modes", .strings(modes)),
+            ("nodes_values_as_tensor", doubles(thresholds)),
+            ("nodes_truenodeids", .ints(trueIds)), ("nodes_falsenodeids", .ints(falseIds)),
+            ("post_transform", .string("NONE")),
+            ("target_treeids", .ints(targetTree)), ("target_nodeids", .ints(targetNode)), ("target_ids", .ints(targetIds)),
+            ("target_weights_as_tensor", doubles(weights)),
+        ]
+        if let base { attributes.append(("base_values_as_tensor", doubles(base))) }
+        return graph.op("TreeEnsembleRegressor", [x], attributes, domain: "ai.onnx.ml")
     }
 }

@@ -41,7 +41,7 @@ struct ONNXBuilder {
     init(_ state: FittedState) throws(ModelError) {
         self.state = state
         let taken = Set(state.featureNames)
-        for out in ["prediction", "probabilities"] where taken.contains(out) {
+        for out in ["prediction", "probabilities", "score"] where taken.contains(out) {
             throw .invalid("export: the input column \(out) has the name of an ONNX output; rename it before fitting")
         }
         graph.avoid(taken)

@@ -84,6 +84,13 @@ def check(folder):
             for i, w in enumerate(column(pheader, prows, h)):
                 if abs(float(w) - float(p[i, k])) > 1e-5:
                     return "row %d %s: mlsh %s, onnxruntime %r" % (i, h, w, float(p[i, k]))
+    elif "score" in pheader:
+        for i, (w, g) in enumerate(zip(want, pred)):
+            if w != label_text(g):
+                return "row %d: mlsh flags %s, onnxruntime %s" % (i, w, label_text(g))
+        for i, w in enumerate(column(pheader, prows, "score")):
+            if not close(float(got["score"][i]), float(w), 1e-5):
+                return "row %d score: mlsh %s, onnxruntime %r" % (i, w, float(got["score"][i]))
     elif pred.dtype == np.int64:
         for i, (w, g) in enumerate(zip(want, pred)):
             if int(w) != int(g):
