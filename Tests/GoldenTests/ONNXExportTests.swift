@@ -48,6 +48,8 @@ import TestSupport
         kmeans                | dataset("iris") |> drop($species) | standardize() >> kmeans(k=3, seed=0), t
         isolation_forest      | dataset("diabetes") | standardize() >> isolation_forest(trees=50, seed=1), t
         isolation_contaminate | dataset("breast_cancer") |> drop($diagnosis) | isolation_forest(trees=40, sample=128, contamination=0.1, seed=2), t
+        features_arithmetic   | dataset("diabetes") | features(bmi2 = $bmi ^ 2, ratio = $s1 / $s2, lbp = log($bp), old = $age > 50, centred = $bmi - mean($bmi)) >> standardize() >> ridge(), t, target=$progression
+        features_conditions   | dataset("diabetes") |> derive(s5 = if_else($age < 30, nan, $s5)) | features(b = if_else($sex == 1 and $age >= 40, $bmi, -$bmi), f = fill_nan($s5, 4.5), n = is_nan($s5), r = sqrt(abs($s6 - 90)) + exp($s5 / 10) + log10($s1)) >> impute("mean") >> forest(trees=10, seed=5), t, target=$progression
         impute_strings        | dataset("iris") | impute("most_frequent") >> onehot() >> poly(degree=2) >> ridge(), t, target=$sepal_length
         """.split(separator: "\n").map { line in
             let part = line.components(separatedBy: " | ").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -13,8 +13,7 @@ extension ONNXBuilder {
             let drop = Set(s.drop)
             let keep = names.indices.filter { !drop.contains(names[$0]) }
             names = keep.map { names[$0] }; tensors = keep.map { tensors[$0] }; types = keep.map { types[$0] }
-        case is FittedFeatures:
-            throw notExportable("the features() step")
+        case let s as FittedFeatures: try features(s)
         default:
             throw notExportable("the \(type(of: step).codingKey)() step")
         }
