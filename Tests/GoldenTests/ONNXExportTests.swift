@@ -32,6 +32,7 @@ import TestSupport
         boost_regression      | dataset("diabetes") | boost(rounds=40), t, target=$progression
         onehot_linear         | dataset("iris") | onehot() >> linear(), t, target=$sepal_length
         onehot_unseen         | dataset("iris") |> filter($species != "virginica") | onehot() >> ridge(), t, target=$sepal_length | dataset("iris")
+        onehot_int_column     | dataset("diabetes") | impute("median") >> onehot($sex) >> ridge(), t, target=$progression
         onehot_error_forest   | dataset("iris") | onehot($species, unknown="error") >> forest(trees=10, seed=1), t, target=$sepal_length
         logistic_multinomial  | dataset("iris") | standardize() >> logistic(), t, target=$species
         logistic_binary       | dataset("breast_cancer") | standardize() >> logistic(l2=0.5), t, target=$diagnosis

@@ -21,6 +21,7 @@ extension ONNXBuilder {
 
     /// `(x - shift) * (1 / scale)`: Sub, then Mul.
     mutating func shiftAndScale(_ columns: [String], _ shift: [Double], _ scale: [Double], kind: String) throws(ModelError) {
+        try validateShiftAndScale(columns, shift, scale)
         for (j, c) in columns.enumerated() {
             let i = try numeric(c, for: kind)
             let shifted = graph.op("Sub", [tensors[i], scalar(shift[j])])
@@ -31,26 +32,37 @@ extension ONNXBuilder {
     /// Numbers: `Where(IsNaN(x), fill, x)`. ONNX string (and int, bool) tensors hold no
     /// missing values, so for those columns the step changes nothing.
     mutating func impute(_ s: FittedImpute) throws(ModelError) {
+        try s.validate()
         for (j, c) in s.columns.enumerated() {
             guard let i = names.firstIndex(of: c) else { throw .missingColumn(c, suggestion: nil) }
-            guard types[i] == .double else { continue }
+            guard types[i] == .double, intInputs[tensors[i]] == nil else { continue }
             let missing = graph.op("IsNaN", [tensors[i]])
             tensors[i] = graph.op("Where", [missing, scalar(s.numbers[j]), tensors[i]])
         }
     }
 
-    /// `ai.onnx.ml` OneHotEncoder over the categories (an unseen one: all zeros, or an error
-    /// with `unknown="error"`), cast to double and split into one column per category.
+    /// `ai.onnx.ml` OneHotEncoder over the categories of a string or int input column (an
+    /// unseen one: all zeros, or an error with `unknown="error"`), cast to double and split
+    /// into one column per category.
     mutating func onehot(_ s: FittedOneHot) throws(ModelError) {
+        try s.validate()
         for (j, c) in s.columns.enumerated() {
             guard let i = names.firstIndex(of: c) else { throw .missingColumn(c, suggestion: nil) }
-            guard types[i] == .string else { throw notExportable("onehot() of the numeric column \(c)") }
             let cats = s.categories[j]
+            // An int input's categories are its values' labels: the encoder reads the int64 input.
+            let ints = cats.compactMap { Int64($0) }
+            let source: String, categories: (String, ONNXAttribute)
+            if types[i] == .string {
+                source = tensors[i]; categories = ("cats_strings", .strings(cats))
+            } else if let raw = intInputs[tensors[i]], ints.count == cats.count {
+                source = raw; categories = ("cats_int64s", .ints(ints))
+            } else {
+                throw notExportable("onehot() of the float or bool column \(c)")
+            }
             var outs: [String] = []
             if !cats.isEmpty {
-                let encoded = graph.op("OneHotEncoder", [tensors[i]],
-                                       [("cats_strings", .strings(cats)), ("zeros", .int(s.refuseUnknown == true ? 0 : 1))],
-                                       domain: "ai.onnx.ml")
+                let encoded = graph.op("OneHotEncoder", [source],
+                                       [categories, ("zeros", .int(s.refuseUnknown == true ? 0 : 1))], domain: "ai.onnx.ml")
                 let wide = graph.op("Reshape", [graph.op("Cast", [encoded], [("to", .int(ONNXType.double.rawValue))]),
                                                 graph.int64s([-1, Int64(cats.count)])])
                 outs = cats.count == 1 ? [wide]
@@ -66,6 +78,7 @@ extension ONNXBuilder {
     /// Each term the product of its columns, multiplied left to right (Mul); the empty
     /// term is ones.
     mutating func poly(_ s: FittedPoly) throws(ModelError) {
+        try s.validate()
         var values: [String] = []
         for c in s.columns { values.append(tensors[try numeric(c, for: "poly")]) }
         for t in s.terms {
@@ -85,6 +98,7 @@ extension ONNXBuilder {
     /// The number of edges at or below x (LessOrEqual against the edges, Cast, ReduceSum);
     /// NaN stays NaN.
     mutating func bin(_ s: FittedBin) throws(ModelError) {
+        try s.validate()
         for (j, c) in s.columns.enumerated() {
             let i = try numeric(c, for: "bin")
             let x = tensors[i], e = s.edges[j]

@@ -37,6 +37,8 @@ struct ONNXBuilder {
     var names: [String] = []
     var tensors: [String] = []
     var types: [ONNXType] = []
+    /// An int input's double tensor → the int64 input it is cast from (onehot reads the ints).
+    var intInputs: [String: String] = [:]
 
     init(_ state: FittedState) throws(ModelError) {
         self.state = state
@@ -52,7 +54,9 @@ struct ONNXBuilder {
                 add(name, name, .double)
             case .int?:
                 graph.input(name, .int64, [nil, 1])
-                add(name, graph.op("Cast", [name], [("to", .int(ONNXType.double.rawValue))]), .double)
+                let cast = graph.op("Cast", [name], [("to", .int(ONNXType.double.rawValue))])
+                intInputs[cast] = name
+                add(name, cast, .double)
             case .bool?:
                 graph.input(name, .bool, [nil, 1])
                 add(name, graph.op("Cast", [name], [("to", .int(ONNXType.double.rawValue))]), .double)
