@@ -81,25 +81,34 @@ extension ONNXBuilder {
         return state.task == .classification ? probabilities(z, outputs: k) : z
     }
 
-    /// Every tree in one `ai.onnx.ml` TreeEnsembleRegressor over double inputs (thresholds
-    /// and leaf values as double tensors, `x <= threshold` to the left, as mlsh): forests
-    /// AVERAGE their trees' values (class probabilities, one target per class); boosting
-    /// SUMs its trees from the initial scores, then Sigmoid or Softmax for classifiers.
-    /// The operator's output is float, cast back to double.
+    /// The trees' values in double: `leafNodes` gives each row's leaf in every tree, which
+    /// Gather the leaves' values (class probabilities for forest classifiers); forests
+    /// ReduceSum over the trees and Mul by 1/trees, as mlsh averages; boosting ReduceSums
+    /// each output's trees (Reshape to rounds × outputs) and Adds the initial scores, then
+    /// Sigmoid or Softmax for classifiers.
     mutating func trees(_ e: EnsembleState, _ x: String) throws(ModelError) -> String {
         let boosted = state.isBoosted
-        var shapes: [TreeShape] = []
+        let width = boosted ? 1 : e.outputs
+        var values: [Double] = [], starts: [Int64] = [], shapes: [TreeShape] = []
         for tree in e.trees {
-            guard tree.value.count == tree.feature.count * tree.outputs else { throw FittedState.inconsistent("tree node arrays differ in size") }
+            guard tree.outputs == width, tree.value.count == tree.feature.count * width else {
+                throw FittedState.inconsistent("tree node arrays differ in size")
+            }
+            starts.append(Int64(values.count / width))
+            values += tree.value
             shapes.append(TreeShape(feature: tree.feature, threshold: tree.threshold, left: tree.left, right: tree.right))
         }
-        if boosted { guard e.initial.count == e.outputs else { throw FittedState.inconsistent("boosting shapes") } }
-        let y = try treeEnsemble(shapes, x, targets: e.outputs, sum: boosted, base: boosted ? e.initial : nil) { t, i in
-            let tree = e.trees[t], outs = tree.outputs
-            return (0..<outs).map { o in (Int64(boosted ? t % e.outputs : o), tree.value[i * outs + o]) }
+        let leaves = try leafNodes(shapes, x, starts: starts)                      // [N, trees]
+        let picked = graph.op("Gather", [graph.doubles(values, [values.count / width, width]), leaves], [("axis", .int(0))])
+        if !boosted {                                                               // [N, trees, classes or 1]
+            let sum = graph.op("ReduceSum", [picked, graph.int64s([1])], [("keepdims", .int(0))])
+            return graph.op("Mul", [sum, scalar(1 / Double(max(e.trees.count, 1)))])
         }
-        let scores = graph.op("Cast", [y], [("to", .int(ONNXType.double.rawValue))])
-        return boosted && state.task == .classification ? probabilities(scores, outputs: e.outputs) : scores
+        guard e.initial.count == e.outputs, e.trees.count % e.outputs == 0 else { throw FittedState.inconsistent("boosting shapes") }
+        let rounds = graph.op("Reshape", [picked, graph.int64s([-1, Int64(e.trees.count / e.outputs), Int64(e.outputs)])])
+        let sum = graph.op("ReduceSum", [rounds, graph.int64s([1])], [("keepdims", .int(0))])
+        let scores = graph.op("Add", [sum, graph.doubles(e.initial, [e.outputs])])
+        return state.task == .classification ? probabilities(scores, outputs: e.outputs) : scores
     }
 
     /// The nearest centre as mlsh finds it: the first smallest `|c|² - 2 x·c` (MatMul,
@@ -168,24 +177,21 @@ extension ONNXBuilder {
         return graph.op("ReduceSum", [picked, graph.int64s([1])], [("keepdims", .int(0))])
     }
 
-    /// scikit-learn's score, `-2^(-Σ path length / (trees · c(ψ)))`, summed in double: a
-    /// TreeEnsembleRegressor with one target per tree gives each row's leaf number in each
-    /// tree (small integers, exact in its float output), which pick the leaves' path lengths
-    /// (Cast, Add, Gather, ReduceSum); then Div, Neg, Pow and `prediction = score < offset`
-    /// (Less) beside `score`.
+    /// scikit-learn's score, `-2^(-Σ path length / (trees · c(ψ)))`, summed in double: the
+    /// leaves `leafNodes` finds pick their path lengths (Gather, ReduceSum); then Div, Neg,
+    /// Pow and `prediction = score < offset` (Less) beside `score`.
     mutating func isolationForest(_ f: IsolationForestState, _ x: String) throws(ModelError) {
         let denominator = Double(f.trees.count) * averagePathLength(f.maxSamples)
         guard denominator > 0 else { throw notExportable("an isolation_forest() of one sampled row") }
         var lengths: [Double] = [], starts: [Int64] = [], shapes: [TreeShape] = []
         for tree in f.trees {
-            guard tree.pathLength.count == tree.feature.count, tree.feature.count < 1 << 24
+            guard tree.pathLength.count == tree.feature.count
             else { throw FittedState.inconsistent("isolation tree node arrays differ in size") }
             starts.append(Int64(lengths.count))
             lengths += tree.pathLength
             shapes.append(TreeShape(feature: tree.feature, threshold: tree.threshold, left: tree.left, right: tree.right))
         }
-        let leaves = try treeEnsemble(shapes, x, targets: f.trees.count, sum: true, base: nil) { t, i in [(Int64(t), Double(i))] }
-        let nodes = graph.op("Add", [graph.op("Cast", [leaves], [("to", .int(ONNXType.int64.rawValue))]), graph.int64s(starts)])
+        let nodes = try leafNodes(shapes, x, starts: starts)
         let picked = graph.op("Gather", [graph.doubles(lengths), nodes], [("axis", .int(0))])
         let total = graph.op("ReduceSum", [picked, graph.int64s([1])], [("keepdims", .int(0))])
         let exponent = graph.op("Div", [graph.op("Neg", [total]), scalar(denominator)])
@@ -200,11 +206,12 @@ extension ONNXBuilder {
         var feature: [Int32], threshold: [Double], left: [Int32], right: [Int32]
     }
 
-    /// An `ai.onnx.ml` TreeEnsembleRegressor over the design matrix: `BRANCH_LEQ` nodes with
-    /// double thresholds, each leaf adding `leaf(tree, node)`'s (target, weight) pairs, the
-    /// trees' values summed (`sum`, from `base`) or averaged; its float output.
-    mutating func treeEnsemble(_ trees: [TreeShape], _ x: String, targets: Int, sum: Bool, base: [Double]?,
-                               leaf: (Int, Int) -> [(Int64, Double)]) throws(ModelError) -> String {
+    /// Each row's leaf in every tree, `[N, trees]` int64, numbered across the trees (tree
+    /// `t`'s node `i` is `starts[t] + i`): an `ai.onnx.ml` TreeEnsembleRegressor with one
+    /// target per tree whose leaves output their own node number (`BRANCH_LEQ` nodes with
+    /// double thresholds; the numbers are small integers, exact in its float output), Cast
+    /// and Add. The values are then gathered in double, so nothing passes through float.
+    mutating func leafNodes(_ trees: [TreeShape], _ x: String, starts: [Int64]) throws(ModelError) -> String {
         var treeIds: [Int64] = [], nodeIds: [Int64] = [], featureIds: [Int64] = [], modes: [String] = []
         var thresholds: [Double] = [], trueIds: [Int64] = [], falseIds: [Int64] = []
         var targetTree: [Int64] = [], targetNode: [Int64] = [], targetIds: [Int64] = [], weights: [Double] = []
@@ -212,6 +219,7 @@ extension ONNXBuilder {
             let n = tree.feature.count
             guard tree.threshold.count == n, tree.left.count == n, tree.right.count == n
             else { throw FittedState.inconsistent("tree node arrays differ in size") }
+            guard n <= 1 << 24 else { throw notExportable("a tree of more than 2^24 nodes") }
             for i in 0..<n {
                 treeIds.append(Int64(t)); nodeIds.append(Int64(i))
                 if tree.feature[i] >= 0 {
@@ -219,15 +227,13 @@ extension ONNXBuilder {
                     trueIds.append(Int64(tree.left[i])); falseIds.append(Int64(tree.right[i]))
                 } else {
                     featureIds.append(0); modes.append("LEAF"); thresholds.append(0); trueIds.append(0); falseIds.append(0)
-                    for (target, weight) in leaf(t, i) {
-                        targetTree.append(Int64(t)); targetNode.append(Int64(i)); targetIds.append(target); weights.append(weight)
-                    }
+                    targetTree.append(Int64(t)); targetNode.append(Int64(i)); targetIds.append(Int64(t)); weights.append(Double(i))
                 }
             }
         }
         func doubles(_ v: [Double]) -> ONNXAttribute { .tensor(ONNXTensor(dims: [v.count], values: .doubles(v))) }
-        var attributes: [(String, ONNXAttribute)] = [
-            ("aggregate_function", .string(sum ? "SUM" : "AVERAGE")), ("n_targets", .int(Int64(targets))),
+        let attributes: [(String, ONNXAttribute)] = [
+            ("aggregate_function", .string("SUM")), ("n_targets", .int(Int64(trees.count))),
             ("nodes_treeids", .ints(treeIds)), ("nodes_nodeids", .ints(nodeIds)),
             ("nodes_featureids", .ints(featureIds)), ("nodes_modes", .strings(modes)),
             ("nodes_values_as_tensor", doubles(thresholds)),
@@ -236,7 +242,7 @@ extension ONNXBuilder {
             ("target_treeids", .ints(targetTree)), ("target_nodeids", .ints(targetNode)), ("target_ids", .ints(targetIds)),
             ("target_weights_as_tensor", doubles(weights)),
         ]
-        if let base { attributes.append(("base_values_as_tensor", doubles(base))) }
-        return graph.op("TreeEnsembleRegressor", [x], attributes, domain: "ai.onnx.ml")
+        let leaves = graph.op("TreeEnsembleRegressor", [x], attributes, domain: "ai.onnx.ml")
+        return graph.op("Add", [graph.op("Cast", [leaves], [("to", .int(ONNXType.int64.rawValue))]), graph.int64s(starts)])
     }
 }
