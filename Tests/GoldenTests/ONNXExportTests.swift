@@ -38,6 +38,7 @@ import TestSupport
         logistic_binary       | dataset("breast_cancer") | standardize() >> logistic(l2=0.5), t, target=$diagnosis
         logistic_int_target   | dataset("diabetes") | minmax() >> logistic(), t, target=$sex, task="classification"
         logistic_bool_target  | dataset("diabetes") |> derive(high = $progression > 140) |> drop($progression) | standardize() >> logistic(), t, target=$high
+        float_class_labels    | dataset("diabetes") |> derive(band = floor($bmi / 5) * 0.5) |> drop($progression, $bmi) | tree(max_depth=4), t, target=$band, task="classification"
         tree_classification   | dataset("iris") | tree(max_depth=3), t, target=$species
         forest_classification | dataset("wine") | forest(trees=30, seed=2), t, target=$cultivar
         forest_binary         | dataset("breast_cancer") | forest(trees=20, max_depth=5, seed=4), t, target=$diagnosis
@@ -117,6 +118,10 @@ import TestSupport
         #expect(missing.err.hasPrefix("export error: "), "\(missing.err)")
         #expect(missing.err.contains("iris_width"), "\(missing.err)")
         #expect(!FileManager.default.fileExists(atPath: root + "/other.onnx"))
+
+        let folder = try runProgram(mlshBinary, ["export", "iris_width@1", "-o", root, "--store", store])
+        #expect(folder.code == 1)
+        #expect(folder.err == "export error: \(root): is a directory, not a file\n", "\(folder.err)")
 
         let noStore = try runProgram(mlshBinary, ["export", "iris_width@1", "-o", root + "/other.onnx", "--store", root + "/none"])
         #expect(noStore.code == 1)
