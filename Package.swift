@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"], exclude: ["fixtures"]),
         .testTarget(name: "GoldenTests", dependencies: [
             "MLShCommon", "MLShEngine", "MLShLanguage", "MLShModels", "MLShRuntime", "MLShREPL", "MLShNotebook", "MLShServe", "TestSupport",
-        ], exclude: ["scripts"]),
+        ], exclude: ["scripts", "onnx"]),
     ],
     swiftLanguageModes: [.v6]
 )

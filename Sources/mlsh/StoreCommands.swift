@@ -265,3 +265,27 @@ struct RetrainsCommand: ParsableCommand {
         try StoreCLI.guarded { print(try StoreCLI.listing(store).retrains(model: model, json: json)) }
     }
 }
+
+/// `mlsh export NAME@VERSION -o FILE`: a registered model version as an ONNX file.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write a registered model version as an ONNX file (see docs/export.md).")
+
+    @ArgumentParser.Argument(help: ArgumentHelp("The model version, e.g. diabetes@3 or diabetes@production.", valueName: "NAME@VERSION"))
+    var version: String
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The ONNX file to write.", valueName: "file"))
+    var output: String
+
+    @OptionGroup var storeOption: StoreOption
+
+    func run() throws {
+        try StoreCLI.guarded {
+            guard let store = try StoreCLI.existing(storeOption.path) else {
+                StoreCLI.fail(kind: "export error", "there is no store at \(StoreCLI.folder(storeOption.path)): register a model first")
+            }
+            do throws(MLShError) { try ModelExport.onnx(version, from: store, to: output) } catch { StoreCLI.fail(kind: "export error", error.message) }
+            FileHandle.standardError.write(Data("wrote \(version) to \(output)\n".utf8))
+        }
+    }
+}

@@ -147,6 +147,13 @@ extension ModelsLibrary {
             let seed = try a.seed(), repeats = try a.int("repeats", 5)
             return .object(TableValue(try modeling { () throws(ModelError) in try m.explain(t, seed: seed, repeats: repeats) }))
         },
+        Builtin("export", ["m", "path"], category: "models",
+                summary: "Writes a fitted model as an ONNX file (atomically) that onnxruntime runs: one input per feature column, outputs `prediction` and, for classifiers, `probabilities`; a part with no exact ONNX form is an error. See docs/export.md.",
+                example: #"export(m, "model.onnx")"#) { a, _ throws(MLShError) in
+            let m = try a.fitted("m"), path = try a.string("path")
+            try modeling { () throws(ModelError) in try ONNXExport.write(m, to: path, producerVersion: Runtime.version) }
+            return .none
+        },
     ] }
 
     // MARK: metrics on columns
