@@ -75,7 +75,7 @@ let package = Package(
         ]),
         // The web UI: experiments, runs, models, deployments and datasets as HTML pages and JSON.
         .target(name: "MLShUI", dependencies: [
-            "MLShCommon", "MLShEngine", "MLShStore", "MLShPlot",
+            "MLShCommon", "MLShStore", "MLShPlot",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -8,7 +8,7 @@ import MLShPlot
 enum ParallelCoordinates {
     static func svg(axes: [(String, [RunFilter.Value])], lines: [String], width: Int = 760, height: Int = 340) -> String {
         guard !axes.isEmpty else { return "" }
-        let left = 60.0, right = 170.0, top = 40.0, bottom = 50.0
+        let left = 60.0, right = 200.0, top = 40.0, bottom = 50.0
         let w = Double(width), hgt = Double(height)
         let plotW = w - left - right, plotH = hgt - top - bottom
         let step = axes.count > 1 ? plotW / Double(axes.count - 1) : 0
@@ -56,8 +56,8 @@ enum ParallelCoordinates {
             }
             flush()
             let ly = top + Double(j) * 16
-            out += "<rect x=\"\(f(w - right + 16))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
-            out += "<text x=\"\(f(w - right + 30))\" y=\"\(f(ly))\">\(escapeXML(label))</text>"
+            out += "<rect x=\"\(f(w - right + 46))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
+            out += "<text x=\"\(f(w - right + 60))\" y=\"\(f(ly))\">\(escapeXML(label))</text>"
         }
         return out + "</svg>"
     }

@@ -9,7 +9,8 @@ import TestSupport
 /// Safety: loopback by default, a token required beyond it, bearer header or the login
 /// form's HttpOnly cookie, nothing else let through.
 @Suite(.serialized) struct UIAuthTests {
-    @Test func aHostBeyondLoopbackNeedsAToken() throws {
+    @Test func aHostBeyondLoopbackNeedsAToken() async throws { try await onOwnThread { [self] in try self.aHostBeyondLoopbackNeedsATokenBody() } }
+    func aHostBeyondLoopbackNeedsATokenBody() throws {
         let store = try Store(folder: try temporaryFolder("ui-auth") + "/.mlsh")
         #expect(UIConfiguration().host == "127.0.0.1" && UIConfiguration().port == 5000)
         do {
@@ -28,7 +29,8 @@ import TestSupport
         }
     }
 
-    @Test func withATokenPagesNeedTheBearerHeaderOrTheLoginCookie() throws {
+    @Test func withATokenPagesNeedTheBearerHeaderOrTheLoginCookie() async throws { try await onOwnThread { [self] in try self.withATokenPagesNeedTheBearerHeaderOrTheLoginCookieBody() } }
+    func withATokenPagesNeedTheBearerHeaderOrTheLoginCookieBody() throws {
         let fixture = try UIFixture.shared()
         let server = try UIServer.start(store: fixture.store, configuration: UIConfiguration(host: "127.0.0.1", port: 0, token: "s3cret"))
         defer { server.stop() }

@@ -33,7 +33,8 @@ import TestSupport
         return (r.out, r.err.components(separatedBy: "\n").filter { $0.contains(":CONSOLE") })
     }
 
-    @Test func everyPageRendersInChromiumWithRunsChartsAndNoConsoleMessages() throws {
+    @Test func everyPageRendersInChromiumWithRunsChartsAndNoConsoleMessages() async throws { try await onOwnThread { [self] in try self.everyPageRendersInChromiumWithRunsChartsAndNoConsoleMessagesBody() } }
+    func everyPageRendersInChromiumWithRunsChartsAndNoConsoleMessagesBody() throws {
         let ui = try UIFixture.shared()
         let browser = try Self.chromium()
         let sweep = try ui.json("/experiments/sweep?sort=rmse")

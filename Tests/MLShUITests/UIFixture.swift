@@ -99,6 +99,16 @@ final class UIFixture: @unchecked Sendable {
         return try r.get()
     }
 
+    /// `shared()` made on a thread of its own: making it runs a server, which needs the
+    /// Swift concurrency pool free.
+    static func sharedOffPool() async throws -> UIFixture {
+        final class Box: @unchecked Sendable { var value: UIFixture? }
+        let box = Box()
+        try await onOwnThread { box.value = try shared() }
+        guard let v = box.value else { throw SetupFailure("the UI fixture was not made") }
+        return v
+    }
+
     /// GET a page; the status and body text.
     func get(_ path: String, headers: [(String, String)] = []) throws -> HTTPClient.Reply {
         try HTTPClient.request("GET", url + path, headers: headers)

@@ -10,11 +10,12 @@ import TestSupport
 /// content, links, the JSON twins, sorting, OR filters, pagination, differs-only, 404 pages.
 @Suite(.serialized) struct UIPageTests {
     let ui: UIFixture
-    init() throws { ui = try UIFixture.shared() }
+    init() async throws { ui = try await UIFixture.sharedOffPool() }
 
     func runsJSON(_ query: String) throws -> JSON { try ui.json("/experiments/sweep" + query) }
 
-    @Test func experimentsListCountsRunsAndLinksToEach() throws {
+    @Test func experimentsListCountsRunsAndLinksToEach() async throws { try await onOwnThread { [self] in try self.experimentsListCountsRunsAndLinksToEachBody() } }
+    func experimentsListCountsRunsAndLinksToEachBody() throws {
         let page = try ui.get("/experiments")
         #expect(page.status == 200)
         #expect(page.header("Content-Type")?.hasPrefix("text/html") == true)
@@ -30,7 +31,8 @@ import TestSupport
         #expect((sweep?["last_activity"]?.double ?? 0) >= (sweep?["created"]?.double ?? .infinity))
     }
 
-    @Test func runsTableSortsByAnyColumnBothWays() throws {
+    @Test func runsTableSortsByAnyColumnBothWays() async throws { try await onOwnThread { [self] in try self.runsTableSortsByAnyColumnBothWaysBody() } }
+    func runsTableSortsByAnyColumnBothWaysBody() throws {
         #expect(numbers(try runsJSON("?sort=rmse")["runs"], ["metrics", "rmse"]) == [12, 14, 52, 54, 102, 104])
         #expect(numbers(try runsJSON("?sort=-rmse")["runs"], ["metrics", "rmse"]) == [104, 102, 54, 52, 14, 12])
         #expect(numbers(try runsJSON("?sort=depth")["runs"], ["params", "depth"]) == [2, 2, 2, 4, 4, 4])
@@ -43,7 +45,8 @@ import TestSupport
         #expect(page.contains("rmse ▲"))
     }
 
-    @Test func runsTableFiltersWithOrAndParentheses() throws {
+    @Test func runsTableFiltersWithOrAndParentheses() async throws { try await onOwnThread { [self] in try self.runsTableFiltersWithOrAndParenthesesBody() } }
+    func runsTableFiltersWithOrAndParenthesesBody() throws {
         let q = "rmse < 60 and (alpha == 0.1 or depth > 3)"
         let json = try runsJSON("?sort=rmse&filter=" + urlEncoded(q))
         #expect(json["matching"]?.double == 3)
@@ -58,7 +61,8 @@ import TestSupport
         #expect(page.contains("3 of 6 runs match the filter"))
     }
 
-    @Test func badFiltersAndColumnsAreErrorPagesWithTheReason() throws {
+    @Test func badFiltersAndColumnsAreErrorPagesWithTheReason() async throws { try await onOwnThread { [self] in try self.badFiltersAndColumnsAreErrorPagesWithTheReasonBody() } }
+    func badFiltersAndColumnsAreErrorPagesWithTheReasonBody() throws {
         let broken = try ui.get("/experiments/sweep?filter=" + urlEncoded("rmse < "))
         #expect(broken.status == 400)
         #expect(broken.text.contains("filter: unexpected end; expected a value or a column"))
@@ -75,7 +79,8 @@ import TestSupport
         #expect(unknown.text.contains("href=\"/experiments/sweep\""))
     }
 
-    @Test func runsTableChoosesColumnsAndPaginatesWithTheLayoutInTheURL() throws {
+    @Test func runsTableChoosesColumnsAndPaginatesWithTheLayoutInTheURL() async throws { try await onOwnThread { [self] in try self.runsTableChoosesColumnsAndPaginatesWithTheLayoutInTheURLBody() } }
+    func runsTableChoosesColumnsAndPaginatesWithTheLayoutInTheURLBody() throws {
         let json = try runsJSON("?col=rmse&col=alpha&sort=rmse&per=4&page=2")
         #expect(json["columns"] == .array([.string("rmse"), .string("alpha")]))
         #expect(json["pages"]?.double == 2 && json["page"]?.double == 2)
@@ -90,7 +95,8 @@ import TestSupport
         #expect(try ui.get("/experiments/sweep?per=4&page=3").status == 404)
     }
 
-    @Test func runPageShowsStatusParamsMetricsHistoryLineageAndArtifacts() throws {
+    @Test func runPageShowsStatusParamsMetricsHistoryLineageAndArtifacts() async throws { try await onOwnThread { [self] in try self.runPageShowsStatusParamsMetricsHistoryLineageAndArtifactsBody() } }
+    func runPageShowsStatusParamsMetricsHistoryLineageAndArtifactsBody() throws {
         let first = numbers(try runsJSON("?sort=id")["runs"], ["id"]).first ?? 0
         let id = Int(first)
         let page = try ui.get("/runs/\(id)")
@@ -127,7 +133,8 @@ import TestSupport
         if let run { #expect(try ui.get("/runs/\(run)").text.contains("href=\"/models/diab\">diab@1</a>")) }
     }
 
-    @Test func unknownRunIsA404PageListingNearbyIDs() throws {
+    @Test func unknownRunIsA404PageListingNearbyIDs() async throws { try await onOwnThread { [self] in try self.unknownRunIsA404PageListingNearbyIDsBody() } }
+    func unknownRunIsA404PageListingNearbyIDsBody() throws {
         let page = try ui.get("/runs/9999")
         #expect(page.status == 404)
         #expect(page.text.contains("no run with id 9999 in this store"))
@@ -141,7 +148,8 @@ import TestSupport
         #expect(try ui.get("/no/such/page").status == 404)
     }
 
-    @Test func compareShowsSideBySideOnlyWhatDiffersChartsAndParallelCoordinates() throws {
+    @Test func compareShowsSideBySideOnlyWhatDiffersChartsAndParallelCoordinates() async throws { try await onOwnThread { [self] in try self.compareShowsSideBySideOnlyWhatDiffersChartsAndParallelCoordinatesBody() } }
+    func compareShowsSideBySideOnlyWhatDiffersChartsAndParallelCoordinatesBody() throws {
         let sweep = try runsJSON("?sort=rmse")
         let ids = numbers(sweep["runs"], ["id"]).map { String(Int($0)) }
         guard ids.count == 6 else { Issue.record("expected 6 runs"); return }
@@ -166,7 +174,8 @@ import TestSupport
         #expect(try ui.get("/compare?run=\(ids[0])&run=9999").status == 404)
     }
 
-    @Test func compareAveragesRunsThatRepeatParamsWithOtherSeeds() throws {
+    @Test func compareAveragesRunsThatRepeatParamsWithOtherSeeds() async throws { try await onOwnThread { [self] in try self.compareAveragesRunsThatRepeatParamsWithOtherSeedsBody() } }
+    func compareAveragesRunsThatRepeatParamsWithOtherSeedsBody() throws {
         let seeds = try ui.json("/experiments/seeds")
         let ids = numbers(seeds["runs"], ["id"]).map { String(Int($0)) }
         let json = try ui.json("/compare?runs=" + ids.joined(separator: ","))
@@ -177,7 +186,8 @@ import TestSupport
         #expect(try ui.get("/compare?runs=" + ids.joined(separator: ",")).text.contains("12 ± 1"))
     }
 
-    @Test func modelsListVersionsAliasesAndRuns() throws {
+    @Test func modelsListVersionsAliasesAndRuns() async throws { try await onOwnThread { [self] in try self.modelsListVersionsAliasesAndRunsBody() } }
+    func modelsListVersionsAliasesAndRunsBody() throws {
         let list = try ui.get("/models").text
         #expect(list.contains("<a href=\"/models/diab\">diab</a>"))
         #expect(list.contains("production → 2") && list.contains("staging → 1"))
@@ -189,7 +199,8 @@ import TestSupport
         #expect(missing.status == 404 && missing.text.contains("href=\"/models/diab\""))
     }
 
-    @Test func datasetsAndDeploymentsShowWhatTheStoreRecorded() throws {
+    @Test func datasetsAndDeploymentsShowWhatTheStoreRecorded() async throws { try await onOwnThread { [self] in try self.datasetsAndDeploymentsShowWhatTheStoreRecordedBody() } }
+    func datasetsAndDeploymentsShowWhatTheStoreRecordedBody() throws {
         let datasets = try ui.json("/datasets")
         guard case .array(let ds)? = datasets["datasets"] else { Issue.record("no datasets"); return }
         #expect(ds.first { $0["name"] == .string("tiny") }?["rows"]?.double == 3)
@@ -209,7 +220,8 @@ import TestSupport
         #expect(try ui.get("/deployments/77").status == 404)
     }
 
-    @Test func everyStoredStringIsEscaped() throws {
+    @Test func everyStoredStringIsEscaped() async throws { try await onOwnThread { [self] in try self.everyStoredStringIsEscapedBody() } }
+    func everyStoredStringIsEscapedBody() throws {
         let exp = urlEncoded(UIFixture.hostileExperiment)
         let evil = try ui.json("/experiments/" + exp)
         let id = Int(numbers(evil["runs"], ["id"]).first ?? 0)
@@ -231,7 +243,8 @@ import TestSupport
         #expect(try ui.get("/models").text.contains("evil&lt;i onclick=alert(3)&gt;"))
     }
 
-    @Test func postIsRefusedAndHeadAnswersWithoutABody() throws {
+    @Test func postIsRefusedAndHeadAnswersWithoutABody() async throws { try await onOwnThread { [self] in try self.postIsRefusedAndHeadAnswersWithoutABodyBody() } }
+    func postIsRefusedAndHeadAnswersWithoutABodyBody() throws {
         let post = try HTTPClient.request("POST", ui.url + "/experiments", body: Array("x=1".utf8))
         #expect(post.status == 405)
         let head = try HTTPClient.request("HEAD", ui.url + "/experiments")
