@@ -48,6 +48,8 @@ extension UIApp {
             body += "<td>\(v.run.map { "<a href=\"/runs/\($0)\">run \($0)</a>" } ?? "")</td><td><code>\(h(String(v.artifact.prefix(12))))</code></td></tr>"
         }
         body += "</tbody></table>"
+        body += "<form method=\"post\" action=\"/models/\(h(urlPart(name)))/alias\">" + csrfField
+        body += "<label>Alias <input type=\"text\" name=\"alias\" required></label> <label>version <input type=\"number\" name=\"version\" min=\"1\" value=\"\(vs.last?.version ?? 1)\"></label> <button>Set alias</button></form>"
         body += "<p class=\"muted\">The store keeps where each alias points now, not where it pointed before.</p>"
         let json = JSON.object([("name", .string(name)), ("versions", .array(vs.map { v in
             .object([("version", JSON(v.version)), ("aliases", .array(v.aliases.map { .string($0) })), ("created", jsonNumber(v.created)),

@@ -46,6 +46,8 @@ extension UIApp {
         for (k, v) in run.tags { body += "<tr><th>\(h(k))</th><td>\(h(v))</td></tr>" }
         body += "</tbody></table>"
 
+        body += "<form method=\"post\" action=\"/runs/\(run.id)/note\">" + csrfField
+        body += "<label>Note <input type=\"text\" name=\"note\" value=\"\(h(run.tags.last { $0.0 == "note" }?.1 ?? ""))\"></label> <button>Save note</button></form>"
         body += "<h2>Params</h2>"
         if run.params.isEmpty { body += "<p class=\"muted\">none</p>" } else {
             body += "<table><tbody>" + run.params.map { "<tr><th>\(h($0.0))</th><td>\(h($0.1.text))</td></tr>" }.joined() + "</tbody></table>"

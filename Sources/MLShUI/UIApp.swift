@@ -49,8 +49,15 @@ struct Page {
 final class UIApp: Sendable {
     let store: Store
     let token: String?
+    /// The token every form of the UI carries and every action checks (a page of another
+    /// site cannot read it, so it cannot send a form that acts).
+    let csrf: String
 
-    init(store: Store, token: String?) { self.store = store; self.token = token }
+    init(store: Store, token: String?) {
+        self.store = store; self.token = token
+        var g = SystemRandomNumberGenerator()
+        csrf = (0..<4).map { _ in String(g.next() as UInt64, radix: 16) }.joined()
+    }
 
     /// The name of the cookie the login form sets.
     static let cookieName = "mlsh_ui_token"
@@ -62,8 +69,9 @@ final class UIApp: Sendable {
             if r.wantsJSON { return json(.object([("error", .string("unauthorized: send 'Authorization: Bearer <token>'"))]), status: 401) }
             return loginPage(next: "/" + r.path.map(urlPart).joined(separator: "/") + queryString(r.query), status: 401, failed: false)
         }
+        if let answer = action(r) { return answer }
         guard r.method == "GET" || r.method == "HEAD" else {
-            return errorPage(UIError(405, "\(r.method) is not allowed here: the UI only reads the store"), json: r.wantsJSON)
+            return errorPage(UIError(405, "\(r.method) is not allowed here: the UI's only actions are POST /runs/ID/note and POST /models/NAME/alias"), json: r.wantsJSON)
         }
         do {
             if r.path.first == "artifacts", r.path.count == 2 { return try artifact(r.path[1]) }
@@ -105,6 +113,43 @@ final class UIApp: Sendable {
     func reading<T>(_ body: () throws(StoreError) -> T) throws(UIError) -> T {
         do { return try body() } catch { throw UIError(500, error.message) }
     }
+
+    // MARK: actions
+
+    /// `POST /runs/ID/note` (field `note`) sets a run's note; `POST /models/NAME/alias`
+    /// (fields `alias`, `version`) sets or moves an alias. Both need the form's `csrf`;
+    /// nil for any other request.
+    func action(_ r: UIRequest) -> UIResponse? {
+        guard r.method == "POST", r.path.count == 3 else { return nil }
+        let isNote = r.path[0] == "runs" && r.path[2] == "note", isAlias = r.path[0] == "models" && r.path[2] == "alias"
+        guard isNote || isAlias else { return nil }
+        let form = parseQuery(String(decoding: r.body, as: UTF8.self))
+        func field(_ k: String) -> String { form.last { $0.0 == k }?.1 ?? "" }
+        guard sameText(field("csrf"), csrf) else {
+            return errorPage(UIError(403, "this form is stale or came from another site (its CSRF token does not match): reload the page and send it again"),
+                             json: r.wantsJSON)
+        }
+        do throws(UIError) {
+            if isNote {
+                let run = try existingRun(r.path[1])
+                let note = field("note")
+                guard !note.isEmpty else { throw UIError(400, "the note is empty") }
+                try reading { () throws(StoreError) in try store.setTag(run: run.id, name: "note", value: note) }
+                return redirect("/runs/\(run.id)", cookie: nil)
+            }
+            let name = r.path[1]
+            guard let version = Int64(field("version")) else { throw UIError(400, "version must be a whole number, got '\(field("version"))'") }
+            let versions = try reading { () throws(StoreError) in try store.versions(name: name) }
+            guard versions.contains(where: { $0.version == version }) else { throw UIError(404, "model '\(name)' has no version \(version)") }
+            do { try store.setAlias(name: name, version: version, alias: field("alias")) } catch { throw UIError(400, error.message) }
+            return redirect("/models/\(urlPart(name))", cookie: nil)
+        } catch {
+            return errorPage(error, json: r.wantsJSON)
+        }
+    }
+
+    /// A form's hidden CSRF field.
+    var csrfField: String { "<input type=\"hidden\" name=\"csrf\" value=\"\(h(csrf))\">" }
 
     // MARK: authentication
 

@@ -246,9 +246,39 @@ import TestSupport
     @Test func postIsRefusedAndHeadAnswersWithoutABody() async throws { try await onOwnThread { [self] in try self.postIsRefusedAndHeadAnswersWithoutABodyBody() } }
     func postIsRefusedAndHeadAnswersWithoutABodyBody() throws {
         let post = try HTTPClient.request("POST", ui.url + "/experiments", body: Array("x=1".utf8))
+        #expect(post.text.contains("POST /runs/ID/note"))
         #expect(post.status == 405)
         let head = try HTTPClient.request("HEAD", ui.url + "/experiments")
         #expect(head.status == 200 && head.body.isEmpty)
+    }
+
+    @Test func actionsNeedTheFormsCSRFTokenThenSetAnAliasAndANote() async throws { try await onOwnThread { [self] in try self.actionsBody() } }
+    func actionsBody() throws {
+        let page = try ui.get("/models/diab").text
+        guard let start = page.range(of: "name=\"csrf\" value=\"") else { Issue.record("no CSRF field on the model page"); return }
+        let csrf = String(page[start.upperBound...].prefix { $0 != "\"" })
+        #expect(page.contains("action=\"/models/diab/alias\""))
+        let form = [("Content-Type", "application/x-www-form-urlencoded")]
+        func post(_ path: String, _ body: String) throws -> HTTPClient.Reply {
+            try HTTPClient.request("POST", ui.url + path, body: Array(body.utf8), headers: form)
+        }
+        let forged = try post("/models/diab/alias", "alias=champion&version=1&csrf=nope")
+        #expect(forged.status == 403)
+        #expect(try post("/models/diab/alias", "alias=champion&version=1").status == 403)
+        let moved = try post("/models/diab/alias", "alias=champion&version=1&csrf=" + csrf)
+        #expect(moved.status == 303 && moved.header("Location") == "/models/diab")
+        let versions = try ui.json("/models/diab")["versions"]
+        guard case .array(let vs)? = versions else { Issue.record("no versions"); return }
+        #expect(vs.first?["aliases"] == .array([.string("champion"), .string("staging")]))
+        #expect(try post("/models/diab/alias", "alias=latest&version=1&csrf=" + csrf).status == 400)
+        #expect(try post("/models/diab/alias", "alias=x&version=9&csrf=" + csrf).status == 404)
+
+        let first = Int(numbers(try runsJSON("?sort=id")["runs"], ["id"]).first ?? 0)
+        let noted = try post("/runs/\(first)/note", "note=looks+%3Cgood%3E&csrf=" + csrf)
+        #expect(noted.status == 303 && noted.header("Location") == "/runs/\(first)")
+        #expect(try ui.json("/runs/\(first)")["tags"]?["note"] == .string("looks <good>"))
+        #expect(try ui.get("/runs/\(first)").text.contains("value=\"looks &lt;good&gt;\""))
+        #expect(try post("/runs/9999/note", "note=x&csrf=" + csrf).status == 404)
     }
 
     func rowNames(_ compare: JSON) -> [String] {
