@@ -73,15 +73,26 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
+        // The web UI: experiments, runs, models, deployments and datasets as HTML pages and JSON.
+        .target(name: "MLShUI", dependencies: [
+            "MLShCommon", "MLShStore", "MLShPlot",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
         .target(name: "MLShRuntime", dependencies: [
-            "MLShCommon", "MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe", "MLShMonitor",
+            "MLShCommon", "MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe", "MLShMonitor", "MLShUI",
         ]),
         .target(name: "MLShREPL",
                 dependencies: ["MLShCommon", "MLShLanguage", "MLShRuntime", "CLibEdit"]),
         // Notebooks: percent cells, Markdown, HTML and Markdown pages, JUnit reports.
         .target(name: "MLShNotebook", dependencies: ["MLShCommon", "MLShLanguage", "MLShRuntime", "MLShEngine"]),
         .executableTarget(name: "mlsh", dependencies: [
-            "MLShCommon", "MLShREPL", "MLShNotebook", "MLShRuntime", "MLShServe", "MLShStore", "MLShLanguage",
+            "MLShCommon", "MLShREPL", "MLShNotebook", "MLShRuntime", "MLShServe", "MLShStore", "MLShLanguage", "MLShUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
@@ -114,6 +125,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "MLShUITests", dependencies: [
+            "MLShCommon", "MLShUI", "MLShStore", "MLShLanguage", "MLShRuntime", "MLShServe", "TestSupport",
         ]),
         .testTarget(name: "MLShMonitorTests", dependencies: ["MLShMonitor", "MLShEngine", "TestSupport"]),
         .testTarget(name: "MLShNotebookTests", dependencies: ["MLShNotebook", "TestSupport"], exclude: ["notebooks"]),

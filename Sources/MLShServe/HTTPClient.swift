@@ -22,7 +22,9 @@ public enum HTTPClient {
             throw Failure(message: "not an http:// URL: \(url)")
         }
         let port = u.port ?? 80
-        let path = u.path.isEmpty ? "/" : u.path + (u.query.map { "?" + $0 } ?? "")
+        // The path as written (percent-encoded), not `u.path`, which decodes it.
+        let written = URLComponents(url: u, resolvingAgainstBaseURL: false)?.percentEncodedPath ?? u.path
+        let path = (written.isEmpty ? "/" : written) + (u.query.map { "?" + $0 } ?? "")
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var info: UnsafeMutablePointer<addrinfo>?

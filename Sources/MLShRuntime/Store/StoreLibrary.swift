@@ -24,7 +24,7 @@ struct StoreLibrary: Library {
         if self.session == nil { session.stageOptions = stageOptions }
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session)
             + StoreLibrary.datasetBuiltins(session) + StoreLibrary.stageBuiltins(session) + StoreLibrary.alertBuiltins(session)
-            + StoreLibrary.retrainBuiltins(session) {
+            + StoreLibrary.retrainBuiltins(session) + StoreLibrary.uiBuiltins(session) {
             interp.register(b)
         }
         // The core's `log` is always registered first; the store's replaces it and keeps its numeric form.
