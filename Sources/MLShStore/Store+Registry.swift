@@ -1,6 +1,16 @@
 import Foundation
 import GRDB
 
+/// One move of an alias: it points at `version` since `at` (Unix time), moved by `by`
+/// from `previous` (nil: the alias was new).
+public struct AliasMove: Sendable, Equatable {
+    public var alias: String
+    public var version: Int64
+    public var previous: Int64?
+    public var at: Double
+    public var by: String
+}
+
 /// A registered model version.
 public struct ModelVersionRecord: Sendable, Equatable {
     public var name: String
@@ -30,15 +40,41 @@ extension Store {
     }
 
     /// Points `alias` of a model at a version (moving it if it pointed elsewhere).
-    public func setAlias(name: String, version: Int64, alias: String) throws(StoreError) {
+    /// `by` names who moved it in the alias history (default: this process's user and host).
+    public func setAlias(name: String, version: Int64, alias: String, by: String = Store.actor) throws(StoreError) {
         try StoreName.validate(alias, "alias")
         if alias == "latest" || Int64(alias) != nil {
             throw StoreError("'\(alias)' cannot be an alias: 'latest' and numbers already select versions")
         }
         try Store.guarded("setting alias \(alias)") {
-            try db.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO aliases (name, alias, version) VALUES (?, ?, ?)",
-                               arguments: [name, alias, version])
+            try db.write { db in try Store.pointAlias(db, name: name, alias: alias, version: version, by: by) }
+        }
+    }
+
+    /// Who moves an alias from this process, for the alias history: `user@host`.
+    public static let actor: String = {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "\(getuid())"
+        return user + "@" + RunProcess.host
+    }()
+
+    /// Points `name@alias` at `version` inside a write, recording the move in the alias
+    /// history unless the alias already points there.
+    static func pointAlias(_ db: Database, name: String, alias: String, version: Int64, by: String) throws {
+        let previous = try Int64.fetchOne(db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
+        guard previous != version else { return }
+        try db.execute(sql: "INSERT OR REPLACE INTO aliases (name, alias, version) VALUES (?, ?, ?)", arguments: [name, alias, version])
+        try db.execute(sql: "INSERT INTO alias_history (name, alias, version, previous, at, by) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [name, alias, version, previous, Date().timeIntervalSince1970, by])
+    }
+
+    /// The moves of `name`'s aliases, oldest first.
+    public func aliasHistory(name: String) throws(StoreError) -> [AliasMove] {
+        try Store.guarded("reading the alias history of \(name)") {
+            try db.read { db in
+                try Row.fetchAll(db, sql: "SELECT alias, version, previous, at, by FROM alias_history WHERE name = ? ORDER BY id",
+                                 arguments: [name]).map { r in
+                    AliasMove(alias: r[0], version: r[1], previous: r[2], at: r[3], by: r[4])
+                }
             }
         }
     }

@@ -198,8 +198,7 @@ extension Store {
                     return false
                 }
                 guard try Store.saveRetrain(promoted, from: ["running", "canary"], db) else { return false }
-                try db.execute(sql: "INSERT OR REPLACE INTO aliases (name, alias, version) VALUES (?, ?, ?)",
-                               arguments: [a.model, a.promote, challenger])
+                try Store.pointAlias(db, name: a.model, alias: a.promote, version: challenger, by: "retrain \(a.id)")
                 return true
             }
         }

@@ -304,6 +304,20 @@ public final class Store: Sendable {
         m.registerMigration("v9-requests-index") { db in
             try db.execute(sql: "DROP INDEX requests_deployment")
         }
+        // Every move of an alias: where it pointed before (none for a new alias), when, by whom.
+        m.registerMigration("v10-alias-history") { db in
+            try db.execute(sql: """
+                CREATE TABLE alias_history (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  name TEXT NOT NULL,
+                  alias TEXT NOT NULL,
+                  version INTEGER NOT NULL,
+                  previous INTEGER,
+                  at REAL NOT NULL,
+                  by TEXT NOT NULL);
+                CREATE INDEX alias_history_name ON alias_history(name, id);
+                """)
+        }
         return m
     }
 }

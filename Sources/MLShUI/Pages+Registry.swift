@@ -50,10 +50,22 @@ extension UIApp {
         body += "</tbody></table>"
         body += "<form method=\"post\" action=\"/models/\(h(urlPart(name)))/alias\">" + csrfField
         body += "<label>Alias <input type=\"text\" name=\"alias\" required></label> <label>version <input type=\"number\" name=\"version\" min=\"1\" value=\"\(vs.last?.version ?? 1)\"></label> <button>Set alias</button></form>"
-        body += "<p class=\"muted\">The store keeps where each alias points now, not where it pointed before.</p>"
+        let moves = try reading { () throws(StoreError) in try store.aliasHistory(name: name) }
+        body += "<h2>Alias history</h2>"
+        if moves.isEmpty { body += "<p class=\"muted\">No alias has been set.</p>" } else {
+            body += "<table><thead><tr><th>when</th><th>alias</th><th>from</th><th>to</th><th>by</th></tr></thead><tbody>"
+            for m in moves.reversed() {
+                body += "<tr><td>\(formatTime(m.at))</td><td>\(h(m.alias))</td><td class=\"num\">\(m.previous.map { String($0) } ?? "new")</td>"
+                body += "<td class=\"num\">\(m.version)</td><td>\(h(m.by))</td></tr>"
+            }
+            body += "</tbody></table>"
+        }
         let json = JSON.object([("name", .string(name)), ("versions", .array(vs.map { v in
             .object([("version", JSON(v.version)), ("aliases", .array(v.aliases.map { .string($0) })), ("created", jsonNumber(v.created)),
                      ("run", v.run.map { JSON($0) } ?? JSON.null), ("artifact", .string(v.artifact))])
+        })), ("alias_history", .array(moves.map { m in
+            .object([("alias", .string(m.alias)), ("version", JSON(m.version)), ("previous", m.previous.map { JSON($0) } ?? JSON.null),
+                     ("at", jsonNumber(m.at)), ("by", .string(m.by))])
         }))])
         return Page(title: "Model \(name)", html: body, json: json)
     }

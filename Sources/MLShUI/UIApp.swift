@@ -141,7 +141,7 @@ final class UIApp: Sendable {
             guard let version = Int64(field("version")) else { throw UIError(400, "version must be a whole number, got '\(field("version"))'") }
             let versions = try reading { () throws(StoreError) in try store.versions(name: name) }
             guard versions.contains(where: { $0.version == version }) else { throw UIError(404, "model '\(name)' has no version \(version)") }
-            do { try store.setAlias(name: name, version: version, alias: field("alias")) } catch { throw UIError(400, error.message) }
+            do { try store.setAlias(name: name, version: version, alias: field("alias"), by: Store.actor + " via mlsh ui") } catch { throw UIError(400, error.message) }
             return redirect("/models/\(urlPart(name))", cookie: nil)
         } catch {
             return errorPage(error, json: r.wantsJSON)

@@ -122,7 +122,7 @@ func smallModel() throws -> FittedModel {
             (try db.tableExists("requests") && db.tableExists("deployments"), try Store.migrator.appliedIdentifiers(db))
         }
         #expect(tables)
-        #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets", "v5-feedback", "v6-alerts", "v7-retrains", "v8-request-scores", "v9-requests-index"])
+        #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets", "v5-feedback", "v6-alerts", "v7-retrains", "v8-request-scores", "v9-requests-index", "v10-alias-history"])
         #expect(try store.experiment("legacy") == 1)
         let open = try store.run(2)
         #expect(open.status == "running" && open.parent == nil && open.tags.isEmpty)
@@ -285,6 +285,28 @@ func smallModel() throws -> FittedModel {
         #expect(throws: StoreError("'latest' cannot be an alias: 'latest' and numbers already select versions")) {
             try store.setAlias(name: "m", version: 1, alias: "latest")
         }
+    }
+
+    /// Each move of an alias is kept: from where, to where, when and by whom; pointing an
+    /// alias where it already points is no move.
+    @Test func aliasHistoryKeepsEveryMove() throws {
+        let store = try Store(folder: temporaryFolder("store"))
+        let h = try store.putModel(try smallModel(), mlshVersion: "t")
+        _ = try store.register(name: "m", artifact: h, run: nil)
+        _ = try store.register(name: "m", artifact: h, run: nil)
+        let before = Date().timeIntervalSince1970
+        try store.setAlias(name: "m", version: 1, alias: "production", by: "ann")
+        try store.setAlias(name: "m", version: 2, alias: "production", by: "bob")
+        try store.setAlias(name: "m", version: 2, alias: "production", by: "bob")
+        try store.setAlias(name: "m", version: 1, alias: "staging")
+        let moves = try store.aliasHistory(name: "m")
+        #expect(moves.map(\.alias) == ["production", "production", "staging"])
+        #expect(moves.map(\.version) == [1, 2, 1])
+        #expect(moves.map(\.previous) == [nil, 1, nil])
+        #expect(moves.map(\.by) == ["ann", "bob", Store.actor])
+        #expect(Store.actor.hasSuffix("@" + RunProcess.host))
+        #expect(moves.allSatisfy { $0.at >= before && $0.at <= Date().timeIntervalSince1970 })
+        #expect(try store.aliasHistory(name: "other").isEmpty)
     }
 }
 

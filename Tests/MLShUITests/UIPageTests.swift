@@ -195,6 +195,12 @@ import TestSupport
         guard case .array(let versions)? = json["versions"] else { Issue.record("no versions"); return }
         #expect(versions.count == 2)
         #expect(versions.last?["aliases"] == .array([.string("production")]))
+        // The fixture's first moves (another test may move `champion` later).
+        guard case .array(let moves)? = json["alias_history"] else { Issue.record("no alias history"); return }
+        let firsts = moves.filter { $0["alias"] == .string("staging") || $0["alias"] == .string("production") }
+        #expect(firsts.map { $0["alias"] } == [.string("staging"), .string("production")])
+        #expect(firsts.map { $0["version"] } == [JSON(Int64(1)), JSON(Int64(2))] && firsts.allSatisfy { $0["previous"] == .null })
+        #expect(try ui.get("/models/diab").text.contains("<h2>Alias history</h2>"))
         let missing = try ui.get("/models/dia")
         #expect(missing.status == 404 && missing.text.contains("href=\"/models/diab\""))
     }
@@ -270,6 +276,9 @@ import TestSupport
         let versions = try ui.json("/models/diab")["versions"]
         guard case .array(let vs)? = versions else { Issue.record("no versions"); return }
         #expect(vs.first?["aliases"] == .array([.string("champion"), .string("staging")]))
+        guard case .array(let moves)? = try ui.json("/models/diab")["alias_history"] else { Issue.record("no alias history"); return }
+        #expect(moves.last?["alias"] == .string("champion") && moves.last?["previous"] == .null)
+        #expect(moves.last?["by"] == .string(Store.actor + " via mlsh ui"))
         #expect(try post("/models/diab/alias", "alias=latest&version=1&csrf=" + csrf).status == 400)
         #expect(try post("/models/diab/alias", "alias=x&version=9&csrf=" + csrf).status == 404)
 
