@@ -51,9 +51,12 @@ extension Store {
         }
     }
 
-    /// Who moves an alias from this process, for the alias history: `user@host`.
+    /// Who moves an alias from this process, for the alias history: `user@host` (the
+    /// login name `USER` gives, else the account's, else the uid).
     public static let actor: String = {
-        let user = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "\(getuid())"
+        let env = ProcessInfo.processInfo.environment
+        let account = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } }
+        let user = env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? account ?? "\(getuid())"
         return user + "@" + RunProcess.host
     }()
 
