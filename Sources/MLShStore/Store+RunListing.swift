@@ -17,31 +17,11 @@ extension Store {
                 try Store.eachRow(db, "SELECT run, name, kind, value FROM params WHERE \(inExperiment) ORDER BY rowid", arguments) { s in
                     params[s.int(0), default: []].append((s.text(1) ?? "", ParamValue(kind: s.text(2) ?? "", text: s.text(3) ?? "")))
                 }
-                // Per run and metric, in first-logged order: the latest point at the highest
-                // step, or the latest point when it was never stepped. One pass in rowid
-                // order (a window-function query took 150 ms for 20,000 points).
+                // Per run and metric, in first-logged order, the latest value (see `latest_metrics`).
                 var metrics: [Int64: [(String, Double)]] = [:]
-                var best: [Int64: [String: (slot: Int, step: Int64?)]] = [:]
-                try Store.eachRow(db, "SELECT run, name, step, value FROM metrics WHERE \(inExperiment) ORDER BY run, rowid",
+                try Store.eachRow(db, "SELECT run, name, value FROM latest_metrics WHERE \(inExperiment) ORDER BY run, first",
                                   arguments) { s in
-                    let run = s.int(0), name = s.text(1) ?? "", value = s.double(3) ?? .nan
-                    let step: Int64? = s.isNull(2) ? nil : s.int(2)
-                    guard let seen = best[run]?[name] else {
-                        best[run, default: [:]][name] = (metrics[run, default: []].count, step)
-                        metrics[run, default: []].append((name, value))
-                        return
-                    }
-                    let newer: Bool
-                    switch (seen.step, step) {
-                    case (nil, nil): newer = true
-                    case (_?, nil): newer = false
-                    case (nil, _?): newer = true
-                    case (let a?, let b?): newer = b >= a
-                    }
-                    if newer {
-                        best[run]?[name] = (seen.slot, step)
-                        metrics[run]?[seen.slot].1 = value
-                    }
+                    metrics[s.int(0), default: []].append((s.text(1) ?? "", s.double(2) ?? .nan))
                 }
                 var datasets: [Int64: [String]] = [:]
                 try Store.eachRow(db, "SELECT run, fingerprint, kind, source FROM datasets WHERE \(inExperiment) ORDER BY rowid", arguments) { s in

@@ -133,10 +133,40 @@ extension Store {
         try Store.guarded("logging metrics") {
             try db.write { db in
                 let stmt = try db.cachedStatement(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (?, ?, ?, ?, ?)")
+                var latest: [String: (first: Int64, point: MetricPoint)] = [:]
+                var order: [String] = []
                 for p in points {
                     try stmt.execute(arguments: [run, p.name, p.step, p.value, p.at])
+                    if let seen = latest[p.name] {
+                        if Store.supersedes(step: p.step, over: seen.point.step) { latest[p.name] = (seen.first, p) }
+                    } else {
+                        latest[p.name] = (db.lastInsertedRowID, p)
+                        order.append(p.name)
+                    }
+                }
+                // The batch's latest point per metric replaces the stored one when it supersedes
+                // it (the same rule as `supersedes`); `first` stays the metric's first point.
+                let upsert = try db.cachedStatement(sql: """
+                    INSERT INTO latest_metrics (run, name, step, value, first) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (run, name) DO UPDATE SET step = excluded.step, value = excluded.value
+                    WHERE latest_metrics.step IS NULL OR excluded.step >= latest_metrics.step
+                    """)
+                for name in order {
+                    guard let l = latest[name] else { continue }
+                    try upsert.execute(arguments: [run, name, l.point.step, l.point.value, l.first])
                 }
             }
+        }
+    }
+
+    /// Whether a point logged at `step` after one at `seen` becomes the metric's latest value:
+    /// a stepped point at or above the highest step so far, or any point of a metric never
+    /// stepped; an unstepped point never replaces a stepped one.
+    static func supersedes(step: Int64?, over seen: Int64?) -> Bool {
+        switch (seen, step) {
+        case (nil, _): true
+        case (_?, nil): false
+        case (let a?, let b?): b >= a
         }
     }
 
@@ -191,22 +221,11 @@ extension Store {
                     """, arguments: [id]) else { return nil }
                 let params = try Row.fetchAll(db, sql: "SELECT name, kind, value FROM params WHERE run = ? ORDER BY rowid", arguments: [id])
                     .map { (r: Row) -> (String, ParamValue) in (r["name"], ParamValue(kind: r["kind"], text: r["value"])) }
-                // Per metric, in first-logged order: the value at its highest step (the
-                // latest such point), or its latest value when it was never stepped.
+                // Per metric, in first-logged order, its latest value (see `latest_metrics`).
                 // (SQLite stores NaN as NULL; it reads back as NaN.)
-                var metrics: [(String, Double)] = []
-                let names = try Row.fetchAll(db, sql: """
-                    SELECT name, MIN(rowid) AS first, MAX(step) AS top FROM metrics WHERE run = ? GROUP BY name ORDER BY first
-                    """, arguments: [id])
-                for n in names {
-                    let name: String = n["name"], top: Int64? = n["top"]
-                    let value: Double?? = try top == nil
-                        ? Double?.fetchOne(db, sql: "SELECT value FROM metrics WHERE run = ? AND name = ? ORDER BY rowid DESC LIMIT 1",
-                                           arguments: [id, name])
-                        : Double?.fetchOne(db, sql: "SELECT value FROM metrics WHERE run = ? AND name = ? AND step = ? ORDER BY rowid DESC LIMIT 1",
-                                           arguments: [id, name, top])
-                    metrics.append((name, (value ?? nil) ?? .nan))
-                }
+                let metrics = try Row.fetchAll(db, sql: "SELECT name, value FROM latest_metrics WHERE run = ? ORDER BY first",
+                                               arguments: [id])
+                    .map { (r: Row) -> (String, Double) in (r["name"], (r["value"] as Double?) ?? .nan) }
                 let datasets = try Row.fetchAll(db, sql: "SELECT fingerprint, kind, source FROM datasets WHERE run = ? ORDER BY rowid", arguments: [id])
                     .map { (r: Row) -> String in Store.datasetLabel(kind: r["kind"], source: r["source"], fingerprint: r["fingerprint"]) }
                 let tags = try Row.fetchAll(db, sql: "SELECT name, value FROM tags WHERE run = ? ORDER BY rowid", arguments: [id])

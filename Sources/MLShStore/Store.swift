@@ -318,6 +318,27 @@ public final class Store: Sendable {
                 CREATE INDEX alias_history_name ON alias_history(name, id);
                 """)
         }
+        // Each run's latest value per metric, kept as points are logged, so listing runs reads
+        // one row per run and metric instead of every point: the value at the highest step (the
+        // latest such point), or the latest value when the metric was never stepped; `first` is
+        // the rowid of the metric's first point, which orders a run's metrics.
+        m.registerMigration("v11-latest-metrics") { db in
+            try db.execute(sql: """
+                CREATE TABLE latest_metrics (
+                  run INTEGER NOT NULL REFERENCES runs(id),
+                  name TEXT NOT NULL,
+                  step INTEGER,
+                  value REAL,
+                  first INTEGER NOT NULL,
+                  PRIMARY KEY (run, name)) WITHOUT ROWID;
+                INSERT INTO latest_metrics (run, name, step, value, first)
+                SELECT run, name, step, value, first FROM (
+                  SELECT run, name, step, value, MIN(rowid) OVER (PARTITION BY run, name) AS first,
+                         ROW_NUMBER() OVER (PARTITION BY run, name ORDER BY step IS NULL, step DESC, rowid DESC) AS k
+                  FROM metrics)
+                WHERE k = 1;
+                """)
+        }
         return m
     }
 }

@@ -122,7 +122,8 @@ func smallModel() throws -> FittedModel {
             (try db.tableExists("requests") && db.tableExists("deployments"), try Store.migrator.appliedIdentifiers(db))
         }
         #expect(tables)
-        #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets", "v5-feedback", "v6-alerts", "v7-retrains", "v8-request-scores", "v9-requests-index", "v10-alias-history"])
+        #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets", "v5-feedback", "v6-alerts", "v7-retrains", "v8-request-scores", "v9-requests-index", "v10-alias-history",
+                            "v11-latest-metrics"])
         #expect(try store.experiment("legacy") == 1)
         let open = try store.run(2)
         #expect(open.status == "running" && open.parent == nil && open.tags.isEmpty)
@@ -158,6 +159,42 @@ func smallModel() throws -> FittedModel {
         #expect(rec.metrics.map(\.0) == ["loss", "rmse"])
         #expect(rec.metrics[0].1 == 0)   // step 4 holds value 0
         #expect(try store.history(run: r, metric: "loss").map(\.0) == [0, 1, 2, 3, 4])
+    }
+
+    /// The latest value per metric follows one rule across batches: a stepped point at or
+    /// above the highest step so far (the later one on a tie), else the latest point of a
+    /// metric never stepped; a store migrated from before `latest_metrics` reads the same.
+    @Test func latestMetricAcrossBatchesAndAfterMigration() throws {
+        let batches: [[MetricPoint]] = [
+            [MetricPoint(name: "acc", step: nil, value: 0.1, at: 0), MetricPoint(name: "loss", step: 5, value: 1, at: 0)],
+            [MetricPoint(name: "loss", step: nil, value: 2, at: 0), MetricPoint(name: "acc", step: nil, value: 0.2, at: 0)],
+            [MetricPoint(name: "loss", step: 5, value: 3, at: 0), MetricPoint(name: "loss", step: 3, value: 4, at: 0)],
+            [MetricPoint(name: "acc", step: 0, value: 0.3, at: 0), MetricPoint(name: "auc", step: nil, value: 0.9, at: 0),
+             MetricPoint(name: "acc", step: nil, value: 0.4, at: 0)],
+        ]
+        let expected = ["acc=0.3", "loss=3.0", "auc=0.9"]
+        let store = try Store(folder: temporaryFolder("store"))
+        let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        for b in batches { try store.log(run: r, b) }
+        #expect(try store.run(r).metrics.map { "\($0.0)=\($0.1)" } == expected)
+        #expect(try store.runRecords(experiment: nil)[0].metrics.map { "\($0.0)=\($0.1)" } == expected)
+
+        let folder = try temporaryFolder("store")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let old = try DatabaseQueue(path: folder + "/store.sqlite")
+        try Store.migrator.migrate(old, upTo: "v10-alias-history")
+        try old.write { db in
+            try db.execute(sql: "INSERT INTO experiments (name, created) VALUES ('e', 1)")
+            try db.execute(sql: "INSERT INTO runs (experiment, status, started, ended) VALUES (1, 'finished', 10, 12)")
+            for p in batches.joined() {
+                try db.execute(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (1, ?, ?, ?, 11)", arguments: [p.name, p.step, p.value])
+            }
+        }
+        try old.close()
+        let migrated = try Store(folder: folder)
+        #expect(try migrated.run(1).metrics.map { "\($0.0)=\($0.1)" } == expected)
+        try migrated.log(run: 1, [MetricPoint(name: "loss", step: 6, value: 7, at: 0)])
+        #expect(try migrated.runRecords(experiment: nil)[0].metrics.map { "\($0.0)=\($0.1)" } == ["acc=0.3", "loss=7.0", "auc=0.9"])
     }
 
     @Test func nanMetricsReadBackAsNaN() throws {
