@@ -13,16 +13,19 @@ extension Store {
         try? reapRuns()
         return try Store.guarded("reading runs") {
             try db.read { db -> [RunRecord] in
-                var params: [Int64: [(String, ParamValue)]] = [:]
-                try Store.eachRow(db, "SELECT run, name, kind, value FROM params WHERE \(inExperiment) ORDER BY rowid", arguments) { s in
-                    params[s.int(0), default: []].append((s.text(1) ?? "", ParamValue(kind: s.text(2) ?? "", text: s.text(3) ?? "")))
+                // Params and latest metrics are read in their tables' key order (run, name),
+                // without a sort in SQLite, and put in recorded order per run here.
+                var params = RunGroups<(String, ParamValue)>()
+                try Store.eachRow(db, "SELECT run, rowid, name, kind, value FROM params WHERE \(inExperiment)", arguments) { s in
+                    params.add(run: s.int(0), key: s.int(1), (s.text(2) ?? "", ParamValue(kind: s.text(3) ?? "", text: s.text(4) ?? "")))
                 }
                 // Per run and metric, in first-logged order, the latest value (see `latest_metrics`).
-                var metrics: [Int64: [(String, Double)]] = [:]
-                try Store.eachRow(db, "SELECT run, name, value FROM latest_metrics WHERE \(inExperiment) ORDER BY run, first",
-                                  arguments) { s in
-                    metrics[s.int(0), default: []].append((s.text(1) ?? "", s.double(2) ?? .nan))
+                var metrics = RunGroups<(String, Double)>()
+                try Store.eachRow(db, "SELECT run, first, name, value FROM latest_metrics WHERE \(inExperiment)", arguments) { s in
+                    metrics.add(run: s.int(0), key: s.int(1), (s.text(2) ?? "", s.double(3) ?? .nan))
                 }
+                params.flush()
+                metrics.flush()
                 var datasets: [Int64: [String]] = [:]
                 try Store.eachRow(db, "SELECT run, fingerprint, kind, source FROM datasets WHERE \(inExperiment) ORDER BY rowid", arguments) { s in
                     datasets[s.int(0), default: []].append(Store.datasetLabel(kind: s.text(2), source: s.text(3), fingerprint: s.text(1) ?? ""))
@@ -43,11 +46,37 @@ extension Store {
                                          error: s.text(4), parent: s.isNull(10) ? nil : s.int(10),
                                          started: s.double(5) ?? .nan, ended: s.double(6),
                                          script: s.text(7), scriptHash: s.text(8), mlshVersion: s.text(9),
-                                         params: params[id] ?? [], metrics: metrics[id] ?? [], datasets: datasets[id] ?? [],
+                                         params: params.byRun[id] ?? [], metrics: metrics.byRun[id] ?? [], datasets: datasets[id] ?? [],
                                          tags: tags[id] ?? []))
                 }
                 return out
             }
+        }
+    }
+
+    /// Rows of a per-run table, arriving grouped by run, collected per run in the order of
+    /// their keys (rowids).
+    struct RunGroups<T> {
+        var byRun: [Int64: [T]] = [:]
+        var run: Int64?
+        var items: [T] = []
+        var keys: [Int64] = []
+
+        mutating func add(run r: Int64, key: Int64, _ item: T) {
+            if r != run { flush(); run = r }
+            items.append(item)
+            keys.append(key)
+        }
+
+        /// Files the current run's rows (appending, should its rows not be consecutive).
+        mutating func flush() {
+            guard let run else { return }
+            let inOrder = zip(keys, keys.dropFirst()).allSatisfy { $0.0 < $0.1 }
+            let ordered = inOrder ? items : keys.indices.sorted { keys[$0] < keys[$1] }.map { items[$0] }
+            byRun[run, default: []] += ordered
+            items.removeAll(keepingCapacity: true)
+            keys.removeAll(keepingCapacity: true)
+            self.run = nil
         }
     }
 

@@ -124,9 +124,18 @@ extension UIApp {
         let runs = try reading { () throws(StoreError) in try store.runRecords(experiment: id) }
         var params: [String] = [], metrics: [String] = []
         var seenParams = Set<String>(), seenMetrics = Set<String>()
+        // Runs of an experiment mostly share their names: a run with the previous run's
+        // names in the same order adds none.
+        var lastParams: [String] = [], lastMetrics: [String] = []
         for run in runs {
-            for (k, _) in run.params where seenParams.insert(k).inserted { params.append(k) }
-            for (k, _) in run.metrics where seenMetrics.insert(k).inserted { metrics.append(k) }
+            if !run.params.elementsEqual(lastParams, by: { $0.0 == $1 }) {
+                lastParams = run.params.map(\.0)
+                for k in lastParams where seenParams.insert(k).inserted { params.append(k) }
+            }
+            if !run.metrics.elementsEqual(lastMetrics, by: { $0.0 == $1 }) {
+                lastMetrics = run.metrics.map(\.0)
+                for k in lastMetrics where seenMetrics.insert(k).inserted { metrics.append(k) }
+            }
         }
         let known = fixedColumns + metrics + params.filter { !seenMetrics.contains($0) && !fixedColumns.contains($0) }
         let knownSet = Set(known)
@@ -154,20 +163,22 @@ extension UIApp {
         let pageNumber = try positiveInt(r.value("page"), default: 1, limit: Int.max, "page")
 
         // Filter, sort, page.
-        var rows = runs
-        if let filter { rows = rows.filter { run in filter.matches { columnValue(run, $0) } } }
-        let keyed = rows.map { ($0, columnValue($0, sortColumn)) }
-        let sorted = keyed.sorted { a, b in
-            let am = a.1 == .missing, bm = b.1 == .missing
+        // (Over positions in `runs`, so no record is copied.)
+        var rows = Array(runs.indices)
+        if let filter { rows = rows.filter { i in filter.matches { columnValue(runs[i], $0) } } }
+        let keys = runs.map { columnValue($0, sortColumn) }
+        let sorted = rows.sorted { i, j in
+            let a = keys[i], b = keys[j], ai = runs[i].id, bi = runs[j].id
+            let am = a == .missing, bm = b == .missing
             if am != bm { return bm }
-            if am { return a.0.id > b.0.id }
-            if valueLess(a.1, b.1) { return !descending }
-            if valueLess(b.1, a.1) { return descending }
-            return descending ? a.0.id > b.0.id : a.0.id < b.0.id
-        }.map(\.0)
+            if am { return ai > bi }
+            if valueLess(a, b) { return !descending }
+            if valueLess(b, a) { return descending }
+            return descending ? ai > bi : ai < bi
+        }
         let pages = max(1, (sorted.count + per - 1) / per)
         guard pageNumber <= pages else { throw UIError(404, "page \(pageNumber) is past the last page (\(pages)) of this table") }
-        let shown = Array(sorted.dropFirst((pageNumber - 1) * per).prefix(per))
+        let shown = sorted.dropFirst((pageNumber - 1) * per).prefix(per).map { runs[$0] }
 
         func link(sort: String? = nil, page: Int? = nil) -> String {
             var q: [(String, String)] = [("filter", filterText), ("sort", sort ?? sortText)]
