@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "MLShNotebookTests", dependencies: ["MLShNotebook", "TestSupport"], exclude: ["notebooks"]),
         .testTarget(name: "MLShModelsTests", dependencies: ["MLShModels", "MLShEngine"], exclude: ["fixtures"]),
         .testTarget(name: "GoldenTests", dependencies: [
-            "MLShCommon", "MLShEngine", "MLShLanguage", "MLShModels", "MLShRuntime", "MLShREPL", "MLShNotebook", "MLShServe", "TestSupport",
+            "MLShCommon", "MLShEngine", "MLShLanguage", "MLShModels", "MLShRuntime", "MLShREPL", "MLShNotebook", "MLShServe", "MLShStore", "TestSupport",
         ], exclude: ["scripts", "onnx"]),
     ],
     swiftLanguageModes: [.v6]

@@ -27,8 +27,8 @@ public enum RunProcess {
     }
 
     /// Whether the process recorded as `pid` with `identity` may still be running: false
-    /// only when it is certainly gone (no such pid in this pid namespace, or the pid is now
-    /// another process's).
+    /// only when it is certainly gone (no such pid in this pid namespace, a zombie, or the
+    /// pid is now another process's).
     static func gone(pid: Int64, identity: String?) -> Bool {
         guard pid > 0, pid <= Int64(Int32.max) else { return false }
         let mine = self.identity(Int64(getpid()))
@@ -37,6 +37,9 @@ public enum RunProcess {
         if identity != nil && mine == nil { return false }
         if kill(pid_t(pid), 0) != 0 && errno == ESRCH { return true }
         guard let identity, let now = self.identity(pid) else { return false }
+        // Ended but not yet reaped by its parent (a zombie, state Z) is gone too.
+        if now == identity, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].split(separator: " ").first == "Z" { return true }
         return now != identity
     }
 }

@@ -339,6 +339,38 @@ public final class Store: Sendable {
                 WHERE k = 1;
                 """)
         }
+        // Sweeps and their trials, the queue workers claim from (see Store+Sweeps.swift).
+        m.registerMigration("v12-sweeps") { db in
+            try db.execute(sql: """
+                CREATE TABLE sweeps (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  experiment INTEGER NOT NULL REFERENCES experiments(id),
+                  script TEXT NOT NULL,
+                  source TEXT NOT NULL,
+                  source_hash TEXT NOT NULL,
+                  fixed TEXT NOT NULL,
+                  retries INTEGER NOT NULL,
+                  created REAL NOT NULL,
+                  by TEXT NOT NULL);
+                CREATE TABLE trials (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  sweep INTEGER NOT NULL REFERENCES sweeps(id),
+                  number INTEGER NOT NULL,
+                  params TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  worker TEXT,
+                  worker_pid INTEGER,
+                  worker_identity TEXT,
+                  heartbeat REAL,
+                  started REAL,
+                  ended REAL,
+                  run INTEGER REFERENCES runs(id),
+                  error TEXT,
+                  UNIQUE (sweep, number));
+                CREATE INDEX trials_status ON trials(status, id);
+                """)
+        }
         return m
     }
 }

@@ -24,7 +24,7 @@ struct StoreLibrary: Library {
         if self.session == nil { session.stageOptions = stageOptions }
         for b in StoreLibrary.builtins(session) + StoreLibrary.registryBuiltins(session) + StoreLibrary.serveBuiltins(session)
             + StoreLibrary.datasetBuiltins(session) + StoreLibrary.stageBuiltins(session) + StoreLibrary.alertBuiltins(session)
-            + StoreLibrary.retrainBuiltins(session) + StoreLibrary.uiBuiltins(session) {
+            + StoreLibrary.retrainBuiltins(session) + StoreLibrary.uiBuiltins(session) + StoreLibrary.sweepBuiltins(session) {
             interp.register(b)
         }
         // The core's `log` is always registered first; the store's replaces it and keeps its numeric form.
@@ -326,6 +326,23 @@ struct StoreLibrary: Library {
     /// One row per run; params and metrics as columns (ints, else numbers as floats, else
     /// strings), then `tags` (`name=value, ...`; when a run has one), `parent_run` (when a run
     /// has one) and `error`. A param or metric named like a fixed column is not shown.
+    /// One param across runs (nil: a run without it): ints, else numbers, else text.
+    static func paramColumn(_ vals: [ParamValue?]) -> Column {
+        let ints = vals.map { v -> Int64? in if case .int(let i)? = v { i } else { nil } }
+        if vals.allSatisfy({ v in if case .int? = v { true } else { v == nil } }) {
+            return Column(ints: ints.map { $0 ?? 0 }, validity: ints.map { $0 != nil })
+        }
+        let numeric = vals.allSatisfy { v in
+            switch v { case .int?, .float?, nil: true; default: false }
+        }
+        if numeric {
+            return Column(floats: vals.map { v in
+                switch v { case .int(let i)?: Double(i); case .float(let d)?: d; default: .nan }
+            })
+        }
+        return Column(strings: vals.map { $0?.text })
+    }
+
     static func runsTable(_ records: [RunRecord]) throws(MLShError) -> Table {
         var trailing: [(String, Column)] = []
         if records.contains(where: { !$0.tags.isEmpty }) {
@@ -349,21 +366,8 @@ struct StoreLibrary: Library {
             for (k, _) in r.metrics where !metricNames.contains(k) { metricNames.append(k) }
         }
         for p in paramNames where !names.contains(p) && !reserved.contains(p) {
-            let vals = records.map { r in r.params.first { $0.0 == p }?.1 }
-            let numeric = vals.allSatisfy { v in
-                switch v { case .int?, .float?, nil: true; default: false }
-            }
             names.append(p)
-            let ints = vals.map { v -> Int64? in if case .int(let i)? = v { i } else { nil } }
-            if vals.allSatisfy({ v in if case .int? = v { true } else { v == nil } }) {
-                columns.append(Column(ints: ints.map { $0 ?? 0 }, validity: ints.map { $0 != nil }))
-            } else if numeric {
-                columns.append(Column(floats: vals.map { v in
-                    switch v { case .int(let i)?: Double(i); case .float(let d)?: d; default: .nan }
-                }))
-            } else {
-                columns.append(Column(strings: vals.map { $0?.text }))
-            }
+            columns.append(paramColumn(records.map { r in r.params.first { $0.0 == p }?.1 }))
         }
         for m in metricNames where !names.contains(m) && !reserved.contains(m) {
             names.append(m)

@@ -35,6 +35,9 @@ final class StoreSession: @unchecked Sendable {
     var deployments: [PredictionServer] = []
     /// The script being run (for lineage).
     var scriptPath: String?
+    /// The script's text when it does not come from `scriptPath` (a sweep's trial runs the
+    /// text stored with its sweep).
+    var scriptSource: [UInt8]?
     /// How stages behave (`--no-cache`, `--quiet`).
     var stageOptions = StageOptions()
     /// What the stages being evaluated read (params, files, data versions), innermost last.
@@ -162,9 +165,11 @@ final class StoreSession: @unchecked Sendable {
 
     /// The script's path and SHA-256 of its content, when running a script.
     func scriptIdentity() -> (String?, String?) {
-        guard let p = scriptPath, let data = FileManager.default.contents(atPath: p) else { return (scriptPath, nil) }
+        guard let p = scriptPath, let bytes = scriptSource ?? FileManager.default.contents(atPath: p).map({ [UInt8]($0) }) else {
+            return (scriptPath, nil)
+        }
         var h = SHA256()
-        h.update([UInt8](data))
+        h.update(bytes)
         return (p, "sha256:" + h.hexDigest())
     }
 
