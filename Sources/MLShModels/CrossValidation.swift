@@ -94,39 +94,92 @@ func applySettings(_ spec: PipelineSpec, _ settings: [(String, SettingValue)]) t
     return out
 }
 
+/// A tuning search but its table: the pipeline, what it learns, the grid (or a seeded
+/// random subset of it) and the folds. Codable, so a worker in another process can
+/// evaluate its candidates.
+public struct TuneProblem: Codable, Sendable {
+    public struct Dimension: Codable, Sendable {
+        public var name: String
+        public var values: [SettingValue]
+    }
+    public var spec: PipelineSpec
+    public var target: String?
+    public var features: [String]?
+    public var grid: [Dimension]
+    public var random: Int?
+    public var folds: Int
+    public var seed: UInt64
+    public var positive: String?
+    public var task: ModelTask?
+
+    public init(spec: PipelineSpec, target: String?, features: [String]?, grid: [(String, [SettingValue])], random: Int?,
+                folds: Int, seed: UInt64, positive: String?, task: ModelTask?) {
+        self.spec = spec; self.target = target; self.features = features
+        self.grid = grid.map { Dimension(name: $0.0, values: $0.1) }
+        self.random = random; self.folds = folds; self.seed = seed; self.positive = positive; self.task = task
+    }
+
+    /// The candidates' settings, in order: every combination of the grid (the last key
+    /// varying fastest), or with `random` a seeded subset of them.
+    public func candidates() throws(ModelError) -> [[(String, SettingValue)]] {
+        guard spec.model != nil else { throw .noModel }
+        guard !grid.isEmpty else { throw .invalid("tune needs a grid of settings, such as grid={alpha: [0.1, 1, 10]}") }
+        for d in grid where d.values.isEmpty { throw .invalid("tune grid key \(d.name) has no values") }
+        var candidates: [[(String, SettingValue)]] = [[]]
+        for d in grid {
+            var next: [[(String, SettingValue)]] = []
+            for c in candidates { for v in d.values { next.append(c + [(d.name, v)]) } }
+            candidates = next
+        }
+        if let random {
+            guard random >= 1 else { throw .invalid("tune(random=...) must be at least 1") }
+            if random < candidates.count {
+                var rng = SeededRandom(seed: seed, modelStream: 0x7E5E)
+                var idx = Array(candidates.indices)
+                rng.shuffleByModulo(&idx)
+                candidates = idx[0..<random].sorted().map { candidates[$0] }
+            }
+        }
+        return candidates
+    }
+
+    /// The fold metrics of candidate `index` on `table`.
+    public func evaluate(_ index: Int, on table: Table) throws(ModelError) -> [Metrics] {
+        let all = try candidates()
+        guard all.indices.contains(index) else { throw .invalid("tune has no candidate \(index + 1) (it has \(all.count))") }
+        return try foldMetrics(try applySettings(spec, all[index]), on: table, target: target, features: features,
+                               folds: folds, seed: seed, positive: positive, task: task)
+    }
+}
+
 /// Grid (or, with `random`, a seeded random subset of the grid) search by cross-validation.
 /// `metric` defaults to rmse (regression) / accuracy (classification) / inertia (clustering);
 /// errors are minimised, scores maximised. Returns the best settings refitted on the whole
 /// table, and one row per candidate: its settings, `mean_<metric>`, `std_<metric>`, `rank`.
+/// `evaluate`, when given, computes every candidate's fold metrics (elsewhere: workers);
+/// by default they are computed here, one after another.
 public func tune(_ spec: PipelineSpec, on table: Table, target: String?, features: [String]?,
                  grid: [(String, [SettingValue])], random: Int? = nil, folds: Int = 5, seed: UInt64 = 0,
-                 metric: String? = nil, positive: String? = nil, task: ModelTask? = nil) throws(ModelError)
+                 metric: String? = nil, positive: String? = nil, task: ModelTask? = nil,
+                 evaluate: ((TuneProblem, Int) throws(ModelError) -> [[Metrics]])? = nil) throws(ModelError)
     -> (best: FittedModel, bestSettings: [(String, SettingValue)], results: Table) {
     guard let model = spec.model else { throw .noModel }
-    guard !grid.isEmpty else { throw .invalid("tune needs a grid of settings, such as grid={alpha: [0.1, 1, 10]}") }
-    for (k, v) in grid where v.isEmpty { throw .invalid("tune grid key \(k) has no values") }
-    var candidates: [[(String, SettingValue)]] = [[]]
-    for (key, values) in grid {
-        var next: [[(String, SettingValue)]] = []
-        for c in candidates { for v in values { next.append(c + [(key, v)]) } }
-        candidates = next
-    }
-    if let random {
-        guard random >= 1 else { throw .invalid("tune(random=...) must be at least 1") }
-        if random < candidates.count {
-            var rng = SeededRandom(seed: seed, modelStream: 0x7E5E)
-            var idx = Array(candidates.indices)
-            rng.shuffleByModulo(&idx)
-            candidates = idx[0..<random].sorted().map { candidates[$0] }
-        }
-    }
+    let problem = TuneProblem(spec: spec, target: target, features: features, grid: grid, random: random, folds: folds,
+                              seed: seed, positive: positive, task: task)
+    let candidates = try problem.candidates()
     // Validate every candidate before the first fit.
     let specs = try candidates.map { c throws(ModelError) -> PipelineSpec in try applySettings(spec, c) }
+    let metrics: [[Metrics]]
+    if let evaluate {
+        metrics = try evaluate(problem, candidates.count)
+    } else {
+        metrics = try specs.map { s throws(ModelError) in
+            try foldMetrics(s, on: table, target: target, features: features, folds: folds, seed: seed, positive: positive, task: task)
+        }
+    }
     var metricName = metric
     var means: [Double] = [], stds: [Double] = []
-    for s in specs {
-        let ms = try foldMetrics(s, on: table, target: target, features: features, folds: folds, seed: seed,
-                                 positive: positive, task: task)
+    for ms in metrics {
         if metricName == nil {
             switch ms.first?.task {
             case .regression: metricName = "rmse"

@@ -2,15 +2,20 @@ import Foundation
 import GRDB
 import MLShCommon
 
-/// A sweep: one script run once per point of a search space, each point a trial that any
-/// worker sharing the store may claim.
+/// A sweep: one script run once per point of a search space (or a tuning search's
+/// candidates), each point a trial that any worker sharing the store may claim.
 public struct SweepRecord: Sendable, Equatable {
     public var id: Int64
-    /// The experiment its trials' runs belong to.
-    public var experiment: String
+    /// `script`: a script run per trial; `tune`: `tune(..., workers=N)`'s candidates.
+    public var kind: String
+    /// The experiment its trials' runs belong to (a script sweep's).
+    public var experiment: String?
+    /// The table blob a tuning search evaluates on.
+    public var data: String?
     /// The script's path as given when the sweep was made.
     public var script: String
-    /// The script's text, as every trial runs it (workers need no copy of the file).
+    /// The script's text, as every trial runs it (workers need no copy of the file); a
+    /// tuning search's problem as JSON.
     public var source: String
     public var sourceHash: String
     /// The params every trial gets besides its own.
@@ -21,14 +26,14 @@ public struct SweepRecord: Sendable, Equatable {
     /// Who made it (`user@host`).
     public var by: String
 
-    public init(id: Int64 = 0, experiment: String, script: String, source: String, sourceHash: String,
-                fixed: [(String, ParamValue)], retries: Int, created: Double, by: String) {
-        self.id = id; self.experiment = experiment; self.script = script; self.source = source
+    public init(id: Int64 = 0, kind: String = "script", experiment: String?, data: String? = nil, script: String, source: String,
+                sourceHash: String, fixed: [(String, ParamValue)], retries: Int, created: Double, by: String) {
+        self.id = id; self.kind = kind; self.experiment = experiment; self.data = data; self.script = script; self.source = source
         self.sourceHash = sourceHash; self.fixed = fixed; self.retries = retries; self.created = created; self.by = by
     }
 
     public static func == (a: SweepRecord, b: SweepRecord) -> Bool {
-        a.id == b.id && a.experiment == b.experiment && a.script == b.script && a.source == b.source
+        a.id == b.id && a.kind == b.kind && a.experiment == b.experiment && a.data == b.data && a.script == b.script && a.source == b.source
             && a.sourceHash == b.sourceHash && a.fixed.elementsEqual(b.fixed, by: { $0.0 == $1.0 && $0.1 == $1.1 })
             && a.retries == b.retries && a.created == b.created && a.by == b.by
     }
@@ -52,13 +57,15 @@ public struct TrialRecord: Sendable, Equatable {
     public var ended: Double?
     /// The run of its latest attempt.
     public var run: Int64?
+    /// What a tuning candidate's attempt computed (JSON).
+    public var result: String?
     public var error: String?
 
     public static func == (a: TrialRecord, b: TrialRecord) -> Bool {
         a.id == b.id && a.sweep == b.sweep && a.number == b.number
             && a.params.elementsEqual(b.params, by: { $0.0 == $1.0 && $0.1 == $1.1 }) && a.status == b.status
             && a.attempts == b.attempts && a.worker == b.worker && a.heartbeat == b.heartbeat && a.started == b.started
-            && a.ended == b.ended && a.run == b.run && a.error == b.error
+            && a.ended == b.ended && a.run == b.run && a.result == b.result && a.error == b.error
     }
 }
 
@@ -78,13 +85,14 @@ extension Store {
     /// Records a sweep and queues one trial per entry of `trials`; returns the sweep's id.
     public func createSweep(_ s: SweepRecord, trials: [[(String, ParamValue)]]) throws(StoreError) -> Int64 {
         guard !trials.isEmpty else { throw StoreError("a sweep needs at least one trial") }
-        let experiment = try self.experiment(s.experiment)
+        let experiment = try s.experiment.map { e throws(StoreError) in try self.experiment(e) }
         return try Store.guarded("recording a sweep") {
             try db.write { db in
                 try db.execute(sql: """
-                    INSERT INTO sweeps (experiment, script, source, source_hash, fixed, retries, created, by)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [experiment, s.script, s.source, s.sourceHash, Store.paramsText(s.fixed), s.retries, s.created, s.by])
+                    INSERT INTO sweeps (kind, experiment, data, script, source, source_hash, fixed, retries, created, by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [s.kind, experiment, s.data, s.script, s.source, s.sourceHash, Store.paramsText(s.fixed),
+                                     s.retries, s.created, s.by])
                 let id = db.lastInsertedRowID
                 let insert = try db.cachedStatement(sql: "INSERT INTO trials (sweep, number, params, status) VALUES (?, ?, ?, 'queued')")
                 for (i, t) in trials.enumerated() { try insert.execute(arguments: [id, i + 1, Store.paramsText(t)]) }
@@ -168,14 +176,15 @@ extension Store {
         }
     }
 
-    /// Ends `claim`'s attempt: finished, or failed with `error`. False (and nothing
-    /// written) when the trial is no longer this claim's.
-    public func finishTrial(_ claim: ClaimedTrial, error: String?) throws(StoreError) -> Bool {
+    /// Ends `claim`'s attempt: finished (with what it computed, if anything), or failed
+    /// with `error`. False (and nothing written) when the trial is no longer this claim's.
+    public func finishTrial(_ claim: ClaimedTrial, error: String?, result: String? = nil) throws(StoreError) -> Bool {
         try Store.guarded("ending a trial") {
             try db.write { db in
                 try db.execute(sql: """
-                    UPDATE trials SET status = ?, error = ?, ended = ? WHERE id = ? AND status = 'running' AND worker = ? AND attempts = ?
-                    """, arguments: [error == nil ? "finished" : "failed", error, Date().timeIntervalSince1970,
+                    UPDATE trials SET status = ?, error = ?, result = ?, ended = ?
+                    WHERE id = ? AND status = 'running' AND worker = ? AND attempts = ?
+                    """, arguments: [error == nil ? "finished" : "failed", error, result, Date().timeIntervalSince1970,
                                      claim.trial.id, claim.worker, claim.attempt])
                 return db.changesCount == 1
             }
@@ -213,9 +222,9 @@ extension Store {
 
     static func sweepRow(_ db: Database, _ id: Int64) throws -> SweepRecord? {
         guard let r = try Row.fetchOne(db, sql: """
-            SELECT s.*, e.name AS experiment_name FROM sweeps s JOIN experiments e ON e.id = s.experiment WHERE s.id = ?
+            SELECT s.*, e.name AS experiment_name FROM sweeps s LEFT JOIN experiments e ON e.id = s.experiment WHERE s.id = ?
             """, arguments: [id]) else { return nil }
-        return SweepRecord(id: r["id"], experiment: r["experiment_name"], script: r["script"], source: r["source"],
+        return SweepRecord(id: r["id"], kind: r["kind"], experiment: r["experiment_name"], data: r["data"], script: r["script"], source: r["source"],
                            sourceHash: r["source_hash"], fixed: Store.params(fromText: r["fixed"]), retries: r["retries"],
                            created: r["created"], by: r["by"])
     }
@@ -224,7 +233,7 @@ extension Store {
         try Row.fetchAll(db, sql: "SELECT * FROM trials \(condition)", arguments: StatementArguments(arguments)).map { r in
             TrialRecord(id: r["id"], sweep: r["sweep"], number: r["number"], params: Store.params(fromText: r["params"]),
                         status: r["status"], attempts: r["attempts"], worker: r["worker"], heartbeat: r["heartbeat"],
-                        started: r["started"], ended: r["ended"], run: r["run"], error: r["error"])
+                        started: r["started"], ended: r["ended"], run: r["run"], result: r["result"], error: r["error"])
         }
     }
 

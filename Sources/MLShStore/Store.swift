@@ -339,12 +339,16 @@ public final class Store: Sendable {
                 WHERE k = 1;
                 """)
         }
-        // Sweeps and their trials, the queue workers claim from (see Store+Sweeps.swift).
+        // Sweeps and their trials, the queue workers claim from (see Store+Sweeps.swift): a
+        // script run per trial (kind `script`, runs of `experiment`), or the candidates of a
+        // `tune(..., workers=N)` (kind `tune`: `source` is the problem, `data` the table blob).
         m.registerMigration("v12-sweeps") { db in
             try db.execute(sql: """
                 CREATE TABLE sweeps (
                   id INTEGER PRIMARY KEY AUTOINCREMENT,
-                  experiment INTEGER NOT NULL REFERENCES experiments(id),
+                  kind TEXT NOT NULL,
+                  experiment INTEGER REFERENCES experiments(id),
+                  data TEXT,
                   script TEXT NOT NULL,
                   source TEXT NOT NULL,
                   source_hash TEXT NOT NULL,
@@ -366,6 +370,7 @@ public final class Store: Sendable {
                   started REAL,
                   ended REAL,
                   run INTEGER REFERENCES runs(id),
+                  result TEXT,
                   error TEXT,
                   UNIQUE (sweep, number));
                 CREATE INDEX trials_status ON trials(status, id);

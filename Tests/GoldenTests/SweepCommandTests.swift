@@ -34,6 +34,7 @@ import TestSupport
         let depth = param("depth", 3)
         let m = fit(ridge(alpha=alpha), dataset("diabetes"), target=$progression)
         log(rmse = evaluate(m, dataset("diabetes")).rmse, tree_depth = depth * 1.0, data = len(param("data", "")))
+        sleep(param("pause", 0))
         """
 
     /// Every grid point runs exactly once, as a run of the experiment named after the
@@ -42,14 +43,14 @@ import TestSupport
         let box = try Box()
         defer { box.cleanup() }
         let path = try box.script(Self.train, name: "train.mls")
-        let r = try box.mlsh(["sweep", path, "--grid", "alpha=0.01,0.1,1,10", "--grid", "depth=3,5", "--param", "data=abc", "--workers", "2"])
+        let r = try box.mlsh(["sweep", path, "--grid", "alpha=0.01,0.1,1,10", "--grid", "depth=3,5", "--param", "data=abc", "--param", "pause=0.3", "--workers", "2"])
         #expect(r.code == 0, "\(r.out)\n\(r.err)")
         #expect(r.out.hasPrefix("sweep 1: 8 trials of \(path) in experiment train\n"))
         #expect(r.out.components(separatedBy: "\n").filter { $0.hasPrefix("trial ") && $0.contains(": finished, run ") }.count == 8)
         let trials = try box.trials(1)
         #expect(trials.map(\.status) == Array(repeating: "finished", count: 8))
         #expect(trials.allSatisfy { $0.attempts == 1 })
-        // Two processes claimed trials.
+        // Two processes claimed trials (each trial takes 0.3 s or more).
         #expect(Set(trials.compactMap(\.worker)).count == 2)
         let store = try Store(folder: box.store)
         let runs = try store.runRecords(experiment: try store.existingExperiment("train"))
@@ -131,6 +132,26 @@ import TestSupport
         }
         #expect(first.map { $0.params.map(\.1) } == second.map { $0.params.map(\.1) })
         #expect(Set(first.map { $0.params.map(\.1.text).joined() }).count == 5)
+    }
+
+    /// `tune(..., workers=2)` in `mlsh run`: two worker processes evaluate the candidates
+    /// (a sweep of kind tune), and the search finds what it finds in one process.
+    @Test func tuneWithWorkerProcesses() throws {
+        let box = try Box()
+        defer { box.cleanup() }
+        let path = try box.script("""
+            let t = dataset("iris")
+            let a = tune(logistic(), t, target=$species, grid={l2: [0.01, 0.1, 1, 10], max_iter: [50, 200]}, metric="accuracy")
+            let b = tune(logistic(), t, target=$species, grid={l2: [0.01, 0.1, 1, 10], max_iter: [50, 200]}, metric="accuracy", workers=2)
+            print(a.settings == b.settings, to_list(a.results.mean_accuracy) == to_list(b.results.mean_accuracy), to_list(a.results.rank) == to_list(b.results.rank))
+            """, name: "tune.mls")
+        let r = try box.mlsh(["run", path])
+        #expect(r.code == 0 && r.out == "true true true\n", "\(r.out)\(r.err)")
+        let store = try Store(folder: box.store)
+        let sweeps = try store.sweeps()
+        #expect(sweeps.map(\.kind) == ["tune"] && sweeps[0].experiment == nil)
+        let trials = try store.trials(sweep: sweeps[0].id)
+        #expect(trials.count == 8 && trials.allSatisfy { $0.status == "finished" && $0.result != nil && $0.run == nil })
     }
 
     @Test func errorsAreOneLine() throws {

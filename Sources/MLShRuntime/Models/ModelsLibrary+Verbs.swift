@@ -103,36 +103,11 @@ extension ModelsLibrary {
             }
             return .object(TableValue(table))
         },
-        Builtin("tune", ["spec", "t", "target=none", "grid=none", "random=none", "folds=5", "seed=0", "metric=none", "features=none", "positive=none", "task=none"],
+        Builtin("tune", ["spec", "t", "target=none", "grid=none", "random=none", "folds=5", "seed=0", "metric=none", "features=none", "positive=none", "task=none", "workers=1"],
                 category: "models",
-                summary: "Searches a grid of settings (or random=N samples of it) by cv; {model, settings, results}.",
+                summary: "Searches a grid of settings (or random=N samples of it) by cv; {model, settings, results}. workers=N evaluates the candidates in N worker processes over the store (as sweeps do).",
                 example: "tune(logistic(), train, target=$species, grid={l2: [0.01, 0.1, 1, 10]}, metric=\"accuracy\")") { a, _ throws(MLShError) in
-            let spec = try a.spec("spec"), t = try a.table("t")
-            guard case .record(let r)? = a["grid"] else {
-                throw MLShError.type("tune needs grid={setting: [values, ...]}")
-            }
-            var grid: [(String, [SettingValue])] = []
-            for (k, v) in zip(r.keys, r.values) {
-                guard case .list(let xs) = v else { throw MLShError.type("tune: grid value of \(k) must be a list") }
-                var vals: [SettingValue] = []
-                for x in xs { vals.append(try x.setting("tune grid \(k)")) }
-                grid.append((k, vals))
-            }
-            let target = try a.columnName("target"), features = try a.columnList("features")
-            let random: Int? = a["random"] == nil ? nil : try a.int("random")
-            let folds = try a.int("folds", 5), seed = try a.seed()
-            let metric = try a.optionalString("metric"), positive = try a.optionalString("positive")
-            let task = try a.task()
-            TaskNotes.show(spec, t, target: target, task: task)
-            let result = try modeling { () throws(ModelError) in
-                try tune(spec, on: t, target: target, features: features, grid: grid, random: random,
-                         folds: folds, seed: seed, metric: metric, positive: positive, task: task)
-            }
-            return .record(Record([
-                ("model", .object(ModelValue(result.best))),
-                ("settings", .record(Record(result.bestSettings.map { ($0.0, $0.1.language) }))),
-                ("results", .object(TableValue(result.results))),
-            ]))
+            try ModelsLibrary.tuneValue(a, evaluate: nil)
         },
         Builtin("importance", ["m"], category: "models",
                 summary: "Coefficients (linear models) or impurity importance (trees), as a table.",
@@ -196,5 +171,47 @@ extension ModelsLibrary {
             return .object(TableValue(try modeling { () throws(ModelError) in try MetricFunctions.confusion(actual: x, predicted: y) }))
         })
         return out
+    }
+}
+
+extension ModelsLibrary {
+    /// Computes every candidate's fold metrics somewhere else (`tune(..., workers=N)`):
+    /// given the problem, the number of candidates and the table.
+    typealias TuneEvaluator = (TuneProblem, Int, Table) throws(ModelError) -> [[Metrics]]
+
+    /// `tune`'s value: the search, its candidates evaluated here or by `evaluate`.
+    static func tuneValue(_ a: Arguments, evaluate: TuneEvaluator?) throws(MLShError) -> Value {
+        let spec = try a.spec("spec"), t = try a.table("t")
+        guard case .record(let r)? = a["grid"] else {
+            throw MLShError.type("tune needs grid={setting: [values, ...]}")
+        }
+        var grid: [(String, [SettingValue])] = []
+        for (k, v) in zip(r.keys, r.values) {
+            guard case .list(let xs) = v else { throw MLShError.type("tune: grid value of \(k) must be a list") }
+            var vals: [SettingValue] = []
+            for x in xs { vals.append(try x.setting("tune grid \(k)")) }
+            grid.append((k, vals))
+        }
+        let target = try a.columnName("target"), features = try a.columnList("features")
+        let random: Int? = a["random"] == nil ? nil : try a.int("random")
+        let folds = try a.int("folds", 5), seed = try a.seed()
+        let metric = try a.optionalString("metric"), positive = try a.optionalString("positive")
+        let task = try a.task()
+        TaskNotes.show(spec, t, target: target, task: task)
+        let workers = try a.int("workers", 1)
+        guard workers >= 1 else { throw MLShError.value("tune: workers must be at least 1, got \(workers)") }
+        var elsewhere: ((TuneProblem, Int) throws(ModelError) -> [[Metrics]])?
+        if let evaluate {
+            elsewhere = { (problem: TuneProblem, count: Int) throws(ModelError) -> [[Metrics]] in try evaluate(problem, count, t) }
+        }
+        let result = try modeling { () throws(ModelError) in
+            try tune(spec, on: t, target: target, features: features, grid: grid, random: random,
+                     folds: folds, seed: seed, metric: metric, positive: positive, task: task, evaluate: elsewhere)
+        }
+        return .record(Record([
+            ("model", .object(ModelValue(result.best))),
+            ("settings", .record(Record(result.bestSettings.map { ($0.0, $0.1.language) }))),
+            ("results", .object(TableValue(result.results))),
+        ]))
     }
 }

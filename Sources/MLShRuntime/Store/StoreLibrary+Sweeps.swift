@@ -19,7 +19,7 @@ final class SweepValue: DomainObject {
             let n = trials.filter { $0.status == status }.count
             if n > 0 { counts.append((status, n)) }
         }
-        return "sweep \(id) of \(s.script) in experiment \(s.experiment): \(trials.count) trials, "
+        return "sweep \(id) of \(s.script)" + (s.experiment.map { " in experiment \($0)" } ?? "") + ": \(trials.count) trials, "
             + counts.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
     }
 
@@ -31,15 +31,16 @@ final class SweepValue: DomainObject {
         case "id": return .int(id)
         case "experiment", "script":
             let s = try storing { () throws(StoreError) in try store.sweep(id) }
-            return .string(name == "script" ? s.script : s.experiment)
+            return name == "script" ? .string(s.script) : s.experiment.map { .string($0) } ?? .none
         case "status":
             let trials = try storing { () throws(StoreError) in try store.trials(sweep: id) }
             return .object(TableValue(try Sweeps.statusTable(trials, store: store)))
         case "runs":
             let (s, trials) = try storing { () throws(StoreError) in (try store.sweep(id), try store.trials(sweep: id)) }
             let ids = Set(trials.compactMap(\.run))
-            let records = try storing { () throws(StoreError) in
-                try store.runRecords(experiment: try store.existingExperiment(s.experiment)).filter { ids.contains($0.id) }
+            let records = try storing { () throws(StoreError) -> [RunRecord] in
+                guard let e = s.experiment else { return [] }
+                return try store.runRecords(experiment: try store.existingExperiment(e)).filter { ids.contains($0.id) }
             }
             return .object(TableValue(try StoreLibrary.runsTable(records)))
         case "done":

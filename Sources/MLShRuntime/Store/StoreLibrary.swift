@@ -33,11 +33,22 @@ struct StoreLibrary: Library {
         interp.wrap("dataset") { StoreLibrary.storedDatasets($0, session) }
         interp.wrap("load") { StoreLibrary.recordingLoad($0, session) }
         interp.wrap("param") { StoreLibrary.recordingParam($0, session) }
+        interp.wrap("tune") { StoreLibrary.tuningWithWorkers($0, session) }
         for name in ["split", "kfold", "sample", "synth", "cv", "tune", "explain"] {
             interp.wrap(name) { StoreLibrary.recordingSeed($0, session) }
         }
         for name in ["predict", "evaluate", "importance", "explain"] {
             interp.wrap(name) { StoreLibrary.acceptingVersions($0) }
+        }
+    }
+
+    /// `tune(..., workers=N)` with N > 1: the candidates evaluated by worker processes
+    /// over the store (`TuneTrials`); otherwise `tune` as it is.
+    static func tuningWithWorkers(_ original: Builtin, _ session: StoreSession) -> Builtin {
+        original.wrapped { a, interp, next throws(MLShError) in
+            let workers = a["workers"] == nil ? 1 : try a.int("workers")
+            guard workers > 1 else { return try next.run(a, interp) }
+            return try ModelsLibrary.tuneValue(a, evaluate: TuneTrials.evaluator(session, workers: workers))
         }
     }
 

@@ -130,12 +130,19 @@ public enum Sweeps {
     /// Runs one claimed trial in this process: the sweep's script, with the fixed params
     /// and the trial's, as a run of the sweep's experiment tagged `sweep` and `trial`,
     /// heartbeating while it runs. Returns the error that failed it, if any.
-    static func run(_ claim: ClaimedTrial, store: Store, folder: String, grace: Double) -> String? {
+    static func run(_ claim: ClaimedTrial, store: Store, folder: String, grace: Double) -> (error: String?, result: String?) {
         let heartbeat = Heartbeat(claim: claim, store: store, every: max(0.2, min(5, grace / 4)))
         defer { heartbeat.stop() }
+        if claim.sweep.kind == "tune" { return TuneTrials.run(claim, store: store) }
+        return (runScript(claim, store: store, folder: folder), nil)
+    }
+
+    /// A script sweep's trial; the error that failed it, if any.
+    static func runScript(_ claim: ClaimedTrial, store: Store, folder: String) -> String? {
         do throws(MLShError) {
             let sweep = claim.sweep
-            let experiment = try storing { () throws(StoreError) in try store.experiment(sweep.experiment) }
+            guard let name = sweep.experiment else { return "sweep \(sweep.id) names no experiment for its runs" }
+            let experiment = try storing { () throws(StoreError) in try store.experiment(name) }
             var params = sweep.fixed.filter { f in !claim.trial.params.contains { $0.0 == f.0 } }
             params += claim.trial.params
             let session = StoreSession(folder: folder)
@@ -189,8 +196,8 @@ public enum Sweeps {
             }
             let label = "sweep \(claim.sweep.id) trial \(claim.trial.number) (\(paramText(claim.trial.params)))"
             report("\(label): started, attempt \(claim.attempt)")
-            let error = run(claim, store: store, folder: folder, grace: grace)
-            let counted = try storing { () throws(StoreError) in try store.finishTrial(claim, error: error) }
+            let (error, result) = run(claim, store: store, folder: folder, grace: grace)
+            let counted = try storing { () throws(StoreError) in try store.finishTrial(claim, error: error, result: result) }
             if !counted {
                 report("\(label): another worker took this trial over; this attempt does not count")
             } else if let error {
@@ -372,7 +379,7 @@ public enum SweepCommandLine {
         let store = try storing { () throws(StoreError) in try Store(folder: folder) }
         let (sweep, trials) = try Sweeps.create(script: script, space: space, fixed: fixed, experiment: experiment,
                                                 retries: retries, store: store)
-        print("sweep \(sweep.id): \(trials.count) trials of \(sweep.script) in experiment \(sweep.experiment)")
+        print("sweep \(sweep.id): \(trials.count) trials of \(sweep.script) in experiment \(sweep.experiment ?? "")")
         guard workers > 0 else {
             print("queued; start workers with: mlsh worker --store \(folder)")
             return 0
