@@ -162,6 +162,8 @@ import TestSupport
         #expect(missing.code == 1 && missing.err == "io error: sweep: cannot read the script \(box.dir)/nope.mls\n")
         let noValues = try box.mlsh(["sweep", path, "--grid", "alpha"])
         #expect(noValues.code == 1 && noValues.err == "value error: --grid takes NAME=VALUES, got 'alpha'\n")
+        let nothing = try box.mlsh(["sweep", path])
+        #expect(nothing.code == 1 && nothing.err.hasPrefix("value error: sweep: nothing to sweep: give a grid (grid={alpha: [0.1, 1]}, or --grid alpha=0.1,1)"))
         let noTrials = try box.mlsh(["sweep", path, "--space", "alpha=0.1..1"])
         #expect(noTrials.code == 1 && noTrials.err == "value error: sweep: a space needs trials=N, the number of draws\n")
         let badRange = try box.mlsh(["sweep", path, "--trials", "2", "--space", "alpha=5..1"])

@@ -19,7 +19,7 @@ final class SweepValue: DomainObject {
             let n = trials.filter { $0.status == status }.count
             if n > 0 { counts.append((status, n)) }
         }
-        return "sweep \(id) of \(s.script)" + (s.experiment.map { " in experiment \($0)" } ?? "") + ": \(trials.count) trials, "
+        return "sweep \(id) of \(s.script)" + (s.experiment.map { " in experiment \($0)" } ?? "") + ": \(Sweeps.trialCount(trials.count)), "
             + counts.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
     }
 

@@ -39,7 +39,9 @@ public struct SweepSpace: Sendable {
             var rng = SeededRandom(seed: seed, stream: 0x5EE9)
             return (0..<trials).map { _ in space.map { name, d in (name, Self.draw(d, &rng)) } }
         }
-        guard !grid.isEmpty else { throw MLShError.value("sweep: give grid={name: [values, ...]} or space= with trials=N") }
+        guard !grid.isEmpty else {
+            throw MLShError.value("sweep: nothing to sweep: give a grid (grid={alpha: [0.1, 1]}, or --grid alpha=0.1,1) or a space and a number of trials (space= and trials=, or --space and --trials)")
+        }
         for (k, v) in grid where v.isEmpty { throw MLShError.value("sweep: the grid gives '\(k)' no values") }
         var points: [[(String, ParamValue)]] = [[]]
         for (key, values) in grid {
@@ -282,6 +284,9 @@ public enum Sweeps {
         return line
     }
 
+    /// `1 trial`, `8 trials`.
+    static func trialCount(_ n: Int) -> String { n == 1 ? "1 trial" : "\(n) trials" }
+
     /// `alpha=0.1, depth=3`.
     static func paramText(_ params: [(String, ParamValue)]) -> String {
         params.map { "\($0.0)=\($0.1.text)" }.joined(separator: ", ")
@@ -379,7 +384,7 @@ public enum SweepCommandLine {
         let store = try storing { () throws(StoreError) in try Store(folder: folder) }
         let (sweep, trials) = try Sweeps.create(script: script, space: space, fixed: fixed, experiment: experiment,
                                                 retries: retries, store: store)
-        print("sweep \(sweep.id): \(trials.count) trials of \(sweep.script) in experiment \(sweep.experiment ?? "")")
+        print("sweep \(sweep.id): \(trialCount(trials.count)) of \(sweep.script) in experiment \(sweep.experiment ?? "")")
         guard workers > 0 else {
             print("queued; start workers with: mlsh worker --store \(folder)")
             return 0
