@@ -384,7 +384,7 @@ public enum SweepCommandLine {
         let store = try storing { () throws(StoreError) in try Store(folder: folder) }
         let (sweep, trials) = try Sweeps.create(script: script, space: space, fixed: fixed, experiment: experiment,
                                                 retries: retries, store: store)
-        print("sweep \(sweep.id): \(trialCount(trials.count)) of \(sweep.script) in experiment \(sweep.experiment ?? "")")
+        print("sweep \(sweep.id): \(Sweeps.trialCount(trials.count)) of \(sweep.script) in experiment \(sweep.experiment ?? "")")
         guard workers > 0 else {
             print("queued; start workers with: mlsh worker --store \(folder)")
             return 0
