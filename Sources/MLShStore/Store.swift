@@ -29,6 +29,9 @@ public final class Store: Sendable {
     /// Opens (creating when missing) the store in `folder`, migrating its schema.
     /// A store written by a newer mlsh (unknown migrations) is refused.
     public init(folder: String) throws(StoreError) {
+        if PostgresURL.isURL(folder) {
+            throw StoreError("\(PostgresURL.redact(folder)) names a PostgreSQL database; this mlsh keeps its store in a folder (--store DIR)")
+        }
         self.folder = folder
         do {
             try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)

@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+
+/// A value bound to a PostgreSQL query.
+public enum SQLValue: Sendable, Equatable {
+    case null, int(Int64), double(Double), text(String), bytes([UInt8])
+}
+
+/// Connections to one PostgreSQL database, used from synchronous code: a call takes an
+/// idle connection (opening one while fewer than `size` are open, else waiting for one),
+/// runs its statements on it, and gives it back. The connections live on an event loop of
+/// the pool's own, so a caller on any other thread (a server's event loop included) may
+/// wait for them. A connection that failed is closed, not given back.
+public final class PostgresPool: Sendable {
+    public let url: PostgresURL
+    let size: Int
+    private let group: MultiThreadedEventLoopGroup
+    private let state = Mutex(State())
+    private let available: DispatchSemaphore
+    private let logger = Logger(label: "mlsh.postgres")
+
+    struct State {
+        var idle: [PostgresConnection] = []
+        var nextID = 1
+        var closed = false
+    }
+
+    /// Opens a pool on `url` and one connection to check it: a wrong password, a missing
+    /// database or an unreachable host is an error naming the URL without its password.
+    public init(_ url: PostgresURL, size: Int = 4) throws(StoreError) {
+        self.url = url
+        self.size = max(1, size)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        available = DispatchSemaphore(value: max(1, size))
+        do throws(StoreError) {
+            try withConnection { _ throws(StoreError) in }
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    /// Closes every idle connection and stops the pool's event loop.
+    public func close() {
+        let idle = state.withLock { s -> [PostgresConnection]? in
+            guard !s.closed else { return nil }
+            s.closed = true
+            defer { s.idle = [] }
+            return s.idle
+        }
+        guard let idle else { return }
+        for c in idle { _ = try? c.close().wait() }
+        try? group.syncShutdownGracefully()
+    }
+
+    var configuration: PostgresConnection.Configuration {
+        if let folder = url.socketFolder {
+            return PostgresConnection.Configuration(unixSocketPath: folder + "/.s.PGSQL.\(url.port)", username: url.user,
+                                                    password: url.password, database: url.database)
+        }
+        let tls: PostgresConnection.Configuration.TLS
+        switch url.sslMode {
+        case "require": tls = (try? .require(.init(configuration: .makeClientConfiguration()))) ?? .disable
+        case "prefer": tls = (try? .prefer(.init(configuration: .makeClientConfiguration()))) ?? .disable
+        default: tls = .disable
+        }
+        return PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                database: url.database, tls: tls)
+    }
+
+    /// Runs `body` on a connection of the pool.
+    public func withConnection<T>(_ body: (PostgresSession) throws(StoreError) -> T) throws(StoreError) -> T {
+        available.wait()
+        defer { available.signal() }
+        let reused = state.withLock { s -> (PostgresConnection?, Int, Bool) in
+            if s.closed { return (nil, 0, true) }
+            if let c = s.idle.popLast() { return (c, 0, false) }
+            s.nextID += 1
+            return (nil, s.nextID, false)
+        }
+        if reused.2 { throw StoreError("the store at \(url.redacted) is closed") }
+        let connection: PostgresConnection
+        if let c = reused.0, !c.isClosed {
+            connection = c
+        } else {
+            do {
+                connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: reused.1,
+                                                            logger: logger).wait()
+            } catch {
+                throw StoreError("cannot open the store at \(url.redacted): \(Self.describe(error))")
+            }
+        }
+        let session = PostgresSession(connection: connection, url: url, logger: logger)
+        do throws(StoreError) {
+            let result = try body(session)
+            giveBack(connection, healthy: !session.broken)
+            return result
+        } catch {
+            giveBack(connection, healthy: !session.broken)
+            throw error
+        }
+    }
+
+    private func giveBack(_ c: PostgresConnection, healthy: Bool) {
+        let keep = healthy && !c.isClosed && state.withLock { s -> Bool in
+            guard !s.closed else { return false }
+            s.idle.append(c)
+            return true
+        }
+        if !keep { let closing: EventLoopFuture<Void> = c.close(); _ = closing }
+    }
+
+    /// Runs `body` in a transaction (`BEGIN` … `COMMIT`; `ROLLBACK` when it throws).
+    public func transaction<T>(_ body: (PostgresSession) throws(StoreError) -> T) throws(StoreError) -> T {
+        try withConnection { s throws(StoreError) -> T in
+            try s.execute("BEGIN")
+            do throws(StoreError) {
+                let result = try body(s)
+                try s.execute("COMMIT")
+                return result
+            } catch {
+                try? s.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// A PostgreSQL error as one line: the server's message (and detail), or what went
+    /// wrong on the way to it.
+    static func describe(_ error: any Error) -> String {
+        if let p = error as? PSQLError {
+            if let info = p.serverInfo, let message = info[.message] {
+                var out = message
+                if let detail = info[.detail] { out += " (\(detail))" }
+                if let state = info[.sqlState] { out += " [SQLSTATE \(state)]" }
+                return out
+            }
+            if let underlying = p.underlying { return describe(underlying) }
+            return "\(p.code)"
+        }
+        if let c = error as? NIOConnectionError {
+            if let first = c.connectionErrors.first { return "cannot connect to \(first.target): \(describe(first.error))" }
+            if let dns = c.dnsAAAAError ?? c.dnsAError { return "cannot resolve \(c.host): \(dns)" }
+            return "cannot connect to \(c.host):\(c.port)"
+        }
+        if let io = error as? IOError { return io.description }
+        return "\(error)"
+    }
+}
+
+/// One connection's statements, inside `PostgresPool.withConnection` or `transaction`.
+/// SQL uses `$1`, `$2`, … for the values bound.
+public final class PostgresSession {
+    let connection: PostgresConnection
+    let url: PostgresURL
+    let logger: Logger
+    /// Set when a statement failed for a reason other than the server refusing it: the
+    /// connection is not given back.
+    fileprivate(set) var broken = false
+
+    init(connection: PostgresConnection, url: PostgresURL, logger: Logger) {
+        self.connection = connection; self.url = url; self.logger = logger
+    }
+
+    /// Runs a statement.
+    public func execute(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) {
+        _ = try rows(sql, values)
+    }
+
+    /// Runs a query and returns its rows.
+    public func rows(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> [PostgresRow] {
+        var binds = PostgresBindings(capacity: values.count)
+        for v in values {
+            switch v {
+            case .null: binds.appendNull()
+            case .int(let i): binds.append(i)
+            case .double(let d): binds.append(d)
+            case .text(let s): binds.append(s)
+            case .bytes(let b): binds.append(ByteBuffer(bytes: b))
+            }
+        }
+        do {
+            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().rows
+        } catch {
+            if (error as? PSQLError)?.serverInfo == nil { broken = true }
+            throw StoreError("the store at \(url.redacted): \(PostgresPool.describe(error))")
+        }
+    }
+}

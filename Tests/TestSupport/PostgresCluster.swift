@@ -1,0 +1,108 @@
+import Foundation
+import MLShCommon
+import Synchronization
+
+/// A private PostgreSQL cluster for tests: Debian's server binaries (`initdb`, `pg_ctl`),
+/// a data folder under the temporary folder, listening on 127.0.0.1 on a free port and on
+/// a Unix socket in that folder, trust authentication for the `postgres` role plus a
+/// password role `mlsh`/`secret`, stopped when the test process exits. As root, the
+/// server runs as the `postgres` account (it refuses root). One per test process.
+public final class PostgresCluster: @unchecked Sendable {
+    public let folder: String
+    public let port: Int
+    /// `postgres://mlsh:secret@127.0.0.1:PORT/`.
+    public var base: String { "postgres://mlsh:secret@127.0.0.1:\(port)/" }
+
+    /// The shared cluster, started on first use; nil with the reason when this machine has
+    /// no PostgreSQL server binaries.
+    public static let shared: Result<PostgresCluster, ClusterError> = {
+        do { return .success(try PostgresCluster()) } catch let e as ClusterError { return .failure(e) } catch {
+            return .failure(ClusterError(description: "\(error)"))
+        }
+    }()
+
+    public struct ClusterError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The folder of Debian's PostgreSQL server programs (the newest version installed).
+    static func binFolder() throws -> String {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        guard let v = versions.last, FileManager.default.isExecutableFile(atPath: "\(root)/\(v)/bin/initdb") else {
+            throw ClusterError(description: "no PostgreSQL server under \(root) (scripts/test installs Debian's postgresql)")
+        }
+        return "\(root)/\(v)/bin"
+    }
+
+    private init() throws {
+        let bin = try Self.binFolder()
+        folder = try temporaryFolder("pgcluster")
+        port = Self.freePort()
+        let asRoot = getuid() == 0
+        func run(_ program: String, _ args: [String]) throws {
+            let (path, argv) = asRoot ? ("/usr/sbin/runuser", ["-u", "postgres", "--", program] + args) : (program, args)
+            let r = try ChildProcess.run(path, argv, environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"])
+            guard r.code == 0 else { throw ClusterError(description: "\(program) \(args.joined(separator: " ")): \(r.err)\(r.out)") }
+        }
+        if asRoot { _ = try ChildProcess.run("/bin/chown", ["postgres", folder], environment: [:]) }
+        try run(bin + "/initdb", ["-D", folder + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        try """
+            host all mlsh 127.0.0.1/32 scram-sha-256
+            host all postgres 127.0.0.1/32 trust
+            local all all trust
+            """.write(toFile: folder + "/data/pg_hba.conf", atomically: true, encoding: .utf8)
+        if asRoot { _ = try ChildProcess.run("/bin/chown", ["postgres", folder + "/data/pg_hba.conf"], environment: [:]) }
+        try run(bin + "/pg_ctl", ["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "start",
+                                  "-o", "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"])
+        let folder = folder
+        atexit_b {
+            _ = try? ChildProcess.run(asRoot ? "/usr/sbin/runuser" : bin + "/pg_ctl",
+                                      (asRoot ? ["-u", "postgres", "--", bin + "/pg_ctl"] : []) + ["-D", folder + "/data", "-m", "immediate", "stop"],
+                                      environment: ["PATH": "/usr/bin:/bin"])
+        }
+        try psql("CREATE ROLE mlsh LOGIN PASSWORD 'secret' CREATEDB")
+    }
+
+    /// Runs SQL as the `postgres` role on the database `database`.
+    public func psql(_ sql: String, database: String = "postgres") throws {
+        let r = try ChildProcess.run("/usr/bin/psql", ["-h", folder, "-p", String(port), "-U", "postgres", "-d", database,
+                                                       "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+                                     environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"])
+        guard r.code == 0 else { throw ClusterError(description: "psql \(sql): \(r.err)") }
+    }
+
+    /// A new empty database owned by `mlsh`; its URL.
+    public func database(_ label: String = "t") throws -> String {
+        let name = "\(label)_\(UUID().uuidString.prefix(8).lowercased())"
+        try psql("CREATE DATABASE \(name) OWNER mlsh")
+        return base + name
+    }
+
+    /// A port nothing listens on (free when asked).
+    public static func unusedPort() -> Int { freePort() }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+/// `atexit` with a closure (the C function takes none).
+private func atexit_b(_ body: @escaping @Sendable () -> Void) {
+    exitActions.withLock { $0.append(body) }
+    if !exitRegistered.withLock({ r in defer { r = true }; return r }) {
+        atexit { for a in exitActions.withLock({ $0 }) { a() } }
+    }
+}
+
+private let exitActions = Mutex<[@Sendable () -> Void]>([])
+private let exitRegistered = Mutex(false)
