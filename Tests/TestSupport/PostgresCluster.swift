@@ -38,7 +38,7 @@ public final class PostgresCluster: @unchecked Sendable {
     private init() throws {
         let bin = try Self.binFolder()
         folder = try temporaryFolder("pgcluster")
-        port = Self.freePort()
+        port = freeLoopbackPort()
         let asRoot = getuid() == 0
         func run(_ program: String, _ args: [String]) throws {
             let (path, argv) = asRoot ? ("/usr/sbin/runuser", ["-u", "postgres", "--", program] + args) : (program, args)
@@ -80,20 +80,7 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// A port nothing listens on (free when asked).
-    public static func unusedPort() -> Int { freePort() }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    public static func unusedPort() -> Int { freeLoopbackPort() }
 }
 
 /// `atexit` with a closure (the C function takes none).
