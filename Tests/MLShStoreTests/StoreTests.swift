@@ -123,7 +123,7 @@ func smallModel() throws -> FittedModel {
         }
         #expect(tables)
         #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets", "v5-feedback", "v6-alerts", "v7-retrains", "v8-request-scores", "v9-requests-index", "v10-alias-history",
-                            "v11-latest-metrics"])
+                            "v11-latest-metrics", "v12-request-errors"])
         #expect(try store.experiment("legacy") == 1)
         let open = try store.run(2)
         #expect(open.status == "running" && open.parent == nil && open.tags.isEmpty)
