@@ -265,20 +265,14 @@ public final class RequestMonitor: @unchecked Sendable {
         lock.lock(); shadowsInFlight -= 1; lock.unlock()
     }
 
-    /// Counts an answer by model label (or "-" before a model was chosen) and status.
-    func count(_ label: String, status: Int) {
-        lock.lock()
-        counts[label, default: [:]][status, default: 0] += 1
-        lock.unlock()
-    }
-
     /// Refused requests the writer logs (`request_errors`) at most per batch; more are
     /// dropped and counted, as answered rows are past `capacity`.
     static let errorCapacity = 10_000
     private var errorQueue: [RequestErrorRecord] = []
 
-    /// Counts a refusal as `count` does and queues it for the request log: one short lock
-    /// section, no I/O (the writer logs it with its next batch).
+    /// Counts a refusal by model label (or "-" before a model was chosen) and status, and
+    /// queues it for the request log: one short lock section, no I/O (the writer logs it
+    /// with its next batch).
     func refused(_ label: String, _ e: ServeError, route: String) {
         let row = store != nil ? deployment.map {
             RequestErrorRecord(deployment: $0, at: Date().timeIntervalSince1970, status: e.status, route: route,
