@@ -3,7 +3,8 @@ import MLShEngine
 
 /// What a fitted model is, read from its state: the pipeline as written, the estimator, its
 /// task, target, input features with their types, classes, hyperparameters, transforms,
-/// metrics on the training data, and the rows of training sample kept for monitoring. The
+/// metrics on the training data, the rows it was fitted on and the rows of training sample
+/// kept for monitoring. The
 /// prompt prints it for a model value; `mlsh ui` shows it for a run's model artifact.
 public struct ModelSummary: Sendable {
     /// The pipeline as written (`standardize() >> ridge(alpha=1.0)`).
@@ -19,6 +20,8 @@ public struct ModelSummary: Sendable {
     /// Each transform before the estimator, as written.
     public var transforms: [String]
     public var trainingMetrics: [(name: String, value: Double)]
+    /// The rows the estimator was fitted on; nil in files written before mlsh kept it.
+    public var trainingRows: Int?
     /// Training rows kept in the file as the drift and anomaly reference; nil in files
     /// written before mlsh kept them.
     public var referenceRows: Int?
@@ -33,6 +36,7 @@ public struct ModelSummary: Sendable {
             ("hyperparameters", .object(hyperparameters.map { ($0.name, .string($0.value)) })),
             ("transforms", .array(transforms.map { .string($0) })),
             ("training_metrics", .object(trainingMetrics.map { ($0.name, .number($0.value)) })),
+            ("training_rows", trainingRows.map { .number(Double($0)) } ?? .null),
             ("reference_rows", referenceRows.map { .number(Double($0)) } ?? .null),
         ])
     }
@@ -46,6 +50,7 @@ extension FittedModel {
             features: features.map { ($0.name, $0.dtype.rawValue) }, classes: classes,
             hyperparameters: (spec.model?.settings ?? []).map { ($0.0, $0.1.description) },
             transforms: spec.steps.map(\.description), trainingMetrics: trainingMetrics.map { ($0.0, $0.1) },
+            trainingRows: state.trainingRows,
             referenceRows: state.reference.map { csv in max(csv.utf8.split(separator: UInt8(ascii: "\n")).count - 1, 0) })
     }
 }

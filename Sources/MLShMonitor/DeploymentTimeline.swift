@@ -96,9 +96,6 @@ public struct DeploymentTimeline: Sendable {
         out.requests = times.at.count
         out.shadowRows = times.shadowRows
         out.errors = errorTimes.count
-        let sortedLatencies = times.latencyMs.filter { !$0.isNaN }.sorted()
-        out.p50 = percentile(sortedLatencies, 0.5)
-        out.p99 = percentile(sortedLatencies, 0.99)
         var perVersion = [Int](repeating: 0, count: times.versions.count)
         for v in times.version { perVersion[Int(v)] += 1 }
         out.traffic = zip(times.versions, perVersion).map { ($0, $1) }
@@ -122,12 +119,19 @@ public struct DeploymentTimeline: Sendable {
             latencies[b].append(times.latencyMs[k])
             rowsAt[Int(times.version[k])][b].append(k)
         }
+        var sortedSpans: [[Double]] = []
         for b in 0..<count {
             let s = latencies[b].filter { !$0.isNaN }.sorted()
             out.buckets[b].requests = latencies[b].count
             out.buckets[b].p50 = percentile(s, 0.5)
             out.buckets[b].p99 = percentile(s, 0.99)
+            sortedSpans.append(s)
         }
+        // The spans' sorted runs one after the other: the standard library's merge sort
+        // finds the runs and merges them, far cheaper than sorting every latency afresh.
+        let sortedLatencies = sortedSpans.flatMap { $0 }.sorted()
+        out.p50 = percentile(sortedLatencies, 0.5)
+        out.p99 = percentile(sortedLatencies, 0.99)
         for e in errorTimes where e.at.isFinite { out.buckets[bucket(e.at)].errors += 1 }
 
         let registered = try store.versions()

@@ -30,8 +30,8 @@ extension UIApp {
         body += "<tr><th>started</th><td>\(formatTime(d.started))</td></tr><tr><th>ended</th><td>\(d.ended.map { formatTime($0) } ?? "running")</td></tr>"
         body += "<tr><th>requests</th><td class=\"num\">\(t.requests)</td></tr><tr><th>refused</th><td class=\"num\">\(t.errors)</td></tr>"
         body += "<tr><th>shadow rows</th><td class=\"num\">\(t.shadowRows)</td></tr>"
-        body += "<tr><th>latency p50</th><td class=\"num\">\(t.p50.map { formatNumber($0) + " ms" } ?? "")</td></tr>"
-        body += "<tr><th>latency p99</th><td class=\"num\">\(t.p99.map { formatNumber($0) + " ms" } ?? "")</td></tr></tbody></table>"
+        body += "<tr><th>latency p50</th><td class=\"num\">\(t.p50.map { formatNumber(roundedForPage($0)) + " ms" } ?? "")</td></tr>"
+        body += "<tr><th>latency p99</th><td class=\"num\">\(t.p99.map { formatNumber(roundedForPage($0)) + " ms" } ?? "")</td></tr></tbody></table>"
 
         if !t.traffic.isEmpty {
             body += "<h2>Traffic</h2><table><thead><tr><th>version</th><th>requests</th><th>share</th></tr></thead><tbody>"

@@ -164,6 +164,7 @@ extension UIApp {
         rows.append(("transforms", transforms.isEmpty ? "<span class=\"muted\">none</span>" : transforms.map { "<code>\(h($0))</code>" }.joined(separator: " » ")))
         let metrics = pairs("training_metrics")
         if !metrics.isEmpty { rows.append(("training metrics", metrics.map { "\(h($0.0)) \(h($0.1))" }.joined(separator: ", "))) }
+        if let n = s["training_rows"]?.double { rows.append(("training rows", formatNumber(n))) }
         if let n = s["reference_rows"]?.double { rows.append(("training sample kept", "\(formatNumber(n)) rows (drift and anomaly reference)")) }
         var out = "<table class=\"model-summary\"><tbody>" + rows.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>" }.joined() + "</tbody></table>"
         if case .array(let features)? = s["features"], !features.isEmpty {

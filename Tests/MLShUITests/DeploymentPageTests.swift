@@ -225,13 +225,14 @@ import TestSupport
         let summary = try #require(model["summary"])
         #expect(summary["kind"] == .string("ridge") && summary["task"] == .string("regression"))
         #expect(summary["target"] == .string("progression"))
+        #expect(summary["training_rows"]?.double == 442 && summary["reference_rows"]?.double == 442)
         guard case .array(let features)? = summary["features"] else { Issue.record("no features: \(summary)"); return }
         let names = features.compactMap { if case .string(let n)? = $0["name"] { n } else { nil } }
         #expect(names.contains("bmi") && !names.contains("progression"))
         #expect(summary["hyperparameters"]?["alpha"].flatMap { if case .string(let v) = $0 { Double(v) } else { nil } } == 1)
         let page = try ui.get("/runs/\(Int(id))").text
         for n in names { #expect(page.contains("<td>\(n)</td>"), "\(n)") }
-        #expect(page.contains("<code>ridge(alpha=1"))
+        #expect(page.contains("<code>ridge(alpha=1") && page.contains("<th>training rows</th><td>442</td>"))
         #expect(!page.contains("a fitted model in mlsh's model format"))
     } }
 }
