@@ -63,7 +63,7 @@ let package = Package(
         ]),
         .target(name: "MLShPlot", dependencies: ["MLShCommon"]),
         // What watches served models: drift statistics; no HTTP.
-        .target(name: "MLShMonitor", dependencies: ["MLShEngine"]),
+        .target(name: "MLShMonitor", dependencies: ["MLShCommon", "MLShEngine", "MLShModels", "MLShStore"]),
         .target(name: "MLShServe", dependencies: [
             "MLShCommon", "MLShEngine", "MLShModels", "MLShStore", "MLShMonitor",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -80,7 +80,7 @@ let package = Package(
         ]),
         // The web UI: experiments, runs, models, deployments and datasets as HTML pages and JSON.
         .target(name: "MLShUI", dependencies: [
-            "MLShCommon", "MLShStore", "MLShPlot",
+            "MLShCommon", "MLShStore", "MLShPlot", "MLShMonitor",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -121,7 +121,7 @@ let package = Package(
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
         .testTarget(name: "MLShServeTests", dependencies: [
-            "MLShCommon", "MLShServe", "MLShStore", "MLShModels", "MLShEngine", "TestSupport",
+            "MLShCommon", "MLShServe", "MLShStore", "MLShModels", "MLShEngine", "MLShMonitor", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -108,6 +108,7 @@ public func fit(_ spec: PipelineSpec, on table: Table, target: String?, features
                             classes: enc.classes, transforms: fitted, inputs: inputs, estimator: estimator,
                             trainingMetricNames: [], trainingMetricValues: [])
     if enc.task == .classification { state.targetType = targetType?.rawValue }
+    state.trainingRows = n
     // Training metrics, from the design matrix already built; above 20,000 rows on an evenly
     // spaced sample of 20,000 (the figures are for orientation, the fit stays fast).
     let m = FittedModel(state: state)

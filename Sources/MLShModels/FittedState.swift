@@ -82,6 +82,8 @@ public struct FittedState: Codable, Sendable, Equatable {
     /// column takes (a bool target predicts bools). Absent in files written before it
     /// existed: their predictions are the class labels as strings.
     public var targetType: String? = nil
+    /// The rows the estimator was fitted on. Absent in files written before it existed.
+    public var trainingRows: Int? = nil
 
     /// Rows kept in `reference`: Evidently's small-sample regime (KS and chi-squared tests).
     public static let referenceRows = 1000

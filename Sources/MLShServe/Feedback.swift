@@ -77,20 +77,20 @@ extension PredictionService {
     /// labels and answers what was stored and what was not (200 even when some rows were not).
     func feedback(_ body: ByteBuffer) -> Reply {
         guard let store = monitor.store, let deployment = monitor.deployment else {
-            return failure(ServeError(503, "unavailable", "this server has no store to keep labels in"), label: "-")
+            return failure(ServeError(503, "unavailable", "this server has no store to keep labels in"), label: "-", route: "/v1/feedback")
         }
         let parsed: JSON
         do { parsed = try body.withUnsafeReadableBytes { raw throws(JSONError) in try JSONParser.parse(raw) } } catch {
-            return failure(ServeError(400, "bad_request", error.message), label: "-")
+            return failure(ServeError(400, "bad_request", error.message), label: "-", route: "/v1/feedback")
         }
         guard case .array(let entries)? = parsed["labels"] else {
-            return failure(ServeError(400, "bad_request", "the body is {\"labels\": [{\"id\": \"3-17\", \"label\": ...}, ...]}"), label: "-")
+            return failure(ServeError(400, "bad_request", "the body is {\"labels\": [{\"id\": \"3-17\", \"label\": ...}, ...]}"), label: "-", route: "/v1/feedback")
         }
         do {
             let outcome = try Feedback.store(entries, in: store, issued: [deployment: monitor.issued])
             return json(200, outcome.json)
         } catch {
-            return failure(ServeError(500, "store_error", error.message), label: "-")
+            return failure(ServeError(500, "store_error", error.message), label: "-", route: "/v1/feedback")
         }
     }
 }

@@ -98,7 +98,7 @@ final class InlinePredictionHandler: ChannelDuplexHandler, RemovableChannelHandl
             let reply: Reply
             switch r.service.input(r.model, mlflow: r.mlflow, contentType: r.contentType, body: body) {
             case .failure(let e):
-                reply = r.service.failure(e, label: r.model.label)
+                reply = r.service.failure(e, label: r.model.label, route: PredictionService.predictRoute(r.model, mlflow: r.mlflow))
             case .success(let input):
                 let cost = input.table.rowCount.multipliedReportingOverflow(by: r.service.maxScoringCostPerRow)
                 guard !cost.overflow, cost.partialValue <= InlinePredictionHandler.maxCost else {

@@ -1,5 +1,6 @@
 import MLShCommon
 import MLShEngine
+import MLShMonitor
 
 /// A model's input columns, with each name's position looked up once.
 public struct InputSchema: Sendable {
@@ -313,61 +314,5 @@ public enum Inputs {
                          details: [("missing", .array(missing.map { .string($0) })),
                                    ("extra", .array(extra.map { .string($0) })),
                                    ("mistyped", .array(mistyped))])
-    }
-}
-
-/// One schema column filled cell by cell, straight into its typed values (no table of JSON
-/// cells in between): every cell starts missing, and the first cell of the wrong type is
-/// kept for the 422.
-struct ColumnBuilder {
-    let dtype: DType
-    private var floats: [Double] = [], ints: [Int64] = [], bools: [Bool] = [], strings: [String?] = []
-    /// int and bool: which rows hold a value.
-    private var valid: [Bool] = []
-    private(set) var bad: (row: Int, value: JSON)?
-
-    init(_ dtype: DType, rows: Int) {
-        self.dtype = dtype
-        guard rows > 0 else { return }   // grown by `addRow`
-        switch dtype {
-        case .float: floats = [Double](repeating: .nan, count: rows)
-        case .int: ints = [Int64](repeating: 0, count: rows); valid = [Bool](repeating: false, count: rows)
-        case .bool: bools = [Bool](repeating: false, count: rows); valid = [Bool](repeating: false, count: rows)
-        case .string: strings = [String?](repeating: nil, count: rows)
-        }
-    }
-
-    /// One more row, its cell missing.
-    mutating func addRow() {
-        switch dtype {
-        case .float: floats.append(.nan)
-        case .int: ints.append(0); valid.append(false)
-        case .bool: bools.append(false); valid.append(false)
-        case .string: strings.append(nil)
-        }
-    }
-
-    /// Row `r`'s cell; a key given twice in one row counts as its last value.
-    mutating func set(_ r: Int, _ cell: JSON) {
-        if bad?.row == r { bad = nil }
-        switch (dtype, cell) {
-        case (.float, .number(let d)): floats[r] = d
-        case (.float, .null): floats[r] = .nan
-        case (.int, .number(let d)) where d == d.rounded() && abs(d) < 9.2e18: ints[r] = Int64(d); valid[r] = true
-        case (.bool, .bool(let b)): bools[r] = b; valid[r] = true
-        case (.int, .null), (.bool, .null): valid[r] = false
-        case (.string, .string(let s)): strings[r] = s
-        case (.string, .null): strings[r] = nil
-        default: if bad == nil { bad = (r, cell) }
-        }
-    }
-
-    func column() -> Column {
-        switch dtype {
-        case .float: return Column(floats: floats)
-        case .int: return Column(ints: ints, validity: valid.contains(false) ? valid : nil)
-        case .bool: return Column(bools: bools, validity: valid.contains(false) ? valid : nil)
-        case .string: return Column(strings: strings)
-        }
     }
 }

@@ -167,7 +167,7 @@ public struct PredictionService: HTTPResponder, Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         let target: Target
         do { target = try route(request.method, Substring(request.uri.path), authorization: request.headers[.authorization]) } catch {
-            return Response(failure(error, label: "-"))
+            return Response(failure(error, label: "-", route: request.uri.path))
         }
         switch target {
         case .health:
@@ -191,20 +191,20 @@ public struct PredictionService: HTTPResponder, Sendable {
         case .feedback:
             if let refusal = mediaRefusal(type: request.headers[.contentType]?.lowercased() ?? "",
                                           encoding: request.headers[.contentEncoding], mlflow: false) {
-                return Response(failure(refusal, label: "-"))
+                return Response(failure(refusal, label: "-", route: request.uri.path))
             }
             let body: ByteBuffer
-            do { body = try await collect(request) } catch { return Response(failure(error, label: "-")) }
+            do { body = try await collect(request) } catch { return Response(failure(error, label: "-", route: request.uri.path)) }
             return Response(feedback(body))
         case .predict(let model, let mlflow):
             let refusal = mediaRefusal(type: request.headers[.contentType]?.lowercased() ?? "",
                                        encoding: request.headers[.contentEncoding], mlflow: mlflow)
             // A client waiting for `100 Continue` sends no body: it is answered at once. Other
             // bodies are read first, so closing after the answer does not reset it away.
-            if let refusal, request.headers[.expect] != nil { return Response(failure(refusal, label: model.label)) }
+            if let refusal, request.headers[.expect] != nil { return Response(failure(refusal, label: model.label, route: request.uri.path)) }
             let body: ByteBuffer
-            do { body = try await collect(request) } catch { return Response(failure(error, label: model.label)) }
-            if let refusal { return Response(failure(refusal, label: model.label)) }
+            do { body = try await collect(request) } catch { return Response(failure(error, label: model.label, route: request.uri.path)) }
+            if let refusal { return Response(failure(refusal, label: model.label, route: request.uri.path)) }
             return Response(predict(model, mlflow: mlflow, contentType: request.headers[.contentType], body: body, start: start))
         }
     }
@@ -222,7 +222,7 @@ public struct PredictionService: HTTPResponder, Sendable {
     func predict(_ model: ServedModel, mlflow: Bool, contentType: String?, body: ByteBuffer, start: UInt64) -> Reply {
         switch input(model, mlflow: mlflow, contentType: contentType, body: body) {
         case .success(let input): return answer(model, input, mlflow: mlflow, start: start)
-        case .failure(let e): return failure(e, label: model.label)
+        case .failure(let e): return failure(e, label: model.label, route: PredictionService.predictRoute(model, mlflow: mlflow))
         }
     }
 
@@ -233,12 +233,18 @@ public struct PredictionService: HTTPResponder, Sendable {
     }
 
     func answer(_ model: ServedModel, _ input: Inputs.Ignoring, mlflow: Bool, start: UInt64) -> Reply {
-        do { return try predict(model, input, mlflow: mlflow, start: start) } catch { return failure(error, label: model.label) }
+        do { return try predict(model, input, mlflow: mlflow, start: start) } catch { return failure(error, label: model.label, route: PredictionService.predictRoute(model, mlflow: mlflow)) }
     }
 
-    /// A refusal as its JSON error, counted for the version it was meant for.
-    func failure(_ e: ServeError, label: String) -> Reply {
-        monitor.count(label, status: e.status)
+    /// The route a prediction for `model` came by, as the request log names it.
+    static func predictRoute(_ model: ServedModel, mlflow: Bool) -> String {
+        mlflow ? "/invocations" : "/v1/models/\(model.name)/predict"
+    }
+
+    /// A refusal as its JSON error, counted for the version it was meant for and logged
+    /// with the route asked for.
+    func failure(_ e: ServeError, label: String, route: String) -> Reply {
+        monitor.refused(label, e, route: route)
         metrics.answered(label, status: e.status, seconds: nil)
         var r = json(e.status, e.body)
         if e.status == 401 { r.headers[.wwwAuthenticate] = "Bearer" }

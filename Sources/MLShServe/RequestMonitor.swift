@@ -265,10 +265,24 @@ public final class RequestMonitor: @unchecked Sendable {
         lock.lock(); shadowsInFlight -= 1; lock.unlock()
     }
 
-    /// Counts an answer by model label (or "-" before a model was chosen) and status.
-    func count(_ label: String, status: Int) {
+    /// Refused requests the writer logs (`request_errors`) at most per batch; more are
+    /// dropped and counted, as answered rows are past `capacity`.
+    static let errorCapacity = 10_000
+    private var errorQueue: [RequestErrorRecord] = []
+
+    /// Counts a refusal by model label (or "-" before a model was chosen) and status, and
+    /// queues it for the request log: one short lock section, no I/O (the writer logs it
+    /// with its next batch).
+    func refused(_ label: String, _ e: ServeError, route: String) {
+        let row = store != nil ? deployment.map {
+            RequestErrorRecord(deployment: $0, at: Date().timeIntervalSince1970, status: e.status, route: route,
+                               model: label == "-" ? nil : label, code: e.code, reason: e.message)
+        } : nil
         lock.lock()
-        counts[label, default: [:]][status, default: 0] += 1
+        counts[label, default: [:]][e.status, default: 0] += 1
+        if let row, writer != nil {
+            if errorQueue.count < RequestMonitor.errorCapacity { errorQueue.append(row) } else { dropped += 1 }
+        }
         lock.unlock()
     }
 
@@ -331,7 +345,7 @@ public final class RequestMonitor: @unchecked Sendable {
     public func flush() {
         while true {
             lock.lock()
-            let empty = queue.isEmpty && !writing
+            let empty = queue.isEmpty && errorQueue.isEmpty && !writing
             let hasWriter = writer != nil
             lock.unlock()
             if empty || !hasWriter { return }
@@ -371,6 +385,7 @@ public final class RequestMonitor: @unchecked Sendable {
         lock.lock(); writerNiceValue = errno == 0 ? nice : nil; lock.unlock()
         #endif
         var batch: [Queued] = []
+        var errors: [RequestErrorRecord] = []
         var retiring: [Table] = []
         var models: [LoggedModel] = []
         while true {
@@ -381,12 +396,13 @@ public final class RequestMonitor: @unchecked Sendable {
             // The queue and the emptied last batch trade places: O(1) under the lock.
             lock.lock()
             swap(&queue, &batch)
+            swap(&errorQueue, &errors)
             swap(&retired, &retiring)
             let newModels = loggedModels.count > models.count ? Array(loggedModels[models.count...]) : []
             retiredRows = 0
             queuedRows = 0
             wakePending = false
-            writing = !batch.isEmpty
+            writing = !batch.isEmpty || !errors.isEmpty
             let stop = stopping
             lock.unlock()
             models += newModels.map(LoggedModel.init)
@@ -395,10 +411,14 @@ public final class RequestMonitor: @unchecked Sendable {
                 // Kept for the next swap, unless a burst made it large.
                 batch.removeAll(keepingCapacity: batch.count <= 16_384)
             }
+            if !errors.isEmpty {
+                writeErrors(errors)
+                errors.removeAll(keepingCapacity: true)
+            }
             retiring.removeAll(keepingCapacity: retiring.count <= 16_384)
             lock.lock()
             writing = false
-            if stop && queue.isEmpty {
+            if stop && queue.isEmpty && errorQueue.isEmpty {
                 writer = nil
                 swap(&retired, &retiring)   // freed below, after the lock
                 retiredRows = 0
@@ -459,6 +479,13 @@ public final class RequestMonitor: @unchecked Sendable {
             lock.lock(); written += log.rows.count; lock.unlock()
         } catch {
             lock.lock(); dropped += log.rows.count; lastWriteError = error.message; lock.unlock()
+        }
+    }
+
+    private func writeErrors(_ rows: [RequestErrorRecord]) {
+        guard let store else { return }
+        do { try store.logRequestErrors(rows) } catch {
+            lock.lock(); dropped += rows.count; lastWriteError = error.message; lock.unlock()
         }
     }
 

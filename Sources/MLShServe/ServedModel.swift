@@ -54,9 +54,7 @@ public final class ServedModel: Sendable {
         label = "\(name)@\(version)"
         let schema = InputSchema(model.features)
         self.schema = schema
-        reference = model.state.reference.flatMap { csv in
-            try? CSV.read(data: Array(csv.utf8), name: "reference", options: CSVOptions(types: schema.types))
-        }
+        reference = LoggedInputs.trainingSample(model)
         driftReference = reference.map { DriftReference($0) }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import MLShCommon
 import MLShEngine
+import MLShMonitor
 import MLShStore
 
 /// What a server with a store does besides answering, every `watchInterval` seconds on a

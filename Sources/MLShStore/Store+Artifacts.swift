@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MLShCommon
 import MLShEngine
 import MLShModels
 
@@ -56,6 +57,12 @@ extension Store {
     /// Loads a fitted model artifact, validating it before use.
     public func model(_ hash: String) throws(StoreError) -> FittedModel {
         try ModelFile.decode(try artifact(hash))
+    }
+
+    /// What a stored model artifact is (`ModelSummary`), as a JSON object: for readers that
+    /// show models without fitting or scoring them.
+    public func modelSummary(_ hash: String) throws(StoreError) -> JSON {
+        try model(hash).summary.json
     }
 
     /// Records that a run produced an artifact under a name (`model`, ...).

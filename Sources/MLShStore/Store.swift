@@ -342,10 +342,29 @@ public final class Store: Sendable {
                 WHERE k = 1;
                 """)
         }
+        // Refused requests, one row each — when, the HTTP status, the route, the version meant
+        // (none before one was chosen), the error's stable code and a short reason — written by
+        // the server's request-log writer beside the answered rows. Rows, as an access log keeps
+        // them, rather than counts per interval: a reader buckets them at any resolution, splits
+        // them by status, route or version, and sees why the latest failed; they cost the
+        // request path one append to the writer's bounded queue, as an answer does.
+        m.registerMigration("v12-request-errors") { db in
+            try db.execute(sql: """
+                CREATE TABLE request_errors (
+                  deployment INTEGER NOT NULL REFERENCES deployments(id),
+                  at REAL NOT NULL,
+                  status INTEGER NOT NULL,
+                  route TEXT NOT NULL,
+                  model TEXT,
+                  code TEXT NOT NULL,
+                  reason TEXT NOT NULL);
+                CREATE INDEX request_errors_deployment ON request_errors(deployment, at);
+                """)
+        }
         // Sweeps and their trials, the queue workers claim from (see Store+Sweeps.swift): a
         // script run per trial (kind `script`, runs of `experiment`), or the candidates of a
         // `tune(..., workers=N)` (kind `tune`: `source` is the problem, `data` the table blob).
-        m.registerMigration("v12-sweeps") { db in
+        m.registerMigration("v13-sweeps") { db in
             try db.execute(sql: """
                 CREATE TABLE sweeps (
                   id INTEGER PRIMARY KEY AUTOINCREMENT,

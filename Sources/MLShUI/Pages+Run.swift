@@ -101,8 +101,10 @@ extension UIApp {
                                  ("mlsh_version", run.mlshVersion.map { JSON.string($0) } ?? JSON.null),
                                  ("datasets", .array(run.datasets.map { .string($0) }))])),
             ("artifacts", .array(artifacts.map { a in
-                .object([("name", .string(a.name)), ("kind", .string(a.kind)), ("size", .number(Double(a.size))),
-                         ("hash", .string(a.hash)), ("url", .string("/artifacts/" + a.hash))])
+                var members: [(String, JSON)] = [("name", .string(a.name)), ("kind", .string(a.kind)), ("size", .number(Double(a.size))),
+                                                 ("hash", .string(a.hash)), ("url", .string("/artifacts/" + a.hash))]
+                if a.kind == "model", let summary = try? store.modelSummary(a.hash) { members.append(("summary", summary)) }
+                return .object(members)
             })),
             ("versions", .array(versions.map { .string($0.label) })),
         ]
@@ -116,7 +118,7 @@ extension UIApp {
     }
 
     /// An artifact's preview: SVG as an image (scripts in it never run), CSV as a table of
-    /// its first rows, JSON and text as text; a model by its size.
+    /// its first rows, JSON and text as text; a model by its summary.
     func preview(_ a: RunArtifact) -> String {
         switch a.kind {
         case "svg":
@@ -128,10 +130,51 @@ extension UIApp {
             if a.kind == "file", bytes.prefix(4096).contains(0) { return "<p class=\"muted\">binary file</p>" }
             return "<pre>\(h(String(text.prefix(4000))))</pre>"
         case "model":
-            return "<p class=\"muted\">a fitted model in mlsh's model format (data only)</p>"
+            guard let summary = try? store.modelSummary(a.hash) else {
+                return "<p class=\"muted\">a fitted model in mlsh's model format (data only) that this mlsh cannot read</p>"
+            }
+            return modelSummaryHTML(summary)
         default:
             return ""
         }
+    }
+
+    /// A model's summary (`Store.modelSummary`) as a table: the pipeline, task, target,
+    /// classes, hyperparameters, transforms, training metrics, and its features with types.
+    func modelSummaryHTML(_ s: JSON) -> String {
+        func text(_ key: String) -> String? { if case .string(let v)? = s[key] { v } else { nil } }
+        func list(_ key: String) -> [String] {
+            guard case .array(let items)? = s[key] else { return [] }
+            return items.compactMap { if case .string(let v) = $0 { v } else { nil } }
+        }
+        func pairs(_ key: String) -> [(String, String)] {
+            guard case .object(let members)? = s[key] else { return [] }
+            return members.map { k, v in
+                if case .string(let t) = v { (k, t) } else { (k, v.double.map(formatNumber) ?? JSONWriter.text(v)) }
+            }
+        }
+        var rows: [(String, String)] = [("model", "<code>\(h(text("spec") ?? ""))</code>"), ("kind", h(text("kind") ?? "")),
+                                        ("task", h(text("task") ?? ""))]
+        if let target = text("target") { rows.append(("target", h(target))) }
+        let classes = list("classes")
+        if !classes.isEmpty { rows.append(("classes", classes.map(h).joined(separator: ", "))) }
+        let hyper = pairs("hyperparameters")
+        if !hyper.isEmpty { rows.append(("hyperparameters", hyper.map { "\(h($0.0))=\(h($0.1))" }.joined(separator: ", "))) }
+        let transforms = list("transforms")
+        rows.append(("transforms", transforms.isEmpty ? "<span class=\"muted\">none</span>" : transforms.map { "<code>\(h($0))</code>" }.joined(separator: " » ")))
+        let metrics = pairs("training_metrics")
+        if !metrics.isEmpty { rows.append(("training metrics", metrics.map { "\(h($0.0)) \(h($0.1))" }.joined(separator: ", "))) }
+        if let n = s["training_rows"]?.double { rows.append(("training rows", formatNumber(n))) }
+        if let n = s["reference_rows"]?.double { rows.append(("training sample kept", "\(formatNumber(n)) rows (drift and anomaly reference)")) }
+        var out = "<table class=\"model-summary\"><tbody>" + rows.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>" }.joined() + "</tbody></table>"
+        if case .array(let features)? = s["features"], !features.isEmpty {
+            out += "<table class=\"model-features\"><thead><tr><th>feature</th><th>type</th></tr></thead><tbody>"
+            for f in features {
+                if case .string(let name)? = f["name"], case .string(let type)? = f["type"] { out += "<tr><td>\(h(name))</td><td>\(h(type))</td></tr>" }
+            }
+            out += "</tbody></table>"
+        }
+        return out
     }
 
     /// The first `rows` rows of CSV text as a table (quoted fields understood).

@@ -1,5 +1,6 @@
 import Foundation
 import MLShCommon
+import MLShMonitor
 import MLShStore
 import Testing
 import TestSupport

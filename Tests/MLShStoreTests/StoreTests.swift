@@ -123,7 +123,7 @@ func smallModel() throws -> FittedModel {
         }
         #expect(tables)
         #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets", "v5-feedback", "v6-alerts", "v7-retrains", "v8-request-scores", "v9-requests-index", "v10-alias-history",
-                            "v11-latest-metrics", "v12-sweeps"])
+                            "v11-latest-metrics", "v12-request-errors", "v13-sweeps"])
         #expect(try store.experiment("legacy") == 1)
         let open = try store.run(2)
         #expect(open.status == "running" && open.parent == nil && open.tags.isEmpty)
@@ -380,6 +380,32 @@ func smallModel() throws -> FittedModel {
         #expect(try store.requests(.deployment(d), labeled: true).map { [$0.id, $0.label] } == [["\(d)-1", "1.5"], ["\(d)-4", "3"]])
         #expect(try store.knownRequests([(d, 1), (d, 9), (d + 1, 1)]) == [true, false, false])
         #expect(try store.knownRequests([(d, 9)], issued: [d: 9]) == [true])
+        // The same rows as columns: answered ones only, versions in order of first answer.
+        let times = try store.requestTimes(deployment: d)
+        #expect(times.at == [100, 101, 103] && times.latencyMs == [0, 0.25, 0.75] && times.shadowRows == 1)
+        #expect(times.versions == ["a@1", "b@2"] && times.version == [0, 1, 0])
+        #expect(try store.requestInputs(rowids: times.rowids.reversed() + [999]) == [#"{"x":3}"#, #"{"x":"é\"q"}"#, #"{"x":1}"#, ""])
+        let labeled = try store.labeledRequests(deployment: d, limit: 10)
+        #expect(labeled.map(\.version) == ["a@1", "a@1"] && labeled.map(\.row.label) == ["1.5", "3"] && labeled.map(\.at) == [100, 103])
+    }
+
+    /// Refused requests: logged in one transaction, read back oldest first (the newest
+    /// `latest`), and as times and statuses alone; route and reason are cut short.
+    @Test func refusedRequestsRoundTrip() throws {
+        let store = try Store(folder: temporaryFolder("store"))
+        let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1"])
+        let other = try store.startDeployment(url: "http://127.0.0.1:2", models: ["a@1"])
+        let long = String(repeating: "<x>", count: 200)
+        try store.logRequestErrors([
+            RequestErrorRecord(deployment: d, at: 10, status: 422, route: "/v1/models/a/predict", model: "a@1", code: "schema_mismatch", reason: long),
+            RequestErrorRecord(deployment: d, at: 12, status: 404, route: "/" + long, model: nil, code: "not_found", reason: "no route"),
+            RequestErrorRecord(deployment: other, at: 11, status: 500, route: "/x", model: nil, code: "internal", reason: "other"),
+        ])
+        let all = try store.requestErrors(deployment: d)
+        #expect(all.map(\.status) == [422, 404] && all[0].model == "a@1" && all[1].model == nil)
+        #expect(all[0].reason.count == RequestErrorRecord.maxReason && all[1].route.count == RequestErrorRecord.maxReason)
+        #expect(try store.requestErrors(deployment: d, latest: 1).map(\.code) == ["not_found"])
+        #expect(try store.requestErrorTimes(deployment: d).map { [$0.at, Double($0.status)] } == [[10, 422], [12, 404]])
     }
 
     /// The pause runs between rows, every `every` rows, inside the batch's transaction

@@ -37,14 +37,15 @@ final class ModelValue: DomainObject {
     var typeName: String { "model" }
     var summary: String { "<model \(model.spec.description)>" }
     func render() -> String {
-        var lines = ["model \(model.spec.description)"]
-        lines.append("  task      \(model.task.rawValue)" + (model.target.map { ", target \($0)" } ?? ""))
-        let names = model.features.map(\.name)
+        let s = model.summary
+        var lines = ["model \(s.spec)"]
+        lines.append("  task      \(s.task)" + (s.target.map { ", target \($0)" } ?? ""))
+        let names = s.features.map(\.name)
         let shown = names.count > 8 ? names.prefix(8).joined(separator: ", ") + ", … (\(names.count))" : names.joined(separator: ", ")
         lines.append("  features  \(shown)")
-        if !model.classes.isEmpty { lines.append("  classes   \(model.classes.joined(separator: ", "))") }
-        if !model.trainingMetrics.isEmpty {
-            lines.append("  training  " + model.trainingMetrics.map { "\($0.0) \(formatFloat(roundForDisplay($0.1)))" }.joined(separator: ", "))
+        if !s.classes.isEmpty { lines.append("  classes   \(s.classes.joined(separator: ", "))") }
+        if !s.trainingMetrics.isEmpty {
+            lines.append("  training  " + s.trainingMetrics.map { "\($0.name) \(formatFloat(roundForDisplay($0.value)))" }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
     }

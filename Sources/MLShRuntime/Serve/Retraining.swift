@@ -3,6 +3,7 @@ import MLShCommon
 import MLShEngine
 import MLShLanguage
 import MLShModels
+import MLShMonitor
 import MLShServe
 import MLShStore
 

@@ -126,6 +126,16 @@ public enum PostgresSchema {
               score DOUBLE PRECISION);
             CREATE INDEX requests_name ON requests(name);
             CREATE INDEX requests_rid ON requests(deployment, rid);
+            CREATE TABLE request_errors (
+              rowid BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              deployment BIGINT NOT NULL REFERENCES deployments(id),
+              at DOUBLE PRECISION NOT NULL,
+              status BIGINT NOT NULL,
+              route TEXT NOT NULL,
+              model TEXT,
+              code TEXT NOT NULL,
+              reason TEXT NOT NULL);
+            CREATE INDEX request_errors_deployment ON request_errors(deployment, at);
             CREATE TABLE labels (
               deployment BIGINT NOT NULL,
               rid BIGINT NOT NULL,
