@@ -117,7 +117,7 @@ let package = Package(
         ],
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
-        .testTarget(name: "MLShPackageTests", dependencies: ["MLShPackage", "MLShStore", "MLShCommon", "TestSupport"]),
+        .testTarget(name: "MLShPackageTests", dependencies: ["MLShPackage", "MLShStore", "MLShEngine", "MLShServe", "MLShCommon", "TestSupport"]),
         .testTarget(name: "MLShServeTests", dependencies: [
             "MLShCommon", "MLShServe", "MLShStore", "MLShModels", "MLShEngine", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -99,7 +99,8 @@ struct ServeCommand: ParsableCommand {
             let (store, readOnly) = try Self.servingStore(storeOption.path)
             func load(_ ref: String) throws -> ServedModel { try ServedModel.load(try store.resolve(ref), from: store) }
             var routes: [Route] = []
-            for arg in versions {
+            // SageMaker starts a container with the argument `serve`, after the image's entry point.
+            for arg in versions where !(arg == "serve" && versions.count > 1) {
                 guard let (ref, weight) = Self.parseVersion(arg) else {
                     StoreCLI.fail(kind: "serve error", "the weight in '\(arg)' must be a positive number")
                 }
