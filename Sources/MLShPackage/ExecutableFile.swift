@@ -54,6 +54,19 @@ struct ExecutableFile {
         libraries = try Self.sharedLibraries(resolved, given: given)
     }
 
+    /// The version the binary reports (`mlsh --version`): refuses a program that is not mlsh.
+    func mlshVersion() throws(PackageError) -> String {
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try ChildProcess.run(path, ["--version"], environment: ["PATH": "/usr/bin:/bin", "SWIFT_BACKTRACE": "enable=no"], timeout: 30)
+        } catch { throw PackageError("cannot run \(path) --version: \(error)") }
+        let version = outcome.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard outcome.code == 0, !version.isEmpty, version.count <= 40, !version.contains(where: \.isWhitespace) else {
+            throw PackageError("\(path) does not answer --version as mlsh does; --mlsh names an mlsh binary")
+        }
+        return version
+    }
+
     /// The libraries `ldd` lists for `path`: `name => /path (addr)` lines and the loader's
     /// `/path (addr)` line; the kernel's vDSO has no file and is skipped.
     static func sharedLibraries(_ path: String, given: String) throws(PackageError) -> [(path: String, source: String)] {

@@ -29,7 +29,7 @@ struct ImageArchive {
     let layerSizes: [Int]
 
     /// Builds the image of `root` in `format`, named `repository:tag`.
-    init(_ root: ImageRoot, format: Format, repository: String, tag: String, mlshVersion: String) throws(PackageError) {
+    init(_ root: ImageRoot, format: Format, repository: String, tag: String) throws(PackageError) {
         let layerTars = [TarArchive.bytes(root.runtime), TarArchive.bytes(root.model)]
         let diffIDs = layerTars.map { "sha256:" + SHA256.hex($0) }
         var layers: [Blob] = []
@@ -43,7 +43,7 @@ struct ImageArchive {
         }
         let layerType = format == .oci ? "application/vnd.oci.image.layer.v1.tar+gzip" : "application/vnd.oci.image.layer.v1.tar"
         let created = Self.iso8601(root.version.created)
-        let config = Blob(Array(JSONWriter.text(Self.config(root, diffIDs: diffIDs, created: created, mlshVersion: mlshVersion)).utf8))
+        let config = Blob(Array(JSONWriter.text(Self.config(root, diffIDs: diffIDs, created: created)).utf8))
         let manifest = Blob(Array(JSONWriter.text(.object([
             ("schemaVersion", .number(2)),
             ("mediaType", .string("application/vnd.oci.image.manifest.v1+json")),
@@ -85,14 +85,14 @@ struct ImageArchive {
     }
 
     /// The image config: platform, user, ports, environment, entry point, labels, layers.
-    static func config(_ root: ImageRoot, diffIDs: [String], created: String, mlshVersion: String) -> JSON {
+    static func config(_ root: ImageRoot, diffIDs: [String], created: String) -> JSON {
         let v = root.version
         let labels: [(String, JSON)] = [
             ("mlsh.aliases", .string(v.aliases.joined(separator: ","))),
             ("mlsh.artifact", .string("sha256:" + v.artifact)),
             ("mlsh.model", .string(v.label)),
             ("mlsh.swift-runtime", .string(root.executable.staticSwiftRuntime ? "static" : "dynamic")),
-            ("mlsh.version", .string(mlshVersion)),
+            ("mlsh.version", .string(root.mlshVersion)),
             ("org.opencontainers.image.created", .string(created)),
             ("org.opencontainers.image.description", .string("\(v.label) served by mlsh on port \(ImageRoot.port): GET /ping, POST /invocations, POST /v1/models/\(v.name)/predict, GET /metrics")),
             ("org.opencontainers.image.title", .string(v.name)),

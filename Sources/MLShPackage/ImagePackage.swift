@@ -43,9 +43,9 @@ public enum ImagePackage {
             throw PackageError("unknown image format '\(format)'; use oci or docker")
         }
         try checkOutput(output)
-        return try withRoot(reference, store: store, binary: binary) { root throws(PackageError) in
+        return try withRoot(reference, store: store, binary: binary, mlshVersion: mlshVersion) { root throws(PackageError) in
             let (repository, tagName) = try Self.name(tag, root.version)
-            let archive = try ImageArchive(root, format: format, repository: repository, tag: tagName, mlshVersion: mlshVersion)
+            let archive = try ImageArchive(root, format: format, repository: repository, tag: tagName)
             do throws(EngineError) { try FileOutput.write(parts: archive.parts, to: output) } catch {
                 throw PackageError("cannot write \(error.message)")
             }
@@ -67,9 +67,9 @@ public enum ImagePackage {
                 throw PackageError("\(folder) is not empty; the Dockerfile and its context go into a new or empty folder")
             }
         }
-        return try withRoot(reference, store: store, binary: binary) { root throws(PackageError) in
+        return try withRoot(reference, store: store, binary: binary, mlshVersion: mlshVersion) { root throws(PackageError) in
             let (repository, tagName) = try Self.name(tag, root.version)
-            let config = ImageArchive.config(root, diffIDs: [], created: ImageArchive.iso8601(root.version.created), mlshVersion: mlshVersion)
+            let config = ImageArchive.config(root, diffIDs: [], created: ImageArchive.iso8601(root.version.created))
             var bytes = 0
             for (layer, entries) in [("runtime", root.runtime), ("model", root.model)] {
                 bytes += try write(entries, under: folder + "/" + layer)
@@ -83,15 +83,17 @@ public enum ImagePackage {
     }
 
     /// Copies the version into a store of its own in a temporary folder, reads the binary
-    /// and its libraries, and hands the image's contents to `body`.
-    static func withRoot(_ reference: String, store: Store, binary: String?,
+    /// and its libraries, and hands the image's contents to `body`. `mlshVersion` is this
+    /// mlsh's; another binary is asked for its own (`--version`).
+    static func withRoot(_ reference: String, store: Store, binary: String?, mlshVersion: String,
                          _ body: (ImageRoot) throws(PackageError) -> Report) throws(PackageError) -> Report {
         let executable = try ExecutableFile(binary ?? "/proc/self/exe")
+        let version = binary == nil ? mlshVersion : try executable.mlshVersion()
         let temp = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-package-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: temp) }
-        let version: ModelVersionRecord
-        do { version = try store.copyVersion(reference, into: temp + "/store") } catch { throw PackageError(error.message) }
-        return try body(try ImageRoot(executable: executable, version: version, storeFolder: temp + "/store"))
+        let record: ModelVersionRecord
+        do { record = try store.copyVersion(reference, into: temp + "/store") } catch { throw PackageError(error.message) }
+        return try body(try ImageRoot(executable: executable, version: record, storeFolder: temp + "/store", mlshVersion: version))
     }
 
     /// Refuses an output that cannot hold an image (a folder, a socket) before the work

@@ -18,6 +18,8 @@ struct ImageRoot {
     let model: [TarArchive.Entry]
     let version: ModelVersionRecord
     let executable: ExecutableFile
+    /// The version of the mlsh the image runs.
+    let mlshVersion: String
 
     /// The image's environment, `NAME=value`.
     static let environment = ["PATH=/usr/local/bin", "HOME=/\(home)", "PORT=\(port)", "MLSH_STORE=/\(storePath)"]
@@ -28,8 +30,9 @@ struct ImageRoot {
     }
 
     /// Reads the binary, its libraries and the store copy in `storeFolder`.
-    init(executable: ExecutableFile, version: ModelVersionRecord, storeFolder: String) throws(PackageError) {
+    init(executable: ExecutableFile, version: ModelVersionRecord, storeFolder: String, mlshVersion: String) throws(PackageError) {
         self.executable = executable
+        self.mlshVersion = mlshVersion
         self.version = version
         var runtime: [TarArchive.Entry] = []
         var files: [(String, [UInt8], UInt32)] = [(Self.binaryPath, try Self.read(executable.path), 0o755)]

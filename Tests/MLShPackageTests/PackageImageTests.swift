@@ -286,6 +286,7 @@ import TestSupport
             (["package", "diabetes@1", "-o", box.dir], "package error: \(box.dir) is a folder; -o names the image's tar file"),
             (["package", "diabetes@1", "-o", box.dir + "/missing/img.tar"], "package error: cannot write \(box.dir)/missing/img.tar: No such file or directory"),
             (["package", "diabetes@1", "-o", out, "--mlsh", box.dir + "/text"], "package error: \(box.dir)/text is not an ELF executable; an image needs a Linux mlsh binary"),
+            (["package", "diabetes@1", "-o", out, "--mlsh", "/usr/bin/true"], "package error: /usr/bin/true does not answer --version as mlsh does; --mlsh names an mlsh binary"),
             (["package", "diabetes@1", "-o", out, "--mlsh", box.dir + "/absent"], "package error: cannot read the mlsh binary \(box.dir)/absent: No such file or directory"),
             (["package", "diabetes@1", "-o", out, "--tag", "Diabetes:1"], "package error: 'Diabetes' is not an image repository name: lowercase letters and digits, '.', '_' or '-' between them, '/' between parts"),
             (["package", "diabetes@1", "-o", out, "--tag=-x"], "package error: '-x' is not an image tag: up to 128 letters, digits, '.', '_' and '-', not starting with '.' or '-'"),
@@ -298,6 +299,11 @@ import TestSupport
             #expect(!r.err.contains("Fatal error") && !r.err.contains("Crash"), "\(args): \(r.err)")
         }
         #expect(!FileManager.default.fileExists(atPath: out))
+        var env = box.environment
+        env["PORT"] = "http"
+        let port = try runProgram(mlshBinary, ["serve", "diabetes@1"], environment: env)
+        #expect(port.code == 2)
+        #expect(port.err.hasPrefix("Error: PORT must be a port number between 0 and 65535, got 'http'"), "\(port.err)")
 
         // Onto a symbolic link: the file it names is written, the link stays a link.
         let link = box.dir + "/link.tar", target = box.dir + "/target.tar"
