@@ -43,8 +43,8 @@ public enum ImagePackage {
             throw PackageError("unknown image format '\(format)'; use oci or docker")
         }
         try checkOutput(output)
-        return try withRoot(reference, store: store, binary: binary, mlshVersion: mlshVersion) { root throws(PackageError) in
-            let (repository, tagName) = try Self.name(tag, root.version)
+        return try withRoot(reference, store: store, tag: tag, binary: binary, mlshVersion: mlshVersion) {
+            root, repository, tagName throws(PackageError) in
             let archive = try ImageArchive(root, format: format, repository: repository, tag: tagName)
             do throws(EngineError) { try FileOutput.write(parts: archive.parts, to: output) } catch {
                 throw PackageError("cannot write \(error.message)")
@@ -67,8 +67,8 @@ public enum ImagePackage {
                 throw PackageError("\(folder) is not empty; the Dockerfile and its context go into a new or empty folder")
             }
         }
-        return try withRoot(reference, store: store, binary: binary, mlshVersion: mlshVersion) { root throws(PackageError) in
-            let (repository, tagName) = try Self.name(tag, root.version)
+        return try withRoot(reference, store: store, tag: tag, binary: binary, mlshVersion: mlshVersion) {
+            root, repository, tagName throws(PackageError) in
             let config = ImageArchive.config(root, diffIDs: [], created: ImageArchive.iso8601(root.version.created))
             var bytes = 0
             for (layer, entries) in [("runtime", root.runtime), ("model", root.model)] {
@@ -82,18 +82,23 @@ public enum ImagePackage {
         }
     }
 
-    /// Copies the version into a store of its own in a temporary folder, reads the binary
-    /// and its libraries, and hands the image's contents to `body`. `mlshVersion` is this
-    /// mlsh's; another binary is asked for its own (`--version`).
-    static func withRoot(_ reference: String, store: Store, binary: String?, mlshVersion: String,
-                         _ body: (ImageRoot) throws(PackageError) -> Report) throws(PackageError) -> Report {
+    /// Checks the version and the image's name, copies the version into a store of its own
+    /// in a temporary folder, reads the binary and its libraries, and hands the image's
+    /// contents and name (repository, tag) to `body`. `mlshVersion` is this mlsh's; another
+    /// binary is asked for its own (`--version`).
+    static func withRoot(_ reference: String, store: Store, tag: String?, binary: String?, mlshVersion: String,
+                         _ body: (ImageRoot, String, String) throws(PackageError) -> Report) throws(PackageError) -> Report {
+        let resolved: ModelVersionRecord
+        do { resolved = try store.resolve(reference) } catch { throw PackageError(error.message) }
+        let (repository, tagName) = try name(tag, resolved)
         let executable = try ExecutableFile(binary ?? "/proc/self/exe")
         let version = binary == nil ? mlshVersion : try executable.mlshVersion()
         let temp = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-package-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: temp) }
         let record: ModelVersionRecord
-        do { record = try store.copyVersion(reference, into: temp + "/store") } catch { throw PackageError(error.message) }
-        return try body(try ImageRoot(executable: executable, version: record, storeFolder: temp + "/store", mlshVersion: version))
+        do { record = try store.copyVersion(resolved.label, into: temp + "/store") } catch { throw PackageError(error.message) }
+        return try body(try ImageRoot(executable: executable, version: record, storeFolder: temp + "/store", mlshVersion: version),
+                        repository, tagName)
     }
 
     /// Refuses an output that cannot hold an image (a folder, a socket) before the work
