@@ -89,6 +89,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
+        // Container images of registered models (OCI layout, docker archive, Dockerfile), written directly.
+        .target(name: "MLShPackage", dependencies: ["MLShCommon", "MLShEngine", "MLShStore", "CZlib"]),
         .target(name: "MLShRuntime", dependencies: [
             "MLShCommon", "MLShLanguage", "MLShEngine", "MLShModels", "MLShStore", "MLShPlot", "MLShServe", "MLShMonitor", "MLShUI",
         ]),
@@ -97,7 +99,7 @@ let package = Package(
         // Notebooks: percent cells, Markdown, HTML and Markdown pages, JUnit reports.
         .target(name: "MLShNotebook", dependencies: ["MLShCommon", "MLShLanguage", "MLShRuntime", "MLShEngine"]),
         .executableTarget(name: "mlsh", dependencies: [
-            "MLShCommon", "MLShREPL", "MLShNotebook", "MLShRuntime", "MLShServe", "MLShStore", "MLShLanguage", "MLShUI",
+            "MLShCommon", "MLShREPL", "MLShNotebook", "MLShRuntime", "MLShServe", "MLShStore", "MLShLanguage", "MLShUI", "MLShPackage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
@@ -120,6 +122,7 @@ let package = Package(
         ],
                     exclude: ["fixtures"]),
         .testTarget(name: "MLShPlotTests", dependencies: ["MLShPlot"]),
+        .testTarget(name: "MLShPackageTests", dependencies: ["MLShPackage", "MLShStore", "MLShEngine", "MLShServe", "MLShCommon", "TestSupport"]),
         .testTarget(name: "MLShServeTests", dependencies: [
             "MLShCommon", "MLShServe", "MLShStore", "MLShModels", "MLShEngine", "MLShMonitor", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),

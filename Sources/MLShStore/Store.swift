@@ -28,11 +28,21 @@ public final class Store: Sendable {
 
     /// Opens (creating when missing) the store in `folder`, migrating its schema.
     /// A store written by a newer mlsh (unknown migrations) is refused.
-    public init(folder: String) throws(StoreError) {
+    ///
+    /// `readOnly` opens an existing store without writing anything, not even a lock file:
+    /// for a store on a read-only file system or owned by another user (a container
+    /// image's). SQLite then needs the database in rollback-journal mode (as
+    /// `copyVersion(_:into:)` leaves it) or its `-wal` and `-shm` files present; the schema
+    /// must be current, as nothing is migrated.
+    public init(folder: String, readOnly: Bool = false) throws(StoreError) {
         if PostgresURL.isURL(folder) {
             throw StoreError("\(PostgresURL.redact(folder)) names a PostgreSQL database; this mlsh keeps its store in a folder (--store DIR)")
         }
         self.folder = folder
+        if readOnly {
+            db = try Store.openReadOnly(folder)
+            return
+        }
         do {
             try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)
         } catch {
@@ -53,24 +63,59 @@ public final class Store: Sendable {
         do {
             db = try DatabasePool(path: folder + "/store.sqlite", configuration: config)
         } catch {
-            if access(folder, W_OK) != 0 || (access(folder + "/store.sqlite", F_OK) == 0 && access(folder + "/store.sqlite", W_OK) != 0) {
+            if !Store.isWritable(folder) {
                 throw StoreError("the store at \(folder) is read-only: mlsh needs write access to the folder and its store.sqlite, even to read it (\(error))")
             }
             throw StoreError("cannot open \(folder)/store.sqlite: \(error)")
         }
         let migrator = Store.migrator
         try Store.guarded("checking the store's schema") {
-            let superseded = try db.read { db in try migrator.hasBeenSuperseded(db) }
-            if superseded {
-                let known = Set(migrator.migrations)
-                let applied = try db.read { db in try migrator.appliedIdentifiers(db) }
-                let unknown = applied.subtracting(known).sorted().joined(separator: ", ")
-                throw StoreError("the store at \(folder) was written by a newer mlsh (unknown schema migrations: \(unknown)); upgrade mlsh to use it")
-            }
+            try Store.refuseNewer(db, migrator, folder: folder)
             try migrator.migrate(db)
         }
         // Best effort: a store this process cannot write is still read.
         try? reapRuns()
+    }
+
+    /// Whether this process may write the store in `folder`: the folder, and its
+    /// store.sqlite when there is one (false on a read-only file system).
+    public static func isWritable(_ folder: String) -> Bool {
+        access(folder, W_OK) == 0 && (access(folder + "/store.sqlite", F_OK) != 0 || access(folder + "/store.sqlite", W_OK) == 0)
+    }
+
+    /// Opens `folder`'s store.sqlite for reading only; refuses a store whose schema is
+    /// not this mlsh's.
+    private static func openReadOnly(_ folder: String) throws(StoreError) -> DatabasePool {
+        guard access(folder + "/store.sqlite", R_OK) == 0 else {
+            throw StoreError("there is no readable store at \(folder) (\(String(cString: strerror(errno))))")
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(30)
+        let pool: DatabasePool
+        do { pool = try DatabasePool(path: folder + "/store.sqlite", configuration: config) } catch {
+            throw StoreError("cannot open the store at \(folder) read-only: \(error)")
+        }
+        let migrator = Store.migrator
+        try Store.guarded("reading the store at \(folder) read-only") {
+            try Store.refuseNewer(pool, migrator, folder: folder)
+            let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            let missing = migrator.migrations.filter { !applied.contains($0) }
+            if !missing.isEmpty {
+                throw StoreError("the store at \(folder) was written by an older mlsh and is read-only, so it cannot be upgraded (missing schema migrations: \(missing.joined(separator: ", "))); open it once with write access")
+            }
+        }
+        return pool
+    }
+
+    /// Throws when the store was written by a newer mlsh (migrations this one does not know).
+    private static func refuseNewer(_ db: DatabasePool, _ migrator: DatabaseMigrator, folder: String) throws {
+        let superseded = try db.read { db in try migrator.hasBeenSuperseded(db) }
+        guard superseded else { return }
+        let known = Set(migrator.migrations)
+        let applied = try db.read { db in try migrator.appliedIdentifiers(db) }
+        let unknown = applied.subtracting(known).sorted().joined(separator: ", ")
+        throw StoreError("the store at \(folder) was written by a newer mlsh (unknown schema migrations: \(unknown)); upgrade mlsh to use it")
     }
 
     /// Runs database work, reporting SQLite errors as store errors.

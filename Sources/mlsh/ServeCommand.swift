@@ -8,7 +8,9 @@ import UnixSignals
 
 /// `mlsh serve NAME@V[=W] ... [--port] [--host] [--token-file] [--shadow NAME@V]`: the
 /// prediction server of §8 in the foreground, until SIGINT or SIGTERM (graceful: requests
-/// in flight are answered and the request log is written out).
+/// in flight are answered and the request log is written out). A store this process
+/// cannot write (a container image's) is served read-only: no deployment record, no
+/// request log, no feedback; counts, latencies, drift and `/metrics` in memory.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -17,8 +19,8 @@ struct ServeCommand: ParsableCommand {
     @ArgumentParser.Argument(help: ArgumentHelp("Model versions to serve, e.g. diabetes@production or diabetes@4=0.9.", valueName: "NAME@VERSION[=WEIGHT]"))
     var versions: [String]
 
-    @Option(help: "The port to listen on (0 picks a free one).")
-    var port = 8080
+    @Option(help: "The port to listen on (default: PORT when set, else 8080; 0 picks a free one).")
+    var port: Int?
 
     @Option(help: "The address to bind (default 127.0.0.1: this machine only).")
     var host = "127.0.0.1"
@@ -40,7 +42,11 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         guard watchInterval >= 0.01 && watchInterval <= 3600 else { throw ValidationError("--watch-interval must be between 0.01 and 3600 seconds") }
         guard !versions.isEmpty else { throw ValidationError("name at least one model version to serve") }
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        if let port {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        } else if let env = ProcessInfo.processInfo.environment["PORT"], !env.isEmpty {
+            guard let p = Int(env), (0...65535).contains(p) else { throw ValidationError("PORT must be a port number between 0 and 65535, got '\(env)'") }
+        }
         guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
     }
 
@@ -67,20 +73,34 @@ struct ServeCommand: ParsableCommand {
         return w > 0 && w.isFinite ? (String(arg[..<eq]), w) : nil
     }
 
+    /// `--port`, else `PORT`, else 8080 (validated already).
+    var effectivePort: Int {
+        port ?? ProcessInfo.processInfo.environment["PORT"].flatMap { Int($0) } ?? 8080
+    }
+
+    /// The store to serve from, and whether it is read-only (not writable by this process).
+    static func servingStore(_ option: String?) throws(StoreError) -> (Store, readOnly: Bool) {
+        let folder = StoreCLI.folder(option)
+        guard FileManager.default.fileExists(atPath: folder + "/store.sqlite") else {
+            StoreCLI.fail(kind: "serve error", "there is no store at \(folder): register a model first")
+        }
+        if Store.isWritable(folder) { return (try Store(folder: folder), false) }
+        return (try Store(folder: folder, readOnly: true), true)
+    }
+
     func run() throws {
-        var config = ServeConfiguration(host: host, port: port)
+        var config = ServeConfiguration(host: host, port: effectivePort)
         config.bodyLimit = bodyLimit
         config.version = Runtime.version
         config.token = Self.token(tokenFile)
         config.executable = Runtime.executable
         config.watchInterval = watchInterval
         try StoreCLI.guarded {
-            guard let store = try StoreCLI.existing(storeOption.path) else {
-                StoreCLI.fail(kind: "serve error", "there is no store at \(StoreCLI.folder(storeOption.path)): register a model first")
-            }
+            let (store, readOnly) = try Self.servingStore(storeOption.path)
             func load(_ ref: String) throws -> ServedModel { try ServedModel.load(try store.resolve(ref), from: store) }
             var routes: [Route] = []
-            for arg in versions {
+            // SageMaker starts a container with the argument `serve`, after the image's entry point.
+            for arg in versions where !(arg == "serve" && versions.count > 1) {
                 guard let (ref, weight) = Self.parseVersion(arg) else {
                     StoreCLI.fail(kind: "serve error", "the weight in '\(arg)' must be a positive number")
                 }
@@ -89,14 +109,19 @@ struct ServeCommand: ParsableCommand {
             let shadowModel = try shadow.map(load)
             let server: PredictionServer
             do {
-                server = try PredictionServer.start(routes: routes, shadow: shadowModel, configuration: config, store: store,
-                                                    signals: [.sigterm, .sigint])
+                server = try PredictionServer.start(routes: routes, shadow: shadowModel, configuration: config,
+                                                    store: readOnly ? nil : store, signals: [.sigterm, .sigint])
             } catch let e as ServeError { StoreCLI.fail(kind: "serve error", e.message) }
             if let warning = config.exposureWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+            if readOnly {
+                FileHandle.standardError.write(Data("the store at \(store.folder) is read-only: serving without a request log or feedback (metrics and status in memory)\n".utf8))
+            }
             let served = routes.map(\.model.label).joined(separator: ", ")
             FileHandle.standardError.write(Data("serving \(served) at \(server.url) (Ctrl-C stops)\n".utf8))
             server.waitUntilStopped()
-            FileHandle.standardError.write(Data("stopped; \(server.service.monitor.snapshot().logged) predictions logged\n".utf8))
+            let snapshot = server.service.monitor.snapshot()
+            FileHandle.standardError.write(Data((readOnly ? "stopped; \(snapshot.requests) requests answered\n"
+                                                          : "stopped; \(snapshot.logged) predictions logged\n").utf8))
         }
     }
 }

@@ -12,7 +12,7 @@ struct MLSh: ParsableCommand {
         abstract: "A shell for the whole machine-learning lifecycle.",
         version: Runtime.version,
         subcommands: [RunCommand.self, TestCommand.self, RenderCommand.self, RunsCommand.self, ModelsCommand.self,
-                      DatasetsCommand.self, LineageCommand.self, StagesCommand.self, AlertsCommand.self, RetrainCommand.self, RetrainsCommand.self, GCCommand.self, ServeCommand.self, ExportCommand.self, StatusCommand.self, UICommand.self,
+                      DatasetsCommand.self, LineageCommand.self, StagesCommand.self, AlertsCommand.self, RetrainCommand.self, RetrainsCommand.self, GCCommand.self, ServeCommand.self, ExportCommand.self, PackageCommand.self, StatusCommand.self, UICommand.self,
                       SweepCommand.self, WorkerCommand.self, SweepsCommand.self])
 
     @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate CODE (or run a :command such as ':help trim'), print its values, and exit.", valueName: "code"))

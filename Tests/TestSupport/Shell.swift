@@ -68,3 +68,19 @@ public func spawnProgram(_ path: String, _ args: [String], environment: [String:
 
 /// Waits for a child; its wait status.
 public func waitStatus(_ pid: pid_t) -> Int32 { ChildProcess.wait(pid).status }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it).
+public func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+            bind(fd, p, len) == 0 ? getsockname(fd, p, &len) : -1
+        }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
