@@ -102,7 +102,8 @@ extension Store {
             let known = try versions(name: name)
             if known.isEmpty { throw StoreError("no model named '\(name)' is registered") }
             let aliases = Set(known.flatMap(\.aliases)).sorted()
-            throw StoreError("unknown model version '\(reference)' (versions 1-\(known.count)\(aliases.isEmpty ? "" : "; aliases: " + aliases.joined(separator: ", ")))")
+            let versions = known.count == 1 ? "version 1" : "versions 1-\(known.count)"
+            throw StoreError("unknown model version '\(reference)' (\(versions)\(aliases.isEmpty ? "" : "; aliases: " + aliases.joined(separator: ", ")))")
         }
         return r
     }

@@ -279,7 +279,7 @@ import TestSupport
         try "not a program".write(toFile: box.dir + "/text", atomically: true, encoding: .utf8)
         let out = box.dir + "/img.tar"
         let cases: [([String], String)] = [
-            (["package", "diabetes@7", "-o", out], "package error: unknown model version 'diabetes@7' (versions 1-1; aliases: production)"),
+            (["package", "diabetes@7", "-o", out], "package error: unknown model version 'diabetes@7' (version 1; aliases: production)"),
             (["package", "nope@1", "-o", out], "package error: no model named 'nope' is registered"),
             (["package", "diabetes@1", "-o", out, "--format", "zip"], "Error: --format must be oci or docker, got 'zip'"),
             (["package", "diabetes@1"], "Error: name the image file with -o FILE (or a folder with --dockerfile DIR)"),
