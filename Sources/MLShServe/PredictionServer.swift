@@ -2,9 +2,11 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import MLShCommon
 import MLShStore
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// A running server: started in the background (the prompt stays usable), stopped
@@ -53,17 +55,17 @@ public final class PredictionServer: @unchecked Sendable {
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
         let finished = DispatchSemaphore(value: 0)
-        let failure = Failure()
+        let failure = Mutex<String?>(nil)
         Task.detached {
             do { try await group.run() } catch let io as IOError {
-                failure.set(io.errnoCode == EADDRINUSE ? "the port is already in use" : String(cString: strerror(io.errnoCode)))
-            } catch { failure.set("\(error)") }
+                failure.withLock { $0 = io.errnoCode == EADDRINUSE ? "the port is already in use" : String(cString: strerror(io.errnoCode)) }
+            } catch { failure.withLock { $0 = "\(error)" } }
             bound.failed()
             finished.signal()
         }
         guard let port = bound.wait() else {
             finished.wait()
-            throw ServeError(500, "bind_failed", "cannot serve on \(configuration.host):\(configuration.port): \(failure.message ?? "the server did not start")")
+            throw ServeError(500, "bind_failed", "cannot serve on \(configuration.host):\(configuration.port): \(failure.withLock { $0 } ?? "the server did not start")")
         }
         let url = "http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)"
         var deployment: Int64?
@@ -148,27 +150,14 @@ public final class PredictionServer: @unchecked Sendable {
 /// answers with (installed once the deployment is recorded; until then requests get 503).
 final class BoundAddress: @unchecked Sendable {
     private let lock = NSLock()
-    private let semaphore = DispatchSemaphore(value: 0)
-    private var port: Int?
-    private var signalled = false
+    private let port = FirstValue<Int?>(nil)
     private(set) var service: PredictionService?
 
-    func ready(_ port: Int?) {
-        lock.lock()
-        self.port = port
-        let first = !signalled
-        signalled = true
-        lock.unlock()
-        if first { semaphore.signal() }
-    }
+    func ready(_ port: Int?) { self.port.offer(port) }
 
     func failed() { ready(nil) }
 
-    func wait() -> Int? {
-        semaphore.wait()
-        lock.lock(); defer { lock.unlock() }
-        return port
-    }
+    func wait() -> Int? { port.take() }
 
     func install(_ s: PredictionService) { lock.lock(); service = s; lock.unlock() }
 
@@ -185,13 +174,6 @@ enum PredictionServiceBox {
             return try await service.respond(to: request, context: context)
         }
     }
-}
-
-final class Failure: @unchecked Sendable {
-    private let lock = NSLock()
-    private var text: String?
-    func set(_ s: String) { lock.lock(); text = s; lock.unlock() }
-    var message: String? { lock.lock(); defer { lock.unlock() }; return text }
 }
 
 func nanoseconds(_ d: Duration) -> Int64 {

@@ -3,9 +3,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
+import MLShCommon
 import MLShStore
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// How `mlsh ui` listens: the address (loopback unless asked), the port (0 picks a free
@@ -48,7 +50,7 @@ public final class UIServer: @unchecked Sendable {
         }
         if let t = configuration.token, t.isEmpty { throw UIError(400, "the token must not be empty") }
         let app = UIApp(store: store, token: configuration.token)
-        let bound = UIBound()
+        let bound = FirstValue<Int?>(nil)
         var logger = Logger(label: "mlsh-ui")
         logger.logLevel = .error
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
@@ -74,21 +76,21 @@ public final class UIServer: @unchecked Sendable {
             responder: responder,
             server: .http1(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in bound.ready(channel.localAddress?.port) },
+            onServerRunning: { channel in bound.offer(channel.localAddress?.port) },
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: signals, logger: logger))
         let finished = DispatchSemaphore(value: 0)
-        let failure = UIFailure()
+        let failure = Mutex<String?>(nil)
         Task.detached {
             do { try await group.run() } catch let io as IOError {
-                failure.set(io.errnoCode == EADDRINUSE ? "the port is already in use" : String(cString: strerror(io.errnoCode)))
-            } catch { failure.set("\(error)") }
-            bound.ready(nil)
+                failure.withLock { $0 = io.errnoCode == EADDRINUSE ? "the port is already in use" : String(cString: strerror(io.errnoCode)) }
+            } catch { failure.withLock { $0 = "\(error)" } }
+            bound.offer(nil)
             finished.signal()
         }
-        guard let port = bound.wait() else {
+        guard let port = bound.take() else {
             finished.wait()
-            throw UIError(500, "cannot serve the UI on \(configuration.host):\(configuration.port): \(failure.message ?? "the server did not start")")
+            throw UIError(500, "cannot serve the UI on \(configuration.host):\(configuration.port): \(failure.withLock { $0 } ?? "the server did not start")")
         }
         let url = "http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)"
         return UIServer(url: url, port: port, group: group, finished: finished)
@@ -123,34 +125,4 @@ public final class UIServer: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         return !stopped
     }
-}
-
-/// The bound port, reported once the server listens (nil: it failed to).
-final class UIBound: @unchecked Sendable {
-    private let lock = NSLock()
-    private let semaphore = DispatchSemaphore(value: 0)
-    private var port: Int?
-    private var signalled = false
-
-    func ready(_ port: Int?) {
-        lock.lock()
-        let first = !signalled
-        if first { self.port = port }
-        signalled = true
-        lock.unlock()
-        if first { semaphore.signal() }
-    }
-
-    func wait() -> Int? {
-        semaphore.wait()
-        lock.lock(); defer { lock.unlock() }
-        return port
-    }
-}
-
-final class UIFailure: @unchecked Sendable {
-    private let lock = NSLock()
-    private var text: String?
-    func set(_ s: String) { lock.lock(); text = s; lock.unlock() }
-    var message: String? { lock.lock(); defer { lock.unlock() }; return text }
 }
