@@ -54,6 +54,68 @@ extension Store {
         }
     }
 
+    /// A run without its params, metrics, datasets and tags.
+    public struct RunBrief: Sendable {
+        public var id: Int64
+        public var name: String?
+        public var status: String
+        public var started: Double
+        public var ended: Double?
+
+        public init(id: Int64, name: String?, status: String, started: Double, ended: Double?) {
+            self.id = id; self.name = name; self.status = status; self.started = started; self.ended = ended
+        }
+    }
+
+    /// An experiment's runs in brief, oldest first: what a page of runs needs of every run
+    /// before it knows which few it shows.
+    public func runBriefs(experiment: Int64) throws(StoreError) -> [RunBrief] {
+        try? reapRuns()
+        return try Store.guarded("reading runs") {
+            try db.read { db in
+                var out: [RunBrief] = []
+                try Store.eachRow(db, "SELECT id, name, status, started, ended FROM runs WHERE experiment = ? ORDER BY id", [experiment]) { s in
+                    out.append(RunBrief(id: s.int(0), name: s.text(1), status: s.text(2) ?? "", started: s.double(3) ?? .nan, ended: s.double(4)))
+                }
+                return out
+            }
+        }
+    }
+
+    /// The names of an experiment's params and of its metrics, each in the order first
+    /// recorded (`run_columns`).
+    public func runColumnNames(experiment: Int64) throws(StoreError) -> (params: [String], metrics: [String]) {
+        try Store.guarded("reading run columns") {
+            try db.read { db in
+                var params: [String] = [], metrics: [String] = []
+                try Store.eachRow(db, "SELECT kind, name FROM run_columns WHERE experiment = ? ORDER BY rowid", [experiment]) { s in
+                    if s.text(0) == "param" { params.append(s.text(1) ?? "") } else { metrics.append(s.text(1) ?? "") }
+                }
+                return (params, metrics)
+            }
+        }
+    }
+
+    /// One name across an experiment's runs: each run's latest value of the metric, and
+    /// its param, by run id.
+    public func runColumn(experiment: Int64, name: String) throws(StoreError) -> (metrics: [Int64: Double], params: [Int64: ParamValue]) {
+        try Store.guarded("reading a run column") {
+            try db.read { db in
+                var metrics: [Int64: Double] = [:], params: [Int64: ParamValue] = [:]
+                let inExperiment = "run IN (SELECT id FROM runs WHERE experiment = ?)"
+                for r in try Row.fetchAll(db, sql: "SELECT run, value FROM latest_metrics WHERE name = ? AND \(inExperiment)",
+                                          arguments: [name, experiment]) {
+                    metrics[r["run"]] = (r["value"] as Double?) ?? .nan
+                }
+                for r in try Row.fetchAll(db, sql: "SELECT run, kind, value FROM params WHERE name = ? AND \(inExperiment)",
+                                          arguments: [name, experiment]) {
+                    params[r["run"]] = ParamValue(kind: r["kind"], text: r["value"])
+                }
+                return (metrics, params)
+            }
+        }
+    }
+
     /// Rows of a per-run table, arriving grouped by run, collected per run in the order of
     /// their keys (rowids).
     struct RunGroups<T> {

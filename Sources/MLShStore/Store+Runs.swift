@@ -112,6 +112,7 @@ extension Store {
                     try db.execute(sql: "INSERT OR REPLACE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
                                    arguments: [id, k, v.kind, v.text])
                 }
+                try Store.noteColumns(db, run: id, kind: "param", names: params.map(\.0))
                 return id
             }
         }
@@ -155,8 +156,15 @@ extension Store {
                     guard let l = latest[name] else { continue }
                     try upsert.execute(arguments: [run, name, l.point.step, l.point.value, l.first])
                 }
+                try Store.noteColumns(db, run: run, kind: "metric", names: order)
             }
         }
+    }
+
+    /// Records that runs of `run`'s experiment have these params or metrics (`run_columns`).
+    static func noteColumns(_ db: Database, run: Int64, kind: String, names: [String]) throws {
+        let note = try db.cachedStatement(sql: "INSERT OR IGNORE INTO run_columns (experiment, kind, name) SELECT experiment, ?, ? FROM runs WHERE id = ?")
+        for name in names { try note.execute(arguments: [kind, name, run]) }
     }
 
     /// Whether a point logged at `step` after one at `seen` becomes the metric's latest value:
@@ -176,6 +184,7 @@ extension Store {
             try db.write { db in
                 try db.execute(sql: "INSERT OR IGNORE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
                                arguments: [run, name, value.kind, value.text])
+                try Store.noteColumns(db, run: run, kind: "param", names: [name])
             }
         }
     }

@@ -84,6 +84,7 @@ extension Store {
             try db.write { db in
                 try db.execute(sql: "INSERT OR REPLACE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
                                arguments: [run, name, value.kind, value.text])
+                try Store.noteColumns(db, run: run, kind: "param", names: [name])
             }
         }
     }

@@ -443,6 +443,24 @@ public final class Store: Sendable {
                 CREATE INDEX trials_status ON trials(status, id);
                 """)
         }
+        // The names of each experiment's params and metrics, in the order first recorded, kept
+        // as runs record them: listing an experiment's columns reads these few rows, not every
+        // run's params and metrics.
+        m.registerMigration("v14-run-columns") { db in
+            try db.execute(sql: """
+                CREATE TABLE run_columns (
+                  experiment INTEGER NOT NULL REFERENCES experiments(id),
+                  kind TEXT NOT NULL,
+                  name TEXT NOT NULL,
+                  PRIMARY KEY (experiment, kind, name));
+                INSERT INTO run_columns (experiment, kind, name)
+                SELECT r.experiment, 'param', p.name FROM params p JOIN runs r ON r.id = p.run
+                GROUP BY r.experiment, p.name ORDER BY MIN(p.rowid);
+                INSERT INTO run_columns (experiment, kind, name)
+                SELECT r.experiment, 'metric', l.name FROM latest_metrics l JOIN runs r ON r.id = l.run
+                GROUP BY r.experiment, l.name ORDER BY MIN(l.first);
+                """)
+        }
         return m
     }
 }

@@ -7,25 +7,36 @@ let fixedColumns = ["id", "name", "status", "started", "ended", "duration"]
 
 /// A run's value in a column: a fixed column, else its metric, else its param.
 func columnValue(_ run: RunRecord, _ column: String) -> RunFilter.Value {
+    if let v = fixedValue(Store.RunBrief(id: run.id, name: run.name, status: run.status, started: run.started, ended: run.ended), column) {
+        return v
+    }
+    return metricOrParam(run.metrics.first(where: { $0.0 == column })?.1, run.params.first(where: { $0.0 == column })?.1)
+}
+
+/// A fixed column's value (nil for another column).
+func fixedValue(_ run: Store.RunBrief, _ column: String) -> RunFilter.Value? {
     switch column {
-    case "id": return .number(Double(run.id))
-    case "name": return run.name.map { .string($0) } ?? .missing
-    case "status": return .string(run.status)
-    case "started": return .number(run.started)
-    case "ended": return run.ended.map { .number($0) } ?? .missing
-    case "duration": return run.ended.map { .number($0 - run.started) } ?? .missing
-    default: break
+    case "id": .number(Double(run.id))
+    case "name": run.name.map { .string($0) } ?? .missing
+    case "status": .string(run.status)
+    case "started": .number(run.started)
+    case "ended": run.ended.map { .number($0) } ?? .missing
+    case "duration": run.ended.map { .number($0 - run.started) } ?? .missing
+    default: nil
     }
-    if let m = run.metrics.first(where: { $0.0 == column }) { return m.1.isNaN ? .missing : .number(m.1) }
-    if let p = run.params.first(where: { $0.0 == column }) {
-        switch p.1 {
-        case .int(let i): return .number(Double(i))
-        case .float(let d): return .number(d)
-        case .bool(let b): return .bool(b)
-        case .string(let s): return .string(s)
-        }
+}
+
+/// A run's value in a column named by a metric or a param: the metric when the run has
+/// it (NaN is missing), else the param.
+func metricOrParam(_ metric: Double?, _ param: ParamValue?) -> RunFilter.Value {
+    if let metric { return metric.isNaN ? .missing : .number(metric) }
+    switch param {
+    case .int(let i)?: return .number(Double(i))
+    case .float(let d)?: return .number(d)
+    case .bool(let b)?: return .bool(b)
+    case .string(let s)?: return .string(s)
+    case nil: return .missing
     }
-    return .missing
 }
 
 /// A column value as a page shows it.
@@ -121,22 +132,11 @@ extension UIApp {
             throw e
         }
         let id = try reading { () throws(StoreError) in try store.existingExperiment(name) }
-        let runs = try reading { () throws(StoreError) in try store.runRecords(experiment: id) }
-        var params: [String] = [], metrics: [String] = []
-        var seenParams = Set<String>(), seenMetrics = Set<String>()
-        // Runs of an experiment mostly share their names: a run with the previous run's
-        // names in the same order adds none.
-        var lastParams: [String] = [], lastMetrics: [String] = []
-        for run in runs {
-            if !run.params.elementsEqual(lastParams, by: { $0.0 == $1 }) {
-                lastParams = run.params.map(\.0)
-                for k in lastParams where seenParams.insert(k).inserted { params.append(k) }
-            }
-            if !run.metrics.elementsEqual(lastMetrics, by: { $0.0 == $1 }) {
-                lastMetrics = run.metrics.map(\.0)
-                for k in lastMetrics where seenMetrics.insert(k).inserted { metrics.append(k) }
-            }
-        }
+        // Every run in brief, the column names, and below the values of the columns the
+        // filter and the sort read; whole records only for the page shown.
+        let briefs = try reading { () throws(StoreError) in try store.runBriefs(experiment: id) }
+        let (params, metrics) = try reading { () throws(StoreError) in try store.runColumnNames(experiment: id) }
+        let seenMetrics = Set(metrics)
         let known = fixedColumns + metrics + params.filter { !seenMetrics.contains($0) && !fixedColumns.contains($0) }
         let knownSet = Set(known)
         func unknown(_ c: String, _ what: String) -> UIError {
@@ -163,12 +163,20 @@ extension UIApp {
         let pageNumber = try positiveInt(r.value("page"), default: 1, limit: Int.max, "page")
 
         // Filter, sort, page.
-        // (Over positions in `runs`, so no record is copied.)
-        var rows = Array(runs.indices)
-        if let filter { rows = rows.filter { i in filter.matches { columnValue(runs[i], $0) } } }
-        let keys = runs.map { columnValue($0, sortColumn) }
+        var read: [String: (metrics: [Int64: Double], params: [Int64: ParamValue])] = [:]
+        for c in Set([sortColumn] + (filter?.columns ?? [])) where !fixedColumns.contains(c) {
+            read[c] = try reading { () throws(StoreError) in try store.runColumn(experiment: id, name: c) }
+        }
+        func value(_ i: Int, _ c: String) -> RunFilter.Value {
+            let b = briefs[i]
+            if let v = fixedValue(b, c) { return v }
+            return metricOrParam(read[c]?.metrics[b.id], read[c]?.params[b.id])
+        }
+        var rows = Array(briefs.indices)
+        if let filter { rows = rows.filter { i in filter.matches { value(i, $0) } } }
+        let keys = briefs.indices.map { value($0, sortColumn) }
         let sorted = rows.sorted { i, j in
-            let a = keys[i], b = keys[j], ai = runs[i].id, bi = runs[j].id
+            let a = keys[i], b = keys[j], ai = briefs[i].id, bi = briefs[j].id
             let am = a == .missing, bm = b == .missing
             if am != bm { return bm }
             if am { return ai > bi }
@@ -178,7 +186,10 @@ extension UIApp {
         }
         let pages = max(1, (sorted.count + per - 1) / per)
         guard pageNumber <= pages else { throw UIError(404, "page \(pageNumber) is past the last page (\(pages)) of this table") }
-        let shown = sorted.dropFirst((pageNumber - 1) * per).prefix(per).map { runs[$0] }
+        var shown: [RunRecord] = []
+        for i in sorted.dropFirst((pageNumber - 1) * per).prefix(per) {
+            shown.append(try reading { () throws(StoreError) in try store.run(briefs[i].id) })
+        }
 
         func link(sort: String? = nil, page: Int? = nil) -> String {
             var q: [(String, String)] = [("filter", filterText), ("sort", sort ?? sortText)]
@@ -198,7 +209,7 @@ extension UIApp {
             body += "<label><input type=\"checkbox\" name=\"col\" value=\"\(h(c))\"\(columns.contains(c) ? " checked" : "")> \(h(c))</label> "
         }
         body += "</details><button>Apply</button></form>"
-        body += "<p class=\"muted\">\(sorted.count) of \(runs.count) runs\(filter == nil ? "" : " match the filter")</p>"
+        body += "<p class=\"muted\">\(sorted.count) of \(briefs.count) runs\(filter == nil ? "" : " match the filter")</p>"
         body += "<form method=\"get\" action=\"/compare\"><table class=\"runs\"><thead><tr><th>compare</th>"
         for c in ["id"] + columns {
             let active = c == sortColumn
@@ -230,7 +241,7 @@ extension UIApp {
         body += "</div>"
 
         let json = JSON.object([
-            ("experiment", .string(name)), ("runs_total", .number(Double(runs.count))), ("matching", .number(Double(sorted.count))),
+            ("experiment", .string(name)), ("runs_total", .number(Double(briefs.count))), ("matching", .number(Double(sorted.count))),
             ("filter", .string(filterText)), ("sort", .string(sortText)), ("columns", .array(columns.map { .string($0) })),
             ("page", .number(Double(pageNumber))), ("pages", .number(Double(pages))), ("per", .number(Double(per))),
             ("runs", .array(shown.map(runJSON))),

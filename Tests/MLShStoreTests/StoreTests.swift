@@ -123,7 +123,8 @@ func smallModel() throws -> FittedModel {
         }
         #expect(tables)
         #expect(applied == ["v1", "v2-requests", "v3-runs", "v4-datasets", "v5-feedback", "v6-alerts", "v7-retrains", "v8-request-scores", "v9-requests-index", "v10-alias-history",
-                            "v11-latest-metrics", "v12-request-errors", "v13-sweeps"])
+                            "v11-latest-metrics", "v12-request-errors", "v13-sweeps",
+                            "v14-run-columns"])
         #expect(try store.experiment("legacy") == 1)
         let open = try store.run(2)
         #expect(open.status == "running" && open.parent == nil && open.tags.isEmpty)
@@ -193,8 +194,26 @@ func smallModel() throws -> FittedModel {
         try old.close()
         let migrated = try Store(folder: folder)
         #expect(try migrated.run(1).metrics.map { "\($0.0)=\($0.1)" } == expected)
+        #expect(try migrated.runColumnNames(experiment: 1).metrics == ["acc", "loss", "auc"])
         try migrated.log(run: 1, [MetricPoint(name: "loss", step: 6, value: 7, at: 0)])
         #expect(try migrated.runRecords(experiment: nil)[0].metrics.map { "\($0.0)=\($0.1)" } == ["acc=0.3", "loss=7.0", "auc=0.9"])
+    }
+
+    /// An experiment's param and metric names, each in the order first recorded, whichever
+    /// run recorded them; another experiment's are its own.
+    @Test func columnNamesInFirstRecordedOrder() throws {
+        let store = try Store(folder: temporaryFolder("store"))
+        let e = try store.experiment("e"), other = try store.experiment("o")
+        let r1 = try store.startRun(experiment: e, name: nil, params: [("b", .int(1)), ("a", .int(2))], script: nil, scriptHash: nil, mlshVersion: "t")
+        try store.log(run: r1, [MetricPoint(name: "z", step: nil, value: 1, at: 0), MetricPoint(name: "y", step: nil, value: 1, at: 0)])
+        let r2 = try store.startRun(experiment: e, name: nil, params: [("a", .int(3)), ("c", .string("x"))], script: nil, scriptHash: nil, mlshVersion: "t")
+        try store.log(run: r2, [MetricPoint(name: "y", step: 0, value: 1, at: 0), MetricPoint(name: "x", step: 0, value: 1, at: 0)])
+        try store.addParam(run: r2, name: "d", value: .bool(true))
+        _ = try store.startRun(experiment: other, name: nil, params: [("q", .int(1))], script: nil, scriptHash: nil, mlshVersion: "t")
+        let names = try store.runColumnNames(experiment: e)
+        #expect(names.params == ["b", "a", "c", "d"] && names.metrics == ["z", "y", "x"])
+        let others = try store.runColumnNames(experiment: other)
+        #expect(others.params == ["q"] && others.metrics.isEmpty)
     }
 
     @Test func nanMetricsReadBackAsNaN() throws {

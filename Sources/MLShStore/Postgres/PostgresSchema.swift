@@ -53,6 +53,12 @@ public enum PostgresSchema {
               value DOUBLE PRECISION,
               first BIGINT NOT NULL,
               PRIMARY KEY (run, name));
+            CREATE TABLE run_columns (
+              rowid BIGINT GENERATED ALWAYS AS IDENTITY,
+              experiment BIGINT NOT NULL REFERENCES experiments(id),
+              kind TEXT NOT NULL,
+              name TEXT NOT NULL,
+              PRIMARY KEY (experiment, kind, name));
             CREATE TABLE artifacts (
               rowid BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
               run BIGINT REFERENCES runs(id),
