@@ -75,10 +75,12 @@ import Testing
             for body in [Self.records, Self.padded, Self.records] {
                 let before = c.occurrences("HTTP/1.1 200")
                 try c.send(Self.post(body, headers: ["Expect: 100-continue"]))
-                let interim = c.read(until: "HTTP/1.1 100 Continue\r\n\r\n", count: before + 1, timeout: 0.8)
+                // (Generous timeouts: a read returns as soon as the text arrives; a loaded
+                // machine can take seconds to answer the first request.)
+                let interim = c.read(until: "HTTP/1.1 100 Continue\r\n\r\n", count: before + 1, timeout: 10)
                 #expect(c.occurrences("HTTP/1.1 100 Continue") == before + 1, "no 100 Continue before the body: \(interim.suffix(300))")
                 try c.send(body)
-                let answered = c.read(until: "}", count: before + 1)
+                let answered = c.read(until: "}", count: before + 1, timeout: 15)
                 #expect(c.occurrences("HTTP/1.1 200") == before + 1, "\(answered.suffix(300))")
             }
             #expect(!c.text.contains("HTTP/1.1 4"), "\(c.text)")
@@ -87,12 +89,12 @@ import Testing
             // Pipelined behind a GET: its answer first, then the 100.
             let p = try Connection(port: server.port)
             try p.send("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n" + Self.post(Self.records, headers: ["Expect: 100-Continue"]))
-            let text = p.read(until: "HTTP/1.1 100 Continue", timeout: 2)
+            let text = p.read(until: "HTTP/1.1 100 Continue", timeout: 10)
             let answer = try #require(text.range(of: "HTTP/1.1 200"), "\(text)")
             let interim = try #require(text.range(of: "HTTP/1.1 100 Continue"), "\(text)")
             #expect(answer.lowerBound < interim.lowerBound)
             try p.send(Self.records)
-            p.read(until: "predictions")
+            p.read(until: "predictions", timeout: 15)
             #expect(p.occurrences("HTTP/1.1 200") == 2)
         }
     }
