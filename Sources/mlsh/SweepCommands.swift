@@ -52,7 +52,7 @@ struct SweepCommand: ParsableCommand {
         let folder = StoreCLI.folder(storeOption.path)
         let fixed = params.compactMap { p -> (String, ParamValue)? in
             guard let eq = p.firstIndex(of: "=") else { return nil }
-            return (String(p[..<eq]), SweepSpace.values(String(p[p.index(after: eq)...])).first ?? .string(""))
+            return (String(p[..<eq]), SweepSpace.value(String(p[p.index(after: eq)...])))
         }
         throw ExitCode(StoreCLI.code { () throws(MLShError) in
             let space = try SweepCommandLine.space(grid: grid, space: space, trials: trials, seed: seed)

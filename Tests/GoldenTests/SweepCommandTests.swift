@@ -43,7 +43,7 @@ import TestSupport
         let box = try Box()
         defer { box.cleanup() }
         let path = try box.script(Self.train, name: "train.mls")
-        let r = try box.mlsh(["sweep", path, "--grid", "alpha=0.01,0.1,1,10", "--grid", "depth=3,5", "--param", "data=abc", "--param", "pause=0.3", "--workers", "2"])
+        let r = try box.mlsh(["sweep", path, "--grid", "alpha=0.01,0.1,1,10", "--grid", "depth=3,5", "--param", "data=a,bc", "--param", "pause=0.3", "--workers", "2"])
         #expect(r.code == 0, "\(r.out)\n\(r.err)")
         #expect(r.out.hasPrefix("sweep 1: 8 trials of \(path) in experiment train\n"))
         #expect(r.out.components(separatedBy: "\n").filter { $0.hasPrefix("trial ") && $0.contains(": finished, run ") }.count == 8)
@@ -60,7 +60,7 @@ import TestSupport
             r.params.filter { $0.0 == "alpha" || $0.0 == "depth" }.map { "\($0.0)=\($0.1.text)" }.joined(separator: " ")
         }
         #expect(Set(points) == Set(["0.01", "0.1", "1", "10"].flatMap { a in ["3", "5"].map { "alpha=\(a) depth=\($0)" } }))
-        #expect(runs.allSatisfy { r in r.metrics.contains { $0 == ("data", 3) } && r.tags.contains { $0.0 == "sweep" && $0.1 == "1" } })
+        #expect(runs.allSatisfy { r in r.metrics.contains { $0 == ("data", 4) } && r.tags.contains { $0.0 == "sweep" && $0.1 == "1" } })
         #expect(runs.allSatisfy { $0.status == "finished" && $0.script == path })
         // The listing.
         let list = try box.mlsh(["sweeps"])

@@ -96,8 +96,11 @@ public struct SweepSpace: Sendable {
 
     /// `--grid` text: values separated by commas, each a number, bool or string.
     public static func values(_ text: String) -> [ParamValue] {
-        text.split(separator: ",", omittingEmptySubsequences: false).map { ParamValue(Runtime.parseParam(String($0))) }
+        text.split(separator: ",", omittingEmptySubsequences: false).map { value(String($0)) }
     }
+
+    /// One `--param` value, as `mlsh run` parses it (commas are part of it).
+    public static func value(_ text: String) -> ParamValue { ParamValue(Runtime.parseParam(text)) }
 }
 
 /// Making sweeps, running their trials, and reporting them: shared by `mlsh sweep`,

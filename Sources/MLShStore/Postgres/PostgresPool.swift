@@ -17,7 +17,6 @@ public enum SQLValue: Sendable, Equatable {
 /// wait for them. A connection that failed is closed, not given back.
 public final class PostgresPool: Sendable {
     public let url: PostgresURL
-    let size: Int
     private let group: MultiThreadedEventLoopGroup
     private let state = Mutex(State())
     private let available: DispatchSemaphore
@@ -33,7 +32,6 @@ public final class PostgresPool: Sendable {
     /// database or an unreachable host is an error naming the URL without its password.
     public init(_ url: PostgresURL, size: Int = 4) throws(StoreError) {
         self.url = url
-        self.size = max(1, size)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         available = DispatchSemaphore(value: max(1, size))
         do throws(StoreError) {
