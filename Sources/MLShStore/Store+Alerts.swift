@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// An alert on a served model: its condition (the text, and its tree as JSON for servers
 /// to evaluate), how long it must hold before firing, and where transitions are posted.
@@ -47,7 +46,7 @@ extension Store {
     public func alertRules(model: String? = nil) throws(StoreError) -> [AlertRuleRecord] {
         try Store.guarded("reading alert rules") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM alert_rules WHERE ?1 IS NULL OR model = ?1 ORDER BY model, name",
+                try db.fetchAll(sql: "SELECT * FROM alert_rules WHERE ?1 IS NULL OR model = ?1 ORDER BY model, name",
                                  arguments: [model]).map { r in
                     AlertRuleRecord(model: r["model"], name: r["name"], condition: r["condition"], tree: r["tree"],
                                     hold: r["hold"], notify: r["notify"])
@@ -70,7 +69,7 @@ extension Store {
     public func alertEvents() throws(StoreError) -> [AlertEventRecord] {
         try Store.guarded("reading alerts") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM alert_events ORDER BY id").map { r in
+                try db.fetchAll(sql: "SELECT * FROM alert_events ORDER BY id").map { r in
                     AlertEventRecord(model: r["model"], name: r["name"], status: r["status"], value: r["value"], at: r["at"],
                                      deployment: r["deployment"])
                 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MLShCommon
 import MLShEngine
 import MLShModels
@@ -79,7 +78,7 @@ extension Store {
     public func runArtifact(run: Int64, name: String) throws(StoreError) -> String? {
         try Store.guarded("reading artifacts") {
             try db.read { db in
-                try String.fetchOne(db, sql: "SELECT hash FROM artifacts WHERE run = ? AND name = ? ORDER BY rowid DESC LIMIT 1",
+                try db.fetchOne(String.self, sql: "SELECT hash FROM artifacts WHERE run = ? AND name = ? ORDER BY rowid DESC LIMIT 1",
                                     arguments: [run, name])
             }
         }
@@ -89,7 +88,7 @@ extension Store {
     public func runProducing(model hash: String) throws(StoreError) -> Int64? {
         try Store.guarded("reading artifacts") {
             try db.read { db in
-                try Int64.fetchOne(db, sql: "SELECT run FROM artifacts WHERE hash = ? AND name = 'model' AND run IS NOT NULL ORDER BY rowid DESC LIMIT 1",
+                try db.fetchOne(Int64.self, sql: "SELECT run FROM artifacts WHERE hash = ? AND name = 'model' AND run IS NOT NULL ORDER BY rowid DESC LIMIT 1",
                                    arguments: [hash])
             }
         }

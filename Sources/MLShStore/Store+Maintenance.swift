@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// An artifact file that nothing in the store references.
 public struct GarbageArtifact: Sendable, Equatable {
@@ -13,7 +12,7 @@ extension Store {
     /// The experiments' names, oldest first.
     public func experimentNames() throws(StoreError) -> [String] {
         try Store.guarded("reading experiments") {
-            try db.read { db in try String.fetchAll(db, sql: "SELECT name FROM experiments ORDER BY id") }
+            try db.read { db in try db.fetchAll(String.self, sql: "SELECT name FROM experiments ORDER BY id") }
         }
     }
 
@@ -28,7 +27,7 @@ extension Store {
         let dir = folder + "/artifacts"
         return try Store.guarded("collecting unreferenced artifacts") {
             try db.write { db -> [GarbageArtifact] in
-                let referenced = Set(try String.fetchAll(db, sql: """
+                let referenced = Set(try db.fetchAll(String.self, sql: """
                     SELECT hash FROM artifacts UNION SELECT artifact FROM models
                     UNION SELECT blob FROM snapshots UNION SELECT hash FROM stage_blobs
                     """))

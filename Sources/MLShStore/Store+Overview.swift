@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// An experiment with its run count and the time of its latest activity.
 public struct ExperimentSummary: Sendable, Equatable {
@@ -15,12 +14,12 @@ extension Store {
     public func experimentSummaries() throws(StoreError) -> [ExperimentSummary] {
         try Store.guarded("reading experiments") {
             try db.read { db in
-                try Row.fetchAll(db, sql: """
+                try db.fetchAll(sql: """
                     SELECT e.name AS name, e.created AS created, COUNT(r.id) AS runs,
                            MAX(COALESCE(r.ended, r.started)) AS last
                     FROM experiments e LEFT JOIN runs r ON r.experiment = e.id
                     GROUP BY e.id ORDER BY e.name
-                    """).map { (r: Row) in
+                    """).map { (r: StoreRow) in
                     ExperimentSummary(name: r["name"], runs: r["runs"], created: r["created"], lastActivity: (r["last"] as Double?) ?? r["created"])
                 }
             }
@@ -31,7 +30,7 @@ extension Store {
     public func deployments() throws(StoreError) -> [DeploymentRecord] {
         try Store.guarded("reading the deployments") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, url, models, started, ended FROM deployments ORDER BY id DESC").map { (r: Row) in
+                try db.fetchAll(sql: "SELECT id, url, models, started, ended FROM deployments ORDER BY id DESC").map { (r: StoreRow) in
                     let models: String = r["models"]
                     return DeploymentRecord(id: r["id"], url: r["url"], models: models.split(separator: ",").map(String.init),
                                             started: r["started"], ended: r["ended"])
@@ -43,7 +42,7 @@ extension Store {
     /// The ids of every run, ascending (for "nearby ids" when one is unknown).
     public func allRunIDs() throws(StoreError) -> [Int64] {
         try Store.guarded("reading runs") {
-            try db.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id") }
+            try db.read { db in try db.fetchAll(Int64.self, sql: "SELECT id FROM runs ORDER BY id") }
         }
     }
 }
@@ -54,7 +53,7 @@ extension Store {
     public func artifactKind(_ hash: String) throws(StoreError) -> String? {
         try Store.guarded("reading artifacts") {
             try db.read { db in
-                try String.fetchOne(db, sql: "SELECT kind FROM artifacts WHERE hash = ? ORDER BY rowid DESC LIMIT 1", arguments: [hash])
+                try db.fetchOne(String.self, sql: "SELECT kind FROM artifacts WHERE hash = ? ORDER BY rowid DESC LIMIT 1", arguments: [hash])
             }
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The process a run is recorded for: its host, pid and the pid's identity (the pid
 /// namespace and the process's start time, from `/proc`), so a pid reused by another
@@ -68,7 +67,7 @@ extension Store {
     /// is certainly gone: their ids and pids.
     func goneProcesses(_ sql: String) throws(StoreError) -> [(id: Int64, pid: Int64)] {
         let running = try Store.guarded("reading running processes") {
-            try db.read { db in try Row.fetchAll(db, sql: sql, arguments: [RunProcess.host]) }
+            try db.read { db in try db.fetchAll(sql: sql, arguments: [RunProcess.host]) }
         }
         return running.compactMap { r -> (Int64, Int64)? in
             let id: Int64 = r["id"], pid: Int64 = r["pid"]

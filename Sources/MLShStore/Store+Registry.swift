@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One move of an alias: it points at `version` since `at` (Unix time), moved by `by`
 /// from `previous` (nil: the alias was new).
@@ -30,7 +29,7 @@ extension Store {
         let now = Date().timeIntervalSince1970
         let v: Int64 = try Store.guarded("registering model \(name)") {
             try db.write { db in
-                let next = (try Int64.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE name = ?", arguments: [name]) ?? 0) + 1
+                let next = (try db.fetchOne(Int64.self, sql: "SELECT MAX(version) FROM models WHERE name = ?", arguments: [name]) ?? 0) + 1
                 try db.execute(sql: "INSERT INTO models (name, version, run, artifact, created) VALUES (?, ?, ?, ?, ?)",
                                arguments: [name, next, run, artifact, now])
                 return next
@@ -62,8 +61,8 @@ extension Store {
 
     /// Points `name@alias` at `version` inside a write, recording the move in the alias
     /// history unless the alias already points there.
-    static func pointAlias(_ db: Database, name: String, alias: String, version: Int64, by: String) throws {
-        let previous = try Int64.fetchOne(db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
+    static func pointAlias(_ db: any StoreSQL, name: String, alias: String, version: Int64, by: String) throws {
+        let previous = try db.fetchOne(Int64.self, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
         guard previous != version else { return }
         try db.execute(sql: "INSERT OR REPLACE INTO aliases (name, alias, version) VALUES (?, ?, ?)", arguments: [name, alias, version])
         try db.execute(sql: "INSERT INTO alias_history (name, alias, version, previous, at, by) VALUES (?, ?, ?, ?, ?, ?)",
@@ -74,7 +73,7 @@ extension Store {
     public func aliasHistory(name: String) throws(StoreError) -> [AliasMove] {
         try Store.guarded("reading the alias history of \(name)") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT alias, version, previous, at, by FROM alias_history WHERE name = ? ORDER BY id",
+                try db.fetchAll(sql: "SELECT alias, version, previous, at, by FROM alias_history WHERE name = ? ORDER BY id",
                                  arguments: [name]).map { r in
                     AliasMove(alias: r[0], version: r[1], previous: r[2], at: r[3], by: r[4])
                 }
@@ -90,12 +89,12 @@ extension Store {
         let version: Int64? = try Store.guarded("resolving \(reference)") {
             try db.read { db -> Int64? in
                 if selector == "latest" {
-                    return try Int64.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE name = ?", arguments: [name])
+                    return try db.fetchOne(Int64.self, sql: "SELECT MAX(version) FROM models WHERE name = ?", arguments: [name])
                 }
                 if let n = Int64(selector) {
-                    return try Int64.fetchOne(db, sql: "SELECT version FROM models WHERE name = ? AND version = ?", arguments: [name, n])
+                    return try db.fetchOne(Int64.self, sql: "SELECT version FROM models WHERE name = ? AND version = ?", arguments: [name, n])
                 }
-                return try Int64.fetchOne(db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, selector])
+                return try db.fetchOne(Int64.self, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, selector])
             }
         }
         guard let version, let r = try versions(name: name).first(where: { $0.version == version }) else {
@@ -112,12 +111,12 @@ extension Store {
     public func versions(name: String? = nil) throws(StoreError) -> [ModelVersionRecord] {
         try Store.guarded("reading the registry") {
             try db.read { db in
-                let rows = try Row.fetchAll(db, sql: """
+                let rows = try db.fetchAll(sql: """
                     SELECT name, version, run, artifact, created FROM models
                     WHERE ?1 IS NULL OR name = ?1 ORDER BY name, version
                     """, arguments: [name])
-                let aliasRows = try Row.fetchAll(db, sql: "SELECT name, alias, version FROM aliases ORDER BY alias")
-                return rows.map { (r: Row) -> ModelVersionRecord in
+                let aliasRows = try db.fetchAll(sql: "SELECT name, alias, version FROM aliases ORDER BY alias")
+                return rows.map { (r: StoreRow) -> ModelVersionRecord in
                     let n: String = r["name"], v: Int64 = r["version"]
                     let al = aliasRows.filter { ($0["name"] as String) == n && ($0["version"] as Int64) == v }.map { $0["alias"] as String }
                     return ModelVersionRecord(name: n, version: v, run: r["run"], artifact: r["artifact"], created: r["created"], aliases: al)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A request a server refused (`request_errors`): when, the HTTP status, the route asked
 /// for, the version it was meant for (nil before one was chosen), the error's stable code
@@ -30,7 +29,7 @@ extension Store {
         guard !rows.isEmpty else { return }
         try Store.guarded("logging refused requests") {
             try db.write { db in
-                let statement = try db.cachedStatement(sql: """
+                let statement = try db.statement(sql: """
                     INSERT INTO request_errors (deployment, at, status, route, model, code, reason) VALUES (?, ?, ?, ?, ?, ?, ?)
                     """)
                 for r in rows {
@@ -45,7 +44,7 @@ extension Store {
     public func requestErrors(deployment: Int64, latest: Int? = nil) throws(StoreError) -> [RequestErrorRecord] {
         try Store.guarded("reading refused requests") {
             try db.read { db in
-                try Row.fetchAll(db, sql: """
+                try db.fetchAll(sql: """
                     SELECT deployment, at, status, route, model, code, reason FROM request_errors
                     WHERE deployment = ? ORDER BY at DESC, rowid DESC LIMIT ?
                     """, arguments: [deployment, latest ?? -1]).reversed().map { r in
@@ -61,8 +60,9 @@ extension Store {
         try Store.guarded("reading refused requests") {
             try db.read { db in
                 var out: [(at: Double, status: Int)] = []
-                let rows = try Row.fetchCursor(db, sql: "SELECT at, status FROM request_errors WHERE deployment = ?", arguments: [deployment])
-                while let r = try rows.next() { out.append((r[0], r[1])) }
+                try db.forEach(sql: "SELECT at, status FROM request_errors WHERE deployment = ?", arguments: [deployment]) { r in
+                    out.append((r[0], r[1]))
+                }
                 return out
             }
         }

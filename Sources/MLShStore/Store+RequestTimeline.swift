@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import GRDBSQLite
 
 /// One deployment's logged rows as columns: what pages of counts, latencies and traffic
 /// over time read, without any row's inputs or prediction.
@@ -21,25 +19,20 @@ public struct RequestTimes: Sendable {
 
 extension Store {
     /// A deployment's logged rows as `RequestTimes`: one pass over its rows reading five
-    /// numbers and the model name each (a name equal to the previous row's is not copied).
+    /// numbers and the model name each.
     public func requestTimes(deployment: Int64) throws(StoreError) -> RequestTimes {
         try Store.guarded("reading requests") {
             try db.read { db in
                 var out = RequestTimes()
-                var lastName: [UInt8] = [], lastVersion = Int64.min, last: Int32 = -1
+                var lastName = "", lastVersion = Int64.min, last: Int32 = -1
                 var known: [String: Int32] = [:]
                 try Store.eachRow(db, "SELECT rowid, at, latency_ms, shadow, version, name FROM requests WHERE deployment = ?", [deployment]) { r in
                     if r.int(3) != 0 { out.shadowRows += 1; return }
-                    let version = r.int(4)
-                    let n = Int(sqlite3_column_bytes(r.s, 5))
-                    let same: Bool
-                    if version == lastVersion, n == lastName.count, let p = sqlite3_column_text(r.s, 5) {
-                        same = n == 0 || lastName.withUnsafeBufferPointer { b in b.baseAddress.map { memcmp($0, p, n) == 0 } ?? false }
-                    } else { same = false }
-                    if !same {
-                        lastName = sqlite3_column_text(r.s, 5).map { Array(UnsafeBufferPointer(start: $0, count: n)) } ?? []
+                    let version = r.int(4), name = r.text(5) ?? ""
+                    if version != lastVersion || name != lastName {
+                        lastName = name
                         lastVersion = version
-                        let label = String(decoding: lastName, as: UTF8.self) + "@\(version)"
+                        let label = name + "@\(version)"
                         if let k = known[label] { last = k } else {
                             last = Int32(out.versions.count)
                             known[label] = last
@@ -61,8 +54,7 @@ extension Store {
     public func requestInputs(rowids: [Int64]) throws(StoreError) -> [String] {
         try Store.guarded("reading request inputs") {
             try db.read { db in
-                let statement = try db.cachedStatement(sql: "SELECT inputs FROM requests WHERE rowid = ?")
-                return try rowids.map { id in try String.fetchOne(statement, arguments: [id]) ?? "" }
+                try rowids.map { id in try db.fetchOne(String.self, sql: "SELECT inputs FROM requests WHERE rowid = ?", arguments: [id]) ?? "" }
             }
         }
     }
@@ -73,7 +65,7 @@ extension Store {
     public func labeledRequests(deployment: Int64, limit: Int) throws(StoreError) -> [(at: Double, version: String, row: LabeledRow)] {
         try Store.guarded("reading labeled requests") {
             try db.read { db in
-                try Row.fetchAll(db, sql: """
+                try db.fetchAll(sql: """
                     SELECT r.at, r.name, r.version, r.prediction, l.label, r.score FROM labels l
                     CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
                     WHERE l.deployment = ? ORDER BY l.rid DESC LIMIT ?

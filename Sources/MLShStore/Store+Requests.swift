@@ -90,7 +90,7 @@ extension Store {
             try db.write { db in
                 try db.execute(sql: "INSERT INTO deployments (url, models, started) VALUES (?, ?, ?)",
                                arguments: [url, models.joined(separator: ","), Date().timeIntervalSince1970])
-                return db.lastInsertedRowID
+                return try db.lastInsertedRowID
             }
         }
     }
@@ -119,7 +119,7 @@ extension Store {
     public func runningDeployments() throws(StoreError) -> [DeploymentRecord] {
         try Store.guarded("reading the deployments") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, url, models, started, ended FROM deployments WHERE ended IS NULL ORDER BY id DESC")
+                try db.fetchAll(sql: "SELECT id, url, models, started, ended FROM deployments WHERE ended IS NULL ORDER BY id DESC")
                     .map { r in
                         let models: String = r["models"]
                         return DeploymentRecord(id: r["id"], url: r["url"], models: models.split(separator: ",").map(String.init),
@@ -147,52 +147,68 @@ extension Store {
         guard !batch.rows.isEmpty else { return }
         try Store.guarded("logging requests") {
             try db.write { db in
-                try batch.text.withUnsafeBufferPointer { text in
-                    guard let base = text.baseAddress else {
-                        throw DatabaseError(message: "a request log batch has rows but no text")
-                    }
-                    for row in batch.rows {
-                        guard row.inputs.lowerBound >= 0, row.inputs.upperBound <= text.count,
-                              row.prediction.lowerBound >= 0, row.prediction.upperBound <= text.count,
-                              row.inputs.count <= Int(Int32.max), row.prediction.count <= Int(Int32.max) else {
-                            throw DatabaseError(message: "a request log row points outside its batch's text")
-                        }
-                    }
-                    // A statement's rows never span a pause.
-                    let every = pause.map { $0.every > 0 ? $0.every : Int.max } ?? Int.max
-                    var first = 0
-                    while first < batch.rows.count {
-                        if let pause, first > 0, first % every == 0 { pause.action() }
-                        let end = min(batch.rows.count, first + Store.rowsPerInsert, (first / every + 1).multipliedReportingOverflow(by: every).partialValue)
-                        let rows = batch.rows[first..<end]
-                        let statement = try db.cachedStatement(sql: Store.insertRequests[rows.count - 1])
-                        let s = statement.sqliteStatement
-                        // The texts are bound in place (no destructor: SQLite reads them during
-                        // the step), so the statement lets go of them before this closure returns.
-                        defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
-                        sqlite3_reset(s)
-                        for (k, row) in rows.enumerated() {
-                            let at = Int32(k * 10)
-                            let rn = row.name.withCString { sqlite3_bind_text(s, at + 2, $0, Int32(clamping: row.name.utf8.count), sqliteTransient) }
-                            sqlite3_bind_int64(s, at + 1, row.deployment)
-                            sqlite3_bind_int64(s, at + 3, row.version)
-                            sqlite3_bind_double(s, at + 4, row.at)
-                            sqlite3_bind_double(s, at + 5, row.latencyMs)
-                            let ri = sqlite3_bind_text(s, at + 6, base + row.inputs.lowerBound, Int32(row.inputs.count), nil)
-                            let rp = sqlite3_bind_text(s, at + 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
-                            sqlite3_bind_int64(s, at + 8, row.shadow ? 1 : 0)
-                            sqlite3_bind_int64(s, at + 9, row.rid)
-                            if row.score.isNaN { sqlite3_bind_null(s, at + 10) } else { sqlite3_bind_double(s, at + 10, row.score) }
-                            guard rn == SQLITE_OK, ri == SQLITE_OK, rp == SQLITE_OK else {
-                                throw Store.sqliteFailure(db, rn != SQLITE_OK ? rn : ri != SQLITE_OK ? ri : rp)
-                            }
-                        }
-                        let rc = sqlite3_step(s)
-                        guard rc == SQLITE_DONE else { throw Store.sqliteFailure(db, rc) }
-                        first += rows.count
+                for row in batch.rows {
+                    guard row.inputs.lowerBound >= 0, row.inputs.upperBound <= batch.text.count,
+                          row.prediction.lowerBound >= 0, row.prediction.upperBound <= batch.text.count,
+                          row.inputs.count <= Int(Int32.max), row.prediction.count <= Int(Int32.max) else {
+                        throw StoreError("a request log row points outside its batch's text")
                     }
                 }
+                // A statement's rows never span a pause.
+                let every = pause.map { $0.every > 0 ? $0.every : Int.max } ?? Int.max
+                var first = 0
+                while first < batch.rows.count {
+                    if let pause, first > 0, first % every == 0 { pause.action() }
+                    let end = min(batch.rows.count, first + Store.rowsPerInsert, (first / every + 1).multipliedReportingOverflow(by: every).partialValue)
+                    let rows = batch.rows[first..<end]
+                    if let lite = db as? SQLiteConnection {
+                        try Store.insertRequests(rows, text: batch.text, into: lite.db)
+                    } else {
+                        var arguments: [SQLValue] = []
+                        arguments.reserveCapacity(rows.count * 10)
+                        for row in rows {
+                            arguments += [.int(row.deployment), .text(row.name), .int(row.version), .double(row.at), .double(row.latencyMs),
+                                          .text(String(decoding: batch.text[row.inputs], as: UTF8.self)),
+                                          .text(String(decoding: batch.text[row.prediction], as: UTF8.self)),
+                                          .int(row.shadow ? 1 : 0), .int(row.rid), row.score.isNaN ? .null : .double(row.score)]
+                        }
+                        try db.execute(sql: Store.insertRequests[rows.count - 1], arguments: StoreArguments(arguments))
+                    }
+                    first += rows.count
+                }
             }
+        }
+    }
+
+    /// Inserts `rows` (at most `rowsPerInsert`) with one of SQLite's statements, their JSON
+    /// texts bound in place from `text`.
+    static func insertRequests(_ rows: ArraySlice<RequestLogBatch.Row>, text batchText: [UInt8], into db: Database) throws {
+        try batchText.withUnsafeBufferPointer { text in
+            guard let base = text.baseAddress else { throw StoreError("a request log batch has rows but no text") }
+            let statement = try db.cachedStatement(sql: Store.insertRequests[rows.count - 1])
+            let s = statement.sqliteStatement
+            // The texts are bound in place (no destructor: SQLite reads them during the
+            // step), so the statement lets go of them before this function returns.
+            defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+            sqlite3_reset(s)
+            for (k, row) in rows.enumerated() {
+                let at = Int32(k * 10)
+                let rn = row.name.withCString { sqlite3_bind_text(s, at + 2, $0, Int32(clamping: row.name.utf8.count), sqliteTransient) }
+                sqlite3_bind_int64(s, at + 1, row.deployment)
+                sqlite3_bind_int64(s, at + 3, row.version)
+                sqlite3_bind_double(s, at + 4, row.at)
+                sqlite3_bind_double(s, at + 5, row.latencyMs)
+                let ri = sqlite3_bind_text(s, at + 6, base + row.inputs.lowerBound, Int32(row.inputs.count), nil)
+                let rp = sqlite3_bind_text(s, at + 7, base + row.prediction.lowerBound, Int32(row.prediction.count), nil)
+                sqlite3_bind_int64(s, at + 8, row.shadow ? 1 : 0)
+                sqlite3_bind_int64(s, at + 9, row.rid)
+                if row.score.isNaN { sqlite3_bind_null(s, at + 10) } else { sqlite3_bind_double(s, at + 10, row.score) }
+                guard rn == SQLITE_OK, ri == SQLITE_OK, rp == SQLITE_OK else {
+                    throw SQLiteConnection.failure(db, rn != SQLITE_OK ? rn : ri != SQLITE_OK ? ri : rp)
+                }
+            }
+            let rc = sqlite3_step(s)
+            guard rc == SQLITE_DONE else { throw SQLiteConnection.failure(db, rc) }
         }
     }
 
@@ -202,7 +218,7 @@ extension Store {
     /// keep the rows answered at or after `since` and before `until`.
     public func requests(_ filter: RequestFilter, shadow: Bool = false, labeled: Bool = false,
                          since: Double? = nil, until: Double? = nil) throws(StoreError) -> [RequestRecord] {
-        let (condition, argument): (String, DatabaseValueConvertible) = switch filter {
+        let (condition, argument): (String, any StoreBindable) = switch filter {
         case .deployment(let id): ("r.deployment = ?", id)
         case .model(let name): ("r.name = ?", name)
         }
@@ -212,7 +228,7 @@ extension Store {
                            : "requests r LEFT JOIN labels l ON 0"
         return try Store.guarded("reading requests") {
             try db.read { db in
-                try Row.fetchAll(db, sql: """
+                try db.fetchAll(sql: """
                     SELECT r.deployment, r.name, r.version, r.at, r.latency_ms, r.inputs, r.prediction, r.shadow, r.rid, l.label
                     FROM \(from)
                     WHERE \(condition) AND r.shadow = ? AND r.at >= ? AND r.at < ? ORDER BY r.rowid
@@ -229,7 +245,7 @@ extension Store {
     public func labeledRows(deployment: Int64, name: String, version: Int64, limit: Int) throws(StoreError) -> [LabeledRow] {
         try Store.guarded("reading labeled requests") {
             try db.read { db in
-                try Row.fetchAll(db, sql: """
+                try db.fetchAll(sql: """
                     SELECT r.prediction, l.label, r.score FROM labels l
                     CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
                     WHERE l.deployment = ? AND r.name = ? AND r.version = ? ORDER BY l.rid DESC LIMIT ?
@@ -245,7 +261,7 @@ extension Store {
         let now = Date().timeIntervalSince1970
         try Store.guarded("storing labels") {
             try db.write { db in
-                let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO labels (deployment, rid, label, at) VALUES (?, ?, ?, ?)")
+                let statement = try db.statement(sql: "INSERT OR REPLACE INTO labels (deployment, rid, label, at) VALUES (?, ?, ?, ?)")
                 for l in labels { try statement.execute(arguments: [l.deployment, l.rid, l.label, now]) }
             }
         }
@@ -256,10 +272,10 @@ extension Store {
     public func knownRequests(_ ids: [(deployment: Int64, rid: Int64)], issued: [Int64: Int64] = [:]) throws(StoreError) -> [Bool] {
         try Store.guarded("reading requests") {
             try db.read { db in
-                let statement = try db.cachedStatement(sql: "SELECT 1 FROM requests WHERE deployment = ? AND rid = ? LIMIT 1")
                 return try ids.map { id in
                     if let top = issued[id.deployment] { return id.rid >= 1 && id.rid <= top }
-                    return try Int.fetchOne(statement, arguments: [id.deployment, id.rid]) != nil
+                    return try db.fetchOne(Int.self, sql: "SELECT 1 FROM requests WHERE deployment = ? AND rid = ? LIMIT 1",
+                                           arguments: [id.deployment, id.rid]) != nil
                 }
             }
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// How a model is retrained: the training script, what starts an attempt (an alert of the
 /// model firing, a schedule, or both), the gate a challenger must pass (its text, and its
@@ -68,7 +67,7 @@ public struct RetrainRecord: Sendable, Equatable {
     /// Whether the attempt still has a step to take.
     public var isActive: Bool { decision == "running" || decision == "canary" }
 
-    init(row r: Row) {
+    init(row r: StoreRow) {
         id = r["id"]; model = r["model"]; trigger = r["trigger"]; script = r["script"]; gate = r["gate"]; gateTree = r["gate_tree"]
         canary = r["canary"]; after = r["after"]; promote = r["promote"]; run = r["run"]; champion = r["champion"]
         challenger = r["challenger"]; holdout = r["holdout"]; since = r["since"]; until = r["until"]
@@ -99,7 +98,7 @@ extension Store {
     public func retrainPolicies(model: String? = nil) throws(StoreError) -> [RetrainPolicyRecord] {
         try Store.guarded("reading retraining policies") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM retrain_policies WHERE ?1 IS NULL OR model = ?1 ORDER BY model",
+                try db.fetchAll(sql: "SELECT * FROM retrain_policies WHERE ?1 IS NULL OR model = ?1 ORDER BY model",
                                  arguments: [model]).map { r in
                     RetrainPolicyRecord(model: r["model"], script: r["script"], onAlert: r["on_alert"], every: r["every"],
                                         gate: r["gate"], gateTree: r["gate_tree"], canary: r["canary"], after: r["after"],
@@ -125,7 +124,7 @@ extension Store {
                       error = 'no decision within ' || ? || ' s of the canary starting (no server of the alias, or too few labels)'
                     WHERE model = ? AND decision = 'canary' AND canary_started < ?
                     """, arguments: [a.started, Int(Store.canaryDeadline), a.model, a.started - Store.canaryDeadline])
-                if let active = try Int64.fetchOne(db, sql: "SELECT id FROM retrains WHERE model = ? AND decision IN ('running', 'canary')",
+                if let active = try db.fetchOne(Int64.self, sql: "SELECT id FROM retrains WHERE model = ? AND decision IN ('running', 'canary')",
                                                    arguments: [a.model]) {
                     return (active, false)
                 }
@@ -134,7 +133,7 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)
                     """, arguments: [a.model, a.trigger, a.script, a.gate, a.gateTree, a.canary, a.after, a.promote, a.started,
                                      RunProcess.host, pid, identity])
-                return (db.lastInsertedRowID, true)
+                return (try db.lastInsertedRowID, true)
             }
         }
     }
@@ -160,17 +159,17 @@ extension Store {
         }
     }
 
-    static func saveRetrain(_ a: RetrainRecord, from: [String], _ db: Database) throws -> Bool {
+    static func saveRetrain(_ a: RetrainRecord, from: [String], _ db: any StoreSQL) throws -> Bool {
         let marks = from.map { _ in "?" }.joined(separator: ", ")
         try db.execute(sql: """
             UPDATE retrains SET run = ?, champion = ?, challenger = ?, holdout = ?, since = ?, until = ?,
               challenger_figures = ?, champion_figures = ?, canary_figures = ?, decision = ?, error = ?,
               canary_started = ?, ended = ?
             WHERE id = ? AND decision IN (\(marks))
-            """, arguments: StatementArguments([a.run, a.champion, a.challenger, a.holdout, a.since, a.until,
+            """, arguments: StoreArguments([a.run, a.champion, a.challenger, a.holdout, a.since, a.until,
                                                 a.challengerFigures, a.championFigures, a.canaryFigures, a.decision,
-                                                a.error, a.canaryStarted, a.ended, a.id] as [DatabaseValueConvertible?])
-                           + StatementArguments(from))
+                                                a.error, a.canaryStarted, a.ended, a.id] as [(any StoreBindable)?])
+                           + StoreArguments(from))
         return db.changesCount > 0
     }
 
@@ -188,7 +187,7 @@ extension Store {
             try db.write { db in
                 // An alias moved by hand since the attempt began is the user's word: no promotion.
                 if let champion = a.champion,
-                   let now = try Int64.fetchOne(db, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [a.model, a.promote]),
+                   let now = try db.fetchOne(Int64.self, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [a.model, a.promote]),
                    now != champion {
                     var moved = a
                     moved.decision = "rolled_back"
@@ -207,7 +206,7 @@ extension Store {
     /// One attempt.
     public func retrain(_ id: Int64) throws(StoreError) -> RetrainRecord {
         let r: RetrainRecord? = try Store.guarded("reading retraining attempt \(id)") {
-            try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM retrains WHERE id = ?", arguments: [id]).map(RetrainRecord.init(row:)) }
+            try db.read { db in try db.fetchOne(sql: "SELECT * FROM retrains WHERE id = ?", arguments: [id]).map(RetrainRecord.init(row:)) }
         }
         guard let r else { throw StoreError("there is no retraining attempt \(id)") }
         return r
@@ -216,7 +215,7 @@ extension Store {
     /// The attempt whose training run this is, if one is.
     public func retrain(run: Int64) throws(StoreError) -> RetrainRecord? {
         try Store.guarded("reading the retraining attempt of run \(run)") {
-            try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM retrains WHERE run = ? ORDER BY id DESC", arguments: [run]).map(RetrainRecord.init(row:)) }
+            try db.read { db in try db.fetchOne(sql: "SELECT * FROM retrains WHERE run = ? ORDER BY id DESC", arguments: [run]).map(RetrainRecord.init(row:)) }
         }
     }
 
@@ -225,7 +224,7 @@ extension Store {
         try? reapRetrains()
         return try Store.guarded("reading retraining attempts") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM retrains WHERE ?1 IS NULL OR model = ?1 ORDER BY id", arguments: [model])
+                try db.fetchAll(sql: "SELECT * FROM retrains WHERE ?1 IS NULL OR model = ?1 ORDER BY id", arguments: [model])
                     .map(RetrainRecord.init(row:))
             }
         }
@@ -236,8 +235,8 @@ extension Store {
         guard !models.isEmpty else { return [] }
         return try Store.guarded("reading canaries") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM retrains WHERE decision = 'canary' AND model IN (\(models.map { _ in "?" }.joined(separator: ", "))) ORDER BY id",
-                                 arguments: StatementArguments(models)).map(RetrainRecord.init(row:))
+                try db.fetchAll(sql: "SELECT * FROM retrains WHERE decision = 'canary' AND model IN (\(models.map { _ in "?" }.joined(separator: ", "))) ORDER BY id",
+                                 arguments: StoreArguments(models)).map(RetrainRecord.init(row:))
             }
         }
     }
@@ -262,7 +261,7 @@ extension Store {
     public func labeledRows(name: String, version: Int64, since: Double, limit: Int) throws(StoreError) -> [LabeledRow] {
         try Store.guarded("reading labeled requests") {
             try db.read { db in
-                try Row.fetchAll(db, sql: """
+                try db.fetchAll(sql: """
                     SELECT r.prediction, l.label, r.score FROM labels l
                     CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
                     WHERE r.name = ? AND r.version = ? AND r.at >= ? ORDER BY r.at DESC LIMIT ?

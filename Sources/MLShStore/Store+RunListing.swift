@@ -1,11 +1,9 @@
-import GRDB
-import GRDBSQLite
 
 extension Store {
     /// Every run of an experiment (of every experiment when nil), oldest first, as `run(_:)`
     /// gives each, read in five queries in one transaction. Listing 10,000 runs is on the
     /// hot path of `runs(exp)` (goal: 100 ms), so rows are read straight from SQLite's
-    /// statements instead of as GRDB `Row`s.
+    /// rows one at a time, as they are read.
     public func runRecords(experiment: Int64?) throws(StoreError) -> [RunRecord] {
         let arguments = experiment.map { [$0] } ?? []
         let inExperiment = experiment == nil ? "1" : "run IN (SELECT id FROM runs WHERE experiment = ?)"
@@ -103,11 +101,11 @@ extension Store {
             try db.read { db in
                 var metrics: [Int64: Double] = [:], params: [Int64: ParamValue] = [:]
                 let inExperiment = "run IN (SELECT id FROM runs WHERE experiment = ?)"
-                for r in try Row.fetchAll(db, sql: "SELECT run, value FROM latest_metrics WHERE name = ? AND \(inExperiment)",
+                for r in try db.fetchAll(sql: "SELECT run, value FROM latest_metrics WHERE name = ? AND \(inExperiment)",
                                           arguments: [name, experiment]) {
                     metrics[r["run"]] = (r["value"] as Double?) ?? .nan
                 }
-                for r in try Row.fetchAll(db, sql: "SELECT run, kind, value FROM params WHERE name = ? AND \(inExperiment)",
+                for r in try db.fetchAll(sql: "SELECT run, kind, value FROM params WHERE name = ? AND \(inExperiment)",
                                           arguments: [name, experiment]) {
                     params[r["run"]] = ParamValue(kind: r["kind"], text: r["value"])
                 }
@@ -143,38 +141,8 @@ extension Store {
     }
 
     /// Runs a query with integer arguments, handing each row to `body`.
-    static func eachRow(_ db: Database, _ sql: String, _ arguments: [Int64],
-                        _ body: (RawRow) throws -> Void) throws {
-        let statement = try db.makeStatement(sql: sql)
-        let s = statement.sqliteStatement
-        sqlite3_reset(s)
-        for (i, argument) in arguments.enumerated() { sqlite3_bind_int64(s, Int32(i + 1), argument) }
-        defer { sqlite3_reset(s) }
-        while true {
-            let rc = sqlite3_step(s)
-            if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else { throw sqliteFailure(db, rc) }
-            try body(RawRow(s))
-        }
-    }
-
-    /// The error of a raw SQLite call that returned `rc`, with the connection's message.
-    static func sqliteFailure(_ db: Database, _ rc: Int32) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-    }
-
-    /// One result row of a raw statement.
-    struct RawRow {
-        let s: OpaquePointer
-        init(_ s: OpaquePointer) { self.s = s }
-        func int(_ i: Int32) -> Int64 { sqlite3_column_int64(s, i) }
-        func isNull(_ i: Int32) -> Bool { sqlite3_column_type(s, i) == SQLITE_NULL }
-        func double(_ i: Int32) -> Double? {
-            sqlite3_column_type(s, i) == SQLITE_NULL ? nil : sqlite3_column_double(s, i)
-        }
-        func text(_ i: Int32) -> String? {
-            guard sqlite3_column_type(s, i) != SQLITE_NULL, let p = sqlite3_column_text(s, i) else { return nil }
-            return String(cString: p)
-        }
+    static func eachRow(_ db: any StoreSQL, _ sql: String, _ arguments: [Int64],
+                        _ body: (StoreRow) throws -> Void) throws {
+        try db.forEach(sql: sql, arguments: StoreArguments(arguments.map(SQLValue.int)), body)
     }
 }

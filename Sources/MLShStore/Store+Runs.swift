@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A run's parameter value, as recorded.
 public enum ParamValue: Sendable, Equatable {
@@ -78,10 +77,10 @@ extension Store {
         try StoreName.validate(name, "experiment")
         return try Store.guarded("creating experiment \(name)") {
             try db.write { db in
-                if let id = try Int64.fetchOne(db, sql: "SELECT id FROM experiments WHERE name = ?", arguments: [name]) { return id }
+                if let id = try db.fetchOne(Int64.self, sql: "SELECT id FROM experiments WHERE name = ?", arguments: [name]) { return id }
                 try db.execute(sql: "INSERT INTO experiments (name, created) VALUES (?, ?)",
                                arguments: [name, Date().timeIntervalSince1970])
-                return db.lastInsertedRowID
+                return try db.lastInsertedRowID
             }
         }
     }
@@ -89,7 +88,7 @@ extension Store {
     /// The id of an existing experiment.
     public func existingExperiment(_ name: String) throws(StoreError) -> Int64 {
         let id = try Store.guarded("reading experiments") {
-            try db.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM experiments WHERE name = ?", arguments: [name]) }
+            try db.read { db in try db.fetchOne(Int64.self, sql: "SELECT id FROM experiments WHERE name = ?", arguments: [name]) }
         }
         guard let id else { throw StoreError("no experiment named '\(name)' in \(folder)") }
         return id
@@ -107,7 +106,7 @@ extension Store {
                     VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [experiment, name, Date().timeIntervalSince1970, script, scriptHash, mlshVersion,
                                      parent, RunProcess.host, pid, identity])
-                let id = db.lastInsertedRowID
+                let id = try db.lastInsertedRowID
                 for (k, v) in params {
                     try db.execute(sql: "INSERT OR REPLACE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
                                    arguments: [id, k, v.kind, v.text])
@@ -133,7 +132,7 @@ extension Store {
         guard !points.isEmpty else { return }
         try Store.guarded("logging metrics") {
             try db.write { db in
-                let stmt = try db.cachedStatement(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (?, ?, ?, ?, ?)")
+                let stmt = try db.statement(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (?, ?, ?, ?, ?)")
                 var latest: [String: (first: Int64, point: MetricPoint)] = [:]
                 var order: [String] = []
                 for p in points {
@@ -141,13 +140,13 @@ extension Store {
                     if let seen = latest[p.name] {
                         if Store.supersedes(step: p.step, over: seen.point.step) { latest[p.name] = (seen.first, p) }
                     } else {
-                        latest[p.name] = (db.lastInsertedRowID, p)
+                        latest[p.name] = (try db.lastInsertedRowID, p)
                         order.append(p.name)
                     }
                 }
                 // The batch's latest point per metric replaces the stored one when it supersedes
                 // it (the same rule as `supersedes`); `first` stays the metric's first point.
-                let upsert = try db.cachedStatement(sql: """
+                let upsert = try db.statement(sql: """
                     INSERT INTO latest_metrics (run, name, step, value, first) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (run, name) DO UPDATE SET step = excluded.step, value = excluded.value
                     WHERE latest_metrics.step IS NULL OR excluded.step >= latest_metrics.step
@@ -162,8 +161,8 @@ extension Store {
     }
 
     /// Records that runs of `run`'s experiment have these params or metrics (`run_columns`).
-    static func noteColumns(_ db: Database, run: Int64, kind: String, names: [String]) throws {
-        let note = try db.cachedStatement(sql: "INSERT OR IGNORE INTO run_columns (experiment, kind, name) SELECT experiment, ?, ? FROM runs WHERE id = ?")
+    static func noteColumns(_ db: any StoreSQL, run: Int64, kind: String, names: [String]) throws {
+        let note = try db.statement(sql: "INSERT OR IGNORE INTO run_columns (experiment, kind, name) SELECT experiment, ?, ? FROM runs WHERE id = ?")
         for name in names { try note.execute(arguments: [kind, name, run]) }
     }
 
@@ -203,7 +202,7 @@ extension Store {
     public func artifacts(run: Int64) throws(StoreError) -> [RunArtifact] {
         try Store.guarded("reading artifacts") {
             try db.read { db in
-                try Row.fetchAll(db, sql: """
+                try db.fetchAll(sql: """
                     SELECT name, kind, size, hash FROM artifacts a WHERE run = ?
                       AND rowid = (SELECT MAX(rowid) FROM artifacts WHERE run = a.run AND name = a.name)
                     ORDER BY (SELECT MIN(rowid) FROM artifacts WHERE run = a.run AND name = a.name)
@@ -215,7 +214,7 @@ extension Store {
     /// The ids of an experiment's runs, oldest first.
     public func runIDs(experiment: Int64) throws(StoreError) -> [Int64] {
         try Store.guarded("reading runs") {
-            try db.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE experiment = ? ORDER BY id", arguments: [experiment]) }
+            try db.read { db in try db.fetchAll(Int64.self, sql: "SELECT id FROM runs WHERE experiment = ? ORDER BY id", arguments: [experiment]) }
         }
     }
 
@@ -224,21 +223,21 @@ extension Store {
         try? reapRuns()
         let r: RunRecord? = try Store.guarded("reading run \(id)") {
             try db.read { db -> RunRecord? in
-                guard let row = try Row.fetchOne(db, sql: """
+                guard let row = try db.fetchOne(sql: """
                     SELECT runs.*, experiments.name AS exp_name FROM runs JOIN experiments ON experiments.id = runs.experiment
                     WHERE runs.id = ?
                     """, arguments: [id]) else { return nil }
-                let params = try Row.fetchAll(db, sql: "SELECT name, kind, value FROM params WHERE run = ? ORDER BY rowid", arguments: [id])
-                    .map { (r: Row) -> (String, ParamValue) in (r["name"], ParamValue(kind: r["kind"], text: r["value"])) }
+                let params = try db.fetchAll(sql: "SELECT name, kind, value FROM params WHERE run = ? ORDER BY rowid", arguments: [id])
+                    .map { (r: StoreRow) -> (String, ParamValue) in (r["name"], ParamValue(kind: r["kind"], text: r["value"])) }
                 // Per metric, in first-logged order, its latest value (see `latest_metrics`).
                 // (SQLite stores NaN as NULL; it reads back as NaN.)
-                let metrics = try Row.fetchAll(db, sql: "SELECT name, value FROM latest_metrics WHERE run = ? ORDER BY first",
+                let metrics = try db.fetchAll(sql: "SELECT name, value FROM latest_metrics WHERE run = ? ORDER BY first",
                                                arguments: [id])
-                    .map { (r: Row) -> (String, Double) in (r["name"], (r["value"] as Double?) ?? .nan) }
-                let datasets = try Row.fetchAll(db, sql: "SELECT fingerprint, kind, source FROM datasets WHERE run = ? ORDER BY rowid", arguments: [id])
-                    .map { (r: Row) -> String in Store.datasetLabel(kind: r["kind"], source: r["source"], fingerprint: r["fingerprint"]) }
-                let tags = try Row.fetchAll(db, sql: "SELECT name, value FROM tags WHERE run = ? ORDER BY rowid", arguments: [id])
-                    .map { (r: Row) -> (String, String) in (r["name"], r["value"]) }
+                    .map { (r: StoreRow) -> (String, Double) in (r["name"], (r["value"] as Double?) ?? .nan) }
+                let datasets = try db.fetchAll(sql: "SELECT fingerprint, kind, source FROM datasets WHERE run = ? ORDER BY rowid", arguments: [id])
+                    .map { (r: StoreRow) -> String in Store.datasetLabel(kind: r["kind"], source: r["source"], fingerprint: r["fingerprint"]) }
+                let tags = try db.fetchAll(sql: "SELECT name, value FROM tags WHERE run = ? ORDER BY rowid", arguments: [id])
+                    .map { (r: StoreRow) -> (String, String) in (r["name"], r["value"]) }
                 return RunRecord(id: id, experiment: row["exp_name"], name: row["name"], status: row["status"], error: row["error"],
                                  parent: row["parent"], started: row["started"], ended: row["ended"], script: row["script"],
                                  scriptHash: row["script_hash"], mlshVersion: row["mlsh_version"], params: params, metrics: metrics,
@@ -254,8 +253,8 @@ extension Store {
         try Store.guarded("reading metric history") {
             try db.read { db in
                 var i: Int64 = -1
-                return try Row.fetchAll(db, sql: "SELECT step, value FROM metrics WHERE run = ? AND name = ? ORDER BY rowid",
-                                        arguments: [run, metric]).map { (r: Row) -> (Int64, Double) in
+                return try db.fetchAll(sql: "SELECT step, value FROM metrics WHERE run = ? AND name = ? ORDER BY rowid",
+                                        arguments: [run, metric]).map { (r: StoreRow) -> (Int64, Double) in
                     i += 1
                     let s: Int64? = r["step"], v: Double? = r["value"]
                     return (s ?? i, v ?? .nan)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MLShEngine
 
 /// A stored version of a dataset (`snapshot(t, "name")`).
@@ -33,32 +32,23 @@ extension Store {
         let (blob, bytes) = try putTable(t)
         let now = Date().timeIntervalSince1970
         return try Store.guarded("storing a version of dataset \(name)") {
-            try db.writeWithoutTransaction { db in
-                var result: (SnapshotRecord, Bool)?
-                try db.inTransaction(.immediate) {
-                    let latest = try Row.fetchOne(db, sql: "SELECT * FROM snapshots WHERE name = ? ORDER BY version DESC LIMIT 1", arguments: [name])
-                        .map(Store.snapshotRecord)
-                    if let latest, latest.fingerprint == fingerprint {
-                        result = (latest, false)
-                        return .commit
-                    }
-                    let record = SnapshotRecord(name: name, version: (latest?.version ?? 0) + 1, blob: blob, fingerprint: fingerprint,
-                                                rows: t.rowCount, columns: t.names.count, bytes: bytes, created: now, run: run)
-                    try db.execute(sql: """
-                        INSERT INTO snapshots (name, version, blob, fingerprint, rows, columns, bytes, created, run)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [record.name, record.version, record.blob, record.fingerprint, record.rows, record.columns,
-                                         record.bytes, record.created, record.run])
-                    result = (record, true)
-                    return .commit
-                }
-                guard let result else { throw StoreError("storing a version of dataset \(name) did not complete") }
-                return result
+            try db.write { db -> (SnapshotRecord, Bool) in
+                let latest = try db.fetchOne(sql: "SELECT * FROM snapshots WHERE name = ? ORDER BY version DESC LIMIT 1", arguments: [name])
+                    .map(Store.snapshotRecord)
+                if let latest, latest.fingerprint == fingerprint { return (latest, false) }
+                let record = SnapshotRecord(name: name, version: (latest?.version ?? 0) + 1, blob: blob, fingerprint: fingerprint,
+                                            rows: t.rowCount, columns: t.names.count, bytes: bytes, created: now, run: run)
+                try db.execute(sql: """
+                    INSERT INTO snapshots (name, version, blob, fingerprint, rows, columns, bytes, created, run)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [record.name, record.version, record.blob, record.fingerprint, record.rows, record.columns,
+                                     record.bytes, record.created, record.run])
+                return (record, true)
             }
         }
     }
 
-    static func snapshotRecord(_ r: Row) -> SnapshotRecord {
+    static func snapshotRecord(_ r: StoreRow) -> SnapshotRecord {
         SnapshotRecord(name: r["name"], version: r["version"], blob: r["blob"], fingerprint: r["fingerprint"], rows: r["rows"],
                        columns: r["columns"], bytes: r["bytes"], created: r["created"], run: r["run"])
     }
@@ -67,7 +57,7 @@ extension Store {
     public func snapshots(name: String? = nil) throws(StoreError) -> [SnapshotRecord] {
         try Store.guarded("reading data versions") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM snapshots WHERE ?1 IS NULL OR name = ?1 ORDER BY name, version",
+                try db.fetchAll(sql: "SELECT * FROM snapshots WHERE ?1 IS NULL OR name = ?1 ORDER BY name, version",
                                  arguments: [name]).map(Store.snapshotRecord)
             }
         }
@@ -136,7 +126,7 @@ extension Store {
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         let known: String? = try Store.guarded("reading file hashes") {
             try db.read { db in
-                try String.fetchOne(db, sql: "SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ? AND inode = ?",
+                try db.fetchOne(String.self, sql: "SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ? AND inode = ?",
                                     arguments: [resolved, size, mtime, inode])
             }
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A stage's cached value (`stage(name, f)`): what it was keyed on and what it returned.
 public struct StageEntry: Sendable, Equatable {
@@ -29,7 +28,7 @@ public struct StageEntry: Sendable, Equatable {
 }
 
 extension Store {
-    static func stageEntry(_ r: Row) -> StageEntry {
+    static func stageEntry(_ r: StoreRow) -> StageEntry {
         StageEntry(id: r["id"], name: r["name"], script: r["script"], key: r["key"], inputs: r["inputs"], reads: r["reads"],
                    value: r["value"], bytes: r["bytes"], seconds: r["seconds"], created: r["created"])
     }
@@ -38,7 +37,7 @@ extension Store {
     public func stageEntries(key: String) throws(StoreError) -> [StageEntry] {
         try Store.guarded("reading the stage cache") {
             try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM stages WHERE key = ? ORDER BY id DESC", arguments: [key]).map(Store.stageEntry)
+                try db.fetchAll(sql: "SELECT * FROM stages WHERE key = ? ORDER BY id DESC", arguments: [key]).map(Store.stageEntry)
             }
         }
     }
@@ -47,7 +46,7 @@ extension Store {
     public func latestStage(name: String, script: String?) throws(StoreError) -> StageEntry? {
         try Store.guarded("reading the stage cache") {
             try db.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM stages WHERE name = ? AND script IS ? ORDER BY id DESC LIMIT 1",
+                try db.fetchOne(sql: "SELECT * FROM stages WHERE name = ? AND script IS ? ORDER BY id DESC LIMIT 1",
                                  arguments: [name, script]).map(Store.stageEntry)
             }
         }
@@ -56,7 +55,7 @@ extension Store {
     /// Every cached stage value, oldest first.
     public func stageEntries() throws(StoreError) -> [StageEntry] {
         try Store.guarded("reading the stage cache") {
-            try db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM stages ORDER BY id").map(Store.stageEntry) }
+            try db.read { db in try db.fetchAll(sql: "SELECT * FROM stages ORDER BY id").map(Store.stageEntry) }
         }
     }
 
@@ -69,7 +68,7 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [entry.name, entry.script, entry.key, entry.inputs, entry.reads, entry.value, entry.bytes,
                                      entry.seconds, entry.created])
-                let id = db.lastInsertedRowID
+                let id = try db.lastInsertedRowID
                 for b in Set(blobs) {
                     try db.execute(sql: "INSERT OR IGNORE INTO stage_blobs (stage, hash) VALUES (?, ?)", arguments: [id, b])
                 }

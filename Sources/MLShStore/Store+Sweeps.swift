@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MLShCommon
 
 /// A sweep: one script run once per point of a search space (or a tuning search's
@@ -93,8 +92,8 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [s.kind, experiment, s.data, s.script, s.source, s.sourceHash, Store.paramsText(s.fixed),
                                      s.retries, s.created, s.by])
-                let id = db.lastInsertedRowID
-                let insert = try db.cachedStatement(sql: "INSERT INTO trials (sweep, number, params, status) VALUES (?, ?, ?, 'queued')")
+                let id = try db.lastInsertedRowID
+                let insert = try db.statement(sql: "INSERT INTO trials (sweep, number, params, status) VALUES (?, ?, ?, 'queued')")
                 for (i, t) in trials.enumerated() { try insert.execute(arguments: [id, i + 1, Store.paramsText(t)]) }
                 return id
             }
@@ -112,8 +111,8 @@ extension Store {
             try db.write { db -> ClaimedTrial? in
                 try Store.requeueStopped(db, grace: grace, now: now)
                 let only = sweep == nil ? "" : "AND sweep = ?"
-                guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM trials WHERE status = 'queued' \(only) ORDER BY id LIMIT 1",
-                                                  arguments: StatementArguments(sweep.map { [$0] } ?? [])) else { return nil }
+                guard let id = try db.fetchOne(Int64.self, sql: "SELECT id FROM trials WHERE status = 'queued' \(only) ORDER BY id LIMIT 1",
+                                                  arguments: StoreArguments(sweep.map { [$0] } ?? [])) else { return nil }
                 try db.execute(sql: """
                     UPDATE trials SET status = 'running', attempts = attempts + 1, worker = ?, worker_pid = ?, worker_identity = ?,
                       heartbeat = ?, started = ?, ended = NULL, run = NULL
@@ -127,8 +126,8 @@ extension Store {
     }
 
     /// Trials whose worker stopped: queued again, or failed once out of retries.
-    static func requeueStopped(_ db: Database, grace: Double, now: Double) throws {
-        let running = try Row.fetchAll(db, sql: """
+    static func requeueStopped(_ db: any StoreSQL, grace: Double, now: Double) throws {
+        let running = try db.fetchAll(sql: """
             SELECT t.id, t.attempts, t.worker, t.worker_pid, t.worker_identity, t.heartbeat, s.retries
             FROM trials t JOIN sweeps s ON s.id = t.sweep WHERE t.status = 'running'
             """)
@@ -202,7 +201,7 @@ extension Store {
     public func sweeps() throws(StoreError) -> [SweepRecord] {
         try Store.guarded("reading sweeps") {
             try db.read { db in
-                try Int64.fetchAll(db, sql: "SELECT id FROM sweeps ORDER BY id").compactMap { try Store.sweepRow(db, $0) }
+                try db.fetchAll(Int64.self, sql: "SELECT id FROM sweeps ORDER BY id").compactMap { try Store.sweepRow(db, $0) }
             }
         }
     }
@@ -220,8 +219,8 @@ extension Store {
         }
     }
 
-    static func sweepRow(_ db: Database, _ id: Int64) throws -> SweepRecord? {
-        guard let r = try Row.fetchOne(db, sql: """
+    static func sweepRow(_ db: any StoreSQL, _ id: Int64) throws -> SweepRecord? {
+        guard let r = try db.fetchOne(sql: """
             SELECT s.*, e.name AS experiment_name FROM sweeps s LEFT JOIN experiments e ON e.id = s.experiment WHERE s.id = ?
             """, arguments: [id]) else { return nil }
         return SweepRecord(id: r["id"], kind: r["kind"], experiment: r["experiment_name"], data: r["data"], script: r["script"], source: r["source"],
@@ -229,8 +228,8 @@ extension Store {
                            created: r["created"], by: r["by"])
     }
 
-    static func trialRows(_ db: Database, _ condition: String, _ arguments: [Int64]) throws -> [TrialRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM trials \(condition)", arguments: StatementArguments(arguments)).map { r in
+    static func trialRows(_ db: any StoreSQL, _ condition: String, _ arguments: [Int64]) throws -> [TrialRecord] {
+        try db.fetchAll(sql: "SELECT * FROM trials \(condition)", arguments: StoreArguments(arguments)).map { r in
             TrialRecord(id: r["id"], sweep: r["sweep"], number: r["number"], params: Store.params(fromText: r["params"]),
                         status: r["status"], attempts: r["attempts"], worker: r["worker"], heartbeat: r["heartbeat"],
                         started: r["started"], ended: r["ended"], run: r["run"], result: r["result"], error: r["error"])

@@ -7,7 +7,10 @@ import GRDB
 public final class Store: Sendable {
     /// The store folder (`.../.mlsh`).
     public let folder: String
-    let db: DatabasePool
+    /// The database the store's queries run on.
+    let db: any StoreDatabase
+    /// The SQLite pool behind `db` (schema migrations, copies).
+    let pool: DatabasePool
 
     /// The store folder for a working directory: `MLSH_STORE` when set, else the
     /// nearest `.mlsh/` upward, else `<cwd>/.mlsh` (created by the first write).
@@ -40,7 +43,8 @@ public final class Store: Sendable {
         }
         self.folder = folder
         if readOnly {
-            db = try Store.openReadOnly(folder)
+            pool = try Store.openReadOnly(folder)
+            db = SQLiteDatabase(pool: pool)
             return
         }
         do {
@@ -60,8 +64,9 @@ public final class Store: Sendable {
         defer { flock(lockFD, LOCK_UN) }
         var config = Configuration()
         config.busyMode = .timeout(30)
+        let pool: DatabasePool
         do {
-            db = try DatabasePool(path: folder + "/store.sqlite", configuration: config)
+            pool = try DatabasePool(path: folder + "/store.sqlite", configuration: config)
         } catch {
             if !Store.isWritable(folder) {
                 throw StoreError("the store at \(folder) is read-only: mlsh needs write access to the folder and its store.sqlite, even to read it (\(error))")
@@ -70,9 +75,11 @@ public final class Store: Sendable {
         }
         let migrator = Store.migrator
         try Store.guarded("checking the store's schema") {
-            try Store.refuseNewer(db, migrator, folder: folder)
-            try migrator.migrate(db)
+            try Store.refuseNewer(pool, migrator, folder: folder)
+            try migrator.migrate(pool)
         }
+        self.pool = pool
+        db = SQLiteDatabase(pool: pool)
         // Best effort: a store this process cannot write is still read.
         try? reapRuns()
     }

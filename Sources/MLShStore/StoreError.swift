@@ -6,6 +6,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An error with a message.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// `error` itself when it is a store error, else its description as one.
+    static func wrapping(_ error: any Error) -> StoreError { error as? StoreError ?? StoreError("\(error)") }
 }
 
 /// Names of experiments, models and aliases: they become keys and, through

@@ -118,7 +118,7 @@ func smallModel() throws -> FittedModel {
         #expect(run.experiment == "legacy" && run.name == "first" && run.status == "finished" && run.ended == 12)
         #expect(run.params.map(\.0) == ["alpha"] && run.params.map(\.1) == [.float(0.5)])
         #expect(run.metrics.map(\.0) == ["rmse"] && run.metrics.map(\.1) == [1.5])
-        let (tables, applied) = try store.db.read { db in
+        let (tables, applied) = try store.pool.read { db in
             (try db.tableExists("requests") && db.tableExists("deployments"), try Store.migrator.appliedIdentifiers(db))
         }
         #expect(tables)
@@ -260,7 +260,7 @@ func smallModel() throws -> FittedModel {
         let store = try Store(folder: folder)
         let e = try store.experiment("e")
         let mine = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
-        let row = try store.db.read { db in try Row.fetchOne(db, sql: "SELECT host, pid, pid_start FROM runs WHERE id = ?", arguments: [mine]) }
+        let row = try store.pool.read { db in try Row.fetchOne(db, sql: "SELECT host, pid, pid_start FROM runs WHERE id = ?", arguments: [mine]) }
         #expect(row?["host"] == RunProcess.host && row?["pid"] == Int64(getpid()))
         #expect((row?["pid_start"] as String?)?.hasPrefix("pid:[") == true)
 
@@ -276,7 +276,7 @@ func smallModel() throws -> FittedModel {
         let reused = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         let elsewhere = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         let identity = RunProcess.identity(Int64(getpid())) ?? ""
-        try store.db.write { db in
+        try store.pool.write { db in
             try db.execute(sql: "UPDATE runs SET pid = ?, started = 5e8 WHERE id = ?", arguments: [pid, dead])
             // This process's pid, recorded for a process started at another time.
             try db.execute(sql: "UPDATE runs SET pid_start = ? WHERE id = ?", arguments: [identity + "0", reused])

@@ -72,7 +72,7 @@ import TestSupport
         let id = try sweep(store, trials: 1)
         let c = try #require(try store.claimTrial(grace: 3600))
         // As if this claim had come from a process that has ended.
-        try store.db.write { db in
+        try store.pool.write { db in
             try db.execute(sql: "UPDATE trials SET worker = ?, worker_pid = ?, worker_identity = NULL WHERE id = ?",
                            arguments: [RunProcess.host + " 999999", Int32.max - 1, c.trial.id])
         }

@@ -5,11 +5,6 @@ import NIOPosix
 import PostgresNIO
 import Synchronization
 
-/// A value bound to a PostgreSQL query.
-public enum SQLValue: Sendable, Equatable {
-    case null, int(Int64), double(Double), text(String), bytes([UInt8])
-}
-
 /// Connections to one PostgreSQL database, used from synchronous code: a call takes an
 /// idle connection (opening one while fewer than `size` are open, else waiting for one),
 /// runs its statements on it, and gives it back. The connections live on an event loop of
@@ -173,6 +168,12 @@ public final class PostgresSession {
 
     /// Runs a query and returns its rows.
     public func rows(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> [PostgresRow] {
+        try query(sql, values).rows
+    }
+
+    /// Runs a statement: its rows, and the rows it inserted, changed or deleted (nil for
+    /// a statement that reports none).
+    public func query(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> (rows: [PostgresRow], changed: Int?) {
         var binds = PostgresBindings(capacity: values.count)
         for v in values {
             switch v {
@@ -184,7 +185,8 @@ public final class PostgresSession {
             }
         }
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().rows
+            let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+            return (result.rows, result.metadata.rows)
         } catch {
             if (error as? PSQLError)?.serverInfo == nil { broken = true }
             throw StoreError("the store at \(url.redacted): \(PostgresPool.describe(error))")

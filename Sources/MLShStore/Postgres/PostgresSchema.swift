@@ -276,8 +276,8 @@ public enum PostgresSchema {
     /// migration once). A database with migrations this mlsh does not know is refused.
     public static func migrate(_ pool: PostgresPool) throws(StoreError) {
         try pool.transaction { s throws(StoreError) in
-            // One lock for every mlsh store: 0x6d6c7368 is "mlsh".
-            try s.execute("SELECT pg_advisory_xact_lock(1835823976)")
+            // The writers' lock: no write runs while the schema changes.
+            try s.execute("SELECT pg_advisory_xact_lock($1)", [.int(PostgresDatabase.writeLock)])
             try s.execute("CREATE TABLE IF NOT EXISTS mlsh_migrations (identifier TEXT PRIMARY KEY, applied DOUBLE PRECISION NOT NULL)")
             var applied = Set<String>()
             for row in try s.rows("SELECT identifier FROM mlsh_migrations") {
@@ -289,13 +289,16 @@ public enum PostgresSchema {
                 throw StoreError("the store at \(pool.url.redacted) was written by a newer mlsh (unknown schema migrations: \(unknown.joined(separator: ", "))); upgrade mlsh to use it")
             }
             for (id, sql) in migrations where !applied.contains(id) {
-                // One statement at a time: a prepared statement holds one command.
-                for statement in sql.components(separatedBy: ";") where !statement.allSatisfy(\.isWhitespace) {
-                    try s.execute(statement)
-                }
+                for statement in statements(sql) { try s.execute(statement) }
                 try s.execute("INSERT INTO mlsh_migrations (identifier, applied) VALUES ($1, $2)", [.text(id), .double(Date().timeIntervalSince1970)])
             }
         }
+    }
+
+    /// The statements of `sql` separated by `;` (which the schema's texts use for nothing
+    /// else), one at a time: a prepared statement holds one command.
+    static func statements(_ sql: String) -> [String] {
+        sql.components(separatedBy: ";").filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
     /// The migrations a database has had, in order of application.

@@ -1,0 +1,148 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// A store's PostgreSQL database: the store's queries (written for both backends, with `?`
+/// placeholders) run on a `PostgresPool`'s connections. Reads see one snapshot
+/// (`REPEATABLE READ`); writers take turns through a transaction-scoped advisory lock,
+/// as SQLite's writers do through its write lock, so a writer's reads stay current
+/// until it commits.
+struct PostgresDatabase: StoreDatabase {
+    let pool: PostgresPool
+
+    /// The advisory lock every write transaction holds (any constant both sides agree on:
+    /// "mlsh" in ASCII).
+    static let writeLock: Int64 = 0x6D6C_7368
+
+    func read<T>(_ body: (any StoreSQL) throws -> T) throws -> T {
+        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
+    }
+
+    func write<T>(_ body: (any StoreSQL) throws -> T) throws -> T {
+        try transaction("BEGIN", lock: true, body)
+    }
+
+    /// Runs `body` between `begin` and `COMMIT` (`ROLLBACK` when it throws), after taking
+    /// the writers' lock when `lock`.
+    private func transaction<T>(_ begin: String, lock: Bool, _ body: (any StoreSQL) throws -> T) throws -> T {
+        try pool.withConnection { session throws(StoreError) -> T in
+            try session.execute(begin)
+            do {
+                if lock { try session.execute("SELECT pg_advisory_xact_lock($1)", [.int(Self.writeLock)]) }
+                let result = try body(PostgresStoreSQL(session))
+                try session.execute("COMMIT")
+                return result
+            } catch {
+                try? session.execute("ROLLBACK")
+                throw StoreError.wrapping(error)
+            }
+        }
+    }
+}
+
+/// One PostgreSQL session as `StoreSQL`: `?` placeholders become `$1`, `$2`, …; values come
+/// back as the store's (integers, doubles, text, bytes; booleans as 0 or 1).
+final class PostgresStoreSQL: StoreSQL {
+    let session: PostgresSession
+    private(set) var changesCount = 0
+
+    init(_ session: PostgresSession) { self.session = session }
+
+    func execute(sql: String, arguments: StoreArguments) throws {
+        if arguments.values.isEmpty && sql.contains(";") {
+            // Several statements: PostgreSQL's extended protocol takes one at a time.
+            for statement in PostgresSchema.statements(sql) { try session.execute(statement) }
+            return
+        }
+        _ = try run(sql, arguments)
+    }
+
+    func fetchAll(sql: String, arguments: StoreArguments) throws -> [StoreRow] {
+        try run(sql, arguments)
+    }
+
+    func forEach(sql: String, arguments: StoreArguments, _ body: (StoreRow) throws -> Void) throws {
+        for row in try run(sql, arguments) { try body(row) }
+    }
+
+    func statement(sql: String) throws -> any StoreStatement { PostgresStoreStatement(sql: sql, connection: self) }
+
+    var lastInsertedRowID: Int64 {
+        get throws {
+            guard let id = try fetchOne(Int64.self, sql: "SELECT lastval()") else {
+                throw StoreError("the store's database gave no id for the row just inserted")
+            }
+            return id
+        }
+    }
+
+    /// Runs `sql` with `arguments` and decodes its rows.
+    func run(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
+        let (rows, changed) = try session.query(Self.numbered(sql), arguments.values)
+        changesCount = changed ?? 0
+        guard let first = rows.first else { return [] }
+        let columns = StoreColumns(first.map(\.columnName))
+        var out: [StoreRow] = []
+        out.reserveCapacity(rows.count)
+        for row in rows {
+            var values: [SQLValue] = []
+            values.reserveCapacity(columns.names.count)
+            for cell in row { values.append(try Self.value(cell)) }
+            out.append(StoreRow(columns: columns, values: values))
+        }
+        return out
+    }
+
+    /// `sql` with its `?` placeholders numbered `$1`, `$2`, … (none inside quoted text or
+    /// names).
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var n = 0
+        var quote: Character?
+        for c in sql {
+            if let q = quote {
+                if c == q { quote = nil }
+                out.append(c)
+            } else if c == "'" || c == "\"" {
+                quote = c
+                out.append(c)
+            } else if c == "?" {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// A result cell as the store's value.
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        do {
+            switch cell.dataType {
+            case .int8, .int4, .int2: return .int(try cell.decode(Int64.self))
+            case .float8, .float4: return .double(try cell.decode(Double.self))
+            case .numeric:
+                let text = try cell.decode(String.self)
+                return Double(text).map(SQLValue.double) ?? .text(text)
+            case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
+            case .bytea:
+                var buffer = try cell.decode(ByteBuffer.self)
+                return .bytes(buffer.readBytes(length: buffer.readableBytes) ?? [])
+            default: return .text(try cell.decode(String.self))
+            }
+        } catch {
+            throw StoreError("cannot read column \(cell.columnName) (type \(cell.dataType)): \(PostgresPool.describe(error))")
+        }
+    }
+}
+
+/// A statement run many times on one PostgreSQL session (the server plans each run).
+struct PostgresStoreStatement: StoreStatement {
+    let sql: String
+    let connection: PostgresStoreSQL
+
+    func execute(arguments: StoreArguments) throws { try connection.execute(sql: sql, arguments: arguments) }
+}
