@@ -36,7 +36,9 @@ extension Store {
         try Store.guarded("writing alert \(r.name)") {
             try db.write { db in
                 try db.execute(sql: """
-                    INSERT OR REPLACE INTO alert_rules (model, name, condition, tree, hold, notify, created) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO alert_rules (model, name, condition, tree, hold, notify, created) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (model, name) DO UPDATE SET condition = excluded.condition, tree = excluded.tree, hold = excluded.hold,
+                      notify = excluded.notify, created = excluded.created
                     """, arguments: [r.model, r.name, r.condition, r.tree, r.hold, r.notify, Date().timeIntervalSince1970])
             }
         }
@@ -46,7 +48,7 @@ extension Store {
     public func alertRules(model: String? = nil) throws(StoreError) -> [AlertRuleRecord] {
         try Store.guarded("reading alert rules") {
             try db.read { db in
-                try db.fetchAll(sql: "SELECT * FROM alert_rules WHERE ?1 IS NULL OR model = ?1 ORDER BY model, name",
+                try db.fetchAll(sql: "SELECT * FROM alert_rules WHERE CAST(?1 AS TEXT) IS NULL OR model = ?1 ORDER BY model, name",
                                  arguments: [model]).map { r in
                     AlertRuleRecord(model: r["model"], name: r["name"], condition: r["condition"], tree: r["tree"],
                                     hold: r["hold"], notify: r["notify"])

@@ -13,6 +13,10 @@ extension Store {
         var h = SHA256()
         h.update(bytes)
         let hash = h.hexDigest()
+        if postgres != nil {
+            try putBlob(bytes, hash: hash)
+            return hash
+        }
         let final = artifactPath(hash)
         // Reused content is touched, so `gc` (which keeps recently touched files)
         // does not remove it while its reference is being recorded.
@@ -29,10 +33,11 @@ extension Store {
         guard hash.count == 64, hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
             throw StoreError("'\(hash)' is not an artifact hash")
         }
-        guard let data = FileManager.default.contents(atPath: artifactPath(hash)) else {
-            throw StoreError("artifact \(hash) is missing from \(folder)/artifacts")
+        let stored: [UInt8]?
+        if postgres != nil { stored = try blob(hash) } else { stored = FileManager.default.contents(atPath: artifactPath(hash)).map { [UInt8]($0) } }
+        guard let bytes = stored else {
+            throw StoreError("artifact \(hash) is missing from \(artifactsShown)")
         }
-        let bytes = [UInt8](data)
         var h = SHA256()
         h.update(bytes)
         guard h.hexDigest() == hash else {
@@ -41,9 +46,22 @@ extension Store {
         return bytes
     }
 
+    /// Where the artifacts are, in messages: the folder, or the database's `blobs`.
+    var artifactsShown: String { postgres == nil ? folder + "/artifacts" : "the blobs of " + folder }
+
     /// Moves a file whose content does not match its name out of the way (to
-    /// `<hash>.damaged`), so storing that content again writes it afresh; says where.
+    /// `<hash>.damaged`), so storing that content again writes it afresh; says where. On
+    /// PostgreSQL, the damaged blob is deleted.
     func setAside(_ hash: String) -> String {
+        if postgres != nil {
+            let removed = try? Store.guarded("removing a damaged blob") {
+                try db.write { db in
+                    try db.execute(sql: "DELETE FROM blobs WHERE hash = ?", arguments: [hash])
+                    try db.execute(sql: "DELETE FROM blob_sizes WHERE hash = ?", arguments: [hash])
+                }
+            }
+            return removed == nil ? "" : " (removed from the store)"
+        }
         let from = artifactPath(hash), to = from + ".damaged"
         return rename(from, to) == 0 ? " (moved to \(to))" : ""
     }

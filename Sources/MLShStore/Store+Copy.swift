@@ -26,7 +26,7 @@ extension Store {
                                        arguments: [record.name, alias, record.version])
                     }
                 }
-                try copy.pool.close()
+                try copy.pool?.close()
                 let queue = try DatabaseQueue(path: folder + "/store.sqlite")
                 try queue.writeWithoutTransaction { db in
                     try db.execute(sql: "PRAGMA journal_mode = DELETE")

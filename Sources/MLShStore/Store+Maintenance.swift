@@ -31,6 +31,7 @@ extension Store {
                     SELECT hash FROM artifacts UNION SELECT artifact FROM models
                     UNION SELECT blob FROM snapshots UNION SELECT hash FROM stage_blobs
                     """))
+                if postgres != nil { return try blobGarbage(db, referenced: referenced, delete: delete, minAge: minAge) }
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
                 let now = Date().timeIntervalSince1970
                 var garbage: [GarbageArtifact] = []

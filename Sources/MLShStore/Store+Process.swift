@@ -55,7 +55,7 @@ extension Store {
                 for (id, pid) in gone {
                     try db.execute(sql: """
                         UPDATE runs SET status = 'killed', error = ?,
-                          ended = MAX(started, COALESCE((SELECT MAX(at) FROM metrics WHERE run = ?), started))
+                          ended = COALESCE((SELECT MAX(at) FROM metrics WHERE run = ? AND at > runs.started), started)
                         WHERE id = ? AND status = 'running'
                         """, arguments: ["its process (pid \(pid) on \(host)) ended while the run was open", id, id])
                 }

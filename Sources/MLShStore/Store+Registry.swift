@@ -64,8 +64,8 @@ extension Store {
     static func pointAlias(_ db: any StoreSQL, name: String, alias: String, version: Int64, by: String) throws {
         let previous = try db.fetchOne(Int64.self, sql: "SELECT version FROM aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
         guard previous != version else { return }
-        try db.execute(sql: "INSERT OR REPLACE INTO aliases (name, alias, version) VALUES (?, ?, ?)", arguments: [name, alias, version])
-        try db.execute(sql: "INSERT INTO alias_history (name, alias, version, previous, at, by) VALUES (?, ?, ?, ?, ?, ?)",
+        try db.execute(sql: "INSERT INTO aliases (name, alias, version) VALUES (?, ?, ?) ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version", arguments: [name, alias, version])
+        try db.execute(sql: "INSERT INTO alias_history (name, alias, version, previous, at, \"by\") VALUES (?, ?, ?, ?, ?, ?)",
                        arguments: [name, alias, version, previous, Date().timeIntervalSince1970, by])
     }
 
@@ -73,7 +73,7 @@ extension Store {
     public func aliasHistory(name: String) throws(StoreError) -> [AliasMove] {
         try Store.guarded("reading the alias history of \(name)") {
             try db.read { db in
-                try db.fetchAll(sql: "SELECT alias, version, previous, at, by FROM alias_history WHERE name = ? ORDER BY id",
+                try db.fetchAll(sql: "SELECT alias, version, previous, at, \"by\" FROM alias_history WHERE name = ? ORDER BY id",
                                  arguments: [name]).map { r in
                     AliasMove(alias: r[0], version: r[1], previous: r[2], at: r[3], by: r[4])
                 }
@@ -113,7 +113,7 @@ extension Store {
             try db.read { db in
                 let rows = try db.fetchAll(sql: """
                     SELECT name, version, run, artifact, created FROM models
-                    WHERE ?1 IS NULL OR name = ?1 ORDER BY name, version
+                    WHERE CAST(?1 AS TEXT) IS NULL OR name = ?1 ORDER BY name, version
                     """, arguments: [name])
                 let aliasRows = try db.fetchAll(sql: "SELECT name, alias, version FROM aliases ORDER BY alias")
                 return rows.map { (r: StoreRow) -> ModelVersionRecord in

@@ -47,7 +47,7 @@ extension Store {
                 try db.fetchAll(sql: """
                     SELECT deployment, at, status, route, model, code, reason FROM request_errors
                     WHERE deployment = ? ORDER BY at DESC, rowid DESC LIMIT ?
-                    """, arguments: [deployment, latest ?? -1]).reversed().map { r in
+                    """, arguments: [deployment, max(0, latest ?? Int.max)]).reversed().map { r in
                     RequestErrorRecord(deployment: r[0], at: r[1], status: r[2], route: r[3], model: r[4], code: r[5], reason: r[6])
                 }
             }

@@ -66,8 +66,8 @@ extension Store {
         try Store.guarded("reading labeled requests") {
             try db.read { db in
                 try db.fetchAll(sql: """
-                    SELECT r.at, r.name, r.version, r.prediction, l.label, r.score FROM labels l
-                    CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
+                    SELECT r.at, r.name, r.version, r.prediction, l.label, r.score
+                    FROM \(db.dialect.orderedJoin("labels l", "requests r", on: "r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0"))
                     WHERE l.deployment = ? ORDER BY l.rid DESC LIMIT ?
                     """, arguments: [deployment, limit]).reversed().map { row in
                     let name: String = row[1], version: Int64 = row[2]

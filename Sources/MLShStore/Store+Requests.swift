@@ -222,13 +222,13 @@ extension Store {
         case .deployment(let id): ("r.deployment = ?", id)
         case .model(let name): ("r.name = ?", name)
         }
-        // Labeled rows are read from the labels (few) into the log (many): CROSS JOIN keeps
-        // SQLite from walking every logged row to probe for a label.
-        let from = labeled ? "labels l CROSS JOIN requests r ON l.deployment = r.deployment AND l.rid = r.rid"
-                           : "requests r LEFT JOIN labels l ON 0"
         return try Store.guarded("reading requests") {
             try db.read { db in
-                try db.fetchAll(sql: """
+                // Labeled rows are read from the labels (few) into the log (many), in that
+                // order: SQLite would otherwise walk every logged row to probe for a label.
+                let from = labeled ? db.dialect.orderedJoin("labels l", "requests r", on: "l.deployment = r.deployment AND l.rid = r.rid")
+                                   : "requests r LEFT JOIN labels l ON FALSE"
+                return try db.fetchAll(sql: """
                     SELECT r.deployment, r.name, r.version, r.at, r.latency_ms, r.inputs, r.prediction, r.shadow, r.rid, l.label
                     FROM \(from)
                     WHERE \(condition) AND r.shadow = ? AND r.at >= ? AND r.at < ? ORDER BY r.rowid
@@ -246,8 +246,7 @@ extension Store {
         try Store.guarded("reading labeled requests") {
             try db.read { db in
                 try db.fetchAll(sql: """
-                    SELECT r.prediction, l.label, r.score FROM labels l
-                    CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
+                    SELECT r.prediction, l.label, r.score FROM \(db.dialect.orderedJoin("labels l", "requests r", on: "r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0"))
                     WHERE l.deployment = ? AND r.name = ? AND r.version = ? ORDER BY l.rid DESC LIMIT ?
                     """, arguments: [deployment, name, version, limit]).map { row in LabeledRow(prediction: row[0], label: row[1], score: row[2]) }
             }
@@ -261,7 +260,7 @@ extension Store {
         let now = Date().timeIntervalSince1970
         try Store.guarded("storing labels") {
             try db.write { db in
-                let statement = try db.statement(sql: "INSERT OR REPLACE INTO labels (deployment, rid, label, at) VALUES (?, ?, ?, ?)")
+                let statement = try db.statement(sql: "INSERT INTO labels (deployment, rid, label, at) VALUES (?, ?, ?, ?) ON CONFLICT (deployment, rid) DO UPDATE SET label = excluded.label, at = excluded.at")
                 for l in labels { try statement.execute(arguments: [l.deployment, l.rid, l.label, now]) }
             }
         }

@@ -86,8 +86,11 @@ extension Store {
         try Store.guarded("writing the retraining policy of \(p.model)") {
             try db.write { db in
                 try db.execute(sql: """
-                    INSERT OR REPLACE INTO retrain_policies (model, script, on_alert, every, gate, gate_tree, canary, after, promote, created)
+                    INSERT INTO retrain_policies (model, script, on_alert, every, gate, gate_tree, canary, after, promote, created)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (model) DO UPDATE SET script = excluded.script, on_alert = excluded.on_alert, every = excluded.every,
+                      gate = excluded.gate, gate_tree = excluded.gate_tree, canary = excluded.canary, after = excluded.after,
+                      promote = excluded.promote, created = excluded.created
                     """, arguments: [p.model, p.script, p.onAlert, p.every, p.gate, p.gateTree, p.canary, p.after, p.promote,
                                      Date().timeIntervalSince1970])
             }
@@ -98,7 +101,7 @@ extension Store {
     public func retrainPolicies(model: String? = nil) throws(StoreError) -> [RetrainPolicyRecord] {
         try Store.guarded("reading retraining policies") {
             try db.read { db in
-                try db.fetchAll(sql: "SELECT * FROM retrain_policies WHERE ?1 IS NULL OR model = ?1 ORDER BY model",
+                try db.fetchAll(sql: "SELECT * FROM retrain_policies WHERE CAST(?1 AS TEXT) IS NULL OR model = ?1 ORDER BY model",
                                  arguments: [model]).map { r in
                     RetrainPolicyRecord(model: r["model"], script: r["script"], onAlert: r["on_alert"], every: r["every"],
                                         gate: r["gate"], gateTree: r["gate_tree"], canary: r["canary"], after: r["after"],
@@ -224,7 +227,7 @@ extension Store {
         try? reapRetrains()
         return try Store.guarded("reading retraining attempts") {
             try db.read { db in
-                try db.fetchAll(sql: "SELECT * FROM retrains WHERE ?1 IS NULL OR model = ?1 ORDER BY id", arguments: [model])
+                try db.fetchAll(sql: "SELECT * FROM retrains WHERE CAST(?1 AS TEXT) IS NULL OR model = ?1 ORDER BY id", arguments: [model])
                     .map(RetrainRecord.init(row:))
             }
         }
@@ -262,8 +265,7 @@ extension Store {
         try Store.guarded("reading labeled requests") {
             try db.read { db in
                 try db.fetchAll(sql: """
-                    SELECT r.prediction, l.label, r.score FROM labels l
-                    CROSS JOIN requests r ON r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0
+                    SELECT r.prediction, l.label, r.score FROM \(db.dialect.orderedJoin("labels l", "requests r", on: "r.deployment = l.deployment AND r.rid = l.rid AND r.shadow = 0"))
                     WHERE r.name = ? AND r.version = ? AND r.at >= ? ORDER BY r.at DESC LIMIT ?
                     """, arguments: [name, version, since, limit]).map { row in LabeledRow(prediction: row[0], label: row[1], score: row[2]) }
             }

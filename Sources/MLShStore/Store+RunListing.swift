@@ -6,7 +6,7 @@ extension Store {
     /// rows one at a time, as they are read.
     public func runRecords(experiment: Int64?) throws(StoreError) -> [RunRecord] {
         let arguments = experiment.map { [$0] } ?? []
-        let inExperiment = experiment == nil ? "1" : "run IN (SELECT id FROM runs WHERE experiment = ?)"
+        let inExperiment = experiment == nil ? "TRUE" : "run IN (SELECT id FROM runs WHERE experiment = ?)"
         let runsInExperiment = experiment == nil ? "" : "WHERE runs.experiment = ?"
         try? reapRuns()
         return try Store.guarded("reading runs") {

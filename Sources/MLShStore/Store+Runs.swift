@@ -108,7 +108,7 @@ extension Store {
                                      parent, RunProcess.host, pid, identity])
                 let id = try db.lastInsertedRowID
                 for (k, v) in params {
-                    try db.execute(sql: "INSERT OR REPLACE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
+                    try db.execute(sql: "INSERT INTO params (run, name, kind, value) VALUES (?, ?, ?, ?) ON CONFLICT (run, name) DO UPDATE SET kind = excluded.kind, value = excluded.value",
                                    arguments: [id, k, v.kind, v.text])
                 }
                 try Store.noteColumns(db, run: id, kind: "param", names: params.map(\.0))
@@ -162,7 +162,7 @@ extension Store {
 
     /// Records that runs of `run`'s experiment have these params or metrics (`run_columns`).
     static func noteColumns(_ db: any StoreSQL, run: Int64, kind: String, names: [String]) throws {
-        let note = try db.statement(sql: "INSERT OR IGNORE INTO run_columns (experiment, kind, name) SELECT experiment, ?, ? FROM runs WHERE id = ?")
+        let note = try db.statement(sql: "INSERT INTO run_columns (experiment, kind, name) SELECT experiment, ?, ? FROM runs WHERE id = ? ON CONFLICT DO NOTHING")
         for name in names { try note.execute(arguments: [kind, name, run]) }
     }
 
@@ -181,7 +181,7 @@ extension Store {
     public func addParam(run: Int64, name: String, value: ParamValue) throws(StoreError) {
         try Store.guarded("recording a param") {
             try db.write { db in
-                try db.execute(sql: "INSERT OR IGNORE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
+                try db.execute(sql: "INSERT INTO params (run, name, kind, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                arguments: [run, name, value.kind, value.text])
                 try Store.noteColumns(db, run: run, kind: "param", names: [name])
             }

@@ -57,7 +57,7 @@ extension Store {
     public func snapshots(name: String? = nil) throws(StoreError) -> [SnapshotRecord] {
         try Store.guarded("reading data versions") {
             try db.read { db in
-                try db.fetchAll(sql: "SELECT * FROM snapshots WHERE ?1 IS NULL OR name = ?1 ORDER BY name, version",
+                try db.fetchAll(sql: "SELECT * FROM snapshots WHERE CAST(?1 AS TEXT) IS NULL OR name = ?1 ORDER BY name, version",
                                  arguments: [name]).map(Store.snapshotRecord)
             }
         }
@@ -136,7 +136,7 @@ extension Store {
         if age > 2 {
             try Store.guarded("recording a file hash") {
                 try db.write { db in
-                    try db.execute(sql: "INSERT OR REPLACE INTO file_hashes (path, size, mtime_ns, inode, sha256) VALUES (?, ?, ?, ?, ?)",
+                    try db.execute(sql: "INSERT INTO file_hashes (path, size, mtime_ns, inode, sha256) VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, sha256 = excluded.sha256",
                                    arguments: [resolved, size, mtime, inode, hash])
                 }
             }

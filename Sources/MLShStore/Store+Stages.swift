@@ -46,7 +46,7 @@ extension Store {
     public func latestStage(name: String, script: String?) throws(StoreError) -> StageEntry? {
         try Store.guarded("reading the stage cache") {
             try db.read { db in
-                try db.fetchOne(sql: "SELECT * FROM stages WHERE name = ? AND script IS ? ORDER BY id DESC LIMIT 1",
+                try db.fetchOne(sql: "SELECT * FROM stages WHERE name = ? AND script IS NOT DISTINCT FROM CAST(? AS TEXT) ORDER BY id DESC LIMIT 1",
                                  arguments: [name, script]).map(Store.stageEntry)
             }
         }
@@ -70,7 +70,7 @@ extension Store {
                                      entry.seconds, entry.created])
                 let id = try db.lastInsertedRowID
                 for b in Set(blobs) {
-                    try db.execute(sql: "INSERT OR IGNORE INTO stage_blobs (stage, hash) VALUES (?, ?)", arguments: [id, b])
+                    try db.execute(sql: "INSERT INTO stage_blobs (stage, hash) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [id, b])
                 }
                 return id
             }
@@ -81,7 +81,7 @@ extension Store {
     public func replaceParam(run: Int64, name: String, value: ParamValue) throws(StoreError) {
         try Store.guarded("recording param \(name)") {
             try db.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO params (run, name, kind, value) VALUES (?, ?, ?, ?)",
+                try db.execute(sql: "INSERT INTO params (run, name, kind, value) VALUES (?, ?, ?, ?) ON CONFLICT (run, name) DO UPDATE SET kind = excluded.kind, value = excluded.value",
                                arguments: [run, name, value.kind, value.text])
                 try Store.noteColumns(db, run: run, kind: "param", names: [name])
             }

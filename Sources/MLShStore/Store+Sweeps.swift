@@ -88,7 +88,7 @@ extension Store {
         return try Store.guarded("recording a sweep") {
             try db.write { db in
                 try db.execute(sql: """
-                    INSERT INTO sweeps (kind, experiment, data, script, source, source_hash, fixed, retries, created, by)
+                    INSERT INTO sweeps (kind, experiment, data, script, source, source_hash, fixed, retries, created, "by")
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [s.kind, experiment, s.data, s.script, s.source, s.sourceHash, Store.paramsText(s.fixed),
                                      s.retries, s.created, s.by])

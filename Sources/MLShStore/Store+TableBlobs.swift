@@ -12,6 +12,13 @@ extension Store {
     public func putTable(_ t: Table) throws(StoreError) -> (hash: String, bytes: Int) {
         let prepared = try TableFile.prepare(t)
         let hash = SHA256.hexString(prepared.checksum)
+        if postgres != nil {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(prepared.size)
+            try prepared.write { (part) throws(StoreError) in bytes += part }
+            try putBlob(bytes, hash: hash)
+            return (hash, prepared.size)
+        }
         let final = artifactPath(hash)
         if utimes(final, nil) == 0 { return (hash, prepared.size) }
         if errno != ENOENT, FileManager.default.fileExists(atPath: final) { return (hash, prepared.size) }
@@ -50,6 +57,10 @@ extension Store {
         guard hash.count == 64, hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
             throw StoreError("'\(hash)' is not a snapshot hash")
         }
+        if postgres != nil {
+            guard let bytes = try blob(hash) else { throw StoreError("snapshot \(hash) is missing from \(artifactsShown)") }
+            return try decodedTable(TableFileBytes(bytes), hash: hash, label: label)
+        }
         let path = artifactPath(hash)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -61,10 +72,15 @@ extension Store {
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
             throw StoreError("snapshot \(hash) in \(folder)/artifacts is not a regular file")
         }
-        // A file that fails its checks is set aside (`setAside`), so storing the table again
-        // writes it afresh.
+        return try decodedTable(TableFileDescriptor(fd: fd, size: Int(st.st_size)), hash: hash, label: label)
+    }
+
+    /// The table in snapshot file `source`, stored as `hash`, checked against its checksum
+    /// and its name. A file that fails its checks is set aside (`setAside`), so storing the
+    /// table again writes it afresh.
+    func decodedTable(_ source: some TableFileSource, hash: String, label: String?) throws(StoreError) -> Table {
         let decoded: TableFile.Decoded
-        do { decoded = try TableFile.read(TableFileDescriptor(fd: fd, size: Int(st.st_size))) } catch {
+        do { decoded = try TableFile.read(source) } catch {
             throw StoreError(error.message + setAside(hash))
         }
         guard SHA256.hexString(decoded.checksum) == hash else {

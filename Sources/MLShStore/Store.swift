@@ -5,12 +5,19 @@ import GRDB
 /// artifacts, the model registry, data versions, stage caches and the datasets each run
 /// used, in `store.sqlite` (WAL, safe for several processes at once).
 public final class Store: Sendable {
-    /// The store folder (`.../.mlsh`).
+    /// The store as shown: its folder (`.../.mlsh`), or its PostgreSQL URL without the
+    /// password.
     public let folder: String
+    /// What opens the store again (its folder, or its whole PostgreSQL URL): for the
+    /// processes it starts.
+    public let location: String
     /// The database the store's queries run on.
     let db: any StoreDatabase
-    /// The SQLite pool behind `db` (schema migrations, copies).
-    let pool: DatabasePool
+    /// The SQLite pool behind `db` (schema migrations, copies); nil on PostgreSQL.
+    let pool: DatabasePool?
+    /// The PostgreSQL connections behind `db`, whose `blobs` table holds the artifacts; nil
+    /// for a folder's store (artifacts are files under `artifacts/`).
+    let postgres: PostgresPool?
 
     /// The store folder for a working directory: `MLSH_STORE` when set, else the
     /// nearest `.mlsh/` upward, else `<cwd>/.mlsh` (created by the first write).
@@ -37,13 +44,26 @@ public final class Store: Sendable {
     /// image's). SQLite then needs the database in rollback-journal mode (as
     /// `copyVersion(_:into:)` leaves it) or its `-wal` and `-shm` files present; the schema
     /// must be current, as nothing is migrated.
+    ///
+    /// A `postgres://` URL opens (and migrates) the store in that PostgreSQL database.
     public init(folder: String, readOnly: Bool = false) throws(StoreError) {
+        location = folder
         if PostgresURL.isURL(folder) {
-            throw StoreError("\(PostgresURL.redact(folder)) names a PostgreSQL database; this mlsh keeps its store in a folder (--store DIR)")
+            let url = try PostgresURL(folder)
+            let postgres = try PostgresPool(url)
+            if readOnly { try PostgresSchema.requireCurrent(postgres) } else { try PostgresSchema.migrate(postgres) }
+            self.folder = url.redacted
+            self.postgres = postgres
+            pool = nil
+            db = PostgresDatabase(pool: postgres)
+            if !readOnly { try? reapRuns() }
+            return
         }
         self.folder = folder
+        postgres = nil
         if readOnly {
-            pool = try Store.openReadOnly(folder)
+            let pool = try Store.openReadOnly(folder)
+            self.pool = pool
             db = SQLiteDatabase(pool: pool)
             return
         }
@@ -84,10 +104,23 @@ public final class Store: Sendable {
         try? reapRuns()
     }
 
+    /// `location` as shown: a folder as it is, a PostgreSQL URL without its password.
+    public static func shown(_ location: String) -> String {
+        PostgresURL.isURL(location) ? PostgresURL.redact(location) : location
+    }
+
+    /// Whether there is a store at `location`: a folder with its store.sqlite, or any
+    /// PostgreSQL URL (opening it says whether the database can be reached).
+    public static func exists(at location: String) -> Bool {
+        PostgresURL.isURL(location) || FileManager.default.fileExists(atPath: location + "/store.sqlite")
+    }
+
     /// Whether this process may write the store in `folder`: the folder, and its
-    /// store.sqlite when there is one (false on a read-only file system).
+    /// store.sqlite when there is one (false on a read-only file system). A PostgreSQL
+    /// store's database decides what its user may write: true.
     public static func isWritable(_ folder: String) -> Bool {
-        access(folder, W_OK) == 0 && (access(folder + "/store.sqlite", F_OK) != 0 || access(folder + "/store.sqlite", W_OK) == 0)
+        if PostgresURL.isURL(folder) { return true }
+        return access(folder, W_OK) == 0 && (access(folder + "/store.sqlite", F_OK) != 0 || access(folder + "/store.sqlite", W_OK) == 0)
     }
 
     /// Opens `folder`'s store.sqlite for reading only; refuses a store whose schema is

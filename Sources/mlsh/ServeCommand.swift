@@ -81,7 +81,7 @@ struct ServeCommand: ParsableCommand {
     /// The store to serve from, and whether it is read-only (not writable by this process).
     static func servingStore(_ option: String?) throws(StoreError) -> (Store, readOnly: Bool) {
         let folder = StoreCLI.folder(option)
-        guard FileManager.default.fileExists(atPath: folder + "/store.sqlite") else {
+        guard Store.exists(at: folder) else {
             StoreCLI.fail(kind: "serve error", "there is no store at \(folder): register a model first")
         }
         if Store.isWritable(folder) { return (try Store(folder: folder), false) }

@@ -22,6 +22,42 @@ import TestSupport
         }
     }
 
+    /// The scripts on a fresh store (`use_store()`) under store/ and pipelines/, again on a
+    /// PostgreSQL store: each `use_store()` opens a new database of the test process's
+    /// cluster instead of a temporary folder. The same output is expected. (nostore.mls is
+    /// about a folder that reading does not create: a database is there already.)
+    static var onFreshStores: [GoldenScript] {
+        ["store", "pipelines"].flatMap { GoldenScript.all(in: folder + "/" + $0) }.filter { script in
+            script.description != "nostore.mls"
+                && (try? String(contentsOfFile: script.path, encoding: .utf8))?.contains("use_store()") == true
+        }
+    }
+
+    @Test(arguments: onFreshStores)
+    func scriptOnPostgres(_ script: GoldenScript) async throws {
+        let cluster: PostgresCluster
+        switch PostgresCluster.shared {
+        case .success(let c): cluster = c
+        case .failure(let e): throw e
+        }
+        let (expected, expectedError) = try script.expectations()
+        let rewrite: @Sendable (String) -> String = { text in
+            var out = text
+            while let r = out.range(of: "use_store()") {
+                out.replaceSubrange(r, with: "use_store(\"\((try? cluster.database("golden")) ?? "postgres://unavailable/")\")")
+            }
+            return out
+        }
+        let (output, error) = await Self.offPool { script.run(rewrite: rewrite) }
+        #expect(output == expected, "output of \(script) on PostgreSQL")
+        if let expectedError {
+            let e = try #require(error, "\(script) should stop with: \(expectedError.text)")
+            #expect(e.firstLine == expectedError.text)
+        } else {
+            #expect(error == nil, "\(script) failed on PostgreSQL: \(error?.rendered ?? "")")
+        }
+    }
+
     /// Runs a script on its own thread, not on one of Swift concurrency's pool threads (one
     /// per core): a script that deploys a server and calls it waits on that server, which
     /// needs a pool thread to answer, so scripts blocking every pool thread would hang.

@@ -119,7 +119,7 @@ import TestSupport
         guard let (expected, expectedError) = try? script.expectations() else { return ["cannot read \(script)"] }
         var out: [String] = []
         for order in orders {
-            let (output, error) = script.run { RegistrationOrderTests.interpreter(order, params: $0) }
+            let (output, error) = script.run(makeInterpreter: { RegistrationOrderTests.interpreter(order, params: $0) })
             if output != expected { out.append("output of \(script) in order \(order): \(output)") }
             if let expectedError {
                 if error?.firstLine != expectedError.text || error?.line != expectedError.line {

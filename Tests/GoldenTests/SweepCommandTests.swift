@@ -3,14 +3,30 @@ import MLShStore
 import Testing
 import TestSupport
 
-/// `mlsh sweep`, `mlsh worker` and `mlsh sweeps` as processes on one store: local worker
-/// processes sharing the trials, a worker killed with SIGKILL mid-trial whose trial another
+/// `mlsh sweep`, `mlsh worker` and `mlsh sweeps` as processes on one store (a folder, and
+/// for the workers' tests also PostgreSQL): local worker processes sharing the trials, a worker killed with SIGKILL mid-trial whose trial another
 /// worker runs again, random draws, and the errors.
 @Suite struct SweepCommandTests {
+    /// Where the store is: a folder, or a database of the test process's PostgreSQL cluster.
+    enum Backend: String, CaseIterable, CustomTestStringConvertible {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+    }
+
     struct Box {
         let dir: String
-        var store: String { dir + "/.mlsh" }
-        init() throws { dir = try temporaryFolder("sweepcli") }
+        let store: String
+        init(_ backend: Backend = .sqlite) throws {
+            dir = try temporaryFolder("sweepcli")
+            switch backend {
+            case .sqlite: store = dir + "/.mlsh"
+            case .postgres:
+                switch PostgresCluster.shared {
+                case .success(let c): store = try c.database("sweep")
+                case .failure(let e): throw e
+                }
+            }
+        }
         var environment: [String: String] {
             var env = ProcessInfo.processInfo.environment
             env["MLSH_STORE"] = store
@@ -39,8 +55,8 @@ import TestSupport
 
     /// Every grid point runs exactly once, as a run of the experiment named after the
     /// script, with the fixed params; two local worker processes share the trials.
-    @Test func gridOnTwoLocalWorkers() throws {
-        let box = try Box()
+    @Test(arguments: Backend.allCases) func gridOnTwoLocalWorkers(_ backend: Backend) throws {
+        let box = try Box(backend)
         defer { box.cleanup() }
         let path = try box.script(Self.train, name: "train.mls")
         let r = try box.mlsh(["sweep", path, "--grid", "alpha=0.01,0.1,1,10", "--grid", "depth=3,5", "--param", "data=a,bc", "--param", "pause=0.3", "--workers", "2"])
@@ -72,8 +88,8 @@ import TestSupport
 
     /// A worker killed with SIGKILL mid-trial: another worker runs that trial again (its
     /// second attempt) and the rest; each trial finishes exactly once.
-    @Test func killedWorkersTrialRunsAgain() throws {
-        let box = try Box()
+    @Test(arguments: Backend.allCases) func killedWorkersTrialRunsAgain(_ backend: Backend) throws {
+        let box = try Box(backend)
         defer { box.cleanup() }
         let path = try box.script("""
             let i = param("i", 0)
@@ -136,8 +152,8 @@ import TestSupport
 
     /// `tune(..., workers=2)` in `mlsh run`: two worker processes evaluate the candidates
     /// (a sweep of kind tune), and the search finds what it finds in one process.
-    @Test func tuneWithWorkerProcesses() throws {
-        let box = try Box()
+    @Test(arguments: Backend.allCases) func tuneWithWorkerProcesses(_ backend: Backend) throws {
+        let box = try Box(backend)
         defer { box.cleanup() }
         let path = try box.script("""
             let t = dataset("iris")

@@ -30,10 +30,11 @@ import TestSupport
         }
     }
 
-    /// A URL is never taken for a folder (nothing is created at `postgres:/...`).
-    @Test func aFolderStoreRefusesURLs() throws {
-        #expect(throws: StoreError("postgres://ann@h/db names a PostgreSQL database; this mlsh keeps its store in a folder (--store DIR)")) {
-            _ = try Store(folder: "postgres://ann:pw@h/db")
+    /// A URL opens a PostgreSQL store, never a folder (nothing is created at `postgres:/...`);
+    /// an unreachable host is one line naming the URL without its password.
+    @Test func aURLIsNeverAFolder() throws {
+        #expect(throws: StoreError("cannot open the store at postgres://ann@nowhere.invalid/db: cannot resolve nowhere.invalid: SocketAddressError.UnknownHost: Name or service not known (error -2) for host nowhere.invalid, port 5432")) {
+            _ = try Store(folder: "postgres://ann:pw@nowhere.invalid/db")
         }
         #expect(!FileManager.default.fileExists(atPath: "postgres:"))
     }

@@ -11,8 +11,8 @@ import MLShEngine
         try MLShEngine.Table(names: ["x", "s"], columns: [Column(floats: xs), Column(strings: xs.map { "v\($0)" })])
     }
 
-    @Test func versionsAreNumberedAndTheLatestIsReused() throws {
-        let store = try Store(folder: temporaryFolder("snap"))
+    @Test(arguments: StoreBackend.allCases) func versionsAreNumberedAndTheLatestIsReused(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let a = try table([1, 2, 3]), b = try table([4])
         let v1 = try store.snapshot(a, name: "d", run: nil)
         #expect(v1.created && v1.record.label == "d@1" && v1.record.rows == 3 && v1.record.columns == 2)
@@ -35,8 +35,8 @@ import MLShEngine
         #expect(try store.snapshots().map(\.label) == ["d@1", "d@2", "d@3"])
     }
 
-    @Test func concurrentSnapshotsGetDistinctVersions() async throws {
-        let folder = try temporaryFolder("snapc")
+    @Test(arguments: StoreBackend.allCases) func concurrentSnapshotsGetDistinctVersions(_ backend: StoreBackend) async throws {
+        let folder = try backend.newLocation()
         _ = try Store(folder: folder)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<4 {
@@ -74,8 +74,8 @@ import MLShEngine
         #expect(throws: StoreError("'\(folder)' is not a regular file")) { try store.fileHash(path: folder) }
     }
 
-    @Test func stageEntriesAndTheirBlobsSurviveGC() throws {
-        let store = try Store(folder: temporaryFolder("stages"))
+    @Test(arguments: StoreBackend.allCases) func stageEntriesAndTheirBlobsSurviveGC(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let (blob, _) = try store.putTable(try table([1, 2]))
         let snap = try store.snapshot(try table([5]), name: "kept", run: nil).record
         let entry = StageEntry(name: "s", script: "/x.mls", key: "k1", inputs: "{}", reads: "[]", value: "{}", bytes: 10,

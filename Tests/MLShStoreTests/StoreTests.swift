@@ -31,8 +31,8 @@ func smallModel() throws -> FittedModel {
         try StoreName.validate(name, "experiment")
     }
 
-    @Test func storeRefusesBadNames() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func storeRefusesBadNames(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         #expect(throws: StoreError("experiment name '../etc' must not contain '/'")) { try store.experiment("../etc") }
         #expect(throws: StoreError("model name 'a/b' must not contain '/'")) {
             try store.register(name: "a/b", artifact: String(repeating: "0", count: 64), run: nil)
@@ -41,14 +41,44 @@ func smallModel() throws -> FittedModel {
 }
 
 @Suite struct ArtifactTests {
-    @Test func roundTripAndDeduplication() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func roundTripAndDeduplication(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let bytes = Array("hello artifacts".utf8)
         let h1 = try store.putArtifact(bytes), h2 = try store.putArtifact(bytes)
         #expect(h1 == h2)
         #expect(try store.artifact(h1) == bytes)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.folder + "/artifacts").filter { $0.hasPrefix(".tmp") }
-        #expect(leftovers.isEmpty)
+        switch backend {
+        case .sqlite:
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.folder + "/artifacts").filter { $0.hasPrefix(".tmp") }
+            #expect(leftovers.isEmpty)
+        case .postgres:
+            #expect(try store.db.read { db in try db.fetchOne(Int.self, sql: "SELECT count(*) FROM blob_sizes") } == 1)
+            // Larger than a chunk: stored in pieces, read back whole.
+            let big = (0..<(Store.blobChunk * 2 + 17)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            #expect(try store.artifact(try store.putArtifact(big)) == big)
+        }
+    }
+
+    /// A blob whose bytes no longer match its hash is an error, removed from the store, and
+    /// storing the same content again writes it afresh.
+    @Test func damagedBlobIsDetected() throws {
+        let store = try StoreBackend.postgres.newStore()
+        let hash = try store.putModel(try smallModel(), mlshVersion: "test")
+        try store.db.write { db in
+            try db.execute(sql: "UPDATE blobs SET bytes = ? WHERE hash = ? AND chunk = 0", arguments: [Array("x".utf8), hash])
+        }
+        #expect(throws: StoreError("artifact \(hash) is damaged: 1 bytes stored, \(try store.db.read { db in try db.fetchOne(Int.self, sql: "SELECT size FROM blob_sizes") } ?? 0) recorded")) {
+            try store.model(hash)
+        }
+        try store.db.write { db in
+            try db.execute(sql: "UPDATE blobs SET bytes = ? WHERE hash = ?", arguments: [Array(repeating: UInt8(7), count: 300), hash])
+            try db.execute(sql: "UPDATE blob_sizes SET size = 300 WHERE hash = ?", arguments: [hash])
+        }
+        #expect(throws: StoreError("artifact \(hash) is corrupted: its content no longer matches its hash (removed from the store)")) {
+            try store.model(hash)
+        }
+        #expect(try store.putModel(try smallModel(), mlshVersion: "test") == hash)
+        #expect(try store.model(hash).kind == "ridge")
     }
 
     @Test func flippedByteIsDetected() throws {
@@ -64,14 +94,14 @@ func smallModel() throws -> FittedModel {
         #expect(try store.model(hash).kind == "ridge")
     }
 
-    @Test func missingArtifactAndBadHash() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func missingArtifactAndBadHash(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let h = String(repeating: "a", count: 64)
-        #expect(throws: StoreError("artifact \(h) is missing from \(store.folder)/artifacts")) { try store.artifact(h) }
+        #expect(throws: StoreError("artifact \(h) is missing from \(store.artifactsShown)")) { try store.artifact(h) }
         #expect(throws: StoreError("'../x' is not an artifact hash")) { try store.artifact("../x") }
     }
 
-    @Test func modelFileRoundTripsAndIsDeterministic() throws {
+    @Test(arguments: StoreBackend.allCases) func modelFileRoundTripsAndIsDeterministic(_ backend: StoreBackend) throws {
         let m = try smallModel()
         let a = try ModelFile.encode(m, mlshVersion: "t"), b = try ModelFile.encode(m, mlshVersion: "t")
         #expect(a == b)
@@ -80,7 +110,7 @@ func smallModel() throws -> FittedModel {
         #expect(text.hasPrefix(#"{"arrays":[],"format":"mlsh-model","kind":"ridge","mlsh_version":"t","state":{"#))
         let back = try ModelFile.decode(a)
         #expect(back.encodeParameters() == m.encodeParameters())
-        let store = try Store(folder: temporaryFolder("store"))
+        let store = try backend.newStore()
         #expect(try store.putModel(m, mlshVersion: "t") == store.putModel(try smallModel(), mlshVersion: "t"))
     }
 }
@@ -118,7 +148,7 @@ func smallModel() throws -> FittedModel {
         #expect(run.experiment == "legacy" && run.name == "first" && run.status == "finished" && run.ended == 12)
         #expect(run.params.map(\.0) == ["alpha"] && run.params.map(\.1) == [.float(0.5)])
         #expect(run.metrics.map(\.0) == ["rmse"] && run.metrics.map(\.1) == [1.5])
-        let (tables, applied) = try store.pool.read { db in
+        let (tables, applied) = try #require(store.pool).read { db in
             (try db.tableExists("requests") && db.tableExists("deployments"), try Store.migrator.appliedIdentifiers(db))
         }
         #expect(tables)
@@ -146,8 +176,8 @@ func smallModel() throws -> FittedModel {
 }
 
 @Suite struct RunAndRegistryTests {
-    @Test func metricsKeepLastValueAndHistory() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func metricsKeepLastValueAndHistory(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let e = try store.experiment("e")
         let r = try store.startRun(experiment: e, name: nil, params: [("alpha", .float(0.1)), ("kind", .string("a"))],
                                    script: nil, scriptHash: nil, mlshVersion: "t")
@@ -201,8 +231,8 @@ func smallModel() throws -> FittedModel {
 
     /// An experiment's param and metric names, each in the order first recorded, whichever
     /// run recorded them; another experiment's are its own.
-    @Test func columnNamesInFirstRecordedOrder() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func columnNamesInFirstRecordedOrder(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let e = try store.experiment("e"), other = try store.experiment("o")
         let r1 = try store.startRun(experiment: e, name: nil, params: [("b", .int(1)), ("a", .int(2))], script: nil, scriptHash: nil, mlshVersion: "t")
         try store.log(run: r1, [MetricPoint(name: "z", step: nil, value: 1, at: 0), MetricPoint(name: "y", step: nil, value: 1, at: 0)])
@@ -216,8 +246,8 @@ func smallModel() throws -> FittedModel {
         #expect(others.params == ["q"] && others.metrics.isEmpty)
     }
 
-    @Test func nanMetricsReadBackAsNaN() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func nanMetricsReadBackAsNaN(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         try store.log(run: r, [MetricPoint(name: "loss", step: 0, value: 1, at: 0), MetricPoint(name: "loss", step: 1, value: .nan, at: 0)])
         #expect(try store.run(r).metrics[0].1.isNaN)
@@ -225,8 +255,8 @@ func smallModel() throws -> FittedModel {
     }
 
     /// All runs in one pass read the same records as `run(_:)` reads one by one.
-    @Test func allRunsInOnePassMatchRunByRun() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func allRunsInOnePassMatchRunByRun(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let a = try store.experiment("a"), b = try store.experiment("b")
         var ids: [Int64] = []
         for (i, e) in [a, b, a, b, b].enumerated() {
@@ -260,7 +290,7 @@ func smallModel() throws -> FittedModel {
         let store = try Store(folder: folder)
         let e = try store.experiment("e")
         let mine = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
-        let row = try store.pool.read { db in try Row.fetchOne(db, sql: "SELECT host, pid, pid_start FROM runs WHERE id = ?", arguments: [mine]) }
+        let row = try #require(store.pool).read { db in try Row.fetchOne(db, sql: "SELECT host, pid, pid_start FROM runs WHERE id = ?", arguments: [mine]) }
         #expect(row?["host"] == RunProcess.host && row?["pid"] == Int64(getpid()))
         #expect((row?["pid_start"] as String?)?.hasPrefix("pid:[") == true)
 
@@ -276,7 +306,7 @@ func smallModel() throws -> FittedModel {
         let reused = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         let elsewhere = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         let identity = RunProcess.identity(Int64(getpid())) ?? ""
-        try store.pool.write { db in
+        try #require(store.pool).write { db in
             try db.execute(sql: "UPDATE runs SET pid = ?, started = 5e8 WHERE id = ?", arguments: [pid, dead])
             // This process's pid, recorded for a process started at another time.
             try db.execute(sql: "UPDATE runs SET pid_start = ? WHERE id = ?", arguments: [identity + "0", reused])
@@ -291,8 +321,8 @@ func smallModel() throws -> FittedModel {
 
     /// Tags (a later value replaces an earlier one), the parent run, and artifacts (the
     /// latest under each name) read back.
-    @Test func tagsParentAndArtifacts() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func tagsParentAndArtifacts(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let e = try store.experiment("e")
         let parent = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         let child = try store.startRun(experiment: e, name: nil, params: [], parent: parent, script: nil, scriptHash: nil, mlshVersion: "t")
@@ -317,16 +347,16 @@ func smallModel() throws -> FittedModel {
         #expect(try store.run(parent).status == "finished")
     }
 
-    @Test func failedRunKeepsError() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func failedRunKeepsError(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         try store.endRun(r, error: "boom")
         let rec = try store.run(r)
         #expect(rec.status == "failed" && rec.error == "boom")
     }
 
-    @Test func registryResolvesVersionsAliasesAndLatest() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func registryResolvesVersionsAliasesAndLatest(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let h = try store.putModel(try smallModel(), mlshVersion: "t")
         _ = try store.register(name: "m", artifact: h, run: nil)
         let v2 = try store.register(name: "m", artifact: h, run: nil)
@@ -345,8 +375,8 @@ func smallModel() throws -> FittedModel {
 
     /// Each move of an alias is kept: from where, to where, when and by whom; pointing an
     /// alias where it already points is no move.
-    @Test func aliasHistoryKeepsEveryMove() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func aliasHistoryKeepsEveryMove(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let h = try store.putModel(try smallModel(), mlshVersion: "t")
         _ = try store.register(name: "m", artifact: h, run: nil)
         _ = try store.register(name: "m", artifact: h, run: nil)
@@ -369,8 +399,8 @@ func smallModel() throws -> FittedModel {
 @Suite struct RequestLogTests {
     /// A batch binds each row's fields and its slices of the shared text; names change
     /// between rows (a traffic split) and back.
-    @Test func batchReadsBackRowByRow() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func batchReadsBackRowByRow(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1", "b@2"])
         var batch = RequestLogBatch()
         let rows: [(String, Int64, String, String, Bool)] = [
@@ -410,8 +440,8 @@ func smallModel() throws -> FittedModel {
 
     /// Refused requests: logged in one transaction, read back oldest first (the newest
     /// `latest`), and as times and statuses alone; route and reason are cut short.
-    @Test func refusedRequestsRoundTrip() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func refusedRequestsRoundTrip(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1"])
         let other = try store.startDeployment(url: "http://127.0.0.1:2", models: ["a@1"])
         let long = String(repeating: "<x>", count: 200)
@@ -446,8 +476,8 @@ func smallModel() throws -> FittedModel {
 
     /// Rows go in several to a statement, never across a pause, and come back in order with
     /// their own values, whatever the pause interval.
-    @Test func manyRowsPerStatementKeepOrderAndPauses() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func manyRowsPerStatementKeepOrderAndPauses(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1", "b@2"])
         for every in [5, 16, 40, 0, -1] {
             var text: [UInt8] = []
@@ -463,7 +493,7 @@ func smallModel() throws -> FittedModel {
             }
             let before = try store.requests(.deployment(d)).count
             var paused: [Int] = []
-            let reader = try Store(folder: store.folder)
+            let reader = try Store(folder: store.location)
             try store.logRequests(RequestLogBatch(rows: rows, text: text), pause: every == 0 ? nil : (every, {   // -1: never
                 paused.append((try? reader.requests(.deployment(d)).count) ?? -1)
             }))
@@ -481,8 +511,8 @@ func smallModel() throws -> FittedModel {
 
     /// A row whose slice lies outside the text (or a batch with no text) is refused, and
     /// the batch is not half written.
-    @Test func aBadSliceWritesNothing() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func aBadSliceWritesNothing(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let d = try store.startDeployment(url: "http://127.0.0.1:1", models: ["a@1"])
         let text = Array(#"{"x":1}0.5"#.utf8)
         let good = RequestLogBatch.Row(deployment: d, name: "a", version: 1, at: 1, latencyMs: 1, shadow: false, inputs: 0..<7, prediction: 7..<10)

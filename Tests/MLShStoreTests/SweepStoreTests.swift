@@ -13,8 +13,8 @@ import TestSupport
         return try store.createSweep(s, trials: (0..<trials).map { [("alpha", .float(Double($0) / 10)), ("depth", .int(Int64($0)))] })
     }
 
-    @Test func trialsAreClaimedOnceEachInOrder() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func trialsAreClaimedOnceEachInOrder(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let id = try sweep(store, trials: 3)
         let s = try store.sweep(id)
         #expect(s.experiment == "e" && s.script == "train.mls" && s.fixed.map(\.0) == ["data"] && s.fixed[0].1 == .string("d.csv"))
@@ -33,8 +33,8 @@ import TestSupport
         #expect(try store.claimTrial(grace: 60) == nil)
     }
 
-    @Test func claimsCanBeLimitedToOneSweep() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func claimsCanBeLimitedToOneSweep(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let first = try sweep(store, trials: 1), second = try sweep(store, trials: 1)
         let c = try #require(try store.claimTrial(grace: 60, sweep: second))
         #expect(c.sweep.id == second)
@@ -44,8 +44,8 @@ import TestSupport
 
     /// A worker on another host that stops heartbeating loses its trial after the grace;
     /// its late results do not count; the trial fails once out of retries, with the reason.
-    @Test func silentWorkersLoseTheirTrialsUntilRetriesRunOut() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func silentWorkersLoseTheirTrialsUntilRetriesRunOut(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let id = try sweep(store, trials: 1, retries: 1)
         let far = try #require(try store.claimTrial(worker: "elsewhere 42", grace: 0.2))
         #expect(try store.heartbeat(far))
@@ -67,12 +67,12 @@ import TestSupport
     }
 
     /// On this host a worker whose process is gone loses its trial at once.
-    @Test func goneLocalWorkersLoseTheirTrialsAtOnce() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func goneLocalWorkersLoseTheirTrialsAtOnce(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let id = try sweep(store, trials: 1)
         let c = try #require(try store.claimTrial(grace: 3600))
         // As if this claim had come from a process that has ended.
-        try store.pool.write { db in
+        try store.db.write { db in
             try db.execute(sql: "UPDATE trials SET worker = ?, worker_pid = ?, worker_identity = NULL WHERE id = ?",
                            arguments: [RunProcess.host + " 999999", Int32.max - 1, c.trial.id])
         }
@@ -81,8 +81,8 @@ import TestSupport
         #expect(try store.trials(sweep: id)[0].error == "attempt 1: its worker (\(RunProcess.host) 999999) is gone")
     }
 
-    @Test func aSweepNeedsTrials() throws {
-        let store = try Store(folder: temporaryFolder("store"))
+    @Test(arguments: StoreBackend.allCases) func aSweepNeedsTrials(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         #expect(throws: StoreError("a sweep needs at least one trial")) { _ = try sweep(store, trials: 0) }
     }
 }

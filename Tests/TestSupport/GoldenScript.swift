@@ -33,8 +33,9 @@ public struct GoldenScript: Sendable, CustomStringConvertible {
         return (out, err)
     }
 
-    /// Runs the script in a fresh session (from `makeInterpreter`); returns its output lines and its error.
-    public func run(params: [String: Value] = [:],
+    /// Runs the script in a fresh session (from `makeInterpreter`); returns its output lines
+    /// and its error. `rewrite` changes its text first (its path stays the script's).
+    public func run(params: [String: Value] = [:], rewrite: (@Sendable (String) -> String)? = nil,
                     makeInterpreter: @escaping @Sendable ([String: Value]) -> Interpreter = { Runtime.makeInterpreter(params: $0) })
         -> (output: [String], error: ScriptFailure?) {
         let box = OutputBox()
@@ -45,8 +46,9 @@ public struct GoldenScript: Sendable, CustomStringConvertible {
             guard let data = FileManager.default.contents(atPath: path) else {
                 return ScriptFailure(MLShError(.error, "cannot read \(path)"))
             }
+            let bytes = rewrite.map { Array($0(String(decoding: data, as: UTF8.self)).utf8) } ?? Array(data)
             do throws(MLShError) {
-                try interp.run(SourceFile(name: path, bytes: Array(data)), scriptPath: path)
+                try interp.run(SourceFile(name: path, bytes: bytes), scriptPath: path)
                 return nil
             } catch { return ScriptFailure(error) }
         }

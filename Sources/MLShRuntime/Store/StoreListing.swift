@@ -16,7 +16,7 @@ public struct StoreListing {
 
     /// The store, or nil when there is none yet (reads must not create one).
     public func existing() throws(StoreError) -> Store? {
-        guard FileManager.default.fileExists(atPath: folder + "/store.sqlite") else { return nil }
+        guard Store.exists(at: folder) else { return nil }
         return try Store(folder: folder)
     }
 

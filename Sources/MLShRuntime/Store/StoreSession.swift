@@ -71,7 +71,7 @@ final class StoreSession: @unchecked Sendable {
 
     /// Whether a store exists yet (reads must not create one: the first write does).
     var exists: Bool {
-        opened != nil || FileManager.default.fileExists(atPath: (folder ?? Store.locate()) + "/store.sqlite")
+        opened != nil || Store.exists(at: folder ?? Store.locate())
     }
 
     /// The store for reading: an error naming `function` when there is none yet.

@@ -241,9 +241,10 @@ public enum Sweeps {
         defer { try? FileManager.default.removeItem(atPath: logs) }
         for i in 0..<workers {
             do throws(ChildProcess.Failure) {
-                pids.append(try ChildProcess.spawn(executable, ["worker", "--store", folder, "--sweep", String(sweep.id),
-                                                                "--grace", "\(grace)s"],
-                                                   environment: ProcessInfo.processInfo.environment,
+                // The store goes by the environment, so a PostgreSQL URL's password stays out of
+                // the process list.
+                pids.append(try ChildProcess.spawn(executable, ["worker", "--sweep", String(sweep.id), "--grace", "\(grace)s"],
+                                                   environment: ProcessInfo.processInfo.environment.merging(["MLSH_STORE": folder]) { $1 },
                                                    stdout: logs + "/worker\(i).out", stderr: logs + "/worker\(i).err"))
             } catch {
                 for p in pids { kill(p, SIGTERM) }
@@ -389,7 +390,7 @@ public enum SweepCommandLine {
                                                 retries: retries, store: store)
         print("sweep \(sweep.id): \(Sweeps.trialCount(trials.count)) of \(sweep.script) in experiment \(sweep.experiment ?? "")")
         guard workers > 0 else {
-            print("queued; start workers with: mlsh worker --store \(folder)")
+            print("queued; start workers with: mlsh worker --store \(Store.shown(folder))")
             return 0
         }
         try Sweeps.runLocally(sweep, workers: workers, folder: folder, grace: grace) { print($0) }
@@ -434,7 +435,7 @@ public enum SweepCommandLine {
     /// `mlsh worker`: claims and runs trials, printing a line per trial.
     public static func worker(folder: String, sweep: Int64?, maxTrials: Int?, idleExit: Double?, grace: Double) throws(MLShError) -> Int32 {
         let stamp = { () -> String in formatTime(Date().timeIntervalSince1970) }
-        print("\(stamp()) worker \(Store.workerName) on \(folder)" + (sweep.map { ", sweep \($0)" } ?? ""))
+        print("\(stamp()) worker \(Store.workerName) on \(Store.shown(folder))" + (sweep.map { ", sweep \($0)" } ?? ""))
         let (finished, failed) = try Sweeps.work(folder: folder, sweep: sweep, maxTrials: maxTrials, idleExit: idleExit,
                                                  grace: grace) { line in print("\(stamp()) \(line)") }
         print("\(stamp()) worker \(Store.workerName): \(finished) finished, \(failed) failed")

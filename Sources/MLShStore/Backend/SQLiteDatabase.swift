@@ -23,6 +23,8 @@ final class SQLiteConnection: StoreSQL {
 
     init(_ db: Database) { self.db = db }
 
+    var dialect: StoreDialect { .sqlite }
+
     func execute(sql: String, arguments: StoreArguments) throws {
         if arguments.values.isEmpty {
             try db.execute(sql: sql)

@@ -18,8 +18,24 @@ protocol StoreDatabase: Sendable {
     func write<T>(_ body: (any StoreSQL) throws -> T) throws -> T
 }
 
+/// The SQL a backend speaks, where the store's queries must differ.
+enum StoreDialect {
+    case sqlite, postgres
+
+    /// A join of `left` to `right` that SQLite must run in that order (its `CROSS JOIN`
+    /// with `ON`); PostgreSQL's planner chooses the order of an inner join itself.
+    func orderedJoin(_ left: String, _ right: String, on condition: String) -> String {
+        switch self {
+        case .sqlite: "\(left) CROSS JOIN \(right) ON \(condition)"
+        case .postgres: "\(left) JOIN \(right) ON \(condition)"
+        }
+    }
+}
+
 /// One connection's statements inside `StoreDatabase.read` or `write`.
 protocol StoreSQL: AnyObject {
+    /// The SQL this connection speaks.
+    var dialect: StoreDialect { get }
     /// Runs a statement (or several, separated by `;`, without arguments).
     func execute(sql: String, arguments: StoreArguments) throws
     /// Runs a query and returns every row.

@@ -48,6 +48,8 @@ final class PostgresStoreSQL: StoreSQL {
 
     init(_ session: PostgresSession) { self.session = session }
 
+    var dialect: StoreDialect { .postgres }
+
     func execute(sql: String, arguments: StoreArguments) throws {
         if arguments.values.isEmpty && sql.contains(";") {
             // Several statements: PostgreSQL's extended protocol takes one at a time.
@@ -93,14 +95,17 @@ final class PostgresStoreSQL: StoreSQL {
         return out
     }
 
-    /// `sql` with its `?` placeholders numbered `$1`, `$2`, … (none inside quoted text or
-    /// names).
+    /// `sql` with its `?` placeholders numbered `$1`, `$2`, … and its `?N` ones as `$N`
+    /// (none inside quoted text or names).
     static func numbered(_ sql: String) -> String {
         var out = ""
         out.reserveCapacity(sql.utf8.count + 16)
         var n = 0
         var quote: Character?
-        for c in sql {
+        var chars = sql.makeIterator()
+        var pending = chars.next()
+        while let c = pending {
+            pending = chars.next()
             if let q = quote {
                 if c == q { quote = nil }
                 out.append(c)
@@ -108,8 +113,16 @@ final class PostgresStoreSQL: StoreSQL {
                 quote = c
                 out.append(c)
             } else if c == "?" {
-                n += 1
-                out += "$\(n)"
+                if let d = pending, d.isASCII, d.isNumber {
+                    out.append("$")
+                    while let d = pending, d.isASCII, d.isNumber {
+                        out.append(d)
+                        pending = chars.next()
+                    }
+                } else {
+                    n += 1
+                    out += "$\(n)"
+                }
             } else {
                 out.append(c)
             }

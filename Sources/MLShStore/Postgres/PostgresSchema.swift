@@ -301,6 +301,20 @@ public enum PostgresSchema {
         sql.components(separatedBy: ";").filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
+    /// Throws unless the database at `pool` has exactly this mlsh's schema (a store opened
+    /// read-only is not migrated).
+    static func requireCurrent(_ pool: PostgresPool) throws(StoreError) {
+        let applied = Set(try applied(pool))
+        let known = migrations.map(\.0)
+        if let unknown = applied.subtracting(known).sorted().first {
+            throw StoreError("the store at \(pool.url.redacted) was written by a newer mlsh (unknown schema migration \(unknown)); upgrade mlsh to use it")
+        }
+        let missing = known.filter { !applied.contains($0) }
+        if !missing.isEmpty {
+            throw StoreError("the store at \(pool.url.redacted) is read-only here and its schema is not current (missing migrations: \(missing.joined(separator: ", "))); open it once with write access")
+        }
+    }
+
     /// The migrations a database has had, in order of application.
     public static func applied(_ pool: PostgresPool) throws(StoreError) -> [String] {
         try pool.withConnection { s throws(StoreError) in
