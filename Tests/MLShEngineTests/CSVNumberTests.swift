@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import MLShEngine
 
 /// Differential tests of the CSV number parsers against `strtod`, and of chunked parsing
@@ -164,6 +165,24 @@ import Testing
             let note = col(chunked, "note")[row]
             #expect(note != .missing && col(chunked, "id")[row] == .int(Int64(row)))
         }
+    }
+
+    /// A file read from disk (mapped, its parsed pages dropped as chunks finish) equals
+    /// the same bytes read from memory, text spellings included.
+    @Test func mappedFileMatchesBytes() throws {
+        var text = "k,s,x\n"
+        for r in 0..<120_000 {
+            let s = r % 7 == 0 ? "\"s\(r % 50)q,\"" : "s\(r % 50)"  // some quoted, with a separator
+            text += "\(r % 1000),\(s),\(Double(r) / 3)\n"
+        }
+        let dir = try temporaryFolder("engine")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/m.csv"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let fromFile = try CSV.read(path: path)
+        let fromBytes = try CSV.read(data: Array(text.utf8), name: path)
+        #expect(fromFile.rowCount == 120_000 && fromFile.fingerprint() == fromBytes.fingerprint())
+        #expect(col(fromFile, "s")[7] == .string("s7q,") && col(fromFile, "s")[8] == .string("s8"))
     }
 
     /// Text columns coded per chunk: missing values before the first word, a column that

@@ -182,6 +182,7 @@ extension CSVReader {
             }
         }
         if !textOnly, let progress = options.progress { progress(Swift.max(0, end - reported)) }
+        dropPages(range.lowerBound, i)
         chunk.rows = st.row
         chunk.endOffset = i
         chunk.kinds = (0..<ncols).map { st.kind[$0] }
@@ -330,6 +331,15 @@ struct CSVLocalInterner {
         return h ^ (h >> 29)
     }
 
+    /// Whether spans `a` and `b` have the same bytes and quotedness (short ones compared inline).
+    @inline(__always) private static func same(_ p: UnsafePointer<UInt8>, _ a: CSVSpan, _ b: CSVSpan) -> Bool {
+        guard a.length == b.length && a.quoted == b.quoted else { return false }
+        let n = Int(a.length)
+        if n > 16 { return memcmp(p + a.start, p + b.start, n) == 0 }
+        for k in 0..<n where p[a.start + k] != p[b.start + k] { return false }
+        return true
+    }
+
     /// The code of the spelling of `s`, new codes numbered from 0.
     @inline(__always)
     mutating func code(_ p: UnsafePointer<UInt8>, _ s: CSVSpan) -> Int32 {
@@ -340,11 +350,7 @@ struct CSVLocalInterner {
         while true {
             let e = table[i]
             if e < 0 { break }
-            let o = spellings[Int(e)]
-            if hashes[Int(e)] == h && o.length == s.length && o.quoted == s.quoted
-                && memcmp(p + o.start, p + s.start, Int(s.length)) == 0 {
-                return e
-            }
+            if hashes[Int(e)] == h && Self.same(p, spellings[Int(e)], s) { return e }
             i = (i + 1) & mask
         }
         let e = Int32(spellings.count)

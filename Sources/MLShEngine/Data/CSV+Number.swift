@@ -115,6 +115,14 @@ func csvParsePlainDouble(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ 
     if i < end && p[i] == 46 {
         i += 1
         let fracStart = i
+        // Eight digits at a time while they last (long fractions), then one at a time.
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= end {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            guard csvIsEightDigits(w) else { break }
+            mantissa = mantissa &* 100_000_000 &+ csvEightDigits(w)
+            i += 8
+        }
         while i < end {
             let d = p[i] &- 48
             if d >= 10 { break }
@@ -133,9 +141,33 @@ func csvParsePlainDouble(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ 
         i = e.next
     }
     guard i == end || p[i] == sep || p[i] == 10 || p[i] == 13 else { return -1 }
+    if mantissa <= 1 << 53 && exp10 >= -22 && exp10 <= 0 {
+        // The common case, inline: one exact division, correctly rounded.
+        let v = Double(mantissa) / csvPow10(-exp10)
+        out = negative ? -v : v
+        return i
+    }
     guard let v = csvDecimalToDouble(mantissa, exp10, negative) else { return -1 }
     out = v
     return i
+}
+
+/// Whether the eight bytes of `w` (little-endian) are all ASCII digits.
+@inline(__always)
+func csvIsEightDigits(_ w: UInt64) -> Bool {
+    ((w & 0xF0F0_F0F0_F0F0_F0F0) | (((w &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4))
+        == 0x3333_3333_3333_3333
+}
+
+/// The value of eight ASCII digits loaded little-endian into `w` (first digit most significant).
+@inline(__always)
+func csvEightDigits(_ w: UInt64) -> UInt64 {
+    var v = w &- 0x3030_3030_3030_3030
+    v = (v &* 10) &+ (v >> 8)  // pairs of digits
+    let mask: UInt64 = 0x0000_00FF_0000_00FF
+    let mul1: UInt64 = 0x000F_4240_0000_0064  // 100 + (1_000_000 << 32)
+    let mul2: UInt64 = 0x0000_2710_0000_0001  // 1 + (10_000 << 32)
+    return (((v & mask) &* mul1) &+ (((v >> 16) & mask) &* mul2)) >> 32
 }
 
 /// The number of significant digits in the digits-and-dot text `[s, e)`: all digits but

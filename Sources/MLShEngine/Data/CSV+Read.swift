@@ -35,6 +35,9 @@ struct CSVReader {
     var naNumeric = false
     /// Whether a large body may be parsed in chunks on several threads.
     var allowSplit = true
+    /// Whether the buffer is a read-only file mapping whose pages each chunk drops once
+    /// parsed (`dropPages`), so the file does not stay in the process's memory.
+    var dropParsedPages = false
 
     init(p: UnsafePointer<UInt8>, count: Int, sep: UInt8, options: CSVOptions) {
         self.p = p; self.count = count; self.sep = sep; self.options = options
@@ -194,6 +197,17 @@ struct CSVReader {
             throw CSVFailure(offset: z.nul, message: "not a text file (NUL byte)")
         }
         return found.map(\.quotes)
+    }
+
+    /// Drops the whole pages inside `[s, e)` of a mapped file from the process's memory
+    /// (later reads fault them back in from the file).
+    func dropPages(_ s: Int, _ e: Int) {
+        guard dropParsedPages else { return }
+        let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+        let base = Int(bitPattern: UnsafeRawPointer(p))
+        let a = (base + s + page - 1) / page * page, b = (base + e) / page * page
+        guard b > a, let start = UnsafeMutableRawPointer(bitPattern: a) else { return }
+        _ = madvise(start, b - a, Int32(MADV_DONTNEED))
     }
 
     /// The average bytes per row in the first 64 KiB of the body (at least 1), to size
