@@ -6,25 +6,44 @@ import Musl
 import Darwin
 #endif
 
-/// The values of one chunk of rows. Each non-text column has a buffer of 64-bit slots,
-/// one per row, holding Int64 bits (int), Double bits (float; NaN when missing) or 0/1
-/// (bool), according to the column's kind in this chunk.
+/// The values of one chunk of rows. Each parsed column has a malloc'd buffer of 64-bit
+/// slots, one per row, holding Int64 bits (int), Double bits (float; NaN when missing),
+/// 0/1 (bool) or a chunk-local dictionary code as Int64 bits (text; -1 when missing),
+/// according to the column's kind in this chunk. A text column without a buffer was not
+/// coded (it turned text after numbers or bools, or was skipped).
 final class CSVChunk: @unchecked Sendable {
-    var rows: Int
+    var rows = 0
     /// Where parsing stopped: the chunk's end when its last row ended there.
     var endOffset = 0
-    var kinds: [CSVKind]
-    let slots: [UnsafeMutablePointer<UInt64>?]
+    var kinds: [CSVKind] = []
+    let ncols: Int
+    /// The slot buffers, by column; owned by the chunk.
+    let slots: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
     /// Missing rows of int and bool columns (chunk-relative).
-    var missing: [[Int]]
-    /// Text spans of the columns that collect them.
-    var spans: [[CSVSpan]]
+    var missing: [[Int]] = []
+    /// The distinct spellings of each coded text column, by local code.
+    var spellings: [[CSVSpan]] = []
 
-    init(rows: Int, kinds: [CSVKind], slots: [UnsafeMutablePointer<UInt64>?], missing: [[Int]], spans: [[CSVSpan]]) {
-        self.rows = rows; self.kinds = kinds; self.slots = slots; self.missing = missing; self.spans = spans
+    /// A chunk of `ncols` columns without buffers.
+    init(ncols: Int) {
+        self.ncols = ncols
+        slots = .allocate(capacity: max(1, ncols))
+        slots.initialize(repeating: nil, count: max(1, ncols))
     }
 
-    deinit { for s in slots { s?.deallocate() } }
+    /// Whether column `c` holds a code for every row.
+    func coded(_ c: Int) -> Bool { kinds[c] == .text && slots[c] != nil }
+
+    /// Frees column `c`'s buffer (each column is released by one thread at a time).
+    func release(_ c: Int) {
+        if let s = slots[c] { free(s) }
+        slots[c] = nil
+    }
+
+    deinit {
+        for c in 0..<ncols { release(c) }
+        slots.deallocate()
+    }
 }
 
 /// Counts bytes equal to `byte` in `[s, e)`, eight at a time (exact SWAR zero-byte test).
@@ -43,35 +62,47 @@ func csvCountByte(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ byte: UInt8) 
     return n
 }
 
+/// Allocates an uninitialised buffer of `n` slots with malloc (so it can grow with realloc).
+func csvAllocSlots(_ n: Int) -> UnsafeMutablePointer<UInt64>? {
+    malloc(max(1, n) &* 8)?.assumingMemoryBound(to: UInt64.self)
+}
+
 /// The row-parsing loop and column assembly of `CSVReader`.
 extension CSVReader {
-    /// Parses the rows in `range` (which starts at a row start). Columns with `collect`
-    /// set record text spans; with `onlySpans`, all other columns are skipped.
-    func parseChunk(_ range: Range<Int>, collect: [Bool], onlySpans: Bool) throws(CSVFailure) -> CSVChunk {
+    /// Parses the rows in `range` (which starts at a row start). Columns with `text` set
+    /// are read as text and coded; with `textOnly`, all other columns are skipped.
+    /// `rowsHint` sizes the buffers, which grow when it is short.
+    func parseChunk(_ range: Range<Int>, text: [Bool], textOnly: Bool, rowsHint: Int) throws(CSVFailure) -> CSVChunk {
         let ncols = names.count
         let end = range.upperBound
-        // Every row but the last ends in \n, \r or \r\n, so this bounds the row count.
-        let capacity = csvCountByte(p, range.lowerBound, end, 10) + csvCountByte(p, range.lowerBound, end, 13) + 1
-        var kinds = [CSVKind](repeating: .none, count: ncols)
-        var slots = [UnsafeMutablePointer<UInt64>?](repeating: nil, count: ncols)
-        for c in 0..<ncols {
-            if collect[c] { kinds[c] = .text; continue }
-            if onlySpans { kinds[c] = .text; continue }  // skipped
-            switch declared[c] {
-            case .float: kinds[c] = .float
-            case .int: kinds[c] = .int
-            case .bool: kinds[c] = .bool
-            default: kinds[c] = .none
-            }
-            slots[c] = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
-        }
+        var capacity = max(16, rowsHint)
         // The chunk owns the buffers from here on (freed if parsing throws).
-        let chunk = CSVChunk(rows: 0, kinds: [], slots: slots, missing: [], spans: [])
+        let chunk = CSVChunk(ncols: ncols)
+        var kinds = [CSVKind](repeating: .none, count: ncols)
+        for c in 0..<ncols {
+            if text[c] {
+                kinds[c] = .text
+            } else if textOnly {
+                kinds[c] = .text  // skipped: no buffer
+                continue
+            } else {
+                switch declared[c] {
+                case .float: kinds[c] = .float
+                case .int: kinds[c] = .int
+                case .bool: kinds[c] = .bool
+                default: kinds[c] = .none
+                }
+            }
+            guard let buf = csvAllocSlots(capacity) else {
+                throw CSVFailure(offset: range.lowerBound, message: "out of memory")
+            }
+            chunk.slots[c] = buf
+        }
         // Loop state lives in one local struct and raw buffers, never in variables captured
         // by closures (those would cost a dynamic exclusivity check per access).
-        var st = CSVChunkState(ncols: ncols, kinds: kinds, slots: slots, declared: declared.map { $0 != nil })
+        var st = CSVChunkState(ncols: ncols, kinds: kinds, slots: chunk.slots, declared: declared.map { $0 != nil })
         defer { st.release() }
-        var spans = [[CSVSpan]](repeating: [], count: ncols)
+        var interners = [CSVLocalInterner](repeating: CSVLocalInterner(), count: ncols)
         let fastNumbers = !naNumeric
         var i = range.lowerBound
         var reported = range.lowerBound
@@ -79,9 +110,16 @@ extension CSVReader {
             let b0 = p[i]
             if b0 == 10 || b0 == 13 { i += 1; continue }  // blank line
             let rowStart = i
-            guard st.row < capacity else {
-                // Unreachable by the bound above; refuse rather than write out of bounds.
-                throw CSVFailure(offset: i, message: "internal error: more rows than line breaks")
+            if st.row == capacity {
+                let grown = capacity + capacity / 2 + 1024
+                for c in 0..<ncols {
+                    guard let s = chunk.slots[c] else { continue }
+                    guard let g = realloc(s, grown &* 8) else {
+                        throw CSVFailure(offset: i, message: "out of memory")
+                    }
+                    chunk.slots[c] = g.assumingMemoryBound(to: UInt64.self)
+                }
+                capacity = grown
             }
             var col = 0
             while true {
@@ -105,7 +143,7 @@ extension CSVReader {
                 if k == .text {
                     let (span, tt) = try scanField(i)
                     t = tt
-                    if collect[col] { spans[col].append(span) }
+                    if let out = st.slot[col] { out[st.row] = code(span, &interners[col]) }
                 } else if fastNumbers, k != .bool, p[i] != 34,
                           let (v, j) = csvParseNumber(p, i, end),
                           j == end || p[j] == sep || p[j] == 10 || p[j] == 13 {
@@ -122,6 +160,7 @@ extension CSVReader {
                         v = isNA(s, e) ? .missing : csvClassifyUnquoted(p, s, e)
                     }
                     if !st.store(col, v) { throw conflict(col, i, t) }
+                    if case .text = v, let out = st.slot[col] { out[st.row] = code(span, &interners[col]) }
                 }
                 if t < end && p[t] == sep {
                     col += 1
@@ -137,18 +176,27 @@ extension CSVReader {
             }
             st.row += 1
             // Progress, on the first pass: the bytes parsed since the last report.
-            if st.row & 0xFFFF == 0, !onlySpans, let progress = options.progress {
+            if st.row & 0xFFFF == 0, !textOnly, let progress = options.progress {
                 progress(i - reported)
                 reported = i
             }
         }
-        if !onlySpans, let progress = options.progress { progress(Swift.max(0, end - reported)) }
+        if !textOnly, let progress = options.progress { progress(Swift.max(0, end - reported)) }
+        dropPages(range.lowerBound, i)
         chunk.rows = st.row
         chunk.endOffset = i
         chunk.kinds = (0..<ncols).map { st.kind[$0] }
         chunk.missing = st.missing
-        chunk.spans = spans
+        chunk.spellings = interners.map(\.spellings)
         return chunk
+    }
+
+    /// The slot value of a text field: -1 for an unquoted missing-value marker, else the
+    /// chunk-local code of its spelling.
+    @inline(__always)
+    func code(_ span: CSVSpan, _ interner: inout CSVLocalInterner) -> UInt64 {
+        if !span.quoted && isNA(span.start, span.start + Int(span.length)) { return UInt64(bitPattern: -1) }
+        return UInt64(interner.code(p, span))
     }
 
     func conflict(_ col: Int, _ s: Int, _ e: Int) -> CSVFailure {
@@ -156,7 +204,9 @@ extension CSVReader {
         return CSVFailure(offset: s, message: "column '\(names[col])' is declared \(type) but has the value '\(snippet(s, e))'")
     }
 
-    /// Builds column `c` of the table from the chunks, as `kind`.
+    /// Builds column `c` of the table from the chunks, as `kind`, releasing the chunks'
+    /// buffers of that column as it goes. A text column must be coded in every chunk
+    /// where it has values.
     func assemble(_ c: Int, kind: CSVKind, _ chunks: [CSVChunk]) throws(CSVFailure) -> Column {
         let total = chunks.reduce(0) { $0 + $1.rows }
         switch kind {
@@ -174,6 +224,7 @@ extension CSVReader {
                     } else {
                         for r in 0..<n { buf[base + r] = .nan }
                     }
+                    ch.release(c)
                     base += n
                 }
                 count = total
@@ -182,11 +233,12 @@ extension CSVReader {
         case .int:
             var valid: [Bool]? = nil
             let out = [Int64](unsafeUninitializedCapacity: total) { buf, count in
+                guard let dst = buf.baseAddress else { count = 0; return }
                 var base = 0
                 for ch in chunks {
                     let n = ch.rows
                     if let src = ch.slots[c], ch.kinds[c] == .int {
-                        for r in 0..<n { buf[base + r] = Int64(bitPattern: src[r]) }
+                        UnsafeMutableRawPointer(dst + base).copyMemory(from: src, byteCount: n * 8)
                     } else {
                         for r in 0..<n { buf[base + r] = 0 }
                     }
@@ -195,6 +247,7 @@ extension CSVReader {
                         if ch.kinds[c] == .none { for r in 0..<n { valid?[base + r] = false } }
                         for r in ch.missing[c] { buf[base + r] = 0; valid?[base + r] = false }
                     }
+                    ch.release(c)
                     base += n
                 }
                 count = total
@@ -212,93 +265,110 @@ extension CSVReader {
                     if ch.kinds[c] == .none { for r in 0..<n { valid?[base + r] = false } }
                     for r in ch.missing[c] { valid?[base + r] = false }
                 }
+                ch.release(c)
                 base += n
             }
             return Column(bools: out, validity: valid)
         case .text:
-            var interner = CSVInterner(p: p)
-            var codes = [Int32]()
-            codes.reserveCapacity(total)
+            // One dictionary in order of first occurrence; each chunk's codes map to it.
+            var byText: [String: Int32] = [:]
+            var dictionary: [String] = []
+            var remaps: [[Int32]] = []
+            remaps.reserveCapacity(chunks.count)
             for ch in chunks {
-                for span in ch.spans[c] {
-                    let s = span.start, e = span.start + Int(span.length)
-                    if !span.quoted && isNA(s, e) { codes.append(-1); continue }
-                    if let code = interner.lookup(span) { codes.append(code); continue }
-                    guard let text = fieldText(span) else {
-                        throw CSVFailure(offset: s, message: "not UTF-8 text in column '\(names[c])'")
+                var remap: [Int32] = []
+                if ch.coded(c) {
+                    remap.reserveCapacity(ch.spellings[c].count)
+                    for span in ch.spellings[c] {
+                        guard let text = fieldText(span) else {
+                            throw CSVFailure(offset: span.start, message: "not UTF-8 text in column '\(names[c])'")
+                        }
+                        if let g = byText[text] { remap.append(g); continue }
+                        let g = Int32(dictionary.count)
+                        byText[text] = g
+                        dictionary.append(text)
+                        remap.append(g)
                     }
-                    codes.append(interner.insert(span, text))
                 }
+                remaps.append(remap)
             }
-            return Column(.string(codes: codes, dictionary: interner.dictionary))
+            let codes = [Int32](unsafeUninitializedCapacity: total) { buf, count in
+                var base = 0
+                for (k, ch) in chunks.enumerated() {
+                    let n = ch.rows
+                    if let src = ch.slots[c], ch.kinds[c] == .text {
+                        remaps[k].withUnsafeBufferPointer { rm in
+                            for r in 0..<n {
+                                let local = Int(Int64(bitPattern: src[r]))
+                                buf[base + r] = local >= 0 && local < rm.count ? rm[local] : -1
+                            }
+                        }
+                    } else {
+                        for r in 0..<n { buf[base + r] = -1 }  // no values in this chunk
+                    }
+                    ch.release(c)
+                    base += n
+                }
+                count = total
+            }
+            return Column(.string(codes: codes, dictionary: dictionary))
         }
     }
 }
 
-/// Maps field bytes to dictionary codes without building a String for values seen before:
-/// an open-addressing table keyed by the raw bytes (and quotedness) of first occurrences;
-/// new raw spellings are decoded once and deduplicated by their text.
-struct CSVInterner {
-    let p: UnsafePointer<UInt8>
-    private var slots = [Int32](repeating: -1, count: 1024)
-    private var spans: [CSVSpan] = []
-    private var spanCodes: [Int32] = []
+/// Codes the text fields of one column within one chunk: an open-addressing table keyed by
+/// a field's raw bytes and quotedness; codes number the distinct spellings in order of
+/// first occurrence (decoding and deduplicating by text happens once per spelling, when
+/// the chunks are assembled).
+struct CSVLocalInterner {
+    private var table: [Int32] = []
     private var hashes: [UInt64] = []
-    private var byText: [String: Int32] = [:]
-    private(set) var dictionary: [String] = []
+    private(set) var spellings: [CSVSpan] = []
 
-    init(p: UnsafePointer<UInt8>) { self.p = p }
-
-    @inline(__always) private func hash(_ s: CSVSpan) -> UInt64 {
+    @inline(__always) private static func hash(_ p: UnsafePointer<UInt8>, _ s: CSVSpan) -> UInt64 {
         var h: UInt64 = s.quoted ? 0x9E37_79B9_7F4A_7C15 : 0xCBF2_9CE4_8422_2325
         for k in s.start..<(s.start + Int(s.length)) { h = (h ^ UInt64(p[k])) &* 0x100_0000_01B3 }
         return h ^ (h >> 29)
     }
 
-    @inline(__always) private func same(_ a: CSVSpan, _ b: CSVSpan) -> Bool {
-        a.length == b.length && a.quoted == b.quoted && memcmp(p + a.start, p + b.start, Int(a.length)) == 0
+    /// Whether spans `a` and `b` have the same bytes and quotedness (short ones compared inline).
+    @inline(__always) private static func same(_ p: UnsafePointer<UInt8>, _ a: CSVSpan, _ b: CSVSpan) -> Bool {
+        guard a.length == b.length && a.quoted == b.quoted else { return false }
+        let n = Int(a.length)
+        if n > 16 { return memcmp(p + a.start, p + b.start, n) == 0 }
+        for k in 0..<n where p[a.start + k] != p[b.start + k] { return false }
+        return true
     }
 
-    /// The code of a span whose bytes were seen before.
-    mutating func lookup(_ s: CSVSpan) -> Int32? {
-        let h = hash(s)
-        let mask = slots.count - 1
+    /// The code of the spelling of `s`, new codes numbered from 0.
+    @inline(__always)
+    mutating func code(_ p: UnsafePointer<UInt8>, _ s: CSVSpan) -> Int32 {
+        if table.isEmpty { table = [Int32](repeating: -1, count: 64) }
+        let h = Self.hash(p, s)
+        let mask = table.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
-            let e = slots[i]
-            if e < 0 { return nil }
-            if hashes[Int(e)] == h && same(spans[Int(e)], s) { return spanCodes[Int(e)] }
+            let e = table[i]
+            if e < 0 { break }
+            if hashes[Int(e)] == h && Self.same(p, spellings[Int(e)], s) { return e }
             i = (i + 1) & mask
         }
-    }
-
-    /// Records a new spelling with its decoded text; returns its code.
-    mutating func insert(_ s: CSVSpan, _ text: String) -> Int32 {
-        let code: Int32
-        if let c = byText[text] { code = c } else {
-            code = Int32(dictionary.count)
-            byText[text] = code
-            dictionary.append(text)
-        }
-        if (spans.count + 1) * 2 > slots.count { grow() }
-        let h = hash(s)
-        place(Int32(spans.count), h)
-        spans.append(s)
-        spanCodes.append(code)
+        let e = Int32(spellings.count)
+        spellings.append(s)
         hashes.append(h)
-        return code
-    }
-
-    private mutating func place(_ e: Int32, _ h: UInt64) {
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: h) & mask
-        while slots[i] >= 0 { i = (i + 1) & mask }
-        slots[i] = e
+        table[i] = e
+        if spellings.count * 2 > table.count { grow() }
+        return e
     }
 
     private mutating func grow() {
-        slots = [Int32](repeating: -1, count: slots.count * 2)
-        for (e, h) in hashes.enumerated() { place(Int32(e), h) }
+        table = [Int32](repeating: -1, count: table.count * 2)
+        let mask = table.count - 1
+        for (e, h) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while table[i] >= 0 { i = (i + 1) & mask }
+            table[i] = Int32(e)
+        }
     }
 }
 
@@ -307,23 +377,36 @@ struct CSVInterner {
 struct CSVChunkState {
     var row = 0
     let kind: UnsafeMutablePointer<CSVKind>
+    /// The chunk's buffers (`CSVChunk.slots`), by column.
     let slot: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
     let declared: UnsafeMutablePointer<Bool>
     var missing: [[Int]]
     let nanBits = Double.nan.bitPattern
 
-    init(ncols: Int, kinds: [CSVKind], slots: [UnsafeMutablePointer<UInt64>?], declared: [Bool]) {
+    init(ncols: Int, kinds: [CSVKind], slots: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>, declared: [Bool]) {
         kind = .allocate(capacity: max(1, ncols))
-        slot = .allocate(capacity: max(1, ncols))
+        slot = slots
         self.declared = .allocate(capacity: max(1, ncols))
-        for c in 0..<ncols { kind[c] = kinds[c]; slot[c] = slots[c]; self.declared[c] = declared[c] }
+        for c in 0..<ncols { kind[c] = kinds[c]; self.declared[c] = declared[c] }
         missing = [[Int]](repeating: [], count: ncols)
     }
 
-    func release() { kind.deallocate(); slot.deallocate(); declared.deallocate() }
+    func release() { kind.deallocate(); declared.deallocate() }
+
+    /// The column turns text after values of another kind: its buffer is dropped (a
+    /// second pass codes it).
+    @inline(__always)
+    mutating func dropToText(_ col: Int) {
+        kind[col] = .text
+        if let s = slot[col] { free(s) }
+        slot[col] = nil
+        missing[col] = []
+    }
 
     /// Stores value `v` of column `col` at the current row; false when it conflicts with
-    /// the column's declared type.
+    /// the column's declared type. A column that turns text with only missing values
+    /// before keeps its buffer, now holding codes (-1 for those rows); the caller codes
+    /// the current field.
     @inline(__always)
     mutating func store(_ col: Int, _ v: CSVValue) -> Bool {
         guard let out = slot[col] else { return true }
@@ -335,7 +418,7 @@ struct CSVChunkState {
             case .missing: out[row] = nanBits
             case .bool, .text:
                 if declared[col] { return false }
-                kind[col] = .text
+                dropToText(col)
             }
         case .int:
             switch v {
@@ -350,7 +433,7 @@ struct CSVChunkState {
                 out[row] = d.bitPattern
             case .bool, .text:
                 if declared[col] { return false }
-                kind[col] = .text
+                dropToText(col)
             }
         case .bool:
             switch v {
@@ -358,7 +441,7 @@ struct CSVChunkState {
             case .missing: out[row] = 0; missing[col].append(row)
             default:
                 if declared[col] { return false }
-                kind[col] = .text
+                dropToText(col)
             }
         case .none:
             switch v {
@@ -366,7 +449,10 @@ struct CSVChunkState {
             case .int(let n): kind[col] = .int; out[row] = UInt64(bitPattern: n)
             case .float(let d): kind[col] = .float; out[row] = d.bitPattern; missing[col] = []
             case .bool(let b): kind[col] = .bool; out[row] = b ? 1 : 0
-            case .text: kind[col] = .text
+            case .text:
+                kind[col] = .text
+                for r in 0..<row { out[r] = UInt64(bitPattern: -1) }
+                missing[col] = []
             }
         case .text:
             break

@@ -17,6 +17,9 @@ struct CSVSpan {
     var quoted: Bool
 }
 
+/// The bytes `CSVReader.prescan` searches at a time (fits in a core's L2 cache).
+let csvScanBlock = 1 << 16
+
 /// Parses one CSV buffer into a table (see `CSV` for the rules).
 struct CSVReader {
     let p: UnsafePointer<UInt8>
@@ -32,6 +35,9 @@ struct CSVReader {
     var naNumeric = false
     /// Whether a large body may be parsed in chunks on several threads.
     var allowSplit = true
+    /// Whether the buffer is a read-only file mapping whose pages each chunk drops once
+    /// parsed (`dropPages`), so the file does not stay in the process's memory.
+    var dropParsedPages = false
 
     init(p: UnsafePointer<UInt8>, count: Int, sep: UInt8, options: CSVOptions) {
         self.p = p; self.count = count; self.sep = sep; self.options = options
@@ -52,21 +58,20 @@ struct CSVReader {
         if count >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)) {
             throw CSVFailure(offset: 0, message: "UTF-16 text is not supported; save the file as UTF-8")
         }
-        if let z = memchr(p, 0, count) {
-            let off = UnsafeRawPointer(z) - UnsafeRawPointer(p)
-            throw CSVFailure(offset: off, message: "not a text file (NUL byte)")
-        }
+        let bounds = allowSplit ? segmentBounds() : [0, count]
+        let quotes = try prescan(bounds)
         pos = skipBlankLines(pos)
         if pos >= count { throw CSVFailure(offset: 0, message: "empty file: expected a header row") }
         let (header, bodyStart) = try readRecord(pos)
         try readHeader(header)
         let ncols = names.count
-        var chunks = allowSplit ? splitBody(bodyStart) : [bodyStart..<count]
-        let collect1 = declared.map { $0 == .string }
+        var chunks = splitBody(bodyStart, bounds, quotes)
+        let rowBytes = typicalRowBytes(bodyStart)
+        let text1 = declared.map { $0 == .string }
         let reader = self
         let results1 = dataParallelChunks(count: chunks.count) { k in
             Result { () throws(CSVFailure) -> CSVChunk in
-                try reader.parseChunk(chunks[k], collect: collect1, onlySpans: false)
+                try reader.parseChunk(chunks[k], text: text1, textOnly: false, rowsHint: chunks[k].count / rowBytes)
             }
         }
         var parsed: [CSVChunk] = []
@@ -84,11 +89,10 @@ struct CSVReader {
         }
         if !aligned {
             chunks = [bodyStart..<count]
-            parsed = [try parseChunk(chunks[0], collect: collect1, onlySpans: false)]
+            parsed = [try parseChunk(chunks[0], text: text1, textOnly: false, rowsHint: (count - bodyStart) / rowBytes)]
         }
         // Resolve each column's type across chunks.
         var finalKinds: [CSVKind] = []
-        var needText = [Bool](repeating: false, count: ncols)
         for c in 0..<ncols {
             var k = CSVKind.none
             var sawBool = false, sawNum = false, sawText = false
@@ -101,33 +105,46 @@ struct CSVReader {
                 case .text: sawText = true
                 }
             }
-            if declared[c] == .string { finalKinds.append(.text); continue }
-            if sawText || (sawBool && sawNum) {
-                finalKinds.append(.text); needText[c] = true
+            if declared[c] == .string || sawText || (sawBool && sawNum) {
+                finalKinds.append(.text)
             } else if sawBool {
                 finalKinds.append(.bool)
             } else {
                 finalKinds.append(k == .none ? .float : k)
             }
         }
-        if needText.contains(true) {
-            let results2 = dataParallelChunks(count: chunks.count) { k in
+        // A second pass codes the text columns in the chunks where they were not coded.
+        let recode: [[Bool]] = parsed.map { ch in
+            (0..<ncols).map { c in finalKinds[c] == .text && ch.kinds[c] != .none && !ch.coded(c) }
+        }
+        let again = (0..<parsed.count).filter { recode[$0].contains(true) }
+        if !again.isEmpty {
+            let results2 = dataParallelChunks(count: again.count) { a in
                 Result { () throws(CSVFailure) -> CSVChunk in
-                    try reader.parseChunk(chunks[k], collect: needText, onlySpans: true)
+                    let k = again[a]
+                    return try reader.parseChunk(chunks[k], text: recode[k], textOnly: true, rowsHint: parsed[k].rows)
                 }
             }
-            for (k, r) in results2.enumerated() {
+            for (a, r) in results2.enumerated() {
                 switch r {
                 case .success(let c):
-                    for col in 0..<ncols where needText[col] { parsed[k].spans[col] = c.spans[col] }
+                    let ch = parsed[again[a]]
+                    for col in 0..<ncols where recode[again[a]][col] {
+                        ch.release(col)
+                        ch.slots[col] = c.slots[col]
+                        c.slots[col] = nil
+                        ch.kinds[col] = .text
+                        ch.spellings[col] = c.spellings[col]
+                    }
                 case .failure(let f): throw f
                 }
             }
         }
         var columns: [Column] = []
         columns.reserveCapacity(ncols)
-        // Columns are assembled in parallel (each is a copy into fresh memory).
+        // Columns are assembled in parallel, each releasing its chunk buffers as it goes.
         let kindsDone = finalKinds, chunksDone = parsed
+        parsed = []
         let assembled = dataParallelChunks(count: ncols, sequential: count < 1 << 20) { c in
             Result { () throws(CSVFailure) -> Column in try reader.assemble(c, kind: kindsDone[c], chunksDone) }
         }
@@ -150,25 +167,80 @@ struct CSVReader {
         return i
     }
 
-    /// Splits the body into chunks at line starts. Without quote characters every line
-    /// break ends a row; with quotes, a cut goes after a line break preceded by an even
-    /// number of quotes (outside any quoted field in a well-formed file). `run` checks
-    /// that each chunk's last row really ended at the cut and otherwise parses the body
-    /// as one chunk, so a misleading cut costs time, never correctness.
-    func splitBody(_ start: Int) -> [Range<Int>] {
-        let n = count - start
-        guard n > 1 << 20, dataWorkerCount > 1 else { return [start..<count] }
-        let hasQuotes = memchr(p + start, 34, n) != nil
+    /// The nominal chunk boundaries over the whole buffer, `[0, ..., count]`: one chunk
+    /// under 1 MiB or on one core, else about 8 MiB each and at least four per worker, so
+    /// the workers stay busy to the end.
+    func segmentBounds() -> [Int] {
+        guard count > 1 << 20, dataWorkerCount > 1 else { return [0, count] }
+        let parts = min(4096, max(count / (8 << 20), min(4 * dataWorkerCount, count / (256 << 10))))
+        return (0...parts).map { count / parts * $0 + min($0, count % parts) }
+    }
+
+    /// Checks the segments `[bounds[k], bounds[k+1])` in parallel for a NUL byte (the
+    /// first one fails) and returns the number of quote characters in each. Each block of
+    /// `csvScanBlock` bytes is searched for both while it is in cache.
+    func prescan(_ bounds: [Int]) throws(CSVFailure) -> [Int] {
+        let base = p
+        let found = dataParallelChunks(count: bounds.count - 1) { k -> (nul: Int, quotes: Int) in
+            var quotes = 0
+            var s = bounds[k]
+            let e = bounds[k + 1]
+            while s < e {
+                let n = min(csvScanBlock, e - s)
+                if let z = memchr(base + s, 0, n) { return (UnsafeRawPointer(z) - UnsafeRawPointer(base), quotes) }
+                if memchr(base + s, 34, n) != nil { quotes += csvCountByte(base, s, s + n, 34) }
+                s += n
+            }
+            return (-1, quotes)
+        }
+        if let z = found.first(where: { $0.nul >= 0 }) {
+            throw CSVFailure(offset: z.nul, message: "not a text file (NUL byte)")
+        }
+        return found.map(\.quotes)
+    }
+
+    /// Drops the whole pages inside `[s, e)` of a mapped file from the process's memory
+    /// (later reads fault them back in from the file).
+    func dropPages(_ s: Int, _ e: Int) {
+        guard dropParsedPages else { return }
+        let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+        let base = Int(bitPattern: UnsafeRawPointer(p))
+        let a = (base + s + page - 1) / page * page, b = (base + e) / page * page
+        guard b > a, let start = UnsafeMutableRawPointer(bitPattern: a) else { return }
+        _ = madvise(start, b - a, Int32(MADV_DONTNEED))
+    }
+
+    /// The average bytes per row in the first 64 KiB of the body (at least 1), to size
+    /// chunk buffers.
+    func typicalRowBytes(_ start: Int) -> Int {
+        let n = min(count - start, 1 << 16)
+        guard n > 0 else { return 1 }
+        let breaks = max(csvCountByte(p, start, start + n, 10), csvCountByte(p, start, start + n, 13))
+        return max(1, n / max(1, breaks))
+    }
+
+    /// Splits the body into chunks at line starts near the segment bounds. Without quote
+    /// characters every line break ends a row; with quotes, a cut goes after a line break
+    /// preceded by an even number of quotes since the body's start (outside any quoted
+    /// field in a well-formed file; `quotes` counts them per segment). `run` checks that
+    /// each chunk's last row really ended at the cut and otherwise parses the body as one
+    /// chunk, so a misleading cut costs time, never correctness.
+    func splitBody(_ start: Int, _ bounds: [Int], _ quotes: [Int]) -> [Range<Int>] {
+        guard bounds.count > 2 else { return [start..<count] }
+        let hasQuotes = quotes.contains { $0 > 0 }
+        let headerQuotes = hasQuotes ? csvCountByte(p, 0, start, 34) : 0
+        var before = 0  // quotes in [0, bounds[k])
         var out: [Range<Int>] = []
         var s = start
-        for k in 1..<dataWorkerCount {
-            var m = start + n * k / dataWorkerCount
-            if m < s { m = s }
+        for k in 1..<(bounds.count - 1) {
+            before += quotes[k - 1]
+            let m = bounds[k]
+            guard m > s else { continue }
             var cut = -1
             if !hasQuotes {
                 if let nl = memchr(p + m, 10, count - m) { cut = UnsafeRawPointer(nl) - UnsafeRawPointer(p) + 1 }
             } else {
-                var odd = csvCountByte(p, s, m, 34) & 1 == 1
+                var odd = (before - headerQuotes) & 1 == 1
                 var j = m
                 while j < count {
                     let b = p[j]

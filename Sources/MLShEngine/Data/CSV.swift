@@ -40,8 +40,8 @@ public enum CSV {
     public static func read(path: String, options: CSVOptions = .init()) throws(EngineError) -> Table {
         var opts = options
         if opts.separator == nil { opts.separator = path.lowercased().hasSuffix(".tsv") ? 9 : 44 }
-        var t = try dataWithFileBytes(path) { (buf) throws(EngineError) -> Table in
-            try parse(buf, name: path, options: opts)
+        var t = try dataWithFileBytes(path) { (buf, mapped) throws(EngineError) -> Table in
+            try parse(buf, name: path, options: opts, mapped: mapped)
         }
         t.label = dataBaseName(path)
         return t
@@ -54,7 +54,10 @@ public enum CSV {
         }
     }
 
-    static func parse(_ buf: UnsafeBufferPointer<UInt8>, name: String, options: CSVOptions, allowSplit: Bool = true) throws(EngineError) -> Table {
+    /// Parses `buf`; `mapped` says it is a read-only file mapping, whose parsed pages may
+    /// be dropped from memory (they read back from the file when touched again).
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>, name: String, options: CSVOptions, allowSplit: Bool = true,
+                      mapped: Bool = false) throws(EngineError) -> Table {
         let sep = options.separator ?? (name.lowercased().hasSuffix(".tsv") ? 9 : 44)
         if sep == 34 || sep == 10 || sep == 13 {
             throw EngineError.invalidArgument("the separator cannot be a quote or a line break")
@@ -63,6 +66,7 @@ public enum CSV {
         if let base = buf.baseAddress, buf.count > 0 {
             var parser = CSVReader(p: base, count: buf.count, sep: sep, options: options)
             parser.allowSplit = allowSplit
+            parser.dropParsedPages = mapped
             do throws(CSVFailure) { result = .success(try parser.run()) } catch { result = .failure(error) }
         } else {
             result = .failure(CSVFailure(offset: 0, message: "empty file: expected a header row"))
@@ -81,6 +85,12 @@ public enum CSV {
 
 /// Calls `body` with the bytes of the file at `path`: mapped read-only when possible, else read.
 func dataWithFileBytes<R>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws(EngineError) -> R) throws(EngineError) -> R {
+    try dataWithFileBytes(path) { (buf, _) throws(EngineError) -> R in try body(buf) }
+}
+
+/// Calls `body` with the bytes of the file at `path` and whether they are a read-only
+/// private mapping of it (else a copy read into memory).
+func dataWithFileBytes<R>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>, Bool) throws(EngineError) -> R) throws(EngineError) -> R {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { throw EngineError.io(path: path, message: dataErrnoText()) }
     var st = stat()
@@ -92,12 +102,12 @@ func dataWithFileBytes<R>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) t
             close(fd)
             defer { munmap(m, size) }
             let p = m.assumingMemoryBound(to: UInt8.self)
-            return try body(UnsafeBufferPointer(start: p, count: size))
+            return try body(UnsafeBufferPointer(start: p, count: size), true)
         }
     }
     close(fd)
     let bytes = try dataReadFile(path)
-    return try bytes.withUnsafeBufferPointer { (buf) throws(EngineError) -> R in try body(buf) }
+    return try bytes.withUnsafeBufferPointer { (buf) throws(EngineError) -> R in try body(buf, false) }
 }
 
 /// A parse failure at a byte offset (turned into line and column by `csvLocate`).
