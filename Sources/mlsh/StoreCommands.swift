@@ -11,7 +11,7 @@ import MLShStore
 /// `--store DIR`, shared by every command that reads or writes the store.
 struct StoreOption: ParsableArguments {
     @Option(name: .customLong("store"),
-            help: "The store folder (default: MLSH_STORE, else the nearest .mlsh/ upward).")
+            help: "The store: a folder, or a postgres://user:pass@host/db URL (default: MLSH_STORE, else the nearest .mlsh/ upward).")
     var path: String?
 }
 

@@ -234,7 +234,7 @@ struct StoreLibrary: Library {
 
     static func builtins(_ session: StoreSession) -> [Builtin] { [
         Builtin("use_store", ["path=none"], category: "experiments",
-                summary: "Uses the store in a folder (created on first write); with no path, a fresh temporary store, deleted when the session ends.",
+                summary: "Uses the store in a folder (created on first write) or a PostgreSQL database (\"postgres://user:pass@host/db\"); with no path, a fresh temporary folder, deleted when the session ends.",
                 example: "use_store(\"/tmp/scratch-store\")") { a, interp throws(MLShError) in
             if let path = try a.optionalString("path") {
                 try session.use(path)
