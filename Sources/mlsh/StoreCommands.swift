@@ -289,3 +289,42 @@ struct ExportCommand: ParsableCommand {
         }
     }
 }
+
+/// `mlsh store copy FROM TO`: a whole store into a new one, between folders and
+/// PostgreSQL databases (a project's folder to its team's database).
+struct StoreGroupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store", abstract: "Work on whole stores.", subcommands: [StoreCopyCommand.self])
+}
+
+/// `mlsh store copy FROM TO`.
+struct StoreCopyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy a whole store (a folder or a postgres:// URL) into a new, empty one; checked by row counts and blob hashes.")
+
+    @ArgumentParser.Argument(help: "The store to copy: a folder, or a postgres://user:pass@host/db URL.")
+    var from: String
+
+    @ArgumentParser.Argument(help: "The new store: a folder that does not exist yet, or an empty PostgreSQL database.")
+    var to: String
+
+    func run() throws {
+        try StoreCLI.guarded {
+            guard Store.exists(at: from) else { StoreCLI.fail("there is no store at \(Store.shown(from))") }
+            if !PostgresURL.isURL(to), FileManager.default.fileExists(atPath: to) {
+                StoreCLI.fail("\(to) already exists; a store is copied into a new folder")
+            }
+            let source = try Store(folder: from, readOnly: !Store.isWritable(from))
+            let report: StoreCopyReport
+            do { report = try source.copyAll(to: try Store(folder: to)) } catch {
+                // A new folder that did not become a whole copy goes.
+                if !PostgresURL.isURL(to) { try? FileManager.default.removeItem(atPath: to) }
+                throw error
+            }
+            let rows = report.tables.map(\.rows).reduce(0, +)
+            print("copied \(Store.shown(from)) to \(Store.shown(to)): \(rows) rows in \(report.tables.filter { $0.rows > 0 }.count) tables, "
+                  + "\(report.blobs) blobs (\(report.bytes) bytes); row counts and blob hashes checked")
+        }
+    }
+}

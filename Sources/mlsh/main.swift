@@ -13,7 +13,7 @@ struct MLSh: ParsableCommand {
         version: Runtime.version,
         subcommands: [RunCommand.self, TestCommand.self, RenderCommand.self, RunsCommand.self, ModelsCommand.self,
                       DatasetsCommand.self, LineageCommand.self, StagesCommand.self, AlertsCommand.self, RetrainCommand.self, RetrainsCommand.self, GCCommand.self, ServeCommand.self, ExportCommand.self, PackageCommand.self, StatusCommand.self, UICommand.self,
-                      SweepCommand.self, WorkerCommand.self, SweepsCommand.self])
+                      SweepCommand.self, WorkerCommand.self, SweepsCommand.self, StoreGroupCommand.self])
 
     @Option(name: .customShort("e"), help: ArgumentHelp("Evaluate CODE (or run a :command such as ':help trim'), print its values, and exit.", valueName: "code"))
     var code: String?
