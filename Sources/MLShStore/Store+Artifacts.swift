@@ -30,14 +30,7 @@ extension Store {
 
     /// An artifact's bytes, checked against the hash they are stored under.
     public func artifact(_ hash: String) throws(StoreError) -> [UInt8] {
-        guard hash.count == 64, hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
-            throw StoreError("'\(hash)' is not an artifact hash")
-        }
-        let stored: [UInt8]?
-        if postgres != nil { stored = try blob(hash) } else { stored = FileManager.default.contents(atPath: artifactPath(hash)).map { [UInt8]($0) } }
-        guard let bytes = stored else {
-            throw StoreError("artifact \(hash) is missing from \(artifactsShown)")
-        }
+        let bytes = try rawBlob(hash)
         var h = SHA256()
         h.update(bytes)
         guard h.hexDigest() == hash else {

@@ -46,16 +46,14 @@ extension Store {
                         let order = Store.tablesWithIDs.contains(table) ? " ORDER BY id"
                             : Store.tablesInWrittenOrder.contains(table) ? " ORDER BY rowid" : ""
                         var rows = 0
-                        var insert: (sql: String, width: Int)?
                         var statement: (any StoreStatement)?
                         try source.forEach(sql: "SELECT * FROM \(table)\(order)", arguments: []) { row in
                             // The target numbers its own row ids.
                             let keep = row.columns.names.indices.filter { row.columns.names[$0] != "rowid" }
-                            if insert == nil {
+                            if statement == nil {
                                 let names = keep.map { "\"\(row.columns.names[$0])\"" }.joined(separator: ", ")
-                                let sql = "INSERT INTO \(table) (\(names)) VALUES (\(Array(repeating: "?", count: keep.count).joined(separator: ", ")))"
-                                insert = (sql, keep.count)
-                                statement = try dest.statement(sql: sql)
+                                let marks = Array(repeating: "?", count: keep.count).joined(separator: ", ")
+                                statement = try dest.statement(sql: "INSERT INTO \(table) (\(names)) VALUES (\(marks))")
                             }
                             try statement?.execute(arguments: StoreArguments(keep.map { row.value(at: $0) }))
                             rows += 1
