@@ -5,12 +5,57 @@ import MLShStore
 /// The columns every run has, before its params and metrics.
 let fixedColumns = ["id", "name", "status", "started", "ended", "duration"]
 
-/// A run's value in a column: a fixed column, else its metric, else its param.
-func columnValue(_ run: RunRecord, _ column: String) -> RunFilter.Value {
-    if let v = fixedValue(Store.RunBrief(id: run.id, name: run.name, status: run.status, started: run.started, ended: run.ended), column) {
-        return v
+/// What a runs-table column names: a fixed column; `metrics.X` or `params.X` (MLflow's
+/// spelling) for one side; a bare name for the run's metric when it has one, else its
+/// param. A metric or param named like a fixed column, or a param named like a metric, is
+/// a column only with its prefix.
+enum RunColumn: Hashable {
+    case fixed(String), metric(String), param(String), either(String)
+
+    init(_ column: String) {
+        if fixedColumns.contains(column) {
+            self = .fixed(column)
+        } else if column.hasPrefix("metrics."), column.count > 8 {
+            self = .metric(String(column.dropFirst(8)))
+        } else if column.hasPrefix("params."), column.count > 7 {
+            self = .param(String(column.dropFirst(7)))
+        } else {
+            self = .either(column)
+        }
     }
-    return metricOrParam(run.metrics.first(where: { $0.0 == column })?.1, run.params.first(where: { $0.0 == column })?.1)
+
+    /// The metric or param name the store knows it by (nil for a fixed column).
+    var stored: String? {
+        switch self {
+        case .fixed: nil
+        case .metric(let n), .param(let n), .either(let n): n
+        }
+    }
+
+    /// A column's value from what the run has under its stored name.
+    func value(fixed: () -> RunFilter.Value?, metric: Double?, param: ParamValue?) -> RunFilter.Value {
+        switch self {
+        case .fixed: fixed() ?? .missing
+        case .metric: metricOrParam(metric, nil)
+        case .param: metricOrParam(nil, param)
+        case .either: metricOrParam(metric, param)
+        }
+    }
+
+    /// An experiment's metric and param columns, each under the name that reaches it.
+    static func names(metrics: [String], params: [String]) -> (metrics: [String], params: [String]) {
+        let metricSet = Set(metrics)
+        return (metrics.map { fixedColumns.contains($0) ? "metrics." + $0 : $0 },
+                params.map { fixedColumns.contains($0) || metricSet.contains($0) ? "params." + $0 : $0 })
+    }
+}
+
+/// A run's value in a column (see `RunColumn`).
+func columnValue(_ run: RunRecord, _ column: String) -> RunFilter.Value {
+    let c = RunColumn(column)
+    let name = c.stored
+    return c.value(fixed: { fixedValue(Store.RunBrief(id: run.id, name: run.name, status: run.status, started: run.started, ended: run.ended), column) },
+                   metric: run.metrics.first(where: { $0.0 == name })?.1, param: run.params.first(where: { $0.0 == name })?.1)
 }
 
 /// A fixed column's value (nil for another column).
@@ -136,9 +181,17 @@ extension UIApp {
         // filter and the sort read; whole records only for the page shown.
         let briefs = try reading { () throws(StoreError) in try store.runBriefs(experiment: id) }
         let (params, metrics) = try reading { () throws(StoreError) in try store.runColumnNames(experiment: id) }
-        let seenMetrics = Set(metrics)
-        let known = fixedColumns + metrics + params.filter { !seenMetrics.contains($0) && !fixedColumns.contains($0) }
-        let knownSet = Set(known)
+        let (metricColumns, paramColumns) = RunColumn.names(metrics: metrics, params: params)
+        let known = fixedColumns + metricColumns + paramColumns
+        let metricSet = Set(metrics), paramSet = Set(params)
+        func isKnown(_ c: String) -> Bool {
+            switch RunColumn(c) {
+            case .fixed: true
+            case .metric(let n): metricSet.contains(n)
+            case .param(let n): paramSet.contains(n)
+            case .either(let n): metricSet.contains(n) || paramSet.contains(n)
+            }
+        }
         func unknown(_ c: String, _ what: String) -> UIError {
             var message = "\(what): no column '\(c)' in experiment '\(name)'"
             if let near = closestName(to: c, in: known) { message += "; did you mean '\(near)'?" }
@@ -149,28 +202,27 @@ extension UIApp {
         var filter: RunFilter?
         if !filterText.isEmpty {
             let f = try RunFilter.parse(filterText)
-            for c in f.columns where !knownSet.contains(c) { throw unknown(c, "filter") }
+            for c in f.columns where !isKnown(c) { throw unknown(c, "filter") }
             filter = f
         }
         let sortText = r.value("sort") ?? "-id"
         let descending = sortText.hasPrefix("-")
         let sortColumn = descending ? String(sortText.dropFirst()) : sortText
-        guard knownSet.contains(sortColumn) else { throw unknown(sortColumn, "sort") }
+        guard isKnown(sortColumn) else { throw unknown(sortColumn, "sort") }
         let chosen = r.values("col").flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
-        for c in chosen where !knownSet.contains(c) { throw unknown(c, "col") }
-        let columns = chosen.isEmpty ? ["name", "status", "started", "duration"] + params.filter { !seenMetrics.contains($0) } + metrics : chosen
+        for c in chosen where !isKnown(c) { throw unknown(c, "col") }
+        let columns = chosen.isEmpty ? ["name", "status", "started", "duration"] + paramColumns + metricColumns : chosen
         let per = try positiveInt(r.value("per"), default: 50, limit: 1000, "per")
         let pageNumber = try positiveInt(r.value("page"), default: 1, limit: Int.max, "page")
 
         // Filter, sort, page.
         var read: [String: (metrics: [Int64: Double], params: [Int64: ParamValue])] = [:]
-        for c in Set([sortColumn] + (filter?.columns ?? [])) where !fixedColumns.contains(c) {
-            read[c] = try reading { () throws(StoreError) in try store.runColumn(experiment: id, name: c) }
+        for name in Set(([sortColumn] + (filter?.columns ?? [])).compactMap { RunColumn($0).stored }) {
+            read[name] = try reading { () throws(StoreError) in try store.runColumn(experiment: id, name: name) }
         }
         func value(_ i: Int, _ c: String) -> RunFilter.Value {
-            let b = briefs[i]
-            if let v = fixedValue(b, c) { return v }
-            return metricOrParam(read[c]?.metrics[b.id], read[c]?.params[b.id])
+            let b = briefs[i], column = RunColumn(c), got = column.stored.flatMap { read[$0] }
+            return column.value(fixed: { fixedValue(b, c) }, metric: got?.metrics[b.id], param: got?.params[b.id])
         }
         var rows = Array(briefs.indices)
         if let filter { rows = rows.filter { i in filter.matches { value(i, $0) } } }

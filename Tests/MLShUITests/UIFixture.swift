@@ -39,6 +39,9 @@ final class UIFixture: @unchecked Sendable {
             log(rmse=[12, 13, 11][s - 1])
           }
         }
+        let clash = experiment("clash")
+        with run(clash, name="ridge", rmse=3) { log(duration=2.5, rmse=1.0) }
+        with run(clash, name="lasso", rmse=5) { log(duration=0.5, rmse=2.0) }
         let evil = experiment("HOSTILE_EXPERIMENT")
         with run(evil, kind="HOSTILE_PARAM") {
           log(note="HOSTILE_TAG", rmse=1.5)
@@ -128,5 +131,16 @@ func numbers(_ v: JSON?, _ member: [String]) -> [Double] {
         var cur: JSON? = item
         for m in member { cur = cur?[m] }
         return cur?.double
+    }
+}
+
+/// Strings of a JSON array of objects' member.
+func strings(_ v: JSON?, _ member: [String]) -> [String] {
+    guard case .array(let items)? = v else { return [] }
+    return items.compactMap { item in
+        var cur: JSON? = item
+        for m in member { cur = cur?[m] }
+        if case .string(let s)? = cur { return s }
+        return nil
     }
 }

@@ -95,6 +95,28 @@ import TestSupport
         #expect(try ui.get("/experiments/sweep?per=4&page=3").status == 404)
     }
 
+    @Test func paramsAndMetricsNamedLikeOtherColumnsAreReachedByTheirPrefix() async throws { try await onOwnThread { [self] in try self.paramsAndMetricsNamedLikeOtherColumnsAreReachedByTheirPrefixBody() } }
+    func paramsAndMetricsNamedLikeOtherColumnsAreReachedByTheirPrefixBody() throws {
+        // Runs with a param `name`, a metric `duration`, and a param and a metric both `rmse`.
+        let json = try ui.json("/experiments/clash?sort=id")
+        #expect(json["columns"] == .array(["name", "status", "started", "duration", "params.name", "params.rmse", "metrics.duration", "rmse"].map { .string($0) }))
+        #expect(strings(json["runs"], ["params", "name"]) == ["ridge", "lasso"])
+        #expect(numbers(try ui.json("/experiments/clash?sort=metrics.duration")["runs"], ["metrics", "duration"]) == [0.5, 2.5])
+        #expect(numbers(try ui.json("/experiments/clash?sort=-params.rmse")["runs"], ["params", "rmse"]) == [5, 3])
+        // A bare name is the metric; the fixed columns stay the run's own.
+        #expect(numbers(try ui.json("/experiments/clash?filter=" + urlEncoded("rmse < 1.5"))["runs"], ["metrics", "rmse"]) == [1])
+        let named = try ui.json("/experiments/clash?filter=" + urlEncoded("params.name == \"lasso\" and params.rmse > 4 and metrics.rmse == 2"))
+        #expect(numbers(named["runs"], ["params", "rmse"]) == [5])
+        #expect(try ui.json("/experiments/clash?filter=" + urlEncoded("name == \"ridge\""))["matching"]?.double == 0)
+        #expect(try ui.get("/experiments/clash?sort=params.nope").status == 400)
+        #expect(try ui.get("/experiments/clash?col=metrics.name").status == 400)
+        // The column chooser offers each once.
+        let page = try ui.get("/experiments/clash").text
+        for c in ["params.name", "params.rmse", "metrics.duration", "rmse", "duration"] {
+            #expect(page.components(separatedBy: "name=\"col\" value=\"\(c)\"").count == 2, "\(c)")
+        }
+    }
+
     @Test func runPageShowsStatusParamsMetricsHistoryLineageAndArtifacts() async throws { try await onOwnThread { [self] in try self.runPageShowsStatusParamsMetricsHistoryLineageAndArtifactsBody() } }
     func runPageShowsStatusParamsMetricsHistoryLineageAndArtifactsBody() throws {
         let first = numbers(try runsJSON("?sort=id")["runs"], ["id"]).first ?? 0
