@@ -88,7 +88,7 @@ public final class PredictionServer: @unchecked Sendable {
                                 retrains: RetrainDriver(store: store, service: current, follower: follower,
                                                         executable: configuration.executable),
                                 interval: configuration.watchInterval)
-            watch?.start()
+            watch?.start(store: store)
         }
         return PredictionServer(bound: bound, initial: service, url: url, port: port, deployment: deployment, store: store,
                                 group: group, finished: finished, watch: watch)

@@ -6,21 +6,29 @@ import MLShStore
 
 /// What a server with a store does besides answering, every `watchInterval` seconds on a
 /// thread of its own: follows its aliases and canaries (`RouteFollower`), evaluates its
-/// alerts (`AlertEngine`), and drives retraining (`RetrainDriver`).
+/// alerts (`AlertEngine`), and drives retraining (`RetrainDriver`). On a PostgreSQL store
+/// it also wakes as soon as the registry changes (the store's notifications), so servers
+/// follow an alias moved anywhere without waiting for the interval.
 final class ServerWatch: @unchecked Sendable {
     let follower: RouteFollower
     let alerts: AlertEngine
     let retrains: RetrainDriver
     private let interval: Double
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var stopped = false
+    private var woken = false
+    private var listener: PostgresListener?
 
     init(follower: RouteFollower, alerts: AlertEngine, retrains: RetrainDriver, interval: Double) {
         self.follower = follower; self.alerts = alerts; self.retrains = retrains; self.interval = interval
         alerts.onFiring = { [weak retrains] rule in retrains?.alertFired(rule) }
     }
 
-    func start() {
+    func start(store: Store) {
+        let listening = store.registryChanges { [weak self] in self?.wake() }
+        lock.lock()
+        listener = listening
+        lock.unlock()
         let t = Thread { [weak self] in
             // Below the event loops: the watch's bursts (drift, anomaly scores, store reads)
             // wait for answers, not the other way round.
@@ -33,15 +41,41 @@ final class ServerWatch: @unchecked Sendable {
                 self.follower.tick()
                 self.alerts.tick(now: now)
                 self.retrains.tick(now: now)
-                Thread.sleep(forTimeInterval: self.interval)
+                self.rest()
             }
         }
         t.name = "mlsh-watch"
         t.start()
     }
 
+    /// Waits for the interval, or less when woken or stopped.
+    private func rest() {
+        lock.lock()
+        defer { lock.unlock() }
+        let until = Date(timeIntervalSinceNow: interval)
+        while !woken && !stopped && lock.wait(until: until) {}
+        woken = false
+    }
+
+    /// Ends the current rest early (the registry changed).
+    func wake() {
+        lock.lock()
+        woken = true
+        lock.signal()
+        lock.unlock()
+    }
+
     var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
-    func stop() { lock.lock(); stopped = true; lock.unlock() }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.signal()
+        let listening = listener
+        listener = nil
+        lock.unlock()
+        listening?.stop()
+    }
 }
 
 /// Keeps a server's routes on the store. A route started as `name@alias` (or

@@ -129,10 +129,12 @@ extension Store {
         }
     }
 
-    /// Rows one INSERT statement takes (10 values each, well under SQLite's limit of
+    /// Rows one SQLite INSERT statement takes (10 values each, well under its limit of
     /// bound values): the statement's own work is shared by them.
     static let rowsPerInsert = 16
-    /// The INSERT statement for 1, 2, ... `rowsPerInsert` rows.
+    /// Rows one PostgreSQL INSERT takes: a round trip per statement is its main cost.
+    static let requestsPerPostgresInsert = 500
+    /// SQLite's INSERT statement for 1, 2, ... `rowsPerInsert` rows.
     static let insertRequests: [String] = (1...rowsPerInsert).map { n in
         "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid, score) VALUES "
             + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
@@ -156,10 +158,11 @@ extension Store {
                 }
                 // A statement's rows never span a pause.
                 let every = pause.map { $0.every > 0 ? $0.every : Int.max } ?? Int.max
+                let perStatement = db is SQLiteConnection ? Store.rowsPerInsert : Store.requestsPerPostgresInsert
                 var first = 0
                 while first < batch.rows.count {
                     if let pause, first > 0, first % every == 0 { pause.action() }
-                    let end = min(batch.rows.count, first + Store.rowsPerInsert, (first / every + 1).multipliedReportingOverflow(by: every).partialValue)
+                    let end = min(batch.rows.count, first + perStatement, (first / every + 1).multipliedReportingOverflow(by: every).partialValue)
                     let rows = batch.rows[first..<end]
                     if let lite = db as? SQLiteConnection {
                         try Store.insertRequests(rows, text: batch.text, into: lite.db)
@@ -172,7 +175,9 @@ extension Store {
                                           .text(String(decoding: batch.text[row.prediction], as: UTF8.self)),
                                           .int(row.shadow ? 1 : 0), .int(row.rid), row.score.isNaN ? .null : .double(row.score)]
                         }
-                        try db.execute(sql: Store.insertRequests[rows.count - 1], arguments: StoreArguments(arguments))
+                        let sql = "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid, score) VALUES "
+                            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", ")
+                        try db.execute(sql: sql, arguments: StoreArguments(arguments))
                     }
                     first += rows.count
                 }

@@ -132,16 +132,46 @@ extension Store {
         guard !points.isEmpty else { return }
         try Store.guarded("logging metrics") {
             try db.write { db in
-                let stmt = try db.statement(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (?, ?, ?, ?, ?)")
                 var latest: [String: (first: Int64, point: MetricPoint)] = [:]
                 var order: [String] = []
-                for p in points {
-                    try stmt.execute(arguments: [run, p.name, p.step, p.value, p.at])
-                    if let seen = latest[p.name] {
-                        if Store.supersedes(step: p.step, over: seen.point.step) { latest[p.name] = (seen.first, p) }
-                    } else {
-                        latest[p.name] = (try db.lastInsertedRowID, p)
-                        order.append(p.name)
+                if db.dialect == .postgres {
+                    // Multi-row inserts (a round trip per statement, not per point); each
+                    // metric's first point is the lowest key the batch gave it.
+                    var firsts: [String: Int64] = [:]
+                    var start = 0
+                    while start < points.count {
+                        let part = points[start..<min(points.count, start + Store.metricsPerInsert)]
+                        var arguments: [SQLValue] = []
+                        arguments.reserveCapacity(part.count * 5)
+                        for p in part {
+                            arguments += [.int(run), .text(p.name), p.step.map(SQLValue.int) ?? .null, .double(p.value), .double(p.at)]
+                        }
+                        let sql = "INSERT INTO metrics (run, name, step, value, at) VALUES "
+                            + Array(repeating: "(?, ?, ?, ?, ?)", count: part.count).joined(separator: ", ") + " RETURNING rowid, name"
+                        for r in try db.fetchAll(sql: sql, arguments: StoreArguments(arguments)) {
+                            let id: Int64 = r["rowid"], name: String = r["name"]
+                            firsts[name] = min(firsts[name] ?? id, id)
+                        }
+                        start += part.count
+                    }
+                    for p in points {
+                        if let seen = latest[p.name] {
+                            if Store.supersedes(step: p.step, over: seen.point.step) { latest[p.name] = (seen.first, p) }
+                        } else {
+                            latest[p.name] = (firsts[p.name] ?? 0, p)
+                            order.append(p.name)
+                        }
+                    }
+                } else {
+                    let stmt = try db.statement(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (?, ?, ?, ?, ?)")
+                    for p in points {
+                        try stmt.execute(arguments: [run, p.name, p.step, p.value, p.at])
+                        if let seen = latest[p.name] {
+                            if Store.supersedes(step: p.step, over: seen.point.step) { latest[p.name] = (seen.first, p) }
+                        } else {
+                            latest[p.name] = (try db.lastInsertedRowID, p)
+                            order.append(p.name)
+                        }
                     }
                 }
                 // The batch's latest point per metric replaces the stored one when it supersedes
@@ -159,6 +189,9 @@ extension Store {
             }
         }
     }
+
+    /// Metric points one PostgreSQL INSERT takes (5 values each; the protocol allows 65,535).
+    static let metricsPerInsert = 1000
 
     /// Records that runs of `run`'s experiment have these params or metrics (`run_columns`).
     static func noteColumns(_ db: any StoreSQL, run: Int64, kind: String, names: [String]) throws {

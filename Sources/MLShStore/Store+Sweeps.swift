@@ -190,6 +190,30 @@ extension Store {
         }
     }
 
+    /// Gives `claim`'s trial back: queued again for any worker (the attempt counts, as for
+    /// a stopped worker's), or failed with `reason` once its retries are spent. False (and
+    /// nothing written) when the trial is no longer this claim's.
+    public func requeueTrial(_ claim: ClaimedTrial, reason: String) throws(StoreError) -> Bool {
+        try Store.guarded("requeueing a trial") {
+            try db.write { db in
+                let retries = claim.sweep.retries
+                let spent = claim.attempt > retries
+                // The attempt's run, left running when its end could not be written, fails.
+                try db.execute(sql: """
+                    UPDATE runs SET status = 'failed', error = ?, ended = ?
+                    WHERE id = (SELECT run FROM trials WHERE id = ? AND status = 'running' AND worker = ? AND attempts = ?) AND status = 'running'
+                    """, arguments: [reason, Date().timeIntervalSince1970, claim.trial.id, claim.worker, claim.attempt])
+                try db.execute(sql: """
+                    UPDATE trials SET status = ?, error = ?, ended = ?
+                    WHERE id = ? AND status = 'running' AND worker = ? AND attempts = ?
+                    """, arguments: [spent ? "failed" : "queued",
+                                     spent ? "\(reason), on attempt \(claim.attempt) of \(retries + 1)" : "attempt \(claim.attempt): \(reason)",
+                                     spent ? Date().timeIntervalSince1970 : nil, claim.trial.id, claim.worker, claim.attempt])
+                return db.changesCount == 1
+            }
+        }
+    }
+
     /// A sweep by id.
     public func sweep(_ id: Int64) throws(StoreError) -> SweepRecord {
         let s = try Store.guarded("reading a sweep") { try db.read { db in try Store.sweepRow(db, id) } }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The `.mlsh/` store: experiments, runs, params, metrics, content-addressed
 /// artifacts, the model registry, data versions, stage caches and the datasets each run
@@ -103,6 +104,18 @@ public final class Store: Sendable {
         // Best effort: a store this process cannot write is still read.
         try? reapRuns()
     }
+
+    /// Calls `onChange` soon after any process moves an alias, registers a version or
+    /// decides a retraining attempt, until the listener returned is stopped; on
+    /// reconnecting after a lost connection, once more. Nil on a SQLite store, whose
+    /// readers poll it.
+    public func registryChanges(_ onChange: @escaping @Sendable () -> Void) -> PostgresListener? {
+        postgres?.listen(channel: PostgresSchema.registryChannel, onNotify: onChange)
+    }
+
+    /// Connections to PostgreSQL stores this process failed to open or lost so far: a
+    /// caller that sees it rise while it worked knows a store was out of reach meanwhile.
+    public static var lostConnections: Int { PostgresPool.lostConnections.load(ordering: .relaxed) }
 
     /// `location` as shown: a folder as it is, a PostgreSQL URL without its password.
     public static func shown(_ location: String) -> String {

@@ -3,8 +3,11 @@
 public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The message shown after `store error:`.
     public let message: String
+    /// Whether the store's database could not be reached or the connection to it was lost
+    /// (trying again later may succeed), rather than the store refusing what was asked.
+    public let unreachable: Bool
     /// An error with a message.
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, unreachable: Bool = false) { self.message = message; self.unreachable = unreachable }
     public var description: String { message }
 
     /// `error` itself when it is a store error, else its description as one.

@@ -1,5 +1,6 @@
 import Foundation
 import MLShStore
+import Synchronization
 import Testing
 import TestSupport
 
@@ -26,6 +27,10 @@ import TestSupport
                 case .failure(let e): throw e
                 }
             }
+        }
+        init(store: String) throws {
+            dir = try temporaryFolder("sweepcli")
+            self.store = store
         }
         var environment: [String: String] {
             var env = ProcessInfo.processInfo.environment
@@ -123,6 +128,52 @@ import TestSupport
         #expect(finished.count == 3)
         #expect(Set(finished.map(\.id)) == Set(trials.compactMap(\.run)))
         #expect(Set(finished.compactMap { $0.metrics.first { $0.0 == "twice" }?.1 }) == [2, 4, 6])
+    }
+
+    /// PostgreSQL stopped under a working worker for three seconds, then started again:
+    /// the worker waits for it (saying so), gives back the trial that could not record its
+    /// end, and every trial finishes exactly once.
+    @Test func aWorkerOutlivesAPostgreSQLRestart() throws {
+        let cluster = try PostgresCluster.own()
+        let box = try Box(store: try cluster.database("outage"))
+        defer { box.cleanup() }
+        let path = try box.script("""
+            let i = param("i", 0)
+            sleep(0.5)
+            log(twice = i * 2)
+            """, name: "steady.mls")
+        let queued = try box.mlsh(["sweep", path, "--grid", "i=1,2,3,4", "--workers", "0"])
+        #expect(queued.code == 0, "\(queued.out)\(queued.err)")
+        let result = Mutex<[(code: Int32, out: String, err: String)]>([])
+        let worker = Thread {
+            let r = (try? box.mlsh(["worker", "--sweep", "1", "--grace", "60s"])) ?? (-1, "", "did not run")
+            result.withLock { $0.append(r) }
+        }
+        worker.start()
+        let deadline = Date().addingTimeInterval(30)
+        while (try? box.trials(1).first?.run) ?? nil == nil, Date() < deadline { usleep(20_000) }
+        #expect(Date() < deadline, "the worker never started trial 1")
+        try cluster.stop()
+        sleep(3)   // the outage
+        try cluster.start()
+        while result.withLock({ $0.isEmpty }), Date() < deadline.addingTimeInterval(60) { usleep(50_000) }
+        guard let r = result.withLock({ $0.first }) else { Issue.record("the worker did not end"); return }
+        #expect(r.code == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("the store is out of reach ("), "\(r.out)")
+        #expect(r.out.contains("the store is back"), "\(r.out)")
+        #expect(r.out.contains(": 4 finished, 0 failed"), "\(r.out)")
+        #expect(!r.out.contains(":secret@") && !r.err.contains(":secret@"), "the password is never printed")
+        let trials = try box.trials(1)
+        #expect(trials.map(\.status) == Array(repeating: "finished", count: 4))
+        let store = try Store(folder: box.store)
+        let runs = try store.runRecords(experiment: try store.existingExperiment("steady"))
+        let finished = runs.filter { $0.status == "finished" }
+        #expect(finished.count == 4)
+        #expect(Set(finished.map(\.id)) == Set(trials.compactMap(\.run)))
+        #expect(Set(finished.compactMap { $0.metrics.first { $0.0 == "twice" }?.1 }) == [2, 4, 6, 8])
+        // An attempt given back left its run failed, not running.
+        #expect(runs.allSatisfy { $0.status == "finished" || $0.status == "failed" }, "\(runs.map(\.status))")
+        #expect(runs.count - finished.count == trials.map { $0.attempts - 1 }.reduce(0, +))
     }
 
     /// `--trials N` draws from `--space` with a seed: in range, of the right kind, the same

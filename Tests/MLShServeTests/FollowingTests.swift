@@ -24,9 +24,9 @@ import TestSupport
     static let blankPolicy = RetrainPolicyRecord(model: "diabetes", script: "/dev/null", onAlert: nil, every: nil, gate: "",
                                                  gateTree: "", canary: 0, after: 1, promote: "production")
 
-    static func server(_ store: Store) throws -> PredictionServer {
+    static func server(_ store: Store, watchInterval: Double = 0.05) throws -> PredictionServer {
         var config = ServeConfiguration(port: 0)
-        config.watchInterval = 0.05
+        config.watchInterval = watchInterval
         let v1 = try ServedModel.load(try store.resolve("diabetes@production"), from: store)
         return try PredictionServer.start(routes: [Route(v1, weight: 1, follows: "diabetes@production")], configuration: config,
                                           store: store)
@@ -40,6 +40,35 @@ import TestSupport
               case .array(let ids)? = json["ids"], case .string(let id)? = ids.first,
               case .array(let p)? = json["predictions"], let prediction = p.first?.double else { return (r.status, "", "", .nan) }
         return (200, model, id, prediction)
+    }
+
+    /// On PostgreSQL a server does not wait for its watch interval (an hour here): the
+    /// alias moved by another connection is followed on the store's notification, also
+    /// after the server's listening connection was cut (it reconnects).
+    @Test func onPostgreSQLAnAliasMovedElsewhereIsFollowedAtOnce() async throws {
+        try await ServerSocketTests.offPool {
+            let cluster = try PostgresCluster.shared.get()
+            let location = try cluster.database("notify")
+            let store = try Store(folder: location)
+            for m in [Fixtures.ridge, Fixtures.ridge2] {
+                _ = try store.register(name: "diabetes", artifact: try store.putModel(m.model, mlshVersion: "test"), run: nil)
+            }
+            try store.setAlias(name: "diabetes", version: 1, alias: "production")
+            let server = try Self.server(store, watchInterval: 3600)
+            defer { server.stop() }
+            let other = try Store(folder: location)
+            #expect(Self.predict(server.url).model == "diabetes@1")
+            try other.setAlias(name: "diabetes", version: 2, alias: "production")
+            AlertTests.waitFor(20) { Self.predict(server.url).model == "diabetes@2" }
+            #expect(Self.predict(server.url).model == "diabetes@2")
+            // Cut every connection to the database; the server listens again and follows.
+            let database = String(location.split(separator: "/").last ?? "")
+            try cluster.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                             database: database)
+            try other.setAlias(name: "diabetes", version: 1, alias: "production")
+            AlertTests.waitFor(20) { Self.predict(server.url).model == "diabetes@1" }
+            #expect(Self.predict(server.url).model == "diabetes@1")
+        }
     }
 
     @Test func aServerFollowsItsAliasUnderLoadWithoutAFailedRequest() async throws {

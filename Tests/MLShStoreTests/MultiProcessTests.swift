@@ -12,35 +12,49 @@ final class Collected: @unchecked Sendable {
 }
 
 @Suite struct MultiProcessTests {
-    /// Four `mlsh -e` processes log into one store (named by `MLSH_STORE`) at once;
-    /// every run and every point arrives.
-    @Test func fourProcessesShareOneStore() throws {
-        let folder = try temporaryFolder("store")
+    /// Eight `mlsh -e` processes log into one store (named by `MLSH_STORE`) at once, each
+    /// two runs with params, stepped metrics and a final metric; every run and every point
+    /// arrives, in order.
+    @Test(arguments: StoreBackend.allCases) func eightProcessesShareOneStore(_ backend: StoreBackend) throws {
+        let location = try backend.newLocation()
         var env = ProcessInfo.processInfo.environment
-        env["MLSH_STORE"] = folder
+        env["MLSH_STORE"] = location
         env["SWIFT_BACKTRACE"] = "enable=no"
         let results = Collected()
         let environment = env
-        DispatchQueue.concurrentPerform(iterations: 4) { k in
+        DispatchQueue.concurrentPerform(iterations: 8) { k in
             let code = """
-                let e = experiment("mp"); with run(e, worker=\(k)) { for i in range(3000) { log(loss=i * 1.0, step=i) } }
+                let e = experiment("mp")
+                for r in range(2) {
+                  with run(e, worker=\(k), round=r) {
+                    for i in range(3000) { log(loss=i * 1.0 + \(k), step=i) }
+                    log(final=\(k) * 10 + r)
+                  }
+                }
                 """
             do { results.add(try runProgram(mlshBinary, ["-e", code], environment: environment)) } catch {
                 results.add((-1, "", "\(error)"))
             }
         }
         for r in results.all { #expect(r.code == 0, "mlsh failed: \(r.err)") }
-        let store = try Store(folder: folder)
+        let store = try Store(folder: location)
         let ids = try store.runIDs(experiment: try store.existingExperiment("mp"))
-        #expect(ids.count == 4)
-        var workers: [ParamValue] = []
+        #expect(ids.count == 16)
+        var seen: Set<String> = []
         for id in ids {
             let r = try store.run(id)
             #expect(r.status == "finished")
-            #expect(try store.history(run: id, metric: "loss").count == 3000)
-            workers += r.params.map(\.1)
+            guard let worker = r.params.first(where: { $0.0 == "worker" })?.1.text, let k = Double(worker),
+                  let round = r.params.first(where: { $0.0 == "round" })?.1.text else {
+                Issue.record("run \(id) lacks its params: \(r.params)"); continue
+            }
+            seen.insert(worker + "/" + round)
+            let history = try store.history(run: id, metric: "loss")
+            #expect(history.map(\.0) == (0..<3000).map { Int64($0) })
+            #expect(history.map(\.1) == (0..<3000).map { Double($0) + k })
+            #expect(r.metrics.first(where: { $0.0 == "final" })?.1 == k * 10 + (Double(round) ?? -1))
         }
-        #expect(Set(workers.map(\.text)) == ["0", "1", "2", "3"])
+        #expect(seen.count == 16)
     }
 
     /// `--store` names the store folder for `-e` and for `run`.

@@ -33,7 +33,7 @@ import TestSupport
     /// A URL opens a PostgreSQL store, never a folder (nothing is created at `postgres:/...`);
     /// an unreachable host is one line naming the URL without its password.
     @Test func aURLIsNeverAFolder() throws {
-        #expect(throws: StoreError("cannot open the store at postgres://ann@nowhere.invalid/db: cannot resolve nowhere.invalid: SocketAddressError.UnknownHost: Name or service not known (error -2) for host nowhere.invalid, port 5432")) {
+        #expect(throws: StoreError("cannot open the store at postgres://ann@nowhere.invalid/db: cannot resolve nowhere.invalid: SocketAddressError.UnknownHost: Name or service not known (error -2) for host nowhere.invalid, port 5432", unreachable: true)) {
             _ = try Store(folder: "postgres://ann:pw@nowhere.invalid/db")
         }
         #expect(!FileManager.default.fileExists(atPath: "postgres:"))

@@ -229,6 +229,29 @@ func smallModel() throws -> FittedModel {
         #expect(try migrated.runRecords(experiment: nil)[0].metrics.map { "\($0.0)=\($0.1)" } == ["acc=0.3", "loss=7.0", "auc=0.9"])
     }
 
+    /// A batch larger than one statement's worth of points (PostgreSQL's multi-row inserts)
+    /// and the same latest-value rule: metrics in first-logged order, every point kept in
+    /// its order, the latest value per metric.
+    @Test(arguments: StoreBackend.allCases) func largeBatchesKeepOrderAndLatestValues(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
+        let r = try store.startRun(experiment: try store.experiment("e"), name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        let n = Store.metricsPerInsert * 2 + 17
+        var batch: [MetricPoint] = []
+        for i in 0..<n {
+            batch.append(MetricPoint(name: "loss", step: Int64(i), value: Double(n - i), at: 0))
+            if i % 3 == 0 { batch.append(MetricPoint(name: "acc", step: nil, value: Double(i), at: 0)) }
+            if i == n - 5 { batch.append(MetricPoint(name: "lr", step: 7, value: 0.5, at: 0)) }
+        }
+        try store.log(run: r, batch)
+        try store.log(run: r, [MetricPoint(name: "lr", step: 6, value: 0.25, at: 0), MetricPoint(name: "zeta", step: nil, value: 1, at: 0)])
+        let lastAcc = Double((n - 1) / 3 * 3)
+        #expect(try store.run(r).metrics.map { "\($0.0)=\($0.1)" } == ["loss=1.0", "acc=\(lastAcc)", "lr=0.5", "zeta=1.0"])
+        let loss = try store.history(run: r, metric: "loss")
+        #expect(loss.map(\.0) == (0..<n).map(Int64.init) && loss.map(\.1) == (0..<n).map { Double(n - $0) })
+        #expect(try store.history(run: r, metric: "acc").map(\.1) == stride(from: 0, to: n, by: 3).map(Double.init))
+        #expect(try store.history(run: r, metric: "lr").map(\.0) == [6, 7])
+    }
+
     /// An experiment's param and metric names, each in the order first recorded, whichever
     /// run recorded them; another experiment's are its own.
     @Test(arguments: StoreBackend.allCases) func columnNamesInFirstRecordedOrder(_ backend: StoreBackend) throws {

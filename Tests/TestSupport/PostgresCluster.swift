@@ -35,33 +35,51 @@ public final class PostgresCluster: @unchecked Sendable {
         return "\(root)/\(v)/bin"
     }
 
+    /// A cluster of its own (not the shared one), for a test that stops or restarts it.
+    public static func own() throws -> PostgresCluster { try PostgresCluster() }
+
+    private let bin: String
+
     private init() throws {
-        let bin = try Self.binFolder()
+        bin = try Self.binFolder()
         folder = try temporaryFolder("pgcluster")
         port = freeLoopbackPort()
-        let asRoot = getuid() == 0
-        func run(_ program: String, _ args: [String]) throws {
-            let (path, argv) = asRoot ? ("/usr/sbin/runuser", ["-u", "postgres", "--", program] + args) : (program, args)
-            let r = try ChildProcess.run(path, argv, environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"])
-            guard r.code == 0 else { throw ClusterError(description: "\(program) \(args.joined(separator: " ")): \(r.err)\(r.out)") }
-        }
-        if asRoot { _ = try ChildProcess.run("/bin/chown", ["postgres", folder], environment: [:]) }
-        try run(bin + "/initdb", ["-D", folder + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        if getuid() == 0 { _ = try ChildProcess.run("/bin/chown", ["postgres", folder], environment: [:]) }
+        try serverProgram("initdb", ["-D", folder + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
         try """
             host all mlsh 127.0.0.1/32 scram-sha-256
             host all postgres 127.0.0.1/32 trust
             local all all trust
             """.write(toFile: folder + "/data/pg_hba.conf", atomically: true, encoding: .utf8)
-        if asRoot { _ = try ChildProcess.run("/bin/chown", ["postgres", folder + "/data/pg_hba.conf"], environment: [:]) }
-        try run(bin + "/pg_ctl", ["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "start",
-                                  "-o", "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"])
-        let folder = folder
+        if getuid() == 0 { _ = try ChildProcess.run("/bin/chown", ["postgres", folder + "/data/pg_hba.conf"], environment: [:]) }
+        try start()
+        let (folder, bin) = (folder, bin)
         atexit_b {
+            let asRoot = getuid() == 0
             _ = try? ChildProcess.run(asRoot ? "/usr/sbin/runuser" : bin + "/pg_ctl",
                                       (asRoot ? ["-u", "postgres", "--", bin + "/pg_ctl"] : []) + ["-D", folder + "/data", "-m", "immediate", "stop"],
                                       environment: ["PATH": "/usr/bin:/bin"])
         }
         try psql("CREATE ROLE mlsh LOGIN PASSWORD 'secret' CREATEDB")
+    }
+
+    /// Runs one of the server's programs (as the `postgres` account when root).
+    private func serverProgram(_ name: String, _ args: [String]) throws {
+        let program = bin + "/" + name
+        let (path, argv) = getuid() == 0 ? ("/usr/sbin/runuser", ["-u", "postgres", "--", program] + args) : (program, args)
+        let r = try ChildProcess.run(path, argv, environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"])
+        guard r.code == 0 else { throw ClusterError(description: "\(name) \(args.joined(separator: " ")): \(r.err)\(r.out)") }
+    }
+
+    /// Starts the server (on the same port as before, when restarted).
+    public func start() throws {
+        try serverProgram("pg_ctl", ["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "start",
+                                     "-o", "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"])
+    }
+
+    /// Stops the server at once: every connection is cut, as by a crash or a failover.
+    public func stop() throws {
+        try serverProgram("pg_ctl", ["-D", folder + "/data", "-m", "immediate", "-w", "stop"])
     }
 
     /// Runs SQL as the `postgres` role on the database `database`.

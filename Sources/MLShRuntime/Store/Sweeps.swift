@@ -190,9 +190,9 @@ public enum Sweeps {
         var finished = 0, failed = 0
         var idleSince = Date()
         while maxTrials.map({ finished + failed < $0 }) ?? true {
-            guard let claim = try storing({ () throws(StoreError) in try store.claimTrial(grace: grace, sweep: sweep) }) else {
+            guard let claim = try patiently(report, { () throws(StoreError) in try store.claimTrial(grace: grace, sweep: sweep) }) else {
                 if let sweep {
-                    let left = try storing { () throws(StoreError) in try store.trials(sweep: sweep) }
+                    let left = try patiently(report) { () throws(StoreError) in try store.trials(sweep: sweep) }
                     if !left.contains(where: { $0.status == "queued" || $0.status == "running" }) { break }
                 }
                 if let idleExit, Date().timeIntervalSince(idleSince) >= idleExit { break }
@@ -201,8 +201,18 @@ public enum Sweeps {
             }
             let label = "sweep \(claim.sweep.id) trial \(claim.trial.number) (\(paramText(claim.trial.params)))"
             report("\(label): started, attempt \(claim.attempt)")
+            let lost = Store.lostConnections
             let (error, result) = run(claim, store: store, folder: folder, grace: grace)
-            let counted = try storing { () throws(StoreError) in try store.finishTrial(claim, error: error, result: result) }
+            if let error, Store.lostConnections != lost {
+                // It failed while the store was out of reach: not the trial's fault.
+                let back = try patiently(report) { () throws(StoreError) in
+                    try store.requeueTrial(claim, reason: "the store was out of reach while it ran (\(error))")
+                }
+                report("\(label): " + (back ? "failed while the store was out of reach; given back to the queue" : "another worker took this trial over"))
+                idleSince = Date()
+                continue
+            }
+            let counted = try patiently(report) { () throws(StoreError) in try store.finishTrial(claim, error: error, result: result) }
             if !counted {
                 report("\(label): another worker took this trial over; this attempt does not count")
             } else if let error {
@@ -218,6 +228,26 @@ public enum Sweeps {
             idleSince = Date()
         }
         return (finished, failed)
+    }
+
+    /// `body`, tried again every second while the store's database is out of reach
+    /// (restarting, or the network down), so that a worker outlives the outage; said once
+    /// on `report` when it starts and once when it ends. Other errors are thrown.
+    static func patiently<T>(_ report: (String) -> Void, _ body: () throws(StoreError) -> T) throws(MLShError) -> T {
+        var waiting = false
+        while true {
+            do {
+                let value = try body()
+                if waiting { report("the store is back") }
+                return value
+            } catch where error.unreachable {
+                if !waiting { report("the store is out of reach (\(error.message)); trying again every second") }
+                waiting = true
+                sleep(1)
+            } catch {
+                return try storing { () throws(StoreError) -> T in throw error }
+            }
+        }
     }
 
     /// Runs a sweep to its end with `workers` local worker processes (`mlsh worker --sweep

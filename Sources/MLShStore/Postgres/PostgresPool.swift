@@ -12,7 +12,7 @@ import Synchronization
 /// wait for them. A connection that failed is closed, not given back.
 public final class PostgresPool: Sendable {
     public let url: PostgresURL
-    private let group: MultiThreadedEventLoopGroup
+    fileprivate let group: MultiThreadedEventLoopGroup
     private let state = Mutex(State())
     private let available: DispatchSemaphore
     private let logger = Logger(label: "mlsh.postgres")
@@ -48,8 +48,13 @@ public final class PostgresPool: Sendable {
             return s.idle
         }
         guard let idle else { return }
-        for c in idle { _ = try? c.close().wait() }
-        try? group.syncShutdownGracefully()
+        // Never waits on the pool's own loop (a last owner let go in one of its callbacks).
+        let onLoop = group.next().inEventLoop
+        for c in idle {
+            let closing: EventLoopFuture<Void> = c.close()
+            if !onLoop { _ = try? closing.wait() }
+        }
+        if onLoop { group.shutdownGracefully { _ in } } else { try? group.syncShutdownGracefully() }
     }
 
     var configuration: PostgresConnection.Configuration {
@@ -86,7 +91,8 @@ public final class PostgresPool: Sendable {
                 connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: reused.1,
                                                             logger: logger).wait()
             } catch {
-                throw StoreError("cannot open the store at \(url.redacted): \(Self.describe(error))")
+                Self.lostConnections.add(1, ordering: .relaxed)
+                throw StoreError("cannot open the store at \(url.redacted): \(Self.describe(error))", unreachable: true)
             }
         }
         let session = PostgresSession(connection: connection, url: url, logger: logger)
@@ -122,6 +128,19 @@ public final class PostgresPool: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Connections this process failed to open or lost, across every pool: a caller that
+    /// saw this count rise while it worked knows the store was out of reach meanwhile.
+    public static let lostConnections = Atomic<Int>(0)
+
+    /// Whether a PostgreSQL error means the connection or the server went away (or is
+    /// starting or stopping): SQLSTATE classes 08 (connection exception) and 57
+    /// (operator intervention), or no answer from the server at all.
+    static func isUnreachable(_ error: any Error) -> Bool {
+        guard let p = error as? PSQLError, let info = p.serverInfo else { return true }
+        guard let state = info[.sqlState] else { return false }
+        return state.hasPrefix("08") || state.hasPrefix("57")
     }
 
     /// A PostgreSQL error as one line: the server's message (and detail), or what went
@@ -188,8 +207,91 @@ public final class PostgresSession {
             let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
             return (result.rows, result.metadata.rows)
         } catch {
-            if (error as? PSQLError)?.serverInfo == nil { broken = true }
-            throw StoreError("the store at \(url.redacted): \(PostgresPool.describe(error))")
+            let unreachable = PostgresPool.isUnreachable(error)
+            if unreachable {
+                broken = true
+                PostgresPool.lostConnections.add(1, ordering: .relaxed)
+            }
+            throw StoreError("the store at \(url.redacted): \(PostgresPool.describe(error))", unreachable: unreachable)
         }
+    }
+}
+
+/// A connection of its own that `LISTEN`s on a channel and calls `onNotify` for each
+/// notification. When the connection is lost (the server restarted, the network broke)
+/// it reconnects every second until stopped, and calls `onNotify` once it listens again:
+/// what was notified meanwhile is not replayed, so the caller reads the state afresh.
+/// It holds the pool's event loop, not the pool: the pool's last owner closes it, never a
+/// callback of this listener on the pool's own loop (which must not wait for itself).
+public final class PostgresListener: Sendable {
+    private let loop: any EventLoop
+    private let configuration: PostgresConnection.Configuration
+    private let channel: String
+    private let onNotify: @Sendable () -> Void
+    private let state = Mutex<(connection: PostgresConnection?, stopped: Bool)>((nil, false))
+    private let logger = Logger(label: "mlsh.postgres.listen")
+
+    init(pool: PostgresPool, channel: String, onNotify: @escaping @Sendable () -> Void) {
+        loop = pool.eventLoop; configuration = pool.configuration
+        self.channel = channel; self.onNotify = onNotify
+        connect()
+    }
+
+    private func connect() {
+        guard !state.withLock({ $0.stopped }) else { return }
+        PostgresConnection.connect(on: loop, configuration: configuration, id: 0, logger: logger).whenComplete { result in
+            switch result {
+            case .failure:
+                self.retry()
+            case .success(let c):
+                let keep = self.state.withLock { s -> Bool in
+                    guard !s.stopped else { return false }
+                    s.connection = c
+                    return true
+                }
+                guard keep else {
+                    let closing: EventLoopFuture<Void> = c.close()
+                    _ = closing
+                    return
+                }
+                let onNotify = self.onNotify
+                c.addListener(channel: self.channel) { _, _ in onNotify() }
+                // The LISTEN goes out before this query on the same connection: once it is
+                // answered, nothing notified from now on is missed.
+                c.query("SELECT 1", logger: self.logger).whenComplete { _ in onNotify() }
+                c.closeFuture.whenComplete { _ in
+                    self.state.withLock { if $0.connection === c { $0.connection = nil } }
+                    self.retry()
+                }
+            }
+        }
+    }
+
+    private func retry() {
+        guard !state.withLock({ $0.stopped }) else { return }
+        loop.scheduleTask(in: .seconds(1)) { self.connect() }
+    }
+
+    /// Stops listening and closes the connection.
+    public func stop() {
+        let c = state.withLock { s -> PostgresConnection? in
+            s.stopped = true
+            defer { s.connection = nil }
+            return s.connection
+        }
+        if let c {
+            let closing: EventLoopFuture<Void> = c.close()
+            _ = try? closing.wait()
+        }
+    }
+}
+
+extension PostgresPool {
+    /// The pool's event loop.
+    var eventLoop: any EventLoop { group.next() }
+
+    /// Listens on `channel` on a connection of its own until the listener is stopped.
+    public func listen(channel: String, onNotify: @escaping @Sendable () -> Void) -> PostgresListener {
+        PostgresListener(pool: self, channel: channel, onNotify: onNotify)
     }
 }

@@ -269,7 +269,25 @@ public enum PostgresSchema {
               UNIQUE (sweep, number));
             CREATE INDEX trials_status ON trials(status, id);
             """),
+        // Servers following aliases wake on a change to what they serve (`registryChannel`).
+        ("pg-v2-registry-notify", """
+            CREATE FUNCTION mlsh_registry_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM pg_notify('mlsh_registry', TG_TABLE_NAME);
+              RETURN NULL;
+            END $$;
+            CREATE TRIGGER aliases_changed AFTER INSERT OR UPDATE OR DELETE ON aliases
+              FOR EACH STATEMENT EXECUTE FUNCTION mlsh_registry_changed();
+            CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE ON models
+              FOR EACH STATEMENT EXECUTE FUNCTION mlsh_registry_changed();
+            CREATE TRIGGER retrains_changed AFTER INSERT OR DELETE OR UPDATE OF decision, challenger, canary ON retrains
+              FOR EACH STATEMENT EXECUTE FUNCTION mlsh_registry_changed();
+            """),
     ]
+
+    /// The channel a change to aliases, model versions or retraining decisions is
+    /// notified on (when its transaction commits).
+    public static let registryChannel = "mlsh_registry"
 
     /// Brings the database at `pool` to the latest schema, one migration per transaction,
     /// under an advisory lock (two processes opening a new store at once apply each
@@ -296,9 +314,28 @@ public enum PostgresSchema {
     }
 
     /// The statements of `sql` separated by `;` (which the schema's texts use for nothing
-    /// else), one at a time: a prepared statement holds one command.
+    /// else outside a function's `$$` body), one at a time: a prepared statement holds one
+    /// command.
     static func statements(_ sql: String) -> [String] {
-        sql.components(separatedBy: ";").filter { !$0.allSatisfy(\.isWhitespace) }
+        var out: [String] = [], current = "", inBody = false
+        var rest = Substring(sql)
+        while let c = rest.first {
+            if rest.hasPrefix("$$") {
+                inBody.toggle()
+                current += "$$"
+                rest = rest.dropFirst(2)
+                continue
+            }
+            rest = rest.dropFirst()
+            if c == ";" && !inBody {
+                out.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        out.append(current)
+        return out.filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
     /// Throws unless the database at `pool` has exactly this mlsh's schema (a store opened
