@@ -157,7 +157,7 @@ class PostgresCluster:
 
     def database(self, name, scheme="postgres"):
         """A new empty database owned by the password role; its URL (`postgres://` for mlsh,
-        `postgresql://` for SQLAlchemy)."""
+        `postgresql+psycopg2://` for MLflow)."""
         self.psql(f"CREATE DATABASE {name} OWNER {self.user}")
         return self.url(name, scheme)
 
