@@ -9,10 +9,9 @@ import TestSupport
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-seconds)], ofItemAtPath: path)
     }
 
-    @Test func keepsReferencedRecentAndReusedArtifacts() throws {
-        let folder = try temporaryFolder("store")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try Store(folder: folder)
+    /// In a folder store's `artifacts/`, and in a PostgreSQL store's artifacts folder.
+    @Test(arguments: [StoreBackend.sqlite, .postgresFolder]) func keepsReferencedRecentAndReusedArtifacts(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let exp = try store.experiment("g")
         let run = try store.startRun(experiment: exp, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         let byRun = try store.putArtifact([1, 2, 3])

@@ -269,6 +269,15 @@ public enum PostgresSchema {
               UNIQUE (sweep, number));
             CREATE INDEX trials_status ON trials(status, id);
             """),
+        // The store's settings, one row each: `artifacts`, the folder its blobs are written
+        // to (`--artifacts`), recorded the first time one is given. A folder's store has no
+        // such settings (its artifacts are its own `artifacts/`), so SQLite's schema has no
+        // counterpart, and `mlsh store copy` leaves them to the new store.
+        ("pg-v2-settings", """
+            CREATE TABLE settings (
+              name TEXT PRIMARY KEY,
+              value TEXT NOT NULL);
+            """),
     ]
 
     /// Brings the database at `pool` to the latest schema, one migration per transaction,
