@@ -43,11 +43,15 @@ import TestSupport
         case .failure(let e): throw e
         }
         let (expected, expectedError) = try script.expectations()
+        // The artifacts folders, one per store, under one folder removed afterwards.
+        let root = artifactsFolder ? try temporaryFolder("golden-artifacts") : nil
+        defer { if let root { try? FileManager.default.removeItem(atPath: root) } }
         let rewrite: @Sendable (String) -> String = { text in
             var out = text
             while let r = out.range(of: "use_store()") {
                 let url = (try? cluster.database("golden")) ?? "postgres://unavailable/"
-                let folder = artifactsFolder ? ((try? temporaryFolder("golden-artifacts")) ?? "/unavailable") : nil
+                let folder = root.map { $0 + "/" + UUID().uuidString }
+                if let folder { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
                 out.replaceSubrange(r, with: "use_store(\"\(url)\"" + (folder.map { ", artifacts=\"\($0)\"" } ?? "") + ")")
             }
             return out

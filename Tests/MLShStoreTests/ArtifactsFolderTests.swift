@@ -83,7 +83,7 @@ import MLShEngine
 
         let after = try Store(folder: url, artifacts: dir)
         let new = try after.putArtifact(Array("new".utf8))
-        #expect(try (try FileManager.default.contentsOfDirectory(atPath: dir)) == [new])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [new])
         #expect(try after.artifact(old) == Array("old".utf8))
         #expect(try after.artifact(new) == Array("new".utf8))
         #expect(try after.table(oldSnap, label: nil).rowCount == 2)
@@ -156,9 +156,9 @@ import MLShEngine
     /// `copyAll` from such a store into a folder store: the blobs of both places become the
     /// folder's files; and into a PostgreSQL store with its own artifacts folder.
     @Test func copyToAFolderStoreAndToAnotherFolder() throws {
-        let url = try database(), dir = try temporaryFolder("artifacts"), target = try temporaryFolder("copy") + "/store"
-        let otherDir = try temporaryFolder("artifacts")
-        defer { for d in [dir, otherDir] { try? FileManager.default.removeItem(atPath: d) } }
+        let url = try database(), dir = try temporaryFolder("artifacts"), copies = try temporaryFolder("copy")
+        let target = copies + "/store", otherDir = try temporaryFolder("artifacts")
+        defer { for d in [dir, otherDir, copies] { try? FileManager.default.removeItem(atPath: d) } }
         let inDatabase = try Store(folder: url).putModel(try smallModel(), mlshVersion: "t")
         let store = try Store(folder: url, artifacts: dir)
         _ = try store.register(name: "m", artifact: inDatabase, run: nil)
@@ -196,7 +196,9 @@ import MLShEngine
         #expect(throws: StoreError("the artifacts folder \(missing) does not exist (is the shared folder mounted here?)")) {
             try store.putTable(try table([1]))
         }
-        let file = try temporaryFolder("file") + "/plain"
+        let files = try temporaryFolder("file")
+        defer { try? FileManager.default.removeItem(atPath: files) }
+        let file = files + "/plain"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
         #expect(throws: StoreError("the artifacts folder \(file) is not a folder")) {
             try Store(folder: url, artifacts: file).putArtifact([2])
