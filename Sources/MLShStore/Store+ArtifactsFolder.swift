@@ -26,10 +26,12 @@ extension Store {
     }
 
     /// A PostgreSQL store's artifacts folder: `given` (recorded in the database when none is
-    /// yet and `record`), else the recorded one, else nil (blobs go to the database).
+    /// yet, `record`, and it is a folder here: a mistyped path is not recorded for every
+    /// later process), else the recorded one, else nil (blobs go to the database).
     static func artifactsRoot(_ db: any StoreDatabase, given: String?, record: Bool) throws(StoreError) -> String? {
         try Store.guarded("reading the store's artifacts folder") {
-            if let given, record {
+            var isDir: ObjCBool = false
+            if let given, record, FileManager.default.fileExists(atPath: given, isDirectory: &isDir), isDir.boolValue {
                 try db.write { db in
                     try db.execute(sql: "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                                    arguments: [artifactsSettingName, given])
@@ -83,6 +85,15 @@ extension Store {
     /// The path of the file of `hash` in the store's files folder (a folder store's
     /// `artifacts/` when it has none: then no such file is ever written).
     func artifactPath(_ hash: String) -> String { (filesFolder ?? folder + "/artifacts") + "/" + hash }
+
+    /// That blob `hash` (an `artifact` or `snapshot`, `what`) is in neither place, and when
+    /// a PostgreSQL store's artifacts folder is not there at all, that too.
+    func missing(_ what: String, _ hash: String) -> StoreError {
+        if postgres != nil, let dir = filesFolder, !FileManager.default.fileExists(atPath: dir) {
+            return StoreError("\(what) \(hash) is missing: the artifacts folder \(dir) does not exist (is the shared folder mounted here?), and the blobs of \(folder) do not hold it")
+        }
+        return StoreError("\(what) \(hash) is missing from \(artifactsShown)")
+    }
 
     /// The content of the file of `hash` in the store's files folder; nil when there is no
     /// such folder or file.

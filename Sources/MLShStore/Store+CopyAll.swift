@@ -127,7 +127,7 @@ extension Store {
         // database (blobs stored before it had an artifacts folder).
         if let stored = fileBlob(hash) { return stored }
         if postgres != nil, let stored = try blob(hash) { return stored }
-        throw StoreError("artifact \(hash) is missing from \(artifactsShown)")
+        throw missing("artifact", hash)
     }
 
     /// Stores `bytes` under `hash` as they are (a file written atomically, or `blobs`

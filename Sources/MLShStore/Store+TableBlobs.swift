@@ -77,7 +77,7 @@ extension Store {
 
     /// The table stored as snapshot `hash` in the database's `blobs`.
     private func databaseTable(_ hash: String, label: String?) throws(StoreError) -> Table {
-        guard let bytes = try blob(hash) else { throw StoreError("snapshot \(hash) is missing from \(artifactsShown)") }
+        guard let bytes = try blob(hash) else { throw missing("snapshot", hash) }
         return try decodedTable(TableFileBytes(bytes), hash: hash, label: label)
     }
 

@@ -47,10 +47,12 @@ import MLShEngine
         // Opened read-only, the store finds it too.
         #expect(try Store(folder: url, readOnly: true).artifactsFolder == dir)
         // A folder given as a relative path is recorded as an absolute one.
-        let url2 = try database()
-        let cwd = FileManager.default.currentDirectoryPath
-        #expect(try Store(folder: url2, artifacts: "some/share").artifactsFolder == cwd + "/some/share")
-        #expect(try Store(folder: url2).recordedArtifactsFolder() == cwd + "/some/share")
+        let url2 = try database(), share = try temporaryFolder("artifacts")
+        defer { try? FileManager.default.removeItem(atPath: share) }
+        let depth = FileManager.default.currentDirectoryPath.split(separator: "/").count
+        let relative = String(repeating: "../", count: depth) + share.dropFirst()
+        #expect(try Store(folder: url2, artifacts: relative).artifactsFolder == share)
+        #expect(try Store(folder: url2).recordedArtifactsFolder() == share)
     }
 
     /// A folder given later overrides the recorded one for that `Store` (the share mounted
@@ -196,6 +198,12 @@ import MLShEngine
         #expect(throws: StoreError("the artifacts folder \(missing) does not exist (is the shared folder mounted here?)")) {
             try store.putTable(try table([1]))
         }
+        let h = String(repeating: "c", count: 64)
+        #expect(throws: StoreError("artifact \(h) is missing: the artifacts folder \(missing) does not exist (is the shared folder mounted here?), and the blobs of \(store.folder) do not hold it")) {
+            try store.artifact(h)
+        }
+        // A folder that is not there is not recorded for later processes.
+        #expect(try store.recordedArtifactsFolder() == nil)
         let files = try temporaryFolder("file")
         defer { try? FileManager.default.removeItem(atPath: files) }
         let file = files + "/plain"
@@ -203,6 +211,7 @@ import MLShEngine
         #expect(throws: StoreError("the artifacts folder \(file) is not a folder")) {
             try Store(folder: url, artifacts: file).putArtifact([2])
         }
+        #expect(try Store(folder: url).artifactsFolder == nil)
     }
 
     /// `MLSH_ARTIFACTS` is read only when set and not empty.
