@@ -37,4 +37,16 @@ import TestSupport
         #expect(try store.artifact(byRegistry) == [4, 5])
         #expect(try store.collectGarbage(delete: true, minAge: 0).isEmpty)
     }
+
+    /// In a PostgreSQL store's `blobs`: storing the same bytes again renews the blob's time,
+    /// so gc keeps it while the new reference is being recorded, as it keeps a touched file.
+    @Test func aReusedDatabaseBlobIsKeptAWhile() throws {
+        let store = try StoreBackend.postgres.newStore()
+        let reused = try store.putArtifact([7, 7])
+        let orphan = try store.putArtifact([8])
+        try store.db.write { db in try db.execute(sql: "UPDATE blob_sizes SET created = created - 7200") }
+        #expect(try store.putArtifact([7, 7]) == reused)
+        #expect(try store.collectGarbage(delete: true, minAge: 3600) == [GarbageArtifact(hash: orphan, bytes: 1)])
+        #expect(try store.artifact(reused) == [7, 7])
+    }
 }
