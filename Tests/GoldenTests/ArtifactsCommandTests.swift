@@ -93,4 +93,26 @@ import TestSupport
         #expect(script.code == 1)
         #expect(script.err.contains("an artifacts folder (/srv/share) is for a PostgreSQL store"), "\(script.err)")
     }
+
+    /// `mlsh store copy FROM URL --artifacts PATH`: the new PostgreSQL store's blobs are
+    /// files in PATH, recorded for later opens; a folder target refuses the option.
+    @Test func storeCopyIntoADatabaseWithAFolder() throws {
+        let dir = try temporaryFolder("artifactscli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = try Store(folder: dir + "/.mlsh")
+        let model = try source.putArtifact(Array("model bytes".utf8))
+        _ = try source.register(name: "m", artifact: model, run: nil)
+        let url = try database(), share = dir + "/share"
+        try FileManager.default.createDirectory(atPath: share, withIntermediateDirectories: true)
+        let r = try mlsh(["store", "copy", dir + "/.mlsh", url, "--artifacts", share], store: dir + "/.mlsh")
+        #expect(r.code == 0, "\(r.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: share) == [model])
+        let copy = try Store(folder: url)
+        #expect(copy.artifactsFolder == share)
+        #expect(try copy.artifact(copy.resolve("m@1").artifact) == Array("model bytes".utf8))
+        let refused = try mlsh(["store", "copy", dir + "/.mlsh", dir + "/copy", "--artifacts", share], store: dir + "/.mlsh")
+        #expect(refused.code == 1)
+        #expect(refused.err == "store error: --artifacts names a PostgreSQL store's shared folder; the new store \(dir)/copy is a folder, whose artifacts are its own\n")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/copy"))
+    }
 }
