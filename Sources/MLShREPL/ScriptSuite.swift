@@ -74,6 +74,8 @@ public enum ScriptSuite {
         defer { try? FileManager.default.removeItem(at: tmp) }
         var env = ProcessInfo.processInfo.environment
         env["MLSH_STORE"] = tmp.appendingPathComponent("store").path
+        // A folder's store has no artifacts folder of its own to be given.
+        env["MLSH_ARTIFACTS"] = nil
         if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }
         let r: ChildProcess.Outcome
         do {

@@ -220,7 +220,7 @@ final class RetrainDriver: @unchecked Sendable {
             // The store goes by the environment (a PostgreSQL URL's password stays out of the
             // process list).
             let pid = try ChildProcess.spawn(executable, ["retrain", policy.model, "--attempt", String(id)],
-                                             environment: ProcessInfo.processInfo.environment.merging(["MLSH_STORE": store.location]) { $1 })
+                                             environment: ProcessInfo.processInfo.environment.merging(store.processEnvironment) { $1 })
             let store = store
             Thread.detachNewThread {
                 let status = ChildProcess.wait(pid).status

@@ -4,26 +4,16 @@ import MLShEngine
 import MLShModels
 
 extension Store {
-    /// The path of an artifact's content.
-    func artifactPath(_ hash: String) -> String { folder + "/artifacts/" + hash }
-
-    /// Stores bytes under their SHA-256 (written to a temp file, synced, renamed into
-    /// place, so a reader never sees half a file); returns the hex hash.
+    /// Stores bytes under their SHA-256 (as a file of the store's files folder, written
+    /// atomically, or as `blobs` rows of its database); returns the hex hash.
     public func putArtifact(_ bytes: [UInt8]) throws(StoreError) -> String {
         var h = SHA256()
         h.update(bytes)
         let hash = h.hexDigest()
-        if postgres != nil {
+        if let dir = filesFolder {
+            try writeFile(bytes, hash: hash, in: dir, touch: true)
+        } else {
             try putBlob(bytes, hash: hash)
-            return hash
-        }
-        let final = artifactPath(hash)
-        // Reused content is touched, so `gc` (which keeps recently touched files)
-        // does not remove it while its reference is being recorded.
-        if utimes(final, nil) == 0 { return hash }
-        if errno != ENOENT, FileManager.default.fileExists(atPath: final) { return hash }
-        do { try FileOutput.write(bytes, to: final) } catch {
-            throw StoreError("cannot write artifact \(hash) in \(folder)/artifacts: \(error.message)")
         }
         return hash
     }
@@ -39,13 +29,21 @@ extension Store {
         return bytes
     }
 
-    /// Where the artifacts are, in messages: the folder, or the database's `blobs`.
-    var artifactsShown: String { postgres == nil ? folder + "/artifacts" : "the blobs of " + folder }
+    /// Where the artifacts are, in messages: the folder, the database's `blobs`, or both (a
+    /// PostgreSQL store with an artifacts folder reads blobs stored before it had one).
+    var artifactsShown: String {
+        guard postgres != nil else { return folder + "/artifacts" }
+        return (filesFolder.map { $0 + " and " } ?? "") + "the blobs of " + folder
+    }
 
     /// Moves a file whose content does not match its name out of the way (to
-    /// `<hash>.damaged`), so storing that content again writes it afresh; says where. On
-    /// PostgreSQL, the damaged blob is deleted.
+    /// `<hash>.damaged`), so storing that content again writes it afresh; says where. A
+    /// PostgreSQL store without such a file deletes the damaged blob from its database.
     func setAside(_ hash: String) -> String {
+        if let dir = filesFolder {
+            let from = dir + "/" + hash, to = from + ".damaged"
+            if rename(from, to) == 0 { return " (moved to \(to))" }
+        }
         if postgres != nil {
             let removed = try? Store.guarded("removing a damaged blob") {
                 try db.write { db in
@@ -55,8 +53,7 @@ extension Store {
             }
             return removed == nil ? "" : " (removed from the store)"
         }
-        let from = artifactPath(hash), to = from + ".damaged"
-        return rename(from, to) == 0 ? " (moved to \(to))" : ""
+        return ""
     }
 
     /// Stores a fitted model in the safe model format; returns its hash.

@@ -6,11 +6,16 @@ extension Store {
     static let blobChunk = 4 << 20
 
     /// Stores `bytes` in the database's `blobs` under `hash` (their SHA-256, which the
-    /// caller computed), in chunks, unless that hash is there already.
+    /// caller computed), in chunks, unless that hash is there already: then its time is
+    /// renewed, as a reused file is touched, so `gc` (which keeps blobs stored within its
+    /// `minAge`) does not remove it while its reference is being recorded.
     func putBlob(_ bytes: [UInt8], hash: String) throws(StoreError) {
         try Store.guarded("storing artifact \(hash)") {
             try db.write { db in
-                if try db.fetchOne(Int64.self, sql: "SELECT size FROM blob_sizes WHERE hash = ?", arguments: [hash]) != nil { return }
+                if try db.fetchOne(Int64.self, sql: "SELECT size FROM blob_sizes WHERE hash = ?", arguments: [hash]) != nil {
+                    try db.execute(sql: "UPDATE blob_sizes SET created = ? WHERE hash = ?", arguments: [Date().timeIntervalSince1970, hash])
+                    return
+                }
                 var chunk = 0, start = 0
                 repeat {
                     let end = min(bytes.count, start + Store.blobChunk)

@@ -123,20 +123,17 @@ extension Store {
         guard hash.count == 64, hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
             throw StoreError("'\(hash)' is not an artifact hash")
         }
-        let stored: [UInt8]?
-        if postgres != nil { stored = try blob(hash) } else { stored = FileManager.default.contents(atPath: artifactPath(hash)).map { [UInt8]($0) } }
-        guard let stored else { throw StoreError("artifact \(hash) is missing from \(artifactsShown)") }
-        return stored
+        // The files folder first (where blobs are written), then a PostgreSQL store's
+        // database (blobs stored before it had an artifacts folder).
+        if let stored = fileBlob(hash) { return stored }
+        if postgres != nil, let stored = try blob(hash) { return stored }
+        throw missing("artifact", hash)
     }
 
     /// Stores `bytes` under `hash` as they are (a file written atomically, or `blobs`
     /// rows), unless that hash is there already.
     func putRawBlob(_ bytes: [UInt8], hash: String) throws(StoreError) {
-        if postgres != nil { return try putBlob(bytes, hash: hash) }
-        let final = artifactPath(hash)
-        if FileManager.default.fileExists(atPath: final) { return }
-        do { try FileOutput.write(bytes, to: final) } catch {
-            throw StoreError("cannot write artifact \(hash) in \(folder)/artifacts: \(error.message)")
-        }
+        guard let dir = filesFolder else { return try putBlob(bytes, hash: hash) }
+        try writeFile(bytes, hash: hash, in: dir, touch: false)
     }
 }

@@ -5,26 +5,27 @@ import Glibc
 #endif
 
 extension Store {
-    /// Stores a table as a snapshot file under `artifacts/<hash>`, `hash` the hex of the
+    /// Stores a table as a snapshot file `<hash>` in the store's files folder (or as `blobs`
+    /// rows of a PostgreSQL store without one), `hash` the hex of the
     /// file's checksum: streamed to a temporary file beside it, synced, renamed into place.
     /// An existing file of that hash is reused (and touched, so `gc` keeps it), never
     /// rewritten. Returns the hash and the file's size.
     public func putTable(_ t: Table) throws(StoreError) -> (hash: String, bytes: Int) {
         let prepared = try TableFile.prepare(t)
         let hash = SHA256.hexString(prepared.checksum)
-        if postgres != nil {
+        guard let dir = filesFolder else {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(prepared.size)
             try prepared.write { (part) throws(StoreError) in bytes += part }
             try putBlob(bytes, hash: hash)
             return (hash, prepared.size)
         }
-        let final = artifactPath(hash)
+        let final = dir + "/" + hash
         if utimes(final, nil) == 0 { return (hash, prepared.size) }
         if errno != ENOENT, FileManager.default.fileExists(atPath: final) { return (hash, prepared.size) }
-        let temp = "\(folder)/artifacts/.\(hash).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temp = "\(dir)/.\(hash).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         func failed(_ why: String) -> StoreError {
-            StoreError("cannot write table snapshot \(hash) in \(folder)/artifacts: \(why)")
+            StoreError(Store.folderProblem(dir) ?? "cannot write table snapshot \(hash) in \(dir): \(why)")
         }
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failed(String(cString: strerror(errno))) }
@@ -57,22 +58,27 @@ extension Store {
         guard hash.count == 64, hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
             throw StoreError("'\(hash)' is not a snapshot hash")
         }
-        if postgres != nil {
-            guard let bytes = try blob(hash) else { throw StoreError("snapshot \(hash) is missing from \(artifactsShown)") }
-            return try decodedTable(TableFileBytes(bytes), hash: hash, label: label)
-        }
-        let path = artifactPath(hash)
+        guard let dir = filesFolder else { return try databaseTable(hash, label: label) }
+        let path = dir + "/" + hash
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            if errno == ENOENT { throw StoreError("snapshot \(hash) is missing from \(folder)/artifacts") }
+            // A PostgreSQL store reads the blobs stored before it had an artifacts folder.
+            if errno == ENOENT, postgres != nil { return try databaseTable(hash, label: label) }
+            if errno == ENOENT { throw StoreError("snapshot \(hash) is missing from \(dir)") }
             throw StoreError("cannot open snapshot \(hash): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-            throw StoreError("snapshot \(hash) in \(folder)/artifacts is not a regular file")
+            throw StoreError("snapshot \(hash) in \(dir) is not a regular file")
         }
         return try decodedTable(TableFileDescriptor(fd: fd, size: Int(st.st_size)), hash: hash, label: label)
+    }
+
+    /// The table stored as snapshot `hash` in the database's `blobs`.
+    private func databaseTable(_ hash: String, label: String?) throws(StoreError) -> Table {
+        guard let bytes = try blob(hash) else { throw missing("snapshot", hash) }
+        return try decodedTable(TableFileBytes(bytes), hash: hash, label: label)
     }
 
     /// The table in snapshot file `source`, stored as `hash`, checked against its checksum

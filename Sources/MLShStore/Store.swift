@@ -19,6 +19,13 @@ public final class Store: Sendable {
     /// The PostgreSQL connections behind `db`, whose `blobs` table holds the artifacts; nil
     /// for a folder's store (artifacts are files under `artifacts/`).
     let postgres: PostgresPool?
+    /// The folder whose files are the store's blobs, named by their hash: a folder store's
+    /// `artifacts/`; a PostgreSQL store's artifacts folder (`--artifacts`, else the one its
+    /// database records), nil when its blobs go to the database's `blobs`.
+    let filesFolder: String?
+    /// A PostgreSQL store's artifacts folder (`--artifacts`, else the one recorded in its
+    /// database), nil when its blobs go to the database; always nil for a folder's store.
+    public var artifactsFolder: String? { postgres == nil ? nil : filesFolder }
 
     /// The store folder for a working directory: `MLSH_STORE` when set, else the
     /// nearest `.mlsh/` upward, else `<cwd>/.mlsh` (created by the first write).
@@ -47,8 +54,14 @@ public final class Store: Sendable {
     /// must be current, as nothing is migrated.
     ///
     /// A `postgres://` URL opens (and migrates) the store in that PostgreSQL database.
-    public init(folder: String, readOnly: Bool = false) throws(StoreError) {
+    /// `artifacts` names a folder (shared by the machines that use the store) where it
+    /// writes its blobs instead of the database; the first one given is recorded in the
+    /// database, so later opens without it find it, and one given later overrides it for
+    /// this `Store` only (another machine mounts the share elsewhere). A folder's store
+    /// refuses `artifacts`: its artifacts are its own `artifacts/`.
+    public init(folder: String, artifacts: String? = nil, readOnly: Bool = false) throws(StoreError) {
         location = folder
+        let artifacts = artifacts.flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path }
         if PostgresURL.isURL(folder) {
             let url = try PostgresURL(folder)
             let postgres = try PostgresPool(url)
@@ -56,12 +69,18 @@ public final class Store: Sendable {
             self.folder = url.redacted
             self.postgres = postgres
             pool = nil
-            db = PostgresDatabase(pool: postgres)
+            let database = PostgresDatabase(pool: postgres)
+            db = database
+            filesFolder = try Store.artifactsRoot(database, given: artifacts, record: !readOnly)
             if !readOnly { try? reapRuns() }
             return
         }
+        if let artifacts {
+            throw StoreError("an artifacts folder (\(artifacts)) is for a PostgreSQL store; the store at \(folder) is a folder, whose artifacts are in \(folder)/artifacts")
+        }
         self.folder = folder
         postgres = nil
+        filesFolder = folder + "/artifacts"
         if readOnly {
             let pool = try Store.openReadOnly(folder)
             self.pool = pool

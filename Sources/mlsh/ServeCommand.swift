@@ -84,8 +84,8 @@ struct ServeCommand: ParsableCommand {
         guard Store.exists(at: folder) else {
             StoreCLI.fail(kind: "serve error", "there is no store at \(folder): register a model first")
         }
-        if Store.isWritable(folder) { return (try Store(folder: folder), false) }
-        return (try Store(folder: folder, readOnly: true), true)
+        if Store.isWritable(folder) { return (try Store(folder: folder, artifacts: Store.artifactsSetting()), false) }
+        return (try Store(folder: folder, artifacts: Store.artifactsSetting(), readOnly: true), true)
     }
 
     func run() throws {

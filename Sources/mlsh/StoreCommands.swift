@@ -8,11 +8,18 @@ import MLShStore
 /// named by `--store`, else `MLSH_STORE`, else the nearest `.mlsh/` upward, and print
 /// what `StoreListing` makes of it. Reads never create a store; errors print
 /// `store error: ...` and exit 1.
-/// `--store DIR`, shared by every command that reads or writes the store.
+/// `--store DIR` and `--artifacts PATH`, shared by every command that reads or writes the
+/// store.
 struct StoreOption: ParsableArguments {
     @Option(name: .customLong("store"),
             help: "The store: a folder, or a postgres://user:pass@host/db URL (default: MLSH_STORE, else the nearest .mlsh/ upward).")
     var path: String?
+
+    /// Read from the command line by `StoreCLI.exportArtifacts()` (see `storeArgument()`).
+    @Option(name: .customLong("artifacts"),
+            help: ArgumentHelp("A shared folder where a PostgreSQL store writes its artifacts (models, snapshots, stage values) instead of its database; recorded in the database the first time, so later runs find it, overridden for this run when given again (default: MLSH_ARTIFACTS, else the recorded one).",
+                               valueName: "PATH"))
+    var artifacts: String?
 }
 
 enum StoreCLI {
@@ -26,22 +33,33 @@ enum StoreCLI {
     /// `--store DIR` (or `--store=DIR`) from the command line: the root command also
     /// declares `--store`, and swift-argument-parser gives it the value even when it
     /// follows the subcommand, leaving the subcommand's own option nil.
-    static func storeArgument() -> String? {
+    static func storeArgument() -> String? { argument("--store") }
+
+    /// The value of the last `NAME VALUE` (or `NAME=VALUE`) on the command line, before `--`.
+    static func argument(_ name: String) -> String? {
         let args = Array(CommandLine.arguments.dropFirst())
         var found: String?
         var i = 0
         while i < args.count {
             let a = args[i]
             if a == "--" { break }
-            if a == "--store", i + 1 < args.count {
+            if a == name, i + 1 < args.count {
                 found = args[i + 1]
                 i += 2
                 continue
             }
-            if a.hasPrefix("--store=") { found = String(a.dropFirst("--store=".count)) }
+            if a.hasPrefix(name + "=") { found = String(a.dropFirst(name.count + 1)) }
             i += 1
         }
         return found
+    }
+
+    /// `--artifacts PATH` becomes `MLSH_ARTIFACTS` for this process, where every store it
+    /// opens and every process it starts (sweep workers, retraining attempts) looks for it,
+    /// as they look for `MLSH_STORE`. `mlsh store copy` gives it to the new store only.
+    static func exportArtifacts() {
+        guard let path = argument("--artifacts"), !path.isEmpty else { return }
+        setenv("MLSH_ARTIFACTS", path, 1)
     }
 
     /// The listings of the store for `--store`.
@@ -309,15 +327,23 @@ struct StoreCopyCommand: ParsableCommand {
     @ArgumentParser.Argument(help: "The new store: a folder that does not exist yet, or an empty PostgreSQL database.")
     var to: String
 
+    @Option(help: ArgumentHelp("The new PostgreSQL store's artifacts folder (its blobs are written there, not in its database); the store copied finds its own as it records it.", valueName: "PATH"))
+    var artifacts: String?
+
     func run() throws {
         try StoreCLI.guarded {
             guard Store.exists(at: from) else { StoreCLI.fail("there is no store at \(Store.shown(from))") }
             if !PostgresURL.isURL(to), FileManager.default.fileExists(atPath: to) {
                 StoreCLI.fail("\(to) already exists; a store is copied into a new folder")
             }
+            // The root command also declares --artifacts and may take the value.
+            let targetArtifacts = artifacts ?? StoreCLI.argument("--artifacts")
+            if targetArtifacts != nil, !PostgresURL.isURL(to) {
+                StoreCLI.fail("--artifacts names a PostgreSQL store's shared folder; the new store \(to) is a folder, whose artifacts are its own")
+            }
             let source = try Store(folder: from, readOnly: !Store.isWritable(from))
             let report: StoreCopyReport
-            do { report = try source.copyAll(to: try Store(folder: to)) } catch {
+            do { report = try source.copyAll(to: try Store(folder: to, artifacts: targetArtifacts)) } catch {
                 // A new folder that did not become a whole copy goes.
                 if !PostgresURL.isURL(to) { try? FileManager.default.removeItem(atPath: to) }
                 throw error

@@ -120,6 +120,7 @@ struct StagesCommand: ParsableCommand {
 
 /// Parses the command line; usage errors exit 2, as LANGUAGE.md §10 says.
 do {
+    StoreCLI.exportArtifacts()
     var command = try MLSh.parseAsRoot()
     try command.run()
 } catch let code as ExitCode {

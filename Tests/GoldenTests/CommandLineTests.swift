@@ -91,6 +91,7 @@ import TestSupport
         #expect(v.code == 0 && v.out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
         let h = try runProgram(mlshBinary, ["--help"])
         #expect(h.code == 0 && h.out.contains("run"))
+        #expect(h.out.contains("--artifacts <PATH>"), "\(h.out)")
         let rh = try runProgram(mlshBinary, ["run", "--help"])
         #expect(rh.code == 0 && rh.out.contains("--param"))
     }

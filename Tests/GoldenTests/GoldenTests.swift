@@ -33,28 +33,37 @@ import TestSupport
         }
     }
 
-    @Test(arguments: onFreshStores)
-    func scriptOnPostgres(_ script: GoldenScript) async throws {
+    /// Also with an artifacts folder (`use_store(URL, artifacts=PATH)`): models, snapshots
+    /// and stage values are files in it rather than rows of the database.
+    @Test(arguments: onFreshStores, [false, true])
+    func scriptOnPostgres(_ script: GoldenScript, artifactsFolder: Bool) async throws {
         let cluster: PostgresCluster
         switch PostgresCluster.shared {
         case .success(let c): cluster = c
         case .failure(let e): throw e
         }
         let (expected, expectedError) = try script.expectations()
+        // The artifacts folders, one per store, under one folder removed afterwards.
+        let root = artifactsFolder ? try temporaryFolder("golden-artifacts") : nil
+        defer { if let root { try? FileManager.default.removeItem(atPath: root) } }
         let rewrite: @Sendable (String) -> String = { text in
             var out = text
             while let r = out.range(of: "use_store()") {
-                out.replaceSubrange(r, with: "use_store(\"\((try? cluster.database("golden")) ?? "postgres://unavailable/")\")")
+                let url = (try? cluster.database("golden")) ?? "postgres://unavailable/"
+                let folder = root.map { $0 + "/" + UUID().uuidString }
+                if let folder { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+                out.replaceSubrange(r, with: "use_store(\"\(url)\"" + (folder.map { ", artifacts=\"\($0)\"" } ?? "") + ")")
             }
             return out
         }
         let (output, error) = await Self.offPool { script.run(rewrite: rewrite) }
-        #expect(output == expected, "output of \(script) on PostgreSQL")
+        let place = artifactsFolder ? "PostgreSQL with an artifacts folder" : "PostgreSQL"
+        #expect(output == expected, "output of \(script) on \(place)")
         if let expectedError {
             let e = try #require(error, "\(script) should stop with: \(expectedError.text)")
             #expect(e.firstLine == expectedError.text)
         } else {
-            #expect(error == nil, "\(script) failed on PostgreSQL: \(error?.rendered ?? "")")
+            #expect(error == nil, "\(script) failed on \(place): \(error?.rendered ?? "")")
         }
     }
 

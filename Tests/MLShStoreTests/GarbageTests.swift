@@ -9,10 +9,9 @@ import TestSupport
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-seconds)], ofItemAtPath: path)
     }
 
-    @Test func keepsReferencedRecentAndReusedArtifacts() throws {
-        let folder = try temporaryFolder("store")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try Store(folder: folder)
+    /// In a folder store's `artifacts/`, and in a PostgreSQL store's artifacts folder.
+    @Test(arguments: [StoreBackend.sqlite, .postgresFolder]) func keepsReferencedRecentAndReusedArtifacts(_ backend: StoreBackend) throws {
+        let store = try backend.newStore()
         let exp = try store.experiment("g")
         let run = try store.startRun(experiment: exp, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
         let byRun = try store.putArtifact([1, 2, 3])
@@ -37,5 +36,17 @@ import TestSupport
         #expect(try store.collectGarbage(delete: true, minAge: 0) == [GarbageArtifact(hash: reused, bytes: 1)])
         #expect(try store.artifact(byRegistry) == [4, 5])
         #expect(try store.collectGarbage(delete: true, minAge: 0).isEmpty)
+    }
+
+    /// In a PostgreSQL store's `blobs`: storing the same bytes again renews the blob's time,
+    /// so gc keeps it while the new reference is being recorded, as it keeps a touched file.
+    @Test func aReusedDatabaseBlobIsKeptAWhile() throws {
+        let store = try StoreBackend.postgres.newStore()
+        let reused = try store.putArtifact([7, 7])
+        let orphan = try store.putArtifact([8])
+        try store.db.write { db in try db.execute(sql: "UPDATE blob_sizes SET created = created - 7200") }
+        #expect(try store.putArtifact([7, 7]) == reused)
+        #expect(try store.collectGarbage(delete: true, minAge: 3600) == [GarbageArtifact(hash: orphan, bytes: 1)])
+        #expect(try store.artifact(reused) == [7, 7])
     }
 }

@@ -48,9 +48,14 @@ func smallModel() throws -> FittedModel {
         #expect(h1 == h2)
         #expect(try store.artifact(h1) == bytes)
         switch backend {
-        case .sqlite:
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.folder + "/artifacts").filter { $0.hasPrefix(".tmp") }
+        case .sqlite, .postgresFolder:
+            let dir = try #require(store.filesFolder)
+            #expect(FileManager.default.fileExists(atPath: dir + "/" + h1))
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }
             #expect(leftovers.isEmpty)
+            if backend == .postgresFolder {
+                #expect(try store.db.read { db in try db.fetchOne(Int.self, sql: "SELECT count(*) FROM blob_sizes") } == 0)
+            }
         case .postgres:
             #expect(try store.db.read { db in try db.fetchOne(Int.self, sql: "SELECT count(*) FROM blob_sizes") } == 1)
             // Larger than a chunk: stored in pieces, read back whole.

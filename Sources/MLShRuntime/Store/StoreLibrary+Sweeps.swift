@@ -93,7 +93,7 @@ extension StoreLibrary {
             let store = try session.store()
             let (sweep, _) = try Sweeps.create(script: script, readingFrom: DataArgs.resolve(script, interp), space: space, fixed: fixed, experiment: experiment,
                                                retries: retries, store: store)
-            try Sweeps.runLocally(sweep, workers: workers, folder: store.location, grace: Sweeps.defaultGrace) { _ in }
+            try Sweeps.runLocally(sweep, workers: workers, store: store, grace: Sweeps.defaultGrace) { _ in }
             return .object(SweepValue(store: store, id: sweep.id))
         },
     ] }

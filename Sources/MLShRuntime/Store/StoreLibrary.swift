@@ -233,11 +233,16 @@ struct StoreLibrary: Library {
     }
 
     static func builtins(_ session: StoreSession) -> [Builtin] { [
-        Builtin("use_store", ["path=none"], category: "experiments",
-                summary: "Uses the store in a folder (created on first write) or a PostgreSQL database (\"postgres://user:pass@host/db\"); with no path, a fresh temporary folder, deleted when the session ends.",
-                example: "use_store(\"/tmp/scratch-store\")") { a, interp throws(MLShError) in
+        Builtin("use_store", ["path=none", "artifacts=none"], category: "experiments",
+                summary: "Uses the store in a folder (created on first write) or a PostgreSQL database (\"postgres://user:pass@host/db\"); with no path, a fresh temporary folder, deleted when the session ends. A PostgreSQL store keeps its artifacts in the database, or in the shared folder `artifacts` names (recorded in the database the first time, so later sessions find it; given again, it overrides the recorded one for this session).",
+                example: "use_store(\"postgres://ann:pw@db/team\", artifacts=\"/mnt/mlsh-artifacts\")") { a, interp throws(MLShError) in
+            let artifacts = try a.optionalString("artifacts")
             if let path = try a.optionalString("path") {
-                try session.use(path)
+                try session.use(path, artifacts: artifacts)
+                // A wrong pairing is said here, not at the first write.
+                if artifacts != nil { _ = try session.store() }
+            } else if artifacts != nil {
+                throw MLShError.value("use_store: artifacts names a PostgreSQL store's shared folder; a temporary store is a folder, whose artifacts are its own")
             } else {
                 try session.use(NSTemporaryDirectory() + "/mlsh-store-" + UUID().uuidString, temporary: true)
             }

@@ -17,7 +17,7 @@ public struct StoreListing {
     /// The store, or nil when there is none yet (reads must not create one).
     public func existing() throws(StoreError) -> Store? {
         guard Store.exists(at: folder) else { return nil }
-        return try Store(folder: folder)
+        return try Store(folder: folder, artifacts: Store.artifactsSetting())
     }
 
     /// The runs of `experiment` (of every experiment when nil, with an `experiment` column

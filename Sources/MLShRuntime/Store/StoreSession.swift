@@ -17,6 +17,9 @@ final class StoreSession: @unchecked Sendable {
 
     /// The store folder; nil for `Store.locate()`'s (`MLSH_STORE`, else the nearest `.mlsh/`).
     var folder: String?
+    /// A PostgreSQL store's artifacts folder (`use_store(..., artifacts=)`); nil for
+    /// `MLSH_ARTIFACTS`, else the one the store's database records.
+    var artifacts: String?
     private var opened: Store?
     /// Runs entered with `with` and not yet left, innermost last.
     var active: [RunValue] = []
@@ -56,12 +59,15 @@ final class StoreSession: @unchecked Sendable {
     }
 
     /// A session on the store in `folder` (an empty one counts as none, as an empty `MLSH_STORE` does).
-    init(folder: String? = nil) { self.folder = folder?.isEmpty == true ? nil : folder }
+    init(folder: String? = nil, artifacts: String? = nil) {
+        self.folder = folder?.isEmpty == true ? nil : folder
+        self.artifacts = artifacts?.isEmpty == true ? nil : artifacts
+    }
 
     /// The store, opened on first use.
     func store() throws(MLShError) -> Store {
         if let opened { return opened }
-        let s = try storing { () throws(StoreError) in try Store(folder: folder ?? Store.locate()) }
+        let s = try storing { () throws(StoreError) in try Store(folder: folder ?? Store.locate(), artifacts: artifacts ?? Store.artifactsSetting()) }
         opened = s
         return s
     }
@@ -82,12 +88,14 @@ final class StoreSession: @unchecked Sendable {
         return try store()
     }
 
-    /// Switches to another store folder (flushing what is buffered for the old one);
-    /// `temporary` folders are this session's own and are deleted when it ends.
-    func use(_ path: String, temporary: Bool = false) throws(MLShError) {
+    /// Switches to another store folder (flushing what is buffered for the old one), with
+    /// its `artifacts` folder when it is a PostgreSQL store's; `temporary` folders are this
+    /// session's own and are deleted when it ends.
+    func use(_ path: String, artifacts: String? = nil, temporary: Bool = false) throws(MLShError) {
         try flush()
         guard active.isEmpty else { throw MLShError(.store, "use_store cannot switch stores inside a run") }
         folder = path
+        self.artifacts = artifacts
         opened = nil
         removeTemporary()
         if temporary { self.temporary = path }

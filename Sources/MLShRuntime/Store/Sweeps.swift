@@ -150,7 +150,7 @@ public enum Sweeps {
             let experiment = try storing { () throws(StoreError) in try store.experiment(name) }
             var params = sweep.fixed.filter { f in !claim.trial.params.contains { $0.0 == f.0 } }
             params += claim.trial.params
-            let session = StoreSession(folder: folder)
+            let session = StoreSession(folder: folder, artifacts: store.artifactsFolder)
             session.scriptPath = sweep.script
             session.scriptSource = Array(sweep.source.utf8)
             let libraries: [Library] = [DataLibrary(), ModelsLibrary(), StoreLibrary(folder: folder, session: session), PlotLibrary(),
@@ -183,10 +183,12 @@ public enum Sweeps {
     /// Claims and runs trials until told to stop: after `maxTrials`, after `idleExit`
     /// seconds with nothing to claim, or (with `sweep`) once that sweep has nothing queued
     /// or running. `report` hears a line per trial. Returns how many finished and failed.
-    public static func work(folder: String, sweep: Int64? = nil, maxTrials: Int? = nil, idleExit: Double? = nil,
+    /// `artifacts` is the store's artifacts folder (nil: `MLSH_ARTIFACTS`, else the one its
+    /// database records).
+    public static func work(folder: String, artifacts: String?, sweep: Int64? = nil, maxTrials: Int? = nil, idleExit: Double? = nil,
                             grace: Double = defaultGrace, report: (String) -> Void,
                             ended: (TrialRecord, Int) -> Void = { _, _ in }) throws(MLShError) -> (finished: Int, failed: Int) {
-        let store = try storing { () throws(StoreError) in try Store(folder: folder) }
+        let store = try storing { () throws(StoreError) in try Store(folder: folder, artifacts: artifacts ?? Store.artifactsSetting()) }
         var finished = 0, failed = 0
         var idleSince = Date()
         while maxTrials.map({ finished + failed < $0 }) ?? true {
@@ -253,14 +255,14 @@ public enum Sweeps {
     /// Runs a sweep to its end with `workers` local worker processes (`mlsh worker --sweep
     /// ID`), or in this process when `workers` is 1 or no mlsh executable is known;
     /// `report` hears each trial as it ends.
-    public static func runLocally(_ sweep: SweepRecord, workers: Int, folder: String, grace: Double,
+    public static func runLocally(_ sweep: SweepRecord, workers: Int, store: Store, grace: Double,
                                   report: @escaping (String) -> Void) throws(MLShError) {
         guard workers >= 1 else { return }
         guard workers > 1, let executable = Runtime.executable else {
-            _ = try work(folder: folder, sweep: sweep.id, grace: grace, report: { _ in }, ended: { report(endLine($0, of: $1)) })
+            _ = try work(folder: store.location, artifacts: store.artifactsFolder, sweep: sweep.id, grace: grace, report: { _ in },
+                         ended: { report(endLine($0, of: $1)) })
             return
         }
-        let store = try storing { () throws(StoreError) in try Store(folder: folder) }
         var pids: [pid_t] = []
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("mlsh-sweep-\(UUID().uuidString)").path
         do {
@@ -271,10 +273,10 @@ public enum Sweeps {
         defer { try? FileManager.default.removeItem(atPath: logs) }
         for i in 0..<workers {
             do throws(ChildProcess.Failure) {
-                // The store goes by the environment, so a PostgreSQL URL's password stays out of
-                // the process list.
+                // The store (and its artifacts folder) go by the environment, so a PostgreSQL
+                // URL's password stays out of the process list.
                 pids.append(try ChildProcess.spawn(executable, ["worker", "--sweep", String(sweep.id), "--grace", "\(grace)s"],
-                                                   environment: ProcessInfo.processInfo.environment.merging(["MLSH_STORE": folder]) { $1 },
+                                                   environment: ProcessInfo.processInfo.environment.merging(store.processEnvironment) { $1 },
                                                    stdout: logs + "/worker\(i).out", stderr: logs + "/worker\(i).err"))
             } catch {
                 for p in pids { kill(p, SIGTERM) }
@@ -415,7 +417,7 @@ public enum SweepCommandLine {
     /// Returns the exit code: 0 when every trial finished.
     public static func sweep(script: String, space: SweepSpace, fixed: [(String, ParamValue)], experiment: String?, retries: Int,
                              workers: Int, grace: Double, folder: String) throws(MLShError) -> Int32 {
-        let store = try storing { () throws(StoreError) in try Store(folder: folder) }
+        let store = try storing { () throws(StoreError) in try Store(folder: folder, artifacts: Store.artifactsSetting()) }
         let (sweep, trials) = try Sweeps.create(script: script, space: space, fixed: fixed, experiment: experiment,
                                                 retries: retries, store: store)
         print("sweep \(sweep.id): \(Sweeps.trialCount(trials.count)) of \(sweep.script) in experiment \(sweep.experiment ?? "")")
@@ -423,7 +425,7 @@ public enum SweepCommandLine {
             print("queued; start workers with: mlsh worker --store \(Store.shown(folder))")
             return 0
         }
-        try Sweeps.runLocally(sweep, workers: workers, folder: folder, grace: grace) { print($0) }
+        try Sweeps.runLocally(sweep, workers: workers, store: store, grace: grace) { print($0) }
         return try status(sweep.id, store: store)
     }
 
@@ -466,7 +468,7 @@ public enum SweepCommandLine {
     public static func worker(folder: String, sweep: Int64?, maxTrials: Int?, idleExit: Double?, grace: Double) throws(MLShError) -> Int32 {
         let stamp = { () -> String in formatTime(Date().timeIntervalSince1970) }
         print("\(stamp()) worker \(Store.workerName) on \(Store.shown(folder))" + (sweep.map { ", sweep \($0)" } ?? ""))
-        let (finished, failed) = try Sweeps.work(folder: folder, sweep: sweep, maxTrials: maxTrials, idleExit: idleExit,
+        let (finished, failed) = try Sweeps.work(folder: folder, artifacts: nil, sweep: sweep, maxTrials: maxTrials, idleExit: idleExit,
                                                  grace: grace) { line in print("\(stamp()) \(line)") }
         print("\(stamp()) worker \(Store.workerName): \(finished) finished, \(failed) failed")
         return 0

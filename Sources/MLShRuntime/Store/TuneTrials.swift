@@ -37,7 +37,7 @@ enum TuneTrials {
             })
         }
         let sweep = try storing { () throws(StoreError) in try store.sweep(id) }
-        try Sweeps.runLocally(sweep, workers: workers, folder: store.location, grace: Sweeps.defaultGrace) { _ in }
+        try Sweeps.runLocally(sweep, workers: workers, store: store, grace: Sweeps.defaultGrace) { _ in }
         let trials = try storing { () throws(StoreError) in try store.trials(sweep: id) }
         guard trials.count == count else { throw MLShError(.model, "tune: sweep \(id) has \(trials.count) trials for \(count) candidates") }
         return try trials.map { t throws(MLShError) -> [Metrics] in

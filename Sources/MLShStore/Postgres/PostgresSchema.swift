@@ -283,6 +283,15 @@ public enum PostgresSchema {
             CREATE TRIGGER retrains_changed AFTER INSERT OR DELETE OR UPDATE OF decision, challenger, canary ON retrains
               FOR EACH STATEMENT EXECUTE FUNCTION mlsh_registry_changed();
             """),
+        // The store's settings, one row each: `artifacts`, the folder its blobs are written
+        // to (`--artifacts`), recorded the first time one is given. A folder's store has no
+        // such settings (its artifacts are its own `artifacts/`), so SQLite's schema has no
+        // counterpart, and `mlsh store copy` leaves them to the new store.
+        ("pg-v3-settings", """
+            CREATE TABLE settings (
+              name TEXT PRIMARY KEY,
+              value TEXT NOT NULL);
+            """),
     ]
 
     /// The channel a change to aliases, model versions or retraining decisions is
