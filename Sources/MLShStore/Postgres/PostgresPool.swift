@@ -92,6 +92,7 @@ public final class PostgresPool: Sendable {
                                                             logger: logger).wait()
             } catch {
                 Self.lostConnections.add(1, ordering: .relaxed)
+                dropIdle()
                 throw StoreError("cannot open the store at \(url.redacted): \(Self.describe(error))", unreachable: true)
             }
         }
@@ -112,7 +113,24 @@ public final class PostgresPool: Sendable {
             s.idle.append(c)
             return true
         }
-        if !keep { let closing: EventLoopFuture<Void> = c.close(); _ = closing }
+        if !keep {
+            let closing: EventLoopFuture<Void> = c.close()
+            _ = closing
+        }
+        if !healthy { dropIdle() }
+    }
+
+    /// Closes every idle connection: once one connection was lost, the others opened before
+    /// are likely gone too (the server restarted), and a new one is opened on next use.
+    private func dropIdle() {
+        let idle = state.withLock { s -> [PostgresConnection] in
+            defer { s.idle = [] }
+            return s.idle
+        }
+        for c in idle {
+            let closing: EventLoopFuture<Void> = c.close()
+            _ = closing
+        }
     }
 
     /// Runs `body` in a transaction (`BEGIN` … `COMMIT`; `ROLLBACK` when it throws).
