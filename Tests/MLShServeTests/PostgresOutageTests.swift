@@ -47,7 +47,7 @@ import TestSupport
 
             // It follows an alias moved after the restart.
             try store.setAlias(name: "diabetes", version: 2, alias: "production")
-            AlertTests.waitFor(20) { FollowingTests.predict(server.url).model == "diabetes@2" }
+            AlertTests.waitFor(60) { FollowingTests.predict(server.url).model == "diabetes@2" }
             #expect(FollowingTests.predict(server.url).model == "diabetes@2")
         }
     }

@@ -23,20 +23,29 @@ struct PostgresDatabase: StoreDatabase {
     }
 
     /// Runs `body` between `begin` and `COMMIT` (`ROLLBACK` when it throws), after taking
-    /// the writers' lock when `lock`.
+    /// the writers' lock when `lock`. A pooled connection found lost at `BEGIN` (nothing ran
+    /// yet; the server restarted while it was idle) is replaced once by a new one.
     private func transaction<T>(_ begin: String, lock: Bool, _ body: (any StoreSQL) throws -> T) throws -> T {
-        try pool.withConnection { session throws(StoreError) -> T in
-            try session.execute(begin)
-            do {
-                if lock { try session.execute("SELECT pg_advisory_xact_lock($1)", [.int(Self.writeLock)]) }
-                let result = try body(PostgresStoreSQL(session))
-                try session.execute("COMMIT")
-                return result
-            } catch {
-                try? session.execute("ROLLBACK")
-                throw StoreError.wrapping(error)
+        for round in 0..<2 {
+            let outcome = try pool.withConnection { session throws(StoreError) -> T? in
+                do throws(StoreError) {
+                    try session.execute(begin)
+                } catch where error.unreachable && round == 0 {
+                    return nil
+                }
+                do {
+                    if lock { try session.execute("SELECT pg_advisory_xact_lock($1)", [.int(Self.writeLock)]) }
+                    let result = try body(PostgresStoreSQL(session))
+                    try session.execute("COMMIT")
+                    return result
+                } catch {
+                    try? session.execute("ROLLBACK")
+                    throw StoreError.wrapping(error)
+                }
             }
+            if let outcome { return outcome }
         }
+        throw StoreError("the store at \(pool.url.redacted) did not begin a transaction")
     }
 }
 

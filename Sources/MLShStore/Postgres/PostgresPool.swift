@@ -184,6 +184,11 @@ public final class PostgresPool: Sendable {
     }
 }
 
+/// The connection closed before the statement was answered.
+struct ConnectionLost: Error, CustomStringConvertible {
+    var description: String { "the connection to the server was lost" }
+}
+
 /// One connection's statements, inside `PostgresPool.withConnection` or `transaction`.
 /// SQL uses `$1`, `$2`, … for the values bound.
 public final class PostgresSession {
@@ -222,7 +227,12 @@ public final class PostgresSession {
             }
         }
         do {
-            let result = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+            // The answer, or the connection's end, whichever comes first: a statement handed
+            // to a connection that has just closed is otherwise never answered.
+            let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+            connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).cascade(to: answer)
+            connection.closeFuture.whenComplete { _ in answer.fail(ConnectionLost()) }
+            let result = try answer.futureResult.wait()
             return (result.rows, result.metadata.rows)
         } catch {
             let unreachable = PostgresPool.isUnreachable(error)
