@@ -134,24 +134,15 @@ extension Store {
             try db.write { db in
                 var latest: [String: (first: Int64, point: MetricPoint)] = [:]
                 var order: [String] = []
-                if db.dialect == .postgres {
-                    // Multi-row inserts (a round trip per statement, not per point); each
-                    // metric's first point is the lowest key the batch gave it.
+                if let pg = db as? PostgresStoreSQL {
+                    // A statement per `metricsPerInsert` points, their columns as arrays (a
+                    // round trip per statement, not per point); each metric's first point is
+                    // the lowest key the batch gave it.
                     var firsts: [String: Int64] = [:]
                     var start = 0
                     while start < points.count {
                         let part = points[start..<min(points.count, start + Store.metricsPerInsert)]
-                        var arguments: [SQLValue] = []
-                        arguments.reserveCapacity(part.count * 5)
-                        for p in part {
-                            arguments += [.int(run), .text(p.name), p.step.map(SQLValue.int) ?? .null, .double(p.value), .double(p.at)]
-                        }
-                        let sql = "INSERT INTO metrics (run, name, step, value, at) VALUES "
-                            + Array(repeating: "(?, ?, ?, ?, ?)", count: part.count).joined(separator: ", ") + " RETURNING rowid, name"
-                        for r in try db.fetchAll(sql: sql, arguments: StoreArguments(arguments)) {
-                            let id: Int64 = r["rowid"], name: String = r["name"]
-                            firsts[name] = min(firsts[name] ?? id, id)
-                        }
+                        for (key, name) in try pg.insertMetrics(run: run, part) { firsts[name] = min(firsts[name] ?? key, key) }
                         start += part.count
                     }
                     for p in points {
@@ -190,8 +181,8 @@ extension Store {
         }
     }
 
-    /// Metric points one PostgreSQL INSERT takes (5 values each; the protocol allows 65,535).
-    static let metricsPerInsert = 1000
+    /// Metric points one PostgreSQL INSERT takes (bound as arrays: no limit but memory).
+    static let metricsPerInsert = 10_000
 
     /// Records that runs of `run`'s experiment have these params or metrics (`run_columns`).
     static func noteColumns(_ db: any StoreSQL, run: Int64, kind: String, names: [String]) throws {

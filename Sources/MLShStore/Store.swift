@@ -132,6 +132,9 @@ public final class Store: Sendable {
         postgres?.listen(channel: PostgresSchema.registryChannel, onNotify: onChange)
     }
 
+    /// Whether the store is a PostgreSQL database (each write a round trip to a server).
+    public var isPostgres: Bool { postgres != nil }
+
     /// Connections to PostgreSQL stores this process failed to open or lost so far: a
     /// caller that sees it rise while it worked knows a store was out of reach meanwhile.
     public static var lostConnections: Int { PostgresPool.lostConnections.load(ordering: .relaxed) }

@@ -62,7 +62,9 @@ import TestSupport
         #expect(try store.claimTrial(worker: "here 8", grace: 0.2) == nil)
         let t = try store.trials(sweep: id)[0]
         #expect(t.status == "failed" && t.attempts == 2)
-        #expect(t.error == "its worker (here 7) sent no heartbeat for 0 s, on attempt 2 of 2")
+        // The silence is 0.35 s or more (a whole second or more on a loaded machine).
+        let reason = try #require(t.error)
+        #expect(reason.hasPrefix("its worker (here 7) sent no heartbeat for ") && reason.hasSuffix(" s, on attempt 2 of 2"), "\(reason)")
         #expect(try store.finishTrial(near, error: nil) == false)
     }
 

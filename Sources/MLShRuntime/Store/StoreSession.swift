@@ -10,8 +10,10 @@ import Synchronization
 /// metric points buffered until 1000 accumulate, a second has passed since the first of
 /// them, the run ends, or SIGINT/SIGTERM ends the process (which marks its open runs killed).
 final class StoreSession: @unchecked Sendable {
-    /// Points buffered before one transaction writes them.
+    /// Points buffered before one transaction writes them: in a folder's store; in a
+    /// PostgreSQL store, whose every transaction is a round trip and a commit on a server.
     static let flushEvery = 1000
+    static let flushEveryOnServer = 10_000
     /// The longest a logged point waits before it is written, in seconds.
     static let flushAfter = 1.0
 
@@ -114,7 +116,7 @@ final class StoreSession: @unchecked Sendable {
             b.points.append((run, p))
             let schedule = !b.scheduled
             b.scheduled = true
-            return (b.points.count >= StoreSession.flushEvery, schedule)
+            return (b.points.count >= (s.isPostgres ? StoreSession.flushEveryOnServer : StoreSession.flushEvery), schedule)
         }
         if schedule {
             DispatchQueue.global().asyncAfter(deadline: .now() + StoreSession.flushAfter) { [weak self] in

@@ -87,6 +87,32 @@ final class PostgresStoreSQL: StoreSQL {
         }
     }
 
+    /// Appends metric points to a run with one statement, their columns bound as arrays
+    /// (`unnest`, in order); the key and name of each row inserted.
+    func insertMetrics(run: Int64, _ points: ArraySlice<MetricPoint>) throws -> [(key: Int64, name: String)] {
+        var binds = PostgresBindings(capacity: 6)
+        binds.append(run)
+        binds.append(points.map(\.name))
+        binds.append(points.map { $0.step != nil })
+        binds.append(points.map { $0.step ?? 0 })
+        binds.append(points.map(\.value))
+        binds.append(points.map(\.at))
+        let (rows, _) = try session.query("""
+            INSERT INTO metrics (run, name, step, value, at)
+            SELECT $1, n, CASE WHEN h THEN s END, v, a
+            FROM unnest($2::text[], $3::bool[], $4::int8[], $5::float8[], $6::float8[]) WITH ORDINALITY AS u(n, h, s, v, a, k) ORDER BY k
+            RETURNING rowid, name
+            """, binds: binds)
+        return try rows.map { r in
+            do {
+                let (key, name) = try r.decode((Int64, String).self)
+                return (key, name)
+            } catch {
+                throw StoreError("cannot read the keys of logged metric points: \(PostgresPool.describe(error))")
+            }
+        }
+    }
+
     /// Runs `sql` with `arguments` and decodes its rows.
     func run(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
         let (rows, changed) = try session.query(Self.numbered(sql), arguments.values)
@@ -141,7 +167,19 @@ final class PostgresStoreSQL: StoreSQL {
 
     /// A result cell as the store's value.
     static func value(_ cell: PostgresCell) throws -> SQLValue {
-        guard cell.bytes != nil else { return .null }
+        guard let bytes = cell.bytes else { return .null }
+        // The common binary cells read straight from their bytes (listings read hundreds
+        // of thousands of them); anything else through PostgresNIO's decoding.
+        if cell.format == .binary {
+            let at = bytes.readerIndex, n = bytes.readableBytes
+            switch cell.dataType {
+            case .int8 where n == 8: if let v = bytes.getInteger(at: at, as: Int64.self) { return .int(v) }
+            case .int4 where n == 4: if let v = bytes.getInteger(at: at, as: Int32.self) { return .int(Int64(v)) }
+            case .float8 where n == 8: if let v = bytes.getInteger(at: at, as: UInt64.self) { return .double(Double(bitPattern: v)) }
+            case .text, .varchar: if let v = bytes.getString(at: at, length: n) { return .text(v) }
+            default: break
+            }
+        }
         do {
             switch cell.dataType {
             case .int8, .int4, .int2: return .int(try cell.decode(Int64.self))

@@ -226,6 +226,11 @@ public final class PostgresSession {
             case .bytes(let b): binds.append(ByteBuffer(bytes: b))
             }
         }
+        return try query(sql, binds: binds)
+    }
+
+    /// Runs a statement with values bound as PostgreSQL's (arrays among them).
+    func query(_ sql: String, binds: PostgresBindings) throws(StoreError) -> (rows: [PostgresRow], changed: Int?) {
         do {
             // The answer, or the connection's end, whichever comes first: a statement handed
             // to a connection that has just closed is otherwise never answered.
