@@ -18,7 +18,7 @@ public final class PostgresPool: Sendable {
     private let logger = Logger(label: "mlsh.postgres")
 
     struct State {
-        var idle: [PostgresConnection] = []
+        var idle: [PooledConnection] = []
         var nextID = 1
         var closed = false
     }
@@ -41,7 +41,7 @@ public final class PostgresPool: Sendable {
 
     /// Closes every idle connection and stops the pool's event loop.
     public func close() {
-        let idle = state.withLock { s -> [PostgresConnection]? in
+        let idle = state.withLock { s -> [PooledConnection]? in
             guard !s.closed else { return nil }
             s.closed = true
             defer { s.idle = [] }
@@ -51,7 +51,7 @@ public final class PostgresPool: Sendable {
         // Never waits on the pool's own loop (a last owner let go in one of its callbacks).
         let onLoop = group.next().inEventLoop
         for c in idle {
-            let closing: EventLoopFuture<Void> = c.close()
+            let closing: EventLoopFuture<Void> = c.connection.close()
             if !onLoop { _ = try? closing.wait() }
         }
         if onLoop { group.shutdownGracefully { _ in } } else { try? group.syncShutdownGracefully() }
@@ -76,20 +76,20 @@ public final class PostgresPool: Sendable {
     public func withConnection<T>(_ body: (PostgresSession) throws(StoreError) -> T) throws(StoreError) -> T {
         available.wait()
         defer { available.signal() }
-        let reused = state.withLock { s -> (PostgresConnection?, Int, Bool) in
+        let reused = state.withLock { s -> (PooledConnection?, Int, Bool) in
             if s.closed { return (nil, 0, true) }
             if let c = s.idle.popLast() { return (c, 0, false) }
             s.nextID += 1
             return (nil, s.nextID, false)
         }
         if reused.2 { throw StoreError("the store at \(url.redacted) is closed") }
-        let connection: PostgresConnection
-        if let c = reused.0, !c.isClosed {
+        let connection: PooledConnection
+        if let c = reused.0, !c.connection.isClosed {
             connection = c
         } else {
             do {
-                connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: reused.1,
-                                                            logger: logger).wait()
+                connection = PooledConnection(try PostgresConnection.connect(on: group.next(), configuration: configuration,
+                                                                             id: reused.1, logger: logger).wait())
             } catch {
                 Self.lostConnections.add(1, ordering: .relaxed)
                 dropIdle()
@@ -107,14 +107,14 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    private func giveBack(_ c: PostgresConnection, healthy: Bool) {
-        let keep = healthy && !c.isClosed && state.withLock { s -> Bool in
+    private func giveBack(_ c: PooledConnection, healthy: Bool) {
+        let keep = healthy && !c.connection.isClosed && state.withLock { s -> Bool in
             guard !s.closed else { return false }
             s.idle.append(c)
             return true
         }
         if !keep {
-            let closing: EventLoopFuture<Void> = c.close()
+            let closing: EventLoopFuture<Void> = c.connection.close()
             _ = closing
         }
         if !healthy { dropIdle() }
@@ -123,12 +123,12 @@ public final class PostgresPool: Sendable {
     /// Closes every idle connection: once one connection was lost, the others opened before
     /// are likely gone too (the server restarted), and a new one is opened on next use.
     private func dropIdle() {
-        let idle = state.withLock { s -> [PostgresConnection] in
+        let idle = state.withLock { s -> [PooledConnection] in
             defer { s.idle = [] }
             return s.idle
         }
         for c in idle {
-            let closing: EventLoopFuture<Void> = c.close()
+            let closing: EventLoopFuture<Void> = c.connection.close()
             _ = closing
         }
     }
@@ -189,18 +189,55 @@ struct ConnectionLost: Error, CustomStringConvertible {
     var description: String { "the connection to the server was lost" }
 }
 
+/// A connection of a pool, and the answer its caller waits for: the answer, or the
+/// connection's end, whichever comes first (PostgresNIO never answers a statement handed
+/// to a connection that has just closed). One close callback per connection, registered
+/// when it opens, not one per statement.
+final class PooledConnection: Sendable {
+    let connection: PostgresConnection
+    private let state = Mutex<(waiting: EventLoopPromise<PostgresQueryResult>?, closed: Bool)>((nil, false))
+
+    init(_ connection: PostgresConnection) {
+        self.connection = connection
+        connection.closeFuture.whenComplete { [weak self] _ in self?.closedNow() }
+    }
+
+    private func closedNow() {
+        let waiting = state.withLock { s -> EventLoopPromise<PostgresQueryResult>? in
+            s.closed = true
+            defer { s.waiting = nil }
+            return s.waiting
+        }
+        waiting?.fail(ConnectionLost())
+    }
+
+    /// Waits for `query`'s answer, or fails when the connection closes first.
+    func answer(_ query: EventLoopFuture<PostgresQueryResult>) throws -> PostgresQueryResult {
+        let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        let closed = state.withLock { s -> Bool in
+            if !s.closed { s.waiting = promise }
+            return s.closed
+        }
+        if closed { promise.fail(ConnectionLost()) }
+        query.cascade(to: promise)
+        defer { state.withLock { s in if s.waiting == promise { s.waiting = nil } } }
+        return try promise.futureResult.wait()
+    }
+}
+
 /// One connection's statements, inside `PostgresPool.withConnection` or `transaction`.
 /// SQL uses `$1`, `$2`, … for the values bound.
 public final class PostgresSession {
-    let connection: PostgresConnection
+    let pooled: PooledConnection
+    var connection: PostgresConnection { pooled.connection }
     let url: PostgresURL
     let logger: Logger
     /// Set when a statement failed for a reason other than the server refusing it: the
     /// connection is not given back.
     fileprivate(set) var broken = false
 
-    init(connection: PostgresConnection, url: PostgresURL, logger: Logger) {
-        self.connection = connection; self.url = url; self.logger = logger
+    init(connection: PooledConnection, url: PostgresURL, logger: Logger) {
+        pooled = connection; self.url = url; self.logger = logger
     }
 
     /// Runs a statement.
@@ -232,12 +269,7 @@ public final class PostgresSession {
     /// Runs a statement with values bound as PostgreSQL's (arrays among them).
     func query(_ sql: String, binds: PostgresBindings) throws(StoreError) -> (rows: [PostgresRow], changed: Int?) {
         do {
-            // The answer, or the connection's end, whichever comes first: a statement handed
-            // to a connection that has just closed is otherwise never answered.
-            let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-            connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).cascade(to: answer)
-            connection.closeFuture.whenComplete { _ in answer.fail(ConnectionLost()) }
-            let result = try answer.futureResult.wait()
+            let result = try pooled.answer(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
             return (result.rows, result.metadata.rows)
         } catch {
             let unreachable = PostgresPool.isUnreachable(error)
