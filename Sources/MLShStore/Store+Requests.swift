@@ -134,11 +134,13 @@ extension Store {
     static let rowsPerInsert = 16
     /// Rows one PostgreSQL INSERT takes: a round trip per statement is its main cost.
     static let requestsPerPostgresInsert = 500
-    /// SQLite's INSERT statement for 1, 2, ... `rowsPerInsert` rows.
-    static let insertRequests: [String] = (1...rowsPerInsert).map { n in
+    /// The INSERT statement for `n` request-log rows.
+    static func insertRequestsSQL(rows n: Int) -> String {
         "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid, score) VALUES "
             + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
     }
+    /// SQLite's INSERT statement for 1, 2, ... `rowsPerInsert` rows.
+    static let insertRequests: [String] = (1...rowsPerInsert).map { insertRequestsSQL(rows: $0) }
 
     /// Appends served rows in one transaction, up to `rowsPerInsert` rows per statement.
     /// The values are bound straight from the batch (its JSON texts in place): the request
@@ -175,9 +177,7 @@ extension Store {
                                           .text(String(decoding: batch.text[row.prediction], as: UTF8.self)),
                                           .int(row.shadow ? 1 : 0), .int(row.rid), row.score.isNaN ? .null : .double(row.score)]
                         }
-                        let sql = "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid, score) VALUES "
-                            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", ")
-                        try db.execute(sql: sql, arguments: StoreArguments(arguments))
+                        try db.execute(sql: Store.insertRequestsSQL(rows: rows.count), arguments: StoreArguments(arguments))
                     }
                     first += rows.count
                 }

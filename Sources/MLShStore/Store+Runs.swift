@@ -132,37 +132,32 @@ extension Store {
         guard !points.isEmpty else { return }
         try Store.guarded("logging metrics") {
             try db.write { db in
-                var latest: [String: (first: Int64, point: MetricPoint)] = [:]
-                var order: [String] = []
+                // Each metric's first point in the batch: the lowest key the batch gave it.
+                var firsts: [String: Int64] = [:]
                 if let pg = db as? PostgresStoreSQL {
                     // A statement per `metricsPerInsert` points, their columns as arrays (a
-                    // round trip per statement, not per point); each metric's first point is
-                    // the lowest key the batch gave it.
-                    var firsts: [String: Int64] = [:]
+                    // round trip per statement, not per point).
                     var start = 0
                     while start < points.count {
                         let part = points[start..<min(points.count, start + Store.metricsPerInsert)]
                         for (key, name) in try pg.insertMetrics(run: run, part) { firsts[name] = min(firsts[name] ?? key, key) }
                         start += part.count
                     }
-                    for p in points {
-                        if let seen = latest[p.name] {
-                            if Store.supersedes(step: p.step, over: seen.point.step) { latest[p.name] = (seen.first, p) }
-                        } else {
-                            latest[p.name] = (firsts[p.name] ?? 0, p)
-                            order.append(p.name)
-                        }
-                    }
                 } else {
                     let stmt = try db.statement(sql: "INSERT INTO metrics (run, name, step, value, at) VALUES (?, ?, ?, ?, ?)")
                     for p in points {
                         try stmt.execute(arguments: [run, p.name, p.step, p.value, p.at])
-                        if let seen = latest[p.name] {
-                            if Store.supersedes(step: p.step, over: seen.point.step) { latest[p.name] = (seen.first, p) }
-                        } else {
-                            latest[p.name] = (try db.lastInsertedRowID, p)
-                            order.append(p.name)
-                        }
+                        if firsts[p.name] == nil { firsts[p.name] = try db.lastInsertedRowID }
+                    }
+                }
+                var latest: [String: (first: Int64, point: MetricPoint)] = [:]
+                var order: [String] = []
+                for p in points {
+                    if let seen = latest[p.name] {
+                        if Store.supersedes(step: p.step, over: seen.point.step) { latest[p.name] = (seen.first, p) }
+                    } else {
+                        latest[p.name] = (firsts[p.name] ?? 0, p)
+                        order.append(p.name)
                     }
                 }
                 // The batch's latest point per metric replaces the stored one when it supersedes

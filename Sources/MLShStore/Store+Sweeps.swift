@@ -142,14 +142,24 @@ extension Store {
                 reason = "its worker (\(worker)) is gone"
             }
             guard let reason else { continue }
-            if attempts > retries {
-                try db.execute(sql: "UPDATE trials SET status = 'failed', ended = ?, error = ? WHERE id = ?",
-                               arguments: [now, "\(reason), on attempt \(attempts) of \(retries + 1)", id])
-            } else {
-                try db.execute(sql: "UPDATE trials SET status = 'queued', error = ? WHERE id = ?",
-                               arguments: ["attempt \(attempts): \(reason)", id])
-            }
+            _ = try retryOrFail(db, trial: id, attempt: attempts, retries: retries, reason: reason, now: now)
         }
+    }
+
+    /// Queues trial `id` again after attempt `attempt` ended without a result, or fails it
+    /// with `reason` once its `retries` are spent; with `worker`, only while that worker's
+    /// attempt still holds it. Whether the trial changed.
+    static func retryOrFail(_ db: any StoreSQL, trial id: Int64, attempt: Int, retries: Int, reason: String, now: Double,
+                            worker: String? = nil) throws -> Bool {
+        let spent = attempt > retries
+        let holder = worker == nil ? "" : " AND worker = ? AND attempts = ?"
+        var values: [(any StoreBindable)?] = [spent ? "failed" : "queued",
+                                              spent ? "\(reason), on attempt \(attempt) of \(retries + 1)" : "attempt \(attempt): \(reason)",
+                                              spent ? now : nil, id]
+        if let worker { values += [worker, attempt] }
+        try db.execute(sql: "UPDATE trials SET status = ?, error = ?, ended = ? WHERE id = ? AND status = 'running'" + holder,
+                       arguments: StoreArguments(values))
+        return db.changesCount == 1
     }
 
     /// Records that `claim` is alive; false when the trial is no longer this claim's
@@ -196,20 +206,14 @@ extension Store {
     public func requeueTrial(_ claim: ClaimedTrial, reason: String) throws(StoreError) -> Bool {
         try Store.guarded("requeueing a trial") {
             try db.write { db in
-                let retries = claim.sweep.retries
-                let spent = claim.attempt > retries
+                let now = Date().timeIntervalSince1970
                 // The attempt's run, left running when its end could not be written, fails.
                 try db.execute(sql: """
                     UPDATE runs SET status = 'failed', error = ?, ended = ?
                     WHERE id = (SELECT run FROM trials WHERE id = ? AND status = 'running' AND worker = ? AND attempts = ?) AND status = 'running'
-                    """, arguments: [reason, Date().timeIntervalSince1970, claim.trial.id, claim.worker, claim.attempt])
-                try db.execute(sql: """
-                    UPDATE trials SET status = ?, error = ?, ended = ?
-                    WHERE id = ? AND status = 'running' AND worker = ? AND attempts = ?
-                    """, arguments: [spent ? "failed" : "queued",
-                                     spent ? "\(reason), on attempt \(claim.attempt) of \(retries + 1)" : "attempt \(claim.attempt): \(reason)",
-                                     spent ? Date().timeIntervalSince1970 : nil, claim.trial.id, claim.worker, claim.attempt])
-                return db.changesCount == 1
+                    """, arguments: [reason, now, claim.trial.id, claim.worker, claim.attempt])
+                return try Store.retryOrFail(db, trial: claim.trial.id, attempt: claim.attempt, retries: claim.sweep.retries,
+                                             reason: reason, now: now, worker: claim.worker)
             }
         }
     }

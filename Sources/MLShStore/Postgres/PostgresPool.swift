@@ -113,10 +113,7 @@ public final class PostgresPool: Sendable {
             s.idle.append(c)
             return true
         }
-        if !keep {
-            let closing: EventLoopFuture<Void> = c.connection.close()
-            _ = closing
-        }
+        if !keep { c.close() }
         if !healthy { dropIdle() }
     }
 
@@ -127,10 +124,7 @@ public final class PostgresPool: Sendable {
             defer { s.idle = [] }
             return s.idle
         }
-        for c in idle {
-            let closing: EventLoopFuture<Void> = c.connection.close()
-            _ = closing
-        }
+        for c in idle { c.close() }
     }
 
     /// Runs `body` in a transaction (`BEGIN` … `COMMIT`; `ROLLBACK` when it throws).
@@ -200,6 +194,12 @@ final class PooledConnection: Sendable {
     init(_ connection: PostgresConnection) {
         self.connection = connection
         connection.closeFuture.whenComplete { [weak self] _ in self?.closedNow() }
+    }
+
+    /// Closes the connection without waiting for it.
+    func close() {
+        let closing: EventLoopFuture<Void> = connection.close()
+        _ = closing
     }
 
     private func closedNow() {
