@@ -168,16 +168,10 @@ extension Store {
                     let rows = batch.rows[first..<end]
                     if let lite = db as? SQLiteConnection {
                         try Store.insertRequests(rows, text: batch.text, into: lite.db)
+                    } else if let pg = db as? PostgresStoreSQL {
+                        try pg.insertRequests(rows, text: batch.text)
                     } else {
-                        var arguments: [SQLValue] = []
-                        arguments.reserveCapacity(rows.count * 10)
-                        for row in rows {
-                            arguments += [.int(row.deployment), .text(row.name), .int(row.version), .double(row.at), .double(row.latencyMs),
-                                          .text(String(decoding: batch.text[row.inputs], as: UTF8.self)),
-                                          .text(String(decoding: batch.text[row.prediction], as: UTF8.self)),
-                                          .int(row.shadow ? 1 : 0), .int(row.rid), row.score.isNaN ? .null : .double(row.score)]
-                        }
-                        try db.execute(sql: Store.insertRequestsSQL(rows: rows.count), arguments: StoreArguments(arguments))
+                        throw StoreError("the request log has no writer for this store's database")
                     }
                     first += rows.count
                 }

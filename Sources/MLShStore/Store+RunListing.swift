@@ -11,6 +11,7 @@ extension Store {
         try? reapRuns()
         return try Store.guarded("reading runs") {
             try db.read { db -> [RunRecord] in
+                if let postgres = db as? PostgresStoreSQL { return try postgres.runRecords(experiment: experiment) }
                 // Params and latest metrics are read in their tables' key order (run, name),
                 // without a sort in SQLite, and put in recorded order per run here.
                 var params = RunGroups<(String, ParamValue)>()
@@ -114,13 +115,15 @@ extension Store {
         }
     }
 
-    /// Rows of a per-run table, arriving grouped by run, collected per run in the order of
-    /// their keys (rowids).
+    /// Rows of a per-run table collected per run in the order of their keys (rowids). Rows
+    /// arriving grouped by run and in key order cost no sorting; a run whose rows come out
+    /// of order, or in several groups, is put back in key order.
     struct RunGroups<T> {
-        var byRun: [Int64: [T]] = [:]
-        var run: Int64?
-        var items: [T] = []
-        var keys: [Int64] = []
+        private(set) var byRun: [Int64: [T]] = [:]
+        private var keysByRun: [Int64: [Int64]] = [:]
+        private var run: Int64?
+        private var items: [T] = []
+        private var keys: [Int64] = []
 
         mutating func add(run r: Int64, key: Int64, _ item: T) {
             if r != run { flush(); run = r }
@@ -128,12 +131,19 @@ extension Store {
             keys.append(key)
         }
 
-        /// Files the current run's rows (appending, should its rows not be consecutive).
+        /// Files the current run's rows.
         mutating func flush() {
             guard let run else { return }
-            let inOrder = zip(keys, keys.dropFirst()).allSatisfy { $0.0 < $0.1 }
-            let ordered = inOrder ? items : keys.indices.sorted { keys[$0] < keys[$1] }.map { items[$0] }
-            byRun[run, default: []] += ordered
+            var allItems = byRun[run] ?? [], allKeys = keysByRun[run] ?? []
+            allItems += items
+            allKeys += keys
+            if !zip(allKeys, allKeys.dropFirst()).allSatisfy({ $0.0 < $0.1 }) {
+                let order = allKeys.indices.sorted { allKeys[$0] < allKeys[$1] }
+                allItems = order.map { allItems[$0] }
+                allKeys = order.map { allKeys[$0] }
+            }
+            byRun[run] = allItems
+            keysByRun[run] = allKeys
             items.removeAll(keepingCapacity: true)
             keys.removeAll(keepingCapacity: true)
             self.run = nil

@@ -140,7 +140,7 @@ extension Store {
                     var start = 0
                     while start < points.count {
                         let part = points[start..<min(points.count, start + Store.metricsPerInsert)]
-                        for (key, name) in try pg.insertMetrics(run: run, part) { firsts[name] = min(firsts[name] ?? key, key) }
+                        for (name, key) in try pg.insertMetrics(run: run, part) { firsts[name] = min(firsts[name] ?? key, key) }
                         start += part.count
                     }
                 } else {

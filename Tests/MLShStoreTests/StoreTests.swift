@@ -298,16 +298,36 @@ func smallModel() throws -> FittedModel {
             if i != 4 { try store.endRun(r, error: i == 3 ? "boom" : nil) }
             ids.append(r)
         }
+        // Params, tags and metrics recorded after later runs began: each run's rows are
+        // stored apart, and still listed in recorded order.
+        for (k, r) in [ids[4], ids[0], ids[4], ids[2]].enumerated() {
+            try store.addParam(run: r, name: "late\(k)", value: .int(Int64(k)))
+            try store.setTag(run: r, name: "t\(k)", value: "v\(k)")
+            try store.log(run: r, [MetricPoint(name: "m\(k)", step: nil, value: Double(k), at: 0)])
+        }
         func describe(_ r: RunRecord) -> String {
             "\(r.id) \(r.experiment) \(r.name ?? "-") \(r.status) \(r.error ?? "-") \(r.started) \(r.ended.map { "\($0)" } ?? "-") "
                 + "\(r.script ?? "-") \(r.scriptHash ?? "-") \(r.mlshVersion ?? "-") \(r.params.map { "\($0.0)=\($0.1.text)" }) "
-                + "\(r.metrics.map { "\($0.0)=\($0.1)" }) \(r.datasets)"
+                + "\(r.metrics.map { "\($0.0)=\($0.1)" }) \(r.datasets) \(r.tags.map { "\($0.0)=\($0.1)" }) \(r.parent ?? 0)"
         }
         let all = try store.runRecords(experiment: nil)
         #expect(all.map(\.id) == ids)
         #expect(all.map(describe) == (try ids.map { id throws(StoreError) in describe(try store.run(id)) }))
         #expect(try store.runRecords(experiment: b).map(\.id) == [ids[1], ids[3], ids[4]])
-        #expect(all[0].metrics.map(\.1) == [0, 0])
+        #expect(all[0].metrics.map(\.1) == [0, 0, 1])
+        #expect(all[4].params.map(\.0) == ["i", "s", "late0", "late2"])
+        #expect(all[4].tags.map(\.0) == ["t0", "t2"])
+        #expect(all[4].metrics.map(\.0) == ["loss", "acc", "m0", "m2"])
+    }
+
+    /// Rows of per-run tables, however they arrive, are grouped per run in key order.
+    @Test func runGroupsPutRowsBackInKeyOrder() {
+        var groups = Store.RunGroups<String>()
+        for (run, key) in [(1, 5), (1, 2), (2, 3), (1, 9), (3, 1), (2, 4), (1, 7)] as [(Int64, Int64)] {
+            groups.add(run: run, key: key, "\(run):\(key)")
+        }
+        groups.flush()
+        #expect(groups.byRun == [1: ["1:2", "1:5", "1:7", "1:9"], 2: ["2:3", "2:4"], 3: ["3:1"]])
     }
 
     /// A run records this process; once its process is gone (no such pid, or the pid now

@@ -87,30 +87,15 @@ final class PostgresStoreSQL: StoreSQL {
         }
     }
 
-    /// Appends metric points to a run with one statement, their columns bound as arrays
-    /// (`unnest`, in order); the key and name of each row inserted.
-    func insertMetrics(run: Int64, _ points: ArraySlice<MetricPoint>) throws -> [(key: Int64, name: String)] {
-        var binds = PostgresBindings(capacity: 6)
-        binds.append(run)
-        binds.append(points.map(\.name))
-        binds.append(points.map { $0.step != nil })
-        binds.append(points.map { $0.step ?? 0 })
-        binds.append(points.map(\.value))
-        binds.append(points.map(\.at))
-        let (rows, _) = try session.query("""
-            INSERT INTO metrics (run, name, step, value, at)
-            SELECT $1, n, CASE WHEN h THEN s END, v, a
-            FROM unnest($2::text[], $3::bool[], $4::int8[], $5::float8[], $6::float8[]) WITH ORDINALITY AS u(n, h, s, v, a, k) ORDER BY k
-            RETURNING rowid, name
-            """, binds: binds)
-        return try rows.map { r in
-            do {
-                let (key, name) = try r.decode((Int64, String).self)
-                return (key, name)
-            } catch {
-                throw StoreError("cannot read the keys of logged metric points: \(PostgresPool.describe(error))")
-            }
-        }
+    /// Appends metric points to a run with one prepared statement, their columns bound as
+    /// arrays (in order); each metric's first key among them.
+    func insertMetrics(run: Int64, _ points: ArraySlice<MetricPoint>) throws -> [(name: String, first: Int64)] {
+        try session.execute(InsertMetricPoints(run: run, points: points)).map { (name: $0.0, first: $0.1) }
+    }
+
+    /// Appends request-log rows with one prepared statement, their columns bound as arrays.
+    func insertRequests(_ rows: ArraySlice<RequestLogBatch.Row>, text: [UInt8]) throws {
+        _ = try session.execute(InsertRequestRows(rows: rows, text: text))
     }
 
     /// Runs `sql` with `arguments` and decodes its rows.

@@ -189,7 +189,8 @@ struct ConnectionLost: Error, CustomStringConvertible {
 /// when it opens, not one per statement.
 final class PooledConnection: Sendable {
     let connection: PostgresConnection
-    private let state = Mutex<(waiting: EventLoopPromise<PostgresQueryResult>?, closed: Bool)>((nil, false))
+    /// The failing of the answer waited for, and whether the connection has closed.
+    private let state = Mutex<(fail: (@Sendable () -> Void)?, closed: Bool)>((nil, false))
 
     init(_ connection: PostgresConnection) {
         self.connection = connection
@@ -203,24 +204,24 @@ final class PooledConnection: Sendable {
     }
 
     private func closedNow() {
-        let waiting = state.withLock { s -> EventLoopPromise<PostgresQueryResult>? in
+        let fail = state.withLock { s -> (@Sendable () -> Void)? in
             s.closed = true
-            defer { s.waiting = nil }
-            return s.waiting
+            defer { s.fail = nil }
+            return s.fail
         }
-        waiting?.fail(ConnectionLost())
+        fail?()
     }
 
-    /// Waits for `query`'s answer, or fails when the connection closes first.
-    func answer(_ query: EventLoopFuture<PostgresQueryResult>) throws -> PostgresQueryResult {
-        let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+    /// Waits for `answer`, or fails when the connection closes first.
+    func answer<T: Sendable>(_ answer: EventLoopFuture<T>) throws -> T {
+        let promise = connection.eventLoop.makePromise(of: T.self)
         let closed = state.withLock { s -> Bool in
-            if !s.closed { s.waiting = promise }
+            if !s.closed { s.fail = { promise.fail(ConnectionLost()) } }
             return s.closed
         }
         if closed { promise.fail(ConnectionLost()) }
-        query.cascade(to: promise)
-        defer { state.withLock { s in if s.waiting == promise { s.waiting = nil } } }
+        answer.cascade(to: promise)
+        defer { state.withLock { s in s.fail = nil } }
         return try promise.futureResult.wait()
     }
 }
@@ -253,6 +254,17 @@ public final class PostgresSession {
     /// Runs a statement: its rows, and the rows it inserted, changed or deleted (nil for
     /// a statement that reports none).
     public func query(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> (rows: [PostgresRow], changed: Int?) {
+        try answer(send(sql, values))
+    }
+
+    /// Runs a statement with values bound as PostgreSQL's (arrays among them).
+    func query(_ sql: String, binds: PostgresBindings) throws(StoreError) -> (rows: [PostgresRow], changed: Int?) {
+        try answer(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
+    }
+
+    /// Sends a statement without waiting for it: statements sent one after another run in
+    /// that order, and the rows of one can be read (`answer`) while the next are arriving.
+    func send(_ sql: String, _ values: [SQLValue]) -> EventLoopFuture<PostgresQueryResult> {
         var binds = PostgresBindings(capacity: values.count)
         for v in values {
             switch v {
@@ -263,14 +275,22 @@ public final class PostgresSession {
             case .bytes(let b): binds.append(ByteBuffer(bytes: b))
             }
         }
-        return try query(sql, binds: binds)
+        return connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
     }
 
-    /// Runs a statement with values bound as PostgreSQL's (arrays among them).
-    func query(_ sql: String, binds: PostgresBindings) throws(StoreError) -> (rows: [PostgresRow], changed: Int?) {
+    /// Waits for a statement sent on this session: its rows, and the rows it inserted,
+    /// changed or deleted (nil for a statement that reports none).
+    func answer(_ sent: EventLoopFuture<PostgresQueryResult>) throws(StoreError) -> (rows: [PostgresRow], changed: Int?) {
+        let result = try wait(for: sent)
+        return (result.rows, result.metadata.rows)
+    }
+
+    /// Waits for an answer on this session's connection (or the connection's end).
+    func wait<T: Sendable>(for answer: EventLoopFuture<T>) throws(StoreError) -> T {
         do {
-            let result = try pooled.answer(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
-            return (result.rows, result.metadata.rows)
+            return try pooled.answer(answer)
+        } catch let error as StoreError {
+            throw error
         } catch {
             let unreachable = PostgresPool.isUnreachable(error)
             if unreachable {

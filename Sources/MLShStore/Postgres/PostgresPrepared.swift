@@ -1,0 +1,108 @@
+import NIOCore
+import PostgresNIO
+
+/// The store's hot writes as named prepared statements: each connection parses and plans
+/// one the first time it runs it and only binds and executes it after that. Their columns
+/// are bound as arrays (`unnest`), so one statement text serves any number of rows.
+extension PostgresSession {
+    /// Runs a prepared statement and returns its rows. PostgresNIO runs prepared statements
+    /// from async code only; the task runs on the connection's own event loop (never on
+    /// the shared cooperative threads a caller might be blocking), and the caller waits for
+    /// its answer or the connection's end as for any statement.
+    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) throws(StoreError) -> [Statement.Row]
+    where Statement.Row: Sendable {
+        let connection = self.connection, logger = self.logger
+        let promise = connection.eventLoop.makePromise(of: [Statement.Row].self)
+        Task(executorPreference: EventLoopTaskExecutor(connection.eventLoop)) {
+            do {
+                var rows: [Statement.Row] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                promise.succeed(rows)
+            } catch {
+                promise.fail(error)
+            }
+        }
+        return try wait(for: promise.futureResult)
+    }
+}
+
+/// Runs tasks' jobs on a NIO event loop.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        loop.execute { job.runSynchronously(on: executor) }
+    }
+}
+
+/// Appends one run's metric points, in order; returns each metric's first key (the
+/// lowest the statement gave its points), one row per metric name, not per point.
+struct InsertMetricPoints: PostgresPreparedStatement {
+    static let name = "mlsh_insert_metric_points"
+    static let sql = """
+        WITH inserted AS (
+          INSERT INTO metrics (run, name, step, value, at)
+          SELECT $1, n, CASE WHEN h THEN s END, v, a
+          FROM unnest($2::text[], $3::bool[], $4::int8[], $5::float8[], $6::float8[]) WITH ORDINALITY AS u(n, h, s, v, a, k) ORDER BY k
+          RETURNING rowid, name)
+        SELECT name, min(rowid) FROM inserted GROUP BY name
+        """
+    typealias Row = (String, Int64)
+
+    var run: Int64
+    var points: ArraySlice<MetricPoint>
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 6)
+        binds.append(run)
+        binds.append(points.map(\.name))
+        binds.append(points.map { $0.step != nil })
+        binds.append(points.map { $0.step ?? 0 })
+        binds.append(points.map(\.value))
+        binds.append(points.map(\.at))
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        var cells = row.makeIterator()
+        guard let name = cells.next(), let key = cells.next() else { throw StoreError("a logged metric came back without its first key") }
+        return (try name.decode(String.self), try key.decode(Int64.self))
+    }
+}
+
+/// Appends request-log rows, in order.
+struct InsertRequestRows: PostgresPreparedStatement {
+    static let name = "mlsh_insert_request_rows"
+    static let sql = """
+        INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid, score)
+        SELECT d, n, v, a, l, i, p, s, r, CASE WHEN h THEN c END
+        FROM unnest($1::int8[], $2::text[], $3::int8[], $4::float8[], $5::float8[], $6::text[], $7::text[], $8::int8[],
+                    $9::int8[], $10::bool[], $11::float8[]) WITH ORDINALITY AS u(d, n, v, a, l, i, p, s, r, h, c, k) ORDER BY k
+        """
+    typealias Row = Void
+
+    var rows: ArraySlice<RequestLogBatch.Row>
+    var text: [UInt8]
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 11)
+        binds.append(rows.map(\.deployment))
+        binds.append(rows.map(\.name))
+        binds.append(rows.map(\.version))
+        binds.append(rows.map(\.at))
+        binds.append(rows.map(\.latencyMs))
+        binds.append(rows.map { String(decoding: text[$0.inputs], as: UTF8.self) })
+        binds.append(rows.map { String(decoding: text[$0.prediction], as: UTF8.self) })
+        binds.append(rows.map { Int64($0.shadow ? 1 : 0) })
+        binds.append(rows.map(\.rid))
+        binds.append(rows.map { !$0.score.isNaN })
+        binds.append(rows.map { $0.score.isNaN ? 0 : $0.score })
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
