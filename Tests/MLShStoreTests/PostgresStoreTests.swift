@@ -92,4 +92,22 @@ import TestSupport
             #expect(!m.contains("secret") && !m.contains("wrong") && !m.contains("\n"), "\(m)")
         }
     }
+
+    /// Metric points go through a named prepared statement: the connection prepares it on
+    /// first use and runs it again for later batches (one prepared statement, not one per
+    /// batch), and each batch's first keys still give the metrics their first-logged order.
+    @Test func metricPointsGoThroughOnePreparedStatement() throws {
+        let store = try StoreBackend.postgres.newStore()
+        let e = try store.experiment("prepared")
+        let r = try store.startRun(experiment: e, name: nil, params: [], script: nil, scriptHash: nil, mlshVersion: "t")
+        for batch in 0..<3 {
+            try store.log(run: r, (0..<5).map { MetricPoint(name: "m\((batch + $0) % 3)", step: Int64(batch * 5 + $0), value: Double($0), at: 0) })
+        }
+        let prepared = try store.db.read { db in
+            try db.fetchAll(sql: "SELECT name, statement FROM pg_prepared_statements").map { ($0["name"] as String, $0["statement"] as String) }
+        }
+        #expect(prepared.map(\.0) == ["mlsh_insert_metric_points"])
+        #expect(prepared.first?.1.contains("unnest($2::text[]") == true)
+        #expect(try store.run(r).metrics.map(\.0) == ["m0", "m1", "m2"])
+    }
 }
