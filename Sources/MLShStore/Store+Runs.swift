@@ -271,13 +271,12 @@ extension Store {
     public func history(run: Int64, metric: String) throws(StoreError) -> [(Int64, Double)] {
         try Store.guarded("reading metric history") {
             try db.read { db in
-                var i: Int64 = -1
-                return try db.fetchAll(sql: "SELECT step, value FROM metrics WHERE run = ? AND name = ? ORDER BY rowid",
-                                        arguments: [run, metric]).map { (r: StoreRow) -> (Int64, Double) in
-                    i += 1
-                    let s: Int64? = r["step"], v: Double? = r["value"]
-                    return (s ?? i, v ?? .nan)
-                }.sorted { $0.0 < $1.0 }
+                // Read as it arrives (a history may hold millions of points).
+                var points: [(Int64, Double)] = []
+                try db.forEach(sql: "SELECT step, value FROM metrics WHERE run = ? AND name = ? ORDER BY rowid", arguments: [run, metric]) { r in
+                    points.append((r.isNull(0) ? Int64(points.count) : r.int(0), r.double(1) ?? .nan))
+                }
+                return points.sorted { $0.0 < $1.0 }
             }
         }
     }

@@ -255,6 +255,12 @@ func smallModel() throws -> FittedModel {
         #expect(loss.map(\.0) == (0..<n).map(Int64.init) && loss.map(\.1) == (0..<n).map { Double(n - $0) })
         #expect(try store.history(run: r, metric: "acc").map(\.1) == stride(from: 0, to: n, by: 3).map(Double.init))
         #expect(try store.history(run: r, metric: "lr").map(\.0) == [6, 7])
+        // PostgreSQL reads a history through a cursor, rowsPerFetch rows at a time: a history
+        // of exactly two fetches ends on an empty third.
+        let even = PostgresStoreSQL.rowsPerFetch * 2
+        try store.log(run: r, (0..<even).map { MetricPoint(name: "even", step: nil, value: Double($0), at: 0) })
+        let evenBack = try store.history(run: r, metric: "even")
+        #expect(evenBack.count == even && evenBack.allSatisfy { Double($0.0) == $0.1 })
     }
 
     /// An experiment's param and metric names, each in the order first recorded, whichever

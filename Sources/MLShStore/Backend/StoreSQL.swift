@@ -66,11 +66,7 @@ extension StoreSQL {
 
     /// The first row of a query, nil when it has none.
     func fetchOne(sql: String, arguments: StoreArguments = []) throws -> StoreRow? {
-        var first: StoreRow?
-        try forEach(sql: sql, arguments: arguments) { row in
-            if first == nil { first = row }
-        }
-        return first
+        try fetchAll(sql: sql, arguments: arguments).first
     }
 
     /// The first column of the first row, nil when there is no row or it holds NULL.

@@ -72,9 +72,33 @@ final class PostgresStoreSQL: StoreSQL {
         try run(sql, arguments)
     }
 
+    /// A query's rows a batch at a time through a cursor (a read of a whole table, or of
+    /// millions of logged points, is never held at once): the next batch is asked for
+    /// before this one is read. Statements other than a `SELECT` run whole.
     func forEach(sql: String, arguments: StoreArguments, _ body: (StoreRow) throws -> Void) throws {
-        for row in try run(sql, arguments) { try body(row) }
+        guard sql.drop(while: \.isWhitespace).prefix(6).uppercased() == "SELECT" else {
+            for row in try run(sql, arguments) { try body(row) }
+            return
+        }
+        cursors += 1
+        let cursor = "mlsh_rows_\(cursors)", fetch = "FETCH FORWARD \(Self.rowsPerFetch) FROM \(cursor)"
+        let declared = session.send("DECLARE \(cursor) NO SCROLL CURSOR FOR \(Self.numbered(sql))", arguments.values)
+        var next = session.send(fetch, [])
+        _ = try session.answer(declared)
+        while true {
+            let rows = try session.answer(next).rows
+            let more = rows.count == Self.rowsPerFetch
+            if more { next = session.send(fetch, []) }
+            for row in try Self.rows(rows) { try body(row) }
+            guard more else { break }
+        }
+        // The cursor closes with the transaction.
     }
+
+    /// Rows a cursor's `FETCH` asks for.
+    static let rowsPerFetch = 10_000
+    /// Cursors opened on this session so far (each is named by its number).
+    private var cursors = 0
 
     func statement(sql: String) throws -> any StoreStatement { PostgresStoreStatement(sql: sql, connection: self) }
 
@@ -102,6 +126,11 @@ final class PostgresStoreSQL: StoreSQL {
     func run(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
         let (rows, changed) = try session.query(Self.numbered(sql), arguments.values)
         changesCount = changed ?? 0
+        return try Self.rows(rows)
+    }
+
+    /// Result rows as the store's.
+    static func rows(_ rows: [PostgresRow]) throws -> [StoreRow] {
         guard let first = rows.first else { return [] }
         let columns = StoreColumns(first.map(\.columnName))
         var out: [StoreRow] = []
