@@ -132,8 +132,8 @@ extension Store {
     /// Rows one SQLite INSERT statement takes (10 values each, well under its limit of
     /// bound values): the statement's own work is shared by them.
     static let rowsPerInsert = 16
-    /// Rows one PostgreSQL INSERT takes: a round trip per statement is its main cost.
-    static let requestsPerPostgresInsert = 500
+    /// Rows one PostgreSQL `COPY` takes (a round trip per statement).
+    static let requestsPerPostgresInsert = 2_000
     /// The INSERT statement for `n` request-log rows.
     static func insertRequestsSQL(rows n: Int) -> String {
         "INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid, score) VALUES "
@@ -142,8 +142,9 @@ extension Store {
     /// SQLite's INSERT statement for 1, 2, ... `rowsPerInsert` rows.
     static let insertRequests: [String] = (1...rowsPerInsert).map { insertRequestsSQL(rows: $0) }
 
-    /// Appends served rows in one transaction, up to `rowsPerInsert` rows per statement.
-    /// The values are bound straight from the batch (its JSON texts in place): the request
+    /// Appends served rows in one transaction: SQLite statements of up to `rowsPerInsert`
+    /// rows, PostgreSQL `COPY`s of up to `requestsPerPostgresInsert`. The values are read
+    /// straight from the batch (its JSON texts in place): the request
     /// log's writer runs beside the server, and per-row strings and argument arrays cost it
     /// more than SQLite's own work. `pause.action` runs between rows, every `pause.every`
     /// rows (the server's writer sleeps there, inside the one transaction).
@@ -158,22 +159,25 @@ extension Store {
                         throw StoreError("a request log row points outside its batch's text")
                     }
                 }
-                // A statement's rows never span a pause.
                 let every = pause.map { $0.every > 0 ? $0.every : Int.max } ?? Int.max
-                let perStatement = db is SQLiteConnection ? Store.rowsPerInsert : Store.requestsPerPostgresInsert
+                func pauseBefore(_ row: Int) { if let pause, row > 0, row % every == 0 { pause.action() } }
                 var first = 0
                 while first < batch.rows.count {
-                    if let pause, first > 0, first % every == 0 { pause.action() }
-                    let end = min(batch.rows.count, first + perStatement, (first / every + 1).multipliedReportingOverflow(by: every).partialValue)
-                    let rows = batch.rows[first..<end]
                     if let lite = db as? SQLiteConnection {
-                        try Store.insertRequests(rows, text: batch.text, into: lite.db)
+                        // A statement's rows never span a pause (SQLite works as it steps).
+                        pauseBefore(first)
+                        let end = min(batch.rows.count, first + Store.rowsPerInsert, (first / every + 1).multipliedReportingOverflow(by: every).partialValue)
+                        try Store.insertRequests(batch.rows[first..<end], text: batch.text, into: lite.db)
+                        first = end
                     } else if let pg = db as? PostgresStoreSQL {
-                        try pg.insertRequests(rows, text: batch.text)
+                        // The writer's work is encoding the rows: the pauses fall between rows
+                        // of one `COPY`, and the server does the rest in one go.
+                        let end = min(batch.rows.count, first + Store.requestsPerPostgresInsert)
+                        try pg.insertRequests(batch.rows[first..<end], text: batch.text, before: pauseBefore)
+                        first = end
                     } else {
                         throw StoreError("the request log has no writer for this store's database")
                     }
-                    first += rows.count
                 }
             }
         }

@@ -460,6 +460,9 @@ func smallModel() throws -> FittedModel {
         let rows: [(String, Int64, String, String, Bool)] = [
             ("a", 1, #"{"x":1}"#, "0.5", false), ("b", 2, #"{"x":"é\"q"}"#, #""yes""#, false),
             ("b", 2, "{}", "null", true), ("a", 1, #"{"x":3}"#, "2", false),
+            // Texts PostgreSQL's COPY stream must escape: backslashes, tab, newline, carriage
+            // return, and a text that reads as its NULL marker.
+            ("a", 1, "{\"p\":\"C:\\\\dir\\\\\\n\",\"t\":\"a\tb\nc\rd\"}", #"\N"#, false),
         ]
         for (k, (name, version, inputs, prediction, shadow)) in rows.enumerated() {
             let start = batch.text.count
@@ -474,6 +477,7 @@ func smallModel() throws -> FittedModel {
             RequestRecord(deployment: d, name: r.0, version: r.1, at: 100 + Double(k), latencyMs: 0.25 * Double(k),
                           inputs: r.2, prediction: r.3, shadow: r.4, rid: Int64(k + 1))
         }
+        #expect(rows[4].2.contains("\\\\") && rows[4].2.contains("\t") && rows[4].2.contains("\r") && rows[4].3 == "\\N")
         #expect(try store.requests(.deployment(d)) == want.filter { !$0.shadow })
         #expect(try store.requests(.deployment(d), shadow: true) == want.filter { $0.shadow })
         #expect(try store.requests(.model("b")) == [want[1]])
@@ -485,9 +489,9 @@ func smallModel() throws -> FittedModel {
         #expect(try store.knownRequests([(d, 9)], issued: [d: 9]) == [true])
         // The same rows as columns: answered ones only, versions in order of first answer.
         let times = try store.requestTimes(deployment: d)
-        #expect(times.at == [100, 101, 103] && times.latencyMs == [0, 0.25, 0.75] && times.shadowRows == 1)
-        #expect(times.versions == ["a@1", "b@2"] && times.version == [0, 1, 0])
-        #expect(try store.requestInputs(rowids: times.rowids.reversed() + [999]) == [#"{"x":3}"#, #"{"x":"é\"q"}"#, #"{"x":1}"#, ""])
+        #expect(times.at == [100, 101, 103, 104] && times.latencyMs == [0, 0.25, 0.75, 1] && times.shadowRows == 1)
+        #expect(times.versions == ["a@1", "b@2"] && times.version == [0, 1, 0, 0])
+        #expect(try store.requestInputs(rowids: times.rowids.dropLast().reversed() + [999]) == [#"{"x":3}"#, #"{"x":"é\"q"}"#, #"{"x":1}"#, ""])
         let labeled = try store.labeledRequests(deployment: d, limit: 10)
         #expect(labeled.map(\.version) == ["a@1", "a@1"] && labeled.map(\.row.label) == ["1.5", "3"] && labeled.map(\.at) == [100, 103])
     }

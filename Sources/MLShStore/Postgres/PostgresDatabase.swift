@@ -117,11 +117,6 @@ final class PostgresStoreSQL: StoreSQL {
         try session.execute(InsertMetricPoints(run: run, points: points)).map { (name: $0.0, first: $0.1) }
     }
 
-    /// Appends request-log rows with one prepared statement, their columns bound as arrays.
-    func insertRequests(_ rows: ArraySlice<RequestLogBatch.Row>, text: [UInt8]) throws {
-        _ = try session.execute(InsertRequestRows(rows: rows, text: text))
-    }
-
     /// Runs `sql` with `arguments` and decodes its rows.
     func run(_ sql: String, _ arguments: StoreArguments) throws -> [StoreRow] {
         let (rows, changed) = try session.query(Self.numbered(sql), arguments.values)

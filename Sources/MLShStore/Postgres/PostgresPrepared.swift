@@ -1,9 +1,9 @@
 import NIOCore
 import PostgresNIO
 
-/// The store's hot writes as named prepared statements: each connection parses and plans
-/// one the first time it runs it and only binds and executes it after that. Their columns
-/// are bound as arrays (`unnest`), so one statement text serves any number of rows.
+/// Named prepared statements: each connection parses and plans one the first time it runs
+/// it and only binds and executes it after that. Metric points are bound as arrays
+/// (`unnest`), so one statement text serves any number of them.
 extension PostgresSession {
     /// Runs a prepared statement and returns its rows. PostgresNIO runs prepared statements
     /// from async code only; the task runs on the connection's own event loop (never on
@@ -72,37 +72,4 @@ struct InsertMetricPoints: PostgresPreparedStatement {
         guard let name = cells.next(), let key = cells.next() else { throw StoreError("a logged metric came back without its first key") }
         return (try name.decode(String.self), try key.decode(Int64.self))
     }
-}
-
-/// Appends request-log rows, in order.
-struct InsertRequestRows: PostgresPreparedStatement {
-    static let name = "mlsh_insert_request_rows"
-    static let sql = """
-        INSERT INTO requests (deployment, name, version, at, latency_ms, inputs, prediction, shadow, rid, score)
-        SELECT d, n, v, a, l, i, p, s, r, CASE WHEN h THEN c END
-        FROM unnest($1::int8[], $2::text[], $3::int8[], $4::float8[], $5::float8[], $6::text[], $7::text[], $8::int8[],
-                    $9::int8[], $10::bool[], $11::float8[]) WITH ORDINALITY AS u(d, n, v, a, l, i, p, s, r, h, c, k) ORDER BY k
-        """
-    typealias Row = Void
-
-    var rows: ArraySlice<RequestLogBatch.Row>
-    var text: [UInt8]
-
-    func makeBindings() throws -> PostgresBindings {
-        var binds = PostgresBindings(capacity: 11)
-        binds.append(rows.map(\.deployment))
-        binds.append(rows.map(\.name))
-        binds.append(rows.map(\.version))
-        binds.append(rows.map(\.at))
-        binds.append(rows.map(\.latencyMs))
-        binds.append(rows.map { String(decoding: text[$0.inputs], as: UTF8.self) })
-        binds.append(rows.map { String(decoding: text[$0.prediction], as: UTF8.self) })
-        binds.append(rows.map { Int64($0.shadow ? 1 : 0) })
-        binds.append(rows.map(\.rid))
-        binds.append(rows.map { !$0.score.isNaN })
-        binds.append(rows.map { $0.score.isNaN ? 0 : $0.score })
-        return binds
-    }
-
-    func decodeRow(_ row: PostgresRow) throws {}
 }
