@@ -190,7 +190,7 @@ public final class Store: Sendable {
         let known = Set(migrator.migrations)
         let applied = try db.read { db in try migrator.appliedIdentifiers(db) }
         let unknown = applied.subtracting(known).sorted().joined(separator: ", ")
-        throw StoreError("the store at \(folder) was written by a newer mlsh (unknown schema migrations: \(unknown)); upgrade mlsh to use it")
+        throw StoreError("the store at \(folder) was written by a newer mlsh (its schema has \(unknown); this mlsh's ends at \(migrator.migrations.last ?? "none")); upgrade mlsh to use it")
     }
 
     /// Runs database work, reporting SQLite errors as store errors.

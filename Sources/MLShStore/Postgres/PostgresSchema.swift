@@ -320,7 +320,7 @@ public enum PostgresSchema {
             let known = Set(migrations.map(\.0))
             let unknown = applied.subtracting(known).sorted()
             if !unknown.isEmpty {
-                throw StoreError("the store at \(pool.url.redacted) was written by a newer mlsh (unknown schema migrations: \(unknown.joined(separator: ", "))); upgrade mlsh to use it")
+                throw newer(pool, unknown)
             }
             for (id, sql) in migrations where !applied.contains(id) {
                 for statement in statements(sql) { try s.execute(statement) }
@@ -354,14 +354,20 @@ public enum PostgresSchema {
         return out.filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
+    /// The refusal of a schema with migrations this mlsh does not know, naming them and
+    /// this mlsh's last one.
+    static func newer(_ pool: PostgresPool, _ unknown: [String]) -> StoreError {
+        StoreError("the store at \(pool.url.redacted) was written by a newer mlsh (its schema has \(unknown.joined(separator: ", ")); "
+                   + "this mlsh's ends at \(migrations.last?.0 ?? "none")); upgrade mlsh to use it")
+    }
+
     /// Throws unless the database at `pool` has exactly this mlsh's schema (a store opened
     /// read-only is not migrated).
     static func requireCurrent(_ pool: PostgresPool) throws(StoreError) {
         let applied = Set(try applied(pool))
         let known = migrations.map(\.0)
-        if let unknown = applied.subtracting(known).sorted().first {
-            throw StoreError("the store at \(pool.url.redacted) was written by a newer mlsh (unknown schema migration \(unknown)); upgrade mlsh to use it")
-        }
+        let unknown = applied.subtracting(known).sorted()
+        if !unknown.isEmpty { throw newer(pool, unknown) }
         let missing = known.filter { !applied.contains($0) }
         if !missing.isEmpty {
             throw StoreError("the store at \(pool.url.redacted) is read-only here and its schema is not current (missing migrations: \(missing.joined(separator: ", "))); open it once with write access")
