@@ -107,20 +107,31 @@ extension Store {
     /// nothing is queued.
     public func claimTrial(worker: String = Store.workerName, grace: Double, sweep: Int64? = nil) throws(StoreError) -> ClaimedTrial? {
         let now = Date().timeIntervalSince1970
+        let only = sweep == nil ? "" : "AND sweep = ?"
+        let arguments: [SQLValue] = [.text(worker), .int(Int64(RunProcess.pid)), RunProcess.identity(RunProcess.pid).map(SQLValue.text) ?? .null,
+                                     .double(now), .double(now)] + (sweep.map { [.int($0)] } ?? [])
+        func claim(_ db: any StoreSQL, skipLocked: Bool) throws -> ClaimedTrial? {
+            // The oldest queued trial, taken in one statement; on PostgreSQL a trial another
+            // worker is taking is skipped, not waited for.
+            guard let id = try db.fetchOne(Int64.self, sql: """
+                UPDATE trials SET status = 'running', attempts = attempts + 1, worker = ?, worker_pid = ?, worker_identity = ?,
+                  heartbeat = ?, started = ?, ended = NULL, run = NULL
+                WHERE id = (SELECT id FROM trials WHERE status = 'queued' \(only) ORDER BY id LIMIT 1\(skipLocked ? " FOR UPDATE SKIP LOCKED" : ""))
+                RETURNING id
+                """, arguments: StoreArguments(arguments)) else { return nil }
+            guard let trial = try Store.trialRows(db, "WHERE id = ?", [id]).first,
+                  let sweep = try Store.sweepRow(db, trial.sweep) else { return nil }
+            return ClaimedTrial(trial: trial, sweep: sweep, attempt: trial.attempts, worker: worker)
+        }
         return try Store.guarded("claiming a trial") {
-            try db.write { db -> ClaimedTrial? in
+            if let postgres = db as? PostgresDatabase {
+                // Workers claim beside every other writer: row locks, not the store's write turn.
+                try db.write { db in try Store.requeueStopped(db, grace: grace, now: now) }
+                return try postgres.withRowLocks { db in try claim(db, skipLocked: true) }
+            }
+            return try db.write { db -> ClaimedTrial? in
                 try Store.requeueStopped(db, grace: grace, now: now)
-                let only = sweep == nil ? "" : "AND sweep = ?"
-                guard let id = try db.fetchOne(Int64.self, sql: "SELECT id FROM trials WHERE status = 'queued' \(only) ORDER BY id LIMIT 1",
-                                                  arguments: StoreArguments(sweep.map { [$0] } ?? [])) else { return nil }
-                try db.execute(sql: """
-                    UPDATE trials SET status = 'running', attempts = attempts + 1, worker = ?, worker_pid = ?, worker_identity = ?,
-                      heartbeat = ?, started = ?, ended = NULL, run = NULL
-                    WHERE id = ?
-                    """, arguments: [worker, RunProcess.pid, RunProcess.identity(RunProcess.pid), now, now, id])
-                guard let trial = try Store.trialRows(db, "WHERE id = ?", [id]).first,
-                      let sweep = try Store.sweepRow(db, trial.sweep) else { return nil }
-                return ClaimedTrial(trial: trial, sweep: sweep, attempt: trial.attempts, worker: worker)
+                return try claim(db, skipLocked: false)
             }
         }
     }

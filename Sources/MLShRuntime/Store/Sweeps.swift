@@ -422,7 +422,10 @@ public enum SweepCommandLine {
                                                 retries: retries, store: store)
         print("sweep \(sweep.id): \(Sweeps.trialCount(trials.count)) of \(sweep.script) in experiment \(sweep.experiment ?? "")")
         guard workers > 0 else {
-            print("queued; start workers with: mlsh worker --store \(Store.shown(folder))")
+            // A URL is never printed with its password: the hint has a placeholder there.
+            var hint = Store.shown(folder)
+            if hint != folder, let at = hint.range(of: "@", options: .backwards) { hint.replaceSubrange(at, with: ":PASSWORD@") }
+            print("queued; start workers with: mlsh worker --store \(hint)")
             return 0
         }
         try Sweeps.runLocally(sweep, workers: workers, store: store, grace: grace) { print($0) }

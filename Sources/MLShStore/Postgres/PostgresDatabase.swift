@@ -22,6 +22,12 @@ struct PostgresDatabase: StoreDatabase {
         try transaction("BEGIN", lock: true, body)
     }
 
+    /// A write transaction that does not take the writers' turn: for statements that lock
+    /// the rows they change themselves (`FOR UPDATE SKIP LOCKED`).
+    func withRowLocks<T>(_ body: (any StoreSQL) throws -> T) throws -> T {
+        try transaction("BEGIN", lock: false, body)
+    }
+
     /// Runs `body` between `begin` and `COMMIT` (`ROLLBACK` when it throws), after taking
     /// the writers' lock when `lock`. A pooled connection found lost at `BEGIN` (nothing ran
     /// yet; the server restarted while it was idle) is replaced once by a new one.

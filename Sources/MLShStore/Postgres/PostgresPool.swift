@@ -169,11 +169,11 @@ public final class PostgresPool: Sendable {
             return "\(p.code)"
         }
         if let c = error as? NIOConnectionError {
-            if let first = c.connectionErrors.first { return "cannot connect to \(first.target): \(describe(first.error))" }
+            if let first = c.connectionErrors.first { return "cannot connect to \(c.host):\(c.port): \(describe(first.error))" }
             if let dns = c.dnsAAAAError ?? c.dnsAError { return "cannot resolve \(c.host): \(dns)" }
             return "cannot connect to \(c.host):\(c.port)"
         }
-        if let io = error as? IOError { return io.description }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
         return "\(error)"
     }
 }
@@ -255,11 +255,6 @@ public final class PostgresSession {
     /// a statement that reports none).
     public func query(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> (rows: [PostgresRow], changed: Int?) {
         try answer(send(sql, values))
-    }
-
-    /// Runs a statement with values bound as PostgreSQL's (arrays among them).
-    func query(_ sql: String, binds: PostgresBindings) throws(StoreError) -> (rows: [PostgresRow], changed: Int?) {
-        try answer(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
     }
 
     /// Sends a statement without waiting for it: statements sent one after another run in
