@@ -3,22 +3,14 @@ import PostgresNIO
 
 extension PostgresSession {
     /// Streams `data`, rows in `COPY`'s text format, into `table` inside the session's
-    /// transaction. PostgresNIO runs `COPY FROM STDIN` from async code only: the task runs
-    /// on the connection's event loop, as prepared statements do.
+    /// transaction (`COPY FROM STDIN` is async-only in PostgresNIO: see `onLoop`).
     func copy(into table: String, columns: [String], _ data: ByteBuffer) throws(StoreError) {
-        let connection = self.connection, logger = self.logger
-        let promise = connection.eventLoop.makePromise(of: Void.self)
-        Task(executorPreference: EventLoopTaskExecutor(connection.eventLoop)) {
-            do {
-                try await connection.copyFrom(table: table, columns: columns, format: .text(.init()), logger: logger) { writer in
-                    try await writer.write(data)
-                }
-                promise.succeed(())
-            } catch {
-                promise.fail(error)
+        let logger = self.logger
+        try onLoop { connection in
+            try await connection.copyFrom(table: table, columns: columns, format: .text(.init()), logger: logger) { writer in
+                try await writer.write(data)
             }
         }
-        try wait(for: promise.futureResult)
     }
 }
 

@@ -5,22 +5,26 @@ import PostgresNIO
 /// it and only binds and executes it after that. Metric points are bound as arrays
 /// (`unnest`), so one statement text serves any number of them.
 extension PostgresSession {
-    /// Runs a prepared statement and returns its rows. PostgresNIO runs prepared statements
-    /// from async code only; the task runs on the connection's own event loop (never on
-    /// the shared cooperative threads a caller might be blocking), and the caller waits for
-    /// its answer or the connection's end as for any statement.
+    /// Runs a prepared statement and returns its rows.
     func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) throws(StoreError) -> [Statement.Row]
     where Statement.Row: Sendable {
-        let connection = self.connection, logger = self.logger
-        let promise = connection.eventLoop.makePromise(of: [Statement.Row].self)
+        let logger = self.logger
+        return try onLoop { connection in
+            var rows: [Statement.Row] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        }
+    }
+
+    /// Runs PostgresNIO's async-only work (prepared statements, `COPY`) on this session's
+    /// connection: the task runs on the connection's own event loop (never on the shared
+    /// cooperative threads a caller might be blocking), and the caller waits for its
+    /// answer or the connection's end as for any statement.
+    func onLoop<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T) throws(StoreError) -> T {
+        let connection = self.connection
+        let promise = connection.eventLoop.makePromise(of: T.self)
         Task(executorPreference: EventLoopTaskExecutor(connection.eventLoop)) {
-            do {
-                var rows: [Statement.Row] = []
-                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
-                promise.succeed(rows)
-            } catch {
-                promise.fail(error)
-            }
+            do { promise.succeed(try await work(connection)) } catch { promise.fail(error) }
         }
         return try wait(for: promise.futureResult)
     }
