@@ -33,6 +33,8 @@ let package = Package(
 
         // glibc's allocator controls (mallopt, malloc_trim), for the engine's memory policy.
         .systemLibrary(name: "CMalloc"),
+        // The calling thread's scheduler slice (sched_setattr), for the servers' event loops.
+        .systemLibrary(name: "CSched"),
 
         // libcrypto's SHA-256 (SHA-NI where the CPU has it), for MLShEngine.SHA256.
         .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
@@ -65,7 +67,7 @@ let package = Package(
         // What watches served models: drift statistics; no HTTP.
         .target(name: "MLShMonitor", dependencies: ["MLShCommon", "MLShEngine", "MLShModels", "MLShStore"]),
         .target(name: "MLShServe", dependencies: [
-            "MLShCommon", "MLShEngine", "MLShModels", "MLShStore", "MLShMonitor",
+            "MLShCommon", "MLShEngine", "MLShModels", "MLShStore", "MLShMonitor", "CSched",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -76,6 +78,7 @@ let package = Package(
             .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         // The web UI: experiments, runs, models, deployments and datasets as HTML pages and JSON.

@@ -52,7 +52,9 @@ public final class PredictionServer: @unchecked Sendable {
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in bound.ready(channel.localAddress?.port) },
+            eventLoopGroupProvider: .shared(EventLoopSlice.group),
             logger: logger)
+        EventLoopSlice.apply()
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
         let finished = DispatchSemaphore(value: 0)
         let failure = Mutex<String?>(nil)

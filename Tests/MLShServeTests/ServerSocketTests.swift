@@ -19,6 +19,41 @@ import TestSupport
         try await onOwnThread(body)
     }
 
+    /// The event loops of a running server run with a 200 µs slice where the kernel has
+    /// custom slices (Linux 6.12+), as the kernel reports it for each loop thread.
+    @Test func eventLoopsAskForShortSlices() async throws {
+        try await Self.offPool {
+            let server = try PredictionServer.start(routes: [Route(Fixtures.ridge, weight: 1)],
+                                                    configuration: ServeConfiguration(port: 0), store: nil)
+            defer { server.stop() }
+            let r = try HTTPClient.request("GET", server.url + "/health")
+            #expect(r.status == 200)
+            var name = utsname()
+            uname(&name)
+            let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+            guard parts.count == 2, (parts[0], parts[1]) >= (6, 12) else {
+                // Older kernels keep their slice; the server must start and answer all the same.
+                #expect(try !EventLoopSlice.slices().isEmpty)
+                return
+            }
+            let slices = try EventLoopSlice.slices()
+            #expect(!slices.isEmpty)
+            #expect(slices == Array(repeating: EventLoopSlice.nanoseconds, count: slices.count))
+            // The kernel's own view of every loop thread of this process.
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+            var loops: [String] = []
+            for t in tasks {
+                let comm = (try? String(contentsOfFile: "/proc/self/task/\(t)/comm", encoding: .utf8)) ?? ""
+                guard comm.hasPrefix("NIO-SGLTN") else { continue }
+                let sched = try String(contentsOfFile: "/proc/self/task/\(t)/sched", encoding: .utf8)
+                let line = sched.split(separator: "\n").first { $0.hasPrefix("se.slice") }
+                loops.append(line.map { String($0.split(separator: ":").last ?? "").trimmingCharacters(in: .whitespaces) } ?? "none")
+            }
+            #expect(loops == Array(repeating: "200000", count: slices.count))
+        }
+    }
+
     @Test func servesLogsAndStopsGracefully() async throws { try await Self.offPool { try Self.servesLogsAndStopsGracefully() } }
 
     static func servesLogsAndStopsGracefully() throws {
