@@ -37,6 +37,60 @@ func sameTable(_ a: Table, _ b: Table) -> String? {
         #expect(problem == nil, "\(name): \(problem ?? "")")
     }
 
+    /// The resident bytes of the mapping that starts at `base` (/proc/self/smaps), in KiB.
+    static func residentKiB(_ base: UnsafeRawPointer) throws -> Int {
+        // Read to its end (Foundation's String(contentsOfFile:) stops short on /proc files).
+        let h = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+        defer { try? h.close() }
+        let smaps = String(decoding: try h.readToEnd() ?? Data(), as: UTF8.self)
+        let start = String(UInt(bitPattern: Int(bitPattern: base)), radix: 16)
+        var inside = false
+        for line in smaps.split(separator: "\n") {
+            if let dash = line.firstIndex(of: "-"), line[..<dash].allSatisfy(\.isHexDigit) {
+                inside = line[..<dash].drop(while: { $0 == "0" }) == start[...]
+            } else if inside, line.hasPrefix("Rss:") {
+                return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+            }
+        }
+        return -1
+    }
+
+    /// Reading a mapped file lets each chunk's pages go once decoded: afterwards the
+    /// mapping holds little more than the page headers and the footer, where a read of
+    /// the same mapping that keeps them holds what it read. Both columns (here: one thread
+    /// per column, row groups in order) and one (its row groups in parallel).
+    @Test(arguments: [nil, ["a"]] as [[String]?])
+    func aMappedFileLeavesMemoryChunkByChunk(_ columns: [String]?) throws {
+        let rows = 1 << 20
+        let t = try Table(names: ["a", "b"], columns: [Column(floats: (0..<rows).map { Double($0) * 0.5 }),
+                                                       Column(ints: (0..<rows).map { Int64($0) * 3 })])
+        let path = try temporaryFolder("parquet-pages") + "/big.parquet"
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        try Parquet.write(t, to: path, compression: .none, rowGroupRows: 1 << 17)
+        let fd = open(path, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(size > 16_000_000)
+        let read = columns == nil ? size : size / 2
+        let expected = try columns.map { try t.select($0) } ?? t
+        var resident: [Bool: Int] = [:]
+        for mapped in [false, true] {
+            let m = try #require(mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0))
+            #expect(m != MAP_FAILED)
+            defer { munmap(m, size) }
+            let back = try Parquet.parse(UnsafeRawBufferPointer(start: m, count: size), name: path, columns: columns, mapped: mapped)
+            #expect(sameTable(back, expected) == nil)
+            resident[mapped] = try Self.residentKiB(m)
+        }
+        let kept = try #require(resident[false]), released = try #require(resident[true])
+        #expect(kept >= 0 && released >= 0, "the mappings are not in /proc/self/smaps")
+        #expect(kept * 1024 > read * 9 / 10, "kept \(kept) KiB of \(read / 1024)")
+        // What stays: the footer, page headers, and pages at chunk edges with the kernel's
+        // fault-around (up to 64 KiB mapped per fault) — well under a twentieth.
+        #expect(released * 1024 < size / 20, "released to \(released) KiB of \(size / 1024)")
+    }
+
     @Test(arguments: ["logical", "int96"])
     func logicalTypesMapAsDocumented(_ name: String) throws {
         let t = try Parquet.read(path: "\(parquetFixtures)/\(name).parquet")

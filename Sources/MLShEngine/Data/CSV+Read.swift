@@ -203,11 +203,7 @@ struct CSVReader {
     /// (later reads fault them back in from the file).
     func dropPages(_ s: Int, _ e: Int) {
         guard dropParsedPages else { return }
-        let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
-        let base = Int(bitPattern: UnsafeRawPointer(p))
-        let a = (base + s + page - 1) / page * page, b = (base + e) / page * page
-        guard b > a, let start = UnsafeMutableRawPointer(bitPattern: a) else { return }
-        _ = madvise(start, b - a, Int32(MADV_DONTNEED))
+        dataDropMappedPages(UnsafeRawPointer(p), s, e)
     }
 
     /// The average bytes per row in the first 64 KiB of the body (at least 1), to size

@@ -110,6 +110,16 @@ func dataWithFileBytes<R>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>, B
     return try bytes.withUnsafeBufferPointer { (buf) throws(EngineError) -> R in try body(buf, false) }
 }
 
+/// Drops the whole pages inside `[s, e)` of a read-only file mapping at `base` from the
+/// process's memory: they stay in the page cache, and a later read faults them back in.
+func dataDropMappedPages(_ base: UnsafeRawPointer, _ s: Int, _ e: Int) {
+    let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+    let origin = Int(bitPattern: base)
+    let a = (origin + s + page - 1) / page * page, b = (origin + e) / page * page
+    guard b > a, let start = UnsafeMutableRawPointer(bitPattern: a) else { return }
+    _ = madvise(start, b - a, Int32(MADV_DONTNEED))
+}
+
 /// A parse failure at a byte offset (turned into line and column by `csvLocate`).
 struct CSVFailure: Error {
     var offset: Int

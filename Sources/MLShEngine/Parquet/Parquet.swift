@@ -19,11 +19,11 @@
 /// NaN included, are nulls); data pages v1 of about 1 MiB, row groups of `rowGroupRows`
 /// rows.
 public enum Parquet {
-    /// Reads the file at `path` (mapped into memory, not copied); with `columns`, only
-    /// those, in that order.
+    /// Reads the file at `path` (mapped into memory, not copied; each chunk's pages let go
+    /// once it is decoded); with `columns`, only those, in that order.
     public static func read(path: String, columns: [String]? = nil) throws(EngineError) -> Table {
-        var t = try dataWithFileBytes(path) { (buf) throws(EngineError) -> Table in
-            try parse(UnsafeRawBufferPointer(buf), name: path, columns: columns)
+        var t = try dataWithFileBytes(path) { (buf, mapped) throws(EngineError) -> Table in
+            try parse(UnsafeRawBufferPointer(buf), name: path, columns: columns, mapped: mapped)
         }
         t.label = dataBaseName(path)
         return t
@@ -36,11 +36,12 @@ public enum Parquet {
         }
     }
 
-    static func parse(_ file: UnsafeRawBufferPointer, name: String, columns: [String]?) throws(EngineError) -> Table {
+    static func parse(_ file: UnsafeRawBufferPointer, name: String, columns: [String]?,
+                      mapped: Bool = false) throws(EngineError) -> Table {
         let label = dataBaseName(name)
         let result: Result<Table, ParquetFailure>
         do throws(ParquetFailure) {
-            result = .success(try ParquetReader(file: file, label: label).read(columns: columns))
+            result = .success(try ParquetReader(file: file, label: label, mapped: mapped).read(columns: columns))
         } catch {
             result = .failure(error)
         }

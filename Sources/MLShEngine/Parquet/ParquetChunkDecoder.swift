@@ -32,6 +32,8 @@ struct ParquetChunk {
     let rows: Int
     let codec: ParquetCompression
     let pages: [ParquetPage]
+    /// Where its bytes lie in the file (page headers included).
+    var bytes: Range<Int> = 0..<0
 }
 
 /// Where a chunk's values go: its first row in the column's arrays. Missing values are

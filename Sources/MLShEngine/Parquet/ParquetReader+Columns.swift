@@ -17,7 +17,10 @@ extension ParquetReader {
                 for c in chunks {
                     var d = ParquetChunkDecoder(file: file, plan: plan, chunk: c)
                     swap(&d.interner, &shared)
-                    do throws(ParquetFailure) { try d.decode(into: sink(c), ownedRows: c.rowStart) } catch {
+                    do throws(ParquetFailure) {
+                        defer { release(c) }
+                        try d.decode(into: sink(c), ownedRows: c.rowStart)
+                    } catch {
                         failure = error
                         return
                     }
@@ -30,6 +33,7 @@ extension ParquetReader {
             let results = dataParallelChunks(count: chunks.count) { k in
                 var d = ParquetChunkDecoder(file: file, plan: plan, chunk: chunks[k])
                 return Result { () throws(ParquetFailure) -> ParquetChunkDecoder in
+                    defer { release(chunks[k]) }
                     try d.decode(into: sink(chunks[k]))
                     return d
                 }
@@ -91,6 +95,12 @@ extension ParquetReader {
         }
         if case .allMissing = plan.post { return Column(floats: [Double](repeating: .nan, count: total)) }
         return column
+    }
+
+    /// Lets a decoded chunk's pages of a mapped file go (see `mapped`).
+    func release(_ c: ParquetChunk) {
+        guard mapped, let base = file.baseAddress else { return }
+        dataDropMappedPages(base, c.bytes.lowerBound, c.bytes.upperBound)
     }
 
     /// Runs `body` with a validity buffer (bytes 0/1) for an OPTIONAL column, which becomes

@@ -9,6 +9,9 @@ struct ParquetReader {
     let file: UnsafeRawBufferPointer
     /// The table's name, for messages about unknown columns.
     let label: String
+    /// Whether `file` is a read-only mapping of the file: then each chunk's pages leave the
+    /// process's memory once it is decoded, so a read holds the columns, not the file too.
+    var mapped = false
 
     /// The bytes the decoded columns may take: the memory this process may use.
     static let memoryBudget: Int = min(Int(clamping: ProcessInfo.processInfo.physicalMemory),
@@ -169,7 +172,8 @@ struct ParquetReader {
             throw ParquetFailure(footer, "\(what) says its \(m.totalCompressedSize) bytes start at byte \(start), outside the file's \(file.count) bytes")
         }
         let pages = try walkPages(Int(start), Int(start + m.totalCompressedSize), rows: rows, what: what)
-        return ParquetChunk(rowGroup: g, rowStart: rowStart, rows: rows, codec: codec, pages: pages)
+        return ParquetChunk(rowGroup: g, rowStart: rowStart, rows: rows, codec: codec, pages: pages,
+                            bytes: Int(start)..<Int(start + m.totalCompressedSize))
     }
 
     /// The pages between `start` and `end`, their headers checked: sizes inside the chunk,
