@@ -17,6 +17,38 @@ import Testing
         return try Table(names: ["i", "f", "s"], columns: [Column(ints: ints, validity: valid), Column(floats: floats), Column(strings: strs)])
     }
 
+    /// A filter over enough rows to be cut into pieces compacted in parallel keeps exactly
+    /// the rows a naive take of the mask's indices keeps, whatever the pieces hold: random
+    /// masks, nothing, everything, one row at either end, whole pieces empty or full.
+    @Test func filterOfManyRowsMatchesTakingTheMasksRows() throws {
+        let rows = 200_003
+        let base = try randomTable(7, rows: rows)
+        var r = SeededRandom(seed: 11)
+        let bools = (0..<rows).map { _ in r.nextInt(below: 3) == 0 }
+        let boolValid = (0..<rows).map { _ in r.nextInt(below: 5) != 0 }
+        let t = try Table(names: base.names + ["b"], columns: base.columns + [Column(bools: bools, validity: boolValid)])
+        #expect(DataMaskPieces(Array(repeating: true, count: rows)).ranges.count > 1)
+        var masks: [(String, [Bool])] = [
+            ("random 40 %", (0..<rows).map { _ in r.nextInt(below: 5) < 2 }),
+            ("random 99 %", (0..<rows).map { _ in r.nextInt(below: 100) != 0 }),
+            ("none", Array(repeating: false, count: rows)),
+            ("all", Array(repeating: true, count: rows)),
+            ("first row", (0..<rows).map { $0 == 0 }),
+            ("last row", (0..<rows).map { $0 == rows - 1 }),
+            ("blocks of 50,000", (0..<rows).map { ($0 / 50_000) % 2 == 1 }),
+        ]
+        masks.append(("all but the last", (0..<rows).map { $0 != rows - 1 }))
+        for (what, mask) in masks {
+            let got = t.rows(where: mask)
+            let want = t.take((0..<rows).filter { mask[$0] })
+            #expect(got.rowCount == want.rowCount, "\(what)")
+            #expect(got.fingerprint() == want.fingerprint(), "\(what)")
+            if got.fingerprint() != want.fingerprint() {   // name the column that differs
+                for name in t.names { #expect(col(got, name) == col(want, name), "\(what): column \(name)") }
+            }
+        }
+    }
+
     /// Missing last, then by value; descending reverses values only.
     func less(_ a: Scalar, _ b: Scalar, _ desc: Bool) -> Bool? {
         switch (a, b) {

@@ -47,6 +47,33 @@ func dataChunkRanges(_ n: Int, parts: Int) -> [Range<Int>] {
     return out
 }
 
+/// A filter mask cut into pieces that are compacted in parallel: each piece's rows and
+/// where its kept values start in the output (`starts` has one more entry: the total).
+struct DataMaskPieces {
+    let ranges: [Range<Int>]
+    let starts: [Int]
+    var kept: Int { starts[starts.count - 1] }
+
+    /// Below 1 << 16 rows one piece; above, a few per worker (at least 64K rows each), so
+    /// uneven masks still keep every worker busy.
+    init(_ mask: [Bool]) {
+        let n = mask.count
+        let ranges = dataChunkRanges(n, parts: n < dataParallelGatherRows ? 1 : min(dataWorkerCount * 4, n >> 16))
+        let counts: [Int] = mask.withUnsafeBufferPointer { m in
+            let box = DataUncheckedBox(m)
+            return dataParallelChunks(count: ranges.count) { j in
+                var k = 0
+                for i in ranges[j] { k &+= Int(unsafeBitCast(box.value[i], to: UInt8.self)) }
+                return k
+            }
+        }
+        var starts = [0]
+        for c in counts { starts.append(starts[starts.count - 1] + c) }
+        self.ranges = ranges
+        self.starts = starts
+    }
+}
+
 /// Indices at or above which a gather runs in parallel chunks.
 private let dataParallelGatherRows = 1 << 16
 

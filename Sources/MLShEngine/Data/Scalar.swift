@@ -137,30 +137,42 @@ extension Column {
         }
     }
 
-    /// The values where `mask` is true, `kept` of them; `mask` has one entry per value.
-    /// Branch-free: every value is written and the write position advances by the mask,
-    /// since a filter keeps rows in no pattern a branch predictor could learn.
-    func compacted(_ mask: [Bool], kept: Int) -> Column {
-        func compact<T>(_ v: [T], _ fill: T) -> [T] {
-            [T](unsafeUninitializedCapacity: kept) { dst, count in
+    /// The values where `mask` is true; `mask` has one entry per value, `pieces` is its
+    /// split. Each piece is compacted on its own (in parallel when there are several) into
+    /// the place its kept values start. Branch-free: every value is written and the write
+    /// position advances by the mask, since a filter keeps rows in no pattern a branch
+    /// predictor could learn.
+    func compacted(_ mask: [Bool], _ pieces: DataMaskPieces) -> Column {
+        func compact<T>(_ v: [T]) -> [T] {
+            [T](unsafeUninitializedCapacity: pieces.kept) { dst, count in
                 v.withUnsafeBufferPointer { src in
                     mask.withUnsafeBufferPointer { m in
-                        var k = 0
-                        for i in 0..<src.count {
-                            // The slot after the last kept value may be written once more.
-                            if k < kept { dst[k] = src[i] }
-                            k &+= Int(unsafeBitCast(m[i], to: UInt8.self))
+                        let box = DataUncheckedBox((src, m, dst))
+                        _ = dataParallelChunks(count: pieces.ranges.count) { j in
+                            let (src, m, dst) = box.value
+                            let out = dst.baseAddress.map { $0 + pieces.starts[j] }
+                            let r = pieces.ranges[j]
+                            guard let out, pieces.starts[j + 1] > pieces.starts[j],
+                                  let last = r.last(where: { m[$0] }) else { return 0 }
+                            // Up to the piece's last kept row only: past it, the loop would
+                            // write the slot after this piece's values, the next piece's first.
+                            var k = 0
+                            for i in r.lowerBound...last {
+                                (out + k).initialize(to: src[i])
+                                k &+= Int(unsafeBitCast(m[i], to: UInt8.self))
+                            }
+                            return 0
                         }
                     }
                 }
-                count = kept
+                count = pieces.kept
             }
         }
         switch storage {
-        case .float(let v): return Column(floats: compact(v, .nan))
-        case .int(let v, let valid): return Column(ints: compact(v, 0), validity: valid.map { compact($0, false) })
-        case .bool(let v, let valid): return Column(bools: compact(v, false), validity: valid.map { compact($0, false) })
-        case .string(let c, let d): return Column(.string(codes: compact(c, -1), dictionary: d))
+        case .float(let v): return Column(floats: compact(v))
+        case .int(let v, let valid): return Column(ints: compact(v), validity: valid.map { compact($0) })
+        case .bool(let v, let valid): return Column(bools: compact(v), validity: valid.map { compact($0) })
+        case .string(let c, let d): return Column(.string(codes: compact(c), dictionary: d))
         }
     }
 

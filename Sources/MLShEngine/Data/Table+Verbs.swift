@@ -34,14 +34,8 @@ extension Table {
     public func rows(where mask: [Bool]) -> Table {
         let n = min(mask.count, rowCount)
         guard n == rowCount else { return take((0..<n).filter { mask[$0] }) }
-        let kept = mask.withUnsafeBufferPointer { m in
-            var k = 0
-            for i in 0..<n { k &+= Int(unsafeBitCast(m[i], to: UInt8.self)) }
-            return k
-        }
-        let cols = columns
-        let out = dataParallelChunks(count: cols.count, sequential: n < 100_000) { cols[$0].compacted(mask, kept: kept) }
-        return dataRebuilt(names: names, columns: out)
+        let pieces = DataMaskPieces(mask)
+        return dataRebuilt(names: names, columns: columns.map { $0.compacted(mask, pieces) })
     }
 
     /// The rows where the bool column `mask` is true (missing counts as false, as in SQL).
