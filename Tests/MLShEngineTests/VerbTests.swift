@@ -25,6 +25,9 @@ func col(_ t: Table, _ name: String) -> [Scalar] {
         #expect(col(t.tail(2), "name") == [.string("bee"), .string("ant")])
         #expect(col(t.take([4, 0]), "score") == [.float(-1), .float(2.5)])
         #expect(col(t.rows(where: [true, false, false, true, false]), "id") == [.int(3), .int(1)])
+        // Mask entries past the last row are dropped; a short mask keeps rows it names.
+        #expect(col(t.rows(where: [true, false, false, true, false, true, true]), "id") == [.int(3), .int(1)])
+        #expect(col(t.rows(where: [false, true]), "id") == [.int(1)])
         #expect(t.head(2).label == "people")
         let m = Column(bools: [true, true, false, true, true], validity: [true, false, true, true, true])
         #expect(col(try t.rows(where: m), "id") == [.int(3), .int(1), .int(5)])
