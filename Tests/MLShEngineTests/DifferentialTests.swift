@@ -27,7 +27,7 @@ import Testing
         let bools = (0..<rows).map { _ in r.nextInt(below: 3) == 0 }
         let boolValid = (0..<rows).map { _ in r.nextInt(below: 5) != 0 }
         let t = try Table(names: base.names + ["b"], columns: base.columns + [Column(bools: bools, validity: boolValid)])
-        #expect(DataMaskPieces(Array(repeating: true, count: rows)).ranges.count > 1)
+        #expect(DataMaskPieces(Array(repeating: true, count: rows), rows: rows).ranges.count > 1)
         var masks: [(String, [Bool])] = [
             ("random 40 %", (0..<rows).map { _ in r.nextInt(below: 5) < 2 }),
             ("random 99 %", (0..<rows).map { _ in r.nextInt(below: 100) != 0 }),

@@ -54,10 +54,11 @@ struct DataMaskPieces {
     let starts: [Int]
     var kept: Int { starts[starts.count - 1] }
 
-    /// Below 1 << 16 rows one piece; above, a few per worker (at least 64K rows each), so
-    /// uneven masks still keep every worker busy.
-    init(_ mask: [Bool]) {
-        let n = mask.count
+    /// The first `rows` entries of `mask` (at most its length). Below 1 << 16 rows one
+    /// piece; above, a few per worker (at least 64K rows each), so uneven masks still keep
+    /// every worker busy.
+    init(_ mask: [Bool], rows: Int) {
+        let n = min(rows, mask.count)
         let ranges = dataChunkRanges(n, parts: n < dataParallelGatherRows ? 1 : min(dataWorkerCount * 4, n >> 16))
         let counts: [Int] = mask.withUnsafeBufferPointer { m in
             let box = DataUncheckedBox(m)

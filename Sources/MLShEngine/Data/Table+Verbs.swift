@@ -34,8 +34,7 @@ extension Table {
     public func rows(where mask: [Bool]) -> Table {
         let n = min(mask.count, rowCount)
         guard n == rowCount else { return take((0..<n).filter { mask[$0] }) }
-        let mask = mask.count == n ? mask : Array(mask[..<n])
-        let pieces = DataMaskPieces(mask)
+        let pieces = DataMaskPieces(mask, rows: n)
         return dataRebuilt(names: names, columns: columns.map { $0.compacted(mask, pieces) })
     }
 
