@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // The calling thread's scheduler slice (sched_setattr), for the servers' event loops.
         .systemLibrary(name: "CSched"),
+        // Loops MLShEngine runs in C for AVX2 instructions Swift does not reach (filter
+        // compaction), chosen at run time by the CPU.
+        .target(name: "CKernels"),
 
         // libcrypto's SHA-256 (SHA-NI where the CPU has it), for MLShEngine.SHA256.
         .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
@@ -50,7 +53,7 @@ let package = Package(
         // mean", XML escaping, the usable core count.
         .target(name: "MLShCommon"),
         .target(name: "MLShLanguage", dependencies: ["MLShCommon"]),
-        .target(name: "MLShEngine", dependencies: ["MLShCommon", "CMalloc", "COpenSSL", "CZstd", "CSnappy", "CZlib"],
+        .target(name: "MLShEngine", dependencies: ["MLShCommon", "CMalloc", "COpenSSL", "CZstd", "CSnappy", "CZlib", "CKernels"],
                 swiftSettings: numericFlags),
         .target(name: "MLShModels", dependencies: ["MLShCommon", "MLShEngine", "CLapack"],
                 swiftSettings: numericFlags),
@@ -119,7 +122,7 @@ let package = Package(
                 path: "Tests/TestSupport"),
         .testTarget(name: "MLShCommonTests", dependencies: ["MLShCommon"]),
         .testTarget(name: "MLShLanguageTests", dependencies: ["MLShLanguage", "MLShCommon"]),
-        .testTarget(name: "MLShEngineTests", dependencies: ["MLShCommon", "MLShEngine", "TestSupport"], exclude: ["fixtures"]),
+        .testTarget(name: "MLShEngineTests", dependencies: ["MLShCommon", "MLShEngine", "CKernels", "TestSupport"], exclude: ["fixtures"]),
         .testTarget(name: "MLShStoreTests", dependencies: [
             "MLShCommon", "MLShStore", "MLShModels", "MLShEngine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ],

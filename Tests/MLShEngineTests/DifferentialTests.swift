@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import MLShEngine
 
@@ -38,6 +39,14 @@ import Testing
             ("blocks of 50,000", (0..<rows).map { ($0 / 50_000) % 2 == 1 }),
         ]
         masks.append(("all but the last", (0..<rows).map { $0 != rows - 1 }))
+        // Runs of 1 to 70 rows, kept and dropped in turn: whole 32-row blocks kept and
+        // dropped, and blocks with every count of kept rows.
+        var runs: [Bool] = [], keep = false
+        while runs.count < rows {
+            runs += Array(repeating: keep, count: min(1 + r.nextInt(below: 70), rows - runs.count))
+            keep.toggle()
+        }
+        masks.append(("runs of 1 to 70", runs))
         for (what, mask) in masks {
             let got = t.rows(where: mask)
             let want = t.take((0..<rows).filter { mask[$0] })
@@ -46,6 +55,25 @@ import Testing
             if got.fingerprint() != want.fingerprint() {   // name the column that differs
                 for name in t.names { #expect(col(got, name) == col(want, name), "\(what): column \(name)") }
             }
+        }
+    }
+
+    /// CKernels' compaction, on 8- and 4-byte values: the kept values in order, as many as
+    /// fit in `room`, and not a byte written past it (a sentinel after it stays).
+    @Test func compactionKeepsTheMasksValuesAndStaysInItsRoom() {
+        var r = SeededRandom(seed: 5)
+        for trial in 0..<3000 {
+            let n = r.nextInt(below: 400), density = r.nextInt(below: 101)
+            let mask = (0..<n).map { _ in r.nextInt(below: 100) < density }
+            let src64 = (0..<n).map { UInt64($0) &* 7 &+ 1 }, src32 = (0..<n).map { UInt32($0) &* 3 &+ 2 }
+            let kept = (0..<n).filter { mask[$0] }
+            let room = trial % 3 == 0 && !kept.isEmpty ? r.nextInt(below: kept.count) : kept.count
+            var dst64 = [UInt64](repeating: 0xDEAD, count: room + 8), dst32 = [UInt32](repeating: 0xBEEF, count: room + 8)
+            let k64 = mlsh_compact64(src64, mask, n, &dst64, room), k32 = mlsh_compact32(src32, mask, n, &dst32, room)
+            #expect(k64 == room && k32 == room, "trial \(trial)")
+            #expect(Array(dst64[..<room]) == kept.prefix(room).map { src64[$0] }, "trial \(trial)")
+            #expect(Array(dst32[..<room]) == kept.prefix(room).map { src32[$0] }, "trial \(trial)")
+            #expect(dst64[room...].allSatisfy { $0 == 0xDEAD } && dst32[room...].allSatisfy { $0 == 0xBEEF }, "trial \(trial): written past its room")
         }
     }
 

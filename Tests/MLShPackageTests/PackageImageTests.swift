@@ -141,10 +141,9 @@ import TestSupport
         #expect(try box.mlsh(["package", "diabetes@1", "-o", again]).code == 0)
         #expect(try Self.sha256(image) == Self.sha256(again))
 
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo") {
-            let inspected = try Self.tool("/usr/bin/skopeo", ["inspect", "--config", "oci-archive:" + image])
-            #expect(inspected.contains("\"8080/tcp\""))
-        }
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo"), "skopeo reads the layout; scripts/bootstrap installs it")
+        let inspectedConfig = try Self.tool("/usr/bin/skopeo", ["inspect", "--config", "oci-archive:" + image])
+        #expect(inspectedConfig.contains("\"8080/tcp\""))
 
         let unpacked = try Self.unpack(image, into: box.dir + "/unpacked")
         #expect(unpacked.layerMediaTypes.allSatisfy { $0 == "application/vnd.oci.image.layer.v1.tar+gzip" })
@@ -234,10 +233,9 @@ import TestSupport
         let r = try box.mlsh(["package", "diabetes@production", "-o", image, "--format", "docker", "--tag", "registry.local:5000/team/diabetes:prod"])
         #expect(r.code == 0, "\(r.err)")
         #expect(r.err.contains(" as registry.local:5000/team/diabetes:prod: "), "\(r.err)")
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo") {
-            let inspected = try Self.tool("/usr/bin/skopeo", ["inspect", "docker-archive:" + image])
-            #expect(inspected.contains("\"mlsh.model\": \"diabetes@1\""), "\(inspected)")
-        }
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo"), "skopeo reads the archive; scripts/bootstrap installs it")
+        let inspected = try Self.tool("/usr/bin/skopeo", ["inspect", "docker-archive:" + image])
+        #expect(inspected.contains("\"mlsh.model\": \"diabetes@1\""), "\(inspected)")
         let unpacked = try Self.unpack(image, into: box.dir + "/unpacked")
         #expect(unpacked.layerMediaTypes.allSatisfy { $0 == "application/vnd.oci.image.layer.v1.tar" })
         let docker = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: box.dir + "/unpacked/layout/manifest.json"))) as? [[String: Any]])

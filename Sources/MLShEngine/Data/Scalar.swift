@@ -1,3 +1,4 @@
+import CKernels
 /// One value of a column, or a value given by the user to compare against a column.
 public enum Scalar: Sendable, Equatable {
     case float(Double), int(Int64), bool(Bool), string(String), missing
@@ -139,9 +140,11 @@ extension Column {
 
     /// The values where `mask` is true; `mask` has one entry per value, `pieces` is its
     /// split. Each piece is compacted on its own (in parallel when there are several) into
-    /// the place its kept values start. Branch-free: every value is written and the write
-    /// position advances by the mask, since a filter keeps rows in no pattern a branch
-    /// predictor could learn.
+    /// the place its kept values start, never past its last kept value. 8- and 4-byte
+    /// values go through CKernels (AVX2 left-packing: a permutation of 4 or 8 values per
+    /// step, chosen by their mask bits); others branch-free: every value is written and the
+    /// write position advances by the mask, since a filter keeps rows in no pattern a
+    /// branch predictor could learn.
     func compacted(_ mask: [Bool], _ pieces: DataMaskPieces) -> Column {
         func compact<T>(_ v: [T]) -> [T] {
             [T](unsafeUninitializedCapacity: pieces.kept) { dst, count in
@@ -150,16 +153,24 @@ extension Column {
                         let box = DataUncheckedBox((src, m, dst))
                         _ = dataParallelChunks(count: pieces.ranges.count) { j in
                             let (src, m, dst) = box.value
-                            let out = dst.baseAddress.map { $0 + pieces.starts[j] }
-                            let r = pieces.ranges[j]
-                            guard let out, pieces.starts[j + 1] > pieces.starts[j],
-                                  let last = r.last(where: { m[$0] }) else { return 0 }
-                            // Up to the piece's last kept row only: past it, the loop would
-                            // write the slot after this piece's values, the next piece's first.
-                            var k = 0
-                            for i in r.lowerBound...last {
-                                (out + k).initialize(to: src[i])
-                                k &+= Int(unsafeBitCast(m[i], to: UInt8.self))
+                            let r = pieces.ranges[j], room = pieces.starts[j + 1] - pieces.starts[j]
+                            guard room > 0, let out = dst.baseAddress.map({ $0 + pieces.starts[j] }),
+                                  let from = src.baseAddress.map({ $0 + r.lowerBound }),
+                                  let bits = m.baseAddress.map({ $0 + r.lowerBound }) else { return 0 }
+                            switch MemoryLayout<T>.stride {
+                            case 8 where MemoryLayout<T>.size == 8:
+                                mlsh_compact64(UnsafeRawPointer(from).assumingMemoryBound(to: UInt64.self), bits, r.count,
+                                               UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt64.self), room)
+                            case 4 where MemoryLayout<T>.size == 4:
+                                mlsh_compact32(UnsafeRawPointer(from).assumingMemoryBound(to: UInt32.self), bits, r.count,
+                                               UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt32.self), room)
+                            default:
+                                var i = 0, k = 0
+                                while i < r.count && k < room {
+                                    (out + k).initialize(to: from[i])
+                                    k &+= Int(unsafeBitCast(bits[i], to: UInt8.self))
+                                    i &+= 1
+                                }
                             }
                             return 0
                         }
