@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
 from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, adjusted_rand_score, log_loss, mean_squared_error, r2_score, roc_auc_score
@@ -99,6 +100,14 @@ clf("wine standardize>>logistic", LogisticRegression(C=1.0, max_iter=100), Xtr, 
 clf("wine naive_bayes", GaussianNB(), *w)
 clf("wine standardize>>knn(k=5)", KNeighborsClassifier(5), Xtr, Xte, w[2], w[3])
 clf("wine forest(100)", RandomForestClassifier(100, random_state=0), *w)
+pca = PCA(n_components=3).fit(Xtr)
+print("wine standardize>>pca(k=3) explained_variance", np.round(pca.explained_variance_, 6).tolist())
+print("  components[:, :4]", np.round(pca.components_[:, :4], 6).tolist())
+print("  first test row", np.round(pca.transform(Xte[:1])[0], 6).tolist())
+clf("wine standardize>>pca(k=3)>>logistic", LogisticRegression(C=1.0, max_iter=100), pca.transform(Xtr), pca.transform(Xte), w[2], w[3])
+pca = PCA(n_components=4).fit(d[0])
+print("diabetes pca(k=4) explained_variance", np.round(pca.explained_variance_, 6).tolist())
+reg("diabetes pca(k=4)>>linear", LinearRegression(), pca.transform(d[0]), pca.transform(d[1]), d[2], d[3])
 
 g = split("digits", "digit")
 clf("digits naive_bayes", GaussianNB(), *g)

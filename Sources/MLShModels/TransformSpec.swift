@@ -13,7 +13,7 @@ public struct TransformSpec: Codable, Sendable, Equatable, CustomStringConvertib
     /// Every transform but `features` (which the runtime builds from expressions), in `:help` order.
     public static let transforms: [TransformDescriptor] = [
         StandardizeSpec.descriptor, MinMaxSpec.descriptor, ImputeSpec.descriptor, OneHotSpec.descriptor,
-        BinSpec.descriptor, PolySpec.descriptor, SelectFeaturesSpec.descriptor,
+        BinSpec.descriptor, PolySpec.descriptor, SelectFeaturesSpec.descriptor, PCASpec.descriptor,
     ]
 
     /// The spec if it is an `S` (`step.spec(as: ImputeSpec.self)`), nil otherwise.

@@ -53,6 +53,8 @@ import TestSupport
         features_arithmetic   | dataset("diabetes") | features(bmi2 = $bmi ^ 2, ratio = $s1 / $s2, lbp = log($bp), old = $age > 50, centred = $bmi - mean($bmi)) >> standardize() >> ridge(), t, target=$progression
         features_conditions   | dataset("diabetes") |> derive(s5 = if_else($age < 30, nan, $s5)) | features(b = if_else($sex == 1 and $age >= 40, $bmi, -$bmi), f = fill_nan($s5, 4.5), n = is_nan($s5), r = sqrt(abs($s6 - 90)) + exp($s5 / 10) + log10($s1)) >> impute("mean") >> forest(trees=10, seed=5), t, target=$progression
         impute_strings        | dataset("iris") | impute("most_frequent") >> onehot() >> poly(degree=2) >> ridge(), t, target=$sepal_length
+        pca_logistic          | dataset("wine") | standardize() >> pca(k=3) >> logistic(), t, target=$cultivar
+        pca_onehot_ridge      | dataset("iris") | onehot() >> pca(2) >> ridge(), t, target=$sepal_length
         """.split(separator: "\n").map { line in
             let part = line.components(separatedBy: " | ").map { $0.trimmingCharacters(in: .whitespaces) }
             return (part[0], "let t = \(part[1])\nlet m = fit(\(part[2]))\nlet rows = \(part.count > 3 ? part[3] : "t")")

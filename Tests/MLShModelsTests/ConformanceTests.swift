@@ -37,6 +37,7 @@ import MLShEngine
                                      model: .ridge(RidgeSpec(alpha: 0.5))), data: "diabetes", target: "progression"),
         Estimator(spec: PipelineSpec(steps: [.onehot(OneHotSpec(columns: ["sex"])), .standardize(StandardizeSpec())],
                                      model: .lasso(LassoSpec(alpha: 0.1))), data: "diabetes_sex", target: "progression"),
+        Estimator(spec: PipelineSpec(steps: std + [.pca(PCASpec(k: 4))], model: .logistic(LogisticSpec())), data: "wine", target: "cultivar"),
     ]
 
     static func fitted(_ e: Estimator) throws -> (FittedModel, Table, Table) {

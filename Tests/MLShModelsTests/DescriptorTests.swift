@@ -44,7 +44,7 @@ import MLShEngine
     /// The registry's names are the ones `make` accepts, in the order the unknown-name message lists.
     @Test func theRegistryIsTheListOfNames() throws {
         #expect(ModelSpec.kinds == ["linear", "ridge", "lasso", "logistic", "kmeans", "tree", "forest", "boost", "knn", "naive_bayes", "isolation_forest"])
-        #expect(TransformSpec.kinds == ["standardize", "minmax", "impute", "onehot", "bin", "poly", "select_features"])
+        #expect(TransformSpec.kinds == ["standardize", "minmax", "impute", "onehot", "bin", "poly", "select_features", "pca"])
         #expect(throws: ModelError.unknownKind("rige", accepted: ModelSpec.kinds, suggestion: "ridge")) {
             _ = try ModelSpec.make(kind: "rige", settings: [:])
         }

@@ -47,6 +47,9 @@ import MLShEngine
         Case(data: "wine", target: "cultivar", steps: [], model: "naive_bayes", settings: [:], metric: "accuracy", sklearn: 1.0, exact: true),
         Case(data: "wine", target: "cultivar", steps: std, model: "knn", settings: [:], metric: "accuracy", sklearn: 0.971429, exact: true),
         Case(data: "wine", target: "cultivar", steps: [], model: "forest", settings: [:], metric: "accuracy", sklearn: 1.0, exact: false),
+        Case(data: "wine", target: "cultivar", steps: std + [.pca(PCASpec(k: 3))], model: "logistic", settings: [:], metric: "accuracy", sklearn: 0.971429, exact: true),
+        Case(data: "wine", target: "cultivar", steps: std + [.pca(PCASpec(k: 3))], model: "logistic", settings: [:], metric: "logloss", sklearn: 0.071908, exact: true),
+        Case(data: "diabetes", target: "progression", steps: [.pca(PCASpec(k: 4))], model: "linear", settings: [:], metric: "r2", sklearn: 0.254510, exact: true),
         Case(data: "digits", target: "digit", steps: [], model: "naive_bayes", settings: [:], metric: "accuracy", sklearn: 0.830084, exact: true),
         Case(data: "digits", target: "digit", steps: std, model: "logistic", settings: ["max_iter": .int(1000)], metric: "accuracy", sklearn: 0.963788, exact: true),
     ]

@@ -91,6 +91,36 @@ import MLShEngine
         #expect(mi.inputColumns == ["petal_length", "petal_width"])
     }
 
+    /// scikit-learn PCA(n_components=3) on the standardised wine training split
+    /// (scripts/sklearn_reference.py): explained variance, loadings (signs included) and a
+    /// projected test row agree to 1e-6; the inputs give way to pc1…pc3.
+    @Test func pcaMatchesScikitLearn() throws {
+        let (train, test) = try TestCSV.load("wine").fixedSplit()
+        let x = try train.drop(["cultivar"]), xt = try test.drop(["cultivar"])
+        let (std, scaled) = try fitted(.standardize(StandardizeSpec()), on: x)
+        let (pca, projected) = try fitted(.pca(PCASpec(k: 3)), on: try scaled.table())
+        let step = try #require(pca.step(as: FittedPCA.self))
+        let close = { (a: [Double], b: [Double]) in a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 } }
+        #expect(close(step.variance, [4.863635, 2.518563, 1.468573]), "\(step.variance)")
+        let sklearn: [[Double]] = [[0.150885, -0.267709, 0.002515, -0.227092], [0.467205, 0.239068, 0.334709, -0.005648],
+                                   [-0.24863, -0.023782, 0.607569, 0.606795]]
+        #expect(zip(step.components, sklearn).allSatisfy { close(Array($0.prefix(4)), $1) }, "\(step.components.map { $0.prefix(4) })")
+        #expect(projected.names == ["pc1", "pc2", "pc3"])
+        let row = try pca.apply(try std.apply(Frame(names: xt.names, columns: xt.columns, rowCount: xt.rowCount)))
+        #expect(close(row.columns.map { $0.modelDoubles[0] }, [1.070357, 0.893174, 2.056819]), "\(row.columns.map { $0.modelDoubles[0] })")
+        // k larger than the columns, missing values and a name clash are errors.
+        let small = try Table(names: ["a", "b", "pc1"], columns: [Column(floats: [1, 2, 3]), Column(floats: [2, .nan, 1]), Column(floats: [0, 0, 1])])
+        #expect(throws: ModelError.invalid("pca(k=4) needs at least 4 columns and rows; it has 3 columns and 3 rows")) {
+            try fitted(.pca(PCASpec(k: 4)), on: small)
+        }
+        #expect(throws: ModelError.invalid("pca() needs finite values; column b has missing or infinite ones (impute() before it)")) {
+            try fitted(.pca(PCASpec(columns: ["a", "b"])), on: small)
+        }
+        #expect(throws: ModelError.invalid("pca() names its components pc1…; the column pc1 is already there (rename it)")) {
+            try fitted(.pca(PCASpec(k: 1, columns: ["a", "b"])), on: try small.setting("b", Column(floats: [2, 0, 1])))
+        }
+    }
+
     @Test func pipelineDescriptionsAndComposition() throws {
         let prep = try PipelineSpec.compose(PipelineSpec(try TransformSpec.make(kind: "impute", settings: ["strategy": .string("median")])),
                                             PipelineSpec(try TransformSpec.make(kind: "standardize", settings: [:], columns: ["a", "b"])))

@@ -13,6 +13,7 @@ extension ONNXBuilder {
             let drop = Set(s.drop)
             let keep = names.indices.filter { !drop.contains(names[$0]) }
             names = keep.map { names[$0] }; tensors = keep.map { tensors[$0] }; types = keep.map { types[$0] }
+        case let s as FittedPCA: try pca(s)
         case let s as FittedFeatures: try features(s)
         default:
             throw notExportable("the \(type(of: step).codingKey)() step")
@@ -92,6 +93,28 @@ extension ONNXBuilder {
                                [("value", .tensor(ONNXTensor(dims: [1], values: .doubles([1]))))])
             }
             add(termName(t.map { s.columns[$0] }), out, .double)
+        }
+    }
+
+    /// Each column centred (Sub), each component the sum of its loadings times them (Mul,
+    /// Add, in column order, as `apply` sums); the inputs give way to pc1…pck.
+    mutating func pca(_ s: FittedPCA) throws(ModelError) {
+        try s.validate()
+        var centred: [String] = []
+        for (j, c) in s.columns.enumerated() {
+            centred.append(graph.op("Sub", [tensors[try numeric(c, for: "pca")], scalar(s.mean[j])]))
+        }
+        let inputs = Set(s.columns)
+        let keep = names.indices.filter { !inputs.contains(names[$0]) }
+        names = keep.map { names[$0] }; tensors = keep.map { tensors[$0] }; types = keep.map { types[$0] }
+        for (name, loading) in zip(s.outputNames, s.components) {
+            var sum: String? = nil
+            for (i, w) in loading.enumerated() {
+                let term = graph.op("Mul", [centred[i], scalar(w)])
+                sum = sum.map { graph.op("Add", [$0, term]) } ?? term
+            }
+            guard let sum else { throw notExportable("pca() without columns") }
+            add(name, sum, .double)
         }
     }
 
