@@ -59,6 +59,8 @@ public final class PostgresCluster: @unchecked Sendable {
             _ = try? ChildProcess.run(asRoot ? "/usr/sbin/runuser" : bin + "/pg_ctl",
                                       (asRoot ? ["-u", "postgres", "--", bin + "/pg_ctl"] : []) + ["-D", folder + "/data", "-m", "immediate", "stop"],
                                       environment: ["PATH": "/usr/bin:/bin"])
+            // The cluster's files (about 1.6 GB with its WAL) go with it.
+            try? FileManager.default.removeItem(atPath: folder)
         }
         try psql("CREATE ROLE mlsh LOGIN PASSWORD 'secret' CREATEDB")
     }
