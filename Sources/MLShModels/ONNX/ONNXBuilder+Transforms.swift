@@ -9,15 +9,19 @@ extension ONNXBuilder {
         case let s as FittedOneHot: try onehot(s)
         case let s as FittedPoly: try poly(s)
         case let s as FittedBin: try bin(s)
-        case let s as FittedSelect:
-            let drop = Set(s.drop)
-            let keep = names.indices.filter { !drop.contains(names[$0]) }
-            names = keep.map { names[$0] }; tensors = keep.map { tensors[$0] }; types = keep.map { types[$0] }
+        case let s as FittedSelect: removeColumns(Set(s.drop))
         case let s as FittedPCA: try pca(s)
         case let s as FittedFeatures: try features(s)
         default:
             throw notExportable("the \(type(of: step).codingKey)() step")
         }
+    }
+
+    /// The columns named in `drop` leave the frame (their tensors stay in the graph for
+    /// whatever already reads them).
+    mutating func removeColumns(_ drop: Set<String>) {
+        let keep = names.indices.filter { !drop.contains(names[$0]) }
+        names = keep.map { names[$0] }; tensors = keep.map { tensors[$0] }; types = keep.map { types[$0] }
     }
 
     /// `(x - shift) * (1 / scale)`: Sub, then Mul.
@@ -104,9 +108,7 @@ extension ONNXBuilder {
         for (j, c) in s.columns.enumerated() {
             centred.append(graph.op("Sub", [tensors[try numeric(c, for: "pca")], scalar(s.mean[j])]))
         }
-        let inputs = Set(s.columns)
-        let keep = names.indices.filter { !inputs.contains(names[$0]) }
-        names = keep.map { names[$0] }; tensors = keep.map { tensors[$0] }; types = keep.map { types[$0] }
+        removeColumns(Set(s.columns))
         for (name, loading) in zip(s.outputNames, s.components) {
             var sum: String? = nil
             for (i, w) in loading.enumerated() {
